@@ -1,0 +1,24 @@
+"""Build everything from settings: engine, schema, clock, services. Adapters take what this returns."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from core.clock import Clock, SystemClock
+from handlers.types import HandlerSettings, Services
+from storage import queries
+from storage.db import make_engine, unit_of_work, upgrade
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, first_user_is_admin: bool = False) -> Services:
+    """Open the database, bring its schema up to date, load the configured tracks."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with unit_of_work(engine) as session:
+        queries.sync_tracks(session=session, tracks=settings.tracks)
+    handler_settings = HandlerSettings(
+        admins=settings.admins,
+        default_tz=settings.default_zone,
+        tracks=settings.tracks,
+        first_user_is_admin=first_user_is_admin,
+    )
+    return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)

@@ -1,0 +1,112 @@
+"""Typed settings, read once from the environment and an optional `.env`. Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from core.tracks import ICC_TRACKS, parse_track_list
+from storage.db import normalise_url
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the message is one line that names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+    web_threads: int = Field(default=8, ge=1, le=64)
+    database_url: str = "sqlite:///citypeers.db"
+    citypeers_admins: str = ""
+    citypeers_default_tz: str = "Europe/Brussels"
+    citypeers_tracks: str = ICC_TRACKS
+    citypeers_log_level: str = "INFO"
+
+    @field_validator("citypeers_default_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"`{value}` is not an IANA time zone such as Europe/Brussels") from None
+        return value
+
+    @field_validator("citypeers_tracks")
+    @classmethod
+    def _tracks(cls, value: str) -> str:
+        parse_track_list(value)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            backend = make_url(normalise_url(value)).get_backend_name()
+        except Exception:
+            raise ValueError(f"`{value}` is not a database URL such as sqlite:///citypeers.db") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite:// and postgresql:// databases are supported")
+        return normalise_url(value)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("citypeers_log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("expected DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.citypeers_admins.split(",") if part.strip())
+
+    @property
+    def default_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.citypeers_default_tz)
+
+    @property
+    def tracks(self) -> tuple[tuple[str, str], ...]:
+        return tuple((t.key, t.name) for t in parse_track_list(self.citypeers_tracks))
+
+    def require_slack(self) -> None:
+        """`citypeers run` needs tokens; say which are missing and where to go without them."""
+        missing = [] if self.slack_bot_token else ["SLACK_BOT_TOKEN"]
+        if not self.slack_app_token and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} not set: see .env.example, or try CityPeers without Slack: citypeers console"
+            )
+        if not self.slack_bot_token.startswith("xoxb-"):
+            raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise ConfigError("; ".join(lines)) from None

@@ -1,0 +1,65 @@
+"""Reading the dates, times, zones and durations people type.
+
+ISO (`2020-09-28 10:00`) is read year first; `28/09/2020` and `28-09-2020` day first, as the seed
+documents write them. A time without a zone is in the user's zone. Instants are returned in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import parser as dateutil_parser
+
+from core.grammar import GrammarError
+
+DATE_HINT = "a date like 2020-09-28 10:00 or 28/09/2020"
+_YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]")
+_DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GrammarError(f"`{name}` is not a time zone; expected an Area/City name like Europe/Brussels.") from None
+
+
+def _parse(text: str, default: datetime) -> datetime:
+    year_first = bool(_YEAR_FIRST.match(text))
+    try:
+        return dateutil_parser.parse(text, default=default, dayfirst=not year_first, yearfirst=year_first)
+    except (ValueError, OverflowError, dateutil_parser.ParserError):
+        raise GrammarError(f"`{text}` is not {DATE_HINT}.") from None
+
+
+def parse_when(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
+    """An instant in UTC; a missing date part defaults to today in `zone`, a missing time to 00:00."""
+    local_today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    parsed = _parse(text, local_today)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def parse_day(text: str) -> date:
+    """A calendar date (no time, no zone)."""
+    return _parse(text, datetime(2000, 1, 1)).date()
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30m`, `1h`, `7d`, `2w`."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise GrammarError(f"`{text}` is not a duration; expected a number and m, h, d or w, like 30m, 1d or 2w.")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_durations(text: str) -> list[timedelta]:
+    """`7d,1d,1h` -> three offsets, longest first, without repeats."""
+    items = [parse_duration(part) for part in text.split(",") if part.strip()]
+    if not items:
+        raise GrammarError("Expected offsets like 7d,1d,1h.")
+    return sorted(set(items), reverse=True)

@@ -1,0 +1,438 @@
+"""The /city family: register cities, link reps to them, declare interests, offers and needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pycountry
+
+from core.grammar import Args, parse_count, parse_user_ref, parse_yes_no, split_first, split_list
+from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
+from core.text import Mention, Text
+from core.tracks import TrackSpec, resolve_track
+from handlers.auth import own_city, require
+from handlers.types import Button, Command, CommandError, Context, Notice, Reply, Section, UsageError
+from storage import queries
+from storage.models import City, Member
+
+SUMMARY = "cities, their representatives, interests, offers and needs"
+MAX_NAME = 80
+MAX_ITEM = 500
+MAX_ITEMS = 20
+
+
+class Strings:
+    """Every user-facing line of /city, in one place so it can be translated later."""
+
+    NAME_REQUIRED = "Name the city."
+    NAME_BAD = "A city name is 1 to {max} characters without < > or line breaks."
+    COUNTRY_REQUIRED = "`country=` is required: an ISO 3166 two-letter code such as CZ or PT."
+    COUNTRY_BAD = "`country=` expects an ISO 3166 two-letter code such as CZ or PT, not `{value}`."
+    EXISTS = "{name} is already registered."
+    NO_CITY = "No city called `{name}`. See /city list."
+    REGISTERED = "Registered *{name}* ({country})."
+    ALREADY_REP = "You already represent *{name}*."
+    ALREADY_ASKED = "You already asked to represent *{name}*; an organiser will answer."
+    JOIN_SENT = "Asked to represent *{name}*. An organiser will approve it; you will hear back here."
+    JOIN_NOBODY = "Asked to represent *{name}*, but no organiser is set up yet to approve it."
+    JOIN_NOTICE = "{who} asks to represent *{name}*."
+    USER_REQUIRED = "Name the person as @name."
+    APPROVED = "{who} now represents *{name}*."
+    APPROVED_YOU = "You now represent *{name}* (approved by {by})."
+    REJECTED = "{who}'s request to represent *{name}* is declined."
+    REJECTED_YOU = "Your request to represent *{name}* was declined by {by}."
+    NO_REQUEST = "{who} has no open request to represent *{name}*."
+    ROLE_BAD = "The role is one of organiser, expert, rep or none, not `{value}`."
+    ROLE_CONFIG_ADMIN = "{who} is an admin by configuration (CITYPEERS_ADMINS); roles cannot change that."
+    ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
+    ROLE_SET = "{who} is now {role}."
+    ROLE_SET_YOU = "{by} made you {role} in CityPeers."
+    ROLE_NONE = "{who} no longer has a role and represents no city."
+    INTERESTS_SET = "*{name}* works on: {tracks}."
+    ITEM_ADDED = "Added to what *{name}* {verb}: {text}"
+    ITEM_TOO_LONG = "Keep it under {max} characters."
+    ITEM_FULL = "*{name}* already lists {max} of these; remove one with `/city {kind} remove <number>`."
+    ITEM_REMOVED = "Removed from what *{name}* {verb}: {text}"
+    ITEM_NOT_FOUND = "There is no number {number}; see /city show."
+    SHOW_WHOM = "You do not represent a city: name one (/city show <name>) or ask to join (/city join <name>)."
+    NONE_YET = "_none yet_"
+    LIST_EMPTY = "No cities match. Organisers add them with /city register."
+    NO_COHORT = "No cohort called `{name}`."
+
+
+VERB = {"offer": "offers", "need": "needs"}
+
+
+# --- shared helpers ----------------------------------------------------------------------------------
+
+
+def city_by_name(context: Context, name: str) -> City:
+    name = name.strip()
+    if not name:
+        raise UsageError(Strings.NAME_REQUIRED)
+    city = queries.get_city_by_name(session=context.session, name=name)
+    if city is None:
+        raise CommandError(Strings.NO_CITY.format(name=name))
+    return city
+
+
+def checked_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError(Strings.NAME_REQUIRED)
+    if len(name) > MAX_NAME or any(ch in name for ch in "<>") or not name.isprintable():
+        raise CommandError(Strings.NAME_BAD.format(max=MAX_NAME))
+    return name
+
+
+def checked_country(value: str | None) -> str:
+    if not value:
+        raise CommandError(Strings.COUNTRY_REQUIRED)
+    country = pycountry.countries.get(alpha_2=value.strip().upper()) if len(value.strip()) == 2 else None
+    if country is None:
+        raise CommandError(Strings.COUNTRY_BAD.format(value=value))
+    return country.alpha_2
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or (country.name if country else code)
+
+
+def person_and_city(context: Context, args: Args) -> tuple[Member, City]:
+    """`<@user> <city name>`: the member (created if they never spoke to us) and the city."""
+    first, rest = split_first(args.text)
+    ref = parse_user_ref(first)
+    if ref is None:
+        raise UsageError(Strings.USER_REQUIRED)
+    city = city_by_name(context, rest)
+    return member_for(context, ref.user_id, ref.name), city
+
+
+def member_for(context: Context, user_id: str, name: str) -> Member:
+    member = queries.get_member(session=context.session, external_id=user_id)
+    if member is None:
+        member = queries.add_member(
+            session=context.session, external_id=user_id, display_name=name, role=Role.NONE, now=context.now
+        )
+    return member
+
+
+def mention(member: Member) -> Mention:
+    return Mention(member.external_id, member.display_name)
+
+
+def organiser_ids(context: Context) -> tuple[str, ...]:
+    staff = queries.members_with_roles(session=context.session, roles=[Role.ORGANISER, Role.ADMIN])
+    ids = [m.external_id for m in staff] + sorted(context.services.settings.admins)
+    return tuple(dict.fromkeys(ids))
+
+
+def configured_tracks(context: Context) -> list[TrackSpec]:
+    return [TrackSpec(t.key, t.name) for t in queries.active_tracks(session=context.session)]
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def register(context: Context, args: Args) -> Reply:
+    require(context, ORGANISERS, "register cities")
+    name = checked_name(args.text)
+    country = checked_country(args.options.get("country"))
+    population = (
+        parse_count(args.options["population"], "population", minimum=1) if "population" in args.options else None
+    )
+    mentor = parse_yes_no(args.options["mentor"], "mentor") if "mentor" in args.options else False
+    if queries.get_city_by_name(session=context.session, name=name):
+        raise CommandError(Strings.EXISTS.format(name=name))
+    cohort = None
+    if cohort_name := args.options.get("cohort", "").strip():
+        cohort = queries.get_or_add_cohort(session=context.session, name=checked_name(cohort_name), now=context.now)
+    queries.add_city(
+        session=context.session,
+        name=name,
+        country=country,
+        population=population,
+        mentor=mentor,
+        cohort=cohort,
+        now=context.now,
+    )
+    return Reply.of(Strings.REGISTERED, name=name, country=country)
+
+
+def join(context: Context, args: Args) -> Reply:
+    city = city_by_name(context, args.text)
+    member = context.actor.member
+    if member.city_id == city.id:
+        raise CommandError(Strings.ALREADY_REP.format(name=city.name))
+    if queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id):
+        raise CommandError(Strings.ALREADY_ASKED.format(name=city.name))
+    queries.add_join_request(session=context.session, member_id=member.id, city_id=city.id, now=context.now)
+    organisers = tuple(uid for uid in organiser_ids(context) if uid != member.external_id)
+    if not organisers:
+        return Reply.of(Strings.JOIN_NOBODY, name=city.name)
+    ref = f"<@{member.external_id}> {city.name}"
+    notice = Reply().add(
+        Strings.JOIN_NOTICE,
+        who=mention(member),
+        name=city.name,
+        buttons=[
+            Button("Approve", f"/city approve {ref}", "primary"),
+            Button("Reject", f"/city reject {ref}", "danger"),
+        ],
+    )
+    reply = Reply.of(Strings.JOIN_SENT, name=city.name)
+    reply.notices.append(Notice(organisers, notice))
+    return reply
+
+
+def approve(context: Context, args: Args) -> Reply:
+    require(context, ORGANISERS, "approve representatives")
+    member, city = person_and_city(context, args)
+    if member.city_id == city.id:
+        raise CommandError(Strings.ALREADY_REP.format(name=city.name).replace("You already", "They already"))
+    request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
+    if request is not None:
+        request.status = "approved"
+        request.decided_by_id = context.actor.member.id
+        request.decided_at = context.now
+    member.city_id = city.id
+    if member.role == Role.NONE:
+        member.role = Role.REP
+    reply = Reply.of(Strings.APPROVED, who=mention(member), name=city.name)
+    you = Reply.of(Strings.APPROVED_YOU, name=city.name, by=mention(context.actor.member))
+    reply.notices.append(Notice((member.external_id,), you))
+    return reply
+
+
+def reject(context: Context, args: Args) -> Reply:
+    require(context, ORGANISERS, "decline requests")
+    member, city = person_and_city(context, args)
+    request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
+    if request is None:
+        raise CommandError(Strings.NO_REQUEST.format(who=f"@{member.display_name}", name=city.name))
+    request.status = "rejected"
+    request.decided_by_id = context.actor.member.id
+    request.decided_at = context.now
+    reply = Reply.of(Strings.REJECTED, who=mention(member), name=city.name)
+    you = Reply.of(Strings.REJECTED_YOU, name=city.name, by=mention(context.actor.member))
+    reply.notices.append(Notice((member.external_id,), you))
+    return reply
+
+
+def role(context: Context, args: Args) -> Reply:
+    require(context, ORGANISERS, "grant roles")
+    words = args.words()
+    ref = parse_user_ref(words[0]) if words else None
+    if ref is None or len(words) != 2:
+        raise UsageError()
+    try:
+        new_role = Role(words[1].lower())
+    except ValueError:
+        raise CommandError(Strings.ROLE_BAD.format(value=words[1])) from None
+    if new_role not in GRANTABLE:
+        raise CommandError(Strings.ROLE_BAD.format(value=words[1]))
+    if ref.user_id in context.services.settings.admins:
+        raise CommandError(Strings.ROLE_CONFIG_ADMIN.format(who=f"@{ref.name}"))
+    member = member_for(context, ref.user_id, ref.name)
+    if not may_grant(context.actor.role, Role(member.role), new_role):
+        raise CommandError(Strings.ROLE_REFUSED.format(who=f"@{member.display_name}", role=new_role.value))
+    member.role = new_role
+    if new_role == Role.NONE:
+        member.city_id = None
+        return Reply.of(Strings.ROLE_NONE, who=mention(member))
+    reply = Reply.of(Strings.ROLE_SET, who=mention(member), role=new_role.value)
+    you = Reply.of(Strings.ROLE_SET_YOU, by=mention(context.actor.member), role=new_role.value)
+    reply.notices.append(Notice((member.external_id,), you))
+    return reply
+
+
+def interests(context: Context, args: Args) -> Reply:
+    city = own_city(context, "set interests")
+    typed = split_list(args.text)
+    if not typed:
+        raise UsageError()
+    available = configured_tracks(context)
+    chosen = list(dict.fromkeys(resolve_track(item, available) for item in typed))
+    stored = {t.key: t for t in queries.active_tracks(session=context.session)}
+    queries.set_city_tracks(session=context.session, city_id=city.id, track_ids=[stored[t.key].id for t in chosen])
+    return Reply.of(Strings.INTERESTS_SET, name=city.name, tracks="; ".join(t.name for t in chosen))
+
+
+def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
+    def run(context: Context, args: Args) -> Reply:
+        city = own_city(context, f"add {VERB[kind]}")
+        text = " ".join(args.text.split())
+        first, rest = split_first(text)
+        if first.lower() == "remove" and rest.isdigit():
+            return _remove_item(context, city, kind, int(rest))
+        if not text:
+            raise UsageError()
+        if len(text) > MAX_ITEM:
+            raise CommandError(Strings.ITEM_TOO_LONG.format(max=MAX_ITEM))
+        if len(queries.city_items(session=context.session, city_id=city.id, kind=kind)) >= MAX_ITEMS:
+            raise CommandError(Strings.ITEM_FULL.format(name=city.name, max=MAX_ITEMS, kind=kind))
+        queries.add_city_item(
+            session=context.session,
+            city_id=city.id,
+            kind=kind,
+            text=text,
+            member_id=context.actor.member.id,
+            now=context.now,
+        )
+        return Reply.of(Strings.ITEM_ADDED, name=city.name, verb=VERB[kind], text=text)
+
+    return run
+
+
+def _remove_item(context: Context, city: City, kind: str, number: int) -> Reply:
+    items = queries.city_items(session=context.session, city_id=city.id, kind=kind)
+    if not 1 <= number <= len(items):
+        raise CommandError(Strings.ITEM_NOT_FOUND.format(number=number))
+    item = items[number - 1]
+    queries.delete_city_item(session=context.session, item=item)
+    return Reply.of(Strings.ITEM_REMOVED, name=city.name, verb=VERB[kind], text=item.text)
+
+
+def show(context: Context, args: Args) -> Reply:
+    if args.text.strip():
+        city = city_by_name(context, args.text)
+    else:
+        if context.actor.member.city_id is None:
+            raise CommandError(Strings.SHOW_WHOM)
+        city = own_city(context, "show it")
+    return city_card(context, city)
+
+
+def city_card(context: Context, city: City) -> Reply:
+    session = context.session
+    facts = ["{country} ({code})"]
+    values: dict[str, object] = {"name": city.name, "country": country_name(city.country), "code": city.country}
+    if city.population:
+        facts.append("population {population}")
+        values["population"] = f"{city.population:,}"
+    if city.cohort_id:
+        facts.append("cohort {cohort}")
+        values["cohort"] = queries.cohort_names(session=session, cohort_ids=[city.cohort_id])[city.cohort_id]
+    if city.mentor:
+        facts.append("mentor city")
+    reply = Reply.of("*{name}* · " + " · ".join(facts), **values)
+    tracks = queries.city_tracks(session=session, city_ids=[city.id])[city.id]
+    reply.sections.append(labelled_list("Tracks", [t.name for t in tracks], numbered=False))
+    for kind, label in (("offer", "Offers"), ("need", "Needs")):
+        items = queries.city_items(session=session, city_id=city.id, kind=kind)
+        reply.sections.append(labelled_list(label, [item.text for item in items], numbered=True))
+    reps = queries.reps_of(session=session, city_id=city.id)
+    reply.sections.append(labelled_list("Representatives", [mention(m) for m in reps], numbered=False))
+    return reply
+
+
+def labelled_list(label: str, items: list[object], *, numbered: bool) -> Section:
+    """`*Offers*` then one line per item; user values stay values so they are escaped."""
+    if not items:
+        return Section(Text(f"*{label}:* " + Strings.NONE_YET))
+    values = {f"v{i}": item for i, item in enumerate(items)}
+    if numbered:
+        lines = [f"{i + 1}. {{v{i}}}" for i in range(len(items))]
+        return Section(Text(f"*{label}:*\n" + "\n".join(lines), **values))
+    return Section(Text(f"*{label}:* " + ", ".join(f"{{v{i}}}" for i in range(len(items))), **values))
+
+
+def list_cities(context: Context, args: Args) -> Reply:
+    session = context.session
+    track_id = cohort_id = None
+    title_parts: list[str] = []
+    if "track" in args.options:
+        track = resolve_track(args.options["track"], configured_tracks(context))
+        track_id = next(t.id for t in queries.active_tracks(session=session) if t.key == track.key)
+        title_parts.append(f"track {track.name}")
+    if "cohort" in args.options:
+        cohort = queries.get_cohort_by_name(session=session, name=args.options["cohort"])
+        if cohort is None:
+            raise CommandError(Strings.NO_COHORT.format(name=args.options["cohort"]))
+        cohort_id = cohort.id
+        title_parts.append(f"cohort {cohort.name}")
+    if args.text.strip():
+        raise UsageError()
+    cities = queries.list_cities(session=session, track_id=track_id, cohort_id=cohort_id)
+    if not cities:
+        return Reply.of(Strings.LIST_EMPTY)
+    tracks = queries.city_tracks(session=session, city_ids=[c.id for c in cities])
+    title = f"{len(cities)} {'city' if len(cities) == 1 else 'cities'}"
+    reply = Reply(title=title + (f" ({', '.join(title_parts)})" if title_parts else ""))
+    values: dict[str, object] = {}
+    lines = []
+    for i, city in enumerate(cities):
+        values[f"n{i}"] = city.name
+        keys = ", ".join(t.key for t in tracks[city.id]) or "no tracks yet"
+        mentor = " · mentor" if city.mentor else ""
+        lines.append(f"*{{n{i}}}* ({city.country}){mentor} · {keys}")
+    reply.sections.append(Section(Text("\n".join(lines), **values)))
+    return reply
+
+
+def tracks(context: Context, args: Args) -> Reply:
+    counts = queries.track_city_counts(session=context.session)
+    reply = Reply(title="Thematic tracks (use the key or the name)")
+    for track in queries.active_tracks(session=context.session):
+        count = counts.get(track.id, 0)
+        reply.add(
+            "`{key}` {name} · {count}",
+            key=track.key,
+            name=track.name,
+            count=f"{count} {'city' if count == 1 else 'cities'}",
+        )
+    return reply
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command(
+            "register",
+            "/city register <name> country=<XX> [population=<n>] [mentor=yes] [cohort=<name>]",
+            "Organisers: register a city (country is an ISO 3166 two-letter code).",
+            register,
+            frozenset({"country", "population", "mentor", "cohort"}),
+        ),
+        Command("join", "/city join <name>", "Ask to represent a city; an organiser approves.", join),
+        Command("approve", "/city approve <@user> <name>", "Organisers: approve a representative.", approve),
+        Command("reject", "/city reject <@user> <name>", "Organisers: decline a request to represent.", reject),
+        Command(
+            "role",
+            "/city role <@user> organiser|expert|rep|none",
+            "Admins and organisers: give someone a role (none removes it and the city link).",
+            role,
+        ),
+        Command(
+            "interests",
+            "/city interests <track>, <track>, ...",
+            "Reps: set your city's thematic tracks (see /city tracks).",
+            interests,
+            aliases=("interest",),
+        ),
+        Command(
+            "offer",
+            "/city offer <text>",
+            "Reps: add something your city can share (`/city offer remove <number>` removes one).",
+            _item_command("offer"),
+            aliases=("offers",),
+        ),
+        Command(
+            "need",
+            "/city need <text>",
+            "Reps: add something your city is looking for (`/city need remove <number>` removes one).",
+            _item_command("need"),
+            aliases=("needs",),
+        ),
+        Command("show", "/city show [<name>]", "A city's profile; your own city by default.", show),
+        Command(
+            "list",
+            "/city list [track=<track>] [cohort=<name>]",
+            "Every city, or those on a track or in a cohort.",
+            list_cities,
+            frozenset({"track", "cohort"}),
+        ),
+        Command("tracks", "/city tracks", "The thematic tracks cities can work on.", tracks),
+    )
+}

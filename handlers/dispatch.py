@@ -1,0 +1,88 @@
+"""From a neutral Request to a Reply: find the command, resolve the actor, run it in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlmodel import Session
+
+from core.grammar import GrammarError, parse_args, split_first
+from core.roles import Role
+from handlers import city
+from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
+from storage import queries
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+FAMILIES: Mapping[str, Mapping[str, Command]] = {"city": city.COMMANDS}
+SUMMARIES: Mapping[str, str] = {"city": city.SUMMARY}
+
+
+def handle(services: Services, request: Request) -> Reply:
+    """Answer one command. User mistakes come back as one-line error replies with nothing changed."""
+    family = FAMILIES.get(request.command.lstrip("/").lower())
+    if family is None:
+        known = ", ".join(f"/{name}" for name in FAMILIES)
+        return Reply.fail(f"Unknown command /{request.command.lstrip('/')}. Commands: {known}.")
+    name, rest = split_first(request.text)
+    command_name = request.command.lstrip("/").lower()
+    if name.lower() in ("", "help"):
+        return family_help(command_name, family, topic=rest)
+    command = find_command(family, name)
+    if command is None:
+        return Reply.fail(f"Unknown command `/{command_name} {name}`. Try /{command_name} help.")
+    if rest.strip().lower() == "help":
+        return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
+    try:
+        args = parse_args(rest, command.options)
+        with unit_of_work(services.engine) as session:
+            actor = resolve_actor(session, services, request)
+            context = Context(session=session, actor=actor, now=services.clock.now(), services=services)
+            return command.run(context, args)
+    except UsageError as error:
+        detail = f"{error.detail} " if error.detail else ""
+        return Reply.fail(f"{detail}Expected: {command.usage}")
+    except (CommandError, GrammarError) as error:
+        return Reply.fail(str(error))
+
+
+def find_command(family: Mapping[str, Command], name: str) -> Command | None:
+    lowered = name.lower()
+    if lowered in family:
+        return family[lowered]
+    return next((c for c in family.values() if lowered in c.aliases), None)
+
+
+def family_help(command_name: str, family: Mapping[str, Command], topic: str = "") -> Reply:
+    if topic.strip():
+        command = find_command(family, topic.strip())
+        if command is not None:
+            return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
+    reply = Reply(title=f"/{command_name}: {SUMMARIES[command_name]}")
+    for command in family.values():
+        reply.add("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
+    reply.add('Options are key=value after the text; quote values with spaces: where="Hotel Metropole".')
+    return reply
+
+
+def resolve_actor(session: Session, services: Services, request: Request) -> Actor:
+    """The member behind a request, created on first contact; config admins are always admins."""
+    member = queries.get_member(session=session, external_id=request.user_id)
+    now = services.clock.now()
+    if member is None:
+        first = services.settings.first_user_is_admin and queries.count_members(session=session) == 0
+        member = queries.add_member(
+            session=session,
+            external_id=request.user_id,
+            display_name=request.user_name or request.user_id,
+            role=Role.ADMIN if first else Role.NONE,
+            now=now,
+        )
+    if request.user_name and member.display_name != request.user_name:
+        member.display_name = request.user_name[:80]
+    if request.tz and member.tz != request.tz:
+        member.tz = request.tz
+    role = Role.ADMIN if request.user_id in services.settings.admins else Role(member.role)
+    return Actor(member=member, role=role)

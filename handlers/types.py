@@ -1,0 +1,143 @@
+"""The platform-neutral request and reply every adapter speaks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.clock import Clock
+from core.roles import Role
+from core.text import Text
+from storage.models import Member
+
+
+class CommandError(Exception):
+    """A user's mistake or a refusal: shown as one line, and the transaction is rolled back."""
+
+
+class UsageError(CommandError):
+    """The command is malformed; the dispatcher answers with the command's usage line."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who typed what: `/city show Brno` is command `city`, text `show Brno`."""
+
+    user_id: str
+    user_name: str
+    command: str
+    text: str
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button runs `command` as whoever presses it, so a button can do nothing typing cannot."""
+
+    label: str
+    command: str
+    style: str | None = None  # "primary" or "danger"
+
+
+@dataclass
+class Section:
+    text: Text
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for other people (by external id) that the adapter delivers after the commit."""
+
+    recipients: tuple[str, ...]
+    reply: Reply
+
+
+@dataclass
+class Reply:
+    sections: list[Section] = field(default_factory=list)
+    title: str | None = None
+    error: bool = False
+    notices: list[Notice] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, template: str, *, title: str | None = None, **values: object) -> Reply:
+        return cls(sections=[Section(Text(template, **values))], title=title)
+
+    @classmethod
+    def fail(cls, line: str) -> Reply:
+        return cls(sections=[Section(Text("{line}", line=line))], error=True)
+
+    def add(self, template: str, *, buttons: list[Button] | None = None, **values: object) -> Reply:
+        self.sections.append(Section(Text(template, **values), buttons or []))
+        return self
+
+    def plain(self) -> str:
+        lines = [self.title] if self.title else []
+        lines.extend(section.text.plain() for section in self.sections)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class HandlerSettings:
+    admins: frozenset[str]
+    default_tz: ZoneInfo
+    tracks: tuple[tuple[str, str], ...]
+    first_user_is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Services:
+    """What handlers need from the outside world, built once by `bot.app`."""
+
+    engine: Engine
+    clock: Clock
+    settings: HandlerSettings
+
+
+@dataclass
+class Actor:
+    member: Member
+    role: Role
+
+    @property
+    def user_id(self) -> str:
+        return self.member.external_id
+
+
+@dataclass
+class Context:
+    session: Session
+    actor: Actor
+    now: datetime
+    services: Services
+
+    @property
+    def zone(self) -> ZoneInfo:
+        if self.actor.member.tz:
+            try:
+                return ZoneInfo(self.actor.member.tz)
+            except (KeyError, ValueError):
+                pass
+        return self.services.settings.default_tz
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its usage line, a one-line summary, the options it takes and its function."""
+
+    name: str
+    usage: str
+    summary: str
+    run: Callable[[Context, object], Reply]
+    options: frozenset[str] = frozenset()
+    aliases: tuple[str, ...] = ()

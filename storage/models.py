@@ -1,0 +1,95 @@
+"""The tables. Timestamps are aware UTC; names are unique case-insensitively through `*_key` columns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+def name_key(name: str) -> str:
+    """The case- and space-insensitive form a name is unique by."""
+    return " ".join(name.casefold().split())
+
+
+class Cohort(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80, unique=True)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Track(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=120)
+    active: bool = True
+
+
+class City(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80, unique=True)
+    country: str = Field(max_length=2)
+    population: int | None = None
+    mentor: bool = False
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Member(SQLModel, table=True):
+    """A person on a platform (a Slack user id, or a console name) and what they may do."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=80)
+    tz: str | None = Field(default=None, max_length=64)
+    role: str = Field(default="none", max_length=16)
+    city_id: int | None = Field(default=None, foreign_key="city.id", index=True)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class CityInterest(SQLModel, table=True):
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    track_id: int = Field(foreign_key="track.id", primary_key=True)
+
+
+class CityItem(SQLModel, table=True):
+    """Something a city offers or needs, in its own words."""
+
+    __tablename__ = "city_item"
+    id: int | None = Field(default=None, primary_key=True)
+    city_id: int = Field(foreign_key="city.id", index=True)
+    kind: str = Field(max_length=8)  # "offer" or "need"
+    text: str = Field(max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class JoinRequest(SQLModel, table=True):
+    __tablename__ = "join_request"
+    # One open request per person and city, however often they type /city join.
+    __table_args__ = (
+        Index(
+            "uq_join_request_pending",
+            "member_id",
+            "city_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    city_id: int = Field(foreign_key="city.id", index=True)
+    status: str = Field(default="pending", max_length=16)  # pending, approved, rejected
+    created_at: datetime = Field(sa_column=utc_column())
+    decided_by_id: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

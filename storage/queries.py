@@ -1,0 +1,189 @@
+"""Queries: keyword-only, they add and flush but never commit (the use case owns the transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import City, CityInterest, CityItem, Cohort, JoinRequest, Member, Track, name_key
+
+# --- members -------------------------------------------------------------------------------------
+
+
+def get_member(*, session: Session, external_id: str) -> Member | None:
+    return session.exec(select(Member).where(Member.external_id == external_id)).first()
+
+
+def count_members(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Member)).one()
+
+
+def add_member(*, session: Session, external_id: str, display_name: str, role: str, now: datetime) -> Member:
+    member = Member(external_id=external_id, display_name=display_name[:80], role=role, created_at=now)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def members_with_roles(*, session: Session, roles: Sequence[str]) -> list[Member]:
+    return list(session.exec(select(Member).where(col(Member.role).in_(roles)).order_by(Member.id)))
+
+
+def reps_of(*, session: Session, city_id: int) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.city_id == city_id).order_by(Member.display_name)))
+
+
+# --- cohorts and tracks ---------------------------------------------------------------------------
+
+
+def get_cohort_by_name(*, session: Session, name: str) -> Cohort | None:
+    return session.exec(select(Cohort).where(Cohort.name_key == name_key(name))).first()
+
+
+def get_or_add_cohort(*, session: Session, name: str, now: datetime) -> Cohort:
+    cohort = get_cohort_by_name(session=session, name=name)
+    if cohort is None:
+        cohort = Cohort(name=name, name_key=name_key(name), created_at=now)
+        session.add(cohort)
+        session.flush()
+    return cohort
+
+
+def active_tracks(*, session: Session) -> list[Track]:
+    return list(session.exec(select(Track).where(Track.active).order_by(Track.id)))
+
+
+def sync_tracks(*, session: Session, tracks: Sequence[tuple[str, str]]) -> None:
+    """Make the configured tracks the active ones; a track dropped from config keeps its history."""
+    stored = {track.key: track for track in session.exec(select(Track))}
+    wanted = dict(tracks)
+    for key, track in stored.items():
+        track.active = key in wanted
+        if key in wanted:
+            track.name = wanted[key]
+    for key, name in tracks:
+        if key not in stored:
+            session.add(Track(key=key, name=name, active=True))
+    session.flush()
+
+
+def track_city_counts(*, session: Session) -> dict[int, int]:
+    rows = session.exec(select(CityInterest.track_id, func.count()).group_by(CityInterest.track_id))
+    return {track_id: count for track_id, count in rows}
+
+
+# --- cities ----------------------------------------------------------------------------------------
+
+
+def get_city_by_name(*, session: Session, name: str) -> City | None:
+    return session.exec(select(City).where(City.name_key == name_key(name))).first()
+
+
+def get_city(*, session: Session, city_id: int) -> City | None:
+    return session.get(City, city_id)
+
+
+def add_city(
+    *,
+    session: Session,
+    name: str,
+    country: str,
+    population: int | None,
+    mentor: bool,
+    cohort: Cohort | None,
+    now: datetime,
+) -> City:
+    city = City(
+        name=name,
+        name_key=name_key(name),
+        country=country,
+        population=population,
+        mentor=mentor,
+        cohort_id=cohort.id if cohort else None,
+        created_at=now,
+    )
+    session.add(city)
+    session.flush()
+    return city
+
+
+def list_cities(*, session: Session, track_id: int | None = None, cohort_id: int | None = None) -> list[City]:
+    query = select(City).order_by(City.name_key)
+    if track_id is not None:
+        query = query.join(CityInterest, col(CityInterest.city_id) == col(City.id)).where(
+            CityInterest.track_id == track_id
+        )
+    if cohort_id is not None:
+        query = query.where(City.cohort_id == cohort_id)
+    return list(session.exec(query))
+
+
+def city_tracks(*, session: Session, city_ids: Sequence[int]) -> dict[int, list[Track]]:
+    """Each city's interests, in track order."""
+    result: dict[int, list[Track]] = {city_id: [] for city_id in city_ids}
+    if not city_ids:
+        return result
+    rows = session.exec(
+        select(CityInterest.city_id, Track)
+        .join(Track, col(Track.id) == col(CityInterest.track_id))
+        .where(col(CityInterest.city_id).in_(city_ids))
+        .order_by(Track.id)
+    )
+    for city_id, track in rows:
+        result[city_id].append(track)
+    return result
+
+
+def set_city_tracks(*, session: Session, city_id: int, track_ids: Sequence[int]) -> None:
+    for interest in session.exec(select(CityInterest).where(CityInterest.city_id == city_id)):
+        session.delete(interest)
+    session.flush()
+    for track_id in dict.fromkeys(track_ids):
+        session.add(CityInterest(city_id=city_id, track_id=track_id))
+    session.flush()
+
+
+def city_items(*, session: Session, city_id: int, kind: str) -> list[CityItem]:
+    query = select(CityItem).where(CityItem.city_id == city_id, CityItem.kind == kind).order_by(CityItem.id)
+    return list(session.exec(query))
+
+
+def add_city_item(
+    *, session: Session, city_id: int, kind: str, text: str, member_id: int | None, now: datetime
+) -> CityItem:
+    item = CityItem(city_id=city_id, kind=kind, text=text, created_by_id=member_id, created_at=now)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def delete_city_item(*, session: Session, item: CityItem) -> None:
+    session.delete(item)
+    session.flush()
+
+
+def cohort_names(*, session: Session, cohort_ids: Sequence[int | None]) -> dict[int, str]:
+    ids = [cohort_id for cohort_id in set(cohort_ids) if cohort_id is not None]
+    if not ids:
+        return {}
+    return {c.id: c.name for c in session.exec(select(Cohort).where(col(Cohort.id).in_(ids)))}  # type: ignore[misc]
+
+
+# --- join requests ---------------------------------------------------------------------------------
+
+
+def pending_join_request(*, session: Session, member_id: int, city_id: int) -> JoinRequest | None:
+    query = select(JoinRequest).where(
+        JoinRequest.member_id == member_id, JoinRequest.city_id == city_id, JoinRequest.status == "pending"
+    )
+    return session.exec(query).first()
+
+
+def add_join_request(*, session: Session, member_id: int, city_id: int, now: datetime) -> JoinRequest:
+    request = JoinRequest(member_id=member_id, city_id=city_id, status="pending", created_at=now)
+    session.add(request)
+    session.flush()
+    return request
