@@ -56,10 +56,15 @@ class Section:
 
 @dataclass(frozen=True)
 class Notice:
-    """A message for other people (by external id) that the adapter delivers after the commit."""
+    """A message for other people (by external id) that the adapter delivers after the commit.
+
+    `together` sends one message to one conversation holding all recipients (an introduction);
+    otherwise each recipient gets it by direct message.
+    """
 
     recipients: tuple[str, ...]
     reply: Reply
+    together: bool = False
 
 
 @dataclass

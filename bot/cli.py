@@ -1,0 +1,66 @@
+"""`citypeers run | console | db upgrade`: the command line. Settings are read here, once."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="citypeers", description="Peer networking for cities, in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
+
+    console = commands.add_parser("console", help="the same commands in a terminal, no Slack needed")
+    console.add_argument("--user", default="you", help="who you are in the console (default: you)")
+    console.add_argument("--db", help="database URL or SQLite file (default: DATABASE_URL)")
+    console.add_argument("--demo", action="store_true", help="load sample cities, tracks and interests")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="bring the schema to the newest version, keeping the data")
+
+    args = parser.parse_args(argv)
+    try:
+        overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
+        settings = load_settings(**overrides)
+        logging.basicConfig(level=settings.citypeers_log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        return COMMANDS[args.command](settings, args)
+    except ConfigError as error:
+        print(f"citypeers: {error}", file=sys.stderr)
+        return 2
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    settings.require_slack()
+    from bot.app import build_services
+    from bot.slack.server import serve
+
+    serve(settings, build_services(settings))
+    return 0
+
+
+def console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(settings, user=args.user, demo=args.demo)
+
+
+def db(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    print(f"Database at {engine.url.render_as_string(hide_password=True)} is up to date.")
+    return 0
+
+
+COMMANDS = {"run": run, "console": console, "db": db}
+
+if __name__ == "__main__":
+    sys.exit(main())
