@@ -30,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
         settings = load_settings(**overrides)
         logging.basicConfig(level=settings.citypeers_log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        if settings.citypeers_log_level != "DEBUG":
+            logging.getLogger("alembic").setLevel(logging.WARNING)  # schema chatter is not news at every start
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
         print(f"citypeers: {error}", file=sys.stderr)

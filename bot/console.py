@@ -1,0 +1,159 @@
+"""The terminal adapter: the same handlers as Slack, replies rendered as plain text.
+
+Interactive (with line editing and history) when standard input is a terminal; otherwise it reads one
+command a line and prints each reply, so sessions can be scripted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Settings
+from core.grammar import parse_user_ref
+from core.text import Mention, Text, strip_markup
+from handlers.dispatch import FAMILIES, handle
+from handlers.types import Notice, Reply, Request, Services
+from storage.db import unit_of_work
+
+log = logging.getLogger(__name__)
+HISTORY = Path.home() / ".citypeers_history"
+_MENTION_IN_COMMAND = re.compile(r"<@([^|>\s]+)(?:\|[^>]*)?>")
+CONSOLE_HELP = (
+    "Type a command such as /city help, /city show Brno or /city list track=tourism.\n"
+    "Console only: /as @name switches who you are, /quit leaves."
+)
+
+
+def show_value(value: object) -> str:
+    return f"@{value.name}" if isinstance(value, Mention) else str(value)
+
+
+def render_text(text: Text) -> str:
+    return text.render(show_value, strip_markup)
+
+
+def render_reply(reply: Reply) -> str:
+    """A reply as terminal lines; buttons show the command they stand for."""
+    lines = [reply.title] if reply.title else []
+    for section in reply.sections:
+        lines.append(render_text(section.text))
+        lines.extend(f"  [{button.label}] {console_command(button.command)}" for button in section.buttons)
+    text = "\n".join(lines)
+    return f"error: {text}" if reply.error else text
+
+
+def console_command(command: str) -> str:
+    """Buttons name people Slack's way (`<@bob>`); the console types them `@bob`."""
+    return _MENTION_IN_COMMAND.sub(lambda match: "@" + match.group(1), command)
+
+
+def render_notice(notice: Notice) -> str:
+    names = ", ".join(f"@{recipient}" for recipient in notice.recipients)
+    body = render_reply(notice.reply).replace("\n", "\n    ")
+    together = " (together)" if notice.together else ""
+    return f"  → to {names}{together}: {body}"
+
+
+class Console:
+    """Runs lines typed by one user at a time; `/as @name` changes the user."""
+
+    def __init__(self, services: Services, user: str, out: TextIO) -> None:
+        self.services = services
+        self.user = user.lstrip("@")
+        self.out = out
+
+    def run_line(self, line: str) -> bool:
+        """Answer one line; False when the user asked to quit."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.lstrip("/").partition(" ")
+        word = word.lower()
+        if word in ("quit", "exit"):
+            return False
+        if word == "as":
+            self._switch(rest)
+        elif word == "help":
+            self._print(CONSOLE_HELP)
+        else:
+            self._command(word, rest)
+        return True
+
+    def _switch(self, rest: str) -> None:
+        ref = parse_user_ref(rest.strip()) if rest.strip() else None
+        if ref is None:
+            self._print("error: Expected: /as @name")
+            return
+        self.user = ref.user_id
+        self._print(f"You are now @{self.user}.")
+
+    def _command(self, family: str, rest: str) -> None:
+        if family not in FAMILIES:
+            known = ", ".join(f"/{name}" for name in FAMILIES)
+            self._print(f"error: Unknown command /{family}. Commands: {known}; /help for the console.")
+            return
+        request = Request(user_id=self.user, user_name=self.user, command=family, text=rest)
+        try:
+            reply = handle(self.services, request)
+        except Exception:  # one line for the user, the details for the log
+            ref = uuid.uuid4().hex[:6]
+            log.exception("command failed (ref %s): /%s %s", ref, family, rest)
+            self._print(f"error: Something went wrong on our side; nothing was changed (ref {ref}).")
+            return
+        self._print(render_reply(reply))
+        for notice in reply.notices:
+            self._print(render_notice(notice))
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def run_console(settings: Settings, *, user: str, demo: bool, lines: Iterable[str] | None = None) -> int:
+    from bot.app import build_services
+    from bot.demo import load_demo
+
+    services = build_services(settings, first_user_is_admin=True)
+    if demo:
+        with unit_of_work(services.engine) as session:
+            added = load_demo(session=session, now=services.clock.now())
+        if added and sys.stdin.isatty():
+            print(f"Loaded {added} sample cities.")
+    console = Console(services, user, sys.stdout)
+    if lines is None and sys.stdin.isatty():
+        _interactive(console)
+    else:
+        for line in lines if lines is not None else sys.stdin:
+            if not console.run_line(line):
+                break
+    services.engine.dispose()
+    return 0
+
+
+def _interactive(console: Console) -> None:
+    import readline  # noqa: F401  (line editing and history for input())
+
+    with contextlib.suppress(OSError):
+        readline.read_history_file(HISTORY)
+    print("CityPeers console. " + CONSOLE_HELP)
+    try:
+        while True:
+            try:
+                line = input(f"@{console.user}> ")
+            except EOFError:
+                print()
+                break
+            except KeyboardInterrupt:
+                print()
+                continue
+            if not console.run_line(line):
+                break
+    finally:
+        with contextlib.suppress(OSError):
+            readline.write_history_file(HISTORY)
