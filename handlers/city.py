@@ -31,8 +31,10 @@ class Strings:
     EXISTS = "{name} is already registered."
     NO_CITY = "No city called `{name}`. See /city list."
     REGISTERED = "Registered *{name}* ({country})."
-    ALREADY_REP = "You already represent *{name}*."
-    ALREADY_ASKED = "You already asked to represent *{name}*; an organiser will answer."
+    # Errors are single plain lines: no markup, since they carry what the user typed.
+    ALREADY_REP = "You already represent {name}."
+    ALREADY_REP_THEM = "{who} already represents {name}."
+    ALREADY_ASKED = "You already asked to represent {name}; an organiser will answer."
     JOIN_SENT = "Asked to represent *{name}*. An organiser will approve it; you will hear back here."
     JOIN_NOBODY = "Asked to represent *{name}*, but no organiser is set up yet to approve it."
     JOIN_NOTICE = "{who} asks to represent *{name}*."
@@ -41,7 +43,7 @@ class Strings:
     APPROVED_YOU = "You now represent *{name}* (approved by {by})."
     REJECTED = "{who}'s request to represent *{name}* is declined."
     REJECTED_YOU = "Your request to represent *{name}* was declined by {by}."
-    NO_REQUEST = "{who} has no open request to represent *{name}*."
+    NO_REQUEST = "{who} has no open request to represent {name}."
     ROLE_BAD = "The role is one of organiser, expert, rep or none, not `{value}`."
     ROLE_CONFIG_ADMIN = "{who} is an admin by configuration (CITYPEERS_ADMINS); roles cannot change that."
     ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
@@ -51,7 +53,7 @@ class Strings:
     INTERESTS_SET = "*{name}* works on: {tracks}."
     ITEM_ADDED = "Added to what *{name}* {verb}: {text}"
     ITEM_TOO_LONG = "Keep it under {max} characters."
-    ITEM_FULL = "*{name}* already lists {max} of these; remove one with `/city {kind} remove <number>`."
+    ITEM_FULL = "{name} already lists {max} of these; remove one with `/city {kind} remove <number>`."
     ITEM_REMOVED = "Removed from what *{name}* {verb}: {text}"
     ITEM_NOT_FOUND = "There is no number {number}; see /city show."
     SHOW_WHOM = "You do not represent a city: name one (/city show <name>) or ask to join (/city join <name>)."
@@ -190,7 +192,7 @@ def approve(context: Context, args: Args) -> Reply:
     require(context, ORGANISERS, "approve representatives")
     member, city = person_and_city(context, args)
     if member.city_id == city.id:
-        raise CommandError(Strings.ALREADY_REP.format(name=city.name).replace("You already", "They already"))
+        raise CommandError(Strings.ALREADY_REP_THEM.format(who=f"@{member.display_name}", name=city.name))
     request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
     if request is not None:
         request.status = "approved"
