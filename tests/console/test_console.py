@@ -1,14 +1,15 @@
 """The `citypeers` command as a user runs it: a subprocess fed from standard input."""
 
 import os
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from storage import queries
 from storage.db import make_engine, unit_of_work
 
-CITYPEERS = shutil.which("citypeers") or sys.exit("citypeers is not installed")
+# The script installed beside this interpreter, whether or not its virtual environment is activated.
+CITYPEERS = str(Path(sys.executable).with_name("citypeers"))
 
 
 def run(*args, stdin="", cwd, env=None):
