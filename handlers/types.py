@@ -67,12 +67,22 @@ class Notice:
     together: bool = False
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file that comes with a reply (an iCalendar file, a CSV export, a chart)."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
 @dataclass
 class Reply:
     sections: list[Section] = field(default_factory=list)
     title: str | None = None
     error: bool = False
     notices: list[Notice] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)
 
     @classmethod
     def of(cls, template: str, *, title: str | None = None, **values: object) -> Reply:
