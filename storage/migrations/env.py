@@ -4,14 +4,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.db import include_name
 
 target_metadata = SQLModel.metadata
-# APScheduler creates and owns its job table; autogenerate must not propose dropping it.
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_name(name: str | None, type_: str, parent_names: dict) -> bool:  # type: ignore[type-arg]
-    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run_migrations_online() -> None:
