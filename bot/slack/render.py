@@ -1,0 +1,193 @@
+"""A neutral `Reply` as Block Kit blocks (plain dicts) plus the fallback text notifications show.
+
+User values are escaped here, and only here: `Text.render(show=...)` hands every value to `show`, which
+escapes `&`, `<`, `>` so typed text can never become a ping or a disguised link; a `Mention` is the one
+value we turn into `<@U…>` on purpose. Slack's limits are kept by construction: 50 blocks per message
+(100 in a Home tab), 3,000 characters per section, 150 per header, 75 per button label.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.text import Mention, Text, escape_mrkdwn
+from handlers.types import Button, Reply
+
+log = logging.getLogger(__name__)
+
+MESSAGE_BLOCKS = 50
+HOME_BLOCKS = 100
+SECTION_CHARS = 3000
+HEADER_CHARS = 150
+BUTTON_CHARS = 75
+BUTTON_VALUE_CHARS = 2000
+ACTIONS_PER_BLOCK = 25
+FALLBACK_CHARS = 3000
+WARNING = ":warning: "
+ELLIPSIS = "…"
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What chat.postMessage, respond() and views.publish need: fallback text and blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def show(value: object) -> str:
+    """A user value as safe mrkdwn: a Mention pings the person we meant, anything else is shown as typed."""
+    if isinstance(value, Mention):
+        return f"<@{value.user_id}>"
+    return escape_mrkdwn(str(value))
+
+
+def render_text(text: Text) -> str:
+    return text.render(show)
+
+
+def render(reply: Reply, *, max_blocks: int = MESSAGE_BLOCKS) -> Message:
+    """Blocks for `reply`, never more than `max_blocks`; the rest is summed up in a closing context block."""
+    head: list[Block] = [header_block(reply.title)] if reply.title else []
+    action_ids = (f"cmd-{n}" for n in itertools.count())
+    parts = [_section_part(reply, index, action_ids) for index in range(len(reply.sections))]
+    if reply.error and not parts:
+        parts.append(_Part(chunks=[WARNING.strip()], actions=[]))
+    return Message(text=fallback_text(reply), blocks=head + _fit(parts, max_blocks - len(head)))
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification and screen-reader text: plain, escaped, cut at a line near FALLBACK_CHARS."""
+    plain = reply.plain()
+    if len(plain) > FALLBACK_CHARS:
+        cut = plain.rfind("\n", 0, FALLBACK_CHARS)
+        plain = plain[: cut if cut > 0 else FALLBACK_CHARS].rstrip() + ELLIPSIS
+    text = escape_mrkdwn(plain)
+    return WARNING + text if reply.error else text
+
+
+def header_block(title: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(title, HEADER_CHARS), "emoji": True}}
+
+
+def section_block(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def context_block(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def button_element(button: Button, action_id: str) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": _clip(button.label, BUTTON_CHARS), "emoji": True},
+        "action_id": action_id,
+        "value": button.command,
+    }
+    if button.style in ("primary", "danger"):
+        element["style"] = button.style
+    return element
+
+
+def split_text(text: str, limit: int = SECTION_CHARS) -> list[str]:
+    """Chunks of at most `limit` characters, cut between lines (inside a line only when it alone is too long)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = _safe_cut(line, limit)
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:cut].rstrip())
+            line = line[cut:].lstrip(" ")
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            candidate = line
+        current = candidate
+    if current.strip():
+        chunks.append(current)
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
+# --- internals ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Part:
+    """One section's blocks-to-be: its text chunks, then its actions blocks."""
+
+    chunks: list[str]
+    actions: list[Block]
+
+    def blocks(self) -> list[Block]:
+        return [section_block(chunk) for chunk in self.chunks] + self.actions
+
+
+def _section_part(reply: Reply, index: int, action_ids: Iterator[str]) -> _Part:
+    section = reply.sections[index]
+    body = render_text(section.text)
+    if reply.error and index == 0:
+        body = WARNING + body
+    buttons = [button for button in section.buttons if _fits_value(button)]
+    elements = [button_element(button, next(action_ids)) for button in buttons]
+    actions = [
+        {"type": "actions", "elements": elements[i : i + ACTIONS_PER_BLOCK]}
+        for i in range(0, len(elements), ACTIONS_PER_BLOCK)
+    ]
+    return _Part(chunks=split_text(body), actions=actions)
+
+
+def _fit(parts: list[_Part], budget: int) -> list[Block]:
+    """Every part if they fit; else whole parts, then what fits of the next, then "…and N more"."""
+    if sum(len(part.blocks()) for part in parts) <= budget:
+        return [block for part in parts for block in part.blocks()]
+    room = budget - 1  # keep one block for the closing line
+    blocks: list[Block] = []
+    more = 0
+    for index, part in enumerate(parts):
+        if len(part.blocks()) <= room:
+            blocks.extend(part.blocks())
+            room -= len(part.blocks())
+            continue
+        # A long list cut in its middle counts the lines left out; whole sections count one each.
+        shown = part.chunks[:room]
+        blocks.extend(section_block(chunk) for chunk in shown)
+        lines_left = sum(chunk.count("\n") + 1 for chunk in part.chunks[len(shown) :])
+        more = (max(1, lines_left) if shown else 1) + len(parts) - index - 1
+        break
+    blocks.append(context_block(f"{ELLIPSIS}and {more} more"))
+    return blocks
+
+
+def _fits_value(button: Button) -> bool:
+    if len(button.command) <= BUTTON_VALUE_CHARS:
+        return True
+    # A truncated command would run something else than the button says: leave the button out.
+    log.warning("button %r dropped: its command is longer than %d characters", button.label, BUTTON_VALUE_CHARS)
+    return False
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split()) or ELLIPSIS
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """Where to cut an over-long line: at a space if one is near, never inside `&amp;` or `<@U…>`."""
+    cut = line.rfind(" ", limit // 2, limit)
+    if cut <= 0:
+        cut = limit
+    for opener, closer, reach in (("&", ";", 8), ("<", ">", 64)):
+        start = line.rfind(opener, max(0, cut - reach), cut)
+        if start > 0 and line.find(closer, start, cut) < 0:
+            cut = start
+    return cut
