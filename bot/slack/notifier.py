@@ -1,0 +1,94 @@
+"""The only code of ours that calls the Slack Web API (bolt's ack() and respond() aside)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.slack.render import Message, render
+from handlers.types import Notice, Reply
+
+log = logging.getLogger(__name__)
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections a few times."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        # Passing retry_handlers replaces slack-sdk's defaults, so all three are listed.
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class SlackNotifier:
+    """Delivers notices by direct message or group DM, publishes Home tabs and reads user profiles."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._dm_channels: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def deliver(self, notices: Iterable[Notice]) -> list[str]:
+        """Send every notice; returns the recipients it could not reach (each failure is logged, not raised)."""
+        unreached: list[str] = []
+        for notice in notices:
+            message = render(notice.reply)
+            if notice.together:
+                if not self._post(notice.recipients, message):
+                    unreached.extend(notice.recipients)
+            else:
+                unreached.extend(user for user in notice.recipients if not self._post((user,), message))
+        return list(dict.fromkeys(unreached))
+
+    def send(self, user_id: str, reply: Reply) -> bool:
+        """One direct message to one person; True when Slack took it."""
+        return self._post((user_id,), render(reply))
+
+    def publish_home(self, user_id: str, blocks: Sequence[dict[str, Any]]) -> None:
+        self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": list(blocks)})
+
+    def user_profile(self, user_id: str) -> tuple[str, str | None]:
+        """(display name, IANA time zone) from users.info; raises SlackApiError when Slack refuses."""
+        user = self.client.users_info(user=user_id)["user"]
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+        return str(name or user_id), user.get("tz") or None
+
+    def _post(self, users: Sequence[str], message: Message) -> bool:
+        try:
+            channel = self._open(users)
+            self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+            return True
+        except (SlackApiError, SlackClientError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            log.warning("could not deliver to %s: %s", ",".join(users), reason)
+            return False
+
+    def _open(self, users: Sequence[str]) -> str:
+        """The DM (one user) or group DM (several) channel; DM ids never change, so they are remembered."""
+        key = ",".join(users)
+        with self._lock:
+            known = self._dm_channels.get(key) if len(users) == 1 else None
+        if known:
+            return known
+        channel = str(self.client.conversations_open(users=key)["channel"]["id"])
+        if len(users) == 1:
+            with self._lock:
+                self._dm_channels[key] = channel
+        return channel
