@@ -1,0 +1,196 @@
+"""Bolt listeners, wired in one `register(app, services, notifier)`; the callbacks stay thin.
+
+Every listener calls `ack()` first: bolt's sync App (process_before_response off) runs a listener on its
+executor and sends the HTTP response as soon as ack() is called, so the slow part (users.info, the
+database, notices, respond) happens after Slack has its answer (the 3-second limit).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.context.ack import Ack
+from slack_bolt.context.respond import Respond
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.notifier import SlackNotifier
+from bot.slack.render import HOME_BLOCKS, render
+from core.text import Mention, Text, unescape_mrkdwn
+from handlers.dispatch import FAMILIES, SUMMARIES, handle
+from handlers.types import Reply, Request, Section, Services
+
+log = logging.getLogger(__name__)
+
+PROFILE_TTL = 600.0
+RECENT_EVENTS = 5000
+BUTTON_ACTIONS = re.compile(r"^cmd-")
+HANDLED = "citypeers_handled"  # set in the bolt context once the command has run (and maybe committed)
+
+
+class Strings:
+    """Every user-facing line of the Slack adapter, in one place so it can be translated later."""
+
+    FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
+    FAILED_AFTER = "Something went wrong on our side after your command ran; check before repeating it (ref {ref})."
+    UNREACHED = "Could not deliver a message to {who}."
+    HOME_TITLE = "Welcome to CityPeers"
+    HOME_YOUR_CITY = "Your city"
+    HOME_WELCOME = (
+        "CityPeers connects cities in peer programmes: collaborators that fit, reminders of City Labs and "
+        "meetings, and your three-month goals.\n"
+        "To start, ask to represent your city with `{join}` (see `{cities}`); an organiser approves."
+    )
+    HOME_COMMANDS = "*Commands* (each answers `help`)"
+
+
+class ProfileCache:
+    """users.info answers (display name, time zone) kept for `ttl` seconds, so a command costs no extra call."""
+
+    def __init__(
+        self,
+        lookup: Callable[[str], tuple[str, str | None]],
+        ttl: float = PROFILE_TTL,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lookup = lookup
+        self._ttl = ttl
+        self._now = now
+        self._entries: dict[str, tuple[float, str, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str, fallback_name: str = "") -> tuple[str, str | None]:
+        with self._lock:
+            entry = self._entries.get(user_id)
+        if entry is not None and entry[0] > self._now():
+            return entry[1], entry[2]
+        try:
+            name, tz = self._lookup(user_id)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            # The command still runs, with the name Slack sent and the default time zone.
+            log.warning("users.info failed for %s (%s); using the name from the request", user_id, error)
+            return fallback_name or user_id, None
+        with self._lock:
+            self._entries[user_id] = (self._now() + self._ttl, name, tz)
+        return name, tz
+
+
+class RecentIds:
+    """The last `size` ids seen: the Events API retries an event it thinks we missed, with the same id."""
+
+    def __init__(self, size: int = RECENT_EVENTS) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def seen_before(self, event_id: str) -> bool:
+        with self._lock:
+            if event_id in self._ids:
+                return True
+            self._ids[event_id] = None
+            if len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+            return False
+
+
+def register(app: App, services: Services, notifier: SlackNotifier, *, profile_ttl: float = PROFILE_TTL) -> None:
+    """Slash commands for every family in FAMILIES, buttons, the Home tab, event de-duplication, errors."""
+    profiles = ProfileCache(notifier.user_profile, profile_ttl)
+    recent_events = RecentIds()
+
+    def run_line(user_id: str, fallback_name: str, line: str, context: BoltContext) -> Reply:
+        """Run `/family rest` as `user_id`, deliver its notices, and note whoever could not be reached."""
+        name, tz = profiles.get(user_id, fallback_name)
+        family, _, text = line.strip().lstrip("/").partition(" ")
+        reply = handle(services, Request(user_id=user_id, user_name=name, command=family, text=text, tz=tz))
+        context[HANDLED] = True
+        # Notices go out before the reply, so the reply can say who was not reached.
+        unreached = notifier.deliver(reply.notices)
+        if unreached:
+            reply.sections.append(_unreached_section(unreached))
+        return reply
+
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+        ack()
+        # With should_escape, Slack sends typed & < > as entities; the handlers want what was typed.
+        line = f"{command['command']} {unescape_mrkdwn(command.get('text', ''))}"
+        reply = run_line(command["user_id"], command.get("user_name", ""), line, context)
+        message = render(reply)
+        _check(respond(text=message.text, blocks=message.blocks, response_type="ephemeral"))
+
+    def on_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        user = body["user"]
+        reply = run_line(user["id"], user.get("username") or user.get("name", ""), action.get("value", ""), context)
+        if respond.response_url is None:
+            notifier.send(user["id"], reply)  # a button in a view has nothing to replace
+            return
+        message = render(reply)
+        # Replacing the message removes its buttons, so nobody presses Approve twice.
+        _check(respond(text=message.text, blocks=message.blocks, replace_original=True))
+
+    def on_home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user_id = event["user"]
+        name, tz = profiles.get(user_id)
+        card = handle(services, Request(user_id=user_id, user_name=name, command="city", text="show", tz=tz))
+        if card.error:
+            home = Reply(title=Strings.HOME_TITLE)
+            home.add(Strings.HOME_WELCOME, join="/city join <name>", cities="/city list")
+        else:
+            home = Reply(title=Strings.HOME_YOUR_CITY, sections=list(card.sections))
+        lines = [Strings.HOME_COMMANDS] + [f"`/{family} help` — {{s{i}}}" for i, family in enumerate(FAMILIES)]
+        summaries = {f"s{i}": SUMMARIES.get(family, "") for i, family in enumerate(FAMILIES)}
+        home.sections.append(Section(Text("\n".join(lines), **summaries)))
+        notifier.publish_home(user_id, render(home, max_blocks=HOME_BLOCKS).blocks)
+
+    def skip_event_retries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Answer a retried event at once without running it again (before bolt's ack, in the request thread)."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and recent_events.seen_before(event_id):
+            log.info("event %s already received; retry ignored", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    def on_error(error: Exception, body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
+        """The one place unexpected errors go: logged with a reference, told to the user in one line."""
+        ref = secrets.token_hex(3)
+        what = body.get("command") or body.get("type") or "request"
+        log.error("unexpected error ref=%s in %s for user %s", ref, what, context.user_id, exc_info=error)
+        if respond is None or respond.response_url is None:
+            return
+        line = (Strings.FAILED_AFTER if context.get(HANDLED) else Strings.FAILED).format(ref=ref)
+        message = render(Reply.fail(line))
+        try:
+            respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
+        except (SlackClientError, OSError) as failure:
+            log.warning("could not tell the user about ref=%s: %s", ref, failure)
+
+    app.use(skip_event_retries)
+    for family in FAMILIES:
+        app.command(f"/{family}")(on_command)
+    app.action(BUTTON_ACTIONS)(on_button)
+    app.event("app_home_opened")(on_home_opened)
+    app.error(on_error)
+
+
+def _unreached_section(user_ids: list[str]) -> Section:
+    values = {f"u{i}": Mention(user_id, user_id) for i, user_id in enumerate(user_ids)}
+    who = ", ".join(f"{{u{i}}}" for i in range(len(user_ids)))
+    return Section(Text(Strings.UNREACHED.replace("{who}", who), **values))
+
+
+def _check(response: Any) -> None:
+    """respond() does not raise on a refusal; a refused reply is logged so it is not lost silently."""
+    if getattr(response, "status_code", 200) != 200:
+        log.warning("response_url refused the reply: %s %s", response.status_code, response.body)
