@@ -1,0 +1,65 @@
+"""The real bolt App over real HTTP (waitress on port 0) against the fake Slack, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.app import build_services
+from bot.slack.app import build_slack_app
+from bot.slack.server import create_http_server, stop_http_server
+from core.clock import FakeClock
+from handlers.types import Services
+from tests.conftest import make_settings
+from tests.support.fakeslack import FakeSlack, SlackSender
+
+SIGNING_SECRET = "e2e-signing-secret"
+ADMIN = "U0ADMIN"
+ANA = "U0ANA"
+BOB = "U0BOB"
+
+
+@dataclass
+class Bot:
+    slack: FakeSlack
+    sender: SlackSender
+    services: Services
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        fake.set_user(ADMIN, "admin")
+        fake.set_user(ANA, "ana", tz="Europe/Prague")
+        fake.set_user(BOB, "bob")
+        yield fake
+        # Every blocks payload and respond body any test sent was checked with slack_sdk's models.
+        assert not fake.problems, fake.problems
+
+
+@pytest.fixture
+def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
+    settings = make_settings(
+        database_url,
+        slack_api_url=slack.api_url,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SIGNING_SECRET,
+        citypeers_admins=ADMIN,
+        web_threads=4,
+    )
+    services = build_services(settings, clock=clock)
+    slack_app = build_slack_app(settings, services)
+    server = create_http_server(settings, services, "127.0.0.1", 0, slack_app=slack_app)
+    thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
+    thread.start()
+    try:
+        yield Bot(slack, SlackSender(f"http://127.0.0.1:{server.effective_port}", SIGNING_SECRET, slack), services)
+    finally:
+        # Listeners still running finish before the database (and its test schema) goes away.
+        slack_app.listener_runner.listener_executor.shutdown(wait=True)
+        stop_http_server(server)
+        thread.join(timeout=5)
+        services.engine.dispose()
