@@ -1,0 +1,116 @@
+"""Three-month goals: due dates, statuses and their moves, check-in days, the digest's buckets, CSV safety.
+
+Due dates are calendar dates. "Three months" is calendar months (python-dateutil's relativedelta), so
+a goal set on 30 November is due on 28 February, or 29 February in a leap year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
+
+from core.grammar import GrammarError
+
+GOAL_MONTHS = 3
+DUE_SOON_DAYS = 14
+CHANGED_DAYS = 7
+# Cells a spreadsheet would read as a formula (or that hide one behind a tab or carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Status(StrEnum):
+    ON_TRACK = "on-track"
+    AT_RISK = "at-risk"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+OPEN = frozenset({Status.ON_TRACK, Status.AT_RISK})
+CLOSED = frozenset({Status.DONE, Status.DROPPED})
+STATUS_HINT = "on-track, at-risk, done or dropped"
+
+
+class CheckinKind(StrEnum):
+    MONTH_BEFORE = "month-before"
+    DUE = "due"
+
+
+def parse_status(typed: str) -> Status:
+    """`on-track`, `on track`, `ON_TRACK` and `ontrack` are all on-track."""
+    wanted = typed.strip().lower().replace("_", "-").replace(" ", "-")
+    for status in Status:
+        if wanted in (status.value, status.value.replace("-", "")):
+            return status
+    raise GrammarError(f"The status is one of {STATUS_HINT}, not `{typed}`.")
+
+
+def may_move(current: Status, new: Status) -> bool:
+    """An open goal may go anywhere (staying put is a check-in); a closed one only restates how it closed."""
+    return current in OPEN or new == current
+
+
+def default_due(set_on: date) -> date:
+    """Three calendar months after the day the goal was set; month ends clamp (30 Nov -> 28/29 Feb)."""
+    return set_on + relativedelta(months=GOAL_MONTHS)
+
+
+def month_before(due: date) -> date:
+    return due - relativedelta(months=1)
+
+
+def checkin_dates(due: date) -> dict[CheckinKind, date]:
+    return {CheckinKind.MONTH_BEFORE: month_before(due), CheckinKind.DUE: due}
+
+
+def checkin_due(*, due: date, set_on: date, today: date, sent: Iterable[str]) -> CheckinKind | None:
+    """The check-in to send today, if any.
+
+    The due-date one wins once the day has come, and then the month-before one is never sent late;
+    a goal set less than a month before its due date gets no month-before check-in.
+    """
+    already = set(sent)
+    if today >= due:
+        return None if CheckinKind.DUE in already else CheckinKind.DUE
+    reminder_day = month_before(due)
+    if set_on < reminder_day <= today and CheckinKind.MONTH_BEFORE not in already:
+        return CheckinKind.MONTH_BEFORE
+    return None
+
+
+def is_overdue(*, status: str, due: date, today: date) -> bool:
+    return status in OPEN and due < today
+
+
+def local_day(moment: datetime, zone: tzinfo) -> date:
+    """The calendar day of an instant in a zone."""
+    return moment.astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class DigestBuckets:
+    due_soon: bool
+    overdue: bool
+    changed: bool
+
+    @property
+    def any(self) -> bool:
+        return self.due_soon or self.overdue or self.changed
+
+
+def digest_buckets(*, status: str, due: date, updated_at: datetime, today: date, now: datetime) -> DigestBuckets:
+    """Where a goal shows in an expert's weekly digest: due in the next two weeks, overdue, changed this week."""
+    is_open = status in OPEN
+    return DigestBuckets(
+        due_soon=is_open and today <= due <= today + timedelta(days=DUE_SOON_DAYS),
+        overdue=is_overdue(status=status, due=due, today=today),
+        changed=updated_at > now - timedelta(days=CHANGED_DAYS),
+    )
+
+
+def neutralise_cell(value: str) -> str:
+    """Prefix an apostrophe so a spreadsheet shows the text instead of evaluating it as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
