@@ -80,8 +80,7 @@ class FakeSlack:
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
         self._thread.start()
         return self
@@ -296,6 +295,11 @@ class FakeSlack:
             self._calls.append(call)
             self.problems.extend(f"{call.method}: {p}" for p in problems)
             self._changed.notify_all()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 drops bursts; a dropped SYN costs a 1 s retransmit
 
 
 class _Handler(BaseHTTPRequestHandler):
