@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, text
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -93,3 +93,71 @@ class JoinRequest(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
     decided_by_id: int | None = Field(default=None, foreign_key="member.id")
     decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+# --- matching (issue 3): introductions, not-a-fit lists, pauses, rounds, follow-up outcomes ----------
+
+
+class MatchRound(SQLModel, table=True):
+    __tablename__ = "match_round"
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Introduction(SQLModel, table=True):
+    """Two cities put in touch; the city, not the person, is the unit, so this outlives any rep."""
+
+    # The follow-up sweep asks "due and not sent" every few minutes.
+    __table_args__ = (Index("ix_introduction_followup_due", "followup_due_at", "followup_sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # The pair is stored lower id first, so "were A and B introduced?" is one indexed lookup.
+    city_a_id: int = Field(foreign_key="city.id", index=True)
+    city_b_id: int = Field(foreign_key="city.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    round_id: int | None = Field(default=None, foreign_key="match_round.id", index=True)
+    conversation_id: str | None = Field(default=None, max_length=64)
+    reasons: list[dict[str, object]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column())
+    followup_due_at: datetime = Field(sa_column=utc_column())
+    followup_sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class IntroductionOutcome(SQLModel, table=True):
+    """What one city says came of an introduction (each side answers for itself)."""
+
+    __tablename__ = "introduction_outcome"
+    introduction_id: int = Field(foreign_key="introduction.id", primary_key=True)
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    met: bool
+    outcome: str = Field(max_length=24)  # shared-practice, joint-proposal, site-visit, nothing-yet
+    answered_by_id: int | None = Field(default=None, foreign_key="member.id")
+    answered_at: datetime = Field(sa_column=utc_column())
+
+
+class NotAFit(SQLModel, table=True):
+    """A city the asker's city does not want suggested again."""
+
+    __tablename__ = "not_a_fit"
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    other_city_id: int = Field(foreign_key="city.id", primary_key=True)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class MatchPause(SQLModel, table=True):
+    __tablename__ = "match_pause"
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    until: datetime = Field(sa_column=utc_column())
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class ProfileRevision(SQLModel, table=True):
+    """The revision at which a city's declared profile last changed, so every process's match index
+    reloads only the cities that changed. Row `city_id = 0` is the counter itself."""
+
+    __tablename__ = "profile_revision"
+    city_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int = Field(index=True)

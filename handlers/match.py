@@ -1,0 +1,818 @@
+"""The /match family: explained recommendations, introductions, rounds, pauses, follow-ups and stats.
+
+Scoring lives in `core.matching`; this module loads what cities declared, keeps one match index per
+database current (reloading only the cities whose profile revision moved), and words the reasons.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from core.dates import parse_duration
+from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
+from core.matching import (
+    Match,
+    MatchIndex,
+    MentorOn,
+    NotYetIntroduced,
+    Profile,
+    Reason,
+    SharedTracks,
+    SimilarGoals,
+    TheyOffer,
+    YouOffer,
+    plan_round,
+)
+from core.roles import ORGANISERS, READERS
+from core.text import Mention, Text
+from core.tracks import resolve_track
+from handlers.auth import own_city, require
+from handlers.city import city_by_name, configured_tracks, country_name
+from handlers.types import Button, Command, CommandError, Context, Notice, Reply, Section, Services, UsageError
+from storage import match_queries as mq
+from storage import queries
+from storage.db import unit_of_work
+from storage.models import City, Introduction, Member
+
+SUMMARY = "collaborators for your city, with reasons; introductions and matching rounds"
+DEFAULT_COUNT = 5
+MAX_COUNT = 20
+REINTRODUCE_AFTER = timedelta(days=90)  # the same pair is not introduced twice within this, unless asked again
+FOLLOWUP_AFTER = timedelta(days=14)  # the "did you meet?" DM; a setting later
+MAX_CONVERSATION = 8  # conversations.open takes at most 8 people
+MAX_REASONS = 4
+MAX_PAUSE = timedelta(days=366)
+OUTCOMES = ("shared-practice", "joint-proposal", "site-visit", "nothing-yet")
+
+
+class Strings:
+    """Every user-facing line of /match, in one place so it can be translated later."""
+
+    NO_CITY_NAMED = "You do not represent a city: name one with city=<name>."
+    CITY_OPTION_REFUSED = "Only experts, organisers and admins can ask for another city's matches."
+    CITY_OPTION_WRITE_REFUSED = "Only organisers and admins can act for another city."
+    COUNT_BAD = "Ask for 1 to {max} cities, not `{value}`."
+    SELF_PAUSED = "{name} paused matching until {until}. /match resume restarts it."
+    HEADER = "Cities for *{name}*, best first:"
+    HEADER_TRACK = "Cities for *{name}* on {track}, best first:"
+    RESULT = "*{rank}. {city}* ({country}) · score {score}\n{reasons}"
+    INTRODUCE = "Introduce us"
+    NOT_A_FIT = "Not a fit"
+    EMPTY_DECLARE = "No matches for *{name}* yet: declare {missing} to get some."
+    EMPTY_SOME = "No other city has anything in common with *{name}* yet; declaring {missing} widens the search."
+    EMPTY_NOBODY = (
+        "No other city shares a track, an offer or a need with *{name}* yet. More tracks (/city interests), "
+        "offers (/city offer) and needs (/city need) widen the search."
+    )
+    EMPTY_TRACK = "No city on {track} has anything in common with *{name}* yet."
+    DECLARE_TRACKS = "tracks (/city interests <track>, ...)"
+    DECLARE_OFFERS = "offers (/city offer <text>)"
+    DECLARE_NEEDS = "needs (/city need <text>)"
+    OR = " or "
+
+    REASON_TRACKS = {"you": "you both work on {tracks}", "they": "both work on {tracks}"}
+    REASON_THEY_OFFER = {
+        "you": "{city} offers *{offer}*, which you need",
+        "they": "{city} offers *{offer}*, which {asker} needs",
+    }
+    REASON_YOU_OFFER = {
+        "you": "you offer *{offer}*, which {city} needs",
+        "they": "{asker} offers *{offer}*, which {city} needs",
+    }
+    REASON_GOALS = {
+        "you": "your goal _{mine}_ is close to theirs: _{theirs}_",
+        "they": "{asker}'s goal _{mine}_ is close to {city}'s: _{theirs}_",
+    }
+    REASON_MENTOR = {"you": "{city} is a mentor city on {tracks}", "they": "{city} is a mentor city on {tracks}"}
+    REASON_FRESH = {"you": "you have not been introduced yet", "they": "they have not been introduced yet"}
+    REASON_ASKED = "introduced on request"
+
+    SAME_CITY = "That is your own city."
+    INTRO_RECENT = "{a} and {b} were introduced on {date}; add again=yes to introduce them again."
+    INTRO_PAUSED = "{name} paused matching until {until}."
+    INTRO_NO_REPS = "{name} has no representative yet, so there is nobody to introduce."
+    INTRO_DONE = "Introduced *{a}* and *{b}*: one conversation with {count} people is opening."
+    INTRO_MEET = "{people_a} of *{a}* ({country_a}), meet {people_b} of *{b}* ({country_b})."
+    INTRO_ALSO = "…and {people} of *{name}* ({country})."
+    INTRO_WHY = "*Why:* {reasons}."
+    INTRO_SIDE = "*{name}* offers: {offers}\n*{name}* needs: {needs}"
+    INTRO_NOTHING = "nothing listed yet"
+    INTRO_NEXT = "Introduced by {by}. Say hello and find a date; in {days} days I will ask how it went."
+
+    NOTFIT_DONE = "*{name}* will no longer be suggested to *{city}*. `/match fit {name}` undoes it."
+    NOTFIT_ALREADY = "*{name}* is already off *{city}*'s suggestions."
+    NOTFIT_LIST = "Not suggested to *{city}*: {names}. `/match fit <name>` brings one back."
+    NOTFIT_NONE = "*{city}* has no cities on its not-a-fit list."
+    FIT_DONE = "*{name}* can be suggested to *{city}* again."
+    FIT_NOT_LISTED = "*{name}* is not on *{city}*'s not-a-fit list."
+
+    PAUSE_TOO_LONG = "Pause for at most a year; `/match resume` restarts any time."
+    PAUSED = "*{name}* is paused until {until}: no suggestions, no rounds. `/match resume` restarts it."
+    RESUMED = "*{name}* is back in suggestions and rounds."
+    NOT_PAUSED = "*{name}* was not paused."
+
+    NO_COHORT = "No cohort called `{name}`."
+    ROUND_TOO_FEW = "A round needs at least two cities that are not paused; found {count}."
+    ROUND_DRY = "Dry run for {scope}, nothing sent: {pairs}{trio}."
+    ROUND_DONE = "Round {number} for {scope}: {pairs}{trio}; introductions sent."
+    ROUND_PAIRS = "{count} pairs"
+    ROUND_TRIO = " and 1 trio"
+    ROUND_GROUP = "*{names}* · {reasons}"
+    ROUND_NO_REASON = "no declared common ground yet"
+    ROUND_PAUSED = "Paused, not paired: {names}."
+    ROUND_LEFT_OUT = "Already met every possible partner, not paired: {names}."
+    ROUND_NO_REPS = "No representative to tell yet: {names}."
+    ALL_CITIES = "all cities"
+    COHORT_SCOPE = "cohort {name}"
+
+    OUTCOME_BAD = "Answer met or not-met, then one of shared-practice, joint-proposal, site-visit, nothing-yet."
+    NO_INTRO = "There is no introduction number {id}."
+    NOT_YOURS = "Introduction {id} is between {a} and {b}; only their representatives answer for it."
+    OUTCOME_SAVED = "Thanks: recorded for *{city}* and *{other}*: {answer}."
+    OUTCOME_WORDS = {
+        "not-met": "not met yet",
+        "shared-practice": "met, a shared practice",
+        "joint-proposal": "met, a joint proposal",
+        "site-visit": "met, a site visit",
+        "nothing-yet": "met, nothing yet",
+    }
+    FOLLOWUP = "On {date}, *{city}* was introduced to *{other}*. Did you meet, and what came of it?"
+    BUTTON_NOT_MET = "Not met yet"
+    BUTTON_OUTCOME = {
+        "shared-practice": "Met: shared practice",
+        "joint-proposal": "Met: joint proposal",
+        "site-visit": "Met: site visit",
+        "nothing-yet": "Met: nothing yet",
+    }
+
+    STATS_HEAD = "Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met."
+    STATS_OUTCOMES = (
+        "Outcomes: {shared} shared practice, {joint} joint proposal, {visit} site visit, {nothing} nothing yet."
+    )
+    STATS_FOLLOWUPS = "Follow-ups sent: {sent}; answered by at least one side: {answered}."
+    STATS_LONELY = "No introduction yet ({count}): {names}."
+    STATS_ALL_INTRODUCED = "Every city has had an introduction."
+    STATS_PAUSED = "Paused: {names}."
+
+
+# --- the index: built once per database, reloaded city by city -------------------------------------------
+
+
+class _IndexCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.index: MatchIndex | None = None
+        self.revision = -1
+
+
+_caches: weakref.WeakKeyDictionary[Engine, _IndexCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def load_profiles(session: Session, city_ids: Sequence[int] | None = None) -> list[Profile]:
+    """What the cities declared, as core profiles (every city when `city_ids` is None)."""
+    cities = mq.cities(session=session, city_ids=city_ids)
+    tracks: dict[int, set[str]] = {c.id: set() for c in cities}  # type: ignore[misc]
+    for city_id, key in mq.interest_keys(session=session, city_ids=city_ids):
+        tracks.setdefault(city_id, set()).add(key)
+    items: dict[tuple[int, str], list[str]] = {}
+    for city_id, kind, text in mq.item_texts(session=session, city_ids=city_ids):
+        items.setdefault((city_id, kind), []).append(text)
+    goals = mq.open_goal_texts(session=session, city_ids=city_ids)
+    return [
+        Profile(
+            city_id=city.id,  # type: ignore[arg-type]
+            name=city.name,
+            tracks=frozenset(tracks.get(city.id, ())),  # type: ignore[arg-type]
+            offers=tuple(items.get((city.id, "offer"), ())),  # type: ignore[arg-type]
+            needs=tuple(items.get((city.id, "need"), ())),  # type: ignore[arg-type]
+            goals=tuple(goals.get(city.id, ())),  # type: ignore[arg-type]
+            mentor=city.mentor,
+            cohort=city.cohort_id,
+        )
+        for city in cities
+    ]
+
+
+def _cache_for(engine: Engine) -> _IndexCache:
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = _IndexCache()
+        return cache
+
+
+class _CurrentIndex:
+    """`with current_index(context) as index:` — the index, brought up to date and held for this use."""
+
+    def __init__(self, session: Session, engine: Engine) -> None:
+        self.session, self.cache = session, _cache_for(engine)
+
+    def __enter__(self) -> MatchIndex:
+        self.cache.lock.acquire()
+        try:
+            return _bring_up_to_date(self.cache, self.session)
+        except BaseException:
+            self.cache.lock.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        self.cache.lock.release()
+
+
+def current_index(context: Context) -> _CurrentIndex:
+    return _CurrentIndex(context.session, context.services.engine)
+
+
+def _bring_up_to_date(cache: _IndexCache, session: Session) -> MatchIndex:
+    revision = mq.profile_revision(session=session)
+    if cache.index is None:
+        cache.index = MatchIndex(load_profiles(session))
+    elif revision != cache.revision:
+        changed = mq.changed_city_ids(session=session, since=cache.revision)
+        found = load_profiles(session, changed)
+        for profile in found:
+            cache.index.upsert(profile)
+        for city_id in set(changed) - {p.city_id for p in found}:
+            cache.index.remove(city_id)
+    cache.revision = revision
+    return cache.index
+
+
+# --- wording -----------------------------------------------------------------------------------------------
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def compose(parts: Sequence[tuple[str, dict[str, object]]], separator: str = "; ") -> Text:
+    """Join several (template, values) into one Text, renaming fields so their values never collide."""
+    templates: list[str] = []
+    values: dict[str, object] = {}
+    for i, (template, part_values) in enumerate(parts):
+        templates.append(_FIELD.sub(lambda m, i=i: "{" + f"{m.group(1)}_{i}" + "}", template))
+        values.update({f"{name}_{i}": value for name, value in part_values.items()})
+    return Text(separator.join(templates), **values)
+
+
+def reason_parts(
+    reasons: Iterable[Reason], *, asker: str, city: str, track_names: dict[str, str], you: bool
+) -> list[tuple[str, dict[str, object]]]:
+    """Plain words for each reason, from the asker's side ("you") or a third person's."""
+    side = "you" if you else "they"
+    names = {"asker": asker, "city": city}
+    parts: list[tuple[str, dict[str, object]]] = []
+    for reason in reasons:
+        if isinstance(reason, SharedTracks):
+            tracks = ", ".join(track_names.get(k, k) for k in reason.tracks)
+            parts.append((Strings.REASON_TRACKS[side], {"tracks": tracks}))
+        elif isinstance(reason, TheyOffer):
+            parts.append((Strings.REASON_THEY_OFFER[side], {**names, "offer": reason.offer}))
+        elif isinstance(reason, YouOffer):
+            parts.append((Strings.REASON_YOU_OFFER[side], {**names, "offer": reason.offer}))
+        elif isinstance(reason, SimilarGoals):
+            parts.append((Strings.REASON_GOALS[side], {**names, "mine": reason.mine, "theirs": reason.theirs}))
+        elif isinstance(reason, MentorOn):
+            tracks = ", ".join(track_names.get(k, k) for k in reason.tracks)
+            parts.append((Strings.REASON_MENTOR[side], {"city": city, "tracks": tracks}))
+        elif isinstance(reason, NotYetIntroduced):
+            parts.append((Strings.REASON_FRESH[side], {}))
+    return parts[:MAX_REASONS]
+
+
+def reasons_as_data(reasons: Iterable[Reason]) -> list[dict[str, object]]:
+    """Reasons as JSON-ready dicts for the introduction record."""
+    return [{"kind": type(reason).__name__, **asdict(reason)} for reason in reasons]
+
+
+def _track_names(context: Context) -> dict[str, str]:
+    return {t.key: t.name for t in configured_tracks(context)}
+
+
+def _quote(name: str) -> str:
+    return f"'{name}'" if '"' in name else f'"{name}"'
+
+
+def _when(context: Context, moment: object) -> str:
+    return f"{moment.astimezone(context.zone):%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+
+
+def _mentions(members: Sequence[Member], prefix: str) -> tuple[str, dict[str, object]]:
+    values = {f"{prefix}{i}": Mention(m.external_id, m.display_name) for i, m in enumerate(members)}
+    return ", ".join(f"{{{prefix}{i}}}" for i in range(len(members))), values
+
+
+def _capitalised(template: str) -> str:
+    """A sentence starts with a capital, unless it starts with a value (a city name has its own)."""
+    return template[:1].upper() + template[1:] if template[:1].isalpha() else template
+
+
+# --- whose city ----------------------------------------------------------------------------------------------
+
+
+def _acting_city(context: Context, args: Args, what: str, *, readers: bool) -> tuple[City, bool]:
+    """The city a command is for, and whether the actor speaks as its rep ("you")."""
+    named = args.options.get("city", "").strip()
+    mine = context.actor.member.city_id
+    if named:
+        city = city_by_name(context, named)
+        if city.id != mine:
+            allowed = READERS if readers else ORGANISERS
+            if context.actor.role not in allowed:
+                raise CommandError(Strings.CITY_OPTION_REFUSED if readers else Strings.CITY_OPTION_WRITE_REFUSED)
+            return city, False
+        return city, True
+    if mine is None and context.actor.role in READERS:
+        raise CommandError(Strings.NO_CITY_NAMED)
+    return own_city(context, what), True
+
+
+# --- /match top ----------------------------------------------------------------------------------------------
+
+
+def top(context: Context, args: Args) -> Reply:
+    words = args.words()
+    if len(words) > 1:
+        raise UsageError()
+    count = DEFAULT_COUNT
+    if words:
+        if not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_COUNT:
+            raise CommandError(Strings.COUNT_BAD.format(max=MAX_COUNT, value=words[0]))
+        count = int(words[0])
+    city, you = _acting_city(context, args, "ask for matches", readers=True)
+    track = resolve_track(args.options["track"], configured_tracks(context)) if "track" in args.options else None
+    session = context.session
+    pause = mq.get_pause(session=session, city_id=city.id, now=context.now)  # type: ignore[arg-type]
+    if pause is not None:
+        raise CommandError(Strings.SELF_PAUSED.format(name=city.name, until=_when(context, pause.until)))
+    exclude = mq.not_fit_ids(session=session, city_id=city.id) | mq.paused_city_ids(session=session, now=context.now)  # type: ignore[arg-type]
+    introduced = mq.introduced_ids(session=session, city_id=city.id)  # type: ignore[arg-type]
+    with current_index(context) as index:
+        found = index.matches(
+            city.id,  # type: ignore[arg-type]
+            limit=count,
+            exclude=exclude,
+            introduced=introduced,
+            track=track.key if track else None,
+        )
+        profile = index.profile(city.id)  # type: ignore[arg-type]
+    if not found:
+        return _empty_answer(city, profile, track.name if track else None)
+    reply = Reply.of(
+        Strings.HEADER_TRACK if track else Strings.HEADER, name=city.name, track=track.name if track else ""
+    )
+    countries = {c.id: c.country for c in mq.cities(session=session, city_ids=[m.city_id for m in found])}
+    names = _track_names(context)
+    for rank, match in enumerate(found, start=1):
+        reply.sections.append(_result_section(context, city, match, rank, countries, names, you=you))
+    return reply
+
+
+def _result_section(
+    context: Context,
+    city: City,
+    match: Match,
+    rank: int,
+    countries: dict[int | None, str],
+    names: dict[str, str],
+    *,
+    you: bool,
+) -> Section:
+    reasons = compose(reason_parts(match.reasons, asker=city.name, city=match.name, track_names=names, you=you))
+    text = Text(
+        Strings.RESULT.replace("{reasons}", _capitalised(reasons.template)),
+        rank=rank,
+        city=match.name,
+        country=countries.get(match.city_id, ""),
+        score=f"{match.score:.1f}",
+        **reasons.values,
+    )
+    suffix = "" if you else f" city={_quote(city.name)}"
+    buttons = [
+        Button(Strings.INTRODUCE, f"/match intro {match.name}{suffix}", "primary"),
+        Button(Strings.NOT_A_FIT, f"/match notfit {match.name}{suffix}", "danger"),
+    ]
+    return Section(text, buttons)
+
+
+def _empty_answer(city: City, profile: Profile | None, track: str | None) -> Reply:
+    if track is not None:
+        return Reply.of(Strings.EMPTY_TRACK, name=city.name, track=track)
+    missing = []
+    if profile is None or not profile.tracks:
+        missing.append(Strings.DECLARE_TRACKS)
+    if profile is None or not profile.offers:
+        missing.append(Strings.DECLARE_OFFERS)
+    if profile is None or not profile.needs:
+        missing.append(Strings.DECLARE_NEEDS)
+    if len(missing) == 3:
+        return Reply.of(Strings.EMPTY_DECLARE, name=city.name, missing=Strings.OR.join(missing))
+    if missing:
+        return Reply.of(Strings.EMPTY_SOME, name=city.name, missing=Strings.OR.join(missing))
+    return Reply.of(Strings.EMPTY_NOBODY, name=city.name)
+
+
+# --- /match intro --------------------------------------------------------------------------------------------
+
+
+def intro(context: Context, args: Args) -> Reply:
+    if not args.text.strip():
+        raise UsageError()
+    city, _ = _acting_city(context, args, "ask for introductions", readers=False)
+    other = city_by_name(context, args.text)
+    again = parse_yes_no(args.options["again"], "again") if "again" in args.options else False
+    session = context.session
+    if other.id == city.id:
+        raise CommandError(Strings.SAME_CITY)
+    pause = mq.get_pause(session=session, city_id=other.id, now=context.now)  # type: ignore[arg-type]
+    if pause is not None:
+        raise CommandError(Strings.INTRO_PAUSED.format(name=other.name, until=_when(context, pause.until)))
+    last = mq.last_introduction(session=session, city_id=city.id, other_city_id=other.id)  # type: ignore[arg-type]
+    if last is not None and context.now - last.created_at < REINTRODUCE_AFTER and not again:
+        raise CommandError(
+            Strings.INTRO_RECENT.format(a=city.name, b=other.name, date=_when(context, last.created_at)[:10])
+        )
+    reps = mq.reps_of_cities(session=session, city_ids=[city.id, other.id])  # type: ignore[list-item]
+    for side in (city, other):
+        if not reps[side.id]:  # type: ignore[index]
+            raise CommandError(Strings.INTRO_NO_REPS.format(name=side.name))
+    with current_index(context) as index:
+        match = index.explain(city.id, other.id, introduced=last is not None)  # type: ignore[arg-type]
+    reasons = match.reasons if match else ()
+    notice, _ = introduce(context, [city, other], reasons, reps)
+    reply = Reply.of(Strings.INTRO_DONE, a=city.name, b=other.name, count=len(notice.recipients))
+    reply.notices.append(notice)
+    return reply
+
+
+def introduce(
+    context: Context,
+    group: Sequence[City],
+    reasons: Sequence[Reason],
+    reps: dict[int, list[Member]],
+    *,
+    round_id: int | None = None,
+) -> tuple[Notice, list[Introduction]]:
+    """Record the introduction(s) of a pair or trio and build the one message for their shared conversation."""
+    rows = [
+        mq.add_introduction(
+            session=context.session,
+            city_id=a.id,  # type: ignore[arg-type]
+            other_city_id=b.id,  # type: ignore[arg-type]
+            member_id=context.actor.member.id,
+            reasons=reasons_as_data(reasons) if (i, j) == (0, 1) else [],
+            now=context.now,
+            followup_due_at=context.now + FOLLOWUP_AFTER,
+            round_id=round_id,
+        )
+        for i, a in enumerate(group)
+        for j, b in enumerate(group)
+        if i < j
+    ]
+    return Notice(_conversation(group, reps), intro_message(context, group, reasons, reps), together=True), rows
+
+
+def _conversation(group: Sequence[City], reps: dict[int, list[Member]]) -> tuple[str, ...]:
+    """Everyone's reps, taking turns city by city so each city is in even when the cap bites."""
+    queues = [list(reps.get(city.id, [])) for city in group]  # type: ignore[arg-type]
+    people: list[str] = []
+    while any(queues) and len(people) < MAX_CONVERSATION:
+        for queue in queues:
+            if queue and len(people) < MAX_CONVERSATION:
+                people.append(queue.pop(0).external_id)
+    return tuple(dict.fromkeys(people))
+
+
+def intro_message(
+    context: Context, group: Sequence[City], reasons: Sequence[Reason], reps: dict[int, list[Member]]
+) -> Reply:
+    a, b = group[0], group[1]
+    people_a, values_a = _mentions(reps.get(a.id, []), "a")  # type: ignore[arg-type]
+    people_b, values_b = _mentions(reps.get(b.id, []), "b")  # type: ignore[arg-type]
+    meet = compose(
+        [
+            (Strings.INTRO_MEET.replace("{people_a}", people_a).replace("{people_b}", people_b), {
+                "a": a.name, "b": b.name, "country_a": country_name(a.country), "country_b": country_name(b.country),
+                **values_a, **values_b,
+            }),
+        ]
+    )  # fmt: skip
+    reply = Reply(sections=[Section(meet)])
+    for extra in group[2:]:
+        people, values = _mentions(reps.get(extra.id, []), "c")  # type: ignore[arg-type]
+        reply.add(Strings.INTRO_ALSO.replace("{people}", people), name=extra.name, country=country_name(extra.country),
+                  **values)  # fmt: skip
+    parts = reason_parts(reasons, asker=a.name, city=b.name, track_names=_track_names(context), you=False)
+    why = compose(parts) if parts else Text(Strings.REASON_ASKED)
+    reply.sections.append(Section(Text(Strings.INTRO_WHY.replace("{reasons}", why.template), **why.values)))
+    for city in group:
+        reply.sections.append(_side_section(context, city))
+    reply.add(Strings.INTRO_NEXT, by=Mention(context.actor.member.external_id, context.actor.member.display_name),
+              days=FOLLOWUP_AFTER.days)  # fmt: skip
+    return reply
+
+
+def _side_section(context: Context, city: City) -> Section:
+    values: dict[str, object] = {"name": city.name}
+    lists = []
+    for kind in ("offer", "need"):
+        items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
+        if items:
+            values.update({f"{kind}{i}": item.text for i, item in enumerate(items)})
+            lists.append("; ".join(f"{{{kind}{i}}}" for i in range(len(items))))
+        else:
+            lists.append(Strings.INTRO_NOTHING)
+    template = Strings.INTRO_SIDE.replace("{offers}", lists[0]).replace("{needs}", lists[1])
+    return Section(Text(template, **values))
+
+
+# --- /match notfit and fit -------------------------------------------------------------------------------------
+
+
+def notfit(context: Context, args: Args) -> Reply:
+    city, _ = _acting_city(context, args, "keep a not-a-fit list", readers=False)
+    session = context.session
+    if not args.text.strip():
+        listed = mq.not_fit_ids(session=session, city_id=city.id)  # type: ignore[arg-type]
+        if not listed:
+            return Reply.of(Strings.NOTFIT_NONE, city=city.name)
+        names = ", ".join(sorted(c.name for c in mq.cities(session=session, city_ids=sorted(listed))))
+        return Reply.of(Strings.NOTFIT_LIST, city=city.name, names=names)
+    other = city_by_name(context, args.text)
+    if other.id == city.id:
+        raise CommandError(Strings.SAME_CITY)
+    added = mq.add_not_fit(session=session, city_id=city.id, other_city_id=other.id,  # type: ignore[arg-type]
+                           member_id=context.actor.member.id, now=context.now)  # fmt: skip
+    return Reply.of(Strings.NOTFIT_DONE if added else Strings.NOTFIT_ALREADY, name=other.name, city=city.name)
+
+
+def fit(context: Context, args: Args) -> Reply:
+    if not args.text.strip():
+        raise UsageError()
+    city, _ = _acting_city(context, args, "keep a not-a-fit list", readers=False)
+    other = city_by_name(context, args.text)
+    removed = mq.remove_not_fit(session=context.session, city_id=city.id, other_city_id=other.id)  # type: ignore[arg-type]
+    return Reply.of(Strings.FIT_DONE if removed else Strings.FIT_NOT_LISTED, name=other.name, city=city.name)
+
+
+# --- /match pause and resume -----------------------------------------------------------------------------------
+
+
+def pause(context: Context, args: Args) -> Reply:
+    if not args.text.strip():
+        raise UsageError()
+    duration = parse_duration(args.text)
+    if duration > MAX_PAUSE:
+        raise CommandError(Strings.PAUSE_TOO_LONG)
+    city = own_city(context, "pause matching")
+    until = context.now + duration
+    mq.set_pause(session=context.session, city_id=city.id, until=until, member_id=context.actor.member.id,  # type: ignore[arg-type]
+                 now=context.now)  # fmt: skip
+    return Reply.of(Strings.PAUSED, name=city.name, until=_when(context, until))
+
+
+def resume(context: Context, args: Args) -> Reply:
+    if args.text.strip():
+        raise UsageError()
+    city = own_city(context, "resume matching")
+    was_paused = mq.get_pause(session=context.session, city_id=city.id, now=context.now) is not None  # type: ignore[arg-type]
+    mq.delete_pause(session=context.session, city_id=city.id)  # type: ignore[arg-type]
+    return Reply.of(Strings.RESUMED if was_paused else Strings.NOT_PAUSED, name=city.name)
+
+
+# --- /match round ----------------------------------------------------------------------------------------------
+
+
+def _cohort_scope(context: Context, args: Args) -> tuple[int | None, str]:
+    name = args.options.get("cohort", "").strip()
+    if not name:
+        return None, Strings.ALL_CITIES
+    cohort = queries.get_cohort_by_name(session=context.session, name=name)
+    if cohort is None:
+        raise CommandError(Strings.NO_COHORT.format(name=name))
+    return cohort.id, Strings.COHORT_SCOPE.format(name=cohort.name)
+
+
+def round_(context: Context, args: Args) -> Reply:
+    require(context, ORGANISERS, "run matching rounds")
+    if args.text.strip():
+        raise UsageError()
+    dry = parse_yes_no(args.options["dry"], "dry") if "dry" in args.options else False
+    cohort_id, scope = _cohort_scope(context, args)
+    session = context.session
+    everyone = queries.list_cities(session=session, cohort_id=cohort_id)
+    paused = mq.paused_city_ids(session=session, now=context.now)
+    cities = [c for c in everyone if c.id not in paused]
+    if len(cities) < 2:
+        raise CommandError(Strings.ROUND_TOO_FEW.format(count=len(cities)))
+    by_id = {c.id: c for c in cities}
+    ids: list[int] = list(by_id)  # type: ignore[arg-type]
+    met = mq.met_pairs(session=session, city_ids=ids)
+    with current_index(context) as index:
+        plan = plan_round(ids, index.pair_weights(ids), met=met)
+        explained = {group: index.explain(group[0], group[1]) for group in plan.groups}
+    reps = mq.reps_of_cities(session=session, city_ids=ids)
+    match_round = None if dry else mq.add_round(session=session, cohort_id=cohort_id, member_id=context.actor.member.id,
+                                               now=context.now)  # fmt: skip
+    trios = sum(1 for g in plan.groups if len(g) == 3)
+    pairs = Strings.ROUND_PAIRS.format(count=len(plan.groups) - trios)
+    trio = Strings.ROUND_TRIO if trios else ""
+    if dry:
+        reply = Reply.of(Strings.ROUND_DRY, scope=scope, pairs=pairs, trio=trio)
+    else:
+        number = mq.count_rounds(session=session)
+        reply = Reply.of(Strings.ROUND_DONE, number=number, scope=scope, pairs=pairs, trio=trio)
+    names = _track_names(context)
+    for group in plan.groups:
+        match = explained[group]
+        reasons = match.reasons if match else ()
+        members = [by_id[c] for c in group]
+        parts = reason_parts(reasons, asker=members[0].name, city=members[1].name, track_names=names, you=False)
+        why = compose(parts) if parts else Text(Strings.ROUND_NO_REASON)
+        label = " + ".join(m.name for m in members)
+        reply.sections.append(
+            Section(Text(Strings.ROUND_GROUP.replace("{reasons}", why.template), names=label, **why.values))
+        )
+        if match_round is not None:
+            notice, _ = introduce(context, members, reasons, reps, round_id=match_round.id)
+            if notice.recipients:
+                reply.notices.append(notice)
+    skipped = sorted(c.name for c in everyone if c.id in paused)
+    if skipped:
+        reply.add(Strings.ROUND_PAUSED, names=", ".join(skipped))
+    if plan.left_out:
+        reply.add(Strings.ROUND_LEFT_OUT, names=", ".join(sorted(by_id[c].name for c in plan.left_out)))
+    lonely = sorted(by_id[c].name for c in ids if not reps[c])
+    if lonely:
+        reply.add(Strings.ROUND_NO_REPS, names=", ".join(lonely))
+    return reply
+
+
+# --- /match stats ----------------------------------------------------------------------------------------------
+
+
+def stats(context: Context, args: Args) -> Reply:
+    require(context, READERS, "see matching statistics")
+    if args.text.strip():
+        raise UsageError()
+    cohort_id, scope = _cohort_scope(context, args)
+    session = context.session
+    cities = queries.list_cities(session=session, cohort_id=cohort_id)
+    ids = [c.id for c in cities]
+    intros = mq.introductions(session=session, city_ids=ids if cohort_id is not None else None)  # type: ignore[arg-type]
+    answers = mq.outcomes(session=session, introduction_ids=[i.id for i in intros])  # type: ignore[misc]
+    met_ids = {a.introduction_id for a in answers if a.met}
+    kinds = Counter(a.outcome for a in answers if a.met)
+    reply = Reply.of(Strings.STATS_HEAD, scope=scope, made=len(intros), rounds=sum(1 for i in intros if i.round_id),
+                     met=len(met_ids))  # fmt: skip
+    reply.add(Strings.STATS_OUTCOMES, shared=kinds["shared-practice"], joint=kinds["joint-proposal"],
+              visit=kinds["site-visit"], nothing=kinds["nothing-yet"])  # fmt: skip
+    reply.add(Strings.STATS_FOLLOWUPS, sent=sum(1 for i in intros if i.followup_sent_at),
+              answered=len({a.introduction_id for a in answers}))  # fmt: skip
+    touched = {i.city_a_id for i in intros} | {i.city_b_id for i in intros}
+    lonely = [c.name for c in cities if c.id not in touched]
+    if lonely:
+        reply.add(Strings.STATS_LONELY, count=len(lonely), names=", ".join(lonely))
+    else:
+        reply.add(Strings.STATS_ALL_INTRODUCED)
+    paused = mq.paused_city_ids(session=session, now=context.now)
+    if paused_names := [c.name for c in cities if c.id in paused]:
+        reply.add(Strings.STATS_PAUSED, names=", ".join(paused_names))
+    return reply
+
+
+# --- follow-ups ------------------------------------------------------------------------------------------------
+
+
+def outcome(context: Context, args: Args) -> Reply:
+    number, rest = split_first(args.text)
+    answer, detail = split_first(rest)
+    if not number:
+        raise UsageError()
+    try:
+        introduction_id = parse_count(number, "introduction", minimum=1)
+    except GrammarError:
+        raise UsageError() from None
+    answer, detail = answer.lower(), detail.strip().lower()
+    if answer == "met" and detail in OUTCOMES:
+        met, kind = True, detail
+    elif answer == "not-met" and not detail:
+        met, kind = False, "nothing-yet"
+    else:
+        raise CommandError(Strings.OUTCOME_BAD)
+    session = context.session
+    intro_row = mq.get_introduction(session=session, introduction_id=introduction_id)
+    if intro_row is None:
+        raise CommandError(Strings.NO_INTRO.format(id=introduction_id))
+    pair = (intro_row.city_a_id, intro_row.city_b_id)
+    city_id = context.actor.member.city_id
+    names = {c.id: c.name for c in mq.cities(session=session, city_ids=list(pair))}
+    if city_id not in pair:
+        raise CommandError(Strings.NOT_YOURS.format(id=introduction_id, a=names[pair[0]], b=names[pair[1]]))
+    mq.set_outcome(session=session, introduction_id=introduction_id, city_id=city_id, met=met, outcome=kind,  # type: ignore[arg-type]
+                   member_id=context.actor.member.id, now=context.now)  # fmt: skip
+    other = pair[1] if city_id == pair[0] else pair[0]
+    words = Strings.OUTCOME_WORDS[kind if met else "not-met"]
+    return Reply.of(Strings.OUTCOME_SAVED, city=names[city_id], other=names[other], answer=words)
+
+
+def due_followups(services: Services) -> list[Notice]:
+    """Claim every introduction whose follow-up is due, mark it sent, and return the DMs to deliver.
+
+    Claim and mark happen in one transaction (rows locked, others skipped), so several processes
+    calling this never send one follow-up twice.
+    """
+    with unit_of_work(services.engine) as session:
+        due = mq.claim_due_followups(session=session, now=services.clock.now())
+        city_ids = sorted({i.city_a_id for i in due} | {i.city_b_id for i in due})
+        names = {c.id: c.name for c in mq.cities(session=session, city_ids=city_ids)}
+        reps = mq.reps_of_cities(session=session, city_ids=city_ids)
+        notices: list[Notice] = []
+        for intro_row in due:
+            for city_id, other in (
+                (intro_row.city_a_id, intro_row.city_b_id),
+                (intro_row.city_b_id, intro_row.city_a_id),
+            ):
+                recipients = tuple(m.external_id for m in reps.get(city_id, []))
+                if recipients:
+                    notices.append(Notice(recipients, followup_message(intro_row, names[city_id], names[other])))
+        return notices
+
+
+def followup_message(intro_row: Introduction, city: str, other: str) -> Reply:
+    introduction_id = intro_row.id
+    buttons = [
+        Button(Strings.BUTTON_OUTCOME[kind], f"/match outcome {introduction_id} met {kind}") for kind in OUTCOMES
+    ]
+    buttons.append(Button(Strings.BUTTON_NOT_MET, f"/match outcome {introduction_id} not-met"))
+    return Reply().add(
+        Strings.FOLLOWUP, date=f"{intro_row.created_at:%Y-%m-%d}", city=city, other=other, buttons=buttons
+    )
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command(
+            "top",
+            "/match top [<n>] [track=<track>] [city=<name>]",
+            "Reps: the n (default 5) cities most worth working with, each with its reasons. "
+            "Experts and organisers may name any city.",
+            top,
+            frozenset({"track", "city"}),
+            aliases=("best", "suggest"),
+        ),
+        Command(
+            "intro",
+            "/match intro <name> [again=yes] [city=<name>]",
+            "Reps: open one conversation with both cities' representatives and an introduction.",
+            intro,
+            frozenset({"again", "city"}),
+            aliases=("introduce",),
+        ),
+        Command(
+            "notfit",
+            "/match notfit [<name>] [city=<name>]",
+            "Reps: stop suggesting a city to yours (without a name: the list).",
+            notfit,
+            frozenset({"city"}),
+            aliases=("not-a-fit", "nofit"),
+        ),
+        Command("fit", "/match fit <name> [city=<name>]", "Reps: suggest a city again.", fit, frozenset({"city"})),
+        Command(
+            "round",
+            "/match round [cohort=<name>] [dry=yes]",
+            "Organisers: pair every city of a cohort for this round, no repeats; dry=yes only shows the pairs.",
+            round_,
+            frozenset({"cohort", "dry"}),
+        ),
+        Command(
+            "pause",
+            "/match pause <duration>",
+            "Reps: no suggestions or rounds for your city for a while (30d, 2w).",
+            pause,
+        ),
+        Command("resume", "/match resume", "Reps: restart suggestions and rounds for your city.", resume),
+        Command(
+            "stats",
+            "/match stats [cohort=<name>]",
+            "Organisers and experts: introductions made, met, outcomes, and cities left out.",
+            stats,
+            frozenset({"cohort"}),
+        ),
+        Command(
+            "outcome",
+            "/match outcome <introduction> met shared-practice|joint-proposal|site-visit|nothing-yet | not-met",
+            "Reps: what came of an introduction (the follow-up's buttons send this).",
+            outcome,
+        ),
+    )
+}

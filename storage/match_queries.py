@@ -1,0 +1,313 @@
+"""Matching queries: keyword-only; they add and flush but never commit (the use case owns the transaction).
+
+Also keeps `profile_revision` current: whenever a flush touches a city, its interests or its offers and
+needs, the counter (row 0) goes up and the city's row takes the new value, in the same transaction. Each
+process's match index asks "what changed since revision N?" and reloads only those cities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import event, func, or_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    City,
+    CityInterest,
+    CityItem,
+    Introduction,
+    IntroductionOutcome,
+    MatchPause,
+    MatchRound,
+    Member,
+    NotAFit,
+    ProfileRevision,
+    Track,
+)
+
+COUNTER = 0  # the profile_revision row that holds the counter, not a city
+
+# --- profile revisions ---------------------------------------------------------------------------------
+
+
+def _touched_city_ids(session: OrmSession) -> set[int]:
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, City) and obj.id is not None and (obj in session.new or session.is_modified(obj)):
+            touched.add(obj.id)
+        elif isinstance(obj, CityInterest | CityItem) and obj.city_id is not None:
+            touched.add(obj.city_id)
+    return touched
+
+
+def _note_profile_changes(session: OrmSession, _context: object) -> None:
+    """after_flush: bump the revision of every city whose declared profile this flush changed."""
+    touched = _touched_city_ids(session)
+    if touched:
+        mark_profiles_changed(session=session, city_ids=sorted(touched))
+
+
+# Registered once, for every session: /city edits, imports and tests all keep the revisions honest.
+if not event.contains(OrmSession, "after_flush", _note_profile_changes):
+    event.listen(OrmSession, "after_flush", _note_profile_changes)
+
+
+def mark_profiles_changed(*, session: OrmSession, city_ids: Sequence[int]) -> int:
+    """Give these cities a new revision. Core statements, so it is safe inside a flush event."""
+    connection = session.connection()
+    table = ProfileRevision.__table__  # type: ignore[attr-defined]
+    bumped = connection.execute(
+        update(table).where(table.c.city_id == COUNTER).values(revision=table.c.revision + 1)
+    ).rowcount
+    if not bumped:  # a schema made without the migration's seed row
+        connection.execute(table.insert().values(city_id=COUNTER, revision=1))
+    revision = connection.execute(sa_select(table.c.revision).where(table.c.city_id == COUNTER)).scalar_one()
+    known = set(connection.execute(sa_select(table.c.city_id).where(table.c.city_id.in_(city_ids))).scalars())
+    if known:
+        connection.execute(update(table).where(table.c.city_id.in_(known)).values(revision=revision))
+    fresh = [{"city_id": city_id, "revision": revision} for city_id in city_ids if city_id not in known]
+    if fresh:
+        connection.execute(table.insert(), fresh)
+    return int(revision)
+
+
+def profile_revision(*, session: Session) -> int:
+    row = session.get(ProfileRevision, COUNTER)
+    return row.revision if row else 0
+
+
+def changed_city_ids(*, session: Session, since: int) -> list[int]:
+    query = select(ProfileRevision.city_id).where(ProfileRevision.revision > since, ProfileRevision.city_id != COUNTER)
+    return list(session.exec(query))
+
+
+# --- profiles --------------------------------------------------------------------------------------------
+
+
+def cities(*, session: Session, city_ids: Sequence[int] | None = None) -> list[City]:
+    query = select(City).order_by(City.id)
+    if city_ids is not None:
+        query = query.where(col(City.id).in_(city_ids))
+    return list(session.exec(query))
+
+
+def interest_keys(*, session: Session, city_ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+    """(city id, track key) for every active interest."""
+    query = (
+        select(CityInterest.city_id, Track.key)
+        .join(Track, col(Track.id) == col(CityInterest.track_id))
+        .where(Track.active)
+    )
+    if city_ids is not None:
+        query = query.where(col(CityInterest.city_id).in_(city_ids))
+    return [(city_id, key) for city_id, key in session.exec(query)]
+
+
+def item_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
+    """(city id, "offer" or "need", text), oldest first."""
+    query = select(CityItem.city_id, CityItem.kind, CityItem.text).order_by(CityItem.id)
+    if city_ids is not None:
+        query = query.where(col(CityItem.city_id).in_(city_ids))
+    return [(city_id, kind, text) for city_id, kind, text in session.exec(query)]
+
+
+def open_goal_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> dict[int, list[str]]:
+    """Each city's open goals, as text, for the goal similarity of the match score.
+
+    Empty until goals are recorded (the goals issue): that issue makes this query read its table, and
+    a goal change then calls `mark_profiles_changed` for its city so the index reloads it.
+    """
+    return {}
+
+
+def reps_of_cities(*, session: Session, city_ids: Sequence[int]) -> dict[int, list[Member]]:
+    result: dict[int, list[Member]] = {city_id: [] for city_id in city_ids}
+    if not city_ids:
+        return result
+    query = select(Member).where(col(Member.city_id).in_(city_ids)).order_by(Member.display_name, Member.id)
+    for member in session.exec(query):
+        result[member.city_id].append(member)  # type: ignore[index]
+    return result
+
+
+# --- not a fit -------------------------------------------------------------------------------------------
+
+
+def not_fit_ids(*, session: Session, city_id: int) -> set[int]:
+    return set(session.exec(select(NotAFit.other_city_id).where(NotAFit.city_id == city_id)))
+
+
+def add_not_fit(*, session: Session, city_id: int, other_city_id: int, member_id: int | None, now: datetime) -> bool:
+    """Remember it; False when it was already on the list."""
+    if session.get(NotAFit, (city_id, other_city_id)) is not None:
+        return False
+    session.add(NotAFit(city_id=city_id, other_city_id=other_city_id, created_by_id=member_id, created_at=now))
+    session.flush()
+    return True
+
+
+def remove_not_fit(*, session: Session, city_id: int, other_city_id: int) -> bool:
+    row = session.get(NotAFit, (city_id, other_city_id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+# --- pauses ----------------------------------------------------------------------------------------------
+
+
+def get_pause(*, session: Session, city_id: int, now: datetime) -> MatchPause | None:
+    pause = session.get(MatchPause, city_id)
+    return pause if pause is not None and pause.until > now else None
+
+
+def paused_city_ids(*, session: Session, now: datetime) -> set[int]:
+    return set(session.exec(select(MatchPause.city_id).where(MatchPause.until > now)))
+
+
+def set_pause(*, session: Session, city_id: int, until: datetime, member_id: int | None, now: datetime) -> MatchPause:
+    pause = session.get(MatchPause, city_id)
+    if pause is None:
+        pause = MatchPause(city_id=city_id, until=until, created_by_id=member_id, created_at=now)
+        session.add(pause)
+    else:
+        pause.until, pause.created_by_id, pause.created_at = until, member_id, now
+    session.flush()
+    return pause
+
+
+def delete_pause(*, session: Session, city_id: int) -> bool:
+    pause = session.get(MatchPause, city_id)
+    if pause is None:
+        return False
+    session.delete(pause)
+    session.flush()
+    return True
+
+
+# --- introductions and rounds ------------------------------------------------------------------------------
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def introduced_ids(*, session: Session, city_id: int) -> set[int]:
+    """Every city ever introduced to this one."""
+    query = select(Introduction.city_a_id, Introduction.city_b_id).where(
+        or_(Introduction.city_a_id == city_id, Introduction.city_b_id == city_id)
+    )
+    return {b if a == city_id else a for a, b in session.exec(query)}
+
+
+def last_introduction(*, session: Session, city_id: int, other_city_id: int) -> Introduction | None:
+    a, b = _pair(city_id, other_city_id)
+    query = (
+        select(Introduction)
+        .where(Introduction.city_a_id == a, Introduction.city_b_id == b)
+        .order_by(col(Introduction.created_at).desc(), col(Introduction.id).desc())
+    )
+    return session.exec(query).first()
+
+
+def met_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
+    """Pairs among these cities that have ever been introduced (so a round does not repeat them)."""
+    ids = list(city_ids)
+    if not ids:
+        return set()
+    query = select(Introduction.city_a_id, Introduction.city_b_id).where(
+        col(Introduction.city_a_id).in_(ids), col(Introduction.city_b_id).in_(ids)
+    )
+    return {frozenset((a, b)) for a, b in session.exec(query)}
+
+
+def add_introduction(
+    *,
+    session: Session,
+    city_id: int,
+    other_city_id: int,
+    member_id: int | None,
+    reasons: list[dict[str, object]],
+    now: datetime,
+    followup_due_at: datetime,
+    round_id: int | None = None,
+) -> Introduction:
+    a, b = _pair(city_id, other_city_id)
+    intro = Introduction(
+        city_a_id=a,
+        city_b_id=b,
+        created_by_id=member_id,
+        round_id=round_id,
+        reasons=reasons,
+        created_at=now,
+        followup_due_at=followup_due_at,
+    )
+    session.add(intro)
+    session.flush()
+    return intro
+
+
+def add_round(*, session: Session, cohort_id: int | None, member_id: int | None, now: datetime) -> MatchRound:
+    match_round = MatchRound(cohort_id=cohort_id, created_by_id=member_id, created_at=now)
+    session.add(match_round)
+    session.flush()
+    return match_round
+
+
+def get_introduction(*, session: Session, introduction_id: int) -> Introduction | None:
+    return session.get(Introduction, introduction_id)
+
+
+def claim_due_followups(*, session: Session, now: datetime, limit: int = 200) -> list[Introduction]:
+    """Introductions whose follow-up is due and unsent, locked so two processes never both take one."""
+    query = (
+        select(Introduction)
+        .where(col(Introduction.followup_sent_at).is_(None), Introduction.followup_due_at <= now)
+        .order_by(Introduction.followup_due_at, Introduction.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    due = list(session.exec(query))
+    for intro in due:
+        intro.followup_sent_at = now
+    session.flush()
+    return due
+
+
+def set_outcome(
+    *, session: Session, introduction_id: int, city_id: int, met: bool, outcome: str, member_id: int, now: datetime
+) -> IntroductionOutcome:
+    row = session.get(IntroductionOutcome, (introduction_id, city_id))
+    if row is None:
+        row = IntroductionOutcome(introduction_id=introduction_id, city_id=city_id, met=met, outcome=outcome,
+                                  answered_by_id=member_id, answered_at=now)  # fmt: skip
+        session.add(row)
+    else:
+        row.met, row.outcome, row.answered_by_id, row.answered_at = met, outcome, member_id, now
+    session.flush()
+    return row
+
+
+def introductions(*, session: Session, city_ids: Sequence[int] | None = None) -> list[Introduction]:
+    """Introductions touching any of these cities (all of them when None)."""
+    query = select(Introduction).order_by(Introduction.id)
+    if city_ids is not None:
+        query = query.where(or_(col(Introduction.city_a_id).in_(city_ids), col(Introduction.city_b_id).in_(city_ids)))
+    return list(session.exec(query))
+
+
+def outcomes(*, session: Session, introduction_ids: Sequence[int]) -> list[IntroductionOutcome]:
+    if not introduction_ids:
+        return []
+    query = select(IntroductionOutcome).where(col(IntroductionOutcome.introduction_id).in_(introduction_ids))
+    return list(session.exec(query))
+
+
+def count_rounds(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(MatchRound)).one()

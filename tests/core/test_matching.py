@@ -1,0 +1,242 @@
+"""The ranking's properties on small hand-made programmes, and rounds that never repeat or leave out."""
+
+from __future__ import annotations
+
+import itertools
+
+from core.matching import (
+    MatchIndex,
+    MentorOn,
+    NotYetIntroduced,
+    Profile,
+    SharedTracks,
+    SimilarGoals,
+    TheyOffer,
+    Weights,
+    YouOffer,
+    plan_round,
+)
+
+
+def city(city_id: int, name: str, *tracks: str, **declared: object) -> Profile:
+    fields = {key: tuple(value) if isinstance(value, list) else value for key, value in declared.items()}
+    return Profile(city_id=city_id, name=name, tracks=frozenset(tracks), **fields)  # type: ignore[arg-type]
+
+
+def ranked(index: MatchIndex, city_id: int, **options: object) -> list[str]:
+    return [m.name for m in index.matches(city_id, limit=10, **options)]  # type: ignore[arg-type]
+
+
+def test_a_shared_rare_track_outranks_a_shared_common_one() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", "tourism", "upskilling"),
+            city(2, "Riga", "upskilling"),  # shares the rare track
+            city(3, "Porto", "tourism"),  # shares the common one
+            city(4, "Nantes", "tourism"),
+            city(5, "Utrecht", "tourism"),
+        ]
+    )
+    names = ranked(index, 1)
+    assert names.index("Riga") < names.index("Porto")
+    rarity = index.track_rarity()
+    assert rarity["upskilling"] > rarity["tourism"]
+
+
+def test_an_offer_that_answers_a_need_outranks_none() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", "green-economy", needs=["open data platform for mobility"]),
+            city(2, "Riga", "green-economy", offers=["bicycle sharing scheme"]),
+            city(3, "Porto", "green-economy", offers=["an open data platform for urban mobility"]),
+        ]
+    )
+    best = index.matches(1, limit=2)
+    assert [m.name for m in best] == ["Porto", "Riga"]
+    offered = [r for r in best[0].reasons if isinstance(r, TheyOffer)]
+    assert offered and offered[0].offer == "an open data platform for urban mobility"
+    assert offered[0].need == "open data platform for mobility"
+    assert not [r for r in best[1].reasons if isinstance(r, TheyOffer)]
+
+
+def test_my_offer_for_their_need_counts_and_is_explained() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", offers=["citizen participation budget"]),
+            city(2, "Riga", needs=["participatory budget for citizens"]),
+        ]
+    )
+    (match,) = index.matches(1)
+    assert any(isinstance(r, YouOffer) and r.need == "participatory budget for citizens" for r in match.reasons)
+
+
+def test_cities_with_nothing_in_common_are_not_returned() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", "tourism", needs=["heat pumps"]),
+            city(2, "Riga", "upskilling", offers=["a coding school for adults"]),
+            city(3, "Porto", mentor=True),
+        ]
+    )
+    assert index.matches(1) == []
+    assert index.explain(1, 2) is None
+
+
+def test_mentor_on_a_shared_track_helps_a_city_with_needs() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", "tourism", needs=["visitor flows"]),
+            city(2, "Riga", "tourism"),
+            city(3, "Porto", "tourism", mentor=True),
+        ]
+    )
+    best = index.matches(1)
+    assert best[0].name == "Porto"
+    assert MentorOn(("tourism",)) in best[0].reasons
+
+
+def test_not_yet_introduced_is_a_small_bonus_and_a_reason() -> None:
+    index = MatchIndex([city(1, "Brno", "tourism"), city(2, "Riga", "tourism"), city(3, "Porto", "tourism")])
+    best = index.matches(1, introduced={3})
+    assert [m.name for m in best] == ["Riga", "Porto"]
+    assert NotYetIntroduced() in best[0].reasons
+    assert NotYetIntroduced() not in best[1].reasons
+
+
+def test_excluded_cities_and_track_filter() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", "tourism", "upskilling"),
+            city(2, "Riga", "tourism"),
+            city(3, "Porto", "upskilling"),
+        ]
+    )
+    assert ranked(index, 1, exclude={2}) == ["Porto"]
+    assert ranked(index, 1, track="tourism") == ["Riga"]
+    assert ranked(index, 1, track="no-such-track") == []
+
+
+def test_similar_goals_count() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", goals=["launch a one-stop shop for energy renovation"]),
+            city(2, "Riga", goals=["open a one-stop shop for home energy renovation"]),
+            city(3, "Porto", goals=["train 200 teachers in digital skills"]),
+        ]
+    )
+    assert ranked(index, 1) == ["Riga"]
+    assert any(isinstance(r, SimilarGoals) for r in index.matches(1)[0].reasons)
+
+
+def test_multilingual_and_accented_text_never_crashes_and_still_matches() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Łódź", needs=["rewitalizacja śródmieścia", "plateforme de données ouvertes"]),
+            city(2, "Kraków", offers=["rewitalizacja śródmieścia i kamienic"]),
+            city(3, "Lyon", offers=["Plateforme de donnees ouvertes métropolitaine"]),
+            city(4, "Θεσσαλονίκη", offers=["ψηφιακή πλατφόρμα ανοιχτών δεδομένων"]),
+            city(5, "東京", offers=["オープンデータ"], needs=["", "   "]),
+            city(6, "Empty"),
+        ]
+    )
+    assert set(ranked(index, 1)) == {"Kraków", "Lyon"}  # accents folded: données meets donnees
+    for city_id in range(1, 7):
+        index.matches(city_id)
+
+
+def test_upsert_keeps_the_index_current() -> None:
+    index = MatchIndex([city(1, "Brno", needs=["heat pumps"]), city(2, "Riga", "tourism")])
+    assert index.matches(1) == []
+    index.upsert(city(2, "Riga", "tourism", offers=["heat pumps for schools"]))
+    assert ranked(index, 1) == ["Riga"]
+    index.upsert(city(2, "Riga", "tourism"))
+    assert ranked(index, 1) == []
+    index.upsert(city(3, "Porto", offers=["large heat pumps"]))
+    index.remove(3)
+    assert ranked(index, 1) == [] and 3 not in index
+
+
+def test_ties_break_by_name() -> None:
+    index = MatchIndex([city(1, "Brno", "tourism"), city(3, "Riga", "tourism"), city(2, "Porto", "tourism")])
+    assert ranked(index, 1) == ["Porto", "Riga"]
+
+
+def test_weights_live_in_one_place() -> None:
+    profiles = [city(1, "Brno", "tourism", needs=["heat pumps"]), city(2, "Riga", offers=["heat pumps"])]
+    profiles.append(city(3, "Porto", "tourism"))
+    assert ranked(MatchIndex(profiles), 1)[0] == "Riga"
+    tracks_first = Weights(shared_track=10.0, they_answer_need=0.1)
+    assert ranked(MatchIndex(profiles, weights=tracks_first), 1)[0] == "Porto"
+
+
+# --- rounds ----------------------------------------------------------------------------------------------
+
+
+def programme(size: int) -> MatchIndex:
+    tracks = ["tourism", "upskilling", "green-economy", "supply-chains", "public-administration"]
+    return MatchIndex(
+        city(
+            i,
+            f"City {i:02}",
+            tracks[i % 5],
+            tracks[(i * 3) % 5],
+            offers=[f"practice {i % 4}"],
+            needs=[f"practice {(i + 1) % 4}"],
+        )
+        for i in range(1, size + 1)
+    )
+
+
+def groups_cover(plan_groups: tuple[tuple[int, ...], ...], cities: list[int]) -> bool:
+    seen = [c for group in plan_groups for c in group]
+    return sorted(seen) == sorted(cities)
+
+
+def test_a_round_pairs_everyone_and_an_odd_city_joins_a_trio() -> None:
+    index = programme(11)
+    cities = list(range(1, 12))
+    plan = plan_round(cities, index.pair_weights(cities))
+    assert groups_cover(plan.groups, cities) and plan.left_out == ()
+    assert sorted(len(g) for g in plan.groups) == [2, 2, 2, 2, 3]
+
+
+def test_rounds_never_repeat_a_pair_and_leave_nobody_out() -> None:
+    index = programme(10)
+    cities = list(range(1, 11))
+    met: set[frozenset[int]] = set()
+    for _ in range(5):
+        plan = plan_round(cities, index.pair_weights(cities), met=met)
+        assert groups_cover(plan.groups, cities) and plan.left_out == ()
+        pairs = {frozenset(p) for g in plan.groups for p in itertools.combinations(g, 2)}
+        assert not pairs & met
+        met |= pairs
+
+
+def test_round_maximises_the_total_not_the_first_pick() -> None:
+    # Greedy takes A-B (10) and leaves C-D at 1: total 11. The best is A-C + B-D: 9 + 9 = 18.
+    weights = {(1, 2): 10.0, (1, 3): 9.0, (2, 4): 9.0, (3, 4): 1.0}
+    plan = plan_round([1, 2, 3, 4], weights)
+    assert set(plan.groups) == {(1, 3), (2, 4)}
+
+
+def test_cities_without_common_ground_are_still_paired() -> None:
+    plan = plan_round([1, 2, 3, 4], {(1, 2): 5.0})
+    assert set(plan.groups) == {(1, 2), (3, 4)}
+
+
+def test_a_city_that_met_everyone_is_reported_not_forced() -> None:
+    met = {frozenset(p) for p in [(1, 2), (1, 3)]}
+    plan = plan_round([1, 2, 3], {(1, 2): 1.0, (1, 3): 1.0, (2, 3): 1.0}, met=met)
+    assert plan.groups == ((2, 3),) and plan.left_out == (1,)
+
+
+def test_shared_tracks_reason_lists_the_rarest_first() -> None:
+    index = MatchIndex(
+        [
+            city(1, "Brno", "tourism", "upskilling"),
+            city(2, "Riga", "tourism", "upskilling"),
+            city(3, "Porto", "tourism"),
+        ]
+    )
+    reasons = index.matches(1)[0].reasons
+    assert reasons[0] == SharedTracks(("upskilling", "tourism"))

@@ -1,0 +1,261 @@
+"""/match as a conversation, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from core.clock import FakeClock
+from handlers.match import REINTRODUCE_AFTER, due_followups
+from handlers.types import Services
+from storage.db import unit_of_work
+from storage.models import Introduction
+from tests.handlers.conversation import ask, say
+
+# The first person to speak is the admin; then the cities and their reps.
+SETUP = [
+    "/city register Brno country=CZ cohort=ICC",
+    "/city register Porto country=PT mentor=yes cohort=ICC",
+    "/city register Riga country=LV cohort=ICC",
+    "/city register Kraków country=PL cohort=ICC",
+    "/city register Łódź country=PL",
+]
+REPS = {"ana": "Brno", "rui": "Porto", "ilze": "Riga", "ola": "Kraków"}
+
+
+@pytest.fixture
+def programme(services: Services) -> Services:
+    for line in SETUP:
+        assert "Registered" in say(services, "admin", line)
+    for user, city in REPS.items():
+        say(services, user, f"/city join {city}")
+        assert "now represents" in say(services, "admin", f"/city approve @{user} {city}")
+    say(services, "admin", "/city role @eve expert")
+    for user, line in [
+        ("ana", "/city interests green-economy, upskilling"),
+        ("ana", "/city need open data platform for mobility"),
+        ("ana", "/city offer participatory budgeting"),
+        ("rui", "/city interests green-economy"),
+        ("rui", "/city offer an open data platform for urban mobility"),
+        ("ilze", "/city interests green-economy, tourism"),
+        ("ilze", "/city need participatory budgeting with citizens"),
+        ("ola", "/city interests tourism"),
+    ]:
+        assert "Brno" not in say(services, user, line) or user == "ana"
+    return services
+
+
+def test_match_lists_cities_with_reasons_and_buttons(programme: Services) -> None:
+    reply = ask(programme, "ana", "/match top")
+    text = reply.plain()
+    assert text.splitlines()[0] == "Cities for Brno, best first:"
+    assert "1. Porto (PT)" in text
+    assert "You both work on Green economy and local green deals" in text
+    assert "Porto offers an open data platform for urban mobility, which you need" in text
+    assert "you offer participatory budgeting, which Riga needs" in text
+    assert "Kraków" not in text and "Łódź" not in text  # nothing in common
+    porto = reply.sections[1]
+    assert [(b.label, b.command) for b in porto.buttons] == [
+        ("Introduce us", "/match intro Porto"),
+        ("Not a fit", "/match notfit Porto"),
+    ]
+
+
+def test_user_text_stays_a_value(programme: Services) -> None:
+    say(programme, "rui", "/city offer <!channel> *bold* {braces}")
+    reply = ask(programme, "ana", "/match top")
+    templates = " ".join(s.text.template for s in reply.sections)
+    assert "<!channel>" not in templates and "{braces}" not in templates
+
+
+def test_count_and_track_options(programme: Services) -> None:
+    assert say(programme, "ana", "/match top 1").count("(") == 1
+    assert "Riga" in say(programme, "ana", "/match top track=green-economy")
+    on_tourism = say(programme, "ana", "/match top track=tourism")
+    assert "Riga" in on_tourism and "Porto" not in on_tourism and "Kraków" not in on_tourism
+    text = say(programme, "ana", "/match top track=upskilling")
+    assert text == "No city on Upskilling and reskilling has anything in common with Brno yet."
+
+
+def test_bad_input_is_one_line_and_changes_nothing(programme: Services) -> None:
+    for line, expected in [
+        ("/match top many", "Ask for 1 to 20 cities, not `many`."),
+        ("/match top 99", "Ask for 1 to 20 cities, not `99`."),
+        ("/match top 2 3", "Expected: /match top [<n>] [track=<track>] [city=<name>]"),
+        ("/match top trak=tourism", "Unknown option `trak=`."),
+        ("/match intro Atlantis", "No city called `Atlantis`. See /city list."),
+        ("/match intro Brno", "That is your own city."),
+        ("/match pause soon", "`soon` is not a duration"),
+        ("/match outcome x met", "Expected: /match outcome"),
+    ]:
+        reply = ask(programme, "ana", line)
+        assert reply.error and "\n" not in reply.plain() and expected in reply.plain(), (line, reply.plain())
+    assert "No introduction yet (5)" in say(programme, "admin", "/match stats")
+
+
+def test_empty_answers_say_what_to_declare(programme: Services) -> None:
+    say(programme, "admin", "/city register Gdańsk country=PL")
+    say(programme, "gosia", "/city join Gdańsk")
+    say(programme, "admin", "/city approve @gosia Gdańsk")
+    assert say(programme, "gosia", "/match top") == (
+        "No matches for Gdańsk yet: declare tracks (/city interests <track>, ...) or offers (/city offer <text>) "
+        "or needs (/city need <text>) to get some."
+    )
+    say(programme, "gosia", "/city interests supply-chains")
+    assert "declaring offers (/city offer <text>) or needs" in say(programme, "gosia", "/match top")
+
+
+def test_not_a_fit_removes_a_city_for_that_asker_only(programme: Services) -> None:
+    assert "Porto" in say(programme, "ana", "/match top")
+    assert say(programme, "ana", "/match notfit Porto") == (
+        "Porto will no longer be suggested to Brno. `/match fit Porto` undoes it."
+    )
+    assert "Porto" not in say(programme, "ana", "/match top")
+    assert "Porto" in say(programme, "ilze", "/match top")  # Riga still sees Porto
+    assert (
+        say(programme, "ana", "/match notfit") == "Not suggested to Brno: Porto. `/match fit <name>` brings one back."
+    )
+    assert say(programme, "ana", "/match fit Porto") == "Porto can be suggested to Brno again."
+    assert "Porto" in say(programme, "ana", "/match top")
+
+
+def test_the_index_follows_profile_changes(programme: Services) -> None:
+    assert "Kraków" not in say(programme, "ana", "/match top")
+    say(programme, "ola", "/city offer open data platform for mobility planning")
+    assert "Kraków offers open data platform for mobility planning" in say(programme, "ana", "/match top")
+    say(programme, "ola", "/city offer remove 1")
+    assert "Kraków" not in say(programme, "ana", "/match top")
+
+
+def test_intro_opens_one_conversation_and_is_recorded(programme: Services) -> None:
+    reply = ask(programme, "ana", "/match intro Porto")
+    assert reply.plain() == "Introduced Brno and Porto: one conversation with 2 people is opening."
+    (notice,) = reply.notices
+    assert notice.together and notice.recipients == ("ana", "rui")
+    message = notice.reply.plain()
+    assert "@ana of Brno (Czechia), meet @rui of Porto (Portugal)." in message
+    assert "Why: both work on Green economy and local green deals; Porto offers an open data platform" in message
+    assert "Porto offers: an open data platform for urban mobility" in message
+    assert "Brno needs: open data platform for mobility" in message
+    with unit_of_work(programme.engine) as session:
+        (row,) = session.exec(select(Introduction)).all()
+        assert row.reasons and row.reasons[0]["kind"] == "SharedTracks"
+
+
+def test_the_same_pair_is_not_introduced_twice_within_90_days(programme: Services, clock: FakeClock) -> None:
+    say(programme, "ana", "/match intro Porto")
+    again = ask(programme, "rui", "/match intro Brno")
+    assert again.error and again.plain() == (
+        "Porto and Brno were introduced on 2026-11-22; add again=yes to introduce them again."
+    )
+    assert not again.notices
+    assert "Introduced Porto and Brno" in say(programme, "rui", "/match intro Brno again=yes")
+    clock.advance(REINTRODUCE_AFTER + timedelta(days=1))
+    assert "Introduced Brno and Porto" in say(programme, "ana", "/match intro Porto")
+    assert "3 introductions" in say(programme, "admin", "/match stats")
+
+
+def test_intro_needs_reps_on_both_sides(programme: Services) -> None:
+    assert (
+        say(programme, "ana", "/match intro Łódź") == "Łódź has no representative yet, so there is nobody to introduce."
+    )
+
+
+def test_pause_hides_a_city_and_resume_brings_it_back(programme: Services, clock: FakeClock) -> None:
+    assert "Porto" in say(programme, "ana", "/match top")
+    assert say(programme, "rui", "/match pause 30d") == (
+        "Porto is paused until 2026-12-22 10:00: no suggestions, no rounds. `/match resume` restarts it."
+    )
+    assert "Porto" not in say(programme, "ana", "/match top")
+    assert "Porto paused matching until" in say(programme, "ana", "/match intro Porto")
+    assert "Porto paused matching until" in say(programme, "rui", "/match top")
+    assert say(programme, "rui", "/match resume") == "Porto is back in suggestions and rounds."
+    assert "Porto" in say(programme, "ana", "/match top")
+    say(programme, "rui", "/match pause 1d")
+    clock.advance(timedelta(days=2))
+    assert "Porto" in say(programme, "ana", "/match top")  # a pause ends by itself
+    assert say(programme, "rui", "/match resume") == "Porto was not paused."
+
+
+def test_permissions(programme: Services) -> None:
+    assert say(programme, "stranger", "/match top") == (
+        "You do not represent a city yet, so you cannot ask for matches. Ask with /city join <name>."
+    )
+    assert say(programme, "ana", "/match top city=Porto") == (
+        "Only experts, organisers and admins can ask for another city's matches."
+    )
+    assert say(programme, "ana", "/match round") == "Only admins and organisers can run matching rounds."
+    assert say(programme, "ana", "/match stats") == "Only admins, experts and organisers can see matching statistics."
+    assert say(programme, "eve", "/match top") == "You do not represent a city: name one with city=<name>."
+    expert_view = ask(programme, "eve", "/match top city=Brno")
+    assert "Porto offers an open data platform for urban mobility, which Brno needs" in expert_view.plain()
+    assert expert_view.sections[1].buttons[0].command == '/match intro Porto city="Brno"'
+    assert (
+        say(programme, "eve", '/match intro Porto city="Brno"')
+        == "Only organisers and admins can act for another city."
+    )
+    assert "Introduced Brno and Porto" in say(programme, "admin", '/match intro Porto city="Brno"')
+    assert "Matching in all cities" in say(programme, "eve", "/match stats")
+
+
+def test_round_pairs_a_cohort_without_repeats(programme: Services) -> None:
+    dry = ask(programme, "admin", "/match round cohort=ICC dry=yes")
+    assert dry.plain().startswith("Dry run for cohort ICC, nothing sent: 2 pairs.")
+    assert not dry.notices
+    assert "No introduction yet (5)" in say(programme, "admin", "/match stats")
+    first = ask(programme, "admin", "/match round cohort=ICC")
+    assert first.plain().startswith("Round 1 for cohort ICC: 2 pairs; introductions sent.")
+    assert len(first.notices) == 2 and all(n.together for n in first.notices)
+    first_pairs = {frozenset(n.recipients) for n in first.notices}
+    second = ask(programme, "admin", "/match round cohort=ICC")
+    second_pairs = {frozenset(n.recipients) for n in second.notices}
+    assert len(second_pairs) == 2 and not first_pairs & second_pairs
+    assert "No introduction yet (1): Łódź." in say(programme, "admin", "/match stats")
+
+
+def test_round_with_an_odd_city_makes_a_trio_and_skips_paused_ones(programme: Services) -> None:
+    say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
+    text = say(programme, "admin", "/match round cohort=ICC dry=yes")
+    assert "1 pairs and 1 trio" in text
+    say(programme, "ola", "/match pause 2w")
+    text = say(programme, "admin", "/match round cohort=ICC dry=yes")
+    assert "2 pairs." in text and "Paused, not paired: Kraków." in text
+    assert "No representative to tell yet: Gdańsk." in text
+
+
+def test_follow_ups_are_sent_once_when_due_and_outcomes_recorded(programme: Services, clock: FakeClock) -> None:
+    say(programme, "ana", "/match intro Porto")
+    assert due_followups(programme) == []
+    clock.advance(timedelta(days=14))
+    notices = due_followups(programme)
+    assert sorted(n.recipients for n in notices) == [("ana",), ("rui",)]
+    assert not any(n.together for n in notices)
+    to_ana = next(n for n in notices if n.recipients == ("ana",))
+    assert "Brno was introduced to Porto" in to_ana.reply.plain()
+    buttons = [b.command for s in to_ana.reply.sections for b in s.buttons]
+    assert "/match outcome 1 met joint-proposal" in buttons and "/match outcome 1 not-met" in buttons
+    assert due_followups(programme) == []  # marked sent in the same transaction
+    assert say(programme, "ana", "/match outcome 1 met joint-proposal") == (
+        "Thanks: recorded for Brno and Porto: met, a joint proposal."
+    )
+    assert say(programme, "ilze", "/match outcome 1 met site-visit") == (
+        "Introduction 1 is between Brno and Porto; only their representatives answer for it."
+    )
+    assert "one of shared-practice" in say(programme, "rui", "/match outcome 1 met lunch")
+    assert say(programme, "rui", "/match outcome 1 not-met") == "Thanks: recorded for Porto and Brno: not met yet."
+    stats = say(programme, "admin", "/match stats")
+    assert "1 introductions (0 from rounds), 1 met." in stats
+    assert "Outcomes: 0 shared practice, 1 joint proposal, 0 site visit, 0 nothing yet." in stats
+    assert "Follow-ups sent: 1; answered by at least one side: 1." in stats
+
+
+def test_history_survives_a_rep_leaving(programme: Services) -> None:
+    say(programme, "ana", "/match notfit Riga")
+    say(programme, "ana", "/match intro Porto")
+    say(programme, "admin", "/city role @ana none")
+    say(programme, "bea", "/city join Brno")
+    say(programme, "admin", "/city approve @bea Brno")
+    assert "Riga" not in say(programme, "bea", "/match top")
+    assert "were introduced on" in say(programme, "bea", "/match intro Porto")
