@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PROFILE_TTL = 600.0
 RECENT_EVENTS = 5000
 BUTTON_ACTIONS = re.compile(r"^cmd-")
+ANY_COMMAND = re.compile(r"^/")
 HANDLED = "citypeers_handled"  # set in the bolt context once the command has run (and maybe committed)
 
 
@@ -126,12 +127,12 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         _check(respond(text=message.text, blocks=message.blocks, response_type="ephemeral"))
 
     def on_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond | None, context: BoltContext
     ) -> None:
         ack()
         user = body["user"]
         reply = run_line(user["id"], user.get("username") or user.get("name", ""), action.get("value", ""), context)
-        if respond.response_url is None:
+        if respond is None or respond.response_url is None:
             notifier.send(user["id"], reply)  # a button in a view has nothing to replace
             return
         message = render(reply)
@@ -179,6 +180,8 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     app.use(skip_event_retries)
     for family in FAMILIES:
         app.command(f"/{family}")(on_command)
+    # A command the manifest declares before its family exists gets the dispatcher's one line, not a Slack error.
+    app.command(ANY_COMMAND)(on_command)
     app.action(BUTTON_ACTIONS)(on_button)
     app.event("app_home_opened")(on_home_opened)
     app.error(on_error)

@@ -159,6 +159,12 @@ def test_a_malformed_command_gets_one_line_and_no_stack_trace(bot: Bot) -> None:
     assert "\n" not in body["text"] and "Traceback" not in json.dumps(body)
 
 
+def test_a_command_without_a_family_gets_one_line_not_a_slack_error(bot: Bot) -> None:
+    body = answer(bot, ANA, "/nosuch thing")
+    assert body["text"].startswith(":warning: Unknown command /nosuch. Commands: /city")
+    assert "\n" not in body["text"]
+
+
 def test_an_internal_error_is_one_line_with_a_reference(bot: Bot) -> None:
     with bot.services.engine.begin() as connection:
         connection.execute(text("ALTER TABLE member RENAME TO member_gone"))
