@@ -25,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="bring the schema to the newest version, keeping the data")
 
+    load = commands.add_parser("import", help="load data in one step: citypeers import cities FILE.csv")
+    load.add_argument("what", choices=["cities"], help="what the file holds")
+    load.add_argument("file", help="CSV, UTF-8: name,country,population,cohort,mentor,tracks,offers,needs")
+    load.add_argument("--db", help="database URL or SQLite file (default: DATABASE_URL)")
+
     args = parser.parse_args(argv)
     try:
         overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
@@ -62,7 +67,25 @@ def db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": run, "console": console, "db": db}
+def import_file(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.app import build_services
+    from handlers.city_import import ImportFailed, import_cities
+
+    services = build_services(settings)
+    try:
+        result = import_cities(services, Path(args.file))
+    except ImportFailed as failure:
+        print("\n".join(failure.problems), file=sys.stderr)
+        return 1
+    finally:
+        services.engine.dispose()
+    print(result.summary())
+    return 0
+
+
+COMMANDS = {"run": run, "console": console, "db": db, "import": import_file}
 
 if __name__ == "__main__":
     sys.exit(main())

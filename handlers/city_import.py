@@ -1,0 +1,179 @@
+"""`citypeers import cities FILE.csv`: a programme's cities in one step, all or nothing.
+
+Columns: name, country, population, cohort, mentor, tracks, offers, needs (name and country required,
+the header names them in any order). Several tracks, offers or needs in one cell are separated by `;`.
+UTF-8, with or without a byte-order mark. Every bad row is reported by its line number and, if there is
+one, nothing is imported: the whole file is one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.grammar import GrammarError, parse_count, parse_yes_no
+from core.tracks import TrackSpec, resolve_track
+from handlers.city import MAX_ITEM, MAX_ITEMS, checked_country, checked_name
+from handlers.types import CommandError, Services
+from storage import match_queries as _profile_revisions  # noqa: F401  (running bots see imported cities)
+from storage import queries
+from storage.db import unit_of_work
+from storage.models import name_key
+
+COLUMNS = ("name", "country", "population", "cohort", "mentor", "tracks", "offers", "needs")
+REQUIRED = ("name", "country")
+
+
+class Strings:
+    """Every line the import prints, in one place."""
+
+    NOT_UTF8 = "{path} is not UTF-8 text (save it as CSV UTF-8)."
+    NO_FILE = "{path}: no such file."
+    EMPTY = "{path} has no header row; expected the columns {columns}."
+    MISSING_COLUMNS = "line 1: the header lacks {missing}; expected the columns {columns}."
+    UNKNOWN_COLUMNS = "line 1: unknown columns {unknown}; expected the columns {columns}."
+    LINE = "line {line}: {problem}"
+    DUPLICATE = "{name} appears twice in the file (first on line {first})."
+    EXISTS = "{name} is already registered."
+    TOO_LONG = "an {kind} is longer than {max} characters."
+    TOO_MANY = "more than {max} {kind}s."
+    EXTRA_CELLS = "more cells than columns (a `;` or `,` inside a cell needs the cell in double quotes)."
+    DONE = "Imported {cities} cities ({offers} offers, {needs} needs)."
+    FAILED = "Nothing imported: {count} bad rows."
+
+
+class ImportFailed(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    cities: int = 0
+    offers: int = 0
+    needs: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return Strings.DONE.format(cities=self.cities, offers=self.offers, needs=self.needs)
+
+
+@dataclass
+class _Row:
+    line: int
+    name: str
+    country: str
+    population: int | None
+    cohort: str
+    mentor: bool
+    tracks: list[TrackSpec]
+    offers: list[str]
+    needs: list[str]
+
+
+def _cells(value: str | None) -> list[str]:
+    return [" ".join(part.split()) for part in (value or "").split(";") if part.strip()]
+
+
+def _read_rows(path: Path, tracks: list[TrackSpec]) -> tuple[list[_Row], list[str]]:
+    columns = ", ".join(COLUMNS)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                return [], [Strings.EMPTY.format(path=path, columns=columns)]
+            keys = [cell.strip().lower() for cell in header]
+            missing = [c for c in REQUIRED if c not in keys]
+            unknown = [k for k in keys if k and k not in COLUMNS]
+            if missing:
+                return [], [Strings.MISSING_COLUMNS.format(missing=", ".join(missing), columns=columns)]
+            if unknown:
+                return [], [Strings.UNKNOWN_COLUMNS.format(unknown=", ".join(unknown), columns=columns)]
+            rows, problems = [], []
+            line = reader.line_num
+            for cells in reader:
+                start, line = line + 1, reader.line_num  # a quoted cell may span lines: report where the row starts
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) > len(keys):
+                    problems.append(Strings.LINE.format(line=start, problem=Strings.EXTRA_CELLS))
+                    continue
+                record = dict(zip(keys, cells, strict=False))
+                try:
+                    rows.append(_parse_row(start, record, tracks))
+                except (CommandError, GrammarError) as error:
+                    problems.append(Strings.LINE.format(line=start, problem=str(error) or "malformed row."))
+            return rows, problems
+    except FileNotFoundError:
+        return [], [Strings.NO_FILE.format(path=path)]
+    except UnicodeDecodeError:
+        return [], [Strings.NOT_UTF8.format(path=path)]
+
+
+def _parse_row(line: int, record: dict[str, str], tracks: list[TrackSpec]) -> _Row:
+    name = checked_name(record.get("name", ""))
+    country = checked_country(record.get("country", "").strip())
+    population_text = record.get("population", "").strip()
+    population = parse_count(population_text, "population", minimum=1) if population_text else None
+    mentor_text = record.get("mentor", "").strip()
+    mentor = parse_yes_no(mentor_text, "mentor") if mentor_text else False
+    cohort = record.get("cohort", "").strip()
+    if cohort:
+        cohort = checked_name(cohort)
+    chosen = list(dict.fromkeys(resolve_track(item, tracks) for item in _cells(record.get("tracks"))))
+    items = {}
+    for kind in ("offer", "need"):
+        texts = _cells(record.get(f"{kind}s"))
+        if any(len(text) > MAX_ITEM for text in texts):
+            raise CommandError(Strings.TOO_LONG.format(kind=kind, max=MAX_ITEM))
+        if len(texts) > MAX_ITEMS:
+            raise CommandError(Strings.TOO_MANY.format(kind=kind, max=MAX_ITEMS))
+        items[kind] = texts
+    return _Row(line, name, country, population, cohort, mentor, chosen, items["offer"], items["need"])
+
+
+def import_cities(services: Services, path: Path) -> ImportResult:
+    """Import every row or none; raises ImportFailed with one line per problem."""
+    with unit_of_work(services.engine) as session:
+        stored_tracks = {t.key: t for t in queries.active_tracks(session=session)}
+        specs = [TrackSpec(t.key, t.name) for t in stored_tracks.values()]
+        rows, problems = _read_rows(path, specs)
+        first_line: dict[str, int] = {}
+        for row in rows:
+            key = name_key(row.name)
+            if key in first_line:
+                duplicate = Strings.DUPLICATE.format(name=row.name, first=first_line[key])
+                problems.append(Strings.LINE.format(line=row.line, problem=duplicate))
+                continue
+            first_line[key] = row.line
+            if queries.get_city_by_name(session=session, name=row.name) is not None:
+                problems.append(Strings.LINE.format(line=row.line, problem=Strings.EXISTS.format(name=row.name)))
+        if problems:
+            raise ImportFailed(sorted(problems, key=_line_of) + [Strings.FAILED.format(count=len(problems))])
+        now = services.clock.now()
+        result = ImportResult()
+        for row in rows:
+            cohort = queries.get_or_add_cohort(session=session, name=row.cohort, now=now) if row.cohort else None
+            city = queries.add_city(session=session, name=row.name, country=row.country, population=row.population,
+                                    mentor=row.mentor, cohort=cohort, now=now)  # fmt: skip
+            queries.set_city_tracks(
+                session=session, city_id=city.id, track_ids=[stored_tracks[t.key].id for t in row.tracks]
+            )  # type: ignore[arg-type,misc]
+            for kind, texts in (("offer", row.offers), ("need", row.needs)):
+                for text in texts:
+                    queries.add_city_item(
+                        session=session, city_id=city.id, kind=kind, text=text, member_id=None, now=now
+                    )  # type: ignore[arg-type]
+            result.cities += 1
+            result.offers += len(row.offers)
+            result.needs += len(row.needs)
+            result.names.append(row.name)
+        return result
+
+
+def _line_of(problem: str) -> int:
+    head = problem.split(":", 1)[0]
+    return int(head.removeprefix("line ")) if head.startswith("line ") and head[5:].isdigit() else 0
