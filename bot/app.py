@@ -20,5 +20,6 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         default_tz=settings.default_zone,
         tracks=settings.tracks,
         first_user_is_admin=first_user_is_admin,
+        default_remind=settings.citypeers_remind_default,
     )
     return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)

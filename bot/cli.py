@@ -46,9 +46,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_slack()
     from bot.app import build_services
+    from bot.delivery import Pacer
+    from bot.scheduler import Runtime
+    from bot.slack.sender import SlackSender, make_delivery_client
     from bot.slack.server import serve
 
-    serve(settings, build_services(settings))
+    services = build_services(settings)
+    pacer = Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second)
+    runtime = Runtime(services, SlackSender(make_delivery_client(settings)), pacer=pacer)
+    runtime.start()
+    try:
+        serve(settings, services)
+    finally:
+        runtime.shutdown()
     return 0
 
 

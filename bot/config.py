@@ -8,6 +8,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from core.dates import parse_durations
+from core.grammar import GrammarError
 from core.tracks import ICC_TRACKS, parse_track_list
 from storage.db import normalise_url
 
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     citypeers_default_tz: str = "Europe/Brussels"
     citypeers_tracks: str = ICC_TRACKS
     citypeers_log_level: str = "INFO"
+    citypeers_remind_default: str = "7d,1d,1h"
+    citypeers_send_per_second: float = Field(default=4.0, gt=0, le=100)
 
     @field_validator("citypeers_default_tz")
     @classmethod
@@ -64,6 +68,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("citypeers_remind_default")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        try:
+            parse_durations(value)
+        except GrammarError as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @field_validator("citypeers_log_level")
     @classmethod

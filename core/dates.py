@@ -63,3 +63,20 @@ def parse_durations(text: str) -> list[timedelta]:
     if not items:
         raise GrammarError("Expected offsets like 7d,1d,1h.")
     return sorted(set(items), reverse=True)
+
+
+def format_instant(instant: datetime, zone: ZoneInfo) -> str:
+    """`Mon 28 Sep 2020, 10:00 CEST` in the reader's zone."""
+    local = instant.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def format_span(start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
+    """An event's time in the reader's zone: one day with start–end, or several days as a range."""
+    first = start.astimezone(zone)
+    if end is None:
+        return format_instant(start, zone)
+    last = end.astimezone(zone)
+    if first.date() == last.date():
+        return f"{first:%a} {first.day} {first:%b %Y, %H:%M}–{last:%H:%M} {last.tzname()}"
+    return f"{first:%a} {first.day} {first:%b %Y %H:%M} – {last:%a} {last.day} {last:%b %Y %H:%M} {last.tzname()}"

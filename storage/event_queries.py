@@ -1,0 +1,170 @@
+"""Queries for events, RSVPs, broadcasts and the delivery ledger. They flush; the caller commits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import Broadcast, Delivery, Event, Member, Rsvp
+
+OPEN = ("pending", "sending")
+TERMINAL = ("sent", "failed", "missed", "withdrawn")
+
+# --- events --------------------------------------------------------------------------------------------
+
+
+def add_event(*, session: Session, event: Event) -> Event:
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_event(*, session: Session, event_id: int) -> Event | None:
+    return session.get(Event, event_id)
+
+
+def scheduled_events(*, session: Session) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.status == "scheduled").order_by(Event.start_at)))
+
+
+def all_events(*, session: Session) -> list[Event]:
+    return list(session.exec(select(Event).order_by(Event.start_at)))
+
+
+def recurring_events(*, session: Session) -> list[Event]:
+    query = select(Event).where(Event.status == "scheduled", col(Event.rrule).is_not(None))
+    return list(session.exec(query))
+
+
+# --- RSVPs ---------------------------------------------------------------------------------------------
+
+
+def get_rsvp(*, session: Session, event_id: int, member_id: int) -> Rsvp | None:
+    return session.get(Rsvp, (event_id, member_id))
+
+
+def add_rsvp(*, session: Session, event_id: int, member_id: int, now: datetime) -> Rsvp:
+    rsvp = Rsvp(event_id=event_id, member_id=member_id, created_at=now)
+    session.add(rsvp)
+    session.flush()
+    return rsvp
+
+
+def delete_rsvp(*, session: Session, rsvp: Rsvp) -> None:
+    session.delete(rsvp)
+    session.flush()
+
+
+def attendees(*, session: Session, event_id: int) -> list[Member]:
+    query = (
+        select(Member)
+        .join(Rsvp, col(Rsvp.member_id) == col(Member.id))
+        .where(Rsvp.event_id == event_id)
+        .order_by(Member.id)
+    )
+    return list(session.exec(query))
+
+
+def rsvp_counts(*, session: Session, event_ids: Sequence[int]) -> dict[int, int]:
+    if not event_ids:
+        return {}
+    query = select(Rsvp.event_id, func.count()).where(col(Rsvp.event_id).in_(event_ids)).group_by(Rsvp.event_id)
+    return {event_id: count for event_id, count in session.exec(query)}
+
+
+# --- broadcasts ----------------------------------------------------------------------------------------
+
+
+def add_broadcast(*, session: Session, broadcast: Broadcast) -> Broadcast:
+    session.add(broadcast)
+    session.flush()
+    return broadcast
+
+
+def get_broadcast(*, session: Session, broadcast_id: int) -> Broadcast | None:
+    return session.get(Broadcast, broadcast_id)
+
+
+# --- the delivery ledger -------------------------------------------------------------------------------
+
+
+def queue_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
+    """Queue by key: a withdrawn row comes back, a pending one takes the new time, a finished one stays."""
+    existing = session.exec(select(Delivery).where(Delivery.key == delivery.key)).first()
+    if existing is None:
+        session.add(delivery)
+        session.flush()
+        return delivery
+    if existing.status in ("withdrawn", "pending"):
+        existing.status = "pending"
+        existing.due_at = existing.next_attempt_at = delivery.due_at
+        existing.attempts = 0
+        existing.error = None
+        session.flush()
+        return existing
+    return None
+
+
+def withdraw_pending(*, session: Session, event_id: int, recipient: str | None = None) -> int:
+    """Withdraw what an event still owes (all of it, or one recipient's); sent rows stay as history."""
+    conditions = [Delivery.event_id == event_id, Delivery.status == "pending"]
+    if recipient is not None:
+        conditions.append(Delivery.recipient == recipient)
+    result = session.execute(update(Delivery).where(*conditions).values(status="withdrawn"))
+    return result.rowcount or 0
+
+
+def claim_due(*, session: Session, worker: str, now: datetime, limit: int, hold: timedelta) -> list[Delivery]:
+    """Take up to `limit` due rows for this worker only; other workers skip them (SKIP LOCKED on PostgreSQL,
+    one writer at a time on SQLite). A claim that outlived `hold` (its worker died) can be taken again."""
+    due = or_(
+        and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
+        and_(Delivery.status == "sending", Delivery.claim_expires_at < now),
+    )
+    candidates = (
+        select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
+    )
+    claimed_ids = session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(candidates.scalar_subquery()), due)
+        .values(status="sending", claimed_by=worker, claim_expires_at=now + hold)
+        .returning(Delivery.id)
+    ).scalars()
+    ids = list(claimed_ids)
+    if not ids:
+        return []
+    session.expire_all()
+    rows = session.exec(select(Delivery).where(col(Delivery.id).in_(ids)).order_by(Delivery.next_attempt_at))
+    return list(rows)
+
+
+def release_claims(*, session: Session, worker: str, ids: Sequence[int], not_before: datetime) -> None:
+    """Give back rows this worker claimed but will not send now (rate limited): pending again."""
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids), Delivery.claimed_by == worker, Delivery.status == "sending")
+            .values(status="pending", claimed_by=None, claim_expires_at=None, next_attempt_at=not_before)
+        )
+
+
+def next_due_at(*, session: Session) -> datetime | None:
+    return session.exec(select(func.min(Delivery.next_attempt_at)).where(col(Delivery.status).in_(OPEN))).one()
+
+
+def deliveries_for(*, session: Session, event_id: int | None = None, broadcast_id: int | None = None) -> list[Delivery]:
+    query = select(Delivery).order_by(Delivery.due_at, Delivery.id)
+    if event_id is not None:
+        query = query.where(Delivery.event_id == event_id)
+    if broadcast_id is not None:
+        query = query.where(Delivery.broadcast_id == broadcast_id)
+    return list(session.exec(query))
+
+
+def status_counts(*, session: Session, broadcast_id: int) -> Counter[str]:
+    query = select(Delivery.status, func.count()).where(Delivery.broadcast_id == broadcast_id).group_by(Delivery.status)
+    return Counter({status: count for status, count in session.exec(query)})
