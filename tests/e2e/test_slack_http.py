@@ -81,6 +81,12 @@ def test_a_join_request_reaches_the_admin_with_buttons_and_approve_links_the_rep
         assert (ana.city_id, ana.role, ana.tz, ana.display_name) == (brno.id, "rep", "Europe/Prague", "ana")
 
 
+def test_a_profile_is_looked_up_once_not_per_command(bot: Bot) -> None:
+    for line in ("/city help", "/city tracks", "/city list"):
+        answer(bot, ANA, line)
+    assert [c.params["user"] for c in bot.slack.calls("users.info")] == [ANA]
+
+
 def test_a_wrong_signature_is_refused_and_changes_nothing(bot: Bot) -> None:
     refused = bot.sender.command(ADMIN, "/city register Oslo country=NO", secret="not-the-secret")
     assert refused.status == 401
