@@ -359,7 +359,7 @@ def edit(context: Context, args: Args) -> Reply:
         title=event.title,
         id=event.id,
         when=when_text(event, context.zone, context.now),
-        count=len(attendees),
+        count=plural(len(attendees), "attendee"),
     )
     reply.notices.extend(personal_notices(context, event, attendees, Strings.EDITED_NOTICE))
     return reply
