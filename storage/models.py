@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
@@ -161,3 +161,54 @@ class ProfileRevision(SQLModel, table=True):
     __tablename__ = "profile_revision"
     city_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     revision: int = Field(index=True)
+
+
+# --- three-month goals (issue 5): goals, their history, collaborators, check-ins sent ------------------
+
+
+class Goal(SQLModel, table=True):
+    """A city's commitment for the next months; only the city's reps change it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    city_id: int = Field(foreign_key="city.id", index=True)
+    text: str = Field(max_length=500)
+    track_id: int | None = Field(default=None, foreign_key="track.id", index=True)
+    due_on: date = Field(index=True)
+    status: str = Field(default="on-track", max_length=16)  # on-track, at-risk, done, dropped
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+    # The last change of any kind, so the weekly digest finds "changed this week" in one query.
+    updated_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    learnings: str | None = Field(default=None, max_length=1000)
+
+
+class GoalUpdate(SQLModel, table=True):
+    """One entry of a goal's history: the status it took, a note, who and when."""
+
+    __tablename__ = "goal_update"
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", index=True)
+    status: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class GoalCollaborator(SQLModel, table=True):
+    """A city the goal's city would like to work with on it."""
+
+    __tablename__ = "goal_collaborator"
+    goal_id: int = Field(foreign_key="goal.id", primary_key=True)
+    city_id: int = Field(foreign_key="city.id", primary_key=True, index=True)
+
+
+class GoalCheckin(SQLModel, table=True):
+    """A check-in DM sent for a goal; the unique pair means each kind goes out once, even across processes."""
+
+    __tablename__ = "goal_checkin"
+    __table_args__ = (Index("uq_goal_checkin_goal_kind", "goal_id", "kind", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id")
+    kind: str = Field(max_length=16)  # month-before, due
+    sent_at: datetime = Field(sa_column=utc_column())
