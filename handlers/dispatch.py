@@ -9,15 +9,15 @@ from sqlmodel import Session
 
 from core.grammar import GrammarError, parse_args, split_first
 from core.roles import Role
-from handlers import city, match
+from handlers import city, goal, match
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
 from storage import queries
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
-FAMILIES: Mapping[str, Mapping[str, Command]] = {"city": city.COMMANDS, "match": match.COMMANDS}
-SUMMARIES: Mapping[str, str] = {"city": city.SUMMARY, "match": match.SUMMARY}
+FAMILIES: Mapping[str, Mapping[str, Command]] = {"city": city.COMMANDS, "match": match.COMMANDS, "goal": goal.COMMANDS}
+SUMMARIES: Mapping[str, str] = {"city": city.SUMMARY, "match": match.SUMMARY, "goal": goal.SUMMARY}
 
 
 def handle(services: Services, request: Request) -> Reply:

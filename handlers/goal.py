@@ -1,0 +1,647 @@
+"""The /goal family: a city's three-month goals, their follow-up, and the experts' view of them.
+
+Also the two follow-ups the scheduler runs: `due_checkins` (a month before and on the due date) and
+`weekly_digest` (one per expert). Both take "now" from the services' clock and return notices for the
+adapter to deliver after the commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from core.dates import parse_day
+from core.goals import (
+    CHANGED_DAYS,
+    CLOSED,
+    DUE_SOON_DAYS,
+    OPEN,
+    CheckinKind,
+    Status,
+    checkin_due,
+    default_due,
+    digest_buckets,
+    is_overdue,
+    local_day,
+    may_move,
+    neutralise_cell,
+    parse_status,
+)
+from core.grammar import Args, split_first, split_list
+from core.roles import READERS, Role
+from core.text import Text
+from core.tracks import TrackSpec, resolve_track
+from handlers.auth import own_city, require
+from handlers.goal_chart import progress_png
+from handlers.types import (
+    Attachment,
+    Button,
+    Command,
+    CommandError,
+    Context,
+    Notice,
+    Reply,
+    Section,
+    Services,
+    UsageError,
+)
+from storage import goal_queries, queries
+from storage.db import unit_of_work
+from storage.goal_queries import GoalRow
+from storage.models import City, Goal, Member, name_key
+
+SUMMARY = "three-month goals: set them, follow them up, let experts check them"
+MAX_TEXT = 500
+MAX_NOTE = 500
+MAX_LEARNINGS = 1000
+MAX_COLLABORATORS = 10
+MAX_DUE_YEARS = 3
+LIST_LIMIT = 20
+DIGEST_PER_BUCKET = 5
+DIGEST_TEXT = 90
+
+
+class Strings:
+    """Every user-facing line of /goal, in one place so it can be translated later."""
+
+    # Errors are single plain lines: no markup, since they carry what the user typed.
+    TEXT_REQUIRED = "Say what the goal is."
+    TEXT_TOO_LONG = "Keep a goal under {max} characters."
+    NOTE_TOO_LONG = "Keep a note under {max} characters."
+    LEARNINGS_TOO_LONG = "Keep key learnings under {max} characters."
+    DUE_PAST = "The due date {due} has passed; give a date from today on."
+    DUE_FAR = "The due date {due} is more than {years} years away; goals are for the next months."
+    NO_CITY = "No city called `{name}`. See /city list."
+    WITH_OWN = "{name} is your own city; with= names the cities you would like to work with."
+    WITH_TOO_MANY = "Name at most {max} cities in with=."
+    NO_GOAL = "There is no goal #{id}; see /goal list."
+    ID_REQUIRED = "Give the goal's number, as in /goal update 12 on-track."
+    STATUS_REQUIRED = "Say how it goes: on-track, at-risk, done or dropped."
+    NOT_YOURS = "Only {city}'s representatives can change goal #{id}."
+    CLOSED_ALREADY = "Goal #{id} is already {status}; it cannot become {new}."
+    SAME_CLOSED = "Goal #{id} is already {status}."
+    LEARNED_WHEN_CLOSING = "learned= is for closing a goal: use it with done or dropped."
+    OTHER_CITY_LIST = "Only admins, experts and organisers can see other cities' goals."
+    LIST_WHOM = "You do not represent a city: ask to join one with /city join <name>."
+    NO_COHORT = "No cohort called `{name}`."
+
+    ADDED = "Goal *#{id}* for *{city}*: {text}\nDue {due}{track}. Report with /goal update {id} on-track|at-risk|done."
+    ADDED_TRACK = " · track {track}"
+    SUGGEST_INTRO = "You named *{name}* as a collaborator: an introduction puts your cities in touch."
+    INTRO_BUTTON = "Introduce us"
+    UPDATED = "Goal *#{id}* of *{city}* is now *{status}*."
+    UPDATED_NOTE = "Goal *#{id}* of *{city}* is now *{status}*: {note}"
+    LEARNINGS_KEPT = "Key learnings kept: {learnings}"
+    ASK_LEARNINGS = 'What did {city} learn? Add it with /goal update {id} {status} learned="..."'
+
+    LIST_TITLE = "Goals of {whom} ({count})"
+    LIST_TITLE_OVERDUE = "Overdue goals of {whom} ({count})"
+    ALL_CITIES = "all cities"
+    LIST_EMPTY = "No goals yet. A rep sets one with /goal add <text>."
+    LIST_EMPTY_FILTERED = "No goals match."
+    LIST_MORE = "…and {more} more. Narrow the list with track= or overdue, or get them all with /goal export."
+    LINE = "*#{id}*{city} · {status} · due {due}{late}{track} · {text}{partners}"
+    LINE_LATE = " (overdue)"
+    LINE_WITH = "\nwith {partners}"
+    LEARNED_LINE = "\nlearned: {learnings}"
+
+    EXPORTED = "Exported {goals} of {cities} to {file}."
+    EXPORT_EMPTY = "No goals to export yet."
+    CHART_DONE = "Progress of {goals} per cohort and track: {file}."
+    CHART_EMPTY = "No goals to chart yet."
+    CHART_TITLE = "Goal progress per cohort and track"
+    CHART_AXIS = "goals"
+    CHART_BAR_END = "{done}/{total} done"
+    GOALS = ("goal", "goals")
+    CITIES = ("city", "cities")
+    NO_COHORT_LABEL = "no cohort"
+    NO_TRACK_LABEL = "no track"
+
+    CHECKIN_MONTH = "Check-in: goal *#{id}* of *{city}* is due in a month, on {due}.\n{text}\nHow is it going?"
+    CHECKIN_DUE = "Check-in: goal *#{id}* of *{city}* is due {when}.\n{text}\nWhere did it get to?"
+    CHECKIN_TODAY = "today"
+    CHECKIN_PAST = "since {due}"
+
+    DIGEST_TITLE = "Weekly goals digest, {today}"
+    DIGEST_NOTHING = "No goals are due in the next {soon} days, overdue, or changed in the last {changed} days."
+    DIGEST_COHORT = "*{cohort}*"
+    DIGEST_DUE_SOON = "Due in the next {days} days"
+    DIGEST_OVERDUE = "Overdue"
+    DIGEST_CHANGED = "Changed in the last {days} days"
+    DIGEST_ITEM = "#{id} {city} · {status} · due {due} · {text}"
+    DIGEST_MORE = "…and {more} more"
+
+    BUTTON_ON_TRACK = "On track"
+    BUTTON_AT_RISK = "At risk"
+    BUTTON_DONE = "Done"
+
+
+# --- shared helpers ----------------------------------------------------------------------------------
+
+
+def show_date(day: date) -> str:
+    return day.isoformat()
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def counted(count: int, forms: tuple[str, str]) -> str:
+    return f"{count} {forms[0] if count == 1 else forms[1]}"
+
+
+def status_buttons(goal_id: int) -> list[Button]:
+    """The three answers a rep gives most; each is the command it stands for."""
+    return [
+        Button(Strings.BUTTON_ON_TRACK, f"/goal update {goal_id} on-track"),
+        Button(Strings.BUTTON_AT_RISK, f"/goal update {goal_id} at-risk", "danger"),
+        Button(Strings.BUTTON_DONE, f"/goal update {goal_id} done", "primary"),
+    ]
+
+
+def checked_text(text: str, limit: int, message: str) -> str:
+    text = one_line(text)
+    if len(text) > limit:
+        raise CommandError(message.format(max=limit))
+    return text
+
+
+def track_by_name(context: Context, typed: str) -> int:
+    stored = queries.active_tracks(session=context.session)
+    chosen = resolve_track(typed, [TrackSpec(t.key, t.name) for t in stored])
+    return next(t.id for t in stored if t.key == chosen.key)  # type: ignore[misc]
+
+
+def city_named(context: Context, name: str) -> City:
+    city = queries.get_city_by_name(session=context.session, name=name)
+    if city is None:
+        raise CommandError(Strings.NO_CITY.format(name=name))
+    return city
+
+
+def goal_by_ref(context: Context, ref: str) -> Goal:
+    digits = ref.strip().lstrip("#")
+    if not digits.isdigit():
+        raise UsageError(Strings.ID_REQUIRED)
+    goal = goal_queries.get_goal(session=context.session, goal_id=int(digits))
+    if goal is None:
+        raise CommandError(Strings.NO_GOAL.format(id=digits))
+    return goal
+
+
+def is_reader(context: Context) -> bool:
+    return context.actor.role in READERS
+
+
+def today(context: Context) -> date:
+    return local_day(context.now, context.zone)
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def add(context: Context, args: Args) -> Reply:
+    city = own_city(context, "add goals")
+    text = checked_text(args.text, MAX_TEXT, Strings.TEXT_TOO_LONG)
+    if not text:
+        raise UsageError(Strings.TEXT_REQUIRED)
+    set_on = today(context)
+    due = default_due(set_on)
+    if "due" in args.options:
+        due = parse_day(args.options["due"])
+        if due < set_on:
+            raise CommandError(Strings.DUE_PAST.format(due=show_date(due)))
+        if due > set_on + relativedelta(years=MAX_DUE_YEARS):
+            raise CommandError(Strings.DUE_FAR.format(due=show_date(due), years=MAX_DUE_YEARS))
+    track_id = track_by_name(context, args.options["track"]) if "track" in args.options else None
+    partners = collaborators(context, city, args.options.get("with", ""))
+    goal = goal_queries.add_goal(
+        session=context.session,
+        city_id=city.id,  # type: ignore[arg-type]
+        text=text,
+        track_id=track_id,
+        due_on=due,
+        member_id=context.actor.member.id,
+        now=context.now,
+    )
+    if partners:
+        goal_queries.set_collaborators(session=context.session, goal_id=goal.id, city_ids=[p.id for p in partners])  # type: ignore[misc]
+    track_name = args.options.get("track") and next(
+        t.name for t in queries.active_tracks(session=context.session) if t.id == track_id
+    )
+    reply = Reply.of(
+        Strings.ADDED.replace("{track}", Strings.ADDED_TRACK if track_name else ""),
+        id=goal.id,
+        city=city.name,
+        text=text,
+        due=show_date(due),
+        track=track_name or "",
+    )
+    for partner in partners:
+        reply.add(
+            Strings.SUGGEST_INTRO,
+            name=partner.name,
+            buttons=[Button(Strings.INTRO_BUTTON, f"/match intro {partner.name}", "primary")],
+        )
+    return reply
+
+
+def collaborators(context: Context, city: City, typed: str) -> list[City]:
+    names = list(dict.fromkeys(split_list(typed)))
+    if len(names) > MAX_COLLABORATORS:
+        raise CommandError(Strings.WITH_TOO_MANY.format(max=MAX_COLLABORATORS))
+    found: dict[int, City] = {}
+    for name in names:
+        partner = city_named(context, name)
+        if partner.id == city.id:
+            raise CommandError(Strings.WITH_OWN.format(name=city.name))
+        found[partner.id] = partner  # type: ignore[index]
+    return list(found.values())
+
+
+def update(context: Context, args: Args) -> Reply:
+    ref, rest = split_first(args.text)
+    if not ref:
+        raise UsageError(Strings.ID_REQUIRED)
+    goal = goal_by_ref(context, ref)
+    typed_status, note = split_first(rest)
+    if not typed_status:
+        raise UsageError(Strings.STATUS_REQUIRED)
+    second, after = split_first(note)
+    if (typed_status.lower(), second.lower()) in (("on", "track"), ("at", "risk")):
+        typed_status, note = f"{typed_status}-{second}", after  # "on track" as people say it
+    new = parse_status(typed_status)
+    city = queries.get_city(session=context.session, city_id=goal.city_id)
+    assert city is not None  # a goal's city is a foreign key
+    if context.actor.member.city_id != goal.city_id:
+        raise CommandError(Strings.NOT_YOURS.format(city=city.name, id=goal.id))
+    current = Status(goal.status)
+    if not may_move(current, new):
+        raise CommandError(Strings.CLOSED_ALREADY.format(id=goal.id, status=current.value, new=new.value))
+    note = checked_text(note, MAX_NOTE, Strings.NOTE_TOO_LONG) or None
+    learned = args.options.get("learned")
+    if learned is not None:
+        if new not in CLOSED:
+            raise CommandError(Strings.LEARNED_WHEN_CLOSING)
+        learned = checked_text(learned, MAX_LEARNINGS, Strings.LEARNINGS_TOO_LONG) or None
+    # A closed goal only takes a note or its learnings; pressing Done twice changes nothing.
+    if current in CLOSED and note is None and learned is None:
+        raise CommandError(Strings.SAME_CLOSED.format(id=goal.id, status=current.value))
+    goal_queries.record_update(
+        session=context.session,
+        goal=goal,
+        status=new.value,
+        note=note,
+        learnings=learned,
+        member_id=context.actor.member.id,
+        now=context.now,
+    )
+    template = Strings.UPDATED_NOTE if note else Strings.UPDATED
+    reply = Reply.of(template, id=goal.id, city=city.name, status=new.value, note=note or "")
+    if learned:
+        reply.add(Strings.LEARNINGS_KEPT, learnings=learned)
+    elif new in CLOSED and not goal.learnings:
+        reply.add(Strings.ASK_LEARNINGS, city=city.name, id=goal.id, status=new.value)
+    return reply
+
+
+def list_goals(context: Context, args: Args) -> Reply:
+    words = args.words()
+    overdue = any(word.lower() == "overdue" for word in words)
+    everyone = any(word.lower() == "all" for word in words)
+    name = " ".join(word for word in words if word.lower() not in ("overdue", "all"))
+    member = context.actor.member
+    city: City | None
+    if name:
+        city = city_named(context, name)
+        if city.id != member.city_id and not is_reader(context):
+            raise CommandError(Strings.OTHER_CITY_LIST)
+    elif everyone or (is_reader(context) and member.city_id is None):
+        if not is_reader(context):
+            raise CommandError(Strings.OTHER_CITY_LIST)
+        city = None
+    else:
+        if member.city_id is None:
+            raise CommandError(Strings.LIST_WHOM)
+        city = own_city(context, "list goals")
+    track_id = track_by_name(context, args.options["track"]) if "track" in args.options else None
+    day = today(context)
+    filters = {
+        "city_id": city.id if city else None,
+        "track_id": track_id,
+        "overdue_on": day if overdue else None,
+    }
+    total = goal_queries.count_goals(session=context.session, **filters)  # type: ignore[arg-type]
+    if total == 0:
+        filtered = overdue or track_id is not None
+        return Reply.of(Strings.LIST_EMPTY_FILTERED if filtered else Strings.LIST_EMPTY)
+    rows = goal_queries.find_goals(session=context.session, limit=LIST_LIMIT, **filters)  # type: ignore[arg-type]
+    whom = city.name if city else Strings.ALL_CITIES
+    title = (Strings.LIST_TITLE_OVERDUE if overdue else Strings.LIST_TITLE).format(whom=whom, count=total)
+    reply = Reply(title=title)
+    for row in rows:
+        reply.sections.append(goal_section(context, row, today=day, show_city=city is None))
+    if total > len(rows):
+        reply.add(Strings.LIST_MORE, more=total - len(rows))
+    return reply
+
+
+def goal_section(context: Context, row: GoalRow, *, today: date, show_city: bool) -> Section:
+    goal = row.goal
+    template = Strings.LINE
+    late = is_overdue(status=goal.status, due=goal.due_on, today=today)
+    template = template.replace("{late}", Strings.LINE_LATE if late else "")
+    template = template.replace("{track}", " · {track}" if row.track else "")
+    template = template.replace("{city}", " · *{city}*" if show_city else "")
+    template = template.replace("{partners}", Strings.LINE_WITH if row.collaborators else "")
+    if goal.learnings:
+        template += Strings.LEARNED_LINE
+    text = Text(
+        template,
+        id=goal.id,
+        status=goal.status,
+        due=show_date(goal.due_on),
+        track=row.track.key if row.track else "",
+        city=row.city.name,
+        text=goal.text,
+        partners=", ".join(row.collaborators),
+        learnings=goal.learnings or "",
+    )
+    # Buttons only for those who may press them: the city's own reps, on goals still open.
+    mine = context.actor.member.city_id == goal.city_id
+    buttons = status_buttons(goal.id) if mine and goal.status in OPEN else []  # type: ignore[arg-type]
+    return Section(text, buttons)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "city",
+    "country",
+    "cohort",
+    "track",
+    "goal",
+    "status",
+    "due",
+    "overdue",
+    "collaborators",
+    "key_learnings",
+    "created",
+    "created_by",
+    "updated",
+    "closed",
+)
+
+
+def export(context: Context, args: Args) -> Reply:
+    require(context, READERS, "export goals")
+    if args.text.strip():
+        raise UsageError()
+    rows = goal_queries.find_goals(session=context.session)
+    if not rows:
+        return Reply.of(Strings.EXPORT_EMPTY)
+    day = today(context)
+    authors = goal_queries.member_names(session=context.session, member_ids=[r.goal.created_by_id for r in rows])
+    content = goals_csv(rows, today=day, authors=authors)
+    filename = f"goals-{day.isoformat()}.csv"
+    cities = len({row.city.id for row in rows})
+    reply = Reply.of(
+        Strings.EXPORTED, goals=counted(len(rows), Strings.GOALS), cities=counted(cities, Strings.CITIES), file=filename
+    )
+    reply.files.append(Attachment(filename, content, "text/csv"))
+    return reply
+
+
+def goals_csv(rows: list[GoalRow], *, today: date, authors: dict[int, str]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheets keep Kraków and Łódź; no cell can become a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in sorted(rows, key=lambda r: r.goal.id or 0):
+        goal = row.goal
+        cells = (
+            goal.id,
+            row.city.name,
+            row.city.country,
+            row.cohort or "",
+            row.track.key if row.track else "",
+            goal.text,
+            goal.status,
+            goal.due_on.isoformat(),
+            "yes" if is_overdue(status=goal.status, due=goal.due_on, today=today) else "no",
+            "; ".join(row.collaborators),
+            goal.learnings or "",
+            goal.created_at.isoformat(timespec="seconds"),
+            authors.get(goal.created_by_id, "") if goal.created_by_id else "",
+            goal.updated_at.isoformat(timespec="seconds"),
+            goal.closed_at.isoformat(timespec="seconds") if goal.closed_at else "",
+        )
+        writer.writerow([neutralise_cell(cell) if isinstance(cell, str) else cell for cell in cells])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def chart(context: Context, args: Args) -> Reply:
+    require(context, READERS, "chart goals")
+    if args.text.strip():
+        raise UsageError()
+    cohort_id = None
+    if "cohort" in args.options:
+        cohort = queries.get_cohort_by_name(session=context.session, name=args.options["cohort"])
+        if cohort is None:
+            raise CommandError(Strings.NO_COHORT.format(name=args.options["cohort"]))
+        cohort_id = cohort.id
+    counts = goal_queries.progress_counts(session=context.session, cohort_id=cohort_id)
+    if not counts:
+        return Reply.of(Strings.CHART_EMPTY)
+    bars: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for cohort_name, track_key, status, count in counts:
+        label = (cohort_name or Strings.NO_COHORT_LABEL, track_key or Strings.NO_TRACK_LABEL)
+        bars[label][status] = bars[label].get(status, 0) + count
+    ordered = sorted(bars.items(), key=lambda item: (name_key(item[0][0]), item[0][1]))
+    png = progress_png(
+        [(f"{cohort} · {track}", per) for (cohort, track), per in ordered],
+        title=Strings.CHART_TITLE,
+        axis=Strings.CHART_AXIS,
+        done=Strings.CHART_BAR_END,
+    )
+    filename = f"goal-progress-{today(context).isoformat()}.png"
+    total = sum(count for *_, count in counts)
+    reply = Reply.of(Strings.CHART_DONE, goals=counted(total, Strings.GOALS), file=filename)
+    reply.files.append(Attachment(filename, png, "image/png"))
+    return reply
+
+
+# --- follow-ups the scheduler runs -------------------------------------------------------------------
+
+
+def due_checkins(services: Services) -> list[Notice]:
+    """Check-in DMs due now: claimed as sent in this transaction, so each goes out once."""
+    now = services.clock.now()
+    zone = services.settings.default_tz  # the programme's calendar decides which day it is
+    day = local_day(now, zone)
+    notices: list[Notice] = []
+    with unit_of_work(services.engine) as session:
+        horizon = day + relativedelta(months=1) + timedelta(days=1)
+        rows = goal_queries.find_goals(session=session, open_only=True, due_until=horizon)
+        sent = goal_queries.checkins_sent(session=session, goal_ids=[row.goal.id for row in rows])
+        for row in rows:
+            goal = row.goal
+            kind = checkin_due(
+                due=goal.due_on, set_on=local_day(goal.created_at, zone), today=day, sent=sent.get(goal.id, set())
+            )
+            if kind is None:
+                continue
+            reps = queries.reps_of(session=session, city_id=row.city.id)  # type: ignore[arg-type]
+            if not reps:
+                continue  # nobody to ask yet; a rep approved before the day still gets it
+            if not goal_queries.claim_checkin(session=session, goal_id=goal.id, kind=kind.value, now=now):  # type: ignore[arg-type]
+                continue
+            notices.append(Notice(tuple(rep.external_id for rep in reps), checkin_reply(row, kind, day)))
+    return notices
+
+
+def checkin_reply(row: GoalRow, kind: CheckinKind, day: date) -> Reply:
+    goal = row.goal
+    if kind == CheckinKind.MONTH_BEFORE:
+        template = Strings.CHECKIN_MONTH
+        when = ""
+    else:
+        template = Strings.CHECKIN_DUE
+        when = Strings.CHECKIN_TODAY if goal.due_on == day else Strings.CHECKIN_PAST.format(due=show_date(goal.due_on))
+    reply = Reply()
+    reply.add(
+        template,
+        id=goal.id,
+        city=row.city.name,
+        due=show_date(goal.due_on),
+        when=when,
+        text=goal.text,
+        buttons=status_buttons(goal.id),  # type: ignore[arg-type]
+    )
+    return reply
+
+
+def weekly_digest(services: Services, *, only: Collection[str] | None = None) -> list[Notice]:
+    """One digest per expert (or per expert in `only`), each counted in the expert's own time zone."""
+    now = services.clock.now()
+    notices: list[Notice] = []
+    with unit_of_work(services.engine) as session:
+        experts = queries.members_with_roles(session=session, roles=[Role.EXPERT])
+        if only is not None:
+            experts = [expert for expert in experts if expert.external_id in only]
+        if not experts:
+            return notices
+        # One wide net for every zone; each expert's own day is applied below.
+        widest = local_day(now, ZoneInfo("Etc/GMT-14")) + timedelta(days=DUE_SOON_DAYS)
+        rows = goal_queries.find_goals(
+            session=session, due_until=widest, changed_since=now - timedelta(days=CHANGED_DAYS)
+        )
+        for expert in experts:
+            day = local_day(now, member_zone(expert, services.settings.default_tz))
+            notices.append(Notice((expert.external_id,), digest_reply(rows, today=day, services=services)))
+    return notices
+
+
+def member_zone(member: Member, default: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(member.tz) if member.tz else default
+    except (KeyError, ValueError):
+        return default
+
+
+def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Reply:
+    now = services.clock.now()
+    reply = Reply(title=Strings.DIGEST_TITLE.format(today=show_date(today)))
+    per_cohort: dict[str, dict[str, list[GoalRow]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        goal = row.goal
+        buckets = digest_buckets(status=goal.status, due=goal.due_on, updated_at=goal.updated_at, today=today, now=now)
+        cohort = row.cohort or Strings.NO_COHORT_LABEL
+        if buckets.due_soon:
+            per_cohort[cohort]["soon"].append(row)
+        if buckets.overdue:
+            per_cohort[cohort]["overdue"].append(row)
+        if buckets.changed:
+            per_cohort[cohort]["changed"].append(row)
+    if not per_cohort:
+        reply.add(Strings.DIGEST_NOTHING, soon=DUE_SOON_DAYS, changed=CHANGED_DAYS)
+        return reply
+    headings = {
+        "soon": Strings.DIGEST_DUE_SOON.format(days=DUE_SOON_DAYS),
+        "overdue": Strings.DIGEST_OVERDUE,
+        "changed": Strings.DIGEST_CHANGED.format(days=CHANGED_DAYS),
+    }
+    for cohort in sorted(per_cohort, key=name_key):
+        lines = [Strings.DIGEST_COHORT]
+        values: dict[str, object] = {"cohort": cohort}
+        for bucket, heading in headings.items():
+            found = per_cohort[cohort].get(bucket, [])
+            if not found:
+                continue
+            lines.append(f"_{heading}_ ({len(found)})")
+            for i, row in enumerate(found[:DIGEST_PER_BUCKET]):
+                prefix = f"{bucket}{i}_"
+                item = Strings.DIGEST_ITEM
+                for field in ("id", "city", "status", "due", "text"):
+                    item = item.replace("{" + field + "}", "{" + prefix + field + "}")
+                lines.append("• " + item)
+                values.update(
+                    {
+                        prefix + "id": row.goal.id,
+                        prefix + "city": row.city.name,
+                        prefix + "status": row.goal.status,
+                        prefix + "due": show_date(row.goal.due_on),
+                        prefix + "text": shorten(row.goal.text, DIGEST_TEXT),
+                    }
+                )
+            if len(found) > DIGEST_PER_BUCKET:
+                lines.append(Strings.DIGEST_MORE.format(more=len(found) - DIGEST_PER_BUCKET))
+        reply.sections.append(Section(Text("\n".join(lines), **values)))
+    return reply
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command(
+            "add",
+            "/goal add <text> [due=<date>] [track=<track>] [with=<city>;<city>]",
+            "Reps: set a goal for your city, due in three months unless given; with= names cities to work with.",
+            add,
+            frozenset({"due", "track", "with"}),
+        ),
+        Command(
+            "list",
+            "/goal list [<name>|all] [overdue] [track=<track>]",
+            "Your city's goals; experts and organisers see any city's, or all.",
+            list_goals,
+            frozenset({"track"}),
+            aliases=("ls", "show"),
+        ),
+        Command(
+            "update",
+            "/goal update <id> on-track|at-risk|done|dropped [<note>] [learned=<key learnings>]",
+            "Reps: say how a goal of your city goes; learned= keeps key learnings when it closes.",
+            update,
+            frozenset({"learned"}),
+        ),
+        Command("export", "/goal export", "Experts and organisers: every goal as a CSV file.", export),
+        Command(
+            "chart",
+            "/goal chart [cohort=<name>]",
+            "Experts and organisers: a picture of progress per cohort and track.",
+            chart,
+            frozenset({"cohort"}),
+        ),
+    )
+}
