@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import rustworkx as rx
@@ -207,6 +208,7 @@ class MatchIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._has_needs = np.zeros(0, dtype=bool)
         self._columns = {kind: _TextColumn() for kind in KINDS}
+        self._rarity: dict[str, float] | None = None  # cached until a city's tracks change
         for profile in profiles:
             self.upsert(profile)
 
@@ -228,6 +230,7 @@ class MatchIndex:
 
     def upsert(self, profile: Profile) -> None:
         """Add a city or replace what it declared."""
+        self._rarity = None
         position = self._position.get(profile.city_id)
         if position is None:
             position = len(self._slots)
@@ -259,6 +262,7 @@ class MatchIndex:
         position = self._position.pop(city_id, None)
         if position is None:
             return
+        self._rarity = None
         self._retire_rows(position)
         self._slots[position] = None
         self._alive[position] = False
@@ -291,14 +295,20 @@ class MatchIndex:
 
     def track_rarity(self) -> dict[str, float]:
         """Each track's weight: ln((1 + cities) / (1 + cities on it)) + 1."""
-        counts = self._tracks[self._alive].sum(axis=0)
-        cities = len(self)
-        return {key: math.log((1 + cities) / (1 + int(counts[i]))) + 1 for key, i in self._track_ids.items()}
+        if self._rarity is None:
+            counts = self._tracks[self._alive].sum(axis=0)
+            cities = len(self)
+            self._rarity = {
+                key: math.log((1 + cities) / (1 + int(counts[i]))) + 1 for key, i in self._track_ids.items()
+            }
+        return self._rarity
 
-    def _best_per_city(self, kind_mine: str, kind_theirs: str, position: int) -> tuple[np.ndarray, np.ndarray]:
+    def _best_per_city(
+        self, kind_mine: str, kind_theirs: str, position: int
+    ) -> tuple[np.ndarray, tuple[list[int], np.ndarray]]:
         """For each of my `kind_mine` rows, the best relevance per city among their `kind_theirs` rows.
 
-        Returns (relevance summed over my rows per city, the dense row-by-item relevance matrix).
+        Returns the relevance summed over my rows per city, and (my rows, row-by-item relevance) for reasons.
         """
         size = len(self._slots)
         slot = self._slots[position]
@@ -306,15 +316,15 @@ class MatchIndex:
         mine_column, theirs_column = self._columns[kind_mine], self._columns[kind_theirs]
         rows = [r for r in slot.rows[kind_mine] if mine_column.alive[r]]
         if not rows or theirs_column.weighted.shape[0] == 0:
-            return np.zeros(size, dtype=np.float32), np.zeros((0, 0), dtype=np.float32)
+            return np.zeros(size, dtype=np.float32), (rows, np.zeros((len(rows), 0), dtype=np.float32))
         relevance = (mine_column.weighted[rows] @ theirs_column.weighted_t).toarray()
         relevance[relevance < self.weights.min_relevance] = 0.0
         best = np.zeros((len(rows), size), dtype=np.float32)
         hit_rows, hit_items = np.nonzero(relevance)
         np.maximum.at(best, (hit_rows, theirs_column.owner[hit_items]), relevance[hit_rows, hit_items])
-        return best.sum(axis=0), relevance
+        return best.sum(axis=0), (rows, relevance)
 
-    def _scores(self, position: int, introduced_positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _scores(self, position: int, introduced_positions: np.ndarray | None = None) -> dict[str, Any]:
         """Every component of `position`'s score against every city, as arrays over positions."""
         self._refresh()
         w = self.weights
@@ -325,9 +335,9 @@ class MatchIndex:
         mine = self._tracks[position]
         shared = self._tracks[:size] & mine
         tracks = (shared.astype(np.float32) @ rarity) * w.shared_track
-        they, _ = self._best_per_city("need", "offer", position)
-        you, _ = self._best_per_city("offer", "need", position)
-        goals, _ = self._best_per_city("goal", "goal", position)
+        they, they_relevance = self._best_per_city("need", "offer", position)
+        you, you_relevance = self._best_per_city("offer", "need", position)
+        goals, goal_relevance = self._best_per_city("goal", "goal", position)
         common = (tracks > 0) | (they > 0) | (you > 0) | (goals > 0)
         mentor = self._mentor[:size] & shared.any(axis=1) & bool(self._has_needs[position])
         fresh = np.ones(size, dtype=bool)
@@ -341,6 +351,7 @@ class MatchIndex:
             "mentor": mentor * w.mentor,
             "fresh": fresh * w.not_introduced,
             "common": common & self._alive[:size],
+            "relevance": {"offer": they_relevance, "need": you_relevance, "goal": goal_relevance},
         }
 
     def matches(
@@ -376,7 +387,8 @@ class MatchIndex:
         # Ties break by name so an answer does not change between two identical asks.
         order = sorted(range(len(candidates)), key=lambda i: (-scores[i], self._slots[candidates[i]].profile.name))
         fresh_set = set(np.flatnonzero(parts["fresh"] > 0).tolist())
-        return [self._explain(position, int(candidates[i]), float(scores[i]), fresh_set) for i in order]
+        relevance = parts["relevance"]
+        return [self._explain(position, int(candidates[i]), float(scores[i]), fresh_set, relevance) for i in order]
 
     def explain(self, city_id: int, other_id: int, *, introduced: bool = False) -> Match | None:
         """Why `other_id` suits `city_id`, or None when they have nothing in common."""
@@ -387,9 +399,11 @@ class MatchIndex:
         if not parts["common"][other]:
             return None
         score = sum(float(parts[name][other]) for name in ("tracks", "they", "you", "goals", "mentor", "fresh"))
-        return self._explain(position, other, score, set() if introduced else {other})
+        return self._explain(position, other, score, set() if introduced else {other}, parts["relevance"])
 
-    def _explain(self, position: int, other: int, score: float, fresh: set[int]) -> Match:
+    def _explain(
+        self, position: int, other: int, score: float, fresh: set[int], relevance: dict[str, tuple[list[int], Any]]
+    ) -> Match:
         mine, theirs = self._slots[position], self._slots[other]
         assert mine is not None and theirs is not None
         reasons: list[Reason] = []
@@ -398,25 +412,32 @@ class MatchIndex:
         if shared:
             reasons.append(SharedTracks(tuple(shared)))
         for kind_mine, kind_theirs, make in (("need", "offer", TheyOffer), ("offer", "need", YouOffer)):
-            for mine_text, theirs_text, relevance in self._text_pairs(mine, theirs, kind_mine, kind_theirs):
+            pairs = self._text_pairs(theirs, kind_mine, kind_theirs, relevance[kind_theirs])
+            for mine_text, theirs_text, closeness in pairs:
                 offer, need = (theirs_text, mine_text) if make is TheyOffer else (mine_text, theirs_text)
-                reasons.append(make(offer=offer, need=need, relevance=relevance))
-        for mine_text, theirs_text, relevance in self._text_pairs(mine, theirs, "goal", "goal"):
-            reasons.append(SimilarGoals(mine=mine_text, theirs=theirs_text, relevance=relevance))
+                reasons.append(make(offer=offer, need=need, relevance=closeness))
+        for mine_text, theirs_text, closeness in self._text_pairs(theirs, "goal", "goal", relevance["goal"]):
+            reasons.append(SimilarGoals(mine=mine_text, theirs=theirs_text, relevance=closeness))
         if shared and theirs.profile.mentor and self._has_needs[position]:
             reasons.append(MentorOn(tuple(shared)))
         if other in fresh:
             reasons.append(NotYetIntroduced())
         return Match(theirs.profile.city_id, theirs.profile.name, round(score, 4), tuple(reasons))
 
-    def _text_pairs(self, mine: _Slot, theirs: _Slot, kind_mine: str, kind_theirs: str) -> list[tuple[str, str, float]]:
-        """For each of my texts, their closest text when it is relevant enough; most relevant first."""
+    def _text_pairs(
+        self, theirs: _Slot, kind_mine: str, kind_theirs: str, computed: tuple[list[int], Any]
+    ) -> list[tuple[str, str, float]]:
+        """For each of my texts, their closest text when it is relevant enough; most relevant first.
+
+        `computed` is (my rows, my rows' relevance to every item) from the scoring pass, so explaining
+        costs a slice, not another product.
+        """
         mine_column, theirs_column = self._columns[kind_mine], self._columns[kind_theirs]
-        my_rows = [r for r in mine.rows[kind_mine] if mine_column.alive[r]]
+        my_rows, all_relevance = computed
         their_rows = [r for r in theirs.rows[kind_theirs] if theirs_column.alive[r]]
-        if not my_rows or not their_rows:
+        if not my_rows or not their_rows or all_relevance.shape[1] == 0:
             return []
-        relevance = (mine_column.weighted[my_rows] @ theirs_column.weighted[their_rows].T).toarray()
+        relevance = all_relevance[:, their_rows]
         pairs = []
         for i, row in enumerate(my_rows):
             j = int(relevance[i].argmax())

@@ -1,0 +1,151 @@
+"""How fast /match answers and a round pairs, on synthetic programmes of 100, 1,000 and 10,000 cities.
+
+Each city has up to 8 tracks, 3 offers and 3 needs drawn from an urban-policy vocabulary. Everything
+goes through the real handler and a real SQLite database (`/match top` as a rep, `/match round` as an
+organiser), except the index-building figure, which times `core.matching` alone.
+
+    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--db-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlmodel import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_services  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from core.clock import FakeClock  # noqa: E402
+from core.matching import MatchIndex  # noqa: E402
+from handlers.dispatch import handle  # noqa: E402
+from handlers.match import load_profiles  # noqa: E402
+from handlers.types import Request, Services  # noqa: E402
+from storage.db import unit_of_work  # noqa: E402
+from storage.models import City, CityInterest, CityItem, Cohort, Member, Track  # noqa: E402
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+TRACKS = [f"track-{i:02}=Track {i:02}" for i in range(24)]
+VERBS = ["open", "shared", "digital", "green", "participatory", "circular", "smart", "low-carbon", "inclusive"]
+TOPICS = ["data platform", "mobility plan", "energy renovation", "tourism strategy", "skills academy", "logistics hub",
+          "procurement", "budgeting", "heat network", "bike sharing", "flood defence", "housing fund",
+          "start-up incubator", "air quality sensors", "school meals", "care services"]  # fmt: skip
+FOR = ["for citizens", "for SMEs", "in the old town", "for schools", "with universities", "at port areas", ""]
+
+
+def phrase(rng: random.Random) -> str:
+    return " ".join(p for p in (rng.choice(VERBS), rng.choice(TOPICS), rng.choice(FOR)) if p)
+
+
+def populate(services: Services, size: int, rng: random.Random) -> list[int]:
+    """`size` cities in one cohort, with tracks, offers and needs; returns the ids of 200 cities with a rep."""
+    with unit_of_work(services.engine) as session:
+        cohort = Cohort(name="Synthetic", name_key="synthetic", created_at=NOW)
+        session.add(cohort)
+        session.flush()
+        track_ids = list(session.exec(select(Track.id).order_by(Track.id)))
+        cities = [
+            {"name": f"City {i:05}", "name_key": f"city {i:05}", "country": "EU"[:2], "mentor": rng.random() < 0.1,
+             "cohort_id": cohort.id, "created_at": NOW}
+            for i in range(size)
+        ]  # fmt: skip
+        session.execute(insert(City), cities)
+        ids = list(session.exec(select(City.id).order_by(City.id)))
+        interests, items = [], []
+        for city_id in ids:
+            for track_id in rng.sample(track_ids, rng.randint(1, 8)):
+                interests.append({"city_id": city_id, "track_id": track_id})
+            for kind in ("offer", "need"):
+                for _ in range(rng.randint(0, 3)):
+                    items.append({"city_id": city_id, "kind": kind, "text": phrase(rng), "created_at": NOW})
+        session.execute(insert(CityInterest), interests)
+        session.execute(insert(CityItem), items)
+        askers = rng.sample(ids, min(200, len(ids)))
+        members = [
+            {"external_id": f"rep{i}", "display_name": f"rep{i}", "role": "rep", "city_id": city_id, "created_at": NOW}
+            for i, city_id in enumerate(askers)
+        ]
+        members.append({"external_id": "organiser", "display_name": "organiser", "role": "organiser",
+                        "city_id": None, "created_at": NOW})  # fmt: skip
+        session.execute(insert(Member), members)
+    return askers
+
+
+def ask(services: Services, user: str, line: str) -> tuple[float, str]:
+    command, _, text = line.lstrip("/").partition(" ")
+    started = time.perf_counter()
+    reply = handle(services, Request(user_id=user, user_name=user, command=command, text=text))
+    return (time.perf_counter() - started) * 1000, reply.plain()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> None:
+    url = f"sqlite:///{directory / f'speed-{size}.db'}"
+    settings = load_settings(_env_file=None, database_url=url, citypeers_tracks=";".join(TRACKS))
+    services = build_services(settings, clock=FakeClock(NOW))
+    askers = populate(services, size, rng)
+
+    with unit_of_work(services.engine) as session:
+        profiles = load_profiles(session)
+    tracemalloc.start()
+    started = time.perf_counter()
+    MatchIndex(profiles).matches(profiles[0].city_id)  # build and one query (the text matrices settle lazily)
+    build_ms = (time.perf_counter() - started) * 1000
+    index_peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+
+    first_ms, _ = ask(services, "rep0", "/match top")  # loads every profile and builds the shared index
+    times = []
+    for i in range(asks):
+        elapsed, text = ask(services, f"rep{i % len(askers)}", "/match top")
+        assert not text.startswith("Only") and "Expected" not in text, text
+        times.append(elapsed)
+    ask(services, "rep1", "/city offer open data platform for citizens and researchers")
+    after_change_ms, _ = ask(services, "rep0", "/match top")
+    print(
+        f"{size:>6} cities | index build {build_ms:7.0f} ms, {index_peak:6.1f} MiB | first /match {first_ms:7.0f} ms | "
+        f"/match p50 {statistics.median(times):5.1f} ms  p95 {percentile(times, 0.95):5.1f} ms | "
+        f"first /match after an edit {after_change_ms:5.1f} ms"
+    )
+    if size <= 1000:
+        elapsed, text = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
+        head = text.splitlines()[0]
+        print(
+            f"{'':>6}       | /match round of {size} cities (dry run, via the handler): {elapsed / 1000:.2f} s · {head}"
+        )
+    services.engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--asks", type=int, default=200)
+    parser.add_argument("--db-dir", help="where the SQLite files go (default: a temporary directory)")
+    args = parser.parse_args()
+    rng = random.Random(2020)
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(args.db_dir or temporary)
+        for size in (int(s) for s in args.sizes.split(",")):
+            bench_size(size, args.asks, directory, rng)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of the whole run: {peak:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
