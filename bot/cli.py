@@ -53,7 +53,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     services = build_services(settings)
     pacer = Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second)
-    runtime = Runtime(services, SlackSender(make_delivery_client(settings)), pacer=pacer)
+    sender = SlackSender(make_delivery_client(settings))
+    runtime = Runtime(services, sender, pacer=pacer, sweep_seconds=settings.citypeers_sweep_seconds)
     runtime.start()
     try:
         serve(settings, services)

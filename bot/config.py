@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     citypeers_log_level: str = "INFO"
     citypeers_remind_default: str = "7d,1d,1h"
     citypeers_send_per_second: float = Field(default=4.0, gt=0, le=100)
+    citypeers_sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600)
 
     @field_validator("citypeers_default_tz")
     @classmethod

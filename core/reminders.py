@@ -18,7 +18,7 @@ from core.grammar import GrammarError
 
 ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
 MAX_OCCURRENCES = 500
-LATE_AFTER = timedelta(minutes=1)
+LATE_AFTER = timedelta(seconds=30)  # later than this, a message says it is late
 MAX_TRANSIENT_ATTEMPTS = 8
 
 

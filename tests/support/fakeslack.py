@@ -359,6 +359,10 @@ class Sent:
     response_token: str = ""
 
 
+# One counter for every sender, so two bots talking to one fake Slack never share a response_url.
+_RESPONSE_TOKENS = itertools.count()
+
+
 @dataclass
 class SlackSender:
     """Posts what Slack would post to the bot: slash commands, block_actions, events; signed."""
@@ -366,7 +370,7 @@ class SlackSender:
     bot_url: str
     signing_secret: str
     slack: FakeSlack
-    _tokens: Iterator[int] = field(default_factory=itertools.count)
+    _tokens: Iterator[int] = field(default_factory=lambda: _RESPONSE_TOKENS)
 
     def command(
         self, user_id: str, line: str, *, user_name: str | None = None, age: float = 0.0, secret: str | None = None

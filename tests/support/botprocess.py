@@ -1,0 +1,86 @@
+"""A real `citypeers run` in a subprocess, pointed at a fake Slack: for end-to-end tests and benches."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.support.fakeslack import FakeSlack, SlackSender
+
+SECRET = "process-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class BotProcess:
+    """`with BotProcess(slack, database_url, admins="U0ADMIN") as bot:` … `bot.sender.command(...)`."""
+
+    def __init__(self, slack: FakeSlack, database_url: str, *, admins: str = "", **settings: str) -> None:
+        self.slack = slack
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="citypeers-run-"))  # no developer .env is read here
+        self.log_path = self.workdir / "citypeers.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CITYPEERS_", "DATABASE_URL"))},
+            "SLACK_BOT_TOKEN": "xoxb-process",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "CITYPEERS_ADMINS": admins,
+            "CITYPEERS_LOG_LEVEL": "INFO",
+            **{key.upper(): value for key, value in settings.items()},
+        }
+        self.sender = SlackSender(f"http://127.0.0.1:{self.port}", SECRET, slack)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> BotProcess:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if self.sender.get("/healthz").status == 200:
+                    return self
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.1)  # waiting for a process to start; nothing is timed here
+        raise AssertionError(f"citypeers run did not become healthy:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as when a machine dies."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path.exists() else ""
+
+    def __enter__(self) -> BotProcess:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
