@@ -7,10 +7,11 @@ process's match index asks "what changed since revision N?" and reloads only tho
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import event, func, or_, update
+from sqlalchemy import Engine, event, func, inspect, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -44,10 +45,24 @@ def _touched_city_ids(session: OrmSession) -> set[int]:
     return touched
 
 
+_migrated: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose schema has profile_revision
+
+
+def _has_revisions(session: OrmSession) -> bool:
+    """A schema older than this feature (mid-upgrade, or a test at revision 0001) has nothing to bump."""
+    connection = session.connection()
+    if connection.engine in _migrated:
+        return True
+    if not inspect(connection).has_table(ProfileRevision.__tablename__):
+        return False
+    _migrated.add(connection.engine)
+    return True
+
+
 def _note_profile_changes(session: OrmSession, _context: object) -> None:
     """after_flush: bump the revision of every city whose declared profile this flush changed."""
     touched = _touched_city_ids(session)
-    if touched:
+    if touched and _has_revisions(session):
         mark_profiles_changed(session=session, city_ids=sorted(touched))
 
 
