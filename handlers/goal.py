@@ -54,7 +54,7 @@ from handlers.types import (
 from storage import goal_queries, queries
 from storage.db import unit_of_work
 from storage.goal_queries import GoalRow
-from storage.models import City, Goal, Member, name_key
+from storage.models import City, Goal, Member, Track, name_key
 
 SUMMARY = "three-month goals: set them, follow them up, let experts check them"
 MAX_TEXT = 500
@@ -177,10 +177,10 @@ def checked_text(text: str, limit: int, message: str) -> str:
     return text
 
 
-def track_by_name(context: Context, typed: str) -> int:
+def track_by_name(context: Context, typed: str) -> Track:
     stored = queries.active_tracks(session=context.session)
     chosen = resolve_track(typed, [TrackSpec(t.key, t.name) for t in stored])
-    return next(t.id for t in stored if t.key == chosen.key)  # type: ignore[misc]
+    return next(t for t in stored if t.key == chosen.key)
 
 
 def city_named(context: Context, name: str) -> City:
@@ -194,6 +194,8 @@ def goal_by_ref(context: Context, ref: str) -> Goal:
     digits = ref.strip().lstrip("#")
     if not digits.isdigit():
         raise UsageError(Strings.ID_REQUIRED)
+    if len(digits) > 9:  # beyond any id we hand out, and beyond a database integer
+        raise CommandError(Strings.NO_GOAL.format(id=digits))
     goal = goal_queries.get_goal(session=context.session, goal_id=int(digits))
     if goal is None:
         raise CommandError(Strings.NO_GOAL.format(id=digits))
@@ -224,29 +226,26 @@ def add(context: Context, args: Args) -> Reply:
             raise CommandError(Strings.DUE_PAST.format(due=show_date(due)))
         if due > set_on + relativedelta(years=MAX_DUE_YEARS):
             raise CommandError(Strings.DUE_FAR.format(due=show_date(due), years=MAX_DUE_YEARS))
-    track_id = track_by_name(context, args.options["track"]) if "track" in args.options else None
+    track = track_by_name(context, args.options["track"]) if "track" in args.options else None
     partners = collaborators(context, city, args.options.get("with", ""))
     goal = goal_queries.add_goal(
         session=context.session,
         city_id=city.id,  # type: ignore[arg-type]
         text=text,
-        track_id=track_id,
+        track_id=track.id if track else None,
         due_on=due,
         member_id=context.actor.member.id,
         now=context.now,
     )
     if partners:
         goal_queries.set_collaborators(session=context.session, goal_id=goal.id, city_ids=[p.id for p in partners])  # type: ignore[misc]
-    track_name = args.options.get("track") and next(
-        t.name for t in queries.active_tracks(session=context.session) if t.id == track_id
-    )
     reply = Reply.of(
-        Strings.ADDED.replace("{track}", Strings.ADDED_TRACK if track_name else ""),
+        Strings.ADDED.replace("{track}", Strings.ADDED_TRACK if track else ""),
         id=goal.id,
         city=city.name,
         text=text,
         due=show_date(due),
-        track=track_name or "",
+        track=track.name if track else "",
     )
     for partner in partners:
         reply.add(
@@ -335,7 +334,7 @@ def list_goals(context: Context, args: Args) -> Reply:
         if member.city_id is None:
             raise CommandError(Strings.LIST_WHOM)
         city = own_city(context, "list goals")
-    track_id = track_by_name(context, args.options["track"]) if "track" in args.options else None
+    track_id = track_by_name(context, args.options["track"]).id if "track" in args.options else None
     day = today(context)
     filters = {
         "city_id": city.id if city else None,

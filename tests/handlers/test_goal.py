@@ -86,6 +86,7 @@ def test_a_given_due_date_is_read_day_first(programme):
         ("bob", "/goal update", "Give the goal's number, as in /goal update 12 on-track."),
         ("bob", "/goal update one done", "Give the goal's number"),
         ("bob", "/goal update 99 done", "There is no goal #99; see /goal list."),
+        ("bob", "/goal update 99999999999999999999 done", "There is no goal #99999999999999999999"),
         ("bob", "/goal update 1", "Say how it goes: on-track, at-risk, done or dropped."),
         ("bob", "/goal update 1 late", "The status is one of on-track, at-risk, done or dropped, not `late`."),
         ("bob", "/goal update 1 at-risk learned=nothing", "learned= is for closing a goal"),
