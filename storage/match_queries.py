@@ -1,7 +1,7 @@
 """Matching queries: keyword-only; they add and flush but never commit (the use case owns the transaction).
 
-Also keeps `profile_revision` current: whenever a flush touches a city, its interests or its offers and
-needs, the counter (row 0) goes up and the city's row takes the new value, in the same transaction. Each
+Also keeps `profile_revision` current: whenever a flush touches a city, its interests, its offers and
+needs or its goals, the counter (row 0) goes up and the city's row takes the new value, in the same transaction. Each
 process's match index asks "what changed since revision N?" and reloads only those cities.
 """
 
@@ -20,6 +20,7 @@ from storage.models import (
     City,
     CityInterest,
     CityItem,
+    Goal,
     Introduction,
     IntroductionOutcome,
     MatchPause,
@@ -31,6 +32,7 @@ from storage.models import (
 )
 
 COUNTER = 0  # the profile_revision row that holds the counter, not a city
+OPEN_GOALS = ("on-track", "at-risk")  # goals still being worked on count towards "similar open goals"
 
 # --- profile revisions ---------------------------------------------------------------------------------
 
@@ -40,7 +42,7 @@ def _touched_city_ids(session: OrmSession) -> set[int]:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, City) and obj.id is not None and (obj in session.new or session.is_modified(obj)):
             touched.add(obj.id)
-        elif isinstance(obj, CityInterest | CityItem) and obj.city_id is not None:
+        elif isinstance(obj, CityInterest | CityItem | Goal) and obj.city_id is not None:
             touched.add(obj.city_id)
     return touched
 
@@ -131,12 +133,14 @@ def item_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> li
 
 
 def open_goal_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> dict[int, list[str]]:
-    """Each city's open goals, as text, for the goal similarity of the match score.
-
-    Empty until goals are recorded (the goals issue): that issue makes this query read its table, and
-    a goal change then calls `mark_profiles_changed` for its city so the index reloads it.
-    """
-    return {}
+    """Each city's open goals (on track or at risk), as text, for the goal similarity of the match score."""
+    query = select(Goal.city_id, Goal.text).where(col(Goal.status).in_(OPEN_GOALS)).order_by(Goal.id)
+    if city_ids is not None:
+        query = query.where(col(Goal.city_id).in_(city_ids))
+    result: dict[int, list[str]] = {}
+    for city_id, text in session.exec(query):
+        result.setdefault(city_id, []).append(text)
+    return result
 
 
 def reps_of_cities(*, session: Session, city_ids: Sequence[int]) -> dict[int, list[Member]]:

@@ -259,3 +259,14 @@ def test_history_survives_a_rep_leaving(programme: Services) -> None:
     say(programme, "admin", "/city approve @bea Brno")
     assert "Riga" not in say(programme, "bea", "/match top")
     assert "were introduced on" in say(programme, "bea", "/match intro Porto")
+
+
+def test_similar_open_goals_count_and_closed_ones_do_not(programme: Services) -> None:
+    assert "Kraków" not in say(programme, "ana", "/match top")
+    say(programme, "ana", "/goal add Open a one-stop shop for energy renovation of homes")
+    added = say(programme, "ola", "/goal add Launch a one-stop shop for home energy renovation")
+    assert added.startswith("Goal #2 for Kraków")
+    text = say(programme, "ana", "/match top")
+    assert "Your goal Open a one-stop shop for energy renovation of homes is close to theirs: Launch a" in text
+    say(programme, "ola", "/goal update 2 dropped")
+    assert "Kraków" not in say(programme, "ana", "/match top")
