@@ -9,15 +9,27 @@ from sqlmodel import Session
 
 from core.grammar import GrammarError, parse_args, split_first
 from core.roles import Role
-from handlers import city, goal, match
+from handlers import city, event, goal, match
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
 from storage import queries
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
-FAMILIES: Mapping[str, Mapping[str, Command]] = {"city": city.COMMANDS, "match": match.COMMANDS, "goal": goal.COMMANDS}
-SUMMARIES: Mapping[str, str] = {"city": city.SUMMARY, "match": match.SUMMARY, "goal": goal.SUMMARY}
+FAMILIES: Mapping[str, Mapping[str, Command]] = {
+    "city": city.COMMANDS,
+    "match": match.COMMANDS,
+    "event": event.COMMANDS,
+    "goal": goal.COMMANDS,
+}
+# Families whose main command runs when no subcommand is named (the contract's bare `/match [<n>] …`).
+DEFAULTS: Mapping[str, str] = {"match": "top"}
+SUMMARIES: Mapping[str, str] = {
+    "city": city.SUMMARY,
+    "match": match.SUMMARY,
+    "event": event.SUMMARY,
+    "goal": goal.SUMMARY,
+}
 
 
 def handle(services: Services, request: Request) -> Reply:
@@ -28,6 +40,10 @@ def handle(services: Services, request: Request) -> Reply:
         return Reply.fail(f"Unknown command /{request.command.lstrip('/')}. Commands: {known}.")
     name, rest = split_first(request.text)
     command_name = request.command.lstrip("/").lower()
+    default = DEFAULTS.get(command_name)
+    if default is not None and takes_default(name, family):
+        # `/match`, `/match 3`, `/match track=tourism`: the family's main command, given the whole text.
+        name, rest = default, request.text
     if name.lower() in ("", "help"):
         return family_help(command_name, family, topic=rest)
     command = find_command(family, name)
@@ -40,12 +56,20 @@ def handle(services: Services, request: Request) -> Reply:
         with unit_of_work(services.engine) as session:
             actor = resolve_actor(session, services, request)
             context = Context(session=session, actor=actor, now=services.clock.now(), services=services)
-            return command.run(context, args)
+            reply = command.run(context, args)
     except UsageError as error:
         detail = f"{error.detail} " if error.detail else ""
         return Reply.fail(f"{detail}Expected: {command.usage}")
     except (CommandError, GrammarError) as error:
         return Reply.fail(str(error))
+    for hook in services.on_commit:
+        hook()
+    return reply
+
+
+def takes_default(first_word: str, family: Mapping[str, Command]) -> bool:
+    """Nothing typed, a number, or an option: not a subcommand name."""
+    return first_word == "" or first_word.isdigit() or ("=" in first_word and find_command(family, first_word) is None)
 
 
 def find_command(family: Mapping[str, Command], name: str) -> Command | None:

@@ -763,7 +763,7 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command(
             "top",
-            "/match top [<n>] [track=<track>] [city=<name>]",
+            "/match [<n>] [track=<track>] [city=<name>]",
             "Reps: the n (default 5) cities most worth working with, each with its reasons. "
             "Experts and organisers may name any city.",
             top,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -85,8 +85,9 @@ class Reply:
     files: list[Attachment] = field(default_factory=list)
 
     @classmethod
-    def of(cls, template: str, *, title: str | None = None, **values: object) -> Reply:
-        return cls(sections=[Section(Text(template, **values))], title=title)
+    def of(cls, template: str, **values: object) -> Reply:
+        """A one-section reply; `values` are user data, escaped by each adapter."""
+        return cls(sections=[Section(Text(template, **values))])
 
     @classmethod
     def fail(cls, line: str) -> Reply:
@@ -108,6 +109,9 @@ class HandlerSettings:
     default_tz: ZoneInfo
     tracks: tuple[tuple[str, str], ...]
     first_user_is_admin: bool = False
+    default_remind: str = "7d,1d,1h"
+    reminder_horizon: timedelta = timedelta(days=60)  # how far ahead recurring events get reminders queued
+    broadcast_grace: timedelta = timedelta(hours=24)  # a broadcast later than this is recorded as missed
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class Services:
     engine: Engine
     clock: Clock
     settings: HandlerSettings
+    on_commit: list[Callable[[], None]] = field(default_factory=list)  # e.g. the scheduler re-planning its wake-up
 
 
 @dataclass

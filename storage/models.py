@@ -212,3 +212,73 @@ class GoalCheckin(SQLModel, table=True):
     goal_id: int = Field(foreign_key="goal.id")
     kind: str = Field(max_length=16)  # month-before, due
     sent_at: datetime = Field(sa_column=utc_column())
+
+
+# --- events and reminders (issue 4) ---------------------------------------------------------------
+
+
+class Event(SQLModel, table=True):
+    """A City Lab, summit or meeting; `rrule` makes it recur. Times are UTC, shown in `tz`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    start_at: datetime = Field(sa_column=utc_column())
+    end_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    tz: str = Field(max_length=64)
+    location: str = Field(default="", max_length=300)
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id")
+    channel_id: str | None = Field(default=None, max_length=32)
+    channel_name: str | None = Field(default=None, max_length=80)
+    rrule: str | None = Field(default=None, max_length=300)
+    remind: str = Field(max_length=64)  # offsets as typed, longest first: "7d,1d,1h"
+    status: str = Field(default="scheduled", max_length=16)  # scheduled, cancelled
+    sequence: int = 0  # bumped on every change, as iCalendar's SEQUENCE
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Rsvp(SQLModel, table=True):
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Broadcast(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(max_length=32)
+    channel_name: str = Field(max_length=80)
+    text: str = Field(max_length=3000)
+    send_at: datetime = Field(sa_column=utc_column())
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=utc_column())
+    reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one recipient, written before it is sent and marked after: the truth of what is owed.
+
+    `key` (what, occurrence, offset, recipient) is unique, so nothing is ever queued twice; a row is claimed
+    (status `sending`) by one worker at a time, so nothing is ever sent twice.
+    """
+
+    __table_args__ = (Index("ix_delivery_status_next_attempt", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=16)  # reminder, broadcast, report
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
+    occurrence_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    offset_minutes: int | None = None
+    recipient: str = Field(max_length=64)  # a channel id, or a member's external id for a DM
+    recipient_kind: str = Field(max_length=8)  # channel, user
+    body: str | None = Field(default=None, max_length=3000)  # the text of a report
+    due_at: datetime = Field(sa_column=utc_column())
+    next_attempt_at: datetime = Field(sa_column=utc_column())
+    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed, missed, withdrawn
+    late: bool = False
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claim_expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    error: str | None = Field(default=None, max_length=200)

@@ -48,7 +48,7 @@ def programme(services: Services) -> Services:
 
 
 def test_match_lists_cities_with_reasons_and_buttons(programme: Services) -> None:
-    reply = ask(programme, "ana", "/match top")
+    reply = ask(programme, "ana", "/match")
     text = reply.plain()
     assert text.splitlines()[0] == "Cities for Brno, best first:"
     assert "1. Porto (PT)" in text
@@ -65,17 +65,17 @@ def test_match_lists_cities_with_reasons_and_buttons(programme: Services) -> Non
 
 def test_user_text_stays_a_value(programme: Services) -> None:
     say(programme, "rui", "/city offer <!channel> *bold* {braces}")
-    reply = ask(programme, "ana", "/match top")
+    reply = ask(programme, "ana", "/match")
     templates = " ".join(s.text.template for s in reply.sections)
     assert "<!channel>" not in templates and "{braces}" not in templates
 
 
 def test_count_and_track_options(programme: Services) -> None:
-    assert say(programme, "ana", "/match top 1").count("(") == 1
-    assert "Riga" in say(programme, "ana", "/match top track=green-economy")
-    on_tourism = say(programme, "ana", "/match top track=tourism")
+    assert say(programme, "ana", "/match 1").count("(") == 1
+    assert "Riga" in say(programme, "ana", "/match track=green-economy")
+    on_tourism = say(programme, "ana", "/match track=tourism")
     assert "Riga" in on_tourism and "Porto" not in on_tourism and "Kraków" not in on_tourism
-    text = say(programme, "ana", "/match top track=upskilling")
+    text = say(programme, "ana", "/match track=upskilling")
     assert text == "No city on Upskilling and reskilling has anything in common with Brno yet."
 
 
@@ -83,7 +83,7 @@ def test_bad_input_is_one_line_and_changes_nothing(programme: Services) -> None:
     for line, expected in [
         ("/match top many", "Ask for 1 to 20 cities, not `many`."),
         ("/match top 99", "Ask for 1 to 20 cities, not `99`."),
-        ("/match top 2 3", "Expected: /match top [<n>] [track=<track>] [city=<name>]"),
+        ("/match 2 3", "Expected: /match [<n>] [track=<track>] [city=<name>]"),
         ("/match top trak=tourism", "Unknown option `trak=`."),
         ("/match intro Atlantis", "No city called `Atlantis`. See /city list."),
         ("/match intro Brno", "That is your own city."),
