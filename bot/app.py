@@ -21,5 +21,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         tracks=settings.tracks,
         first_user_is_admin=first_user_is_admin,
         default_remind=settings.citypeers_remind_default,
+        digest_weekday=settings.digest_weekday,
+        digest_hour=settings.citypeers_digest_hour,
     )
     return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)

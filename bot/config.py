@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from core.dates import parse_durations
 from core.grammar import GrammarError
+from core.reminders import WEEKDAYS
 from core.tracks import ICC_TRACKS, parse_track_list
 from storage.db import normalise_url
 
@@ -36,6 +37,8 @@ class Settings(BaseSettings):
     citypeers_remind_default: str = "7d,1d,1h"
     citypeers_send_per_second: float = Field(default=4.0, gt=0, le=100)
     citypeers_sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600)
+    citypeers_digest_day: str = "mon"
+    citypeers_digest_hour: int = Field(default=8, ge=0, le=23)
 
     @field_validator("citypeers_default_tz")
     @classmethod
@@ -78,6 +81,17 @@ class Settings(BaseSettings):
         except GrammarError as error:
             raise ValueError(str(error)) from None
         return value
+
+    @field_validator("citypeers_digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.strip().lower()[:3] not in WEEKDAYS:
+            raise ValueError("expected a weekday: mon, tue, wed, thu, fri, sat or sun")
+        return value.strip().lower()[:3]
+
+    @property
+    def digest_weekday(self) -> int:
+        return WEEKDAYS.index(self.citypeers_digest_day) + 1
 
     @field_validator("citypeers_log_level")
     @classmethod

@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.delivery import DeliveryEngine, Pacer, Sender
 from handlers import event as event_handlers
+from handlers import jobs
 from handlers.types import Notice, Services
 from storage import event_queries
 from storage.db import unit_of_work
@@ -64,6 +65,8 @@ class Runtime:
         # Fixed ids and replace_existing: a restart updates these jobs instead of adding copies.
         self.scheduler.add_job(sweep, "interval", seconds=self.sweep_seconds, id="sweep", replace_existing=True)
         self.scheduler.add_job(extend_reminders, "cron", hour=2, minute=30, id="extend", replace_existing=True)
+        self.scheduler.add_job(queue_followups, "interval", minutes=10, id="followups", replace_existing=True)
+        self.scheduler.add_job(queue_digests, "interval", minutes=15, id="digests", replace_existing=True)
         # What fell due while we were down goes out now, marked late.
         self.scheduler.add_job(sweep, id="startup-sweep", replace_existing=True)
         self.services.on_commit.append(self.refresh)
@@ -103,6 +106,19 @@ def wake() -> None:
 def sweep() -> None:
     """The safety net: whatever is due (also rows other processes queued) gets sent within seconds."""
     wake()
+
+
+def queue_followups() -> None:
+    """Follow-ups on introductions and goal check-ins that fell due become deliveries."""
+    runtime = _runtime
+    if runtime is not None and jobs.queue_followups(runtime.services):
+        runtime.refresh()
+
+
+def queue_digests() -> None:
+    runtime = _runtime
+    if runtime is not None and jobs.queue_digests(runtime.services):
+        runtime.refresh()
 
 
 def extend_reminders() -> None:

@@ -126,3 +126,19 @@ def transient_backoff(attempts: int) -> timedelta:
 
 def is_late(due: datetime, now: datetime) -> bool:
     return now - due > LATE_AFTER
+
+
+# --- the weekly digest ----------------------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def digest_week_due(local_now: datetime, weekday: int, hour: int) -> str | None:
+    """The ISO week (`2026-W48`) whose digest is due at this local time: from its weekday and hour for one
+    day, so a digest missed while the bot was down still goes out, but a stale one is not sent days late."""
+    year, week, today = local_now.isocalendar()
+    scheduled = datetime.combine(local_now.date() + timedelta(days=weekday - today), datetime.min.time())
+    scheduled = scheduled.replace(hour=hour, tzinfo=local_now.tzinfo)
+    if not scheduled <= local_now < scheduled + timedelta(days=1):
+        return None
+    return f"{year}-W{week:02d}"

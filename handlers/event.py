@@ -6,6 +6,7 @@ changed or attended, and sent by the runtime's delivery engine when they fall du
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,8 @@ from handlers.types import (
     Notice,
     Reply,
     UsageError,
+    member_zone,
+    reply_from_dict,
 )
 from storage import event_queries, queries
 from storage.models import Broadcast, Delivery, Event, Member
@@ -114,15 +117,6 @@ def checked_channel(value: str) -> ChannelRef:
 
 def event_zone(event: Event) -> ZoneInfo:
     return ZoneInfo(event.tz)
-
-
-def member_zone(member: Member | None, settings: HandlerSettings) -> ZoneInfo:
-    if member is not None and member.tz:
-        try:
-            return ZoneInfo(member.tz)
-        except (KeyError, ValueError):
-            pass
-    return settings.default_tz
 
 
 def offsets_of(event: Event) -> list[timedelta]:
@@ -387,7 +381,7 @@ def personal_notices(context: Context, event: Event, attendees: list[Member], te
             Reply.of(
                 template,
                 title=event.title,
-                when=when_text(event, member_zone(member, settings), context.now),
+                when=when_text(event, member_zone(member, settings.default_tz), context.now),
                 where=where_text(event),
             ),
         )
@@ -490,6 +484,8 @@ def delivery_message(session: Session, delivery: Delivery, settings: HandlerSett
     """The message for one delivery, rendered when it is sent so it reflects the event as it is now."""
     if delivery.kind == "report":
         return Reply.of("{body}", body=delivery.body or "")
+    if delivery.kind == "notice":
+        return reply_from_dict(json.loads(delivery.body or "{}"))
     if delivery.kind == "broadcast":
         item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
         reply = Reply.of("{text}", text=item.text if item else "")
@@ -498,7 +494,7 @@ def delivery_message(session: Session, delivery: Delivery, settings: HandlerSett
         return reply
     event = event_queries.get_event(session=session, event_id=delivery.event_id)
     if delivery.recipient_kind == "user":
-        zone = member_zone(queries.get_member(session=session, external_id=delivery.recipient), settings)
+        zone = member_zone(queries.get_member(session=session, external_id=delivery.recipient), settings.default_tz)
     else:
         zone = event_zone(event)
     start = delivery.occurrence_at or event.start_at

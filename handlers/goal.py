@@ -50,11 +50,12 @@ from handlers.types import (
     Section,
     Services,
     UsageError,
+    member_zone,
 )
 from storage import goal_queries, queries
 from storage.db import unit_of_work
 from storage.goal_queries import GoalRow
-from storage.models import City, Goal, Member, Track, name_key
+from storage.models import City, Goal, Track, name_key
 
 SUMMARY = "three-month goals: set them, follow them up, let experts check them"
 MAX_TEXT = 500
@@ -549,13 +550,6 @@ def weekly_digest(services: Services, *, only: Collection[str] | None = None) ->
             day = local_day(now, member_zone(expert, services.settings.default_tz))
             notices.append(Notice((expert.external_id,), digest_reply(rows, today=day, services=services)))
     return notices
-
-
-def member_zone(member: Member, default: ZoneInfo) -> ZoneInfo:
-    try:
-        return ZoneInfo(member.tz) if member.tz else default
-    except (KeyError, ValueError):
-        return default
 
 
 def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Reply:

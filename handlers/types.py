@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.clock import Clock
 from core.roles import Role
-from core.text import Text
+from core.text import Mention, Text
 from storage.models import Member
 
 
@@ -112,6 +112,8 @@ class HandlerSettings:
     default_remind: str = "7d,1d,1h"
     reminder_horizon: timedelta = timedelta(days=60)  # how far ahead recurring events get reminders queued
     broadcast_grace: timedelta = timedelta(hours=24)  # a broadcast later than this is recorded as missed
+    digest_weekday: int = 1  # ISO weekday of the experts' digest (1 = Monday), in each expert's zone
+    digest_hour: int = 8
 
 
 @dataclass(frozen=True)
@@ -143,12 +145,17 @@ class Context:
 
     @property
     def zone(self) -> ZoneInfo:
-        if self.actor.member.tz:
-            try:
-                return ZoneInfo(self.actor.member.tz)
-            except (KeyError, ValueError):
-                pass
-        return self.services.settings.default_tz
+        return member_zone(self.actor.member, self.services.settings.default_tz)
+
+
+def member_zone(member: Member | None, default: ZoneInfo) -> ZoneInfo:
+    """A person's own time zone as Slack reported it, else the programme's default."""
+    if member is not None and member.tz:
+        try:
+            return ZoneInfo(member.tz)
+        except (KeyError, ValueError):
+            pass
+    return default
 
 
 @dataclass(frozen=True)
@@ -161,3 +168,43 @@ class Command:
     run: Callable[[Context, object], Reply]
     options: frozenset[str] = frozenset()
     aliases: tuple[str, ...] = ()
+
+
+# --- a Reply kept in the delivery ledger until it is sent ---------------------------------------------
+
+
+def reply_to_dict(reply: Reply) -> dict[str, object]:
+    """A JSON-able form of a reply (files aside): user values stay values, mentions stay mentions."""
+
+    def value(item: object) -> object:
+        return {"mention": [item.user_id, item.name]} if isinstance(item, Mention) else str(item)
+
+    return {
+        "title": reply.title,
+        "error": reply.error,
+        "sections": [
+            {
+                "template": section.text.template,
+                "values": {key: value(item) for key, item in section.text.values.items()},
+                "buttons": [[b.label, b.command, b.style] for b in section.buttons],
+            }
+            for section in reply.sections
+        ],
+    }
+
+
+def reply_from_dict(data: dict) -> Reply:  # type: ignore[type-arg]
+    def value(item: object) -> object:
+        return Mention(*item["mention"]) if isinstance(item, dict) else item
+
+    return Reply(
+        title=data.get("title"),
+        error=bool(data.get("error")),
+        sections=[
+            Section(
+                Text(section["template"], **{k: value(v) for k, v in section["values"].items()}),
+                [Button(*button) for button in section["buttons"]],
+            )
+            for section in data.get("sections", [])
+        ],
+    )

@@ -168,3 +168,7 @@ def deliveries_for(*, session: Session, event_id: int | None = None, broadcast_i
 def status_counts(*, session: Session, broadcast_id: int) -> Counter[str]:
     query = select(Delivery.status, func.count()).where(Delivery.broadcast_id == broadcast_id).group_by(Delivery.status)
     return Counter({status: count for status, count in session.exec(query)})
+
+
+def delivery_exists(*, session: Session, key: str) -> bool:
+    return session.exec(select(Delivery.id).where(Delivery.key == key)).first() is not None

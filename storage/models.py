@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -272,7 +272,8 @@ class Delivery(SQLModel, table=True):
     offset_minutes: int | None = None
     recipient: str = Field(max_length=64)  # a channel id, or a member's external id for a DM
     recipient_kind: str = Field(max_length=8)  # channel, user
-    body: str | None = Field(default=None, max_length=3000)  # the text of a report
+    # A report's text, or a notice's reply as JSON (check-ins, follow-ups, digests), rendered when sent.
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     due_at: datetime = Field(sa_column=utc_column())
     next_attempt_at: datetime = Field(sa_column=utc_column())
     status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed, missed, withdrawn

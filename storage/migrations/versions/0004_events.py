@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("offset_minutes", sa.Integer(), nullable=True),
         sa.Column("recipient", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("recipient_kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=3000), nullable=True),
+        sa.Column("body", sa.Text(), nullable=True),
         sa.Column("due_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("next_attempt_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
