@@ -173,12 +173,13 @@ def test_list_own_city_with_buttons_on_open_goals(programme, clock):
         "with Łódź",
         "#3 · done · due 2026-12-01 · Publish the open data strategy",
     ]
-    assert [[b.command for b in s.buttons] for s in reply.sections] == [
+    # The three one-press answers come first; other ways to update may follow them.
+    assert [[b.command for b in s.buttons][:3] for s in reply.sections] == [
         ["/goal update 2 on-track", "/goal update 2 at-risk", "/goal update 2 done"],
         ["/goal update 1 on-track", "/goal update 1 at-risk", "/goal update 1 done"],
         [],
     ]
-    assert [b.label for b in reply.sections[0].buttons] == ["On track", "At risk", "Done"]
+    assert [b.label for b in reply.sections[0].buttons][:3] == ["On track", "At risk", "Done"]
     # Pressing a button is typing its command, as whoever presses it.
     assert ask(programme, "bob", reply.sections[0].buttons[1].command).plain() == "Goal #2 of Kraków is now at-risk."
     assert ask(programme, "lea", reply.sections[0].buttons[2].command).error
@@ -315,7 +316,7 @@ def test_check_ins_a_month_before_and_on_the_due_date_are_sent_once(programme, c
         "Check-in: goal #1 of Kraków is due in a month, on 2027-02-22.\nOpen a tourism data hub\nHow is it going?"
     )
     buttons = notice.reply.sections[0].buttons
-    assert [(b.label, b.command) for b in buttons] == [
+    assert [(b.label, b.command) for b in buttons][:3] == [
         ("On track", "/goal update 1 on-track"),
         ("At risk", "/goal update 1 at-risk"),
         ("Done", "/goal update 1 done"),
