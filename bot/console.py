@@ -19,7 +19,7 @@ from bot.config import Settings
 from core.grammar import parse_user_ref
 from core.text import Mention, Text, strip_markup
 from handlers.dispatch import FAMILIES, handle
-from handlers.types import Notice, Reply, Request, Services
+from handlers.types import Attachment, Notice, Reply, Request, Services
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,19 @@ def render_notice(notice: Notice) -> str:
     body = render_reply(notice.reply).replace("\n", "\n    ")
     together = " (together)" if notice.together else ""
     return f"  → to {names}{together}: {body}"
+
+
+def save_file(attachment: Attachment, directory: Path) -> Path:
+    """Write a reply's file next to the user, never over an existing one (`chart.png`, `chart-2.png`, …)."""
+    name = Path(attachment.filename).name  # a file name only: nothing a reply says can write elsewhere
+    path = directory / name
+    stem, suffix = path.stem, path.suffix
+    number = 1
+    while path.exists():
+        number += 1
+        path = directory / f"{stem}-{number}{suffix}"
+    path.write_bytes(attachment.content)
+    return path
 
 
 class Console:
@@ -108,6 +121,8 @@ class Console:
             self._print(f"error: Something went wrong on our side; nothing was changed (ref {ref}).")
             return
         self._print(render_reply(reply))
+        for attachment in reply.files:
+            self._print(f"  saved {save_file(attachment, Path.cwd())}")
         for notice in reply.notices:
             self._print(render_notice(notice))
 

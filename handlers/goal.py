@@ -140,6 +140,7 @@ class Strings:
 
     BUTTON_ON_TRACK = "On track"
     BUTTON_AT_RISK = "At risk"
+    BUTTON_UPDATE = "Update…"
     BUTTON_DONE = "Done"
 
 
@@ -168,6 +169,7 @@ def status_buttons(goal_id: int) -> list[Button]:
         Button(Strings.BUTTON_ON_TRACK, f"/goal update {goal_id} on-track"),
         Button(Strings.BUTTON_AT_RISK, f"/goal update {goal_id} at-risk", "danger"),
         Button(Strings.BUTTON_DONE, f"/goal update {goal_id} done", "primary"),
+        Button(Strings.BUTTON_UPDATE, f"/goal update {goal_id}", form="goal-update"),
     ]
 
 

@@ -46,6 +46,7 @@ class Button:
     label: str
     command: str
     style: str | None = None  # "primary" or "danger"
+    form: str | None = None  # a form (a Slack modal) that asks for the rest of the command before running it
 
 
 @dataclass
@@ -186,7 +187,7 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
             {
                 "template": section.text.template,
                 "values": {key: value(item) for key, item in section.text.values.items()},
-                "buttons": [[b.label, b.command, b.style] for b in section.buttons],
+                "buttons": [[b.label, b.command, b.style, b.form] for b in section.buttons],
             }
             for section in reply.sections
         ],

@@ -21,10 +21,13 @@ from slack_bolt.context.ack import Ack
 from slack_bolt.context.respond import Respond
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.slack.forms import CALLBACK_PREFIX as FORM_CALLBACK
+from bot.slack.forms import FORMS
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
 from core.text import Mention, Text, unescape_mrkdwn
-from handlers.dispatch import FAMILIES, SUMMARIES, handle
+from handlers.dispatch import FAMILIES, handle
+from handlers.home import home, track_choices
 from handlers.types import Reply, Request, Section, Services
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 PROFILE_TTL = 600.0
 RECENT_EVENTS = 5000
 BUTTON_ACTIONS = re.compile(r"^cmd-")
+FORM_ACTIONS = re.compile(r"^form-")
+FORM_VIEWS = re.compile(r"^form:")
+MODAL_ERROR_CHARS = 150
 ANY_COMMAND = re.compile(r"^/")
 HANDLED = "citypeers_handled"  # set in the bolt context once the command has run (and maybe committed)
 
@@ -42,14 +48,6 @@ class Strings:
     FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
     FAILED_AFTER = "Something went wrong on our side after your command ran; check before repeating it (ref {ref})."
     UNREACHED = "Could not deliver a message to {who}."
-    HOME_TITLE = "Welcome to CityPeers"
-    HOME_YOUR_CITY = "Your city"
-    HOME_WELCOME = (
-        "CityPeers connects cities in peer programmes: collaborators that fit, reminders of City Labs and "
-        "meetings, and your three-month goals.\n"
-        "To start, ask to represent your city with `{join}` (see `{cities}`); an organiser approves."
-    )
-    HOME_COMMANDS = "*Commands* (each answers `help`)"
 
 
 class ProfileCache:
@@ -132,6 +130,10 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         ack()
         user = body["user"]
         reply = run_line(user["id"], user.get("username") or user.get("name", ""), action.get("value", ""), context)
+        if body.get("view", {}).get("type") == "home":
+            notifier.send(user["id"], reply)
+            publish_home(user["id"])  # the Home shows the change at once
+            return
         if respond is None or respond.response_url is None:
             notifier.send(user["id"], reply)  # a button in a view has nothing to replace
             return
@@ -139,21 +141,35 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         # Replacing the message removes its buttons, so nobody presses Approve twice.
         _check(respond(text=message.text, blocks=message.blocks, replace_original=True))
 
-    def on_home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        user_id = event["user"]
+    def publish_home(user_id: str) -> None:
         name, tz = profiles.get(user_id)
-        card = handle(services, Request(user_id=user_id, user_name=name, command="city", text="show", tz=tz))
-        if card.error:
-            home = Reply(title=Strings.HOME_TITLE)
-            home.add(Strings.HOME_WELCOME, join="/city join <name>", cities="/city list")
-        else:
-            home = Reply(title=Strings.HOME_YOUR_CITY, sections=list(card.sections))
-        lines = [Strings.HOME_COMMANDS] + [f"`/{family} help` — {{s{i}}}" for i, family in enumerate(FAMILIES)]
-        summaries = {f"s{i}": SUMMARIES.get(family, "") for i, family in enumerate(FAMILIES)}
-        home.sections.append(Section(Text("\n".join(lines), **summaries)))
-        notifier.publish_home(user_id, render(home, max_blocks=HOME_BLOCKS).blocks)
+        page = home(services, user_id=user_id, user_name=name, tz=tz)
+        notifier.publish_home(user_id, render(page, max_blocks=HOME_BLOCKS).blocks)
+
+    def on_home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            publish_home(event["user"])
+
+    def on_form_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A button that needs more answers first: open its modal (the trigger_id lives three seconds)."""
+        ack()
+        name = action["action_id"].removeprefix("form-").rsplit("-cmd-", 1)[0]
+        form = FORMS[name]
+        notifier.open_view(body["trigger_id"], form.view(action.get("value", ""), track_choices(services)))
+
+    def on_form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+        """Run the command the modal built; a mistake is shown in the modal, next to the field it concerns."""
+        form = FORMS[view["callback_id"].removeprefix(FORM_CALLBACK)]
+        line = form.command(view.get("state", {}).get("values", {}), view.get("private_metadata", ""))
+        user = body["user"]
+        reply = run_line(user["id"], user.get("username") or user.get("name", ""), line, context)
+        if reply.error:
+            error = reply.plain()
+            ack(response_action="errors", errors={form.block_for(error): error[:MODAL_ERROR_CHARS]})
+            return
+        ack()
+        notifier.send(user["id"], reply)
+        publish_home(user["id"])
 
     def skip_event_retries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
         """Answer a retried event at once without running it again (before bolt's ack, in the request thread)."""
@@ -183,6 +199,8 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     # A command the manifest declares before its family exists gets the dispatcher's one line, not a Slack error.
     app.command(ANY_COMMAND)(on_command)
     app.action(BUTTON_ACTIONS)(on_button)
+    app.action(FORM_ACTIONS)(on_form_button)
+    app.view(FORM_VIEWS)(on_form_submitted)
     app.event("app_home_opened")(on_home_opened)
     app.error(on_error)
 

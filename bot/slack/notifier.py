@@ -60,6 +60,10 @@ class SlackNotifier:
         """One direct message to one person; True when Slack took it."""
         return self._post((user_id,), render(reply))
 
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """A modal; the trigger_id of the click that asked for it lives three seconds."""
+        self.client.views_open(trigger_id=trigger_id, view=view)
+
     def publish_home(self, user_id: str, blocks: Sequence[dict[str, Any]]) -> None:
         self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": list(blocks)})
 

@@ -138,7 +138,11 @@ def _section_part(reply: Reply, index: int, action_ids: Iterator[str]) -> _Part:
     if reply.error and index == 0:
         body = WARNING + body
     buttons = [button for button in section.buttons if _fits_value(button)]
-    elements = [button_element(button, next(action_ids)) for button in buttons]
+    # A button with a form opens a modal that asks for the rest of its command (see bot/slack/forms.py).
+    elements = [
+        button_element(button, f"form-{button.form}-{next(action_ids)}" if button.form else next(action_ids))
+        for button in buttons
+    ]
     actions = [
         {"type": "actions", "elements": elements[i : i + ACTIONS_PER_BLOCK]}
         for i in range(0, len(elements), ACTIONS_PER_BLOCK)

@@ -131,3 +131,12 @@ def test_db_upgrade(tmp_path):
     result = run("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": str(tmp_path / "x.db")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"Database at sqlite:///{tmp_path / 'x.db'} is up to date."
+
+
+def test_event_calendar_file_is_saved_next_to_the_user(tmp_path):
+    script = '/event add City Lab start="2026-12-01 10:00" tz=Europe/Brussels\n/event ics 1\n/event ics 1\n'
+    result = run("console", "--db", str(tmp_path / "c.db"), stdin=script, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"  saved {tmp_path / 'citypeers-event-1.ics'}" in result.stdout.splitlines()
+    assert f"  saved {tmp_path / 'citypeers-event-1-2.ics'}" in result.stdout.splitlines()  # never overwritten
+    assert (tmp_path / "citypeers-event-1.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")

@@ -5,8 +5,6 @@ import io
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from storage import goal_queries
 from storage.db import make_engine, unit_of_work
 from tests.console.test_console import run
@@ -77,9 +75,6 @@ def test_goals_in_the_console(tmp_path):
     engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bot/console.py does not write Reply.files yet; remove this marker with that change"
-)
 def test_export_and_chart_are_written_as_files_in_the_current_directory(tmp_path):
     session = """\
 /city register Kraków country=PL cohort="ICC 2020"

@@ -1,0 +1,72 @@
+"""A person's home page: their city, its goals, the next events and the top matches, as one Reply.
+
+Each part is what the matching command answers, asked as that person, so the Home shows exactly what typing
+would, with the same permissions. Parts are cut to a few items so the whole page stays within a Home tab.
+"""
+
+from __future__ import annotations
+
+from handlers.dispatch import handle
+from handlers.types import Button, Reply, Request, Services
+from storage import queries
+from storage.db import unit_of_work
+
+HOME_GOALS = 12
+HOME_EVENTS = 3
+HOME_MATCHES = 3
+
+
+class Strings:
+    TITLE = "CityPeers"
+    WELCOME_TITLE = "Welcome to CityPeers"
+    WELCOME = (
+        "CityPeers connects cities in peer programmes: collaborators that fit, reminders of City Labs and "
+        "meetings, and your three-month goals.\n"
+        "To start, ask to represent your city with `/city join <name>` (see `/city list`); an organiser approves."
+    )
+    GOALS = "Goals"
+    EVENTS = "*Next events*"
+    MATCHES = "*Cities to work with*"
+    MORE = "_More in {command}_"
+    ADD_GOAL = "Add a goal"
+    NO_EVENTS = "_No upcoming events._"
+    COMMANDS = "Every command answers `help`: `/city help`, `/match help`, `/goal help`, `/event help`."
+
+
+def home(services: Services, *, user_id: str, user_name: str, tz: str | None) -> Reply:
+    def ask(family: str, text: str) -> Reply:
+        return handle(services, Request(user_id=user_id, user_name=user_name, command=family, text=text, tz=tz))
+
+    page = Reply(title=Strings.TITLE)
+    card = ask("city", "show")
+    if card.error:
+        page.title = Strings.WELCOME_TITLE
+        page.add(Strings.WELCOME)
+    else:
+        page.sections.extend(card.sections[:2])  # the city's summary and tracks
+        goals = ask("goal", "list")
+        heading = goals.title if goals.title and not goals.error else Strings.GOALS
+        page.add(
+            "*{heading}*", heading=heading, buttons=[Button(Strings.ADD_GOAL, "/goal add", "primary", form="goal-add")]
+        )
+        page.sections.extend(goals.sections[:HOME_GOALS])
+        if len(goals.sections) > HOME_GOALS:
+            page.add(Strings.MORE, command="/goal list")
+    events = ask("event", "list")
+    page.add(Strings.EVENTS)
+    if events.error or not events.title:
+        page.add(Strings.NO_EVENTS)
+    else:
+        page.sections.extend(events.sections[:HOME_EVENTS])
+    if not card.error:
+        matches = ask("match", str(HOME_MATCHES))
+        page.add(Strings.MATCHES)
+        page.sections.extend(matches.sections[:HOME_MATCHES] if matches.sections else [])
+    page.add(Strings.COMMANDS)
+    return page
+
+
+def track_choices(services: Services) -> list[tuple[str, str]]:
+    """(key, name) of the active tracks, for a form's menu."""
+    with unit_of_work(services.engine) as session:
+        return [(track.key, track.name) for track in queries.active_tracks(session=session)]
