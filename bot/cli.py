@@ -48,12 +48,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_services
     from bot.delivery import Pacer
     from bot.scheduler import Runtime
-    from bot.slack.sender import SlackSender, make_delivery_client
+    from bot.slack.notifier import SlackDeliverySender, make_delivery_client
     from bot.slack.server import serve
 
     services = build_services(settings)
     pacer = Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second)
-    sender = SlackSender(make_delivery_client(settings))
+    sender = SlackDeliverySender(make_delivery_client(settings))
     runtime = Runtime(services, sender, pacer=pacer, sweep_seconds=settings.citypeers_sweep_seconds)
     runtime.start()
     try:

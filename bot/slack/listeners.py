@@ -48,6 +48,8 @@ class Strings:
     FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
     FAILED_AFTER = "Something went wrong on our side after your command ran; check before repeating it (ref {ref})."
     UNREACHED = "Could not deliver a message to {who}."
+    UPLOADED = "{files} is in your direct messages with CityPeers."
+    NOT_UPLOADED = "Could not upload {files} to Slack; try again in a moment."
 
 
 class ProfileCache:
@@ -114,6 +116,11 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         unreached = notifier.deliver(reply.notices)
         if unreached:
             reply.sections.append(_unreached_section(unreached))
+        if reply.files:
+            uploaded = notifier.upload_files(user_id, reply.files)
+            reply.add(
+                Strings.UPLOADED if uploaded else Strings.NOT_UPLOADED, files=", ".join(f.filename for f in reply.files)
+            )
         return reply
 
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:

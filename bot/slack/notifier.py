@@ -1,4 +1,8 @@
-"""The only code of ours that calls the Slack Web API (bolt's ack() and respond() aside)."""
+"""The only code of ours that calls the Slack Web API (bolt's ack() and respond() aside).
+
+`SlackNotifier` delivers notices, files and views with slack-sdk's retries; `SlackDeliverySender` sends the
+delivery engine's messages and reports what Slack answered, because the engine owns retries there.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -16,8 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
+from bot.delivery import SendOutcome
 from bot.slack.render import Message, render
-from handlers.types import Notice, Reply
+from handlers.types import Attachment, Notice, Reply
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,21 @@ class SlackNotifier:
         """One direct message to one person; True when Slack took it."""
         return self._post((user_id,), render(reply))
 
+    def upload_files(self, user_id: str, files: Sequence[Attachment]) -> bool:
+        """Files of a reply (a CSV export, a chart, a calendar file) into the person's DM; True when all went."""
+        if not files:
+            return True
+        try:
+            self.client.files_upload_v2(
+                channel=self._open((user_id,)),
+                file_uploads=[{"content": f.content, "filename": f.filename, "title": f.filename} for f in files],
+            )
+            return True
+        except (SlackApiError, SlackClientError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
+            log.warning("could not upload %s for %s: %s", [f.filename for f in files], user_id, reason)
+            return False
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """A modal; the trigger_id of the click that asked for it lives three seconds."""
         self.client.views_open(trigger_id=trigger_id, view=view)
@@ -96,3 +117,57 @@ class SlackNotifier:
             with self._lock:
                 self._dm_channels[key] = channel
         return channel
+
+
+# --- the delivery engine's sender: it owns retries, so its client has none -------------------------
+
+# Errors that will not go away by trying again: record them and tell the organiser.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "restricted_action",
+        "msg_too_long",
+        "invalid_blocks",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+    }
+)
+
+
+def make_delivery_client(settings: Settings) -> WebClient:
+    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[], timeout=15)
+
+
+class SlackDeliverySender:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def send(self, recipient_kind: str, recipient: str, reply: Reply) -> SendOutcome:
+        """Post to a channel, or to a person's DM with the app (a user id as channel opens it)."""
+        message = render(reply)
+        try:
+            self.client.chat_postMessage(channel=recipient, text=message.text, blocks=message.blocks)
+            return SendOutcome.sent()
+        except SlackApiError as error:
+            return outcome_of(error)
+        except (SlackClientError, URLError, OSError) as error:
+            return SendOutcome("retry", error=type(error).__name__)
+
+
+def outcome_of(error: SlackApiError) -> SendOutcome:
+    response = error.response
+    code = str(response.get("error") or f"http_{response.status_code}")
+    if response.status_code == 429:
+        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after") or "1"
+        return SendOutcome("retry", retry_after=float(retry_after), error="ratelimited")
+    if code in PERMANENT_ERRORS:
+        return SendOutcome("failed", error=code)
+    return SendOutcome("retry", error=code)
