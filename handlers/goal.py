@@ -38,6 +38,7 @@ from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
 from handlers.auth import own_city, require
+from handlers.city import city_by_name
 from handlers.goal_chart import progress_png
 from handlers.types import (
     Attachment,
@@ -78,7 +79,6 @@ class Strings:
     LEARNINGS_TOO_LONG = "Keep key learnings under {max} characters."
     DUE_PAST = "The due date {due} has passed; give a date from today on."
     DUE_FAR = "The due date {due} is more than {years} years away; goals are for the next months."
-    NO_CITY = "No city called `{name}`. See /city list."
     WITH_OWN = "{name} is your own city; with= names the cities you would like to work with."
     WITH_TOO_MANY = "Name at most {max} cities in with=."
     NO_GOAL = "There is no goal #{id}; see /goal list."
@@ -186,13 +186,6 @@ def track_by_name(context: Context, typed: str) -> Track:
     return next(t for t in stored if t.key == chosen.key)
 
 
-def city_named(context: Context, name: str) -> City:
-    city = queries.get_city_by_name(session=context.session, name=name)
-    if city is None:
-        raise CommandError(Strings.NO_CITY.format(name=name))
-    return city
-
-
 def goal_by_ref(context: Context, ref: str) -> Goal:
     digits = ref.strip().lstrip("#")
     if not digits.isdigit():
@@ -265,7 +258,7 @@ def collaborators(context: Context, city: City, typed: str) -> list[City]:
         raise CommandError(Strings.WITH_TOO_MANY.format(max=MAX_COLLABORATORS))
     found: dict[int, City] = {}
     for name in names:
-        partner = city_named(context, name)
+        partner = city_by_name(context, name)
         if partner.id == city.id:
             raise CommandError(Strings.WITH_OWN.format(name=city.name))
         found[partner.id] = partner  # type: ignore[index]
@@ -326,7 +319,7 @@ def list_goals(context: Context, args: Args) -> Reply:
     member = context.actor.member
     city: City | None
     if name:
-        city = city_named(context, name)
+        city = city_by_name(context, name)
         if city.id != member.city_id and not is_reader(context):
             raise CommandError(Strings.OTHER_CITY_LIST)
     elif everyone or (is_reader(context) and member.city_id is None):
