@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests.support` importable
 
+from tests.support.botprocess import BotProcess  # noqa: E402
 from tests.support.fakeslack import FakeSlack, Sent, SlackSender  # noqa: E402
 
-SECRET = "bench-signing-secret"
 USER = "U0BENCH"
 SLACK_LIMIT_MS = 3000
 
@@ -39,41 +35,14 @@ def main() -> int:
 
     with FakeSlack() as slack, tempfile.TemporaryDirectory(prefix="citypeers-bench-") as tmp:
         slack.set_user(USER, "bench")
-        port = free_port()
-        log_path = Path(tmp) / "citypeers.log"
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_APP_TOKEN": "",  # HTTP mode even if the caller's environment has an app token
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "CITYPEERS_ADMINS": USER,
-            "CITYPEERS_LOG_LEVEL": "WARNING",
-        }
-        with log_path.open("w") as log_file:
-            # cwd is the temporary directory, so a developer's .env is not read.
-            bot = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT
-            )
-            try:
-                return run_bench(slack, bot, port, args.requests, args.concurrency, log_path)
-            finally:
-                stop(bot)
+        database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        started = time.perf_counter()
+        with BotProcess(slack, database_url, admins=USER, citypeers_log_level="WARNING") as bot:
+            print(f"citypeers run healthy after {time.perf_counter() - started:.1f}s (port {bot.port})")
+            return run_bench(slack, bot.sender, args.requests, args.concurrency)
 
 
-def run_bench(
-    slack: FakeSlack, bot: subprocess.Popen[bytes], port: int, total: int, concurrency: int, log: Path
-) -> int:
-    sender = SlackSender(f"http://127.0.0.1:{port}", SECRET, slack)
-    started = time.perf_counter()
-    if not wait_healthy(sender, bot):
-        print(f"citypeers run did not become healthy; its log:\n{log.read_text()[-3000:]}", file=sys.stderr)
-        return 1
-    print(f"citypeers run healthy after {time.perf_counter() - started:.1f}s (port {port})")
-
+def run_bench(slack: FakeSlack, sender: SlackSender, total: int, concurrency: int) -> int:
     registered = sender.command(USER, "/city register Brno country=CZ")
     (reply,) = slack.wait_for_response(registered.response_token, timeout=30)
     print(f"registered: {reply['text']}")
@@ -119,36 +88,6 @@ def pct(sorted_ms: list[float], percentile: int) -> float:
     """Nearest-rank percentile of an already sorted list."""
     rank = max(1, round(percentile / 100 * len(sorted_ms)))
     return sorted_ms[rank - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_healthy(sender: SlackSender, bot: subprocess.Popen[bytes], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and bot.poll() is None:
-        try:
-            if sender.get("/healthz").status == 200:
-                return True
-        except OSError:
-            pass  # not listening yet
-        time.sleep(0.1)  # polling a process that is starting up; nothing here is being timed
-    return False
-
-
-def stop(bot: subprocess.Popen[bytes]) -> None:
-    if bot.poll() is None:
-        bot.send_signal(signal.SIGTERM)
-        try:
-            code = bot.wait(timeout=20)
-            print(f"citypeers run stopped on SIGTERM with exit code {code}")
-        except subprocess.TimeoutExpired:
-            bot.kill()
-            bot.wait()
-            print("citypeers run did not stop within 20 s of SIGTERM; killed")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ class Runtime:
         self.engine = DeliveryEngine(services, sender, worker=worker_name(), pacer=pacer)
         self.deliver_notices = deliver_notices
         self.sweep_seconds = sweep_seconds
+        self._wake_for: datetime | None = None  # the due time the wake-up job is set for
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=services.engine)},
             executors={"default": ThreadPoolExecutor(4)},
@@ -75,10 +76,11 @@ class Runtime:
         """Set the one wake-up job to the earliest time anything is due."""
         with unit_of_work(self.services.engine) as session:
             due = event_queries.next_due_at(session=session)
-        if due is None:
-            return
+        if due is None or due == self._wake_for:
+            return  # most commands queue nothing: no need to rewrite the job store
         run_at = max(due, datetime.now(UTC) + timedelta(milliseconds=10))
         self.scheduler.add_job(wake, "date", run_date=run_at, id="wake", replace_existing=True)
+        self._wake_for = due
 
     def shutdown(self) -> None:
         global _runtime
@@ -96,6 +98,7 @@ def wake() -> None:
     runtime = _runtime
     if runtime is None:
         return
+    runtime._wake_for = None  # the wake-up job (if it was this) is used up: plan the next one afresh
     stats = runtime.engine.run_due()
     if stats.sent or stats.failed or stats.missed:
         log.info("deliveries: %s sent (%s late), %s retried, %s failed, %s missed",
