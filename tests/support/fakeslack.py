@@ -2,8 +2,10 @@
 
 `FakeSlack` listens on 127.0.0.1 at a free port; point `WebClient(base_url=fake.api_url)` (our setting
 SLACK_API_URL) at it. It records every call, checks every blocks payload with slack_sdk's models (see
-`problems`), and misbehaves on demand (`fail_next`). `SlackSender` posts commands, button clicks and events to
-the bot signed as Slack signs them. Tests and bench scripts both use it; it imports nothing of the bot.
+`problems`), and misbehaves on demand (`fail_next`). `FakeSlack(rate_limits=RateLimits())` also enforces
+Slack's published chat.postMessage limits, answering 429 with Retry-After (counted in `rate_limited`).
+`SlackSender` posts commands, button clicks and events to the bot signed as Slack signs them. Tests and
+bench scripts both use it; it imports nothing of the bot.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import threading
 import time
 import urllib.error
@@ -42,6 +45,63 @@ class Call:
     status: int = 200
     ok: bool = True
     token: str = ""  # the response_url token, for method == "response"
+    wall: float = field(default_factory=time.time)  # `at` is monotonic; this compares with stored instants
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Slack's published limits for posting messages, for `FakeSlack(rate_limits=RateLimits())`.
+
+    Slack allows chat.postMessage "1 message per second" per channel with short bursts tolerated, and a
+    workspace-wide limit of "several hundred messages per minute"; we take 300 a minute (5 a second). Both are
+    token buckets: `*_burst` messages may go at once, then they refill at the rate. A call over either limit is
+    answered 429 with Retry-After (whole seconds, at least 1, as Slack sends) and does not count against them.
+    """
+
+    per_channel_per_second: float = 1.0
+    channel_burst: int = 3
+    workspace_per_minute: float = 300.0
+    workspace_burst: int = 10
+    methods: tuple[str, ...] = ("chat.postMessage",)
+
+
+@dataclass
+class _Bucket:
+    rate: float  # tokens per second
+    capacity: float
+    tokens: float
+    stamp: float
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is available (0 if one is), after refilling up to `now`."""
+        now = max(now, self.stamp)  # requests on other threads may have read the clock a moment earlier
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        missing = 1.0 - self.tokens
+        return 0.0 if missing <= 1e-9 else missing / self.rate  # a tolerance: refills are sums of floats
+
+
+class _Limiter:
+    """Per-channel and workspace token buckets; a message takes one token from each or is refused."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        burst = limits.workspace_burst
+        self._workspace = _Bucket(limits.workspace_per_minute / 60.0, burst, burst, time.monotonic())
+        self._channels: dict[str, _Bucket] = {}
+
+    def take(self, channel: str, now: float) -> float:
+        """0 if the message may go (tokens taken), else the seconds to wait before trying again."""
+        bucket = self._channels.get(channel)
+        if bucket is None:
+            burst = self.limits.channel_burst
+            bucket = self._channels[channel] = _Bucket(self.limits.per_channel_per_second, burst, burst, now)
+        wait = max(bucket.wait(now), self._workspace.wait(now))
+        if wait > 0:
+            return wait
+        bucket.tokens -= 1.0
+        self._workspace.tokens -= 1.0
+        return 0.0
 
 
 @dataclass
@@ -61,14 +121,18 @@ class _User:
 class FakeSlack:
     """`with FakeSlack() as slack:` … `slack.wait_for_calls("chat.postMessage")`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, rate_limits: RateLimits | None = None) -> None:
         self._calls: list[Call] = []
+        self.rate_limits = rate_limits
+        self._limiter = _Limiter(rate_limits) if rate_limits is not None else None
+        self.rate_limited = 0  # 429s answered because a call went over `rate_limits` (not fail_next's)
         self._changed = threading.Condition()
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._users: dict[str, _User] = {}
         self._channels: dict[tuple[str, ...], str] = {}
         self._ts = itertools.count(1)
         self.problems: list[str] = []
+        self.uploads: dict[str, bytes] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -192,6 +256,22 @@ class FakeSlack:
 
     # --- serving ------------------------------------------------------------------------------------
 
+    def _record_upload(self, file_id: str, content: bytes) -> bytes:
+        with self._changed:
+            self.uploads[file_id] = content
+            self._changed.notify_all()
+        return f"OK - {len(content)}".encode()
+
+    def files_in(self, channel: str | None) -> list[tuple[str, bytes]]:
+        """(title, bytes) of every file shared into `channel` with files.completeUploadExternal."""
+        found = []
+        for call in self.calls("files.completeUploadExternal"):
+            if call.ok and call.params.get("channel_id") == channel:
+                files = call.params.get("files")
+                files = json.loads(files) if isinstance(files, str) else files
+                found.extend((f.get("title", ""), self.uploads.get(f["id"], b"")) for f in files)
+        return found
+
     def _answer(self, path: str, headers: dict[str, str], params: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         parts = path.strip("/").split("/")
         if len(parts) == 2 and parts[0] == "response":
@@ -220,6 +300,13 @@ class FakeSlack:
                 if failure.times <= 0:
                     queue.popleft()  # type: ignore[union-attr]
         now = time.monotonic()
+        if failure is None and self._limiter is not None and method in self._limiter.limits.methods:
+            with self._changed:
+                wait = self._limiter.take(str(params.get("channel", "")), now)
+                if wait > 0:
+                    self.rate_limited += 1
+            if wait > 0:
+                failure = _Failure(429, max(1, math.ceil(wait)), None, 0)
         if failure is not None and failure.error is None:
             self._record(Call(method, params, headers, now, failure.status, False), [])
             extra = {"Retry-After": str(failure.retry_after)} if failure.status == 429 and failure.retry_after else {}
@@ -271,6 +358,19 @@ class FakeSlack:
                     users, f"{'D' if len(users) == 1 else 'G'}{len(self._channels) + 1:08d}"
                 )
             return {"ok": True, "channel": {"id": channel}}, []
+        if method == "files.getUploadURLExternal":
+            if not params.get("filename") or not str(params.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}, ["no filename or length"]
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}, []
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            with self._changed:
+                missing = [f["id"] for f in files or [] if f.get("id") not in self.uploads]
+            if not files or missing:
+                return {"ok": False, "error": "invalid_arguments"}, [f"completing files never uploaded: {missing}"]
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}, []
         if method == "users.info":
             user_id = str(params.get("user", ""))
             with self._changed:
@@ -314,6 +414,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         url = urlsplit(self.path)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if url.path.startswith("/upload/"):  # files.uploadV2's second step: the file's bytes, as sent
+            body = self.owner._record_upload(url.path.rsplit("/", 1)[-1], raw)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
         params.update(_parse_body(raw, self.headers.get("Content-Type", "")))
         headers = {k.lower(): v for k, v in self.headers.items()}
