@@ -129,10 +129,13 @@ class DeliveryEngine:
     def _deliver(self, delivery_id: int, stats: RunStats) -> None:
         settings = self.services.settings
         with unit_of_work(self.services.engine) as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status != "sending" or delivery.claimed_by != self.worker:
-                return
             now = self.services.clock.now()
+            # A batch can take a while at Slack's pace: renew the claim, or skip a row another worker took over.
+            if not event_queries.renew_claim(
+                session=session, delivery_id=delivery_id, worker=self.worker, until=now + CLAIM_HOLD
+            ):
+                return
+            delivery = session.get(Delivery, delivery_id)
             if event_handlers.is_missed(session, delivery, settings, now):
                 delivery.status = "missed"
                 stats.missed += 1

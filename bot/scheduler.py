@@ -55,7 +55,9 @@ class Runtime:
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=services.engine)},
             executors={"default": ThreadPoolExecutor(4)},
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            # Overlapping wake-ups are fine (the engine runs one batch at a time and is told to go again),
+            # so APScheduler need not skip them with a warning.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 3},
             timezone=UTC,
         )
 

@@ -142,14 +142,14 @@ def claim_due(*, session: Session, worker: str, now: datetime, limit: int, hold:
     return list(rows)
 
 
-def release_claims(*, session: Session, worker: str, ids: Sequence[int], not_before: datetime) -> None:
-    """Give back rows this worker claimed but will not send now (rate limited): pending again."""
-    if ids:
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.id).in_(ids), Delivery.claimed_by == worker, Delivery.status == "sending")
-            .values(status="pending", claimed_by=None, claim_expires_at=None, next_attempt_at=not_before)
-        )
+def renew_claim(*, session: Session, delivery_id: int, worker: str, until: datetime) -> bool:
+    """Extend this worker's claim just before sending; False when the claim lapsed and another worker took it."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.claimed_by == worker, Delivery.status == "sending")
+        .values(claim_expires_at=until)
+    )
+    return (result.rowcount or 0) == 1
 
 
 def next_due_at(*, session: Session) -> datetime | None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery import DeliveryEngine, Pacer, SendOutcome
+from bot.delivery import DeliveryEngine, Pacer, RunStats, SendOutcome
 from handlers.types import Reply
 from storage import event_queries
 from storage.db import unit_of_work
@@ -23,9 +23,12 @@ class RecordingSender:
 
     answers: dict[str, list[SendOutcome]] = field(default_factory=dict)
     sent: list[tuple[str, str, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    hook: object = None  # called inside send, to interleave another worker
 
     def send(self, recipient_kind: str, recipient: str, reply: Reply) -> SendOutcome:
+        if self.hook is not None:
+            self.hook(recipient_kind, recipient, reply)
         with self.lock:
             scripted = self.answers.get(recipient)
             outcome = scripted.pop(0) if scripted else SendOutcome.sent()
@@ -175,3 +178,27 @@ def test_two_workers_on_one_database_send_each_message_once(services, clock):
         thread.join()
     recipients = [who for _, who, _ in sender.sent]
     assert sorted(recipients) == sorted([f"u{n}" for n in range(40)] + ["summit"])
+
+
+def test_a_lapsed_claim_is_renewed_or_skipped_so_nothing_goes_twice(lab, clock):
+    clock.advance(timedelta(days=1))
+    sender = RecordingSender()
+    slow, quick = engine_for(lab, sender, worker="slow"), engine_for(lab, sender, worker="quick")
+    claimed = slow._claim()  # the slow worker took the batch, then stalled past its claim
+    assert len(claimed) == 2
+    clock.advance(timedelta(minutes=6))
+    during = []
+
+    def quick_runs_while_slow_sends(kind, recipient, reply):  # the other process wakes mid-send
+        if not during:
+            during.append(None)  # only once, also while quick itself is sending
+            during[0] = quick.run_due()
+        return SendOutcome.sent()
+
+    sender.hook = quick_runs_while_slow_sends
+    stats = RunStats()
+    for delivery_id in claimed:
+        slow._deliver(delivery_id, stats)
+    assert during[0].sent == 1  # quick could take only the row slow had not renewed yet
+    assert stats.sent == 1  # and slow skipped that one
+    assert sorted(who for _, who, _ in sender.sent) == ["bob", "labs"]
