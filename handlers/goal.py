@@ -137,6 +137,7 @@ class Strings:
     DIGEST_CHANGED = "Changed in the last {days} days"
     DIGEST_ITEM = "#{id} {city} · {status} · due {due} · {text}"
     DIGEST_MORE = "…and {more} more"
+    DIGEST_CHART = "Progress chart"
 
     BUTTON_ON_TRACK = "On track"
     BUTTON_AT_RISK = "At risk"
@@ -595,6 +596,8 @@ def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Rep
             if len(found) > DIGEST_PER_BUCKET:
                 lines.append(Strings.DIGEST_MORE.format(more=len(found) - DIGEST_PER_BUCKET))
         reply.sections.append(Section(Text("\n".join(lines), **values)))
+    # The picture of progress is one press away: it arrives as a PNG in Slack, a file in the console.
+    reply.sections[-1].buttons.append(Button(Strings.DIGEST_CHART, "/goal chart", "primary"))
     return reply
 
 

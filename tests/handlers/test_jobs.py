@@ -91,3 +91,15 @@ def test_goal_checkins_go_through_the_ledger_once(services, clock):
     assert queue_followups(services) == 1  # the due-date check-in
     engine.run_due()
     assert len(sender.texts_to("bob")) == 2
+
+
+def test_a_digest_with_news_offers_the_progress_chart(experts, clock):
+    from handlers.goal import weekly_digest
+
+    say(experts, "ana", "/city register Porto country=PT")
+    say(experts, "bob", "/city join Porto")
+    say(experts, "ana", "/city approve @bob Porto")
+    say(experts, "bob", "/goal add Open a tourism data hub due=2026-12-01")
+    [notice] = weekly_digest(experts, only={"eve"})
+    assert "Open a tourism data hub" in notice.reply.plain()
+    assert [b.command for b in notice.reply.sections[-1].buttons] == ["/goal chart"]
