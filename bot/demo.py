@@ -2,16 +2,19 @@
 
 The cities, countries and programmes are real (ICC City Lab 2020 and Mayors' Summit; the Eurocities
 working group Smart Social Inclusion's Milan study visit, 2017). Populations are rounded public figures.
-The tracks, offers and needs are illustrative sample declarations, not statements by those cities.
+The tracks, offers and needs are illustrative sample declarations, not statements by those cities; the
+events are samples dated from today, modelled on the City Labs, summits and working-group meetings of the seeds.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage import queries
+from storage import event_queries, queries
+from storage.models import Event
 
 ICC = "ICC 2020"
 WG = "Eurocities WG Smart Social Inclusion"
@@ -45,10 +48,20 @@ CITIES: tuple[tuple[str, str, int, str, bool, tuple[str, ...], tuple[str, ...], 
 )  # fmt: skip
 
 
+# title, weeks from now, weekday (0 = Monday), start hour, duration in hours, where, repeat: sample events
+# modelled on the seeds (a five-day online City Lab from a Monday, a summit, a monthly working-group meeting).
+EVENTS: tuple[tuple[str, int, int, int, int, str, str | None], ...] = (
+    ("ICC City Lab (five days online)", 3, 0, 9, 4 * 24 + 8, "Online", None),
+    ("ICC Mayors' Summit", 5, 2, 10, 6, "Brussels", None),
+    ("WG Smart Social Inclusion meeting", 1, 3, 14, 2, "Brno", "FREQ=MONTHLY;BYDAY=1TH"),
+)  # fmt: skip
+
+
 def load_demo(*, session: Session, now: datetime) -> int:
-    """Add the sample cities unless any city exists; returns how many were added."""
+    """Add the sample cities and events unless any city exists; returns how many cities were added."""
     if queries.list_cities(session=session):
         return 0
+    load_demo_events(session=session, now=now)
     tracks = {track.key: track.id for track in queries.active_tracks(session=session)}
     for name, country, population, cohort_name, mentor, track_keys, offers, needs in CITIES:
         cohort = queries.get_or_add_cohort(session=session, name=cohort_name, now=now)
@@ -62,3 +75,24 @@ def load_demo(*, session: Session, now: datetime) -> int:
             for text in texts:
                 queries.add_city_item(session=session, city_id=city.id, kind=kind, text=text, member_id=None, now=now)
     return len(CITIES)
+
+
+def load_demo_events(*, session: Session, now: datetime) -> None:
+    zone = ZoneInfo("Europe/Brussels")
+    today = now.astimezone(zone)
+    for title, weeks, weekday, hour, hours, where, rule in EVENTS:
+        day = today + timedelta(weeks=weeks, days=(weekday - today.weekday()) % 7)
+        local = day.replace(hour=hour, minute=0, second=0, microsecond=0)
+        event_queries.add_event(
+            session=session,
+            event=Event(
+                title=title,
+                start_at=local.astimezone(UTC),
+                end_at=(local + timedelta(hours=hours)).astimezone(UTC),
+                tz=zone.key,
+                location=where,
+                rrule=rule,
+                remind="7d, 1d, 1h",
+                created_at=now,
+            ),
+        )

@@ -105,8 +105,12 @@ def test_demo_answers_show_and_list(tmp_path):
     assert lines[0].startswith("Brno · Czechia (CZ) · population 380,000")
     assert "Porto (PT) · mentor · green-economy, public-administration, tourism" in lines
     assert (tmp_path / "citypeers.db").exists()
-    again = run("console", "--demo", stdin="/city list\n", cwd=tmp_path)
+    again = run("console", "--demo", stdin="/city list\n/event list\n", cwd=tmp_path)
     assert again.stdout.splitlines()[0] == "12 cities", "the demo loads once, not on every start"
+    events = [line for line in again.stdout.splitlines() if "(event " in line]
+    assert len(events) == 3 and any(
+        line.startswith("ICC City Lab (five days online) (event 1) · Mon") for line in events
+    )
 
 
 def test_run_without_slack_tokens_says_so_in_one_line(tmp_path):
