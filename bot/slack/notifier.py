@@ -154,7 +154,14 @@ class SlackDeliverySender:
         """Post to a channel, or to a person's DM with the app (a user id as channel opens it)."""
         message = render(reply)
         try:
-            self.client.chat_postMessage(channel=recipient, text=message.text, blocks=message.blocks)
+            try:
+                self.client.chat_postMessage(channel=recipient, text=message.text, blocks=message.blocks)
+            except SlackApiError as error:
+                if recipient_kind != "user" or error.response.get("error") != "channel_not_found":
+                    raise
+                # A workspace that refuses a user id as channel still lets us open the DM ourselves.
+                channel = self.client.conversations_open(users=recipient)["channel"]["id"]
+                self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
             return SendOutcome.sent()
         except SlackApiError as error:
             return outcome_of(error)
