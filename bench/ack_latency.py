@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests.support` importable
 
+from bench.stats import figures  # noqa: E402
 from tests.support.botprocess import BotProcess  # noqa: E402
 from tests.support.fakeslack import FakeSlack, Sent, SlackSender  # noqa: E402
 
@@ -77,17 +78,6 @@ def run_bench(slack: FakeSlack, sender: SlackSender, total: int, concurrency: in
     late = sum(1 for ms in ack_ms if ms > SLACK_LIMIT_MS)
     print(f"replies at the response_url: {len(reply_ms)}/{total}; acks over Slack's 3 s: {late}")
     return 0 if statuses == [200] and len(reply_ms) == total and late == 0 else 1
-
-
-def figures(label: str, sorted_ms: list[float]) -> str:
-    parts = [f"p{p} {pct(sorted_ms, p):7.1f}" for p in (50, 95, 99)]
-    return f"{label} {'  '.join(parts)}  max {sorted_ms[-1]:7.1f}"
-
-
-def pct(sorted_ms: list[float], percentile: int) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = max(1, round(percentile / 100 * len(sorted_ms)))
-    return sorted_ms[rank - 1]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import pct  # noqa: E402
 from bot.app import build_services  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from core.clock import FakeClock  # noqa: E402
@@ -89,11 +90,6 @@ def ask(services: Services, user: str, line: str) -> tuple[float, str]:
     return (time.perf_counter() - started) * 1000, reply.plain()
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> None:
     url = f"sqlite:///{directory / f'speed-{size}.db'}"
     settings = load_settings(_env_file=None, database_url=url, citypeers_tracks=";".join(TRACKS))
@@ -119,7 +115,7 @@ def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> Non
     after_change_ms, _ = ask(services, "rep0", "/match top")
     print(
         f"{size:>6} cities | index build {build_ms:7.0f} ms, {index_peak:6.1f} MiB | first /match {first_ms:7.0f} ms | "
-        f"/match p50 {statistics.median(times):5.1f} ms  p95 {percentile(times, 0.95):5.1f} ms | "
+        f"/match p50 {statistics.median(times):5.1f} ms  p95 {pct(sorted(times), 95):5.1f} ms | "
         f"first /match after an edit {after_change_ms:5.1f} ms"
     )
     if size <= 1000:

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,19 +31,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests.support` importable
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
+from bench.stats import figures  # noqa: E402
 from bot.app import build_services  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from handlers import event as event_handlers  # noqa: E402
 from handlers.types import Services  # noqa: E402
 from storage import event_queries, queries  # noqa: E402
-from storage.db import normalise_url, unit_of_work  # noqa: E402
+from storage.db import unit_of_work  # noqa: E402
 from storage.models import Delivery, Event  # noqa: E402
 from tests.handlers.conversation import say  # noqa: E402
 from tests.support.botprocess import BotProcess  # noqa: E402
+from tests.support.databases import temporary_schema  # noqa: E402
 from tests.support.fakeslack import Call, FakeSlack, RateLimits  # noqa: E402
 
 ADMIN = "U0ADMIN"
@@ -271,35 +269,13 @@ def database(url: str | None) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="citypeers-bench-") as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
         return
-    parsed = make_url(normalise_url(url))
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    schema = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with temporary_schema(url, prefix="bench") as schema_url:
+        yield schema_url
 
 
 def typed(moment: datetime) -> str:
     """A UTC time as an organiser types it with tz=UTC, to the second."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def figures(label: str, sorted_ms: list[float]) -> str:
-    if not sorted_ms:
-        return f"{label} no data"
-    parts = [f"p{p} {pct(sorted_ms, p):8.1f}" for p in (50, 95, 99)]
-    return f"{label} {'  '.join(parts)}  max {sorted_ms[-1]:8.1f}"
-
-
-def pct(sorted_ms: list[float], percentile: int) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = max(1, round(percentile / 100 * len(sorted_ms)))
-    return sorted_ms[rank - 1]
 
 
 if __name__ == "__main__":

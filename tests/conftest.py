@@ -6,40 +6,30 @@ its own schema, so parallel runs on one server never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.app import build_services
 from bot.config import Settings, load_settings
 from core.clock import FakeClock
 from handlers.types import Services
+from tests.support.databases import temporary_schema
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def _postgres_schema_url() -> Iterator[str]:
-    url = make_url(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server fails the run
-        admin.dispose()
-        pytest.fail(f"PostgreSQL is unreachable at {POSTGRES_URL} ({type(error).__name__}); start it, see README")
-    try:
-        yield url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        try:
+            url = stack.enter_context(temporary_schema(POSTGRES_URL))
+        except Exception as error:  # noqa: BLE001 - any failure to reach the server fails the run
+            pytest.fail(f"PostgreSQL is unreachable at {POSTGRES_URL} ({type(error).__name__}); start it, see README")
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
