@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     settings.require_slack()
     from bot.app import build_services
     from bot.delivery import Pacer
@@ -54,7 +56,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     services = build_services(settings)
     pacer = Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second)
     sender = SlackDeliverySender(make_delivery_client(settings))
-    runtime = Runtime(services, sender, pacer=pacer, sweep_seconds=settings.citypeers_sweep_seconds)
+    runtime = Runtime(
+        services,
+        sender,
+        pacer=pacer,
+        sweep_seconds=settings.citypeers_sweep_seconds,
+        claim_hold=timedelta(seconds=settings.citypeers_claim_seconds),
+    )
     runtime.start()
     try:
         serve(settings, services)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     citypeers_remind_default: str = "7d,1d,1h"
     citypeers_send_per_second: float = Field(default=4.0, gt=0, le=100)
     citypeers_sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600)
+    # How long a process's claim on a message lasts; after a crash another process takes it over then.
+    citypeers_claim_seconds: float = Field(default=300.0, ge=2, le=3600)
     citypeers_digest_day: str = "mon"
     citypeers_digest_hour: int = Field(default=8, ge=0, le=23)
 

@@ -92,12 +92,14 @@ class DeliveryEngine:
         worker: str,
         pacer: Pacer | None = None,
         batch: int = 50,
+        claim_hold: timedelta = CLAIM_HOLD,
     ) -> None:
         self.services = services
         self.sender = sender
         self.worker = worker
         self.pacer = pacer or Pacer(per_channel=1.0, per_second=20.0)
         self.batch = batch
+        self.claim_hold = claim_hold
         self._running = threading.Lock()
         self._again = threading.Event()
 
@@ -122,7 +124,7 @@ class DeliveryEngine:
         now = self.services.clock.now()
         with unit_of_work(self.services.engine) as session:
             rows = event_queries.claim_due(
-                session=session, worker=self.worker, now=now, limit=self.batch, hold=CLAIM_HOLD
+                session=session, worker=self.worker, now=now, limit=self.batch, hold=self.claim_hold
             )
             return [row.id for row in rows]
 
@@ -132,7 +134,7 @@ class DeliveryEngine:
             now = self.services.clock.now()
             # A batch can take a while at Slack's pace: renew the claim, or skip a row another worker took over.
             if not event_queries.renew_claim(
-                session=session, delivery_id=delivery_id, worker=self.worker, until=now + CLAIM_HOLD
+                session=session, delivery_id=delivery_id, worker=self.worker, until=now + self.claim_hold
             ):
                 return
             delivery = session.get(Delivery, delivery_id)

@@ -18,7 +18,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.delivery import DeliveryEngine, Pacer, Sender
+from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
 from handlers import event as event_handlers
 from handlers import jobs
 from handlers.types import Notice, Services
@@ -46,9 +46,10 @@ class Runtime:
         pacer: Pacer | None = None,
         deliver_notices: Callable[[Iterable[Notice]], object] | None = None,
         sweep_seconds: float = SWEEP_SECONDS,
+        claim_hold: timedelta = CLAIM_HOLD,
     ) -> None:
         self.services = services
-        self.engine = DeliveryEngine(services, sender, worker=worker_name(), pacer=pacer)
+        self.engine = DeliveryEngine(services, sender, worker=worker_name(), pacer=pacer, claim_hold=claim_hold)
         self.deliver_notices = deliver_notices
         self.sweep_seconds = sweep_seconds
         self._wake_for: datetime | None = None  # the due time the wake-up job is set for

@@ -270,8 +270,9 @@ class Delivery(SQLModel, table=True):
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     occurrence_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     offset_minutes: int | None = None
-    recipient: str = Field(max_length=64)  # a channel id, or a member's external id for a DM
-    recipient_kind: str = Field(max_length=8)  # channel, user
+    # A channel id, a member's external id (a DM), or several external ids joined by commas (a group DM).
+    recipient: str = Field(max_length=255)
+    recipient_kind: str = Field(max_length=8)  # channel, user, group
     # A report's text, or a notice's reply as JSON (check-ins, follow-ups, digests), rendered when sent.
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     due_at: datetime = Field(sa_column=utc_column())
@@ -283,3 +284,17 @@ class Delivery(SQLModel, table=True):
     claim_expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     error: str | None = Field(default=None, max_length=200)
+    # Set, and committed, just before the platform is called; cleared with the outcome. A claim retaken while it
+    # is set means a process died mid-send: the platform is asked whether the message arrived before resending.
+    attempted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Whose command decided to send it (a notice), so a failure is reported to them.
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class SeenEvent(SQLModel, table=True):
+    """A platform event id already handled, shared by every process: a retry that reaches another process than
+    the first delivery is still answered once. Old rows are pruned."""
+
+    __tablename__ = "seen_event"
+    event_id: str = Field(primary_key=True, max_length=100)
+    seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
