@@ -499,10 +499,12 @@ def delivery_message(session: Session, delivery: Delivery, settings: HandlerSett
         zone = event_zone(event)
     start = delivery.occurrence_at or event.start_at
     end = start + (event.end_at - event.start_at) if event.end_at else None
+    # To the nearest minute: a `1m` reminder sent a moment after its instant still says "in 1 minute".
+    lead = timedelta(minutes=round((start - now) / timedelta(minutes=1)))
     reply = Reply.of(
         Strings.REMINDER,
         title=event.title,
-        soon=describe_offset(start - now) if start - now >= timedelta(minutes=1) else "now",
+        soon=describe_offset(lead) if lead >= timedelta(minutes=1) else "now",
         when=format_span(start, end, zone),
         where=where_text(event),
     )
