@@ -226,7 +226,7 @@ def seed_reminders(services: Services, total: int, per_event: int, base: datetim
     now = services.clock.now()
     due_of: dict[str, datetime] = {}
     with unit_of_work(services.engine) as session:
-        admin = queries.add_member(session=session, external_id=ADMIN, display_name="admin", role="admin", now=now)
+        admin = queries.ensure_member(session=session, external_id=ADMIN, display_name="admin", role="admin", now=now)
         for index in range(-(-total // per_event)):
             start = base + timedelta(seconds=index * step) + DELAY_LEAD
             event = event_queries.add_event(
@@ -243,7 +243,7 @@ def seed_reminders(services: Services, total: int, per_event: int, base: datetim
             people = [f"U{n:07d}" for n in range(index * per_event, min(total, (index + 1) * per_event))]
             recipients = []
             for person in people:
-                member = queries.add_member(
+                member = queries.ensure_member(
                     session=session, external_id=person, display_name=person, role="none", now=now
                 )
                 event_queries.add_rsvp(session=session, event_id=event.id, member_id=member.id, now=now)

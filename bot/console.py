@@ -12,14 +12,16 @@ import re
 import sys
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
+from bot.delivery import Arrival, DeliveryEngine, Outgoing, Pacer, SendOutcome
 from core.grammar import parse_user_ref
 from core.text import Mention, Text, strip_markup
 from handlers.dispatch import FAMILIES, handle
-from handlers.types import Attachment, Notice, Reply, Request, Services
+from handlers.types import Attachment, Reply, Request, Services
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,30 @@ def console_command(command: str) -> str:
     return _MENTION_IN_COMMAND.sub(lambda match: "@" + match.group(1), command)
 
 
-def render_notice(notice: Notice) -> str:
-    names = ", ".join(f"@{recipient}" for recipient in notice.recipients)
-    body = render_reply(notice.reply).replace("\n", "\n    ")
-    together = " (together)" if notice.together else ""
+def render_message(message: Outgoing) -> str:
+    """A message for someone else, as the console shows it: `→ to @bob: …`."""
+    if message.recipient_kind == "channel":
+        names = f"#{message.recipient}"
+    else:
+        names = ", ".join(f"@{recipient}" for recipient in message.recipient.split(","))
+    body = render_reply(message.reply).replace("\n", "\n    ")
+    together = " (together)" if message.recipient_kind == "group" else ""
     return f"  → to {names}{together}: {body}"
+
+
+class ConsoleSender:
+    """The console's half of delivery: messages for other people are printed where everyone at the terminal
+    sees them. Nothing printed can be lost in between, so a retaken message has not arrived."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def send(self, message: Outgoing) -> SendOutcome:
+        print(render_message(message), file=self.out, flush=True)
+        return SendOutcome.sent()
+
+    def arrived(self, message: Outgoing, since: datetime) -> Arrival:
+        return Arrival.ABSENT
 
 
 def save_file(attachment: Attachment, directory: Path) -> Path:
@@ -81,6 +102,14 @@ class Console:
         self.services = services
         self.user = user.lstrip("@")
         self.out = out
+        # What a command tells other people goes through the delivery ledger, as in Slack; here it is printed
+        # right after the reply (and so is a reminder that fell due meanwhile).
+        self.delivery = DeliveryEngine(
+            services,
+            ConsoleSender(out),
+            worker=f"console:{uuid.uuid4().hex[:6]}",
+            pacer=Pacer(per_channel=0, per_second=0),
+        )
 
     def run_line(self, line: str) -> bool:
         """Answer one line; False when the user asked to quit."""
@@ -123,8 +152,7 @@ class Console:
         self._print(render_reply(reply))
         for attachment in reply.files:
             self._print(f"  saved {save_file(attachment, Path.cwd())}")
-        for notice in reply.notices:
-            self._print(render_notice(notice))
+        self.delivery.run_due()
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)

@@ -14,34 +14,68 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Protocol
+
+from sqlmodel import Session
 
 from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
 from handlers import event as event_handlers
 from handlers.types import Reply, Services
 from storage import event_queries
-from storage.db import unit_of_work
+from storage.db import run_transaction, unit_of_work
 from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 CLAIM_HOLD = timedelta(minutes=5)
+# Look for an interrupted message from a little before its attempt: the platform's clock is not ours.
+ARRIVAL_MARGIN = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """What the platform said: sent; retry (after `retry_after` seconds when it said so); or failed for good."""
+    """What the platform said: sent; retry (after `retry_after` seconds when it said so); or failed for good.
+
+    `certain` is False when the message may have arrived although we did not hear so (a timeout, a dropped
+    connection, a 5xx after the platform may have acted): the next attempt asks the platform first.
+    """
 
     status: str  # sent, retry, failed
     retry_after: float | None = None
     error: str | None = None
+    certain: bool = True
 
     @classmethod
     def sent(cls) -> SendOutcome:
         return cls("sent")
 
 
+class Arrival(Enum):
+    """What the platform says about a message we may have sent before a crash."""
+
+    ARRIVED = "arrived"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"  # the platform cannot tell us (no permission to look): send again
+    LATER = "later"  # the platform could not answer now (rate limit, outage): ask again later
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of the ledger on its way: where it goes and the key that names it for good."""
+
+    key: str
+    recipient_kind: str  # channel, user, group
+    recipient: str
+    reply: Reply
+
+
 class Sender(Protocol):
-    def send(self, recipient_kind: str, recipient: str, reply: Reply) -> SendOutcome: ...
+    """A platform's half of delivery: send one message carrying its key, and say whether a message with a given
+    key arrived since a moment (asked only after a send was interrupted, so it may be slow)."""
+
+    def send(self, message: Outgoing) -> SendOutcome: ...
+
+    def arrived(self, message: Outgoing, since: datetime) -> Arrival: ...
 
 
 @dataclass
@@ -102,10 +136,12 @@ class DeliveryEngine:
         self.claim_hold = claim_hold
         self._running = threading.Lock()
         self._again = threading.Event()
+        self.last_progress = time.monotonic()  # advances with every run and every row: a heartbeat for /healthz
 
     def run_due(self) -> RunStats:
         """Send everything due now; if another thread of this process is already at it, ask it to go again."""
         stats = RunStats()
+        self.last_progress = time.monotonic()
         if not self._running.acquire(blocking=False):
             self._again.set()
             return stats
@@ -121,69 +157,114 @@ class DeliveryEngine:
             self._running.release()
 
     def _claim(self) -> list[int]:
-        now = self.services.clock.now()
-        with unit_of_work(self.services.engine) as session:
+        def claim(session: Session) -> list[int]:
+            now = self.services.clock.now()
             rows = event_queries.claim_due(
                 session=session, worker=self.worker, now=now, limit=self.batch, hold=self.claim_hold
             )
             return [row.id for row in rows]
 
+        return run_transaction(self.services.engine, claim)
+
     def _deliver(self, delivery_id: int, stats: RunStats) -> None:
+        self.last_progress = time.monotonic()
+        prepared = self._prepare(delivery_id, stats)
+        if prepared is None:
+            return
+        message, interrupted_at = prepared
+        if interrupted_at is not None:
+            # A send of this row began and its outcome was never recorded: its process died, or the platform's
+            # answer was lost. Ask before sending again, so a message that arrived is not sent twice.
+            arrival = self.sender.arrived(message, interrupted_at - ARRIVAL_MARGIN)
+            if arrival == Arrival.ARRIVED:
+                log.info("delivery %s had arrived before its sender stopped; not sent again", delivery_id)
+                self._record(delivery_id, SendOutcome.sent(), stats)
+                return
+            if arrival == Arrival.LATER:
+                self._record(delivery_id, SendOutcome("retry", error="arrival unknown yet", certain=False), stats)
+                return
+            if arrival == Arrival.UNKNOWN:
+                log.warning("delivery %s: cannot tell whether it arrived before; sending it again", delivery_id)
+        # Send outside any transaction: the row stays claimed by us, so nobody else sends it meanwhile.
+        self.pacer.wait_for(message.recipient)
+        try:
+            outcome = self.sender.send(message)
+        except Exception as error:  # an unexpected failure must not lose the row: retry it later
+            log.exception("sending delivery %s failed", delivery_id)
+            outcome = SendOutcome("retry", error=type(error).__name__, certain=False)
+        self._record(delivery_id, outcome, stats)
+
+    def _prepare(self, delivery_id: int, stats: RunStats) -> tuple[Outgoing, datetime | None] | None:
+        """Renew the claim, render the message and record the attempt, committed before anything is sent.
+        None when there is nothing to send (another worker took the row over, or it is too late)."""
         settings = self.services.settings
-        with unit_of_work(self.services.engine) as session:
+
+        def prepare(session: Session) -> tuple[Outgoing, datetime | None] | None:
             now = self.services.clock.now()
             # A batch can take a while at Slack's pace: renew the claim, or skip a row another worker took over.
             if not event_queries.renew_claim(
                 session=session, delivery_id=delivery_id, worker=self.worker, until=now + self.claim_hold
             ):
-                return
-            delivery = session.get(Delivery, delivery_id)
-            if event_handlers.is_missed(session, delivery, settings, now):
+                return None
+            delivery = session.get(Delivery, delivery_id, populate_existing=True)
+            interrupted_at = delivery.attempted_at
+            if interrupted_at is None and event_handlers.is_missed(session, delivery, settings, now):
                 delivery.status = "missed"
-                stats.missed += 1
                 self._settle(session, delivery, now)
-                return
+                return None
             delivery.late = is_late(delivery.due_at, now)
             reply = event_handlers.delivery_message(session, delivery, settings, now)
-            kind, recipient = delivery.recipient_kind, delivery.recipient
-        # Send outside any transaction: the row stays claimed by us, so nobody else sends it meanwhile.
-        self.pacer.wait_for(recipient)
-        try:
-            outcome = self.sender.send(kind, recipient, reply)
-        except Exception as error:  # an unexpected failure must not lose the row: retry it later
-            log.exception("sending delivery %s failed", delivery_id)
-            outcome = SendOutcome("retry", error=type(error).__name__)
-        self._record(delivery_id, outcome, stats)
+            delivery.attempted_at = now
+            return Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply), interrupted_at
 
-    def _record(self, delivery_id: int, outcome: SendOutcome, stats: RunStats) -> None:
+        prepared = run_transaction(self.services.engine, prepare)
+        stats.missed += prepared is None and self._was_missed(delivery_id)
+        return prepared
+
+    def _was_missed(self, delivery_id: int) -> bool:
         with unit_of_work(self.services.engine) as session:
             delivery = session.get(Delivery, delivery_id)
-            now = self.services.clock.now()
-            delivery.attempts += 1
-            delivery.claimed_by = delivery.claim_expires_at = None
-            if outcome.status == "sent":
-                delivery.status, delivery.sent_at, delivery.error = "sent", now, None
-                stats.sent += 1
-                stats.late += int(delivery.late)
-            elif outcome.status == "retry" and (
-                outcome.retry_after is not None or delivery.attempts < MAX_TRANSIENT_ATTEMPTS
-            ):
-                wait = (
-                    timedelta(seconds=outcome.retry_after)
-                    if outcome.retry_after is not None
-                    else transient_backoff(delivery.attempts)
-                )
-                if outcome.retry_after is not None:
-                    self.pacer.pause(outcome.retry_after)
-                delivery.status, delivery.next_attempt_at, delivery.error = "pending", now + wait, outcome.error
-                stats.retried += 1
-            else:
-                delivery.status, delivery.error = "failed", (outcome.error or "gave up after retries")[:200]
-                stats.failed += 1
-                stats.errors.append(delivery.error)
-                if delivery.kind != "report":
-                    event_handlers.failure_report(session, delivery, now)
-            self._settle(session, delivery, now)
+            return delivery is not None and delivery.status == "missed" and delivery.claimed_by == self.worker
+
+    def _record(self, delivery_id: int, outcome: SendOutcome, stats: RunStats) -> None:
+        settled = run_transaction(self.services.engine, lambda session: self._record_in(session, delivery_id, outcome))
+        self.last_progress = time.monotonic()
+        if settled.status == "sent":
+            stats.sent += 1
+            stats.late += int(settled.late)
+        elif settled.status == "pending":
+            stats.retried += 1
+            if outcome.retry_after is not None:
+                self.pacer.pause(outcome.retry_after)
+        else:
+            stats.failed += 1
+            stats.errors.append(settled.error or "")
+
+    def _record_in(self, session: Session, delivery_id: int, outcome: SendOutcome) -> Delivery:
+        delivery = session.get(Delivery, delivery_id, populate_existing=True)
+        now = self.services.clock.now()
+        delivery.attempts += 1
+        delivery.claimed_by = delivery.claim_expires_at = None
+        # An attempt whose fate is unknown stays on record, so the next one asks the platform first.
+        if outcome.certain:
+            delivery.attempted_at = None
+        if outcome.status == "sent":
+            delivery.status, delivery.sent_at, delivery.error = "sent", now, None
+        elif outcome.status == "retry" and (
+            outcome.retry_after is not None or delivery.attempts < MAX_TRANSIENT_ATTEMPTS
+        ):
+            wait = (
+                timedelta(seconds=outcome.retry_after)
+                if outcome.retry_after is not None
+                else transient_backoff(delivery.attempts)
+            )
+            delivery.status, delivery.next_attempt_at, delivery.error = "pending", now + wait, outcome.error
+        else:
+            delivery.status, delivery.error = "failed", (outcome.error or "gave up after retries")[:200]
+            if delivery.kind != "report":
+                event_handlers.failure_report(session, delivery, now)
+        self._settle(session, delivery, now)
+        return delivery
 
     def _settle(self, session, delivery: Delivery, now: datetime) -> None:  # type: ignore[no-untyped-def]
         """A broadcast whose last delivery just settled gets its summary queued for the organiser."""

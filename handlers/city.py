@@ -112,12 +112,9 @@ def person_and_city(context: Context, args: Args) -> tuple[Member, City]:
 
 
 def member_for(context: Context, user_id: str, name: str) -> Member:
-    member = queries.get_member(session=context.session, external_id=user_id)
-    if member is None:
-        member = queries.add_member(
-            session=context.session, external_id=user_id, display_name=name, role=Role.NONE, now=context.now
-        )
-    return member
+    return queries.ensure_member(
+        session=context.session, external_id=user_id, display_name=name, role=Role.NONE, now=context.now
+    )
 
 
 def mention(member: Member) -> Mention:
@@ -266,7 +263,7 @@ def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
         city = own_city(context, f"add {VERB[kind]}")
         text = " ".join(args.text.split())
         first, rest = split_first(text)
-        if first.lower() == "remove" and rest.isdigit():
+        if first.lower() == "remove" and rest.isdecimal():  # isdigit would let `²` reach int()
             return _remove_item(context, city, kind, int(rest))
         if not text:
             raise UsageError()

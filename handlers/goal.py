@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+from sqlmodel import Session
 
 from core.dates import parse_day
 from core.goals import (
@@ -189,7 +190,7 @@ def track_by_name(context: Context, typed: str) -> Track:
 
 def goal_by_ref(context: Context, ref: str) -> Goal:
     digits = ref.strip().lstrip("#")
-    if not digits.isdigit():
+    if not digits.isdecimal():  # isdigit would let `²` reach int()
         raise UsageError(Strings.ID_REQUIRED)
     if len(digits) > 9:  # beyond any id we hand out, and beyond a database integer
         raise CommandError(Strings.NO_GOAL.format(id=digits))
@@ -480,29 +481,32 @@ def chart(context: Context, args: Args) -> Reply:
 # --- follow-ups the scheduler runs -------------------------------------------------------------------
 
 
-def due_checkins(services: Services) -> list[Notice]:
-    """Check-in DMs due now: claimed as sent in this transaction, so each goes out once."""
+def due_checkins(services: Services, session: Session | None = None) -> list[Notice]:
+    """Check-in DMs due now, claimed as sent in `session`'s transaction (its own when none is given): the
+    caller queues them in that same transaction, so each goes out once and none is lost."""
+    if session is None:
+        with unit_of_work(services.engine) as own:
+            return due_checkins(services, own)
     now = services.clock.now()
     zone = services.settings.default_tz  # the programme's calendar decides which day it is
     day = local_day(now, zone)
     notices: list[Notice] = []
-    with unit_of_work(services.engine) as session:
-        horizon = day + relativedelta(months=1) + timedelta(days=1)
-        rows = goal_queries.find_goals(session=session, open_only=True, due_until=horizon)
-        sent = goal_queries.checkins_sent(session=session, goal_ids=[row.goal.id for row in rows])
-        for row in rows:
-            goal = row.goal
-            kind = checkin_due(
-                due=goal.due_on, set_on=local_day(goal.created_at, zone), today=day, sent=sent.get(goal.id, set())
-            )
-            if kind is None:
-                continue
-            reps = queries.reps_of(session=session, city_id=row.city.id)  # type: ignore[arg-type]
-            if not reps:
-                continue  # nobody to ask yet; a rep approved before the day still gets it
-            if not goal_queries.claim_checkin(session=session, goal_id=goal.id, kind=kind.value, now=now):  # type: ignore[arg-type]
-                continue
-            notices.append(Notice(tuple(rep.external_id for rep in reps), checkin_reply(row, kind, day)))
+    horizon = day + relativedelta(months=1) + timedelta(days=1)
+    rows = goal_queries.find_goals(session=session, open_only=True, due_until=horizon)
+    sent = goal_queries.checkins_sent(session=session, goal_ids=[row.goal.id for row in rows])
+    for row in rows:
+        goal = row.goal
+        kind = checkin_due(
+            due=goal.due_on, set_on=local_day(goal.created_at, zone), today=day, sent=sent.get(goal.id, set())
+        )
+        if kind is None:
+            continue
+        reps = queries.reps_of(session=session, city_id=row.city.id)  # type: ignore[arg-type]
+        if not reps:
+            continue  # nobody to ask yet; a rep approved before the day still gets it
+        if not goal_queries.claim_checkin(session=session, goal_id=goal.id, kind=kind.value, now=now):  # type: ignore[arg-type]
+            continue
+        notices.append(Notice(tuple(rep.external_id for rep in reps), checkin_reply(row, kind, day)))
     return notices
 
 
@@ -527,24 +531,26 @@ def checkin_reply(row: GoalRow, kind: CheckinKind, day: date) -> Reply:
     return reply
 
 
-def weekly_digest(services: Services, *, only: Collection[str] | None = None) -> list[Notice]:
+def weekly_digest(
+    services: Services, *, only: Collection[str] | None = None, session: Session | None = None
+) -> list[Notice]:
     """One digest per expert (or per expert in `only`), each counted in the expert's own time zone."""
+    if session is None:
+        with unit_of_work(services.engine) as own:
+            return weekly_digest(services, only=only, session=own)
     now = services.clock.now()
     notices: list[Notice] = []
-    with unit_of_work(services.engine) as session:
-        experts = queries.members_with_roles(session=session, roles=[Role.EXPERT])
-        if only is not None:
-            experts = [expert for expert in experts if expert.external_id in only]
-        if not experts:
-            return notices
-        # One wide net for every zone; each expert's own day is applied below.
-        widest = local_day(now, ZoneInfo("Etc/GMT-14")) + timedelta(days=DUE_SOON_DAYS)
-        rows = goal_queries.find_goals(
-            session=session, due_until=widest, changed_since=now - timedelta(days=CHANGED_DAYS)
-        )
-        for expert in experts:
-            day = local_day(now, member_zone(expert, services.settings.default_tz))
-            notices.append(Notice((expert.external_id,), digest_reply(rows, today=day, services=services)))
+    experts = queries.members_with_roles(session=session, roles=[Role.EXPERT])
+    if only is not None:
+        experts = [expert for expert in experts if expert.external_id in only]
+    if not experts:
+        return notices
+    # One wide net for every zone; each expert's own day is applied below.
+    widest = local_day(now, ZoneInfo("Etc/GMT-14")) + timedelta(days=DUE_SOON_DAYS)
+    rows = goal_queries.find_goals(session=session, due_until=widest, changed_since=now - timedelta(days=CHANGED_DAYS))
+    for expert in experts:
+        day = local_day(now, member_zone(expert, services.settings.default_tz))
+        notices.append(Notice((expert.external_id,), digest_reply(rows, today=day, services=services)))
     return notices
 
 

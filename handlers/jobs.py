@@ -1,64 +1,52 @@
 """Work the scheduler runs: due follow-ups, check-ins and weekly digests become rows in the delivery ledger,
-so they are sent like reminders are: once, retried through rate limits and outages, failures recorded."""
+so they are sent like reminders are: once, retried through rate limits and outages, failures recorded.
+
+Each job decides and queues in one transaction (the outbox): a check-in is claimed as sent in the very
+transaction that writes its messages to the ledger, so a crash between the two cannot lose it.
+"""
 
 from __future__ import annotations
-
-import json
-import uuid
-from collections.abc import Iterable
-from datetime import datetime
-
-from sqlmodel import Session
 
 from core.reminders import digest_week_due
 from core.roles import Role
 from handlers import goal, match
-from handlers.types import Notice, Services, member_zone, reply_to_dict
+from handlers.outbox import queue_notices
+from handlers.types import Services, member_zone
 from storage import event_queries, queries
-from storage.db import unit_of_work
-from storage.models import Delivery
-
-
-def queue_notices(session: Session, notices: Iterable[Notice], *, now: datetime, key: str | None = None) -> int:
-    """One ledger row per recipient; `key` (per recipient) makes queuing the same notice again a no-op."""
-    now_queued = 0
-    for notice in notices:
-        body = json.dumps(reply_to_dict(notice.reply))
-        for recipient in notice.recipients:
-            row = Delivery(
-                key=f"{key or 'notice:' + uuid.uuid4().hex}:{recipient}",
-                kind="notice",
-                recipient=recipient,
-                recipient_kind="user",
-                body=body,
-                due_at=now,
-                next_attempt_at=now,
-            )
-            now_queued += event_queries.queue_delivery(session=session, delivery=row) is not None
-    return now_queued
+from storage.db import run_transaction
 
 
 def queue_followups(services: Services) -> int:
     """Introductions whose follow-up is due (matching) and goals whose check-in is due."""
-    notices = match.due_followups(services) + goal.due_checkins(services)
-    with unit_of_work(services.engine) as session:
+
+    def decide_and_queue(session) -> int:  # type: ignore[no-untyped-def]
+        notices = match.due_followups(services, session) + goal.due_checkins(services, session)
         return queue_notices(session, notices, now=services.clock.now())
+
+    return run_transaction(services.engine, decide_and_queue)
 
 
 def queue_digests(services: Services) -> int:
-    """Each expert's weekly digest, once their weekday and hour have come in their own zone."""
-    now = services.clock.now()
+    """Each expert's weekly digest, once their weekday and hour have come in their own zone. The ISO week in the
+    key makes it once a week, whichever process gets there first."""
     settings = services.settings
-    due: dict[str, str] = {}
-    with unit_of_work(services.engine) as session:
+
+    def due_experts(session) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        now = services.clock.now()
+        due: dict[str, str] = {}
         for expert in queries.members_with_roles(session=session, roles=[Role.EXPERT]):
             zone = member_zone(expert, settings.default_tz)
             week = digest_week_due(now.astimezone(zone), settings.digest_weekday, settings.digest_hour)
             if week and not event_queries.delivery_exists(session=session, key=f"digest:{week}:{expert.external_id}"):
                 due[expert.external_id] = week
+        return due
+
     queued = 0
-    for notice in goal.weekly_digest(services, only=set(due)) if due else []:
-        [expert_id] = notice.recipients
-        with unit_of_work(services.engine) as session:
-            queued += queue_notices(session, [notice], now=now, key=f"digest:{due[expert_id]}")
+    for expert_id, week in run_transaction(services.engine, due_experts).items():
+
+        def queue_one(session, expert_id: str = expert_id, week: str = week) -> int:  # type: ignore[no-untyped-def]
+            notices = goal.weekly_digest(services, only={expert_id}, session=session)
+            return queue_notices(session, notices, now=services.clock.now(), key=f"digest:{week}")
+
+        queued += run_transaction(services.engine, queue_one)
     return queued

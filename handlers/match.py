@@ -344,7 +344,7 @@ def top(context: Context, args: Args) -> Reply:
         raise UsageError()
     count = DEFAULT_COUNT
     if words:
-        if not words[0].isdigit() or not 1 <= int(words[0]) <= MAX_COUNT:
+        if not words[0].isdecimal() or len(words[0]) > 3 or not 1 <= int(words[0]) <= MAX_COUNT:
             raise CommandError(Strings.COUNT_BAD.format(max=MAX_COUNT, value=words[0]))
         count = int(words[0])
     city, you = _acting_city(context, args, "ask for matches", readers=True)
@@ -724,27 +724,29 @@ def outcome(context: Context, args: Args) -> Reply:
     return Reply.of(Strings.OUTCOME_SAVED, city=names[city_id], other=names[other], answer=words)
 
 
-def due_followups(services: Services) -> list[Notice]:
+def due_followups(services: Services, session: Session | None = None) -> list[Notice]:
     """Claim every introduction whose follow-up is due, mark it sent, and return the DMs to deliver.
 
-    Claim and mark happen in one transaction (rows locked, others skipped), so several processes
-    calling this never send one follow-up twice.
+    Claim and mark happen in `session`'s transaction (its own when none is given; rows locked, others skipped),
+    and the caller queues the DMs in that same transaction: never twice, never lost.
     """
-    with unit_of_work(services.engine) as session:
-        due = mq.claim_due_followups(session=session, now=services.clock.now())
-        city_ids = sorted({i.city_a_id for i in due} | {i.city_b_id for i in due})
-        names = {c.id: c.name for c in mq.cities(session=session, city_ids=city_ids)}
-        reps = mq.reps_of_cities(session=session, city_ids=city_ids)
-        notices: list[Notice] = []
-        for intro_row in due:
-            for city_id, other in (
-                (intro_row.city_a_id, intro_row.city_b_id),
-                (intro_row.city_b_id, intro_row.city_a_id),
-            ):
-                recipients = tuple(m.external_id for m in reps.get(city_id, []))
-                if recipients:
-                    notices.append(Notice(recipients, followup_message(intro_row, names[city_id], names[other])))
-        return notices
+    if session is None:
+        with unit_of_work(services.engine) as own:
+            return due_followups(services, own)
+    due = mq.claim_due_followups(session=session, now=services.clock.now())
+    city_ids = sorted({i.city_a_id for i in due} | {i.city_b_id for i in due})
+    names = {c.id: c.name for c in mq.cities(session=session, city_ids=city_ids)}
+    reps = mq.reps_of_cities(session=session, city_ids=city_ids)
+    notices: list[Notice] = []
+    for intro_row in due:
+        for city_id, other in (
+            (intro_row.city_a_id, intro_row.city_b_id),
+            (intro_row.city_b_id, intro_row.city_a_id),
+        ):
+            recipients = tuple(m.external_id for m in reps.get(city_id, []))
+            if recipients:
+                notices.append(Notice(recipients, followup_message(intro_row, names[city_id], names[other])))
+    return notices
 
 
 def followup_message(intro_row: Introduction, city: str, other: str) -> Reply:

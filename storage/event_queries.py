@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
+from storage.db import insert_ignoring_conflict
 from storage.models import Broadcast, Delivery, Event, Member, Rsvp
 
 OPEN = ("pending", "sending")
@@ -94,11 +95,15 @@ def get_broadcast(*, session: Session, broadcast_id: int) -> Broadcast | None:
 
 def queue_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     """Queue by key: a withdrawn row comes back, a pending one takes the new time, a finished one stays."""
-    existing = session.exec(select(Delivery).where(Delivery.key == delivery.key)).first()
-    if existing is None:
-        session.add(delivery)
-        session.flush()
-        return delivery
+    values = {column.name: getattr(delivery, column.name) for column in Delivery.__table__.columns}  # type: ignore[attr-defined]
+    values.pop("id")
+    # Insert or yield to the row already there (also one a concurrent transaction is adding right now).
+    inserted = insert_ignoring_conflict(session, Delivery, values, ["key"])
+    existing = session.exec(
+        select(Delivery).where(Delivery.key == delivery.key).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    if inserted:
+        return existing
     if existing.status in ("withdrawn", "pending"):
         existing.status = "pending"
         existing.due_at = existing.next_attempt_at = delivery.due_at

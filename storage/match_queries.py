@@ -13,9 +13,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, event, func, inspect, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from storage.db import insert_ignoring_conflict
 from storage.models import (
     City,
     CityInterest,
@@ -88,7 +90,12 @@ def mark_profiles_changed(*, session: OrmSession, city_ids: Sequence[int]) -> in
         connection.execute(update(table).where(table.c.city_id.in_(known)).values(revision=revision))
     fresh = [{"city_id": city_id, "revision": revision} for city_id in city_ids if city_id not in known]
     if fresh:
-        connection.execute(table.insert(), fresh)
+        # Another transaction may add the same city's row meanwhile: the later revision wins, nobody fails.
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(table).values(fresh)
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=["city_id"], set_={"revision": statement.excluded.revision})
+        )
     return int(revision)
 
 
@@ -162,11 +169,8 @@ def not_fit_ids(*, session: Session, city_id: int) -> set[int]:
 
 def add_not_fit(*, session: Session, city_id: int, other_city_id: int, member_id: int | None, now: datetime) -> bool:
     """Remember it; False when it was already on the list."""
-    if session.get(NotAFit, (city_id, other_city_id)) is not None:
-        return False
-    session.add(NotAFit(city_id=city_id, other_city_id=other_city_id, created_by_id=member_id, created_at=now))
-    session.flush()
-    return True
+    values = {"city_id": city_id, "other_city_id": other_city_id, "created_by_id": member_id, "created_at": now}
+    return insert_ignoring_conflict(session, NotAFit, values, ["city_id", "other_city_id"])
 
 
 def remove_not_fit(*, session: Session, city_id: int, other_city_id: int) -> bool:
@@ -191,13 +195,11 @@ def paused_city_ids(*, session: Session, now: datetime) -> set[int]:
 
 
 def set_pause(*, session: Session, city_id: int, until: datetime, member_id: int | None, now: datetime) -> MatchPause:
-    pause = session.get(MatchPause, city_id)
-    if pause is None:
-        pause = MatchPause(city_id=city_id, until=until, created_by_id=member_id, created_at=now)
-        session.add(pause)
-    else:
-        pause.until, pause.created_by_id, pause.created_at = until, member_id, now
-    session.flush()
+    values = {"city_id": city_id, "until": until, "created_by_id": member_id, "created_at": now}
+    if not insert_ignoring_conflict(session, MatchPause, values, ["city_id"]):
+        session.execute(update(MatchPause).where(col(MatchPause.city_id) == city_id).values(**values))
+    pause = session.get(MatchPause, city_id, populate_existing=True)
+    assert pause is not None
     return pause
 
 
@@ -302,14 +304,16 @@ def claim_due_followups(*, session: Session, now: datetime, limit: int = 200) ->
 def set_outcome(
     *, session: Session, introduction_id: int, city_id: int, met: bool, outcome: str, member_id: int, now: datetime
 ) -> IntroductionOutcome:
-    row = session.get(IntroductionOutcome, (introduction_id, city_id))
-    if row is None:
-        row = IntroductionOutcome(introduction_id=introduction_id, city_id=city_id, met=met, outcome=outcome,
-                                  answered_by_id=member_id, answered_at=now)  # fmt: skip
-        session.add(row)
-    else:
-        row.met, row.outcome, row.answered_by_id, row.answered_at = met, outcome, member_id, now
-    session.flush()
+    key = {"introduction_id": introduction_id, "city_id": city_id}
+    answer = {"met": met, "outcome": outcome, "answered_by_id": member_id, "answered_at": now}
+    if not insert_ignoring_conflict(session, IntroductionOutcome, key | answer, list(key)):
+        session.execute(
+            update(IntroductionOutcome)
+            .where(IntroductionOutcome.introduction_id == introduction_id, IntroductionOutcome.city_id == city_id)
+            .values(**answer)
+        )
+    row = session.get(IntroductionOutcome, (introduction_id, city_id), populate_existing=True)
+    assert row is not None
     return row
 
 

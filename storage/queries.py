@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from storage.db import insert_ignoring_conflict
 from storage.models import City, CityInterest, CityItem, Cohort, JoinRequest, Member, Track, name_key
 
 # --- members -------------------------------------------------------------------------------------
@@ -21,10 +22,15 @@ def count_members(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(Member)).one()
 
 
-def add_member(*, session: Session, external_id: str, display_name: str, role: str, now: datetime) -> Member:
-    member = Member(external_id=external_id, display_name=display_name[:80], role=role, created_at=now)
-    session.add(member)
-    session.flush()
+def ensure_member(*, session: Session, external_id: str, display_name: str, role: str, now: datetime) -> Member:
+    """The member with this id, created (with `role`) if they are new. Two first commands of one person racing
+    each other both get the same row: the insert yields to the other's (ON CONFLICT DO NOTHING)."""
+    member = get_member(session=session, external_id=external_id)
+    if member is None:
+        values = {"external_id": external_id, "display_name": display_name[:80], "role": role, "created_at": now}
+        insert_ignoring_conflict(session, Member, values, ["external_id"])
+        member = get_member(session=session, external_id=external_id)
+        assert member is not None  # inserted now, or by the transaction we yielded to
     return member
 
 
@@ -46,9 +52,10 @@ def get_cohort_by_name(*, session: Session, name: str) -> Cohort | None:
 def get_or_add_cohort(*, session: Session, name: str, now: datetime) -> Cohort:
     cohort = get_cohort_by_name(session=session, name=name)
     if cohort is None:
-        cohort = Cohort(name=name, name_key=name_key(name), created_at=now)
-        session.add(cohort)
-        session.flush()
+        values = {"name": name, "name_key": name_key(name), "created_at": now}
+        insert_ignoring_conflict(session, Cohort, values, ["name_key"])
+        cohort = get_cohort_by_name(session=session, name=name)
+        assert cohort is not None
     return cohort
 
 

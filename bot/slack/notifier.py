@@ -1,14 +1,16 @@
 """The only code of ours that calls the Slack Web API (bolt's ack() and respond() aside).
 
-`SlackNotifier` delivers notices, files and views with slack-sdk's retries; `SlackDeliverySender` sends the
-delivery engine's messages and reports what Slack answered, because the engine owns retries there.
+`SlackNotifier` answers the person at hand (files, views, a DM when there is no response_url) with slack-sdk's
+retries; `SlackDeliverySender` sends the delivery ledger's messages (reminders, broadcasts, notices for other
+people) and reports what Slack answered, because the delivery engine owns retries there.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
@@ -21,9 +23,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Settings
-from bot.delivery import SendOutcome
+from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.slack.render import Message, render
-from handlers.types import Attachment, Notice, Reply
+from handlers.types import Attachment, Reply
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +45,13 @@ def make_web_client(settings: Settings) -> WebClient:
 
 
 class SlackNotifier:
-    """Delivers notices by direct message or group DM, publishes Home tabs and reads user profiles."""
+    """Answers the person at hand outside a response_url (a button in the Home tab, files into their DM),
+    publishes Home tabs and reads user profiles. Messages for other people go through the delivery ledger."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._dm_channels: dict[str, str] = {}
         self._lock = threading.Lock()
-
-    def deliver(self, notices: Iterable[Notice]) -> list[str]:
-        """Send every notice; returns the recipients it could not reach (each failure is logged, not raised)."""
-        unreached: list[str] = []
-        for notice in notices:
-            message = render(notice.reply)
-            if notice.together:
-                if not self._post(notice.recipients, message):
-                    unreached.extend(notice.recipients)
-            else:
-                unreached.extend(user for user in notice.recipients if not self._post((user,), message))
-        return list(dict.fromkeys(unreached))
 
     def send(self, user_id: str, reply: Reply) -> bool:
         """One direct message to one person; True when Slack took it."""
@@ -146,27 +137,86 @@ def make_delivery_client(settings: Settings) -> WebClient:
     return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[], timeout=15)
 
 
+# Every message the engine sends carries its ledger key, so after a crash we can find whether it arrived.
+METADATA_TYPE = "citypeers_delivery"
+# Slack errors after which the message may have been posted all the same.
+UNCERTAIN_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout", "service_unavailable"})
+
+
 class SlackDeliverySender:
+    """Sends the ledger's messages: to a channel, a person's DM with the app, or a group DM (an introduction)."""
+
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._conversations: dict[str, str] = {}  # "U1" or "U1,U2" -> the DM or group DM channel
+        self._lock = threading.Lock()
 
-    def send(self, recipient_kind: str, recipient: str, reply: Reply) -> SendOutcome:
-        """Post to a channel, or to a person's DM with the app (a user id as channel opens it)."""
-        message = render(reply)
+    def send(self, message: Outgoing) -> SendOutcome:
+        rendered = render(message.reply)
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": message.key}}
         try:
+            # A user id as channel posts to the person's DM with the app (its Messages tab) without opening it.
+            channel = self._open(message.recipient) if message.recipient_kind == "group" else message.recipient
             try:
-                self.client.chat_postMessage(channel=recipient, text=message.text, blocks=message.blocks)
+                self.client.chat_postMessage(
+                    channel=channel, text=rendered.text, blocks=rendered.blocks, metadata=metadata
+                )
             except SlackApiError as error:
-                if recipient_kind != "user" or error.response.get("error") != "channel_not_found":
+                if message.recipient_kind != "user" or error.response.get("error") != "channel_not_found":
                     raise
                 # A workspace that refuses a user id as channel still lets us open the DM ourselves.
-                channel = self.client.conversations_open(users=recipient)["channel"]["id"]
-                self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+                channel = self._open(message.recipient)
+                self.client.chat_postMessage(
+                    channel=channel, text=rendered.text, blocks=rendered.blocks, metadata=metadata
+                )
             return SendOutcome.sent()
         except SlackApiError as error:
             return outcome_of(error)
         except (SlackClientError, URLError, OSError) as error:
-            return SendOutcome("retry", error=type(error).__name__)
+            # The request may have reached Slack before the connection failed.
+            return SendOutcome("retry", error=type(error).__name__, certain=False)
+
+    def arrived(self, message: Outgoing, since: datetime) -> Arrival:
+        """Whether a message with this key is in its conversation since `since`, from the message metadata in
+        conversations.history (the *:history scopes). Asked only after a send was interrupted."""
+        try:
+            channel = self._open(message.recipient) if message.recipient_kind != "channel" else message.recipient
+            cursor = None
+            while True:
+                page = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+                for found in page.get("messages", []):
+                    metadata = found.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if metadata.get("event_type") == METADATA_TYPE and payload.get("key") == message.key:
+                        return Arrival.ARRIVED
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return Arrival.ABSENT
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if error.response.status_code == 429 or error.response.status_code >= 500 or code in UNCERTAIN_ERRORS:
+                return Arrival.LATER
+            log.warning("cannot look for message %s in its conversation (%s)", message.key, code)
+            return Arrival.UNKNOWN
+        except (SlackClientError, URLError, OSError):
+            return Arrival.LATER
+
+    def _open(self, users: str) -> str:
+        """The DM (one user) or group DM (several) channel; conversations never change, so they are remembered."""
+        with self._lock:
+            known = self._conversations.get(users)
+        if known:
+            return known
+        channel = str(self.client.conversations_open(users=users)["channel"]["id"])
+        with self._lock:
+            self._conversations[users] = channel
+        return channel
 
 
 def outcome_of(error: SlackApiError) -> SendOutcome:
@@ -177,4 +227,4 @@ def outcome_of(error: SlackApiError) -> SendOutcome:
         return SendOutcome("retry", retry_after=float(retry_after), error="ratelimited")
     if code in PERMANENT_ERRORS:
         return SendOutcome("failed", error=code)
-    return SendOutcome("retry", error=code)
+    return SendOutcome("retry", error=code, certain=not (response.status_code >= 500 or code in UNCERTAIN_ERRORS))

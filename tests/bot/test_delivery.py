@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery import DeliveryEngine, Pacer, RunStats, SendOutcome
-from handlers.types import Reply
+from bot.delivery import Arrival, DeliveryEngine, Outgoing, Pacer, RunStats, SendOutcome
 from storage import event_queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import say
@@ -25,16 +24,23 @@ class RecordingSender:
     sent: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     hook: object = None  # called inside send, to interleave another worker
+    asked: list[str] = field(default_factory=list)  # keys whose arrival the engine asked about
 
-    def send(self, recipient_kind: str, recipient: str, reply: Reply) -> SendOutcome:
+    def send(self, message: Outgoing) -> SendOutcome:
         if self.hook is not None:
-            self.hook(recipient_kind, recipient, reply)
+            self.hook(message.recipient_kind, message.recipient, message.reply)
         with self.lock:
-            scripted = self.answers.get(recipient)
+            scripted = self.answers.get(message.recipient)
             outcome = scripted.pop(0) if scripted else SendOutcome.sent()
-            if outcome.status == "sent":
-                self.sent.append((recipient_kind, recipient, reply.plain()))
+            if outcome.status == "sent" or not outcome.certain:
+                self.sent.append((message.recipient_kind, message.recipient, message.reply.plain()))
             return outcome
+
+    def arrived(self, message: Outgoing, since) -> Arrival:  # type: ignore[no-untyped-def]
+        with self.lock:
+            self.asked.append(message.key)
+            texts = self.texts_to(message.recipient)
+        return Arrival.ARRIVED if texts else Arrival.ABSENT
 
     def texts_to(self, recipient: str) -> list[str]:
         return [text for _, who, text in self.sent if who == recipient]
@@ -129,8 +135,11 @@ def test_a_permanent_error_is_not_retried_and_is_reported(lab, clock):
 def test_cancel_withdraws_pending_reminders(lab, clock):
     say(lab, "ana", "/event cancel 1")
     clock.advance(timedelta(days=1, hours=1))
-    assert engine_for(lab, RecordingSender()).run_due().sent == 0
-    assert {status for _, status in statuses(lab)} == {"withdrawn"}
+    sender = RecordingSender()
+    engine_for(lab, sender).run_due()
+    # bob is told of the cancellation (through the same ledger); no reminder goes out.
+    assert [text for _, _, text in sender.sent] == ["City Lab, planned for Tue 24 Nov 2026, 10:00 CET, is cancelled."]
+    assert {status for _, status in statuses(lab) if _.startswith("reminder")} <= {"withdrawn"}
 
 
 def test_moving_an_event_moves_its_reminders(lab, clock):
@@ -138,7 +147,8 @@ def test_moving_an_event_moves_its_reminders(lab, clock):
     say(lab, "ana", f'/event edit 1 start="{later}"')
     sender = RecordingSender()
     clock.advance(timedelta(days=1, hours=1))  # the old 1d reminder time
-    assert engine_for(lab, sender).run_due().sent == 0
+    assert engine_for(lab, sender).run_due().sent == 1  # bob hears of the change; no reminder at the old time
+    assert sender.texts_to("bob") == ["City Lab has changed: Fri 27 Nov 2026, 10:00 CET."]
     clock.advance(timedelta(days=3))
     assert engine_for(lab, sender).run_due().sent == 2
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from slack_sdk import WebClient
-
-from bot.slack.notifier import SlackNotifier
 from core.clock import FakeClock
-from handlers.goal import due_checkins, weekly_digest
+from handlers.jobs import queue_digests, queue_followups
 from storage import goal_queries, queries
 from storage.db import unit_of_work
 from tests.e2e.conftest import ADMIN, ANA, BOB, Bot
@@ -19,9 +16,10 @@ EVE = "U0EVE"
 MAX = "U0MAX"
 
 
-def notifier_for(bot: Bot) -> SlackNotifier:
-    """What the scheduler delivers follow-ups with: the Web API client, pointed at the fake Slack."""
-    return SlackNotifier(WebClient(token="xoxb-test", base_url=bot.slack.api_url))
+def run_jobs(bot: Bot, job) -> None:  # type: ignore[no-untyped-def]
+    """What the scheduler does: the job queues its messages in the ledger, the delivery engine sends them."""
+    job(bot.services)
+    bot.delivery.run_due()
 
 
 def krakow_with_ana(bot: Bot) -> None:
@@ -37,8 +35,7 @@ def test_a_check_in_dms_done_button_records_the_update(bot: Bot, clock: FakeCloc
     dms_before = len(bot.slack.dms_to(ANA))
 
     clock.set(datetime(2026, 12, 10, 8, tzinfo=UTC))
-    notifier = notifier_for(bot)
-    assert notifier.deliver(due_checkins(bot.services)) == []
+    run_jobs(bot, queue_followups)
     checkin = bot.slack.dms_to(ANA)[-1]
     assert len(bot.slack.dms_to(ANA)) == dms_before + 1
     assert "Check-in: goal *#1* of *Kraków* is due today." in words(checkin)
@@ -58,7 +55,7 @@ def test_a_check_in_dms_done_button_records_the_update(bot: Bot, clock: FakeCloc
     refused = bot.sender.click(BOB, checkin, "At risk")
     (line,) = bot.slack.wait_for_response(refused.response_token)
     assert "Only Kraków's representatives can change goal #1." in words(line)
-    assert notifier.deliver(due_checkins(bot.services)) == []
+    run_jobs(bot, queue_followups)
     assert len(bot.slack.dms_to(ANA)) == dms_before + 1, "a check-in is sent once"
 
 
@@ -71,7 +68,7 @@ def test_the_weekly_digest_reaches_each_expert_once(bot: Bot, clock: FakeClock) 
     answer(bot, ANA, "/goal add Train 50 civil servants due=2026-11-30")
     clock.set(datetime(2026, 11, 27, 8, tzinfo=UTC))
 
-    assert notifier_for(bot).deliver(weekly_digest(bot.services)) == []
+    run_jobs(bot, queue_digests)
     for expert in (EVE, MAX):
         digests = [m for m in bot.slack.dms_to(expert) if "Weekly goals digest" in words(m)]
         assert len(digests) == 1, expert

@@ -45,7 +45,7 @@ def test_a_failed_unit_of_work_leaves_nothing(engine):
 def test_timestamps_come_back_as_aware_utc(engine):
     brussels_time = NOW.astimezone(timezone(timedelta(hours=1)))
     with unit_of_work(engine) as session:
-        queries.add_member(session=session, external_id="U1", display_name="Ana", role="rep", now=brussels_time)
+        queries.ensure_member(session=session, external_id="U1", display_name="Ana", role="rep", now=brussels_time)
     with unit_of_work(engine) as session:
         member = queries.get_member(session=session, external_id="U1")
         assert member.created_at == NOW and member.created_at.utcoffset() == timedelta(0)
@@ -54,7 +54,7 @@ def test_timestamps_come_back_as_aware_utc(engine):
 def test_one_pending_join_request_per_person_and_city(engine):
     with unit_of_work(engine) as session:
         city = add_city(session, "Gdansk")
-        member = queries.add_member(session=session, external_id="U1", display_name="Ana", role="none", now=NOW)
+        member = queries.ensure_member(session=session, external_id="U1", display_name="Ana", role="none", now=NOW)
         first = queries.add_join_request(session=session, member_id=member.id, city_id=city.id, now=NOW)
         first.status = "rejected"
         session.flush()
