@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-# APScheduler creates and owns its job table; migrations and schema checks leave it alone.
-FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
-
-
-def include_name(name: str | None, type_: str, parent_names: dict) -> bool:  # type: ignore[type-arg]
-    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def normalise_url(url: str) -> str:
@@ -31,21 +33,38 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine whose pool holds `pool_size` connections (size it to the threads that use the database)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         # The scheduler's and the web server's threads share the file; waits beat "database is locked".
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # We say when transactions begin (below), instead of the driver's habit of beginning before the first write.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    """Every transaction takes SQLite's one write lock at its start, waiting for it (busy_timeout): a transaction
+    that read first and wrote later could otherwise fail at once with "database is locked" when another wrote in
+    between. Commands are short, so taking turns costs little; readers in WAL mode are never blocked."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -58,6 +77,65 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# --- transactions that meet others -----------------------------------------------------------------------
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 6
+# PostgreSQL: serialization failure, deadlock, unique violation (two first contacts racing), lock not available.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "23505", "55P03"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A conflict with another transaction that running the whole transaction again resolves."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    message = str(original).lower()
+    if isinstance(original, sqlite3.OperationalError):
+        return "locked" in message or "busy" in message
+    return isinstance(original, sqlite3.IntegrityError) and "unique constraint failed" in message
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: growing, with full jitter so racers do not collide again."""
+    return random.uniform(0, min(0.5, 0.01 * 2**attempt))
+
+
+def run_transaction(
+    engine: Engine,
+    work: Callable[[Session], T],
+    *,
+    attempts: int = MAX_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` in one transaction; on a transient conflict run all of it again, up to `attempts` times, so
+    it applies once or not at all. Anything else (a user's mistake, a bug) rolls back and propagates at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work(engine) as session:
+                return work(session)
+        except DBAPIError as error:
+            if attempt == attempts or not is_transient(error):
+                raise
+            log.info("transaction met another (%s); running it again (attempt %d)", type(error.orig).__name__, attempt)
+            sleep(retry_delay(attempt))
+    raise AssertionError("unreachable")
+
+
+def insert_ignoring_conflict(session: Session, table: Any, values: dict[str, Any], conflict: Sequence[str]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True when this call inserted the row, False when it was already there.
+
+    On PostgreSQL a concurrent insert of the same key makes this wait for that transaction and then yield to it.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+    primary = next(iter(table.__table__.primary_key.columns))
+    # A returned row, not rowcount: drivers disagree on rowcount once RETURNING is involved.
+    return session.connection().execute(statement.returning(primary)).first() is not None
 
 
 def alembic_config(engine: Engine) -> Config:

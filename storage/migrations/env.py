@@ -4,7 +4,6 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage.db import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -17,7 +16,6 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            include_name=include_name,
         )
         context.run_migrations()
 

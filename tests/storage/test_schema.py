@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from storage import queries
-from storage.db import alembic_config, include_name, make_engine, unit_of_work, upgrade
+from storage.db import alembic_config, make_engine, unit_of_work, upgrade
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -20,7 +20,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(database_url):
     tables = set(inspect(engine).get_table_names())
     assert set(SQLModel.metadata.tables) <= tables
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == [], "the models changed without a migration: run alembic revision --autogenerate"
     engine.dispose()
