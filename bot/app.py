@@ -11,7 +11,9 @@ from storage.db import make_engine, unit_of_work, upgrade
 
 def build_services(settings: Settings, *, clock: Clock | None = None, first_user_is_admin: bool = False) -> Services:
     """Open the database, bring its schema up to date, load the configured tracks."""
-    engine = make_engine(settings.database_url)
+    # Every thread that may hold a connection at once: bolt's listeners (2 per web thread), the web threads
+    # themselves, the scheduler's workers and the delivery engine.
+    engine = make_engine(settings.database_url, pool_size=3 * settings.web_threads + 6)
     upgrade(engine)
     with unit_of_work(engine) as session:
         queries.sync_tracks(session=session, tracks=settings.tracks)
