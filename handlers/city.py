@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pycountry
+from sqlmodel import Session
 
 from core.grammar import Args, parse_count, parse_user_ref, parse_yes_no, split_first, split_list
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
@@ -12,13 +13,15 @@ from core.text import Mention, Text
 from core.tracks import TrackSpec, resolve_track
 from handlers.auth import own_city, require
 from handlers.types import Button, Command, CommandError, Context, Notice, Reply, Section, UsageError
-from storage import queries
-from storage.models import City, Member
+from storage import event_queries, queries
+from storage.models import City, Delivery, Member
 
 SUMMARY = "cities, their representatives, interests, offers and needs"
 MAX_NAME = 80
 MAX_ITEM = 500
 MAX_ITEMS = 20
+MAX_REQUESTS_LISTED = 10  # two blocks each: a message holds 50
+REQUESTS_KIND = "joinreqs"  # the delivery that tells an organiser of waiting requests
 
 
 class Strings:
@@ -38,6 +41,11 @@ class Strings:
     JOIN_SENT = "Asked to represent *{name}*. An organiser will approve it; you will hear back here."
     JOIN_NOBODY = "Asked to represent *{name}*, but no organiser is set up yet to approve it."
     JOIN_NOTICE = "{who} asks to represent *{name}*."
+    REQUESTS_TITLE = "{count} requests to represent a city"
+    REQUESTS_MORE = "…and {count} more: /city requests"
+    NO_REQUESTS = "No requests to represent a city are waiting."
+    STILL_WAITING = "{count} more waiting."
+    REVIEW = "Review requests"
     USER_REQUIRED = "Name the person as @name."
     APPROVED = "{who} now represents *{name}*."
     APPROVED_YOU = "You now represent *{name}* (approved by {by})."
@@ -166,22 +174,68 @@ def join(context: Context, args: Args) -> Reply:
         raise CommandError(Strings.ALREADY_REP.format(name=city.name))
     if queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id):
         raise CommandError(Strings.ALREADY_ASKED.format(name=city.name))
-    queries.add_join_request(session=context.session, member_id=member.id, city_id=city.id, now=context.now)
+    request = queries.add_join_request(session=context.session, member_id=member.id, city_id=city.id, now=context.now)
     organisers = tuple(uid for uid in organiser_ids(context) if uid != member.external_id)
     if not organisers:
         return Reply.of(Strings.JOIN_NOBODY, name=city.name)
-    ref = f"<@{member.external_id}> {city.name}"
-    notice = Reply().add(
-        Strings.JOIN_NOTICE,
-        who=mention(member),
-        name=city.name,
-        buttons=[
-            Button("Approve", f"/city approve {ref}", "primary"),
-            Button("Reject", f"/city reject {ref}", "danger"),
-        ],
-    )
-    reply = Reply.of(Strings.JOIN_SENT, name=city.name)
-    reply.notices.append(Notice(organisers, notice))
+    tell_organisers(context, organisers, request.id)
+    return Reply.of(Strings.JOIN_SENT, name=city.name)
+
+
+def tell_organisers(context: Context, organisers: tuple[str, ...], request_id: int | None) -> None:
+    """Each organiser gets one message listing the requests waiting when it is sent: on a City Lab morning,
+    hundreds of requests make a few messages per organiser, not hundreds (Slack allows one a second per DM)."""
+    session = context.session
+    for organiser in organisers:
+        if event_queries.pending_delivery(session=session, kind=REQUESTS_KIND, recipient=organiser) is not None:
+            continue  # a message not yet sent will list this request too
+        delivery = Delivery(
+            key=f"{REQUESTS_KIND}:{request_id}:{organiser}",
+            kind=REQUESTS_KIND,
+            recipient=organiser,
+            recipient_kind="user",
+            due_at=context.now,
+            next_attempt_at=context.now,
+        )
+        event_queries.queue_delivery(session=session, delivery=delivery)
+
+
+def pending_requests_reply(session: Session) -> Reply:
+    """The requests waiting for an organiser, oldest first, each with Approve and Reject."""
+    waiting = queries.pending_join_requests(session=session, limit=MAX_REQUESTS_LISTED)
+    total = queries.count_pending_join_requests(session=session)
+    if not waiting:
+        return Reply.of(Strings.NO_REQUESTS)
+    reply = Reply(title=Strings.REQUESTS_TITLE.format(count=total) if total > 1 else None)
+    for _request, member, city in waiting:
+        ref = f"<@{member.external_id}> {city.name}"
+        reply.add(
+            Strings.JOIN_NOTICE,
+            who=mention(member),
+            name=city.name,
+            buttons=[
+                Button("Approve", f"/city approve {ref}", "primary"),
+                Button("Reject", f"/city reject {ref}", "danger"),
+            ],
+        )
+    if total > len(waiting):
+        reply.add(Strings.REQUESTS_MORE, count=total - len(waiting))
+    return reply
+
+
+def requests(context: Context, args: Args) -> Reply:
+    require(context, ORGANISERS, "review requests to represent a city")
+    if args.text.strip():
+        raise UsageError()
+    return pending_requests_reply(context.session)
+
+
+def still_waiting(context: Context, reply: Reply) -> Reply:
+    """After a decision, say how many requests still wait, with a button to see them: deciding from a message
+    that listed several replaces it."""
+    count = queries.count_pending_join_requests(session=context.session)
+    if count:
+        reply.add(Strings.STILL_WAITING, count=count, buttons=[Button(Strings.REVIEW, "/city requests")])
     return reply
 
 
@@ -201,7 +255,7 @@ def approve(context: Context, args: Args) -> Reply:
     reply = Reply.of(Strings.APPROVED, who=mention(member), name=city.name)
     you = Reply.of(Strings.APPROVED_YOU, name=city.name, by=mention(context.actor.member))
     reply.notices.append(Notice((member.external_id,), you))
-    return reply
+    return still_waiting(context, reply)
 
 
 def reject(context: Context, args: Args) -> Reply:
@@ -216,7 +270,7 @@ def reject(context: Context, args: Args) -> Reply:
     reply = Reply.of(Strings.REJECTED, who=mention(member), name=city.name)
     you = Reply.of(Strings.REJECTED_YOU, name=city.name, by=mention(context.actor.member))
     reply.notices.append(Notice((member.external_id,), you))
-    return reply
+    return still_waiting(context, reply)
 
 
 def role(context: Context, args: Args) -> Reply:
@@ -397,6 +451,13 @@ COMMANDS: dict[str, Command] = {
         Command("join", "/city join <name>", "Ask to represent a city; an organiser approves.", join),
         Command("approve", "/city approve <@user> <name>", "Organisers: approve a representative.", approve),
         Command("reject", "/city reject <@user> <name>", "Organisers: decline a request to represent.", reject),
+        Command(
+            "requests",
+            "/city requests",
+            "Organisers: the requests to represent a city that wait, with Approve and Reject.",
+            requests,
+            aliases=("pending",),
+        ),
         Command(
             "role",
             "/city role <@user> organiser|expert|rep|none",

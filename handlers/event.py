@@ -25,6 +25,7 @@ from core.reminders import (
     plan_reminders,
 )
 from core.roles import ORGANISERS
+from handlers import city
 from handlers.auth import require
 from handlers.types import (
     Attachment,
@@ -89,7 +90,7 @@ def event_by_id(context: Context, text: str, *, scheduled: bool = True) -> Event
     typed = text.strip().lstrip("#")
     if not typed:
         raise UsageError()
-    if not typed.isdigit():
+    if not typed.isdecimal() or len(typed) > 9:  # int() refuses `²`; no id or database integer is longer
         raise CommandError(Strings.ID_BAD.format(value=text.strip()))
     event = event_queries.get_event(session=context.session, event_id=int(typed))
     if event is None:
@@ -486,6 +487,8 @@ def delivery_message(session: Session, delivery: Delivery, settings: HandlerSett
         return Reply.of("{body}", body=delivery.body or "")
     if delivery.kind == "notice":
         return reply_from_dict(json.loads(delivery.body or "{}"))
+    if delivery.kind == city.REQUESTS_KIND:
+        return city.pending_requests_reply(session)
     if delivery.kind == "broadcast":
         item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
         reply = Reply.of("{text}", text=item.text if item else "")
@@ -522,6 +525,8 @@ def is_missed(session: Session, delivery: Delivery, settings: HandlerSettings, n
         return event is None or event.status != "scheduled" or now >= (delivery.occurrence_at or event.start_at)
     if delivery.kind == "broadcast":
         return now - delivery.due_at > settings.broadcast_grace
+    if delivery.kind == city.REQUESTS_KIND:  # organisers decided them all before the message went out
+        return queries.count_pending_join_requests(session=session) == 0
     return False
 
 
@@ -550,14 +555,18 @@ def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Deli
 
 
 def failure_report(session: Session, delivery: Delivery, now: datetime) -> Delivery | None:
-    """A permanent failure is reported to whoever created the event or broadcast, once."""
-    creator_id = None
-    if delivery.event_id is not None:
+    """A permanent failure is reported, once, to whoever asked for the message: the command's author for a
+    notice, the organiser who created the event."""
+    creator_id = delivery.created_by_id
+    if creator_id is None and delivery.event_id is not None:
         event = event_queries.get_event(session=session, event_id=delivery.event_id)
         creator_id = event.created_by_id if event else None
     if creator_id is None:
         return None
-    recipient = f"#{delivery.recipient}" if delivery.recipient_kind == "channel" else f"@{delivery.recipient}"
+    if delivery.recipient_kind == "channel":
+        recipient = f"#{delivery.recipient}"
+    else:
+        recipient = ", ".join(f"@{person}" for person in delivery.recipient.split(","))
     body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
     return report_to(session, creator_id, f"report:failed:{delivery.id}", body, now)
 

@@ -114,6 +114,18 @@ def queue_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     return None
 
 
+def pending_delivery(*, session: Session, kind: str, recipient: str) -> Delivery | None:
+    """A message of this kind still waiting to be sent to this recipient, locked until our commit so that no
+    worker claims it before what we add to it is visible."""
+    query = (
+        select(Delivery)
+        .where(Delivery.kind == kind, Delivery.recipient == recipient, Delivery.status == "pending")
+        .limit(1)
+        .with_for_update()
+    )
+    return session.exec(query).first()
+
+
 def withdraw_pending(*, session: Session, event_id: int, recipient: str | None = None) -> int:
     """Withdraw what an event still owes (all of it, or one recipient's); sent rows stay as history."""
     conditions = [Delivery.event_id == event_id, Delivery.status == "pending"]

@@ -194,3 +194,20 @@ def add_join_request(*, session: Session, member_id: int, city_id: int, now: dat
     session.add(request)
     session.flush()
     return request
+
+
+def pending_join_requests(*, session: Session, limit: int) -> list[tuple[JoinRequest, Member, City]]:
+    """The oldest open requests first, with who asks and for which city."""
+    query = (
+        select(JoinRequest, Member, City)
+        .join(Member, col(Member.id) == col(JoinRequest.member_id))
+        .join(City, col(City.id) == col(JoinRequest.city_id))
+        .where(JoinRequest.status == "pending")
+        .order_by(JoinRequest.created_at, JoinRequest.id)
+        .limit(limit)
+    )
+    return [(request, member, city) for request, member, city in session.exec(query)]
+
+
+def count_pending_join_requests(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(JoinRequest).where(JoinRequest.status == "pending")).one()

@@ -3,53 +3,17 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
-from bot.delivery import Arrival, DeliveryEngine, Outgoing, Pacer, RunStats, SendOutcome
+from bot.delivery import RunStats, SendOutcome
 from storage import event_queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import say
+from tests.support.outbox import RecordingSender, engine_for
 
 MINUTE = timedelta(minutes=1)
-
-
-@dataclass
-class RecordingSender:
-    """Stands in for Slack: records what would be posted and answers as scripted, per recipient."""
-
-    answers: dict[str, list[SendOutcome]] = field(default_factory=dict)
-    sent: list[tuple[str, str, str]] = field(default_factory=list)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    hook: object = None  # called inside send, to interleave another worker
-    asked: list[str] = field(default_factory=list)  # keys whose arrival the engine asked about
-
-    def send(self, message: Outgoing) -> SendOutcome:
-        if self.hook is not None:
-            self.hook(message.recipient_kind, message.recipient, message.reply)
-        with self.lock:
-            scripted = self.answers.get(message.recipient)
-            outcome = scripted.pop(0) if scripted else SendOutcome.sent()
-            if outcome.status == "sent" or not outcome.certain:
-                self.sent.append((message.recipient_kind, message.recipient, message.reply.plain()))
-            return outcome
-
-    def arrived(self, message: Outgoing, since) -> Arrival:  # type: ignore[no-untyped-def]
-        with self.lock:
-            self.asked.append(message.key)
-            texts = self.texts_to(message.recipient)
-        return Arrival.ARRIVED if texts else Arrival.ABSENT
-
-    def texts_to(self, recipient: str) -> list[str]:
-        return [text for _, who, text in self.sent if who == recipient]
-
-
-def engine_for(services, sender, worker="w1") -> DeliveryEngine:
-    return DeliveryEngine(
-        services, sender, worker=worker, pacer=Pacer(per_channel=0, per_second=0, sleep=lambda s: None)
-    )
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 from storage import queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import ask, say
+from tests.support.outbox import deliver
 from tests.support.snapshot import snapshot
 
 
@@ -23,8 +24,9 @@ def test_register_join_approve_declare(services):
     )
     reply = ask(services, "bob", "/city join brno")
     assert reply.plain() == "Asked to represent Brno. An organiser will approve it; you will hear back here."
-    [notice] = reply.notices
-    assert notice.recipients == ("ana",)
+    [notice] = deliver(services)  # the organiser's message comes through the delivery ledger
+    assert notice.recipient == "ana"
+    assert notice.reply.plain() == "@bob asks to represent Brno."
     assert [b.command for b in notice.reply.sections[0].buttons] == [
         "/city approve <@bob> Brno",
         "/city reject <@bob> Brno",
@@ -33,6 +35,9 @@ def test_register_join_approve_declare(services):
     approved = ask(services, "ana", notice.reply.sections[0].buttons[0].command)
     assert approved.plain() == "@bob now represents Brno."
     assert approved.notices[0].recipients == ("bob",)
+    assert [(m.recipient, m.reply.plain()) for m in deliver(services)] == [
+        ("bob", "You now represent Brno (approved by @ana).")
+    ]
     assert say(services, "bob", "/city interests Green economy, tour") == (
         "Brno works on: Green economy and local green deals; Green and digital transition in tourism."
     )
@@ -144,8 +149,38 @@ def test_roles_admin_organiser_expert(programme):
 def test_organisers_hear_of_join_requests(programme):
     say(programme, "ana", "/city role @olga organiser")
     say(programme, "ana", "/city register Porto country=PT")
-    reply = ask(programme, "carla", "/city join Porto")
-    assert reply.notices[0].recipients == ("ana", "olga")
+    deliver(programme)
+    ask(programme, "carla", "/city join Porto")
+    assert sorted(m.recipient for m in deliver(programme)) == ["ana", "olga"]
+
+
+def test_a_morning_of_join_requests_makes_one_message_per_organiser_at_a_time(programme):
+    """Requests that arrive before an organiser's message goes out join it; decisions leave a way back to the rest."""
+    say(programme, "ana", "/city register Porto country=PT")
+    deliver(programme)
+    for person in ("p1", "p2", "p3"):
+        say(programme, person, "/city join Porto")
+    [message] = deliver(programme)
+    assert message.recipient == "ana"
+    assert message.reply.plain().splitlines() == [
+        "3 requests to represent a city",
+        "@p1 asks to represent Porto.",
+        "@p2 asks to represent Porto.",
+        "@p3 asks to represent Porto.",
+    ]
+    approved = ask(programme, "ana", message.reply.sections[0].buttons[0].command)
+    assert approved.plain() == "@p1 now represents Porto.\n2 more waiting."
+    assert approved.sections[-1].buttons[0].command == "/city requests"
+    assert say(programme, "ana", "/city requests").splitlines()[1:] == [
+        "@p2 asks to represent Porto.",
+        "@p3 asks to represent Porto.",
+    ]
+    say(programme, "p4", "/city join Porto")
+    for decision in ("/city reject @p4 Porto", "/city approve @p2 Porto", "/city approve @p3 Porto"):
+        say(programme, "ana", decision)
+    # The message p4's request queued for ana had nothing left to say by the time it could go: it is not sent.
+    assert sorted(m.recipient for m in deliver(programme)) == ["p1", "p2", "p3", "p4"]
+    assert say(programme, "p2", "/city requests") == "Only admins and organisers can review requests to represent a city."
 
 
 def test_config_admins_are_admins_and_cannot_be_demoted(database_url, clock):

@@ -4,17 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.delivery import DeliveryEngine, Pacer
 from core.reminders import digest_week_due
 from core.text import Mention, Text
 from handlers.jobs import queue_digests, queue_followups
 from handlers.types import Button, Reply, Section, reply_from_dict, reply_to_dict
-from tests.bot.test_delivery import RecordingSender
 from tests.handlers.conversation import say
-
-
-def engine_for(services, sender):
-    return DeliveryEngine(services, sender, worker="w", pacer=Pacer(per_channel=0, per_second=0, sleep=lambda s: None))
+from tests.support.outbox import RecordingSender, engine_for
 
 
 def test_digest_week_due():
