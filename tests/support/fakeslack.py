@@ -112,6 +112,22 @@ class _Failure:
     times: int
 
 
+class _Hold:
+    """A call kept waiting for its answer (see FakeSlack.hold_next)."""
+
+    def __init__(self, accept: bool) -> None:
+        self.accept = accept
+        self.reached = threading.Event()  # the call arrived and is being held
+        self._released = threading.Event()
+
+    def wait(self) -> None:
+        self.reached.set()
+        self._released.wait(timeout=300)
+
+    def release(self) -> None:
+        self._released.set()
+
+
 @dataclass
 class _User:
     name: str
@@ -133,6 +149,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self.problems: list[str] = []
         self.uploads: dict[str, bytes] = {}
+        self._messages: list[dict[str, Any]] = []  # accepted chat.postMessage: channel as given, ts, text, metadata
+        self._holds: dict[str, _Hold] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -187,6 +205,15 @@ class FakeSlack:
         """The next `times` calls of `method` answer `status` (429 with Retry-After), or 200 ok:false `error`."""
         with self._changed:
             self._failures[method].append(_Failure(200 if error else status, retry_after, error, times))
+
+    def hold_next(self, method: str, *, accept: bool = True) -> _Hold:
+        """Hold the next call of `method` without answering until `release()` (or the caller dies): with `accept`
+        Slack has already acted on it (a message is posted) when the hold begins, as when an answer is lost;
+        without, it never gets through (answered 503 on release, nothing posted)."""
+        hold = _Hold(accept)
+        with self._changed:
+            self._holds[method] = hold
+        return hold
 
     # --- what happened ------------------------------------------------------------------------------
 
@@ -307,6 +334,13 @@ class FakeSlack:
                     self.rate_limited += 1
             if wait > 0:
                 failure = _Failure(429, max(1, math.ceil(wait)), None, 0)
+        with self._changed:
+            hold = self._holds.pop(method, None) if failure is None else None
+        if hold is not None and not hold.accept:
+            # The request never gets through: when released, it is answered 503 and nothing is posted.
+            hold.wait()
+            self._record(Call(method, params, headers, now, 503, False), [])
+            return 503, {}, json.dumps({"ok": False, "error": "service_unavailable"}).encode()
         if failure is not None and failure.error is None:
             self._record(Call(method, params, headers, now, failure.status, False), [])
             extra = {"Retry-After": str(failure.retry_after)} if failure.status == 429 and failure.retry_after else {}
@@ -324,6 +358,8 @@ class FakeSlack:
         else:
             answer, problems = self._method(method, params)
         self._record(Call(method, params, headers, now, 200, bool(answer.get("ok"))), problems)
+        if hold is not None and hold.accept:
+            hold.wait()
         return 200, {}, json.dumps(answer).encode()
 
     def _method(self, method: str, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -340,7 +376,12 @@ class FakeSlack:
             if method == "chat.postEphemeral":
                 return {"ok": True, "message_ts": ts}, []
             message = {"type": "message", "text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts}
+            if method == "chat.postMessage":
+                with self._changed:
+                    self._messages.append({**message, "channel": params["channel"], "metadata": params.get("metadata")})
             return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}, []
+        if method == "conversations.history":
+            return self._history(params), []
         if method in ("views.publish", "views.open"):
             view = params.get("view")
             if not isinstance(view, dict):
@@ -389,6 +430,29 @@ class FakeSlack:
                 "is_enterprise_install": False,
             }, []
         return {"ok": False, "error": "unknown_method"}, [f"unexpected call to {method}"]
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A conversation's messages, newest first, from `oldest`; metadata only with include_all_metadata."""
+        channel = str(params.get("channel", ""))
+        with self._changed:
+            opened_for = [users for users, opened in self._channels.items() if opened == channel]
+            # A DM posted to with the user's id as channel is that user's DM conversation.
+            names = {channel} | {users[0] for users in opened_for if len(users) == 1}
+            found = [dict(m) for m in self._messages if m["channel"] in names]
+        if not opened_for and not channel.startswith(("C", "G")):
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(params.get("oldest") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = []
+        for message in sorted(found, key=lambda m: float(m["ts"]), reverse=True):
+            if float(message["ts"]) < oldest:
+                continue
+            metadata = message.pop("metadata")
+            message.pop("channel")
+            if with_metadata and metadata:
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            messages.append(message)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     def _record(self, call: Call, problems: list[str]) -> None:
         with self._changed:
