@@ -76,7 +76,7 @@ class Strings:
     CANCEL_DONE = "*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {count} told."
     CANCEL_NOTICE = "*{title}*, planned for {when}, is cancelled."
     BROADCAST_QUEUED = "Broadcast to {channel} queued for {when}. You will get a delivery summary."
-    REMINDER = ":alarm_clock: *{title}* starts {soon}: {when}{where}"
+    REMINDER = "⏰ *{title}* starts {soon}: {when}{where}"  # a Unicode emoji: every platform shows it
     REMINDER_LATE = "_Sent late: this reminder was due {due}._"
     BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
     REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."

@@ -38,8 +38,8 @@ def test_nothing_before_it_is_due_then_each_reminder_once(lab, clock):
     assert engine.run_due().sent == 2
     assert engine.run_due().sent == 0
     assert sorted(who for _, who, _ in sender.sent) == ["bob", "labs"]
-    assert sender.texts_to("bob") == [":alarm_clock: City Lab starts in 1 day: Tue 24 Nov 2026, 10:00 CET"]
-    assert sender.texts_to("labs")[0].startswith(":alarm_clock: City Lab starts in 1 day")
+    assert sender.texts_to("bob") == ["⏰ City Lab starts in 1 day: Tue 24 Nov 2026, 10:00 CET"]
+    assert sender.texts_to("labs")[0].startswith("⏰ City Lab starts in 1 day")
 
 
 def test_due_while_down_is_sent_late_if_the_event_has_not_begun(lab, clock):
