@@ -12,27 +12,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateutil_parser
 
-from core.grammar import GrammarError
+from core.grammar import GrammarError, shown
 
 DATE_HINT = "a date like 2020-09-28 10:00 or 28/09/2020"
 _YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]")
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_DATE_CHARS = 100  # dateutil's parser is not made for long input: refuse before calling it
+MAX_ZONE_CHARS = 64  # the longest IANA name is 32 characters
+MAX_DURATION_DIGITS = 6  # 999999w is already beyond any date we can hold
 
 
 def parse_zone(name: str) -> ZoneInfo:
     try:
+        if len(name) > MAX_ZONE_CHARS:
+            raise ValueError(name)
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise GrammarError(f"`{name}` is not a time zone; expected an Area/City name like Europe/Brussels.") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory (`Europe`), a name too long
+        raise GrammarError(
+            f"`{shown(name)}` is not a time zone; expected an Area/City name like Europe/Brussels."
+        ) from None
 
 
 def _parse(text: str, default: datetime) -> datetime:
+    if len(text) > MAX_DATE_CHARS:
+        raise GrammarError(f"A date is at most {MAX_DATE_CHARS} characters; expected {DATE_HINT}.")
     year_first = bool(_YEAR_FIRST.match(text))
     try:
         return dateutil_parser.parse(text, default=default, dayfirst=not year_first, yearfirst=year_first)
     except (ValueError, OverflowError, dateutil_parser.ParserError):
-        raise GrammarError(f"`{text}` is not {DATE_HINT}.") from None
+        raise GrammarError(f"`{shown(text)}` is not {DATE_HINT}.") from None
 
 
 def parse_when(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
@@ -41,7 +50,10 @@ def parse_when(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
     parsed = _parse(text, local_today)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # an offset of a day or more (`+99:00`), or a year past 9999 in UTC
+        raise GrammarError(f"`{shown(text)}` is not {DATE_HINT}.") from None
 
 
 def parse_day(text: str) -> date:
@@ -51,9 +63,11 @@ def parse_day(text: str) -> date:
 
 def parse_duration(text: str) -> timedelta:
     """`30m`, `1h`, `7d`, `2w`."""
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise GrammarError(f"`{text}` is not a duration; expected a number and m, h, d or w, like 30m, 1d or 2w.")
+    match = _DURATION.match(text.strip().lower()) if len(text) <= MAX_DATE_CHARS else None
+    if not match or len(match.group(1)) > MAX_DURATION_DIGITS:
+        raise GrammarError(
+            f"`{shown(text)}` is not a duration; expected a number and m, h, d or w, like 30m, 1d or 2w."
+        )
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 

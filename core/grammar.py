@@ -4,6 +4,9 @@
 Values with spaces are quoted ("…", '…' or the curly quotes phones type). User and channel
 references come as Slack sends them (`<@U123|ana>`, `<#C123|general>`) or as typed in a terminal
 (`@ana`, `#general`).
+
+Bad input is cheap: a line over MAX_LINE characters, or holding a control character, is refused before any
+parsing (`check_line`), and parsing walks the words once, so its work is linear in the line, whatever it holds.
 """
 
 from __future__ import annotations
@@ -14,11 +17,24 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201e": "\u201c", "\u2018": "\u2019", "\u00ab": "\u00bb"}
-_KEY = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)=")
+# Linear-time on any input: each anchored at one position, no nested repeats (fullmatch of one token).
 _SLACK_USER = re.compile(r"<@([^|>\s]+)(?:\|([^>]*))?>")
 _CONSOLE_USER = re.compile(r"@([\w][\w.\-]*)")
 _SLACK_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _CONSOLE_CHANNEL = re.compile(r"#([\w][\w.\-]*)")
+
+MAX_LINE = 4000  # characters in one command line, checked before any parsing
+MAX_KEY = 32  # a longer `word=` is never an option, so no typo hint ever compares long keys
+MAX_COUNT = 2**31 - 1  # the largest number a database integer column holds
+MAX_NUMBER_DIGITS = 18  # more digits are no count we store (and int() of a long string is not linear)
+SHOWN = 60  # characters of a typed word quoted back in an error
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_KEY_CHARS = _LETTERS | frozenset("0123456789_-")
+# C0 controls but tab and line breaks, and DEL: nothing a person types; PostgreSQL cannot even store NUL.
+_CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - frozenset("\t\n\r")
+
+LINE_TOO_LONG = "Commands are at most {limit:,} characters; this one has {length:,}."
+BAD_CHARACTER = "Character {position:,} is {code}, a control character or broken text; remove it and try again."
 
 
 class GrammarError(ValueError):
@@ -46,27 +62,93 @@ class ChannelRef:
     name: str
 
 
+def check_line(text: str, limit: int = MAX_LINE) -> None:
+    """Refuse, before any parsing, a line longer than `limit` or holding a character no person types."""
+    if len(text) > limit:
+        raise GrammarError(LINE_TOO_LONG.format(limit=limit, length=len(text)))
+    check_characters(text)
+
+
+def check_characters(text: str) -> None:
+    """Refuse control characters (but tab and line breaks) and lone surrogates: they cannot be stored."""
+    bad = bad_character(text)
+    if bad is not None:
+        raise GrammarError(BAD_CHARACTER.format(position=bad + 1, code=f"U+{ord(text[bad]):04X}"))
+
+
+def bad_character(text: str) -> int | None:
+    """Index of the first control character (but tab and line breaks) or lone surrogate, else None."""
+    bad: int | None = None
+    if not _CONTROLS.isdisjoint(text):
+        bad = next(i for i, char in enumerate(text) if char in _CONTROLS)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = error.start if bad is None else min(bad, error.start)
+    return bad
+
+
+def shown(text: str, limit: int = SHOWN) -> str:
+    """Typed text quoted back in an error: on one line, and cut short so the error stays short."""
+    flat = " ".join(text[: 4 * limit].split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
+
+
+def _word_end(raw: str, pos: int) -> int:
+    end, size = pos, len(raw)
+    while end < size and not raw[end].isspace():
+        end += 1
+    return end
+
+
+def _key_end(raw: str, pos: int) -> int | None:
+    """Where the `=` is when an option key (a letter, then letters, digits, `_`, `-`) starts at `pos`.
+
+    Looks at most MAX_KEY + 1 characters, so trying it at every word costs no more than reading the line.
+    """
+    size = len(raw)
+    if pos >= size or raw[pos] not in _LETTERS:
+        return None
+    end, stop = pos + 1, min(size, pos + MAX_KEY + 1)
+    while end < stop and raw[end] in _KEY_CHARS:
+        end += 1
+    return end if end < size and raw[end] == "=" and end - pos <= MAX_KEY else None
+
+
 def _read_value(raw: str, pos: int) -> tuple[str, int]:
     """Read an option value at `pos`: a quoted string or everything up to the next space."""
     if pos < len(raw) and raw[pos] in QUOTES:
         close = QUOTES[raw[pos]]
         end = raw.find(close, pos + 1)
         if end < 0:
-            raise GrammarError(f"A quote opened at `{raw[pos : pos + 20]}` is never closed.")
+            raise GrammarError(f"A quote opened at `{shown(raw[pos : pos + 20])}` is never closed.")
         return raw[pos + 1 : end], end + 1
-    end = pos
-    while end < len(raw) and not raw[end].isspace():
-        end += 1
+    end = _word_end(raw, pos)
     return raw[pos:end], end
 
 
-def _option_starts(raw: str, allowed: Collection[str]) -> int | None:
-    """Index where the first allowed `key=` begins as a word, else None."""
-    for match in _KEY.finditer(raw):
-        start = match.start()
-        if (start == 0 or raw[start - 1].isspace()) and match.group(1).lower() in allowed:
-            return start
-    return None
+def _options_start(raw: str, allowed: Collection[str]) -> int:
+    """Index of the first word that is an allowed `key=` (len(raw) if none).
+
+    A `key=` word before it that is close to a real option is a typo, not text, and is refused.
+    """
+    pos, size = 0, len(raw)
+    checked: set[str] = set()
+    while pos < size:
+        if raw[pos].isspace():
+            pos += 1
+            continue
+        equals = _key_end(raw, pos)
+        if equals is not None:
+            key = raw[pos:equals].lower()
+            if key in allowed:
+                return pos
+            if allowed and key not in checked:
+                checked.add(key)
+                if difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75):
+                    raise GrammarError(_unknown_option(key, allowed))
+        pos = _word_end(raw, pos)
+    return size
 
 
 def _unquote(text: str) -> str:
@@ -76,41 +158,31 @@ def _unquote(text: str) -> str:
 
 
 def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
-    """Split `raw` into free text and the options named in `allowed` (lower-case keys)."""
+    """Split `raw` into free text and the options named in `allowed` (lower-case keys).
+
+    One pass over the words and one over the options: linear in the length of `raw`, whatever it holds.
+    """
     raw = raw.strip()
-    start = _option_starts(raw, allowed)
-    text = raw if start is None else raw[:start].rstrip()
-    _reject_unknown_options(text, allowed)
+    start = _options_start(raw, allowed)
+    text = raw[:start].rstrip()
     options: dict[str, str] = {}
-    pos = len(raw) if start is None else start
-    while pos < len(raw):
+    pos, size = start, len(raw)
+    while pos < size:
         if raw[pos].isspace():
             pos += 1
             continue
-        match = _KEY.match(raw, pos)
-        if not match:
-            word = raw[pos:].split()[0]
+        equals = _key_end(raw, pos)
+        if equals is None:
+            word = shown(raw[pos : _word_end(raw, pos)])
             raise GrammarError(f"`{word}` comes after the options: put the text first, then key=value options.")
-        key = match.group(1).lower()
+        key = raw[pos:equals].lower()
         if key not in allowed:
             raise GrammarError(_unknown_option(key, allowed))
         if key in options:
             raise GrammarError(f"`{key}=` is given twice.")
-        value, pos = _read_value(raw, match.end())
+        value, pos = _read_value(raw, equals + 1)
         options[key] = value.strip()
     return Args(text=_unquote(text), options=options)
-
-
-def _reject_unknown_options(text: str, allowed: Collection[str]) -> None:
-    """A `key=` in the free text that is close to a real option is a typo, not text."""
-    if not allowed:
-        return
-    for match in _KEY.finditer(text):
-        if match.start() and not text[match.start() - 1].isspace():
-            continue
-        key = match.group(1).lower()
-        if difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75):
-            raise GrammarError(_unknown_option(key, allowed))
 
 
 def _unknown_option(key: str, allowed: Collection[str]) -> str:
@@ -154,16 +226,22 @@ def parse_yes_no(value: str, key: str) -> bool:
         return True
     if lowered in {"no", "n", "false", "0", "off"}:
         return False
-    raise GrammarError(f"`{key}=` expects yes or no, not `{value}`.")
+    raise GrammarError(f"`{key}=` expects yes or no, not `{shown(value)}`.")
 
 
-def parse_count(value: str, key: str, *, minimum: int = 0) -> int:
+def parse_count(value: str, key: str, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
     cleaned = value.replace("_", "").replace(",", "").replace("\u202f", "").strip()
-    if not cleaned.isdigit() or int(cleaned) < minimum:
-        raise GrammarError(f"`{key}=` expects a whole number of at least {minimum}, not `{value}`.")
-    return int(cleaned)
+    # isdecimal, not isdigit: int() refuses digits such as `²` that isdigit accepts.
+    if not cleaned.isdecimal():
+        raise GrammarError(f"`{key}=` expects a whole number of at least {minimum}, not `{shown(value)}`.")
+    digits = cleaned.lstrip("0") or "0"
+    if len(digits) > MAX_NUMBER_DIGITS or int(digits) > maximum:
+        raise GrammarError(f"`{key}=` expects a whole number of at most {maximum:,}, not `{shown(value)}`.")
+    if int(digits) < minimum:
+        raise GrammarError(f"`{key}=` expects a whole number of at least {minimum}, not `{shown(value)}`.")
+    return int(digits)
 
 
 def split_list(text: str) -> list[str]:
     """`"Green economy, tourism;  upskilling"` -> three items; commas or semicolons separate."""
-    return [item.strip() for item in re.split(r"[,;]", text) if item.strip()]
+    return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]

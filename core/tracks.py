@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.grammar import GrammarError
+from core.grammar import GrammarError, shown
 
 # The five thematic tracks of the Intelligent Cities Challenge (second City Lab, February 2021).
 ICC_TRACKS = (
@@ -59,6 +59,6 @@ def resolve_track(typed: str, tracks: Sequence[TrackSpec]) -> TrackSpec:
     if len(starts) == 1:
         return starts[0]
     if starts:
-        raise GrammarError(f"`{typed}` could be any of {', '.join(t.key for t in starts)}; say which.")
+        raise GrammarError(f"`{shown(typed)}` could be any of {', '.join(t.key for t in starts)}; say which.")
     keys = ", ".join(t.key for t in tracks)
-    raise GrammarError(f"`{typed}` is not a track. Tracks: {keys} (see /city tracks).")
+    raise GrammarError(f"`{shown(typed)}` is not a track. Tracks: {keys} (see /city tracks).")

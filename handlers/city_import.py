@@ -3,16 +3,19 @@
 Columns: name, country, population, cohort, mentor, tracks, offers, needs (name and country required,
 the header names them in any order). Several tracks, offers or needs in one cell are separated by `;`.
 UTF-8, with or without a byte-order mark. Every bad row is reported by its line number and, if there is
-one, nothing is imported: the whole file is one transaction.
+one, nothing is imported: the whole file is one transaction. A line or a cell far longer than any real one,
+or a control character, is a one-line problem found before the row is parsed.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-from core.grammar import GrammarError, parse_count, parse_yes_no
+from core.grammar import GrammarError, bad_character, parse_count, parse_yes_no, shown
 from core.tracks import TrackSpec, resolve_track
 from handlers.city import MAX_ITEM, MAX_ITEMS, checked_country, checked_name
 from handlers.types import CommandError, Services
@@ -23,6 +26,8 @@ from storage.models import name_key
 
 COLUMNS = ("name", "country", "population", "cohort", "mentor", "tracks", "offers", "needs")
 REQUIRED = ("name", "country")
+MAX_CELL = MAX_ITEMS * (MAX_ITEM + 2)  # room for the most offers or needs a city can have, with separators
+MAX_LINE = 100_000  # more than a row of full cells; a longer line is refused before the csv module reads it
 
 
 class Strings:
@@ -39,6 +44,10 @@ class Strings:
     TOO_LONG = "an {kind} is longer than {max} characters."
     TOO_MANY = "more than {max} {kind}s."
     EXTRA_CELLS = "more cells than columns (a `;` or `,` inside a cell needs the cell in double quotes)."
+    CELL_TOO_LONG = "the {column} cell has {length:,} characters; a cell holds at most {max:,}."
+    BAD_CHARACTER = "the {column} cell holds {code} at character {position:,}, a control character; remove it."
+    LINE_TOO_LONG = "longer than {max:,} characters; the rest of the file was not read."
+    NOT_CSV = "not readable as CSV ({error}); the rest of the file was not read."
     DONE = "Imported {cities} cities ({offers} offers, {needs} needs)."
     FAILED = "Nothing imported: {count} bad rows."
 
@@ -77,22 +86,50 @@ def _cells(value: str | None) -> list[str]:
     return [" ".join(part.split()) for part in (value or "").split(";") if part.strip()]
 
 
+class _LineTooLong(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _lines(handle: TextIO) -> Iterator[str]:
+    """The file's lines for the csv module, never reading more than MAX_LINE characters of one into memory."""
+    number = 0
+    while line := handle.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE and line[-1] not in "\r\n":
+            raise _LineTooLong(number)
+        yield line
+
+
+def _cell_problem(record: dict[str, str]) -> str | None:
+    """A cell too long or holding a control character, found before any parsing of the row."""
+    for column, cell in record.items():
+        if len(cell) > MAX_CELL:
+            return Strings.CELL_TOO_LONG.format(column=column, length=len(cell), max=MAX_CELL)
+        if (bad := bad_character(cell)) is not None:
+            return Strings.BAD_CHARACTER.format(column=column, code=f"U+{ord(cell[bad]):04X}", position=bad + 1)
+    return None
+
+
 def _read_rows(path: Path, tracks: list[TrackSpec]) -> tuple[list[_Row], list[str]]:
     columns = ", ".join(COLUMNS)
+    rows: list[_Row] = []
+    problems: list[str] = []
+    reader = None
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(_lines(handle))
             header = next(reader, None)
             if header is None:
                 return [], [Strings.EMPTY.format(path=path, columns=columns)]
             keys = [cell.strip().lower() for cell in header]
             missing = [c for c in REQUIRED if c not in keys]
-            unknown = [k for k in keys if k and k not in COLUMNS]
+            unknown = [shown(k) for k in keys if k and k not in COLUMNS]
             if missing:
                 return [], [Strings.MISSING_COLUMNS.format(missing=", ".join(missing), columns=columns)]
             if unknown:
                 return [], [Strings.UNKNOWN_COLUMNS.format(unknown=", ".join(unknown), columns=columns)]
-            rows, problems = [], []
             line = reader.line_num
             for cells in reader:
                 start, line = line + 1, reader.line_num  # a quoted cell may span lines: report where the row starts
@@ -102,11 +139,22 @@ def _read_rows(path: Path, tracks: list[TrackSpec]) -> tuple[list[_Row], list[st
                     problems.append(Strings.LINE.format(line=start, problem=Strings.EXTRA_CELLS))
                     continue
                 record = dict(zip(keys, cells, strict=False))
+                if problem := _cell_problem(record):
+                    problems.append(Strings.LINE.format(line=start, problem=problem))
+                    continue
                 try:
                     rows.append(_parse_row(start, record, tracks))
                 except (CommandError, GrammarError) as error:
-                    problems.append(Strings.LINE.format(line=start, problem=str(error) or "malformed row."))
+                    problem = " ".join(str(error).split())  # one line per problem, even if a cell has line breaks
+                    problems.append(Strings.LINE.format(line=start, problem=problem or "malformed row."))
             return rows, problems
+    except _LineTooLong as error:
+        problems.append(Strings.LINE.format(line=error.line, problem=Strings.LINE_TOO_LONG.format(max=MAX_LINE)))
+        return rows, problems
+    except csv.Error as error:  # a cell over the csv module's own limit, spread over many lines
+        line = reader.line_num if reader is not None else 1
+        problems.append(Strings.LINE.format(line=line, problem=Strings.NOT_CSV.format(error=error)))
+        return rows, problems
     except FileNotFoundError:
         return [], [Strings.NO_FILE.format(path=path)]
     except UnicodeDecodeError:

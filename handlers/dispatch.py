@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session
 
-from core.grammar import GrammarError, parse_args, split_first
+from core.grammar import GrammarError, check_line, parse_args, split_first
 from core.roles import Role
 from handlers import city, event, goal, match
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
@@ -34,6 +34,10 @@ SUMMARIES: Mapping[str, str] = {
 
 def handle(services: Services, request: Request) -> Reply:
     """Answer one command. User mistakes come back as one-line error replies with nothing changed."""
+    try:
+        check_line(request.text)  # before any parsing: a huge or binary line is refused at once
+    except GrammarError as error:
+        return Reply.fail(str(error))
     family = FAMILIES.get(request.command.lstrip("/").lower())
     if family is None:
         known = ", ".join(f"/{name}" for name in FAMILIES)

@@ -92,6 +92,7 @@ class Reply:
 
     @classmethod
     def fail(cls, line: str) -> Reply:
+        line = " ".join(line.split())  # one line, even when it quotes typed text with line breaks
         return cls(sections=[Section(Text("{line}", line=line))], error=True)
 
     def add(self, template: str, *, buttons: list[Button] | None = None, **values: object) -> Reply:

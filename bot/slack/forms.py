@@ -13,6 +13,7 @@ Block = dict[str, Any]
 CALLBACK_PREFIX = "form:"
 NOTE_CHARS = 500
 GOAL_CHARS = 500
+GOAL_ID_CHARS = 20  # a goal id from a button's value; Slack's private_metadata holds at most 3,000 characters
 
 
 class Strings:
@@ -75,10 +76,17 @@ def _modal(callback: str, title: str, submit: str, blocks: list[Block], metadata
 
 
 def _value(values: dict[str, Any], block_id: str) -> str:
-    """What was entered in a block: text, a chosen option, or a date; empty when left blank."""
-    entry = values.get(block_id, {}).get("value", {})
-    if entry.get("selected_option"):
-        return str(entry["selected_option"]["value"])
+    """What was entered in a block: text, a chosen option, or a date; empty when left blank or malformed.
+
+    Linear in what was sent: the command line it ends up in is refused whole by the dispatcher if too long.
+    """
+    block = values.get(block_id) if isinstance(values, dict) else None
+    entry = block.get("value") if isinstance(block, dict) else None
+    if not isinstance(entry, dict):
+        return ""
+    option = entry.get("selected_option")
+    if isinstance(option, dict) and option.get("value"):
+        return str(option["value"])
     return str(entry.get("value") or entry.get("selected_date") or "").strip()
 
 
@@ -119,7 +127,8 @@ def _goal_add_block(error: str) -> str:
 
 
 def _goal_update_view(command: str, tracks: list[tuple[str, str]]) -> Block:
-    goal_id = command.split()[-1]
+    words = command.split()
+    goal_id = words[-1][:GOAL_ID_CHARS] if words else ""
     statuses = [_option(status.value, status.value.replace("-", " ").capitalize()) for status in Status]
     blocks = [
         _input("status", Strings.STATUS, {"type": "static_select", "options": statuses}),

@@ -99,3 +99,78 @@ def test_the_command_line(database_url: str, tmp_path: Path, capsys: pytest.Capt
     assert main(["import", "cities", str(path), "--db", database_url]) == 1
     err = capsys.readouterr().err
     assert "line 2: Kraków is already registered." in err and err.strip().endswith("Nothing imported: 4 bad rows.")
+
+
+HEADER = "name,country,population,cohort,mentor,tracks,offers,needs\n"
+
+
+def problems_of(services: Services, path: Path) -> list[str]:
+    with pytest.raises(ImportFailed) as failure:
+        import_cities(services, path)
+    return failure.value.problems
+
+
+def test_a_huge_cell_or_line_is_one_line_problem_and_the_file_is_not_read_further(
+    services: Services, tmp_path: Path
+) -> None:
+    """A cell past the csv module's own limit, a line of millions of characters: one line each, at once."""
+    cell = f"{HEADER}Brno,CZ,,,,,,ok\nPorto,PT,,,,,{'x' * 200_000},\nRiga,LV,,,,,,\n"
+    assert problems_of(services, write(tmp_path, cell)) == [
+        "line 3: longer than 100,000 characters; the rest of the file was not read.",
+        "Nothing imported: 1 bad rows.",
+    ]
+    line = f"{HEADER}Brno,CZ,,,,,,\n" + "," * 5_000_000 + "\n"
+    assert problems_of(services, write(tmp_path, line))[0] == (
+        "line 3: longer than 100,000 characters; the rest of the file was not read."
+    )
+    header = "name,country," + "x" * 1_000_000 + "\nBrno,CZ\n"
+    assert problems_of(services, write(tmp_path, header))[0].startswith("line 1: longer than 100,000 characters")
+
+
+def test_a_quoted_cell_over_many_lines_past_the_csv_limit_is_a_line_numbered_problem(
+    services: Services, tmp_path: Path
+) -> None:
+    many_lines = ("y" * 50 + "\n") * 3_000  # each line short, the cell over the csv module's 131,072 characters
+    problems = problems_of(services, write(tmp_path, f'{HEADER}Brno,CZ,,,,,"{many_lines}",\n'))
+    assert problems[0].startswith("line ") and "not readable as CSV (field larger than field limit" in problems[0]
+    assert problems[-1] == "Nothing imported: 1 bad rows."
+
+
+def test_long_cells_and_control_characters_are_refused_before_the_row_is_parsed(
+    services: Services, tmp_path: Path
+) -> None:
+    rows = [
+        HEADER.rstrip("\n"),
+        'Brno,CZ,,,,,"' + ";".join(["o" * 400] * 30) + '",',  # line 2: 12,029 characters in one cell
+        "Porto\x00,PT,,,,,,",  # line 3
+        "Riga,LV,,,,,offer \x1b[31m,",  # line 4
+        'Den Haag,"X\nX",,,,,,',  # line 5: a line break in a cell, quoted back on one line
+        "Oslo,NO,,,,,,",
+    ]
+    problems = problems_of(services, write(tmp_path, "\n".join(rows) + "\n"))
+    assert problems == [
+        "line 2: the offers cell has 12,029 characters; a cell holds at most 10,040.",
+        "line 3: the name cell holds U+0000 at character 6, a control character; remove it.",
+        "line 4: the offers cell holds U+001B at character 7, a control character; remove it.",
+        "line 5: `country=` expects an ISO 3166 two-letter code such as CZ or PT, not `X X`.",
+        "Nothing imported: 4 bad rows.",
+    ]
+    assert "\n" not in "".join(problems)
+    say(services, "admin", "/city list")
+    assert say(services, "admin", "/city show Oslo") == "No city called `Oslo`. See /city list."
+
+
+def test_reading_is_linear_in_the_file(services: Services, tmp_path: Path) -> None:
+    from tests.core.test_linear_input import FIXED, GROWTH, outside_database
+
+    def bad_rows(count: int) -> Path:
+        path = tmp_path / f"bad-{count}.csv"
+        path.write_text(HEADER + "".join(f"City {i},XX,many,,maybe,space,,\n" for i in range(count)))
+        return path
+
+    def work(path: Path) -> int:
+        return outside_database(lambda: pytest.raises(ImportFailed, import_cities, services, path))
+
+    small, large = bad_rows(20), bad_rows(200)
+    work(small)  # warm up
+    assert work(large) <= GROWTH * work(small) + FIXED
