@@ -10,10 +10,9 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, vRecur
-from icalendar import Event as CalendarEvent
 from sqlmodel import Session
 
+from core import calendar
 from core.dates import format_instant, format_span, parse_durations, parse_when, parse_zone
 from core.grammar import Args, ChannelRef, parse_channel_ref, split_first
 from core.reminders import (
@@ -408,32 +407,24 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def calendar_bytes(events: list[Event], now: datetime) -> bytes:
-    """A VCALENDAR with a VEVENT per event, its zone's VTIMEZONE, recurrence and sequence."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//CityPeers//citypeers//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    for event in events:
-        zone = event_zone(event)
-        entry = CalendarEvent()
-        entry.add("uid", f"event-{event.id}@citypeers")
-        entry.add("dtstamp", now)
-        entry.add("dtstart", event.start_at.astimezone(zone))
-        if event.end_at:
-            entry.add("dtend", event.end_at.astimezone(zone))
-        entry.add("summary", event.title)
-        if event.location:
-            entry.add("location", event.location)
-        if event.description:
-            entry.add("description", event.description)
-        if event.rrule:
-            entry.add("rrule", vRecur.from_ical(event.rrule))
-        entry.add("sequence", event.sequence)
-        entry.add("status", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
-        calendar.add_component(entry)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+def calendar_entry(event: Event) -> calendar.Entry:
+    return calendar.Entry(
+        uid=f"event-{event.id}@citypeers",
+        title=event.title,
+        start=event.start_at,
+        end=event.end_at,
+        tz=event.tz,
+        location=event.location,
+        description=event.description,
+        rrule=event.rrule,
+        sequence=event.sequence,
+        cancelled=event.status == "cancelled",
+    )
+
+
+def calendar_bytes(events: list[Event], now: datetime, feed: calendar.Feed | None = None) -> bytes:
+    """A VCALENDAR with a VEVENT per event (recurrence, sequence, status) and each zone's VTIMEZONE."""
+    return calendar.render([calendar_entry(event) for event in events], stamp=now, feed=feed)
 
 
 def broadcast(context: Context, args: Args) -> Reply:
