@@ -7,12 +7,13 @@ from collections.abc import Mapping
 
 from sqlmodel import Session
 
-from core.grammar import GrammarError, check_line, parse_args, split_first
+from core.grammar import Args, GrammarError, check_line, parse_args, split_first
 from core.roles import Role
 from handlers import city, event, goal, match
+from handlers.outbox import queue_notices
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
 from storage import queries
-from storage.db import unit_of_work
+from storage.db import run_transaction
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,24 @@ def handle(services: Services, request: Request) -> Reply:
         return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
     try:
         args = parse_args(rest, command.options)
-        with unit_of_work(services.engine) as session:
-            actor = resolve_actor(session, services, request)
-            context = Context(session=session, actor=actor, now=services.clock.now(), services=services)
-            reply = command.run(context, args)
+        reply = run_transaction(services.engine, lambda session: run_command(session, services, request, command, args))
     except UsageError as error:
         detail = f"{error.detail} " if error.detail else ""
-        return Reply.fail(f"{detail}Expected: {command.usage}")
+        return Reply.fail(f"{detail}Expected: {command.usage}", field=error.field)
     except (CommandError, GrammarError) as error:
-        return Reply.fail(str(error))
+        return Reply.fail(str(error), field=getattr(error, "field", None))
     for hook in services.on_commit:
         hook()
+    return reply
+
+
+def run_command(session: Session, services: Services, request: Request, command: Command, args: Args) -> Reply:
+    """One attempt at a command, inside its transaction: what it decides to tell others goes to the outbox in
+    that same transaction, so it is sent if and only if the command's changes are kept."""
+    actor = resolve_actor(session, services, request)
+    now = services.clock.now()
+    reply = command.run(Context(session=session, actor=actor, now=now, services=services), args)
+    queue_notices(session, reply.notices, now=now, created_by=actor.member.id)
     return reply
 
 
@@ -101,7 +109,7 @@ def resolve_actor(session: Session, services: Services, request: Request) -> Act
     now = services.clock.now()
     if member is None:
         first = services.settings.first_user_is_admin and queries.count_members(session=session) == 0
-        member = queries.add_member(
+        member = queries.ensure_member(
             session=session,
             external_id=request.user_id,
             display_name=request.user_name or request.user_id,

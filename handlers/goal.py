@@ -34,7 +34,7 @@ from core.goals import (
     neutralise_cell,
     parse_status,
 )
-from core.grammar import Args, split_first, split_list
+from core.grammar import Args, GrammarError, split_first, split_list
 from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
@@ -175,16 +175,32 @@ def status_buttons(goal_id: int) -> list[Button]:
     ]
 
 
-def checked_text(text: str, limit: int, message: str) -> str:
+def checked_text(text: str, limit: int, message: str, field: str) -> str:
     text = one_line(text)
     if len(text) > limit:
-        raise CommandError(message.format(max=limit))
+        raise CommandError(message.format(max=limit), field=field)
     return text
+
+
+def due_option(args: Args, set_on: date) -> date:
+    """`due=`: a day from today on, within MAX_DUE_YEARS; a mistake names the `due` field."""
+    try:
+        due = parse_day(args.options["due"])
+    except GrammarError as error:
+        raise CommandError(str(error), field="due") from None
+    if due < set_on:
+        raise CommandError(Strings.DUE_PAST.format(due=show_date(due)), field="due")
+    if due > set_on + relativedelta(years=MAX_DUE_YEARS):
+        raise CommandError(Strings.DUE_FAR.format(due=show_date(due), years=MAX_DUE_YEARS), field="due")
+    return due
 
 
 def track_by_name(context: Context, typed: str) -> Track:
     stored = queries.active_tracks(session=context.session)
-    chosen = resolve_track(typed, [TrackSpec(t.key, t.name) for t in stored])
+    try:
+        chosen = resolve_track(typed, [TrackSpec(t.key, t.name) for t in stored])
+    except GrammarError as error:
+        raise CommandError(str(error), field="track") from None
     return next(t for t in stored if t.key == chosen.key)
 
 
@@ -213,17 +229,11 @@ def today(context: Context) -> date:
 
 def add(context: Context, args: Args) -> Reply:
     city = own_city(context, "add goals")
-    text = checked_text(args.text, MAX_TEXT, Strings.TEXT_TOO_LONG)
+    text = checked_text(args.text, MAX_TEXT, Strings.TEXT_TOO_LONG, "text")
     if not text:
-        raise UsageError(Strings.TEXT_REQUIRED)
+        raise UsageError(Strings.TEXT_REQUIRED, field="text")
     set_on = today(context)
-    due = default_due(set_on)
-    if "due" in args.options:
-        due = parse_day(args.options["due"])
-        if due < set_on:
-            raise CommandError(Strings.DUE_PAST.format(due=show_date(due)))
-        if due > set_on + relativedelta(years=MAX_DUE_YEARS):
-            raise CommandError(Strings.DUE_FAR.format(due=show_date(due), years=MAX_DUE_YEARS))
+    due = due_option(args, set_on) if "due" in args.options else default_due(set_on)
     track = track_by_name(context, args.options["track"]) if "track" in args.options else None
     partners = collaborators(context, city, args.options.get("with", ""))
     goal = goal_queries.add_goal(
@@ -274,11 +284,14 @@ def update(context: Context, args: Args) -> Reply:
     goal = goal_by_ref(context, ref)
     typed_status, note = split_first(rest)
     if not typed_status:
-        raise UsageError(Strings.STATUS_REQUIRED)
+        raise UsageError(Strings.STATUS_REQUIRED, field="status")
     second, after = split_first(note)
     if (typed_status.lower(), second.lower()) in (("on", "track"), ("at", "risk")):
         typed_status, note = f"{typed_status}-{second}", after  # "on track" as people say it
-    new = parse_status(typed_status)
+    try:
+        new = parse_status(typed_status)
+    except GrammarError as error:
+        raise CommandError(str(error), field="status") from None
     city = queries.get_city(session=context.session, city_id=goal.city_id)
     assert city is not None  # a goal's city is a foreign key
     if context.actor.member.city_id != goal.city_id:
@@ -286,12 +299,12 @@ def update(context: Context, args: Args) -> Reply:
     current = Status(goal.status)
     if not may_move(current, new):
         raise CommandError(Strings.CLOSED_ALREADY.format(id=goal.id, status=current.value, new=new.value))
-    note = checked_text(note, MAX_NOTE, Strings.NOTE_TOO_LONG) or None
+    note = checked_text(note, MAX_NOTE, Strings.NOTE_TOO_LONG, "note") or None
     learned = args.options.get("learned")
     if learned is not None:
         if new not in CLOSED:
-            raise CommandError(Strings.LEARNED_WHEN_CLOSING)
-        learned = checked_text(learned, MAX_LEARNINGS, Strings.LEARNINGS_TOO_LONG) or None
+            raise CommandError(Strings.LEARNED_WHEN_CLOSING, field="learned")
+        learned = checked_text(learned, MAX_LEARNINGS, Strings.LEARNINGS_TOO_LONG, "learned") or None
     # A closed goal only takes a note or its learnings; pressing Done twice changes nothing.
     if current in CLOSED and note is None and learned is None:
         raise CommandError(Strings.SAME_CLOSED.format(id=goal.id, status=current.value))

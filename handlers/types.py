@@ -17,14 +17,22 @@ from storage.models import Member
 
 
 class CommandError(Exception):
-    """A user's mistake or a refusal: shown as one line, and the transaction is rolled back."""
+    """A user's mistake or a refusal: shown as one line, and the transaction is rolled back.
+
+    `field` names what the mistake is about — an option key (`due`), or `text` for the free text — so a form
+    can show it next to the field that asked for it.
+    """
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UsageError(CommandError):
     """The command is malformed; the dispatcher answers with the command's usage line."""
 
-    def __init__(self, detail: str = "") -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str = "", *, field: str | None = None) -> None:
+        super().__init__(detail, field=field)
         self.detail = detail
 
 
@@ -84,6 +92,7 @@ class Reply:
     error: bool = False
     notices: list[Notice] = field(default_factory=list)
     files: list[Attachment] = field(default_factory=list)
+    error_field: str | None = None  # what an error is about (see CommandError.field)
 
     @classmethod
     def of(cls, template: str, **values: object) -> Reply:
@@ -91,9 +100,9 @@ class Reply:
         return cls(sections=[Section(Text(template, **values))])
 
     @classmethod
-    def fail(cls, line: str) -> Reply:
+    def fail(cls, line: str, *, field: str | None = None) -> Reply:
         line = " ".join(line.split())  # one line, even when it quotes typed text with line breaks
-        return cls(sections=[Section(Text("{line}", line=line))], error=True)
+        return cls(sections=[Section(Text("{line}", line=line))], error=True, error_field=field)
 
     def add(self, template: str, *, buttons: list[Button] | None = None, **values: object) -> Reply:
         self.sections.append(Section(Text(template, **values), buttons or []))
@@ -116,6 +125,7 @@ class HandlerSettings:
     broadcast_grace: timedelta = timedelta(hours=24)  # a broadcast later than this is recorded as missed
     digest_weekday: int = 1  # ISO weekday of the experts' digest (1 = Monday), in each expert's zone
     digest_hour: int = 8
+    public_url: str = "http://localhost:3000"  # where people reach `citypeers run` (calendar feed links)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import pytest
 
 from bot.console import Console
-from bot.slack.forms import FORMS
+from bot.slack import forms as slack_forms
 from core.grammar import MAX_LINE
 from handlers.dispatch import FAMILIES, handle
+from handlers.forms import FORMS, Choices
 from handlers.types import Reply, Request, Services
 from tests.core.test_linear_input import FIXED, GROWTH, hostile, outside_database, work_done
 from tests.handlers.conversation import ask, say
@@ -191,19 +192,24 @@ def test_forged_modal_fields_get_the_same_refusal(programme: Services) -> None:
     add, update = FORMS["goal-add"], FORMS["goal-update"]
     huge = "x" * HUGE
     done = {"status": {"value": {"selected_option": {"value": "done"}}}}
+
+    def built(form, values, key):  # type: ignore[no-untyped-def]
+        return form.build(slack_forms.answers(form, values), key)
+
     forged = [
-        add.command({"text": {"value": {"value": huge}}}, ""),
-        add.command({"text": {"value": {"value": "ok"}}, "due": {"value": {"selected_date": huge}}}, ""),
-        add.command({"text": {"value": {"value": "ok"}}, "track": {"value": {"selected_option": {"value": huge}}}}, ""),
-        update.command({**done, "note": {"value": {"value": huge}}}, "1"),
-        update.command({**done, "learned": {"value": {"value": huge}}}, "1"),
+        built(add, {"text": {"value": {"value": huge}}}, ""),
+        built(add, {"text": {"value": {"value": "ok"}}, "due": {"value": {"selected_date": huge}}}, ""),
+        built(add, {"text": {"value": {"value": "ok"}}, "track": {"value": {"selected_option": {"value": huge}}}}, ""),
+        built(update, {**done, "note": {"value": {"value": huge}}}, "1"),
+        built(update, {**done, "learned": {"value": {"value": huge}}}, "1"),
     ]
     for line in forged:
         reply = press(programme, "ana", line)
         assert reply.error and reply.plain().startswith("Commands are at most 4,000 characters; this one has ")
     for form in (add, update):
-        block_ids = {block["block_id"] for block in form.view("/goal update 1", [("tourism", "Tourism")])["blocks"]}
-        assert form.block_for(reply.plain()) in block_ids  # the refusal is shown under a field of the modal
+        modal = slack_forms.modal(form, "/goal update 1", Choices(tracks=[("tourism", "Tourism")]))
+        block_ids = {block["block_id"] for block in modal["blocks"]}
+        assert form.field_for(reply.error_field) in block_ids  # the refusal is shown under a field of the modal
     assert snapshot(programme.engine) == before
 
 
@@ -212,8 +218,9 @@ def test_forged_modal_fields_get_the_same_refusal(programme: Services) -> None:
     [{}, {"text": None}, {"text": "x"}, {"text": {"value": ["x"]}}, {"text": {"value": {"selected_option": "x"}}}],
 )
 def test_malformed_modal_values_are_read_as_blank(values: dict) -> None:
-    assert FORMS["goal-add"].command(values, "") == "/goal add "
-    assert FORMS["goal-update"].view("", [])["private_metadata"] == ""
+    form = FORMS["goal-add"]
+    assert form.build(slack_forms.answers(form, values), "") == "/goal add "
+    assert slack_forms.modal(FORMS["goal-update"], "", Choices())["private_metadata"] == ""
 
 
 def test_building_a_modal_command_is_linear() -> None:
@@ -221,7 +228,7 @@ def test_building_a_modal_command_is_linear() -> None:
 
     def build(n: int) -> None:
         track = {"selected_option": {"value": "x " * n}}
-        add.command({"text": {"value": {"value": "ab " * n}}, "track": {"value": track}}, "")
+        add.build(slack_forms.answers(add, {"text": {"value": {"value": "ab " * n}}, "track": {"value": track}}), "")
 
     assert work_done(lambda: build(10 * SMALL)) <= GROWTH * work_done(lambda: build(SMALL)) + FIXED
 
