@@ -25,5 +25,6 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         default_remind=settings.citypeers_remind_default,
         digest_weekday=settings.digest_weekday,
         digest_hour=settings.citypeers_digest_hour,
+        public_url=settings.public_url,
     )
     return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)

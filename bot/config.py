@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     citypeers_claim_seconds: float = Field(default=300.0, ge=2, le=3600)
     citypeers_digest_day: str = "mon"
     citypeers_digest_hour: int = Field(default=8, ge=0, le=23)
+    # Where people reach this server, for the links it gives out (calendar feeds); default http://localhost:PORT.
+    citypeers_public_url: str = ""
 
     @field_validator("citypeers_default_tz")
     @classmethod
@@ -74,6 +76,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("citypeers_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://citypeers.example.org")
+        return value.rstrip("/")
+
+    @property
+    def public_url(self) -> str:
+        return self.citypeers_public_url or f"http://localhost:{self.port}"
 
     @field_validator("citypeers_remind_default")
     @classmethod

@@ -6,15 +6,19 @@ changed or attended, and sent by the runtime's delivery engine when they fall du
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime, timedelta
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from core import calendar
 from core.dates import format_instant, format_span, parse_durations, parse_when, parse_zone
-from core.grammar import Args, ChannelRef, parse_channel_ref, split_first
+from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, split_first
 from core.reminders import (
     check_rrule,
     describe_offset,
@@ -39,7 +43,7 @@ from handlers.types import (
     member_zone,
     reply_from_dict,
 )
-from storage import event_queries, queries
+from storage import event_queries, feed_queries, queries
 from storage.models import Broadcast, Delivery, Event, Member
 
 SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts"
@@ -80,6 +84,16 @@ class Strings:
     BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
     REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
     FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
+    SUBSCRIBED_RSVP = "Your private calendar feed of the events you attend: {webcal}"
+    SUBSCRIBED_ALL = "Your private calendar feed of every programme event: {webcal}"
+    SUBSCRIBE_HOW = (
+        "Open it to subscribe in Apple Calendar or Outlook; in Google Calendar choose Other calendars, From URL, "
+        "and paste {url}. Edits and cancellations show at the next refresh (about hourly)."
+    )
+    SUBSCRIBE_PRIVATE = "Anyone with the link sees these events: keep it private. /event subscribe reset revokes it."
+    SUBSCRIBE_RESET = "Revoked {count}; calendars subscribed to them stop updating. /event subscribe gives a new one."
+    FEED_RSVP = "CityPeers: events I attend"
+    FEED_ALL = "CityPeers: all events"
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
@@ -427,6 +441,70 @@ def calendar_bytes(events: list[Event], now: datetime, feed: calendar.Feed | Non
     return calendar.render([calendar_entry(event) for event in events], stamp=now, feed=feed)
 
 
+# --- private calendar feeds -------------------------------------------------------------------------------
+
+FEED_PATH = "/calendar/"
+FEED_REFRESH = timedelta(hours=1)
+TOKEN_BYTES = 24  # 192 bits
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+UNCHANGED_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def subscribe(context: Context, args: Args) -> Reply:
+    typed = args.text.strip().lower()
+    member = context.actor.member
+    if typed == "reset" and not args.options:
+        count = feed_queries.revoke_feeds(session=context.session, member_id=member.id, now=context.now)
+        return Reply.of(Strings.SUBSCRIBE_RESET, count=plural(count, "feed link"))
+    if typed:
+        raise UsageError()
+    every = parse_yes_no(args.options["all"], "all") if "all" in args.options else False
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    scope = "all" if every else "rsvp"
+    feed_queries.add_feed(
+        session=context.session, member_id=member.id, token_hash=token_hash(token), scope=scope, now=context.now
+    )
+    url = f"{context.services.settings.public_url.rstrip('/')}{FEED_PATH}{token}.ics"
+    webcal = "webcal://" + url.split("://", 1)[1]
+    reply = Reply.of(Strings.SUBSCRIBED_ALL if every else Strings.SUBSCRIBED_RSVP, webcal=webcal)
+    reply.add(Strings.SUBSCRIBE_HOW, url=url)
+    reply.add(Strings.SUBSCRIBE_PRIVATE)
+    return reply
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    body: bytes
+    etag: str
+    modified: datetime
+
+
+def feed_file(session: Session, token: str, now: datetime) -> FeedFile | None:
+    """The calendar a feed token opens, or None for an unknown or revoked token (told apart to nobody).
+
+    Its Last-Modified is when its content last changed, noticed at a fetch: the content is compared with what
+    was served before, without the DTSTAMP, which is that same moment."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    feed = feed_queries.live_feed(session=session, token_hash=token_hash(token))
+    if feed is None:
+        return None
+    if feed.scope == "all":
+        events = event_queries.all_events(session=session)
+        about = calendar.Feed(Strings.FEED_ALL, refresh=FEED_REFRESH)
+    else:
+        events = feed_queries.attended_events(session=session, member_id=feed.member_id)
+        about = calendar.Feed(Strings.FEED_RSVP, refresh=FEED_REFRESH)
+    digest = hashlib.sha256(calendar_bytes(events, UNCHANGED_STAMP, about)).hexdigest()
+    if feed.content_hash != digest or feed.changed_at is None:
+        feed.content_hash, feed.changed_at = digest, now.replace(microsecond=0)
+    return FeedFile(calendar_bytes(events, feed.changed_at, about), f'"{digest[:40]}"', feed.changed_at)
+
+
 def broadcast(context: Context, args: Args) -> Reply:
     require(context, ORGANISERS, "broadcast")
     first, text = split_first(args.text)
@@ -619,6 +697,13 @@ COMMANDS: dict[str, Command] = {
             cancel,
         ),
         Command("ics", "/event ics <id>|all", "An iCalendar file to import into your calendar.", ics),
+        Command(
+            "subscribe",
+            "/event subscribe [all=yes] | /event subscribe reset",
+            "A private calendar feed URL of the events you attend (all=yes: every event); reset revokes it.",
+            subscribe,
+            frozenset({"all"}),
+        ),
         Command(
             "broadcast",
             "/event broadcast <#channel> <text> [at=<when>]",

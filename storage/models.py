@@ -298,3 +298,20 @@ class SeenEvent(SQLModel, table=True):
     __tablename__ = "seen_event"
     event_id: str = Field(primary_key=True, max_length=100)
     seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A private calendar feed URL: only the token's SHA-256 is kept, so the table alone opens no feed.
+
+    `content_hash` and `changed_at` remember the feed as last served, for ETag and Last-Modified.
+    """
+
+    __tablename__ = "calendar_feed"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    scope: str = Field(max_length=8)  # rsvp (the events the member attends) or all
+    created_at: datetime = Field(sa_column=utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    content_hash: str | None = Field(default=None, max_length=64)
+    changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
