@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -139,12 +141,46 @@ def insert_ignoring_conflict(session: Session, table: Any, values: dict[str, Any
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # Alembic loads only when the schema is behind (a second saved at start)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+_REVISION = re.compile(r"^revision(?:\s*:[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]*)?=(.*)$", re.MULTILINE)
+
+
+def schema_heads() -> frozenset[str]:
+    """The newest revisions (those no other revision builds on), read from the migration files as text."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            raise ValueError(f"{path.name}: no revision or down_revision line")
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    return frozenset(revisions - parents)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database already stands at every head: one small query, no Alembic."""
+    try:
+        with engine.connect() as connection:
+            stamped = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except DBAPIError:  # no alembic_version table yet: a new database
+        return False
+    return stamped == schema_heads()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision, keeping the data (`citypeers db upgrade`)."""
+    if schema_is_current(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "heads")

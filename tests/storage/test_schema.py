@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from storage import queries
-from storage.db import alembic_config, make_engine, unit_of_work, upgrade
+from storage.db import alembic_config, make_engine, schema_heads, schema_is_current, unit_of_work, upgrade
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -46,4 +46,17 @@ def test_downgrade_to_nothing_and_back(database_url):
     assert "city" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert "city" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_the_cheap_schema_check_agrees_with_alembic(database_url):
+    from alembic.script import ScriptDirectory
+
+    assert schema_heads() == frozenset(ScriptDirectory.from_config(alembic_config(None)).get_heads())
+    engine = make_engine(database_url)
+    assert not schema_is_current(engine)  # a new database has no alembic_version table
+    command.upgrade(alembic_config(engine), "0001")
+    assert not schema_is_current(engine)
+    upgrade(engine)
+    assert schema_is_current(engine)
     engine.dispose()
