@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pycountry
 from sqlmodel import Session
 
+from core.dates import format_instant, parse_zone
 from core.grammar import Args, parse_count, parse_user_ref, parse_yes_no, split_first, split_list
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
 from core.text import Mention, Text
@@ -68,6 +69,15 @@ class Strings:
     NONE_YET = "_none yet_"
     LIST_EMPTY = "No cities match. Organisers add them with /city register."
     NO_COHORT = "No cohort called `{name}`."
+    TZ_SET = "Times are now shown to you in *{zone}*: it is {now} there."
+    TZ_AUTO = (
+        "Times now follow the time zone your platform reports (Slack does; Discord does not), else {default}: "
+        "it is {now} there."
+    )
+    TZ_SHOW = "Times are shown to you in *{zone}* (it is {now} there)."
+    TZ_CHOSEN = "You chose it; `/city timezone auto` gives it back to your platform."
+    TZ_PLATFORM = "It comes from your platform; `/city timezone <Area/City>` chooses another."
+    TZ_DEFAULT = "It is the programme's default; `/city timezone <Area/City>` chooses yours."
 
 
 VERB = {"offer": "offers", "need": "needs"}
@@ -424,6 +434,23 @@ def list_cities(context: Context, args: Args) -> Reply:
     return reply
 
 
+def timezone(context: Context, args: Args) -> Reply:
+    """Show, choose or give back to the platform the zone every time is shown in."""
+    member = context.actor.member
+    typed = args.text.strip()
+    if typed.lower() == "auto":
+        member.tz, member.tz_chosen = None, False
+        zone = context.services.settings.default_tz
+        return Reply.of(Strings.TZ_AUTO, default=zone.key, now=format_instant(context.now, zone))
+    if typed:
+        zone = parse_zone(typed)
+        member.tz, member.tz_chosen = zone.key, True
+        return Reply.of(Strings.TZ_SET, zone=zone.key, now=format_instant(context.now, zone))
+    zone = context.zone
+    source = Strings.TZ_CHOSEN if member.tz_chosen else Strings.TZ_PLATFORM if member.tz else Strings.TZ_DEFAULT
+    return Reply.of(Strings.TZ_SHOW + " " + source, zone=zone.key, now=format_instant(context.now, zone))
+
+
 def tracks(context: Context, args: Args) -> Reply:
     counts = queries.track_city_counts(session=context.session)
     reply = Reply(title="Thematic tracks (use the key or the name)")
@@ -494,5 +521,12 @@ COMMANDS: dict[str, Command] = {
             frozenset({"track", "cohort"}),
         ),
         Command("tracks", "/city tracks", "The thematic tracks cities can work on.", tracks),
+        Command(
+            "timezone",
+            "/city timezone [<Area/City>|auto]",
+            "The time zone every time is shown to you in (auto: your platform's; Discord gives none).",
+            timezone,
+            aliases=("tz", "zone"),
+        ),
     )
 }

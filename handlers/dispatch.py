@@ -118,7 +118,9 @@ def resolve_actor(session: Session, services: Services, request: Request) -> Act
         )
     if request.user_name and member.display_name != request.user_name:
         member.display_name = request.user_name[:80]
-    if request.tz and member.tz != request.tz:
-        member.tz = request.tz
+    if request.tz and not member.tz_chosen and member.tz != request.tz:
+        member.tz = request.tz  # the platform's zone, until the person chooses one (/city timezone)
+    if request.locale and member.locale != request.locale:
+        member.locale = request.locale[:16]
     role = Role.ADMIN if request.user_id in services.settings.admins else Role(member.role)
     return Actor(member=member, role=role)

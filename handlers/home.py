@@ -33,9 +33,10 @@ class Strings:
     COMMANDS = "Every command answers `help`: `/city help`, `/match help`, `/goal help`, `/event help`."
 
 
-def home(services: Services, *, user_id: str, user_name: str, tz: str | None) -> Reply:
+def home(services: Services, *, user_id: str, user_name: str, tz: str | None, locale: str | None = None) -> Reply:
     def ask(family: str, text: str) -> Reply:
-        return handle(services, Request(user_id=user_id, user_name=user_name, command=family, text=text, tz=tz))
+        request = Request(user_id=user_id, user_name=user_name, command=family, text=text, tz=tz, locale=locale)
+        return handle(services, request)
 
     page = Reply(title=Strings.TITLE)
     card = ask("city", "show")
@@ -70,3 +71,16 @@ def track_choices(services: Services) -> list[tuple[str, str]]:
     """(key, name) of the active tracks, for a form's menu."""
     with unit_of_work(services.engine) as session:
         return [(track.key, track.name) for track in queries.active_tracks(session=session)]
+
+
+def autocomplete(services: Services, kind: str, typed: str, *, limit: int) -> list[tuple[str, str]]:
+    """(value, label) of cities (`kind="city"`) or tracks whose name starts with what is typed, then those that
+    contain it; for a platform's autocomplete."""
+    typed = " ".join(typed.casefold().split())[:80]
+    with unit_of_work(services.engine) as session:
+        if kind != "track":
+            return [(name, name) for name in queries.city_names_matching(session=session, typed=typed, limit=limit)]
+        found = [(t.key, t.name) for t in queries.active_tracks(session=session)]
+    starts = [item for item in found if item[1].casefold().startswith(typed) or item[0].casefold().startswith(typed)]
+    inside = [item for item in found if typed in item[1].casefold() and item not in starts]
+    return (starts + inside)[:limit]

@@ -44,7 +44,8 @@ class Request:
     user_name: str
     command: str
     text: str
-    tz: str | None = None
+    tz: str | None = None  # the zone the platform reports for the person (Slack does; Discord does not)
+    locale: str | None = None  # the person's language as the platform reports it (Discord does)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class Context:
 
 
 def member_zone(member: Member | None, default: ZoneInfo) -> ZoneInfo:
-    """A person's own time zone as Slack reported it, else the programme's default."""
+    """A person's own time zone (chosen, or as their platform reported it), else the programme's default."""
     if member is not None and member.tz:
         try:
             return ZoneInfo(member.tz)

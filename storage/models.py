@@ -45,12 +45,16 @@ class City(SQLModel, table=True):
 
 
 class Member(SQLModel, table=True):
-    """A person on a platform (a Slack user id, or a console name) and what they may do."""
+    """A person on a platform and what they may do. `external_id` carries the platform (`slack:U123`,
+    `discord:80351110224678912`); a console name carries none, so people of different platforms never collide."""
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=64, unique=True)
     display_name: str = Field(max_length=80)
     tz: str | None = Field(default=None, max_length=64)
+    # True once the person chose `tz` themselves (/city timezone): the platform's zone no longer replaces it.
+    tz_chosen: bool = False
+    locale: str | None = Field(default=None, max_length=16)  # the language the platform reports (Discord)
     role: str = Field(default="none", max_length=16)
     city_id: int | None = Field(default=None, foreign_key="city.id", index=True)
     created_at: datetime = Field(sa_column=utc_column())
@@ -315,3 +319,13 @@ class CalendarFeed(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     content_hash: str | None = Field(default=None, max_length=64)
     changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class StoredCommand(SQLModel, table=True):
+    """A button's command too long for its platform's payload (Discord's custom_id holds 100 characters): the
+    button carries `token`, a hash of the command, so the same command always gets the same short id."""
+
+    __tablename__ = "stored_command"
+    token: str = Field(primary_key=True, max_length=32)
+    command: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=utc_column())

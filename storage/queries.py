@@ -211,3 +211,25 @@ def pending_join_requests(*, session: Session, limit: int) -> list[tuple[JoinReq
 
 def count_pending_join_requests(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(JoinRequest).where(JoinRequest.status == "pending")).one()
+
+
+def city_names_matching(*, session: Session, typed: str, limit: int) -> list[str]:
+    """Names of cities starting with `typed` (case-insensitive), then those containing it, at most `limit`."""
+    key = name_key(typed)
+    starts = list(
+        session.exec(
+            select(City.name)
+            .where(col(City.name_key).startswith(key, autoescape=True))
+            .order_by(City.name_key)
+            .limit(limit)
+        )
+    )
+    if len(starts) < limit and key:
+        inside = (
+            select(City.name)
+            .where(col(City.name_key).contains(key, autoescape=True))
+            .order_by(City.name_key)
+            .limit(limit * 2)
+        )
+        starts += [name for name in session.exec(inside) if name not in starts][: limit - len(starts)]
+    return starts

@@ -1,0 +1,38 @@
+"""Button commands kept server-side when a platform's payload cannot hold them (Discord's custom_id: 100
+characters). The short id is a hash of the command, so rendering the same button again stores nothing new."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from handlers.types import Services
+from storage.db import insert_ignoring_conflict, run_transaction
+from storage.models import StoredCommand
+
+TOKEN_CHARS = 26  # 130 bits of SHA-256 in base32: no two commands meet by chance
+
+
+def token_of(command: str) -> str:
+    digest = hashlib.sha256(command.encode("utf-8", "surrogatepass")).digest()
+    return base64.b32encode(digest).decode().lower()[:TOKEN_CHARS]
+
+
+def store(services: Services, command: str) -> str:
+    token = token_of(command)
+    values = {"token": token, "command": command, "created_at": services.clock.now()}
+    run_transaction(
+        services.engine, lambda session: insert_ignoring_conflict(session, StoredCommand, values, ["token"])
+    )
+    return token
+
+
+def load(services: Services, token: str) -> str | None:
+    if not token or len(token) > TOKEN_CHARS:
+        return None
+
+    def find(session) -> str | None:  # type: ignore[no-untyped-def]
+        row = session.get(StoredCommand, token)
+        return row.command if row else None
+
+    return run_transaction(services.engine, find)
