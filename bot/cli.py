@@ -6,8 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--db", help="database URL or SQLite file (default: DATABASE_URL)")
 
     args = parser.parse_args(argv)
+    # Settings (pydantic, SQLAlchemy) load only once a command runs: `citypeers --help` answers without them.
+    from bot.config import ConfigError, load_settings
+
     try:
         overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
         settings = load_settings(**overrides)

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
-from icalendar import Event as CalendarEvent
+if TYPE_CHECKING:
+    from icalendar import Timezone
 
 DAY = 86_400
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -259,6 +260,8 @@ def _duration(delta: timedelta) -> str:
 
 
 def vtimezone(key: str, since: datetime) -> Timezone:
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+
     component = Timezone()
     component.add("tzid", key)
     for part in observances(ZoneInfo(key), since):
@@ -275,6 +278,9 @@ def vtimezone(key: str, since: datetime) -> Timezone:
 
 def render(entries: Sequence[Entry], *, stamp: datetime, feed: Feed | None = None) -> bytes:
     """A VCALENDAR: each zone's VTIMEZONE (from the earliest event in it), then a VEVENT per entry."""
+    from icalendar import Calendar, vRecur  # loaded with the first calendar file, not at every start
+    from icalendar import Event as CalendarEvent
+
     calendar = Calendar()
     calendar.add("prodid", "-//CityPeers//citypeers//EN")
     calendar.add("version", "2.0")

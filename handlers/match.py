@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -21,7 +22,6 @@ from core.dates import parse_duration
 from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
 from core.matching import (
     Match,
-    MatchIndex,
     MentorOn,
     NotYetIntroduced,
     Profile,
@@ -42,6 +42,9 @@ from storage import match_queries as mq
 from storage import queries
 from storage.db import unit_of_work
 from storage.models import City, Introduction, Member
+
+if TYPE_CHECKING:
+    from core.match_index import MatchIndex
 
 SUMMARY = "collaborators for your city, with reasons; introductions and matching rounds"
 DEFAULT_COUNT = 5
@@ -236,6 +239,8 @@ def current_index(context: Context) -> _CurrentIndex:
 def _bring_up_to_date(cache: _IndexCache, session: Session) -> MatchIndex:
     revision = mq.profile_revision(session=session)
     if cache.index is None:
+        from core.match_index import MatchIndex  # numpy, scipy and scikit-learn load with the first /match
+
         cache.index = MatchIndex(load_profiles(session))
     elif revision != cache.revision:
         changed = mq.changed_city_ids(session=session, since=cache.revision)
