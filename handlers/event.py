@@ -28,6 +28,7 @@ from core.reminders import (
     plan_reminders,
 )
 from core.roles import ORGANISERS
+from core.text import Mention
 from handlers import city
 from handlers.auth import require
 from handlers.types import (
@@ -42,6 +43,7 @@ from handlers.types import (
     UsageError,
     member_zone,
     reply_from_dict,
+    reply_to_dict,
 )
 from storage import event_queries, feed_queries, queries
 from storage.models import Broadcast, Delivery, Event, Member
@@ -49,6 +51,7 @@ from storage.models import Broadcast, Delivery, Event, Member
 SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts"
 MAX_TITLE = 200
 MAX_BROADCAST = 3000
+DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
 
 
 class Strings:
@@ -84,6 +87,7 @@ class Strings:
     BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
     REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
     FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
+    DM_CLOSED_FALLBACK = "{who}, your direct messages are closed to CityPeers, so your reminder is here:"
     SUBSCRIBED_RSVP = "Your private calendar feed of the events you attend: {webcal}"
     SUBSCRIBED_ALL = "Your private calendar feed of every programme event: {webcal}"
     SUBSCRIBE_HOW = (
@@ -630,14 +634,46 @@ def failure_report(session: Session, delivery: Delivery, now: datetime) -> Deliv
     if creator_id is None and delivery.event_id is not None:
         event = event_queries.get_event(session=session, event_id=delivery.event_id)
         creator_id = event.created_by_id if event else None
+    key = f"report:failed:{delivery.id}"
+    if delivery.error == DM_CLOSED and delivery.kind == "reminder":
+        reminder_in_channel(session, delivery, now)
+        key = f"report:{DM_CLOSED}:{delivery.event_id}:{delivery.recipient}"  # told once per person and event
     if creator_id is None:
         return None
     if delivery.recipient_kind == "channel":
-        recipient = f"#{delivery.recipient}"
+        event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+        recipient = f"#{event.channel_name}" if event and event.channel_name else f"#{delivery.recipient}"
     else:
-        recipient = ", ".join(f"@{person}" for person in delivery.recipient.split(","))
+        recipient = ", ".join(f"@{display_name(session, person)}" for person in delivery.recipient.split(","))
     body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
-    return report_to(session, creator_id, f"report:failed:{delivery.id}", body, now)
+    return report_to(session, creator_id, key, body, now)
+
+
+def display_name(session: Session, external_id: str) -> str:
+    member = queries.get_member(session=session, external_id=external_id)
+    return member.display_name if member else external_id
+
+
+def reminder_in_channel(session: Session, delivery: Delivery, now: datetime) -> Delivery | None:
+    """A person who does not take direct messages gets the reminder in the event's channel, named in it."""
+    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    member = queries.get_member(session=session, external_id=delivery.recipient)
+    if event is None or not event.channel_id or member is None:
+        return None
+    message = delivery_message(session, delivery, HandlerSettings(frozenset(), event_zone(event), ()), now)
+    reply = Reply.of(Strings.DM_CLOSED_FALLBACK, who=Mention(member.external_id, member.display_name))
+    reply.sections.extend(message.sections)
+    fallback = Delivery(
+        key=f"{DM_CLOSED}:{delivery.key}"[:200],
+        kind="notice",
+        event_id=event.id,
+        recipient=event.channel_id,
+        recipient_kind="channel",
+        body=json.dumps(reply_to_dict(reply)),
+        due_at=now,
+        next_attempt_at=now,
+    )
+    return event_queries.queue_delivery(session=session, delivery=fallback)
 
 
 def report_to(session: Session, member_id: int, key: str, body: str, now: datetime) -> Delivery | None:

@@ -176,3 +176,21 @@ def test_a_lapsed_claim_is_renewed_or_skipped_so_nothing_goes_twice(lab, clock):
     assert during[0].sent == 1  # quick could take only the row slow had not renewed yet
     assert stats.sent == 1  # and slow skipped that one
     assert sorted(who for _, who, _ in sender.sent) == ["bob", "labs"]
+
+
+def test_a_person_whose_dms_are_closed_gets_the_reminder_in_the_channel_and_the_organiser_hears_once(lab, clock):
+    sender = RecordingSender(answers={"bob": [SendOutcome("failed", error="dm_closed")] * 2})
+    engine = engine_for(lab, sender)
+    engine.run_due()  # bob's "you are attending" has no notice; nothing is due yet
+    clock.advance(timedelta(days=1))  # the 1d reminder
+    stats = engine.run_due()
+    assert stats.failed == 1 and stats.errors == ["dm_closed"]
+    in_channel = sender.texts_to("labs")
+    assert in_channel[0].startswith("⏰ City Lab starts in 1 day")
+    assert in_channel[1].startswith("@bob, your direct messages are closed to CityPeers, so your reminder is here:")
+    assert "⏰ City Lab starts in 1 day" in in_channel[1]
+    assert sender.texts_to("ana") == ["Could not deliver to @bob: dm_closed. It will not be retried."]
+    clock.advance(timedelta(hours=23))  # the 1h reminder: DMs still closed; the channel again, the organiser not
+    engine.run_due()
+    assert len(sender.texts_to("ana")) == 1
+    assert sum("your direct messages are closed" in text for text in sender.texts_to("labs")) == 2
