@@ -9,7 +9,7 @@ interactions to the bot signed with Ed25519 as Discord signs them, and checks wh
 bench scripts both use it; it imports nothing of the bot.
 
 The schema is Discord's published OpenAPI 3.1 document (discord/discord-api-spec, MIT), read from
-`../shared/discord/openapi.json` beside the repository, or from the path in DISCORD_OPENAPI. Where it and the
+`tests/support/discord/openapi.json` (a copy of Discord's published schema), or from DISCORD_OPENAPI. Where it and the
 documentation (discord/discord-api-docs) differ, the documentation wins: see `_DOCS_OVER_SCHEMA`.
 """
 
@@ -95,9 +95,8 @@ _DOCS_OVER_SCHEMA = {
     "nonce": "enforce_nonce dedupes by author and nonce in the past few minutes, not by channel (no window given)",
 }
 
-OPENAPI = Path(
-    os.environ.get("DISCORD_OPENAPI") or Path(__file__).resolve().parents[2].parent / "shared/discord/openapi.json"
-)
+# Discord's published schema (MIT, discord/discord-api-spec), copied beside this file with its licence.
+OPENAPI = Path(os.environ.get("DISCORD_OPENAPI") or Path(__file__).resolve().parent / "discord/openapi.json")
 _URI = "urn:discord-openapi"
 
 
