@@ -10,7 +10,8 @@ import pytest
 
 from bot.app import build_services
 from bot.slack.app import build_slack_app
-from bot.slack.server import create_http_server, stop_http_server
+from bot.slack.server import create_http_server
+from bot.web import stop_http_server
 from core.clock import FakeClock
 from handlers.types import Services
 from tests.conftest import make_settings

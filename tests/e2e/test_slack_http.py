@@ -7,9 +7,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from bot.slack.server import health
-from core.clock import SystemClock
-from handlers.types import HandlerSettings, Services
+from bot.web import Health, database_check
 from storage import queries
 from storage.db import unit_of_work
 from tests.e2e.conftest import ADMIN, ANA, BOB, Bot
@@ -114,8 +112,7 @@ def test_healthz_answers_when_the_database_does_and_anything_else_is_404(bot: Bo
 
 def test_healthz_is_503_with_a_reason_when_the_database_is_down() -> None:
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
-    services = Services(engine=engine, clock=SystemClock(), settings=HandlerSettings(frozenset(), None, ()))  # type: ignore[arg-type]
-    status, body = health(services)
+    status, body = Health([database_check(engine)]).status()
     assert status.startswith("503") and body["ok"] is False and "database unavailable" in str(body["reason"])
 
 
