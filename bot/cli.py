@@ -70,7 +70,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     )
     runtime.start()
     try:
-        serve(settings, services)
+        serve(settings, services, health_checks=[runtime.health])  # /healthz: 503 when delivery is dead
     finally:
         runtime.shutdown()
     return 0

@@ -1,8 +1,12 @@
-"""APScheduler set-up. The truth of what must be sent is in our delivery table; the scheduler only wakes us.
+"""APScheduler set-up, one scheduler per process. The truth of what must be sent is in the delivery ledger;
+the scheduler only wakes the engine.
 
-Jobs live in a persistent SQLAlchemy job store in the same database, and are module-level functions
-without arguments (a pickled job must still load after an upgrade). `misfire_grace_time=None` makes a
-wake-up that fell due while the bot was down run at start instead of being dropped.
+Each process keeps its jobs in memory: APScheduler's FAQ says a persistent job store cannot be shared between
+processes (two `citypeers run` on one database lost their wake-up to `JobLookupError` and never woke again).
+Nothing of the scheduler is stored, so nothing needs pickling and jobs are bound methods: the first sweep at
+start sends what fell due while the process was down and plans the wake-up from the ledger, and every commit
+plans it again. `misfire_grace_time=None`: a job the scheduler reaches late (a busy machine, a suspended VM)
+still runs rather than being dropped; `coalesce`: a sweep that missed several turns runs once.
 """
 
 from __future__ import annotations
@@ -10,25 +14,32 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
 from handlers import event as event_handlers
 from handlers import jobs
 from handlers.types import Notice, Services
-from storage import event_queries
 from storage.db import unit_of_work
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
-
-_runtime: Runtime | None = None  # the one runtime of this process, found by the argument-less jobs
+DELIVERY_JOBS = frozenset({"wake", "sweep"})
+FAILING_AFTER = 3  # delivery jobs that raise this many times in a row make the process unhealthy
+STALL_AFTER = timedelta(minutes=2)  # at least; a batch at Slack's pace moves on every second or so
 
 
 def worker_name() -> str:
@@ -47,92 +58,170 @@ class Runtime:
         deliver_notices: Callable[[Iterable[Notice]], object] | None = None,
         sweep_seconds: float = SWEEP_SECONDS,
         claim_hold: timedelta = CLAIM_HOLD,
+        stall_after: timedelta | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
+        sender = _Heartbeat(sender, self._progressed)  # type: ignore[assignment]
         self.engine = DeliveryEngine(services, sender, worker=worker_name(), pacer=pacer, claim_hold=claim_hold)
         self.deliver_notices = deliver_notices
         self.sweep_seconds = sweep_seconds
-        self._wake_for: datetime | None = None  # the due time the wake-up job is set for
+        # A row stuck longer than its claim has been given up by us anyway: other processes may take it over.
+        self.stall_after = stall_after or max(claim_hold, STALL_AFTER)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=services.engine)},
+            jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
             # Overlapping wake-ups are fine (the engine runs one batch at a time and is told to go again),
             # so APScheduler need not skip them with a warning.
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 3},
             timezone=UTC,
         )
+        self.scheduler.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        self._lock = threading.Lock()
+        self._started = False
+        self._wake_for: datetime | None = None  # the due time the wake-up job was last set for
+        self._in_flight = 0  # calls into the engine under way; the first one runs the batch, others only nudge it
+        self._progress_at = services.clock.now()  # last time a batch moved on: a row sent, or the batch ended
+        # The scheduler keeps real time, so whether it still runs the sweep is measured on real time too.
+        self._monotonic = monotonic
+        self._swept_at = monotonic()  # last time a delivery job finished, well or not
+        self._failures = 0  # delivery jobs that raised in a row
+        self._failure = ""
 
     def start(self) -> None:
-        global _runtime
-        _runtime = self
+        # The first sweep runs at once: what fell due while we were down goes out (marked late) and the
+        # wake-up is planned from the ledger.
+        first = datetime.now(UTC)
+        self.scheduler.add_job(self._sweep, "interval", seconds=self.sweep_seconds, id="sweep", next_run_time=first)
+        self.scheduler.add_job(self._extend_reminders, "cron", hour=2, minute=30, id="extend")
+        self.scheduler.add_job(self._queue_followups, "interval", minutes=10, id="followups")
+        self.scheduler.add_job(self._queue_digests, "interval", minutes=15, id="digests")
+        self._progress_at, self._swept_at = self.services.clock.now(), self._monotonic()
         self.scheduler.start()
-        # Fixed ids and replace_existing: a restart updates these jobs instead of adding copies.
-        self.scheduler.add_job(sweep, "interval", seconds=self.sweep_seconds, id="sweep", replace_existing=True)
-        self.scheduler.add_job(extend_reminders, "cron", hour=2, minute=30, id="extend", replace_existing=True)
-        self.scheduler.add_job(queue_followups, "interval", minutes=10, id="followups", replace_existing=True)
-        self.scheduler.add_job(queue_digests, "interval", minutes=15, id="digests", replace_existing=True)
-        # What fell due while we were down goes out now, marked late.
-        self.scheduler.add_job(sweep, id="startup-sweep", replace_existing=True)
+        self._started = True
         self.services.on_commit.append(self.refresh)
 
     def refresh(self) -> None:
-        """Set the one wake-up job to the earliest time anything is due."""
+        """Set the one wake-up job to the earliest time a pending row falls due."""
         with unit_of_work(self.services.engine) as session:
-            due = event_queries.next_due_at(session=session)
-        if due is None or due == self._wake_for:
-            return  # most commands queue nothing: no need to rewrite the job store
-        run_at = max(due, datetime.now(UTC) + timedelta(milliseconds=10))
-        self.scheduler.add_job(wake, "date", run_date=run_at, id="wake", replace_existing=True)
-        self._wake_for = due
+            due = next_pending_at(session=session)
+        with self._lock:
+            # Most commands queue nothing; and a row we already woke for that is still there is someone's
+            # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.
+            if due is None or due == self._wake_for:
+                return
+            self._wake_for = due
+            run_at = max(due, datetime.now(UTC) + timedelta(milliseconds=10))
+            self.scheduler.add_job(self._wake, "date", run_date=run_at, id="wake", replace_existing=True)
 
     def shutdown(self) -> None:
-        global _runtime
         if self.refresh in self.services.on_commit:
             self.services.on_commit.remove(self.refresh)
-        self.scheduler.shutdown(wait=True)
-        if _runtime is self:
-            _runtime = None
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    # --- health -----------------------------------------------------------------------------------------
+
+    def health(self) -> str | None:
+        """None when the scheduler and the delivery work are alive, else why not (for /healthz)."""
+        if not self._started or not self.scheduler.running:
+            return "scheduler not running"
+        # APScheduler 3's loop thread: an exception it does not catch ends it while the scheduler still says running.
+        thread: threading.Thread | None = getattr(self.scheduler, "_thread", None)
+        if thread is None or not thread.is_alive():
+            return "scheduler thread died"
+        now = self.services.clock.now()
+        with self._lock:
+            if self._failures >= FAILING_AFTER:
+                return f"delivery failing: {self._failures} runs in a row raised {self._failure}"
+            if self._in_flight and now - self._progress_at > self.stall_after:
+                return f"delivery stalled: a batch under way moved on {_seconds(now - self._progress_at)} ago"
+            quiet = timedelta(seconds=self._monotonic() - self._swept_at)
+            if quiet > max(timedelta(seconds=10 * self.sweep_seconds), STALL_AFTER):
+                return f"delivery sweep not running: last run {_seconds(quiet)} ago"
+        return None
+
+    def _progressed(self) -> None:
+        with self._lock:
+            self._progress_at = self.services.clock.now()
+
+    def _on_job_event(self, event: JobExecutionEvent) -> None:
+        if event.job_id not in DELIVERY_JOBS:
+            return
+        with self._lock:
+            self._swept_at = self._monotonic()
+            if event.exception is None:
+                self._failures = 0
+            else:
+                self._failures += 1
+                self._failure = f"{type(event.exception).__name__}: {event.exception}"[:200]
+
+    # --- jobs -------------------------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            if self._in_flight == 1:
+                self._progress_at = self.services.clock.now()  # a batch starts: a stall is counted from here
+        try:
+            stats = self.engine.run_due()
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._progress_at = self.services.clock.now()
+        if stats.sent or stats.failed or stats.missed:
+            log.info("deliveries: %s sent (%s late), %s retried, %s failed, %s missed",
+                     stats.sent, stats.late, stats.retried, stats.failed, stats.missed)  # fmt: skip
+        self.refresh()
+
+    def _sweep(self) -> None:
+        """The safety net: whatever is due (rows other processes queued, lapsed claims) goes out within seconds."""
+        self._wake()
+
+    def _queue_followups(self) -> None:
+        """Follow-ups on introductions and goal check-ins that fell due become deliveries."""
+        if jobs.queue_followups(self.services):
+            self.refresh()
+
+    def _queue_digests(self) -> None:
+        if jobs.queue_digests(self.services):
+            self.refresh()
+
+    def _extend_reminders(self) -> None:
+        services = self.services
+        with unit_of_work(services.engine) as session:
+            queued = event_handlers.extend_reminders(session, services.settings, services.clock.now())
+        log.info("recurring events: %s reminders queued", queued)
+        self.refresh()
 
 
-# --- jobs: module-level, no arguments -------------------------------------------------------------------
+def next_pending_at(*, session: Session) -> datetime | None:
+    """When the next pending row falls due. Rows being sent are left out: their sender settles them, or the sweep
+    takes them over once the claim lapses."""
+    return session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
 
 
-def wake() -> None:
-    runtime = _runtime
-    if runtime is None:
-        return
-    runtime._wake_for = None  # the wake-up job (if it was this) is used up: plan the next one afresh
-    stats = runtime.engine.run_due()
-    if stats.sent or stats.failed or stats.missed:
-        log.info("deliveries: %s sent (%s late), %s retried, %s failed, %s missed",
-                 stats.sent, stats.late, stats.retried, stats.failed, stats.missed)  # fmt: skip
-    runtime.refresh()
+class _Heartbeat:
+    """Passes every call to the platform's sender and notes when it returns: a batch moving on, row by row."""
+
+    def __init__(self, sender: Sender, beat: Callable[[], None]) -> None:
+        self._sender = sender
+        self._beat = beat
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._sender, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            finally:
+                self._beat()
+
+        return call
 
 
-def sweep() -> None:
-    """The safety net: whatever is due (also rows other processes queued) gets sent within seconds."""
-    wake()
-
-
-def queue_followups() -> None:
-    """Follow-ups on introductions and goal check-ins that fell due become deliveries."""
-    runtime = _runtime
-    if runtime is not None and jobs.queue_followups(runtime.services):
-        runtime.refresh()
-
-
-def queue_digests() -> None:
-    runtime = _runtime
-    if runtime is not None and jobs.queue_digests(runtime.services):
-        runtime.refresh()
-
-
-def extend_reminders() -> None:
-    runtime = _runtime
-    if runtime is None:
-        return
-    services = runtime.services
-    with unit_of_work(services.engine) as session:
-        queued = event_handlers.extend_reminders(session, services.settings, services.clock.now())
-    log.info("recurring events: %s reminders queued", queued)
-    runtime.refresh()
+def _seconds(span: timedelta) -> str:
+    return f"{int(span.total_seconds())} s"
