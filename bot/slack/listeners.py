@@ -12,7 +12,6 @@ import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +28,12 @@ from core.text import Mention, Text, unescape_mrkdwn
 from handlers.dispatch import FAMILIES, handle
 from handlers.home import home, track_choices
 from handlers.types import Reply, Request, Section, Services
+from storage import seen_events
+from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
 PROFILE_TTL = 600.0
-RECENT_EVENTS = 5000
 BUTTON_ACTIONS = re.compile(r"^cmd-")
 FORM_ACTIONS = re.compile(r"^form-")
 FORM_VIEWS = re.compile(r"^form:")
@@ -83,28 +83,9 @@ class ProfileCache:
         return name, tz
 
 
-class RecentIds:
-    """The last `size` ids seen: the Events API retries an event it thinks we missed, with the same id."""
-
-    def __init__(self, size: int = RECENT_EVENTS) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def seen_before(self, event_id: str) -> bool:
-        with self._lock:
-            if event_id in self._ids:
-                return True
-            self._ids[event_id] = None
-            if len(self._ids) > self._size:
-                self._ids.popitem(last=False)
-            return False
-
-
 def register(app: App, services: Services, notifier: SlackNotifier, *, profile_ttl: float = PROFILE_TTL) -> None:
     """Slash commands for every family in FAMILIES, buttons, the Home tab, event de-duplication, errors."""
     profiles = ProfileCache(notifier.user_profile, profile_ttl)
-    recent_events = RecentIds()
 
     def run_line(user_id: str, fallback_name: str, line: str, context: BoltContext) -> Reply:
         """Run `/family rest` as `user_id`, deliver its notices, and note whoever could not be reached."""
@@ -179,11 +160,15 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         publish_home(user["id"])
 
     def skip_event_retries(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """Answer a retried event at once without running it again (before bolt's ack, in the request thread)."""
+        """Answer a retried event at once without running it again (before bolt's ack, in the request thread).
+        The ids seen are in the database, so a retry that reaches another process is answered once too."""
         event_id = body.get("event_id")
-        if isinstance(event_id, str) and recent_events.seen_before(event_id):
-            log.info("event %s already received; retry ignored", event_id)
-            return BoltResponse(status=200, body="")
+        if isinstance(event_id, str):
+            with unit_of_work(services.engine) as session:
+                first = seen_events.first_sighting(session=session, event_id=event_id, now=services.clock.now())
+            if not first:
+                log.info("event %s already received; retry ignored", event_id)
+                return BoltResponse(status=200, body="")
         return next()
 
     def on_error(error: Exception, body: dict[str, Any], context: BoltContext, respond: Respond | None) -> None:
