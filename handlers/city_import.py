@@ -19,8 +19,7 @@ from core.grammar import GrammarError, bad_character, parse_count, parse_yes_no,
 from core.tracks import TrackSpec, resolve_track
 from handlers.city import MAX_ITEM, MAX_ITEMS, checked_country, checked_name
 from handlers.types import CommandError, Services
-from storage import match_queries as _profile_revisions  # noqa: F401  (running bots see imported cities)
-from storage import queries
+from storage import match_queries, queries
 from storage.db import unit_of_work
 from storage.models import name_key
 
@@ -184,7 +183,10 @@ def _parse_row(line: int, record: dict[str, str], tracks: list[TrackSpec]) -> _R
 
 
 def import_cities(services: Services, path: Path) -> ImportResult:
-    """Import every row or none; raises ImportFailed with one line per problem."""
+    """Import every row or none; raises ImportFailed with one line per problem.
+
+    One transaction of bulk inserts (cities, their tracks, offers and needs), and one profile revision for every
+    imported city at the end, so a running bot's match index takes them all in at its next /match."""
     with unit_of_work(services.engine) as session:
         stored_tracks = {t.key: t for t in queries.active_tracks(session=session)}
         specs = [TrackSpec(t.key, t.name) for t in stored_tracks.values()]
@@ -197,28 +199,42 @@ def import_cities(services: Services, path: Path) -> ImportResult:
                 problems.append(Strings.LINE.format(line=row.line, problem=duplicate))
                 continue
             first_line[key] = row.line
-            if queries.get_city_by_name(session=session, name=row.name) is not None:
+        registered = queries.registered_name_keys(session=session, keys=list(first_line))
+        for row in rows:
+            if name_key(row.name) in registered and first_line[name_key(row.name)] == row.line:
                 problems.append(Strings.LINE.format(line=row.line, problem=Strings.EXISTS.format(name=row.name)))
         if problems:
             raise ImportFailed(sorted(problems, key=_line_of) + [Strings.FAILED.format(count=len(problems))])
         now = services.clock.now()
+        cohorts = {
+            name_key(name): queries.get_or_add_cohort(session=session, name=name, now=now).id
+            for name in dict.fromkeys(row.cohort for row in rows if row.cohort)
+        }
+        ids = queries.add_cities(
+            session=session,
+            cities=[
+                {"name": row.name, "name_key": name_key(row.name), "country": row.country,
+                 "population": row.population, "mentor": row.mentor,
+                 "cohort_id": cohorts[name_key(row.cohort)] if row.cohort else None, "created_at": now}
+                for row in rows
+            ],
+        )  # fmt: skip
+        interests, items = [], []
         result = ImportResult()
-        for row in rows:
-            cohort = queries.get_or_add_cohort(session=session, name=row.cohort, now=now) if row.cohort else None
-            city = queries.add_city(session=session, name=row.name, country=row.country, population=row.population,
-                                    mentor=row.mentor, cohort=cohort, now=now)  # fmt: skip
-            queries.set_city_tracks(
-                session=session, city_id=city.id, track_ids=[stored_tracks[t.key].id for t in row.tracks]
-            )  # type: ignore[arg-type,misc]
+        for row, city_id in zip(rows, ids, strict=True):
+            interests.extend({"city_id": city_id, "track_id": stored_tracks[t.key].id} for t in row.tracks)
             for kind, texts in (("offer", row.offers), ("need", row.needs)):
-                for text in texts:
-                    queries.add_city_item(
-                        session=session, city_id=city.id, kind=kind, text=text, member_id=None, now=now
-                    )  # type: ignore[arg-type]
+                items.extend(
+                    {"city_id": city_id, "kind": kind, "text": text, "created_by_id": None, "created_at": now}
+                    for text in texts
+                )
             result.cities += 1
             result.offers += len(row.offers)
             result.needs += len(row.needs)
             result.names.append(row.name)
+        queries.add_interests_and_items(session=session, interests=interests, items=items)
+        if ids:
+            match_queries.mark_profiles_changed(session=session, city_ids=ids)
         return result
 
 

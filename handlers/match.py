@@ -238,12 +238,13 @@ def current_index(context: Context) -> _CurrentIndex:
 
 def _bring_up_to_date(cache: _IndexCache, session: Session) -> MatchIndex:
     revision = mq.profile_revision(session=session)
-    if cache.index is None:
+    stale = cache.index is not None and revision != cache.revision
+    changed = mq.changed_city_ids(session=session, since=cache.revision) if stale else []
+    if cache.index is None or len(changed) > max(100, len(cache.index) // 2):  # a first use, or an import
         from core.match_index import MatchIndex  # numpy, scipy and scikit-learn load with the first /match
 
         cache.index = MatchIndex(load_profiles(session))
-    elif revision != cache.revision:
-        changed = mq.changed_city_ids(session=session, since=cache.revision)
+    elif stale:
         found = load_profiles(session, changed)
         for profile in found:
             cache.index.upsert(profile)

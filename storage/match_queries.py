@@ -85,17 +85,21 @@ def mark_profiles_changed(*, session: OrmSession, city_ids: Sequence[int]) -> in
     if not bumped:  # a schema made without the migration's seed row
         connection.execute(table.insert().values(city_id=COUNTER, revision=1))
     revision = connection.execute(sa_select(table.c.revision).where(table.c.city_id == COUNTER)).scalar_one()
-    known = set(connection.execute(sa_select(table.c.city_id).where(table.c.city_id.in_(city_ids))).scalars())
-    if known:
-        connection.execute(update(table).where(table.c.city_id.in_(known)).values(revision=revision))
-    fresh = [{"city_id": city_id, "revision": revision} for city_id in city_ids if city_id not in known]
-    if fresh:
-        # Another transaction may add the same city's row meanwhile: the later revision wins, nobody fails.
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(table).values(fresh)
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=["city_id"], set_={"revision": statement.excluded.revision})
-        )
+    for start in range(0, len(city_ids), 1000):  # an import marks thousands: statements of a bounded size
+        chunk = city_ids[start : start + 1000]
+        known = set(connection.execute(sa_select(table.c.city_id).where(table.c.city_id.in_(chunk))).scalars())
+        if known:
+            connection.execute(update(table).where(table.c.city_id.in_(known)).values(revision=revision))
+        fresh = [{"city_id": city_id, "revision": revision} for city_id in chunk if city_id not in known]
+        if fresh:
+            # Another transaction may add the same city's row meanwhile: the later revision wins, nobody fails.
+            insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+            statement = insert(table).values(fresh)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["city_id"], set_={"revision": statement.excluded.revision}
+                )
+            )
     return int(revision)
 
 

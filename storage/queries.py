@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from storage.db import insert_ignoring_conflict
@@ -151,6 +152,43 @@ def set_city_tracks(*, session: Session, city_id: int, track_ids: Sequence[int])
     for track_id in dict.fromkeys(track_ids):
         session.add(CityInterest(city_id=city_id, track_id=track_id))
     session.flush()
+
+
+CHUNK = 500  # rows (or keys) per statement: well under SQLite's and PostgreSQL's parameter limits
+
+
+def registered_name_keys(*, session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these name keys already belong to a city."""
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        found.update(session.exec(select(City.name_key).where(col(City.name_key).in_(chunk))))
+    return found
+
+
+def add_cities(*, session: Session, cities: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many cities (column values) in few statements; returns their ids in the same order."""
+    table = City.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    ids: list[int] = []
+    for start in range(0, len(cities), CHUNK):
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids.extend(connection.execute(statement, list(cities[start : start + CHUNK])).scalars())
+    return ids
+
+
+def add_interests_and_items(
+    *, session: Session, interests: Sequence[dict[str, Any]], items: Sequence[dict[str, Any]]
+) -> None:
+    """Insert many city tracks and offers or needs (column values), a batch per statement.
+
+    RETURNING makes SQLAlchemy send each batch as one multi-row INSERT (its "insertmanyvalues"), where a plain
+    executemany would cost PostgreSQL a round trip per row."""
+    connection = session.connection()
+    for table, rows in ((CityInterest.__table__, interests), (CityItem.__table__, items)):  # type: ignore[attr-defined]
+        statement = insert(table).returning(table.c.city_id)
+        for start in range(0, len(rows), CHUNK):
+            connection.execute(statement, list(rows[start : start + CHUNK]))
 
 
 def city_items(*, session: Session, city_id: int, kind: str) -> list[CityItem]:

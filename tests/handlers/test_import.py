@@ -174,3 +174,14 @@ def test_reading_is_linear_in_the_file(services: Services, tmp_path: Path) -> No
     small, large = bad_rows(20), bad_rows(200)
     work(small)  # warm up
     assert work(large) <= GROWTH * work(small) + FIXED
+
+
+def test_a_bot_already_matching_sees_a_large_import_at_its_next_match(services: Services, tmp_path: Path) -> None:
+    import_cities(services, write(tmp_path, GOOD))
+    say(services, "admin", "/city list")
+    assert "Kraków" in say(services, "admin", "/match top city=Łódź")  # the index is built and kept
+    rows = [f"Città {i:03},IT,,,,green-economy,open data platform for citizens," for i in range(150)]
+    path = tmp_path / "more.csv"
+    path.write_text("name,country,population,cohort,mentor,tracks,offers,needs\n" + "\n".join(rows) + "\n")
+    assert import_cities(services, path).summary() == "Imported 150 cities (150 offers, 0 needs)."
+    assert "Città" in say(services, "admin", "/match top 20 city=Łódź")
