@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201e": "\u201c", "\u2018": "\u2019", "\u00ab": "\u00bb"}
 # Linear-time on any input: each anchored at one position, no nested repeats (fullmatch of one token).
-_SLACK_USER = re.compile(r"<@([^|>\s]+)(?:\|([^>]*))?>")
+# Neutral references, as each adapter writes its platform's mentions before dispatch: `<@slack:U123|ana>`,
+# `<@discord:80351110224678912>`, `<#slack:C123|general>`; the console's people and channels are typed bare.
+_USER_REF = re.compile(r"<@([^|>\s]+)(?:\|([^>]*))?>")
 _CONSOLE_USER = re.compile(r"@([\w][\w.\-]*)")
-_SLACK_CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
+_CHANNEL_REF = re.compile(r"<#([^|>\s]+)(?:\|([^>]*))?>")
 _CONSOLE_CHANNEL = re.compile(r"#([\w][\w.\-]*)")
 
 MAX_LINE = 4000  # characters in one command line, checked before any parsing
@@ -201,20 +203,20 @@ def split_first(text: str) -> tuple[str, str]:
 
 
 def parse_user_ref(token: str) -> UserRef | None:
-    """A user as Slack escapes it (`<@U123|ana>`) or as typed in the console (`@ana`)."""
+    """A user as an adapter writes one (`<@slack:U123|ana>`) or as typed in the console (`@ana`)."""
     token = token.strip()
-    if match := _SLACK_USER.fullmatch(token):
-        return UserRef(match.group(1), match.group(2) or match.group(1))
+    if match := _USER_REF.fullmatch(token):
+        return UserRef(match.group(1), match.group(2) or match.group(1).rsplit(":", 1)[-1])
     if match := _CONSOLE_USER.fullmatch(token):
         return UserRef(match.group(1), match.group(1))
     return None
 
 
 def parse_channel_ref(token: str) -> ChannelRef | None:
-    """A channel as Slack escapes it (`<#C123|general>`) or as typed in the console (`#general`)."""
+    """A channel as an adapter writes one (`<#slack:C123|general>`) or as typed in the console (`#general`)."""
     token = token.strip()
-    if match := _SLACK_CHANNEL.fullmatch(token):
-        return ChannelRef(match.group(1), match.group(2) or match.group(1))
+    if match := _CHANNEL_REF.fullmatch(token):
+        return ChannelRef(match.group(1), match.group(2) or match.group(1).rsplit(":", 1)[-1])
     if match := _CONSOLE_CHANNEL.fullmatch(token):
         return ChannelRef(match.group(1), match.group(1))
     return None
