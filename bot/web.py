@@ -77,13 +77,20 @@ class Health:
 
 
 def make_wsgi_app(routes: Iterable[Route], checks: Sequence[HealthCheck]) -> WsgiApp:
-    """Each route to its adapter, GET /healthz to the checks, anything else 404."""
+    """Each route to its adapter, GET /healthz to the checks, anything else 404. A route whose path ends with
+    `/` takes every path under it (a GET one HEAD too), e.g. /calendar/<token>.ics."""
+    routes = list(routes)
     table = {(route.method, route.path): route.app for route in routes}
+    prefixes = [route for route in routes if route.path.endswith("/")]
     health = Health(checks)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
         target = table.get((method, path))
+        for route in prefixes if target is None else ():
+            if path.startswith(route.path) and method in (route.method, "HEAD" if route.method == "GET" else None):
+                target = route.app
+                break
         if target is not None:
             return target(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):

@@ -13,6 +13,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import BaseWSGIServer
 
+from bot.calendar_feed import feed_route
 from bot.config import Settings
 from bot.slack.app import build_slack_app
 from bot.web import HEALTH_PATH, HealthCheck, Route, create_server, database_check, make_wsgi_app
@@ -41,7 +42,8 @@ def create_http_server(
     /healthz checks the database, then `health_checks` (the runtime's)."""
     slack_app = slack_app or build_slack_app(settings, services)
     checks = [database_check(services.engine), *health_checks]
-    return create_server(make_wsgi_app(slack_routes(slack_app), checks), host, port, threads=settings.web_threads)
+    routes = [*slack_routes(slack_app), feed_route(services)]  # and each person's calendar feed
+    return create_server(make_wsgi_app(routes, checks), host, port, threads=settings.web_threads)
 
 
 def serve(settings: Settings, services: Services, *, health_checks: Sequence[HealthCheck] = ()) -> None:
