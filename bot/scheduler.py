@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
 from handlers import event as event_handlers
 from handlers import jobs
-from handlers.types import Notice, Services
+from handlers.types import Services
 from storage.db import unit_of_work
 from storage.models import Delivery
 
@@ -55,7 +55,6 @@ class Runtime:
         sender: Sender,
         *,
         pacer: Pacer | None = None,
-        deliver_notices: Callable[[Iterable[Notice]], object] | None = None,
         sweep_seconds: float = SWEEP_SECONDS,
         claim_hold: timedelta = CLAIM_HOLD,
         stall_after: timedelta | None = None,
@@ -64,7 +63,6 @@ class Runtime:
         self.services = services
         sender = _Heartbeat(sender, self._progressed)  # type: ignore[assignment]
         self.engine = DeliveryEngine(services, sender, worker=worker_name(), pacer=pacer, claim_hold=claim_hold)
-        self.deliver_notices = deliver_notices
         self.sweep_seconds = sweep_seconds
         # A row stuck longer than its claim has been given up by us anyway: other processes may take it over.
         self.stall_after = stall_after or max(claim_hold, STALL_AFTER)
