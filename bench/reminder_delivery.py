@@ -47,6 +47,7 @@ from tests.support.databases import temporary_schema  # noqa: E402
 from tests.support.fakeslack import Call, FakeSlack, RateLimits  # noqa: E402
 
 ADMIN = "U0ADMIN"
+AS_ADMIN = f"slack:{ADMIN}"  # our id of the admin: ids carry their platform
 CHANNEL = "C0BENCH"
 TITLE = "Bench Lab"
 # Reminders go out this long before the event starts (due = start - lead). A reminder still unsent when its
@@ -96,11 +97,13 @@ def run_broadcast(url: str, args: argparse.Namespace) -> bool:
     services = bench_services(url)
     started = time.perf_counter()
     moment = datetime.now(UTC) + timedelta(days=1)  # placeholder start, moved once the process is up
-    added = say(services, ADMIN, f'/event add {TITLE} start="{typed(moment)}" tz=UTC remind=1h channel=<#{CHANNEL}|b>')
+    added = say(
+        services, AS_ADMIN, f'/event add {TITLE} start="{typed(moment)}" tz=UTC remind=1h channel=<#slack:{CHANNEL}|b>'
+    )
     assert added.startswith("Scheduled"), added
     event_id = latest_event_id(services)
     for person in people:
-        reply = say(services, person, f"/event rsvp {event_id}")
+        reply = say(services, f"slack:{person}", f"/event rsvp {event_id}")
         assert reply.startswith("You are attending"), reply
     print(f"seeded 1 event and {len(people)} RSVPs through the /event handlers in {time.perf_counter() - started:.1f}s")
 
@@ -109,7 +112,7 @@ def run_broadcast(url: str, args: argparse.Namespace) -> bool:
         with bot:
             # Due --due-in seconds from now: moved with /event edit, which requeues every pending reminder.
             target = datetime.now(UTC) + timedelta(seconds=args.due_in) + BROADCAST_LEAD
-            edited = say(services, ADMIN, f'/event edit {event_id} start="{typed(target)}"')
+            edited = say(services, AS_ADMIN, f'/event edit {event_id} start="{typed(target)}"')
             assert "changed" in edited, edited
             due = due_time(services, event_id)
             expected = len(people) + 1
@@ -226,7 +229,9 @@ def seed_reminders(services: Services, total: int, per_event: int, base: datetim
     now = services.clock.now()
     due_of: dict[str, datetime] = {}
     with unit_of_work(services.engine) as session:
-        admin = queries.ensure_member(session=session, external_id=ADMIN, display_name="admin", role="admin", now=now)
+        admin = queries.ensure_member(
+            session=session, external_id=AS_ADMIN, display_name="admin", role="admin", now=now
+        )
         for index in range(-(-total // per_event)):
             start = base + timedelta(seconds=index * step) + DELAY_LEAD
             event = event_queries.add_event(
@@ -244,10 +249,10 @@ def seed_reminders(services: Services, total: int, per_event: int, base: datetim
             recipients = []
             for person in people:
                 member = queries.ensure_member(
-                    session=session, external_id=person, display_name=person, role="none", now=now
+                    session=session, external_id=f"slack:{person}", display_name=person, role="none", now=now
                 )
                 event_queries.add_rsvp(session=session, event_id=event.id, member_id=member.id, now=now)
-                recipients.append(("user", person))
+                recipients.append(("user", f"slack:{person}"))
                 due_of[person] = start - DELAY_LEAD
             queued = event_handlers.queue_reminders(session, event, settings, now, recipients)
             assert queued == len(people), (queued, len(people))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.config import Settings
 from core.clock import Clock, SystemClock
 from handlers.types import HandlerSettings, Services
 from storage import queries
 from storage.db import make_engine, unit_of_work, upgrade
+
+if TYPE_CHECKING:  # the console needs none of the web side
+    from bot.adapters import Adapter
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, first_user_is_admin: bool = False) -> Services:
@@ -28,3 +33,17 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         public_url=settings.public_url,
     )
     return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)
+
+
+def build_adapters(settings: Settings, services: Services) -> list[Adapter]:
+    """Every platform whose settings are present (settings.require_platforms() said which)."""
+    adapters: list[Adapter] = []
+    if settings.slack_enabled:
+        from bot.slack.adapter import SlackAdapter
+
+        adapters.append(SlackAdapter(settings, services))
+    if settings.discord_enabled:
+        from bot.discord.adapter import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings, services, workers=2 * settings.web_threads))
+    return adapters

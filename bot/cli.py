@@ -13,10 +13,17 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="citypeers", description="Peer networking for cities, in Slack.")
+    parser = argparse.ArgumentParser(prog="citypeers", description="Peer networking for cities, in Slack and Discord.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("run", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
+    commands.add_parser(
+        "run",
+        help="serve Slack and/or Discord, whichever is set up, over HTTP on PORT (or Slack Socket Mode)",
+    )
+    discord = commands.add_parser("discord", help="Discord maintenance: citypeers discord sync [--guild ID]")
+    discord_commands = discord.add_subparsers(dest="discord_command", required=True)
+    sync = discord_commands.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", help="one server's id: its commands change at once (for testing)")
 
     console = commands.add_parser("console", help="the same commands in a terminal, no Slack needed")
     console.add_argument("--user", default="you", help="who you are in the console (default: you)")
@@ -49,30 +56,71 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve every platform whose settings are present, on one web app, with one delivery runtime."""
     from datetime import timedelta
 
-    settings.require_slack()
-    from bot.app import build_services
+    settings.require_platforms()
+    from bot.adapters import RoutingSender
+    from bot.app import build_adapters, build_services
+    from bot.calendar_feed import feed_route
     from bot.delivery import Pacer
     from bot.scheduler import Runtime
-    from bot.slack.notifier import SlackDeliverySender, make_delivery_client
-    from bot.slack.server import serve
+    from bot.web import database_check, serve
 
     services = build_services(settings)
-    pacer = Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second)
-    sender = SlackDeliverySender(make_delivery_client(settings))
+    adapters = build_adapters(settings, services)
+    sender = RoutingSender(
+        {adapter.platform: adapter.sender() for adapter in adapters},
+        default="slack" if settings.slack_enabled else None,  # rows from before ids carried their platform
+    )
     runtime = Runtime(
         services,
         sender,
-        pacer=pacer,
+        pacer=Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second),
         sweep_seconds=settings.citypeers_sweep_seconds,
         claim_hold=timedelta(seconds=settings.citypeers_claim_seconds),
     )
     runtime.start()
     try:
-        serve(settings, services, health_checks=[runtime.health])  # /healthz: 503 when delivery is dead
+        for adapter in adapters:
+            adapter.start()
+        routes = [route for adapter in adapters for route in adapter.routes()] + [feed_route(services)]
+        # /healthz: 503 when the database, the scheduler or the delivery engine is not well.
+        serve(
+            settings.host,
+            settings.port,
+            threads=settings.web_threads,
+            routes=routes,
+            checks=[database_check(services.engine), runtime.health],
+        )
     finally:
+        for adapter in adapters:
+            adapter.stop()
         runtime.shutdown()
+        services.engine.dispose()
+        logging.getLogger(__name__).info("stopped")
+    return 0
+
+
+def discord(settings: Settings, args: argparse.Namespace) -> int:
+    """`citypeers discord sync [--guild ID]`: register the slash commands generated from the handlers."""
+    settings.require_discord()
+    from bot.app import build_services
+    from bot.discord.adapter import DiscordAdapter
+    from bot.discord.api import DiscordError
+
+    services = build_services(settings)
+    adapter = DiscordAdapter(settings, services, workers=1)
+    try:
+        registered = adapter.sync_commands(args.guild)
+    except DiscordError as error:
+        print(f"citypeers: Discord refused the commands: {error}", file=sys.stderr)
+        return 1
+    finally:
+        adapter.stop()
+        services.engine.dispose()
+    where = f"guild {args.guild} (at once)" if args.guild else "every server (global; Discord may take a while)"
+    print(f"Registered {len(registered or [])} commands for {where}.")
     return 0
 
 
@@ -109,7 +157,7 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": run, "console": console, "db": db, "import": import_file}
+COMMANDS = {"discord": discord, "run": run, "console": console, "db": db, "import": import_file}
 
 if __name__ == "__main__":
     sys.exit(main())

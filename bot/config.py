@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     citypeers_digest_hour: int = Field(default=8, ge=0, le=23)
     # Where people reach this server, for the links it gives out (calendar feeds); default http://localhost:PORT.
     citypeers_public_url: str = ""
+    discord_application_id: str = ""
+    discord_public_key: str = ""
+    discord_bot_token: str = ""
+    discord_api_url: str = "https://discord.com/api/v10"
+    citypeers_discord_admins: str = ""
 
     @field_validator("citypeers_default_tz")
     @classmethod
@@ -76,6 +81,29 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("discord_public_key")
+    @classmethod
+    def _discord_key(cls, value: str) -> str:
+        value = value.strip()
+        if value and (len(value) != 64 or any(ch not in "0123456789abcdefABCDEF" for ch in value)):
+            raise ValueError("expected the application's public key: 64 hexadecimal characters")
+        return value.lower()
+
+    @field_validator("discord_application_id")
+    @classmethod
+    def _discord_application(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (value.isdecimal() and len(value) <= 25):
+            raise ValueError("expected the application id, a number such as 1234567890123456789")
+        return value
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _discord_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as https://discord.com/api/v10")
+        return value.rstrip("/")
 
     @field_validator("citypeers_public_url")
     @classmethod
@@ -117,7 +145,44 @@ class Settings(BaseSettings):
 
     @property
     def admins(self) -> frozenset[str]:
-        return frozenset(part.strip() for part in self.citypeers_admins.split(",") if part.strip())
+        """Admins by configuration, as member ids carrying their platform (Slack's and Discord's lists)."""
+        slack = {f"slack:{part.strip()}" for part in self.citypeers_admins.split(",") if part.strip()}
+        discord = {f"discord:{part.strip()}" for part in self.citypeers_discord_admins.split(",") if part.strip()}
+        return frozenset(slack | discord)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_signing_secret or self.slack_app_token)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_application_id or self.discord_public_key or self.discord_bot_token)
+
+    def require_platforms(self) -> None:
+        """`citypeers run` serves every platform whose settings are present, and needs at least one."""
+        if not self.slack_enabled and not self.discord_enabled:
+            raise ConfigError(
+                "No platform is set up: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or DISCORD_APPLICATION_ID, "
+                "DISCORD_PUBLIC_KEY and DISCORD_BOT_TOKEN (see .env.example), or try CityPeers without them: "
+                "citypeers console"
+            )
+        if self.slack_enabled:
+            self.require_slack()
+        if self.discord_enabled:
+            self.require_discord()
+
+    def require_discord(self) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("DISCORD_APPLICATION_ID", self.discord_application_id),
+                ("DISCORD_PUBLIC_KEY", self.discord_public_key),
+                ("DISCORD_BOT_TOKEN", self.discord_bot_token),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)} not set: Discord needs all three (see .env.example)")
 
     @property
     def default_zone(self) -> ZoneInfo:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -116,3 +117,20 @@ def _json(start_response: StartResponse, status: str, body: dict[str, object]) -
     payload = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
     return [payload]
+
+
+def serve(host: str, port: int, *, threads: int, routes: Iterable[Route], checks: Sequence[HealthCheck]) -> None:
+    """Serve the one app until SIGTERM or SIGINT, then finish the requests under way."""
+    server = create_server(make_wsgi_app(routes, checks), host, port, threads=threads)
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("%s received; finishing requests under way", signal.Signals(signum).name)
+        raise SystemExit(0)  # waitress's loop catches it and drains its worker threads
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("listening on http://%s:%s (health: %s)", host, server.effective_port, HEALTH_PATH)
+    try:
+        server.run()
+    finally:
+        server.close()

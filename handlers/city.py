@@ -206,6 +206,7 @@ def tell_organisers(context: Context, organisers: tuple[str, ...], request_id: i
             recipient_kind="user",
             due_at=context.now,
             next_attempt_at=context.now,
+            created_by_id=context.actor.member.id,  # a failure to reach an organiser is reported to the asker
         )
         event_queries.queue_delivery(session=session, delivery=delivery)
 

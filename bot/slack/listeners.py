@@ -20,14 +20,15 @@ from slack_bolt.context.ack import Ack
 from slack_bolt.context.respond import Respond
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.forms import CALLBACK_PREFIX as FORM_CALLBACK
-from bot.slack.forms import FORMS
+from bot.slack import forms as slack_forms
+from bot.slack import ids
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
-from core.text import Mention, Text, unescape_mrkdwn
+from core.text import unescape_mrkdwn
 from handlers.dispatch import FAMILIES, handle
+from handlers.forms import FORMS, Choices
 from handlers.home import home, track_choices
-from handlers.types import Reply, Request, Section, Services
+from handlers.types import Reply, Request, Services
 from storage import seen_events
 from storage.db import unit_of_work
 
@@ -47,7 +48,6 @@ class Strings:
 
     FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
     FAILED_AFTER = "Something went wrong on our side after your command ran; check before repeating it (ref {ref})."
-    UNREACHED = "Could not deliver a message to {who}."
     UPLOADED = "{files} is in your direct messages with CityPeers."
     NOT_UPLOADED = "Could not upload {files} to Slack; try again in a moment."
 
@@ -88,15 +88,12 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     profiles = ProfileCache(notifier.user_profile, profile_ttl)
 
     def run_line(user_id: str, fallback_name: str, line: str, context: BoltContext) -> Reply:
-        """Run `/family rest` as `user_id`, deliver its notices, and note whoever could not be reached."""
+        """Run `/family rest` as `user_id`; its notices for others are in the delivery ledger already."""
         name, tz = profiles.get(user_id, fallback_name)
         family, _, text = line.strip().lstrip("/").partition(" ")
-        reply = handle(services, Request(user_id=user_id, user_name=name, command=family, text=text, tz=tz))
+        request = Request(user_id=ids.ours(user_id), user_name=name, command=family, text=ids.neutral(text), tz=tz)
+        reply = handle(services, request)
         context[HANDLED] = True
-        # Notices go out before the reply, so the reply can say who was not reached.
-        unreached = notifier.deliver(reply.notices)
-        if unreached:
-            reply.sections.append(_unreached_section(unreached))
         if reply.files:
             uploaded = notifier.upload_files(user_id, reply.files)
             reply.add(
@@ -131,7 +128,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
 
     def publish_home(user_id: str) -> None:
         name, tz = profiles.get(user_id)
-        page = home(services, user_id=user_id, user_name=name, tz=tz)
+        page = home(services, user_id=ids.ours(user_id), user_name=name, tz=tz)
         notifier.publish_home(user_id, render(page, max_blocks=HOME_BLOCKS).blocks)
 
     def on_home_opened(event: dict[str, Any]) -> None:
@@ -142,18 +139,26 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         """A button that needs more answers first: open its modal (the trigger_id lives three seconds)."""
         ack()
         name = action["action_id"].removeprefix("form-").rsplit("-cmd-", 1)[0]
-        form = FORMS[name]
-        notifier.open_view(body["trigger_id"], form.view(action.get("value", ""), track_choices(services)))
+        form = FORMS.get(name)
+        if form is None:
+            log.warning("a button asked for a form that does not exist: %r", name[:80])
+            return
+        choices = Choices(tracks=track_choices(services))
+        notifier.open_view(body["trigger_id"], slack_forms.modal(form, str(action.get("value", "")), choices))
 
     def on_form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         """Run the command the modal built; a mistake is shown in the modal, next to the field it concerns."""
-        form = FORMS[view["callback_id"].removeprefix(FORM_CALLBACK)]
-        line = form.command(view.get("state", {}).get("values", {}), view.get("private_metadata", ""))
+        form = FORMS.get(view["callback_id"].removeprefix(slack_forms.CALLBACK_PREFIX))
+        if form is None:
+            ack()
+            return
+        answers = slack_forms.answers(form, view.get("state", {}).get("values", {}))
+        line = form.build(answers, str(view.get("private_metadata", "")))
         user = body["user"]
         reply = run_line(user["id"], user.get("username") or user.get("name", ""), line, context)
         if reply.error:
             error = reply.plain()
-            ack(response_action="errors", errors={form.block_for(error): error[:MODAL_ERROR_CHARS]})
+            ack(response_action="errors", errors={form.field_for(reply.error_field): error[:MODAL_ERROR_CHARS]})
             return
         ack()
         notifier.send(user["id"], reply)
@@ -195,12 +200,6 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     app.view(FORM_VIEWS)(on_form_submitted)
     app.event("app_home_opened")(on_home_opened)
     app.error(on_error)
-
-
-def _unreached_section(user_ids: list[str]) -> Section:
-    values = {f"u{i}": Mention(user_id, user_id) for i, user_id in enumerate(user_ids)}
-    who = ", ".join(f"{{u{i}}}" for i in range(len(user_ids)))
-    return Section(Text(Strings.UNREACHED.replace("{who}", who), **values))
 
 
 def _check(response: Any) -> None:

@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.delivery import Arrival, Outgoing, SendOutcome
+from bot.slack.ids import slacks
 from bot.slack.render import Message, render
 from handlers.types import Attachment, Reply
 
@@ -154,9 +155,10 @@ class SlackDeliverySender:
     def send(self, message: Outgoing) -> SendOutcome:
         rendered = render(message.reply)
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": message.key}}
+        recipient = slack_recipient(message.recipient)
         try:
             # A user id as channel posts to the person's DM with the app (its Messages tab) without opening it.
-            channel = self._open(message.recipient) if message.recipient_kind == "group" else message.recipient
+            channel = self._open(recipient) if message.recipient_kind == "group" else recipient
             try:
                 self.client.chat_postMessage(
                     channel=channel, text=rendered.text, blocks=rendered.blocks, metadata=metadata
@@ -165,7 +167,7 @@ class SlackDeliverySender:
                 if message.recipient_kind != "user" or error.response.get("error") != "channel_not_found":
                     raise
                 # A workspace that refuses a user id as channel still lets us open the DM ourselves.
-                channel = self._open(message.recipient)
+                channel = self._open(recipient)
                 self.client.chat_postMessage(
                     channel=channel, text=rendered.text, blocks=rendered.blocks, metadata=metadata
                 )
@@ -179,8 +181,9 @@ class SlackDeliverySender:
     def arrived(self, message: Outgoing, since: datetime) -> Arrival:
         """Whether a message with this key is in its conversation since `since`, from the message metadata in
         conversations.history (the *:history scopes). Asked only after a send was interrupted."""
+        recipient = slack_recipient(message.recipient)
         try:
-            channel = self._open(message.recipient) if message.recipient_kind != "channel" else message.recipient
+            channel = self._open(recipient) if message.recipient_kind != "channel" else recipient
             cursor = None
             while True:
                 page = self.client.conversations_history(
@@ -217,6 +220,11 @@ class SlackDeliverySender:
         with self._lock:
             self._conversations[users] = channel
         return channel
+
+
+def slack_recipient(recipient: str) -> str:
+    """Slack's id(s) of a ledger recipient: `slack:C1` -> `C1`, `slack:U1,slack:U2` -> `U1,U2`."""
+    return ",".join(slacks(part) or part for part in recipient.split(","))
 
 
 def outcome_of(error: SlackApiError) -> SendOutcome:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.slack.ids import slacks
 from core.text import Mention, Text, escape_mrkdwn
 from handlers.types import Button, Reply
 
@@ -42,9 +43,11 @@ class Message:
 
 
 def show(value: object) -> str:
-    """A user value as safe mrkdwn: a Mention pings the person we meant, anything else is shown as typed."""
+    """A user value as safe mrkdwn: a Mention pings the person we meant (a Slack user; anyone else is named),
+    anything else is shown as typed."""
     if isinstance(value, Mention):
-        return f"<@{value.user_id}>"
+        slack_id = slacks(value.user_id)
+        return f"<@{slack_id}>" if slack_id else escape_mrkdwn(f"@{value.name}")
     return escape_mrkdwn(str(value))
 
 

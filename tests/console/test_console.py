@@ -13,7 +13,7 @@ CITYPEERS = str(Path(sys.executable).with_name("citypeers"))
 
 
 def run(*args, stdin="", cwd, env=None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CITYPEERS_", "DATABASE_URL"))}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CITYPEERS_", "DATABASE_URL"))}
     environment.update(env or {})
     return subprocess.run(
         [CITYPEERS, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=environment, timeout=60
@@ -113,12 +113,26 @@ def test_demo_answers_show_and_list(tmp_path):
     )
 
 
-def test_run_without_slack_tokens_says_so_in_one_line(tmp_path):
+def test_run_without_any_platform_says_so_in_one_line(tmp_path):
     result = run("run", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "citypeers: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) not set: "
-        "see .env.example, or try CityPeers without Slack: citypeers console"
+        "citypeers: No platform is set up: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or DISCORD_APPLICATION_ID, "
+        "DISCORD_PUBLIC_KEY and DISCORD_BOT_TOKEN (see .env.example), or try CityPeers without them: citypeers console"
+    ]
+
+
+def test_discord_settings_are_checked_with_one_line_naming_the_setting(tmp_path):
+    (tmp_path / ".env").write_text("DISCORD_APPLICATION_ID=123\nDISCORD_PUBLIC_KEY=abc\n")
+    result = run("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "citypeers: DISCORD_PUBLIC_KEY: expected the application's public key: 64 hexadecimal characters"
+    ]
+    (tmp_path / ".env").write_text(f"DISCORD_APPLICATION_ID=123\nDISCORD_PUBLIC_KEY={'ab' * 32}\n")
+    result = run("run", cwd=tmp_path)
+    assert result.stderr.strip().splitlines() == [
+        "citypeers: DISCORD_BOT_TOKEN not set: Discord needs all three (see .env.example)"
     ]
 
 

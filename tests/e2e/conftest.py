@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from bot.app import build_services
+from bot.delivery import DeliveryEngine, Pacer
 from bot.slack.app import build_slack_app
+from bot.slack.notifier import SlackDeliverySender, make_delivery_client
 from bot.slack.server import create_http_server
 from bot.web import stop_http_server
 from core.clock import FakeClock
@@ -28,6 +30,7 @@ class Bot:
     slack: FakeSlack
     sender: SlackSender
     services: Services
+    delivery: DeliveryEngine  # sends the ledger (notices, reminders) to the fake Slack after every command
 
 
 @pytest.fixture
@@ -52,12 +55,22 @@ def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
         web_threads=4,
     )
     services = build_services(settings, clock=clock)
+    # The real engine and Slack sender; here every commit runs it at once (unpaced), where `citypeers run`
+    # wakes it through its scheduler, so a test sees a command's notices as soon as its reply.
+    delivery = DeliveryEngine(
+        services,
+        SlackDeliverySender(make_delivery_client(settings)),
+        worker="e2e",
+        pacer=Pacer(per_channel=0, per_second=0),
+    )
+    services.on_commit.append(delivery.run_due)
     slack_app = build_slack_app(settings, services)
     server = create_http_server(settings, services, "127.0.0.1", 0, slack_app=slack_app)
     thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
     thread.start()
     try:
-        yield Bot(slack, SlackSender(f"http://127.0.0.1:{server.effective_port}", SIGNING_SECRET, slack), services)
+        sender = SlackSender(f"http://127.0.0.1:{server.effective_port}", SIGNING_SECRET, slack)
+        yield Bot(slack, sender, services, delivery)
     finally:
         # Listeners still running finish before the database (and its test schema) goes away.
         slack_app.listener_runner.listener_executor.shutdown(wait=True)

@@ -24,8 +24,8 @@ def open_home(bot: Bot, count: int) -> dict:
 def test_home_with_200_goals_stays_within_block_kit_limits(bot: Bot) -> None:
     register_brno_with_ana(bot)
     for n in range(200):
-        say(bot.services, ANA, f"/goal add Goal number {n} with a reasonably long description of what it is")
-    say(bot.services, ADMIN, '/event add First City Lab start="2026-12-01 10:00" channel=#labs')
+        say(bot.services, f"slack:{ANA}", f"/goal add Goal number {n} with a reasonably long description of what it is")
+    say(bot.services, f"slack:{ADMIN}", '/event add First City Lab start="2026-12-01 10:00" channel=#labs')
     view = open_home(bot, 1)
     blocks = view["blocks"]
     assert len(blocks) <= 100
@@ -78,7 +78,7 @@ def test_add_a_goal_in_a_modal_mistakes_answered_in_the_modal(bot: Bot) -> None:
 
 def test_update_a_goal_from_home(bot: Bot) -> None:
     register_brno_with_ana(bot)
-    say(bot.services, ANA, "/goal add Publish the open data strategy")
+    say(bot.services, f"slack:{ANA}", "/goal add Publish the open data strategy")
     home = open_home(bot, 1)
     click_in_view(bot.sender, ANA, home, "Update…")
     modal = bot.slack.wait_for_calls("views.open")[0].params["view"]
@@ -113,7 +113,7 @@ def test_update_a_goal_from_home(bot: Bot) -> None:
 
 def test_a_status_button_in_home_records_and_republishes(bot: Bot) -> None:
     register_brno_with_ana(bot)
-    say(bot.services, ANA, "/goal add Train 50 civil servants")
+    say(bot.services, f"slack:{ANA}", "/goal add Train 50 civil servants")
     home = open_home(bot, 1)
     click_in_view(bot.sender, ANA, home, "At risk")
     republished = bot.slack.wait_for_calls("views.publish", 2)[-1].params["view"]

@@ -187,11 +187,15 @@ def test_config_admins_are_admins_and_cannot_be_demoted(database_url, clock):
     from bot.app import build_services
     from tests.conftest import make_settings
 
-    services = build_services(make_settings(database_url, citypeers_admins="U0ADMIN"), clock=clock)
+    settings = make_settings(database_url, citypeers_admins="U0ADMIN", citypeers_discord_admins="80351110224678912")
+    services = build_services(settings, clock=clock)
     assert "Only admins and organisers" in say(services, "first", "/city register Porto country=PT")
-    assert say(services, "U0ADMIN", "/city register Porto country=PT") == "Registered Porto (PT)."
-    say(services, "U0ADMIN", "/city role @olga organiser")
-    assert "admin by configuration" in say(services, "olga", "/city role <@U0ADMIN|root> none")
+    # Admins by configuration are people of their platform: a Slack id and a Discord id.
+    assert say(services, "slack:U0ADMIN", "/city register Porto country=PT") == "Registered Porto (PT)."
+    assert say(services, "discord:80351110224678912", "/city register Brno country=CZ") == "Registered Brno (CZ)."
+    assert "Only admins and organisers" in say(services, "U0ADMIN", "/city register Gdansk country=PL")
+    say(services, "slack:U0ADMIN", "/city role @olga organiser")
+    assert "admin by configuration" in say(services, "olga", "/city role <@slack:U0ADMIN|root> none")
     services.engine.dispose()
 
 

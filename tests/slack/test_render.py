@@ -16,7 +16,7 @@ def texts(blocks: list[dict]) -> list[str]:
 
 
 def test_user_values_are_escaped_and_only_mentions_ping() -> None:
-    reply = Reply.of("{who} offers *{what}*", who=Mention("U1", "ana"), what="<!channel> & <https://x.example|y>")
+    reply = Reply.of("{who} offers *{what}*", who=Mention("slack:U1", "ana"), what="<!channel> & <https://x.example|y>")
     message = render(reply)
     assert texts(message.blocks) == ["<@U1> offers *&lt;!channel&gt; &amp; &lt;https://x.example|y&gt;*"]
     assert message.text == "@ana offers &lt;!channel&gt; &amp; &lt;https://x.example|y&gt;"

@@ -31,7 +31,7 @@ class BotProcess:
         self.workdir = Path(tempfile.mkdtemp(prefix="citypeers-run-"))  # no developer .env is read here
         self.log_path = self.workdir / "citypeers.log"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CITYPEERS_", "DATABASE_URL"))},
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CITYPEERS_", "DATABASE_URL"))},
             "SLACK_BOT_TOKEN": "xoxb-process",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,

@@ -235,7 +235,10 @@ class FakeSlack:
         return [c.params for c in self.calls("chat.postMessage") if c.ok and c.params.get("channel") == channel]
 
     def dms_to(self, user_id: str) -> list[dict[str, Any]]:
-        return self.messages_in(self.channel_of(user_id))
+        """Messages in the person's DM with the app: posted to the opened DM, or with their user id as channel
+        (which Slack delivers to the same conversation)."""
+        channels = {user_id, self.channel_of(user_id)}
+        return [c.params for c in self.calls("chat.postMessage") if c.ok and c.params.get("channel") in channels]
 
     def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 5.0, what: str = "a condition") -> Any:
         """Wait until `predicate()` is truthy (re-checked on every request received); returns its value."""
@@ -271,13 +274,13 @@ class FakeSlack:
 
     def wait_for_dm(self, user_id: str, count: int = 1, *, timeout: float = 5.0) -> list[dict[str, Any]]:
         def found() -> list[dict[str, Any]]:
-            channel = self._channels.get((user_id,))
+            channels = {user_id, self._channels.get((user_id,))}
             messages = [
                 c.params
                 for c in self._calls
-                if c.method == "chat.postMessage" and c.ok and c.params.get("channel") == channel
+                if c.method == "chat.postMessage" and c.ok and c.params.get("channel") in channels
             ]
-            return messages if channel and len(messages) >= count else []
+            return messages if len(messages) >= count else []
 
         return self.wait_for(found, timeout=timeout, what=f"{count} DM(s) to {user_id}")
 

@@ -1,0 +1,46 @@
+"""The Slack adapter: bolt's route on the web app (or a Socket Mode connection), Block Kit rendering (render.py),
+and the Slack sender of the delivery ledger (notifier.py). See bot/adapters.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.config import Settings
+from bot.slack.app import build_slack_app
+from bot.slack.notifier import SlackDeliverySender, make_delivery_client
+from bot.slack.server import slack_routes
+from bot.web import Route
+from handlers.types import Services
+
+log = logging.getLogger(__name__)
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(self, settings: Settings, services: Services) -> None:
+        self.settings = settings
+        self.app = build_slack_app(settings, services)
+        self._socket: SocketModeHandler | None = None
+
+    def routes(self) -> Sequence[Route]:
+        # In Socket Mode Slack sends nothing over HTTP; the web app still serves /healthz and the others.
+        return [] if self.settings.slack_app_token else slack_routes(self.app)
+
+    def sender(self) -> SlackDeliverySender:
+        return SlackDeliverySender(make_delivery_client(self.settings))
+
+    def start(self) -> None:
+        if self.settings.slack_app_token:
+            self._socket = SocketModeHandler(self.app, self.settings.slack_app_token)
+            self._socket.connect()
+            log.info("connected to Slack in Socket Mode (no public URL needed)")
+
+    def stop(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        # Commands already acknowledged still get their replies before the process ends.
+        self.app.listener_runner.listener_executor.shutdown(wait=True)  # type: ignore[attr-defined]
