@@ -1,0 +1,1 @@
+"""The Discord adapter: HTTP interactions, component and modal rendering, the Discord sender."""

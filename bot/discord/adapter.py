@@ -1,0 +1,49 @@
+"""The Discord adapter: its route on the web app, its renderer and its sender (see bot/adapters.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.config import Settings
+from bot.discord.api import DiscordClient
+from bot.discord.commands import command_set
+from bot.discord.interactions import INTERACTIONS_PATH, Interactions
+from bot.discord.sender import DiscordDeliverySender
+from bot.web import Route
+from handlers.dispatch import FAMILIES, SUMMARIES
+from handlers.types import Services
+
+
+class DiscordAdapter:
+    platform = "discord"
+
+    def __init__(self, settings: Settings, services: Services, *, workers: int = 16) -> None:
+        self.settings = settings
+        self.client = DiscordClient(settings.discord_api_url, settings.discord_bot_token)
+        self.interactions = Interactions(
+            services,
+            self.client,
+            application_id=settings.discord_application_id,
+            public_key=settings.discord_public_key,
+            workers=workers,
+        )
+
+    def routes(self) -> Sequence[Route]:
+        return [Route("POST", INTERACTIONS_PATH, self.interactions)]
+
+    def sender(self) -> DiscordDeliverySender:
+        return DiscordDeliverySender(self.client, self.interactions.render)
+
+    def start(self) -> None:
+        """Nothing runs beside the route: Discord calls us over HTTP."""
+
+    def stop(self) -> None:
+        """Interactions under way finish (their answers are sent) before the process ends."""
+        self.interactions.executor.shutdown(wait=True)
+
+    def sync_commands(self, guild_id: str | None = None) -> list[dict[str, Any]]:
+        """Register the slash commands: for one guild (at once, for testing) or globally."""
+        app = self.settings.discord_application_id
+        path = f"/applications/{app}/guilds/{guild_id}/commands" if guild_id else f"/applications/{app}/commands"
+        return self.client.request("PUT", path, body=command_set(FAMILIES, SUMMARIES), retries=3)

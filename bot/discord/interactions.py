@@ -1,0 +1,292 @@
+"""POST /discord/interactions: Discord's HTTP interactions, verified, answered within 3 seconds, run by the same
+handlers as Slack and the console.
+
+Every request is checked against the application's Ed25519 public key (Discord sends bad signatures on purpose
+and removes an endpoint that accepts them): a bad or missing signature gets 401. A PING gets a PONG. A slash
+command or a form is acknowledged at once with a deferred, ephemeral answer, then run on a worker thread; its
+reply replaces the deferred answer through the interaction's webhook (files as attachments). A button press is
+acknowledged as a deferred update and its reply replaces the message it was on (so nobody presses Approve
+twice); a button that needs more answers opens its form as a Discord modal. Autocomplete offers city names and
+tracks as they are typed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bot.discord import render as discord_render
+from bot.discord.api import DiscordClient, DiscordError, File
+from bot.discord.commands import HOME, canonical_line
+from bot.discord.render import COMMAND, FORM, STORED, Message
+from handlers import stored_commands
+from handlers.dispatch import FAMILIES, handle
+from handlers.forms import FORMS, Choices, Form
+from handlers.home import autocomplete, home, track_choices
+from handlers.types import Button, Reply, Request, Services
+
+log = logging.getLogger(__name__)
+
+INTERACTIONS_PATH = "/discord/interactions"
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, CHOICES, MODAL = 1, 4, 5, 6, 8, 9
+EPHEMERAL = 64
+MAX_BODY = 64 * 1024  # Discord's interactions are small; anything bigger is not from Discord
+MODAL_TITLE_CHARS = 45
+INPUT_LABEL_CHARS = 45
+MAX_CHOICES = 25
+# Mentions as Discord writes them in text a person typed (the escape hatch): users, nicknames, channels.
+_USER_MENTION = re.compile(r"<@!?(\d{1,25})>")
+_CHANNEL_MENTION = re.compile(r"<#(\d{1,25})>")
+
+
+class Strings:
+    FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
+    UNKNOWN_BUTTON = "This button has expired; run the command again."
+
+
+def verifier(public_key_hex: str) -> Callable[[bytes, str, str], bool]:
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
+
+    def verify(body: bytes, signature: str, timestamp: str) -> bool:
+        try:
+            key.verify(bytes.fromhex(signature), timestamp.encode() + body)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return verify
+
+
+def discord_line(text: str) -> str:
+    """A command line a person typed in Discord with the platform's mentions made neutral."""
+    text = _USER_MENTION.sub(lambda m: f"<@discord:{m.group(1)}>", text)
+    return _CHANNEL_MENTION.sub(lambda m: f"<#discord:{m.group(1)}>", text)
+
+
+class Interactions:
+    """The WSGI endpoint and the work it hands to its threads."""
+
+    def __init__(
+        self,
+        services: Services,
+        client: DiscordClient,
+        *,
+        application_id: str,
+        public_key: str,
+        workers: int = 16,
+    ) -> None:
+        self.services = services
+        self.client = client
+        self.application_id = application_id
+        self.verify = verifier(public_key)
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="discord")
+
+    # --- the HTTP side: answer within three seconds -----------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            return _answer(start_response, "400 Bad Request", {"error": "bad request"})
+        body = environ["wsgi.input"].read(length)
+        signature = environ.get("HTTP_X_SIGNATURE_ED25519", "")
+        timestamp = environ.get("HTTP_X_SIGNATURE_TIMESTAMP", "")
+        if not signature or not timestamp or not self.verify(body, signature, timestamp):
+            return _answer(start_response, "401 Unauthorized", {"error": "invalid request signature"})
+        try:
+            interaction = json.loads(body)
+            answer = self.answer(interaction)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("a signed interaction we cannot read", exc_info=True)
+            return _answer(start_response, "400 Bad Request", {"error": "bad request"})
+        return _answer(start_response, "200 OK", answer)
+
+    def answer(self, interaction: dict[str, Any]) -> dict[str, Any]:
+        kind = interaction.get("type")
+        if kind == PING:
+            return {"type": PONG}
+        if kind == APPLICATION_COMMAND:
+            data = interaction.get("data") or {}
+            line = canonical_line(data, FAMILIES, _channel_names(data))
+            self.executor.submit(self._run, interaction, discord_line(line), False)
+            return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
+        if kind == MESSAGE_COMPONENT:
+            custom_id = str((interaction.get("data") or {}).get("custom_id", ""))
+            if custom_id.startswith(FORM):
+                name, _, rest = custom_id[len(FORM) :].partition(":")
+                form = FORMS.get(name)
+                if form is not None:
+                    return {"type": MODAL, "data": self.modal(form, name, self._command_of(rest) or "")}
+            line = self._command_of(custom_id)
+            if line is None:
+                return {
+                    "type": MESSAGE,
+                    "data": self.render(Reply.fail(Strings.UNKNOWN_BUTTON)).payload(ephemeral=True),
+                }
+            self.executor.submit(self._run, interaction, line, True)
+            return {"type": DEFERRED_UPDATE}
+        if kind == AUTOCOMPLETE:
+            return {"type": CHOICES, "data": {"choices": self.choices(interaction.get("data") or {})}}
+        if kind == MODAL_SUBMIT:
+            data = interaction.get("data") or {}
+            name, _, key = str(data.get("custom_id", "")).partition(":")
+            form = FORMS.get(name)
+            if form is None:
+                return {
+                    "type": MESSAGE,
+                    "data": self.render(Reply.fail(Strings.UNKNOWN_BUTTON)).payload(ephemeral=True),
+                }
+            line = form.build(_modal_answers(data), key)
+            self.executor.submit(self._run, interaction, line, False, form)
+            return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
+        raise ValueError(f"interaction type {kind!r}")
+
+    # --- the slow side: run the command, then replace the deferred answer -------------------------------
+
+    def _run(self, interaction: dict[str, Any], line: str, update: bool, form: Form | None = None) -> None:
+        token = str(interaction.get("token", ""))
+        try:
+            reply = self.run_line(interaction, line)
+            if form is not None and reply.error:
+                # Discord's modals cannot show a mistake next to a field: the answer names it instead.
+                label = next((f.label for f in form.fields if f.id == form.field_for(reply.error_field)), "")
+                reply.sections[0].text.values["line"] = f"{label}: {reply.plain()}" if label else reply.plain()
+            self.edit_original(token, reply)
+        except Exception:  # the one place unexpected errors go: logged with a reference, told in one line
+            ref = secrets.token_hex(3)
+            log.exception("unexpected error ref=%s in a Discord interaction", ref)
+            try:
+                self.edit_original(token, Reply.fail(Strings.FAILED.format(ref=ref)))
+            except DiscordError as failure:
+                log.warning("could not tell the user about ref=%s: %s", ref, failure)
+
+    def run_line(self, interaction: dict[str, Any], line: str) -> Reply:
+        person = (interaction.get("member") or {}).get("user") or interaction.get("user") or {}
+        user_id = f"discord:{person.get('id', '')}"
+        name = str(person.get("global_name") or person.get("username") or person.get("id", ""))
+        locale = interaction.get("locale")
+        if line == f"/{HOME}":
+            return home(self.services, user_id=user_id, user_name=name, tz=None, locale=locale)
+        family, _, text = line.strip().lstrip("/").partition(" ")
+        request = Request(user_id=user_id, user_name=name, command=family, text=text, tz=None, locale=locale)
+        return handle(self.services, request)
+
+    def edit_original(self, token: str, reply: Reply) -> None:
+        message = self.render(reply)
+        files = [File(f.filename, f.content, f.mime_type) for f in reply.files]
+        if files:
+            body = message.payload()
+            body["attachments"] = [{"id": index, "filename": f.filename} for index, f in enumerate(files)]
+        else:
+            body = message.payload()
+        self.client.request(
+            "PATCH",
+            f"/webhooks/{self.application_id}/{token}/messages/@original",
+            body=body,
+            files=files,
+            auth=False,
+            retries=3,
+        )
+
+    # --- buttons, forms, choices -----------------------------------------------------------------------
+
+    def render(self, reply: Reply) -> Message:
+        return discord_render.render(reply, custom_id=self.custom_id)
+
+    def custom_id(self, button: Button) -> str:
+        """`c:<command>` when it fits Discord's 100 characters, else `s:<id>` of the command stored server-side;
+        `f:<form>:…` for a button that opens a form first."""
+        inline = COMMAND + button.command
+        identifier = inline if len(inline) <= discord_render.CUSTOM_ID_CHARS else STORED + self._store(button.command)
+        if button.form:
+            identifier = f"{FORM}{button.form}:{identifier}"
+            if len(identifier) > discord_render.CUSTOM_ID_CHARS:
+                identifier = f"{FORM}{button.form}:{STORED}{self._store(button.command)}"
+        return identifier
+
+    def _store(self, command: str) -> str:
+        return stored_commands.store(self.services, command)
+
+    def _command_of(self, custom_id: str) -> str | None:
+        if custom_id.startswith(COMMAND):
+            return custom_id[len(COMMAND) :]
+        if custom_id.startswith(STORED):
+            return stored_commands.load(self.services, custom_id[len(STORED) :])
+        return None
+
+    def modal(self, form: Form, name: str, command: str) -> dict[str, Any]:
+        """A Discord modal for a neutral form: text inputs, a choice shown as its allowed values."""
+        key = form.key_of(command)
+        choices = Choices(tracks=track_choices(self.services))
+        rows = []
+        for spec in form.fields[:5]:
+            placeholder = spec.hint or ""
+            allowed = choices.of(spec)
+            if spec.kind == "choice" and allowed:
+                placeholder = ", ".join(value for value, _ in allowed)
+            elif spec.kind == "date":
+                placeholder = "YYYY-MM-DD"
+            text_input: dict[str, Any] = {
+                "type": 4,
+                "custom_id": spec.id,
+                "label": spec.label[:INPUT_LABEL_CHARS],
+                "style": 2 if spec.kind == "paragraph" else 1,
+                "required": not spec.optional,
+            }
+            if placeholder:
+                text_input["placeholder"] = placeholder[:100]
+            if spec.max_length:
+                text_input["max_length"] = spec.max_length
+            rows.append({"type": 1, "components": [text_input]})
+        return {"custom_id": f"{name}:{key}", "title": form.title_for(key)[:MODAL_TITLE_CHARS], "components": rows}
+
+    def choices(self, data: dict[str, Any]) -> list[dict[str, str]]:
+        """Autocomplete: the focused option's city names or tracks that start with (or contain) what is typed."""
+        focused = _focused(data)
+        if focused is None:
+            return []
+        name, typed = focused
+        kind = "track" if name in ("track", "tracks") else "city"
+        found = autocomplete(self.services, kind, typed, limit=MAX_CHOICES)
+        return [{"name": label[:100], "value": value[:100]} for value, label in found]
+
+
+def _focused(data: dict[str, Any]) -> tuple[str, str] | None:
+    for option in data.get("options") or []:
+        if option.get("focused"):
+            return str(option.get("name")), str(option.get("value") or "")
+        inner = _focused(option)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _channel_names(data: dict[str, Any]) -> dict[str, str]:
+    channels = ((data.get("resolved") or {}).get("channels")) or {}
+    return {str(key): str(value.get("name", "")) for key, value in channels.items() if isinstance(value, dict)}
+
+
+def _modal_answers(data: dict[str, Any]) -> dict[str, str]:
+    answers: dict[str, str] = {}
+    for row in data.get("components") or []:
+        for component in (row or {}).get("components") or []:
+            if isinstance(component, dict) and component.get("custom_id"):
+                answers[str(component["custom_id"])] = str(component.get("value") or "")
+    return answers
+
+
+def _answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
