@@ -22,6 +22,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+SETTINGS_PREFIXES = ("SLACK_", "DISCORD_", "CITYPEERS_", "DATABASE_URL")
+
+
 class BotProcess:
     """`with BotProcess(slack, database_url, admins="U0ADMIN") as bot:` … `bot.sender.command(...)`."""
 
@@ -31,7 +34,7 @@ class BotProcess:
         self.workdir = Path(tempfile.mkdtemp(prefix="citypeers-run-"))  # no developer .env is read here
         self.log_path = self.workdir / "citypeers.log"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CITYPEERS_", "DATABASE_URL"))},
+            **{k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)},
             "SLACK_BOT_TOKEN": "xoxb-process",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
@@ -84,3 +87,32 @@ class BotProcess:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class DiscordProcess(BotProcess):
+    """A real `citypeers run` with Discord's settings only, pointed at a fake Discord; `interactions` signs for it:
+    `with DiscordProcess(discord, interactions, database_url, admins="…") as bot:` … `bot.interactions.command(…)`."""
+
+    def __init__(self, discord, interactions, database_url: str, *, admins: str = "", **settings: str) -> None:  # type: ignore[no-untyped-def]
+        self.slack = None  # type: ignore[assignment]
+        self.discord = discord
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="citypeers-run-"))
+        self.log_path = self.workdir / "citypeers.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)},
+            "DISCORD_APPLICATION_ID": discord.application_id,
+            "DISCORD_PUBLIC_KEY": interactions.public_key_hex,
+            "DISCORD_BOT_TOKEN": "discord-process-token",
+            "DISCORD_API_URL": discord.api_url,
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "CITYPEERS_DISCORD_ADMINS": admins,
+            "CITYPEERS_LOG_LEVEL": "INFO",
+            **{key.upper(): value for key, value in settings.items()},
+        }
+        self.interactions = interactions
+        interactions.url = f"http://127.0.0.1:{self.port}/discord/interactions"
+        self.sender = SlackSender(f"http://127.0.0.1:{self.port}", SECRET, None)  # for GET /healthz only
+        self.process = None
