@@ -44,7 +44,8 @@ def requests_to_admin(slack: FakeSlack) -> list[dict]:
 
 
 def crash_while_sending(slack: FakeSlack, database_url: str, *, slack_took_it: bool) -> BotProcess:
-    """ana asks to join; the organiser's message is in flight when its process dies. Returns a new process."""
+    """ana asks to join; the organiser's message is in flight when its process dies. Returns the process that
+    takes over, not started yet."""
     first = BotProcess(slack, database_url, admins=ADMIN, **QUICK).start()
     assert run(first, ADMIN, "/city register Brno country=CZ") == "Registered Brno (CZ)."
     hold = slack.hold_next("chat.postMessage", accept=slack_took_it)
@@ -52,7 +53,7 @@ def crash_while_sending(slack: FakeSlack, database_url: str, *, slack_took_it: b
     assert hold.reached.wait(30), "the message was never sent"
     first.kill()  # between sending and recording: the ledger says "attempted", nothing more
     hold.release()
-    return BotProcess(slack, database_url, admins=ADMIN, **QUICK).start()
+    return BotProcess(slack, database_url, admins=ADMIN, **QUICK)  # started by the caller's `with`
 
 
 def test_killed_before_slack_took_the_message_it_is_sent_once_after_restart(slack, database_url):

@@ -49,6 +49,8 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> BotProcess:
+        if self.process is not None and self.process.poll() is None:
+            return self  # already running (`with` on a started process): never a second, orphaned one
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run"], cwd=self.workdir, env=self.env, stdout=log, stderr=log
