@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -44,8 +45,9 @@ def slack() -> Iterator[FakeSlack]:
         assert not fake.problems, fake.problems
 
 
-@pytest.fixture
-def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
+@contextmanager
+def running_bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
+    """One process's worth of bot on `database_url`: the real bolt app over HTTP, the real delivery engine."""
     settings = make_settings(
         database_url,
         slack_api_url=slack.api_url,
@@ -77,3 +79,9 @@ def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
         stop_http_server(server)
         thread.join(timeout=5)
         services.engine.dispose()
+
+
+@pytest.fixture
+def bot(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[Bot]:
+    with running_bot(database_url, slack, clock) as running:
+        yield running

@@ -7,13 +7,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from bot.app import build_services
-from bot.slack.app import build_slack_app
-from bot.slack.server import create_http_server
-from bot.web import stop_http_server
 from core.clock import FakeClock
-from tests.conftest import make_settings
-from tests.e2e.conftest import ADMIN, ANA, SIGNING_SECRET
+from tests.e2e.conftest import ANA, running_bot
 from tests.support.fakeslack import FakeSlack, SlackSender
 
 OPENED = {"type": "app_home_opened", "user": ANA, "channel": "D0ANA", "tab": "home", "event_ts": "1.1"}
@@ -21,28 +16,10 @@ OPENED = {"type": "app_home_opened", "user": ANA, "channel": "D0ANA", "tab": "ho
 
 @contextmanager
 def bot_process(database_url: str, slack: FakeSlack, clock: FakeClock) -> Iterator[SlackSender]:
-    """One process's worth of bot: its own engine, bolt app and HTTP server, on the shared database."""
-    settings = make_settings(
-        database_url,
-        slack_api_url=slack.api_url,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=SIGNING_SECRET,
-        citypeers_admins=ADMIN,
-        web_threads=4,
-    )
-    services = build_services(settings, clock=clock)
-    slack_app = build_slack_app(settings, services)
-    server = create_http_server(settings, services, "127.0.0.1", 0, slack_app=slack_app)
-    thread = threading.Thread(target=server.run, name="bot-http", daemon=True)
-    thread.start()
-    try:
-        yield SlackSender(f"http://127.0.0.1:{server.effective_port}", SIGNING_SECRET, slack)
-    finally:
-        # Every listener it started has finished once this returns: nothing can publish behind the assertions.
-        slack_app.listener_runner.listener_executor.shutdown(wait=True)
-        stop_http_server(server)
-        thread.join(timeout=5)
-        services.engine.dispose()
+    """One process's worth of bot: its own engine, bolt app and HTTP server, on the shared database. Every
+    listener it started has finished once it is left: nothing can publish behind the assertions."""
+    with running_bot(database_url, slack, clock) as bot:
+        yield bot.sender
 
 
 def test_a_retry_that_reaches_another_process_is_answered_and_not_run_again(database_url, slack, clock):
