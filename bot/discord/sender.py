@@ -47,13 +47,14 @@ class DiscordDeliverySender:
     def send(self, message: Outgoing) -> SendOutcome:
         rendered = self.render(message.reply)
         body = rendered.payload()
-        body["nonce"] = nonce_of(message.key)
         body["enforce_nonce"] = True
         files = [File(f.filename, f.content, f.mime_type) for f in message.reply.files]
         if files:
             body["attachments"] = [{"id": index, "filename": f.filename} for index, f in enumerate(files)]
         try:
             for channel in self._channels(message):
+                # Discord dedupes by author and nonce, whatever the channel: an introduction's DMs need one each.
+                body["nonce"] = nonce_of(f"{message.key}:{channel}")
                 self.client.request("POST", f"/channels/{channel}/messages", body=body, files=files)
         except DiscordError as error:
             return outcome_of(error)

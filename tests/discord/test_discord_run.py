@@ -72,6 +72,36 @@ def test_commands_of_every_family_run_through_a_real_process(discord, database_u
         assert "Thematic tracks" in run(bot, BOB, "city", "tracks")
         assert "**Brno**" in run(bot, BOB, "city", "show", name="Brno")
         assert "/city register <name> country=" in run(bot, BOB, "city", "help")
+        # The rest of product.md's canonical lines, each through its subcommand, as the person who may run it.
+        carla = "1310000000000000904"
+        for who, command, sub, options, expected in (
+            (carla, "city", "join", {"name": "Porto"}, "Asked to represent **Porto**. An organiser will approve it"),
+            (ADMIN, "city", "requests", {}, f"<@{carla}> asks to represent **Porto**."),
+            (ADMIN, "city", "role", {"user": BOB, "choice": "expert"}, f"<@{BOB}> is now expert."),
+            (BOB, "city", "list", {"track": "tourism"}, "**Brno** (CZ) · upskilling, tourism"),
+            (ANA, "city", "timezone", {"area_city_or_auto": "Europe/Lisbon"}, "shown to you in **Europe/Lisbon**"),
+            (ANA, "match", "pause", {"duration": "2w"}, "**Brno** is paused until "),
+            (ANA, "match", "resume", {}, "**Brno** is back in suggestions and rounds."),
+            (ANA, "match", "intro", {"name": "Porto"}, "Introduced **Brno** and **Porto**"),
+            (ADMIN, "match", "stats", {}, "ntroduction"),
+            (ADMIN, "match", "round", {"dry": True}, "Dry run for all cities, nothing sent"),
+            (ADMIN, "goal", "export", {}, "Exported 1 goal of 1 city"),
+            (ADMIN, "event", "add", {"title": "City Lab", "start": "2030-09-28 10:00", "channel": LABS}, "Scheduled"),
+            (ANA, "event", "list", {"all": True}, "Sat 28 Sep 2030, 09:00 WEST"),  # 10:00 Brussels, in her zone
+            (ANA, "event", "rsvp", {"id": 1}, "You are attending **City Lab**"),
+            (ADMIN, "event", "remind", {"id": 1, "offsets": "1d"}, "Reminders for **City Lab** are now 1d before"),
+            (ANA, "event", "subscribe", {}, "Your private calendar feed of the events you attend: webcal://"),
+            (ADMIN, "event", "broadcast", {"channel": LABS, "text": "Welcome"}, "queued for now"),
+            (
+                ADMIN,
+                "event",
+                "cancel",
+                {"id": 1},
+                "**City Lab** is cancelled; 0 pending reminders withdrawn, 1 attendee",
+            ),
+        ):
+            answer = run(bot, who, command, sub, **options)
+            assert expected in answer and not answer.startswith("⚠️"), (command, sub, answer)
 
 
 def test_a_reminder_due_while_the_bot_was_down_arrives_once_marked_late_in_the_channel_and_by_dm(discord, tmp_path):
