@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlmodel import Session
 
@@ -25,6 +25,9 @@ from handlers.types import Reply, Services
 from storage import event_queries
 from storage.db import run_transaction, unit_of_work
 from storage.models import Delivery
+
+if TYPE_CHECKING:
+    from core.calendar import Entry
 
 log = logging.getLogger(__name__)
 CLAIM_HOLD = timedelta(minutes=5)
@@ -61,12 +64,17 @@ class Arrival(Enum):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message of the ledger on its way: where it goes and the key that names it for good."""
+    """One message of the ledger on its way: where it goes and the key that names it for good.
+
+    A row of kind `calendar` is no message: it asks the platform to show `entry` (the event as it is now) in its
+    own event list, if it has one."""
 
     key: str
     recipient_kind: str  # channel, user, group
     recipient: str
     reply: Reply
+    kind: str = ""  # the ledger row's kind: reminder, broadcast, notice, report, calendar…
+    entry: Entry | None = None
 
 
 class Sender(Protocol):
@@ -214,8 +222,10 @@ class DeliveryEngine:
                 return None
             delivery.late = is_late(delivery.due_at, now)
             reply = event_handlers.delivery_message(session, delivery, settings, now)
+            entry = event_handlers.calendar_now(session, delivery, now)
             delivery.attempted_at = now
-            return Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply), interrupted_at
+            message = Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply, delivery.kind, entry)
+            return message, interrupted_at
 
         prepared = run_transaction(self.services.engine, prepare)
         stats.missed += prepared is None and self._was_missed(delivery_id)

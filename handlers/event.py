@@ -6,6 +6,7 @@ changed or attended, and sent by the runtime's delivery engine when they fall du
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -52,6 +53,8 @@ SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, 
 MAX_TITLE = 200
 MAX_BROADCAST = 3000
 DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
+# A ledger row asking a platform with its own event list (Discord's scheduled events) to show an event as it is.
+CALENDAR = "calendar"
 
 
 class Strings:
@@ -87,6 +90,10 @@ class Strings:
     BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
     REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
     FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
+    CALENDAR_FAILED = (
+        "{title} is not shown in the server's event list ({recipient}): {error}. The event stands and its "
+        "reminders still go out; you are told this once."
+    )
     DM_CLOSED_FALLBACK = "{who}, your direct messages are closed to CityPeers, so your reminder is here:"
     SUBSCRIBED_RSVP = "Your private calendar feed of the events you attend: {webcal}"
     SUBSCRIBED_ALL = "Your private calendar feed of every programme event: {webcal}"
@@ -202,7 +209,42 @@ def everyone(session: Session, event: Event) -> list[tuple[str, str]]:
 
 def requeue_all(session: Session, event: Event, settings: HandlerSettings, now: datetime) -> int:
     event_queries.withdraw_pending(session=session, event_id=event.id)
+    queue_calendar(session, event, now)
     return queue_reminders(session, event, settings, now, everyone(session, event))
+
+
+def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | None:
+    """An event posted in a platform's channel (`discord:…`, `slack:…`) is shown in that platform's own event
+    list where it has one: one ledger row per change, whose sender makes the platform's copy match the event as
+    it is when the row is sent (a platform without such a list reports it sent)."""
+    if not event.channel_id or ":" not in event.channel_id:
+        return None
+    return event_queries.queue_delivery(
+        session=session,
+        delivery=Delivery(
+            key=f"{CALENDAR}:{event.id}:{event.sequence}:{event.channel_id}"[:200],
+            kind=CALENDAR,
+            event_id=event.id,
+            recipient=event.channel_id,
+            recipient_kind="channel",
+            due_at=now,
+            next_attempt_at=now,
+        ),
+    )
+
+
+def calendar_now(session: Session, delivery: Delivery, now: datetime) -> calendar.Entry | None:
+    """What a calendar row asks the platform to show: the event's next (or current) occurrence, or a cancelled
+    one; None when there is nothing left to show (the event has taken place), and for any other row."""
+    if delivery.kind != CALENDAR or delivery.event_id is None:
+        return None
+    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    if event is None:
+        return None
+    start, end = current_span(event, now)
+    if event.status == "scheduled" and (end or start) <= now:
+        return None
+    return dataclasses.replace(calendar_entry(event), start=start, end=end)
 
 
 def extend_reminders(session: Session, settings: HandlerSettings, now: datetime) -> int:
@@ -254,6 +296,7 @@ def add(context: Context, args: Args) -> Reply:
         ),
     )
     queue_reminders(context.session, event, context.services.settings, context.now, everyone(context.session, event))
+    queue_calendar(context.session, event, context.now)
     reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when_text(event, context.zone, context.now))
     channel_part = f" to #{channel.name}" if channel else ""
     reply.add(Strings.REMINDERS, offsets=offsets_text(offsets), channel=channel_part)
@@ -383,6 +426,7 @@ def cancel(context: Context, args: Args) -> Reply:
     event.status = "cancelled"
     event.sequence += 1
     withdrawn = event_queries.withdraw_pending(session=context.session, event_id=event.id)
+    queue_calendar(context.session, event, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
     count = plural(len(attendees), "attendee")
     reply = Reply.of(Strings.CANCEL_DONE, title=event.title, withdrawn=withdrawn, count=count)
@@ -562,6 +606,9 @@ def delivery_message(session: Session, delivery: Delivery, settings: HandlerSett
         return reply_from_dict(json.loads(delivery.body or "{}"))
     if delivery.kind == city.REQUESTS_KIND:
         return city.pending_requests_reply(session)
+    if delivery.kind == CALENDAR:
+        event = event_queries.get_event(session=session, event_id=delivery.event_id)
+        return Reply.of("{title}", title=event.title if event else "")
     if delivery.kind == "broadcast":
         item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
         reply = Reply.of("{text}", text=item.text if item else "")
@@ -635,6 +682,8 @@ def failure_report(session: Session, delivery: Delivery, now: datetime) -> Deliv
         event = event_queries.get_event(session=session, event_id=delivery.event_id)
         creator_id = event.created_by_id if event else None
     key = f"report:failed:{delivery.id}"
+    if delivery.kind == CALENDAR:
+        key = f"report:{CALENDAR}:{delivery.recipient}:{creator_id}"  # told once per channel, not per change
     if delivery.error == DM_CLOSED and delivery.kind == "reminder":
         reminder_in_channel(session, delivery, now)
         key = f"report:{DM_CLOSED}:{delivery.event_id}:{delivery.recipient}"  # told once per person and event
@@ -646,6 +695,10 @@ def failure_report(session: Session, delivery: Delivery, now: datetime) -> Deliv
     else:
         recipient = ", ".join(f"@{display_name(session, person)}" for person in delivery.recipient.split(","))
     body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
+    if delivery.kind == CALENDAR:
+        event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+        title = event.title if event else ""
+        body = Strings.CALENDAR_FAILED.format(title=title, recipient=recipient, error=delivery.error)
     return report_to(session, creator_id, key, body, now)
 
 

@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.slack.ids import slacks
 from bot.slack.render import Message, render
+from handlers.event import CALENDAR
 from handlers.types import Attachment, Reply
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,8 @@ class SlackDeliverySender:
         self._lock = threading.Lock()
 
     def send(self, message: Outgoing) -> SendOutcome:
+        if message.kind == CALENDAR:
+            return SendOutcome.sent()  # Slack has no event list of its own to keep in step
         rendered = render(message.reply)
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": message.key}}
         recipient = slack_recipient(message.recipient)
