@@ -329,3 +329,15 @@ class StoredCommand(SQLModel, table=True):
     token: str = Field(primary_key=True, max_length=32)
     command: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=utc_column())
+
+
+class DiscordScheduledEvent(SQLModel, table=True):
+    """The Discord scheduled event that shows one of our events in a server's event list (bot/discord/events.py):
+    `event_uid` is the event's calendar uid, `canceled` once Discord's copy is cancelled too."""
+
+    __tablename__ = "discord_scheduled_event"
+    event_uid: str = Field(primary_key=True, max_length=255)
+    guild_id: str = Field(max_length=32)
+    scheduled_event_id: str = Field(max_length=32)
+    canceled: bool = False
+    updated_at: datetime = Field(sa_column=utc_column())

@@ -8,6 +8,7 @@ from typing import Any
 from bot.config import Settings
 from bot.discord.api import DiscordClient
 from bot.discord.commands import command_set
+from bot.discord.events import ScheduledEvents
 from bot.discord.interactions import INTERACTIONS_PATH, Interactions
 from bot.discord.sender import DiscordDeliverySender
 from bot.web import Route
@@ -20,6 +21,7 @@ class DiscordAdapter:
 
     def __init__(self, settings: Settings, services: Services, *, workers: int = 16) -> None:
         self.settings = settings
+        self.services = services
         self.client = DiscordClient(settings.discord_api_url, settings.discord_bot_token)
         self.interactions = Interactions(
             services,
@@ -33,7 +35,8 @@ class DiscordAdapter:
         return [Route("POST", INTERACTIONS_PATH, self.interactions)]
 
     def sender(self) -> DiscordDeliverySender:
-        return DiscordDeliverySender(self.client, self.interactions.render)
+        events = ScheduledEvents(self.client, self.services.engine)
+        return DiscordDeliverySender(self.client, self.interactions.render, events)
 
     def start(self) -> None:
         """Nothing runs beside the route: Discord calls us over HTTP."""

@@ -4,7 +4,8 @@ A DM goes to the channel `POST /users/@me/channels` opens (once per person, then
 carries a `nonce` made from its ledger key with `enforce_nonce`, so Discord itself refuses to post it twice
 within a few minutes; after a crash, the takeover also looks in the channel for the message before sending
 again. A person whose DMs are closed (50007, 50278) is not retried: the row fails with `dm_closed`, and the
-event's channel gets the reminder with a mention instead (see handlers.event.failure_report).
+event's channel gets the reminder with a mention instead (see handlers.event.failure_report). A `calendar` row is
+no message: it keeps the server's scheduled event in step with ours (bot/discord/events.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from datetime import datetime
 
 from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.discord.api import DiscordClient, DiscordError, File
+from bot.discord.events import ScheduledEvents
 from bot.discord.render import Message, discord_id
+from handlers.event import CALENDAR
 from handlers.types import Reply
 
 log = logging.getLogger(__name__)
@@ -38,13 +41,18 @@ def snowflake_at(moment: datetime) -> int:
 
 
 class DiscordDeliverySender:
-    def __init__(self, client: DiscordClient, render: Callable[[Reply], Message]) -> None:
+    def __init__(
+        self, client: DiscordClient, render: Callable[[Reply], Message], events: ScheduledEvents | None = None
+    ) -> None:
         self.client = client
         self.render = render
+        self.events = events
         self._dms: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def send(self, message: Outgoing) -> SendOutcome:
+        if message.kind == CALENDAR:
+            return self.events.send(message) if self.events is not None else SendOutcome.sent()
         rendered = self.render(message.reply)
         body = rendered.payload()
         body["enforce_nonce"] = True
@@ -62,6 +70,8 @@ class DiscordDeliverySender:
 
     def arrived(self, message: Outgoing, since: datetime) -> Arrival:
         """Whether the channel holds this message (same content from us) since `since`."""
+        if message.kind == CALENDAR:
+            return self.events.arrived(message, since) if self.events is not None else Arrival.ARRIVED
         content = self.render(message.reply).content
         try:
             for channel in self._channels(message):

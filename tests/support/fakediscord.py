@@ -676,6 +676,7 @@ _HOOK = ("application_id", "token")
 
 ROUTES: tuple[_Route, ...] = (
     _Route("POST", "/users/@me/channels", "/users/@me/channels", "open_dm"),
+    _Route("GET", _CHANNEL, _CHANNEL, "get_channel", major=("channel_id",)),
     _Route("GET", f"{_CHANNEL}/messages", f"{_CHANNEL}/messages", "list_messages", major=("channel_id",)),
     _Route("POST", f"{_CHANNEL}/messages", f"{_CHANNEL}/messages", "create_message", major=("channel_id",)),
     _Route("GET", _MESSAGE, _MESSAGE, "get_message", major=("channel_id",)),
@@ -1548,6 +1549,30 @@ class FakeDiscord:
         if channel.type == 0 and self._guild_denied(channel.guild_id, "VIEW_CHANNEL"):
             return None, (403, _error(50001))
         return channel, None
+
+    def _do_get_channel(self, out: _Findings, params: _Params, query: _Params, body: Any, files: _Files) -> _Outcome:
+        channel, refusal = self._find_channel(params["channel_id"])
+        if refusal:
+            return (*refusal, False)
+        assert channel is not None
+        if channel.type == 1:
+            recipient = self._user(channel.recipient or "")
+            return 200, {"id": channel.id, "type": 1, "last_message_id": None, "recipients": [recipient]}, False
+        answer = {
+            "id": channel.id,
+            "type": channel.type,
+            "guild_id": channel.guild_id,
+            "name": channel.name,
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "topic": None,
+            "last_message_id": None,
+            "parent_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        }
+        return 200, answer, False
 
     def _do_open_dm(self, out: _Findings, params: _Params, query: _Params, body: Any, files: _Files) -> _Outcome:
         recipient = str(body.get("recipient_id") or "")

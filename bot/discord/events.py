@@ -1,0 +1,188 @@
+"""Our events in a Discord server's own event list: one external scheduled event per event, kept in step.
+
+An event posted in a Discord channel reaches us as ledger rows of kind `calendar` (one per change, see
+handlers.event.queue_calendar), each carrying the event as it is now. The first creates a scheduled event in the
+channel's server (`entity_type` 3, EXTERNAL: a place, a start and an end, visible to the server's members); the
+next ones PATCH it, and a cancelled event cancels it (status 4). Which scheduled event shows which of ours is
+kept in the `discord_scheduled_event` table, so any process can continue where another stopped. CityPeers' own
+ledger still sends the reminders: Discord's "interested" list is not read.
+
+Without the Create Events permission (Manage Events for events made by someone else) Discord answers 403
+50013: the row fails with a sentence naming the permission, and the organiser hears it once per channel
+(handlers.event.failure_report); the command that changed the event has already answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.delivery import Arrival, Outgoing, SendOutcome
+from bot.discord.api import DiscordClient, DiscordError
+from bot.discord.render import discord_id
+from storage.db import run_transaction, unit_of_work
+from storage.models import DiscordScheduledEvent
+
+if TYPE_CHECKING:
+    from core.calendar import Entry
+
+log = logging.getLogger(__name__)
+
+EXTERNAL, GUILD_ONLY, CANCELED = 3, 2, 4
+DEFAULT_LENGTH = timedelta(hours=1)  # an external event needs an end; ours may have none
+NAME_CHARS, LOCATION_CHARS, DESCRIPTION_CHARS = 100, 100, 1000
+MISSING_PERMISSIONS, UNKNOWN_EVENT = 50013, 10070
+NEEDS_PERMISSION = (
+    "grant CityPeers the Create Events permission (Manage Events also does) in the server's settings, under Roles"
+)
+PERMANENT = {10003: "the channel is gone", 10004: "the server is gone", 50001: "CityPeers cannot see the channel"}
+
+
+class ScheduledEvents:
+    def __init__(self, client: DiscordClient, engine: Engine) -> None:
+        self.client = client
+        self.engine = engine
+        self._channels: dict[str, dict[str, Any]] = {}  # channel id -> its guild id and name
+        self._lock = threading.Lock()
+
+    def send(self, message: Outgoing) -> SendOutcome:
+        try:
+            self.sync(message.entry, discord_id(message.recipient) or message.recipient)
+        except DiscordError as error:
+            return outcome_of(error)
+        return SendOutcome.sent()
+
+    def arrived(self, message: Outgoing, since: datetime) -> Arrival:
+        """A create whose answer was lost may have made the event: adopt one with the same name and start, so the
+        next attempt edits it instead of making a second one."""
+        entry = message.entry
+        if entry is None or self._known(entry.uid) is not None:
+            return Arrival.ABSENT  # sending again edits what is known: nothing doubles
+        try:
+            guild, _ = self._channel(discord_id(message.recipient) or message.recipient)
+            found = self.client.request("GET", f"/guilds/{guild}/scheduled-events")
+        except DiscordError as error:
+            return Arrival.LATER if error.status in (0, 429) or error.status >= 500 else Arrival.UNKNOWN
+        start = _stamp(entry.start)
+        for event in found or []:
+            same_name = isinstance(event, dict) and event.get("name") == entry.title[:NAME_CHARS]
+            if same_name and _same_instant(event.get("scheduled_start_time"), start):
+                self._remember(entry.uid, guild, str(event["id"]), canceled=False)
+                break
+        return Arrival.ABSENT
+
+    # --- keeping one event in step -------------------------------------------------------------------------
+
+    def sync(self, entry: Entry | None, channel: str) -> None:
+        if entry is None:
+            return  # the event has taken place: nothing left to show
+        known = self._known(entry.uid)
+        if entry.cancelled:
+            if known is not None and not known.canceled:
+                self._cancel(known)
+            return
+        guild, name = self._channel(channel)
+        if known is not None and known.guild_id != guild:  # the event moved to another server's channel
+            if not known.canceled:
+                self._cancel(known)
+            known = None
+        body = event_body(entry, default_location=f"#{name}" if name else "Discord")
+        if known is not None and not known.canceled:
+            try:
+                self.client.request("PATCH", f"/guilds/{guild}/scheduled-events/{known.scheduled_event_id}", body=body)
+                return
+            except DiscordError as error:
+                if error.code != UNKNOWN_EVENT:
+                    raise
+                # Someone deleted it in Discord: make it again.
+        created = self.client.request("POST", f"/guilds/{guild}/scheduled-events", body=body)
+        self._remember(entry.uid, guild, str(created["id"]), canceled=False)
+
+    def _cancel(self, known: DiscordScheduledEvent) -> None:
+        path = f"/guilds/{known.guild_id}/scheduled-events/{known.scheduled_event_id}"
+        try:
+            self.client.request("PATCH", path, body={"status": CANCELED})
+        except DiscordError as error:
+            # Gone, already over or under way (Discord cancels only a scheduled one): nothing left to cancel.
+            if error.status not in (400, 404):
+                raise
+            log.info("scheduled event %s not cancelled: %s", known.scheduled_event_id, error)
+        self._remember(known.event_uid, known.guild_id, known.scheduled_event_id, canceled=True)
+
+    def _channel(self, channel: str) -> tuple[str, str]:
+        """The server a channel belongs to, and the channel's name (asked once per channel)."""
+        with self._lock:
+            found = self._channels.get(channel)
+        if found is None:
+            found = self.client.request("GET", f"/channels/{channel}") or {}
+            with self._lock:
+                self._channels[channel] = found
+        guild = found.get("guild_id")
+        if not guild:
+            raise DiscordError(400, None, "not a server channel")
+        return str(guild), str(found.get("name") or "")
+
+    # --- which scheduled event shows which event -----------------------------------------------------------
+
+    def _known(self, uid: str) -> DiscordScheduledEvent | None:
+        with unit_of_work(self.engine) as session:
+            row = session.get(DiscordScheduledEvent, uid)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    def _remember(self, uid: str, guild: str, scheduled_event_id: str, *, canceled: bool) -> None:
+        def write(session: Session) -> None:
+            row = session.get(DiscordScheduledEvent, uid) or DiscordScheduledEvent(
+                event_uid=uid, guild_id=guild, scheduled_event_id=scheduled_event_id, updated_at=datetime.now(UTC)
+            )
+            row.guild_id, row.scheduled_event_id, row.canceled = guild, scheduled_event_id, canceled
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+
+        run_transaction(self.engine, write)
+
+
+def event_body(entry: Entry, *, default_location: str) -> dict[str, Any]:
+    """An external, server-only scheduled event for `entry` (its next occurrence for a repeating one)."""
+    end = entry.end or entry.start + DEFAULT_LENGTH
+    body: dict[str, Any] = {
+        "name": entry.title[:NAME_CHARS],
+        "privacy_level": GUILD_ONLY,
+        "entity_type": EXTERNAL,
+        "entity_metadata": {"location": (entry.location.strip() or default_location)[:LOCATION_CHARS]},
+        "scheduled_start_time": _stamp(entry.start),
+        "scheduled_end_time": _stamp(end),
+    }
+    if entry.description.strip():
+        body["description"] = entry.description[:DESCRIPTION_CHARS]
+    return body
+
+
+def outcome_of(error: DiscordError) -> SendOutcome:
+    if error.status == 429:
+        return SendOutcome("retry", retry_after=error.retry_after or 1.0, error="ratelimited")
+    if error.code == MISSING_PERMISSIONS:
+        return SendOutcome("failed", error=NEEDS_PERMISSION)
+    if error.code in PERMANENT:
+        return SendOutcome("failed", error=PERMANENT[error.code])
+    if 400 <= error.status < 500:
+        return SendOutcome("failed", error=f"Discord refused it ({error.status} {error.code}: {error.message})"[:200])
+    # A 5xx or a dropped connection: a create may have happened; arrived() looks for it before the next try.
+    return SendOutcome("retry", error=f"http_{error.status}" if error.status else "unreachable", certain=False)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _same_instant(value: Any, stamp: str) -> bool:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) == datetime.fromisoformat(stamp)
+    except ValueError:
+        return False

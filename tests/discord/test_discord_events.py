@@ -1,0 +1,107 @@
+"""Events native to Discord: an event added in a Discord channel also shows in the server's own event list (an
+external scheduled event), kept in step when it is edited or cancelled; without the permission to make events
+the command still works and the organiser is told once which permission to grant."""
+
+from __future__ import annotations
+
+import re
+
+from tests.discord.conftest import ADMIN, ANA, LABS, Bot
+from tests.support.fakediscord import GUILD_ID
+
+CREATE = "POST /guilds/{guild_id}/scheduled-events"
+EDIT = "PATCH /guilds/{guild_id}/scheduled-events/{event_id}"
+
+
+def run(bot: Bot, who: str, command: str, sub: str | None = None, **options: object) -> str:
+    answer = bot.interactions.command(who, command, sub, options)
+    assert answer.status == 200 and answer.type == 5, answer.body
+    return bot.discord.wait_for_original(answer.token)["content"]
+
+
+def listed(bot: Bot, **wanted: object) -> dict:
+    """The server's one scheduled event, once it has the wanted fields."""
+
+    def found() -> dict | None:
+        events = bot.discord.scheduled_events(GUILD_ID)
+        assert len(events) <= 1, events
+        return next((e for e in events if all(e.get(k) == v for k, v in wanted.items())), None)
+
+    return bot.discord.wait_for(found, what=f"a scheduled event with {wanted}")
+
+
+def test_an_event_added_edited_and_cancelled_in_discord_is_kept_in_step_in_the_servers_event_list(bot: Bot) -> None:
+    added = run(
+        bot, ADMIN, "event", "add", title="City Lab", start="2026-12-01 10:00", where="Brno City Hall", channel=LABS
+    )
+    assert added.startswith("Scheduled **City Lab** (event 1)"), added
+    event = listed(bot, name="City Lab")
+    assert event["entity_type"] == 3 and event["privacy_level"] == 2 and event["status"] == 1
+    assert event["entity_metadata"] == {"location": "Brno City Hall"}
+    assert event["channel_id"] is None
+    # Brussels time in December is UTC+1; no end given: an hour long.
+    assert (event["scheduled_start_time"], event["scheduled_end_time"]) == (
+        "2026-12-01T09:00:00+00:00",
+        "2026-12-01T10:00:00+00:00",
+    )
+
+    edited = run(bot, ADMIN, "event", "edit", id=1, title="City Lab: mobility", start="2026-12-02 14:00",
+                 end="2026-12-02 16:30", where="Porto, Rua das Flores 12")  # fmt: skip
+    assert "changed" in edited, edited
+    moved = listed(bot, name="City Lab: mobility")
+    assert moved["id"] == event["id"]  # the same scheduled event, edited
+    assert moved["entity_metadata"] == {"location": "Porto, Rua das Flores 12"}
+    assert (moved["scheduled_start_time"], moved["scheduled_end_time"]) == (
+        "2026-12-02T13:00:00+00:00",
+        "2026-12-02T15:30:00+00:00",
+    )
+
+    assert "is cancelled" in run(bot, ADMIN, "event", "cancel", id=1)
+    cancelled = listed(bot, status=4)
+    assert cancelled["id"] == event["id"]
+    assert len(bot.discord.calls(CREATE)) == 1
+    assert [c.body for c in bot.discord.calls(EDIT)][-1] == {"status": 4}
+    # CityPeers' own ledger still sends the reminders: nothing asked who is "interested".
+    assert bot.discord.calls("GET /guilds/{guild_id}/scheduled-events/{event_id}/users") == []
+
+
+def test_without_a_place_the_channel_is_the_location_and_an_rsvp_changes_nothing_there(bot: Bot) -> None:
+    run(bot, ADMIN, "event", "add", title="Summit", start="2026-12-03 09:30", end="2026-12-03 17:00", channel=LABS)
+    event = listed(bot, name="Summit")
+    assert event["entity_metadata"] == {"location": "#city-labs"}
+    assert event["scheduled_end_time"] == "2026-12-03T16:00:00+00:00"
+    assert run(bot, ANA, "event", "rsvp", id=1).startswith("You are attending")
+    run(bot, ADMIN, "event", "remind", id=1, offsets="1d")  # reminders change; the event does not
+    assert len(bot.discord.calls(CREATE)) == 1 and bot.discord.calls(EDIT) == []
+
+
+def test_an_event_without_a_channel_or_outside_discord_makes_no_scheduled_event(bot: Bot) -> None:
+    assert run(bot, ADMIN, "event", "add", title="Call", start="2026-12-03 09:30").startswith("Scheduled")
+    assert bot.discord.calls(CREATE) == []
+
+
+def test_without_the_permission_the_command_still_works_and_the_organiser_is_told_once(bot: Bot) -> None:
+    bot.discord.deny_permission("CREATE_EVENTS")
+    bot.discord.deny_permission("MANAGE_EVENTS")
+    added = run(bot, ADMIN, "event", "add", title="City Lab", start="2026-12-01 10:00", channel=LABS)
+    assert added.startswith("Scheduled **City Lab** (event 1)"), added
+    [told] = bot.discord.wait_for_dm(ADMIN)
+    text = re.sub(r"\\(.)", r"\1", told["content"])  # as Discord shows it: escapes undone
+    assert text.startswith("City Lab is not shown in the server's event list (#channel-0300): grant CityPeers the "
+                           "Create Events permission"), text  # fmt: skip
+    assert "changed" in run(bot, ADMIN, "event", "edit", id=1, start="2026-12-01 11:00")
+    bot.discord.wait_for_calls(CREATE, 2)  # the edit tried again, and was refused again
+    assert "is cancelled" in run(bot, ADMIN, "event", "cancel", id=1)
+    assert [c.status for c in bot.discord.calls(CREATE)] == [403, 403]
+    assert bot.discord.scheduled_events(GUILD_ID) == []
+    assert len(bot.discord.dms_to(ADMIN)) == 1  # once, not at every change
+
+
+def test_once_granted_the_next_change_puts_the_event_in_the_list(bot: Bot) -> None:
+    bot.discord.deny_permission("CREATE_EVENTS")
+    run(bot, ADMIN, "event", "add", title="City Lab", start="2026-12-01 10:00", channel=LABS)
+    bot.discord.wait_for_dm(ADMIN)
+    bot.discord.grant_permission("CREATE_EVENTS")
+    run(bot, ADMIN, "event", "edit", id=1, where="Brno City Hall")
+    event = listed(bot, name="City Lab")
+    assert event["entity_metadata"] == {"location": "Brno City Hall"}
