@@ -5,7 +5,9 @@ the command still works and the organiser is told once which permission to grant
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from core.clock import FakeClock
 from tests.discord.conftest import ADMIN, ANA, LABS, Bot
 from tests.support.fakediscord import GUILD_ID
 
@@ -105,3 +107,29 @@ def test_once_granted_the_next_change_puts_the_event_in_the_list(bot: Bot) -> No
     run(bot, ADMIN, "event", "edit", id=1, where="Brno City Hall")
     event = listed(bot, name="City Lab")
     assert event["entity_metadata"] == {"location": "Brno City Hall"}
+
+
+def test_a_create_whose_answer_was_lost_is_found_and_edited_not_made_twice(bot: Bot, clock: FakeClock) -> None:
+    bot.discord.fail_next(CREATE, status=502)  # Discord may or may not have made it: the bot cannot tell
+    run(bot, ADMIN, "event", "add", title="City Lab", start="2026-12-01 10:00", where="Brno City Hall", channel=LABS)
+    assert bot.discord.scheduled_events(GUILD_ID) == []
+    # Say Discord had made it: the same event, as the bot asked for it.
+    made = bot.adapter.client.request(
+        "POST",
+        f"/guilds/{GUILD_ID}/scheduled-events",
+        body={
+            "name": "City Lab",
+            "privacy_level": 2,
+            "entity_type": 3,
+            "entity_metadata": {"location": "Brno City Hall"},
+            "scheduled_start_time": "2026-12-01T09:00:00+00:00",
+            "scheduled_end_time": "2026-12-01T10:00:00+00:00",
+        },
+    )
+    clock.advance(timedelta(minutes=30))
+    bot.services.on_commit[-1]()  # the engine's next sweep: it asks before trying again
+    assert bot.discord.calls("GET /guilds/{guild_id}/scheduled-events")
+    [event] = bot.discord.scheduled_events(GUILD_ID)
+    assert event["id"] == made["id"]
+    assert [c.status for c in bot.discord.calls(CREATE)] == [502, 200]  # the 200 is the one made above
+    assert [c.params["event_id"] for c in bot.discord.calls(EDIT)] == [made["id"]]
