@@ -13,7 +13,9 @@ CITYPEERS = str(Path(sys.executable).with_name("citypeers"))
 
 
 def run(*args, stdin="", cwd, env=None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CITYPEERS_", "DATABASE_URL"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CITYPEERS_", "DATABASE_URL"))
+    }
     environment.update(env or {})
     return subprocess.run(
         [CITYPEERS, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=environment, timeout=60

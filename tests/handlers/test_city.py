@@ -180,7 +180,9 @@ def test_a_morning_of_join_requests_makes_one_message_per_organiser_at_a_time(pr
         say(programme, "ana", decision)
     # The message p4's request queued for ana had nothing left to say by the time it could go: it is not sent.
     assert sorted(m.recipient for m in deliver(programme)) == ["p1", "p2", "p3", "p4"]
-    assert say(programme, "p2", "/city requests") == "Only admins and organisers can review requests to represent a city."
+    assert (
+        say(programme, "p2", "/city requests") == "Only admins and organisers can review requests to represent a city."
+    )
 
 
 def test_config_admins_are_admins_and_cannot_be_demoted(database_url, clock):
