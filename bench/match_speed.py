@@ -2,14 +2,20 @@
 
 Each city has up to 8 tracks, 3 offers and 3 needs drawn from an urban-policy vocabulary. Everything
 goes through the real handler and a real SQLite database (`/match top` as a rep, `/match round` as an
-organiser), except the index-building figure, which times `core.matching` alone.
+organiser), except the index-building figures, which time `core.match_index` alone: the build (and one
+query, which settles the text matrices), then what the built index holds (memory still allocated once it is
+built) and the peak allocated while building, both by tracemalloc in a second build. After each size, the
+process's peak resident memory so far (getrusage ru_maxrss): the 10,000 line is the run's peak.
 
-    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--db-dir DIR]
+    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--db-dir DIR] [--code DIR]
+
+`--code` runs another checkout of CityPeers (e.g. `git archive <commit> | tar -x -C DIR`), for before/after.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import resource
 import statistics
@@ -23,7 +29,10 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+if "--code" in sys.argv[:-1]:  # before any CityPeers import: every module comes from that checkout
+    ROOT = Path(sys.argv[sys.argv.index("--code") + 1]).resolve()
+sys.path.insert(0, str(ROOT))
 
 from bench.stats import pct  # noqa: E402
 from bot.app import build_services  # noqa: E402
@@ -98,12 +107,15 @@ def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> Non
 
     with unit_of_work(services.engine) as session:
         profiles = load_profiles(session)
-    tracemalloc.start()
     started = time.perf_counter()
     MatchIndex(profiles).matches(profiles[0].city_id)  # build and one query (the text matrices settle lazily)
     build_ms = (time.perf_counter() - started) * 1000
-    index_peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.start()
+    index = MatchIndex(profiles)
+    index.matches(profiles[0].city_id)
+    index_held, index_peak = (m / 2**20 for m in tracemalloc.get_traced_memory())
     tracemalloc.stop()
+    del index
 
     first_ms, _ = ask(services, "rep0", "/match top")  # loads every profile and builds the shared index
     times = []
@@ -114,16 +126,19 @@ def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> Non
     ask(services, "rep1", "/city offer open data platform for citizens and researchers")
     after_change_ms, _ = ask(services, "rep0", "/match top")
     print(
-        f"{size:>6} cities | index build {build_ms:7.0f} ms, {index_peak:6.1f} MiB | first /match {first_ms:7.0f} ms | "
+        f"{size:>6} cities | index build {build_ms:7.0f} ms, holds {index_held:5.1f} MiB (peak {index_peak:5.1f}) | "
+        f"first /match {first_ms:6.0f} ms | "
         f"/match p50 {statistics.median(times):5.1f} ms  p95 {pct(sorted(times), 95):5.1f} ms | "
         f"first /match after an edit {after_change_ms:5.1f} ms"
     )
-    if size <= 1000:
-        elapsed, text = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
-        head = text.splitlines()[0]
-        print(
-            f"{'':>6}       | /match round of {size} cities (dry run, via the handler): {elapsed / 1000:.2f} s · {head}"
-        )
+    elapsed, text = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
+    head, digest = text.splitlines()[0], hashlib.sha256(text.encode()).hexdigest()[:12]  # same pairs, same digest
+    print(
+        f"{'':>6}        | /match round of {size} cities (dry run, via the handler): {elapsed / 1000:.2f} s · {head} "
+        f"(reply {digest})"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'':>6}        | peak resident memory of the process so far (ru_maxrss): {peak:.0f} MiB", flush=True)
     services.engine.dispose()
 
 
@@ -132,6 +147,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--asks", type=int, default=200)
     parser.add_argument("--db-dir", help="where the SQLite files go (default: a temporary directory)")
+    parser.add_argument("--code", help="another checkout of CityPeers to run (default: this one)")
     args = parser.parse_args()
     rng = random.Random(2020)
     with tempfile.TemporaryDirectory() as temporary:

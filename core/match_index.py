@@ -1,18 +1,22 @@
 """The match index: every city's tracks and texts as vectors, scored against one city or, for a round, all.
 
-Loaded on the first /match, so a command line that matches nothing never imports numpy, scipy or scikit-learn.
+Loaded on the first /match, so a command line that matches nothing never imports numpy or scipy.
+
+Compact by design: texts are sparse float32 rows (int32 column indices) kept in city order, tracks a boolean
+matrix over interned track ids, and a city's rows a span of each text matrix, so 10,000 cities hold a few
+tens of MiB and no Python set or dict per city.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from core.matching import (
     DEFAULT_WEIGHTS,
@@ -30,85 +34,178 @@ from core.matching import (
 
 # --- text vectors ------------------------------------------------------------------------------------
 
-# Hashing needs no fitted vocabulary, so one city's new text is vectorised alone; accents are folded so
-# "mobilité" meets "mobilite", and character n-grams work for any script.
-_VECTORIZER = HashingVectorizer(
-    analyzer="char_wb",
-    ngram_range=(3, 5),
-    n_features=2**20,
-    alternate_sign=False,
-    norm=None,
-    strip_accents="unicode",
-    lowercase=True,
-    dtype=np.float32,
-)
+# Character 3- to 5-grams within word boundaries, accents folded (so "mobilité" meets "mobilite"; any script
+# works), each n-gram hashed to one of 2**20 columns. This is exactly scikit-learn's
+# HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=2**20, alternate_sign=False, norm=None,
+# strip_accents="unicode") -- tests/core/test_match_vectors.py checks it -- without loading scikit-learn,
+# which alone costs some 65 MB of memory. Each distinct n-gram is hashed once and remembered.
+N_FEATURES = 2**20
 KINDS = ("offer", "need", "goal")
+_WHITE_SPACES = re.compile(r"\s\s+")
+_GRAM_COLUMNS: dict[str, int] = {}
+_M32 = 0xFFFFFFFF
+
+
+def murmurhash3_32(data: bytes, seed: int = 0) -> int:
+    """MurmurHash3 (x86, 32 bits), signed, as scikit-learn's `murmurhash3_32(..., positive=False)`."""
+    c1, c2 = 0xCC9E2D51, 0x1B873593
+    h = seed & _M32
+    blocks = len(data) // 4
+    for i in range(blocks):
+        k = int.from_bytes(data[4 * i : 4 * i + 4], "little")
+        k = (k * c1) & _M32
+        k = ((k << 15) | (k >> 17)) & _M32
+        h ^= (k * c2) & _M32
+        h = ((h << 13) | (h >> 19)) & _M32
+        h = (h * 5 + 0xE6546B64) & _M32
+    tail = data[4 * blocks :]
+    k = 0
+    if len(tail) >= 3:
+        k ^= tail[2] << 16
+    if len(tail) >= 2:
+        k ^= tail[1] << 8
+    if tail:
+        k ^= tail[0]
+        k = (k * c1) & _M32
+        k = ((k << 15) | (k >> 17)) & _M32
+        h ^= (k * c2) & _M32
+    h ^= len(data)
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    h ^= h >> 16
+    return h - 2**32 if h & 0x80000000 else h
+
+
+def _column(gram: str) -> int:
+    h = murmurhash3_32(gram.encode("utf-8"))
+    column = (2147483647 - (N_FEATURES - 1)) % N_FEATURES if h == -(2**31) else abs(h) % N_FEATURES
+    _GRAM_COLUMNS[gram] = column
+    return column
+
+
+def char_ngrams(text: str) -> list[str]:
+    """Lower-cased, accents stripped, character 3- to 5-grams of each word padded with a space."""
+    text = text.lower()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    grams: list[str] = []
+    append = grams.append
+    for word in _WHITE_SPACES.sub(" ", text).split():
+        word = f" {word} "
+        length = len(word)
+        for n in (3, 4, 5):
+            offset = 0
+            append(word[:n])
+            while offset + n < length:
+                offset += 1
+                append(word[offset : offset + n])
+            if offset == 0:  # a short word counts once
+                break
+    return grams
+
+
+def vectorise(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Counts of each text's hashed n-grams: float32, sorted int32 column indices."""
+    known = _GRAM_COLUMNS
+    columns: list[int] = []
+    lengths: list[int] = []
+    for text in texts:
+        grams = char_ngrams(text)
+        columns.extend([known[g] if g in known else _column(g) for g in grams])
+        lengths.append(len(grams))
+    rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+    counts = sparse.coo_matrix(
+        (np.ones(len(columns), dtype=np.float32), (rows, np.asarray(columns, dtype=np.int32))),
+        shape=(len(texts), N_FEATURES),
+    ).tocsr()
+    counts.sum_duplicates()
+    counts.sort_indices()
+    return counts
+
+
+def _empty(rows: int, columns: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix((rows, columns), dtype=np.float32)
 
 
 class _TextColumn:
-    """All items of one kind (offers, needs or goals): raw counts, kept as rows appended and retired."""
+    """All items of one kind (offers, needs or goals): raw counts and tf-idf rows, in city order.
+
+    Rows are added at the end and retired in place; `refresh` puts every live row back in city order and
+    drops the retired ones, so a city's rows are one span, `spans[position]`.
+    """
 
     def __init__(self) -> None:
-        self.raw = sparse.csr_matrix((0, _VECTORIZER.n_features), dtype=np.float32)
+        self.raw = _empty(0, N_FEATURES)
         self.texts: list[str] = []
-        self.owner = np.zeros(0, dtype=np.int64)  # city position of each row
+        self.owner = np.zeros(0, dtype=np.int32)  # city position of each row, non-decreasing after refresh
         self.alive = np.zeros(0, dtype=bool)
-        self._pending_texts: list[str] = []
-        self._pending_owner: list[int] = []
-        self.weighted = self.raw  # tf-idf rows, unit length; dead rows are all zero
-        self.weighted_t = self.raw.T.tocsr()
+        self.spans = np.zeros((0, 2), dtype=np.int32)  # per city position: [first row, past its last row)
+        self._pending: list[tuple[int, str]] = []
+        self.weighted = self.raw  # tf-idf rows, unit length
+        self.weighted_t = _empty(N_FEATURES, 0)
         self.dirty = False
 
-    def add(self, position: int, texts: Sequence[str]) -> list[int]:
-        start = len(self.texts) + len(self._pending_texts)
-        kept = [t for t in texts if t.strip()]
-        self._pending_texts.extend(kept)
-        self._pending_owner.extend([position] * len(kept))
+    def add(self, position: int, texts: Sequence[str]) -> None:
+        kept = [(position, t) for t in texts if t.strip()]
+        self._pending.extend(kept)
         self.dirty = self.dirty or bool(kept)
-        return list(range(start, start + len(kept)))
 
-    def retire(self, rows: Iterable[int]) -> None:
-        rows = list(rows)
-        if not rows:
-            return
-        settled = [r for r in rows if r < len(self.texts)]
-        self.alive[settled] = False
-        pending = {r - len(self.texts) for r in rows if r >= len(self.texts)}
-        for offset in pending:
-            self._pending_texts[offset] = ""  # an empty text vectorises to a zero row
-        self.dirty = True
+    def retire(self, position: int) -> None:
+        if position < len(self.spans):
+            first, past = self.spans[position]
+            if past > first:
+                self.alive[first:past] = False
+                self.dirty = True
+        if any(owner == position for owner, _ in self._pending):
+            self._pending = [(owner, text) for owner, text in self._pending if owner != position]
 
-    def refresh(self) -> None:
-        """Append pending rows and re-weight everything: O(non-zeros), vectorised."""
+    def rows(self, position: int) -> np.ndarray:
+        first, past = self.spans[position] if position < len(self.spans) else (0, 0)
+        return np.arange(first, past)
+
+    def refresh(self, positions: int) -> None:
+        """Append pending rows, drop retired ones, put rows in city order and re-weight: O(non-zeros)."""
+        if len(self.spans) < positions:
+            self.spans = np.concatenate([self.spans, np.zeros((positions - len(self.spans), 2), dtype=np.int32)])
         if not self.dirty:
             return
-        if self._pending_texts:
-            new = _VECTORIZER.transform(self._pending_texts).tocsr()
-            self.raw = sparse.vstack([self.raw, new], format="csr")
-            self.texts.extend(self._pending_texts)
-            self.owner = np.concatenate([self.owner, np.asarray(self._pending_owner, dtype=np.int64)])
-            self.alive = np.concatenate([self.alive, np.asarray([bool(t) for t in self._pending_texts])])
-            self._pending_texts, self._pending_owner = [], []
-        raw = self.raw.copy()
-        raw.data = np.log1p(raw.data)  # sublinear term frequency: a repeated word is not ten times the topic
-        keep = sparse.diags(self.alive.astype(np.float32))
-        raw = keep @ raw
-        raw.eliminate_zeros()
-        live = int(self.alive.sum())
-        df = np.bincount(raw.indices, minlength=raw.shape[1]).astype(np.float32)
-        idf = np.log((1.0 + live) / (1.0 + df)) + 1.0
-        raw.data *= idf[raw.indices]
-        norms = np.sqrt(np.asarray(raw.multiply(raw).sum(axis=1)).ravel())
+        raw, owner, alive, texts = self.raw, self.owner, self.alive, self.texts
+        if self._pending:
+            raw = sparse.vstack([raw, vectorise([t for _, t in self._pending])], format="csr", dtype=np.float32)
+            owner = np.concatenate([owner, np.asarray([o for o, _ in self._pending], dtype=np.int32)])
+            alive = np.concatenate([alive, np.ones(len(self._pending), dtype=bool)])
+            texts = texts + [t for _, t in self._pending]
+            self._pending = []
+        live = np.flatnonzero(alive)
+        order = live[np.argsort(owner[live], kind="stable")]
+        if len(order) != raw.shape[0] or np.any(order != np.arange(raw.shape[0])):
+            raw = raw[order]
+            raw.sort_indices()
+            texts = [texts[i] for i in order.tolist()]
+        self.raw, self.texts, self.owner = raw, texts, owner[order].astype(np.int32)
+        self.alive = np.ones(raw.shape[0], dtype=bool)
+        cities = np.arange(len(self.spans))
+        self.spans = np.stack(
+            [np.searchsorted(self.owner, cities, "left"), np.searchsorted(self.owner, cities, "right")], axis=1
+        ).astype(np.int32)
+        # sublinear term frequency (a repeated word is not ten times the topic), idf over live rows, unit rows
+        data = np.log1p(raw.data)
+        df = np.bincount(raw.indices, minlength=N_FEATURES).astype(np.float32)
+        idf = np.log((1.0 + raw.shape[0]) / (1.0 + df)) + 1.0
+        del df
+        data *= idf[raw.indices]
+        del idf
+        squares = sparse.csr_matrix((data * data, raw.indices, raw.indptr), shape=raw.shape)
+        norms = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
+        del squares
         norms[norms == 0] = 1.0
-        self.weighted = (sparse.diags(1.0 / norms) @ raw).astype(np.float32).tocsr()
+        data *= np.repeat(1.0 / norms, np.diff(raw.indptr))
+        self.weighted = sparse.csr_matrix((data, raw.indices, raw.indptr), shape=raw.shape)
+        self.weighted.has_sorted_indices = True
         self.weighted_t = self.weighted.T.tocsr()
         self.dirty = False
-
-
-@dataclass
-class _Slot:
-    profile: Profile
-    rows: dict[str, list[int]] = field(default_factory=dict)
 
 
 class MatchIndex:
@@ -116,15 +213,17 @@ class MatchIndex:
 
     def __init__(self, profiles: Iterable[Profile] = (), weights: Weights = DEFAULT_WEIGHTS) -> None:
         self.weights = weights
-        self._slots: list[_Slot | None] = []
         self._position: dict[int, int] = {}
+        self._ids = np.zeros(0, dtype=np.int64)  # per position; a removed city's position stays empty
+        self._names: list[str | None] = []
+        self._cohorts = np.zeros(0, dtype=np.int64)  # -1: none
         self._track_ids: dict[str, int] = {}
         self._track_keys: list[str] = []
         self._tracks = np.zeros((0, 0), dtype=bool)
         self._mentor = np.zeros(0, dtype=bool)
         self._alive = np.zeros(0, dtype=bool)
-        self._has_needs = np.zeros(0, dtype=bool)
         self._columns = {kind: _TextColumn() for kind in KINDS}
+        self._has_needs = np.zeros(0, dtype=bool)
         self._rarity: dict[str, float] | None = None  # cached until a city's tracks change
         for profile in profiles:
             self.upsert(profile)
@@ -139,19 +238,33 @@ class MatchIndex:
 
     def profile(self, city_id: int) -> Profile | None:
         position = self._position.get(city_id)
-        slot = self._slots[position] if position is not None else None
-        return slot.profile if slot else None
+        return None if position is None else self._profile_at(position)
 
     def profiles(self) -> list[Profile]:
-        return [slot.profile for slot in self._slots if slot is not None]
+        return [self._profile_at(p) for p in sorted(self._position.values())]
+
+    def _profile_at(self, position: int) -> Profile:
+        self._refresh()
+        texts = {kind: tuple(column.texts[r] for r in column.rows(position)) for kind, column in self._columns.items()}
+        cohort = int(self._cohorts[position])
+        return Profile(
+            city_id=int(self._ids[position]),
+            name=self._names[position] or "",
+            tracks=frozenset(self._track_keys[t] for t in np.flatnonzero(self._tracks[position])),
+            offers=texts["offer"],
+            needs=texts["need"],
+            goals=texts["goal"],
+            mentor=bool(self._mentor[position]),
+            cohort=None if cohort < 0 else cohort,
+        )
 
     def upsert(self, profile: Profile) -> None:
         """Add a city or replace what it declared."""
         self._rarity = None
         position = self._position.get(profile.city_id)
         if position is None:
-            position = len(self._slots)
-            self._slots.append(None)
+            position = len(self._names)
+            self._names.append(None)
             self._position[profile.city_id] = position
             self._grow(position + 1)
         else:
@@ -166,14 +279,15 @@ class MatchIndex:
             self._tracks = wider
         self._tracks[position, :] = False
         self._tracks[position, [self._track_ids[k] for k in profile.tracks]] = True
+        self._ids[position] = profile.city_id
+        self._names[position] = profile.name
+        self._cohorts[position] = -1 if profile.cohort is None else profile.cohort
         self._mentor[position] = profile.mentor
         self._alive[position] = True
         self._has_needs[position] = any(n.strip() for n in profile.needs)
-        slot = _Slot(profile)
         texts = {"offer": profile.offers, "need": profile.needs, "goal": profile.goals}
         for kind, column in self._columns.items():
-            slot.rows[kind] = column.add(position, texts[kind])
-        self._slots[position] = slot
+            column.add(position, texts[kind])
 
     def remove(self, city_id: int) -> None:
         position = self._position.pop(city_id, None)
@@ -181,15 +295,14 @@ class MatchIndex:
             return
         self._rarity = None
         self._retire_rows(position)
-        self._slots[position] = None
+        self._names[position] = None
         self._alive[position] = False
+        self._has_needs[position] = False
         self._tracks[position, :] = False
 
     def _retire_rows(self, position: int) -> None:
-        slot = self._slots[position]
-        if slot is not None:
-            for kind, rows in slot.rows.items():
-                self._columns[kind].retire(rows)
+        for column in self._columns.values():
+            column.retire(position)
 
     def _grow(self, size: int) -> None:
         if size <= len(self._alive):
@@ -203,10 +316,11 @@ class MatchIndex:
 
         self._tracks, self._mentor = grown(self._tracks), grown(self._mentor)
         self._alive, self._has_needs = grown(self._alive), grown(self._has_needs)
+        self._ids, self._cohorts = grown(self._ids), grown(self._cohorts)
 
     def _refresh(self) -> None:
         for column in self._columns.values():
-            column.refresh()
+            column.refresh(len(self._names))
 
     # --- scoring -------------------------------------------------------------------------------------
 
@@ -220,19 +334,23 @@ class MatchIndex:
             }
         return self._rarity
 
+    def _rarity_array(self) -> np.ndarray:
+        rarity = np.zeros(self._tracks.shape[1], dtype=np.float32)
+        for key, value in self.track_rarity().items():
+            rarity[self._track_ids[key]] = value
+        return rarity
+
     def _best_per_city(
         self, kind_mine: str, kind_theirs: str, position: int
-    ) -> tuple[np.ndarray, tuple[list[int], np.ndarray]]:
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """For each of my `kind_mine` rows, the best relevance per city among their `kind_theirs` rows.
 
         Returns the relevance summed over my rows per city, and (my rows, row-by-item relevance) for reasons.
         """
-        size = len(self._slots)
-        slot = self._slots[position]
-        assert slot is not None
+        size = len(self._names)
         mine_column, theirs_column = self._columns[kind_mine], self._columns[kind_theirs]
-        rows = [r for r in slot.rows[kind_mine] if mine_column.alive[r]]
-        if not rows or theirs_column.weighted.shape[0] == 0:
+        rows = mine_column.rows(position)
+        if not len(rows) or theirs_column.weighted.shape[0] == 0:
             return np.zeros(size, dtype=np.float32), (rows, np.zeros((len(rows), 0), dtype=np.float32))
         relevance = (mine_column.weighted[rows] @ theirs_column.weighted_t).toarray()
         relevance[relevance < self.weights.min_relevance] = 0.0
@@ -245,10 +363,8 @@ class MatchIndex:
         """Every component of `position`'s score against every city, as arrays over positions."""
         self._refresh()
         w = self.weights
-        size = len(self._slots)
-        rarity = np.zeros(self._tracks.shape[1], dtype=np.float32)
-        for key, value in self.track_rarity().items():
-            rarity[self._track_ids[key]] = value
+        size = len(self._names)
+        rarity = self._rarity_array()
         mine = self._tracks[position]
         shared = self._tracks[:size] & mine
         tracks = (shared.astype(np.float32) @ rarity) * w.shared_track
@@ -302,64 +418,110 @@ class MatchIndex:
             top = np.argpartition(-scores, limit - 1)[:limit]
             candidates, scores = candidates[top], scores[top]
         # Ties break by name so an answer does not change between two identical asks.
-        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], self._slots[candidates[i]].profile.name))
+        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], self._names[candidates[i]] or ""))
         fresh_set = set(np.flatnonzero(parts["fresh"] > 0).tolist())
         relevance = parts["relevance"]
         return [self._explain(position, int(candidates[i]), float(scores[i]), fresh_set, relevance) for i in order]
 
     def explain(self, city_id: int, other_id: int, *, introduced: bool = False) -> Match | None:
-        """Why `other_id` suits `city_id`, or None when they have nothing in common."""
+        """Why `other_id` suits `city_id`, or None when they have nothing in common.
+
+        Scores this one pair only (their rows against mine), so explaining every pair of a round stays cheap.
+        """
         position, other = self._position.get(city_id), self._position.get(other_id)
         if position is None or other is None or position == other:
             return None
-        parts = self._scores(position, np.asarray([other] if introduced else [], dtype=int))
-        if not parts["common"][other]:
+        self._refresh()
+        w = self.weights
+        shared = self._tracks[position] & self._tracks[other]
+        tracks = float((shared[None, :].astype(np.float32) @ self._rarity_array())[0]) * w.shared_track
+        relevance = {}
+        parts = []
+        for kind_mine, kind_theirs, weight in (
+            ("need", "offer", w.they_answer_need),
+            ("offer", "need", w.i_answer_need),
+            ("goal", "goal", w.similar_goal),
+        ):
+            rows, items = self._columns[kind_mine].rows(position), self._columns[kind_theirs].rows(other)
+            if len(rows) and len(items):
+                block = self._pair_relevance(kind_mine, rows, kind_theirs, items)
+                block[block < w.min_relevance] = 0.0
+                parts.append(float(block.max(axis=1).sum(dtype=np.float32)) * weight)
+            else:
+                block = np.zeros((len(rows), len(items)), dtype=np.float32)
+                parts.append(0.0)
+            relevance[kind_theirs] = (rows, block, items)
+        if not (tracks > 0 or any(part > 0 for part in parts)):
             return None
-        score = sum(float(parts[name][other]) for name in ("tracks", "they", "you", "goals", "mentor", "fresh"))
-        return self._explain(position, other, score, set() if introduced else {other}, parts["relevance"])
+        mentor = w.mentor if shared.any() and self._mentor[other] and self._has_needs[position] else 0.0
+        fresh = 0.0 if introduced else w.not_introduced
+        score = tracks + sum(parts) + mentor + fresh
+        return self._explain(position, other, score, set() if introduced else {other}, relevance)
+
+    def _pair_relevance(self, kind_mine: str, rows: np.ndarray, kind_theirs: str, items: np.ndarray) -> np.ndarray:
+        """My rows' relevance to their rows (both spans), bit for bit what the sparse product gives.
+
+        The sparse product adds, for each pair, the products of common columns in ascending column order,
+        in float32; so does a running sum over the union of both sides' columns (the others add zero).
+        """
+
+        def entries(column: _TextColumn, span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            matrix = column.weighted
+            first, past = matrix.indptr[span[0]], matrix.indptr[span[-1] + 1]
+            row = np.repeat(np.arange(len(span)), np.diff(matrix.indptr[span[0] : span[-1] + 2]))
+            return row, matrix.indices[first:past], matrix.data[first:past]
+
+        my_row, my_columns, my_values = entries(self._columns[kind_mine], rows)
+        their_row, their_columns, their_values = entries(self._columns[kind_theirs], items)
+        union = np.union1d(my_columns, their_columns)
+        mine = np.zeros((len(rows), len(union)), dtype=np.float32)
+        mine[my_row, np.searchsorted(union, my_columns)] = my_values
+        theirs = np.zeros((len(items), len(union)), dtype=np.float32)
+        theirs[their_row, np.searchsorted(union, their_columns)] = their_values
+        return np.cumsum(mine[:, None, :] * theirs[None, :, :], axis=2, dtype=np.float32)[:, :, -1]
 
     def _explain(
-        self, position: int, other: int, score: float, fresh: set[int], relevance: dict[str, tuple[list[int], Any]]
+        self, position: int, other: int, score: float, fresh: set[int], relevance: dict[str, tuple[Any, ...]]
     ) -> Match:
-        mine, theirs = self._slots[position], self._slots[other]
-        assert mine is not None and theirs is not None
         reasons: list[Reason] = []
         rarity = self.track_rarity()
-        shared = sorted(mine.profile.tracks & theirs.profile.tracks, key=lambda k: (-rarity[k], k))
+        keys = self._track_keys
+        shared_ids = np.flatnonzero(self._tracks[position] & self._tracks[other])
+        shared = sorted((keys[t] for t in shared_ids), key=lambda k: (-rarity[k], k))
         if shared:
             reasons.append(SharedTracks(tuple(shared)))
         for kind_mine, kind_theirs, make in (("need", "offer", TheyOffer), ("offer", "need", YouOffer)):
-            pairs = self._text_pairs(theirs, kind_mine, kind_theirs, relevance[kind_theirs])
+            pairs = self._text_pairs(other, kind_mine, kind_theirs, relevance[kind_theirs])
             for mine_text, theirs_text, closeness in pairs:
                 offer, need = (theirs_text, mine_text) if make is TheyOffer else (mine_text, theirs_text)
                 reasons.append(make(offer=offer, need=need, relevance=closeness))
-        for mine_text, theirs_text, closeness in self._text_pairs(theirs, "goal", "goal", relevance["goal"]):
+        for mine_text, theirs_text, closeness in self._text_pairs(other, "goal", "goal", relevance["goal"]):
             reasons.append(SimilarGoals(mine=mine_text, theirs=theirs_text, relevance=closeness))
-        if shared and theirs.profile.mentor and self._has_needs[position]:
+        if shared and self._mentor[other] and self._has_needs[position]:
             reasons.append(MentorOn(tuple(shared)))
         if other in fresh:
             reasons.append(NotYetIntroduced())
-        return Match(theirs.profile.city_id, theirs.profile.name, round(score, 4), tuple(reasons))
+        return Match(int(self._ids[other]), self._names[other] or "", round(score, 4), tuple(reasons))
 
     def _text_pairs(
-        self, theirs: _Slot, kind_mine: str, kind_theirs: str, computed: tuple[list[int], Any]
+        self, other: int, kind_mine: str, kind_theirs: str, computed: tuple[Any, ...]
     ) -> list[tuple[str, str, float]]:
         """For each of my texts, their closest text when it is relevant enough; most relevant first.
 
-        `computed` is (my rows, my rows' relevance to every item) from the scoring pass, so explaining
-        costs a slice, not another product.
+        `computed` is (my rows, my rows' relevance to every item) from the scoring pass, so explaining costs a
+        slice, not another product; or (my rows, my rows' relevance to their rows, their rows) for one pair.
         """
         mine_column, theirs_column = self._columns[kind_mine], self._columns[kind_theirs]
-        my_rows, all_relevance = computed
-        their_rows = [r for r in theirs.rows[kind_theirs] if theirs_column.alive[r]]
-        if not my_rows or not their_rows or all_relevance.shape[1] == 0:
+        my_rows, all_relevance = computed[0], computed[1]
+        their_rows = computed[2] if len(computed) > 2 else theirs_column.rows(other)
+        if not len(my_rows) or not len(their_rows) or all_relevance.shape[1] == 0:
             return []
-        relevance = all_relevance[:, their_rows]
+        relevance = all_relevance if len(computed) > 2 else all_relevance[:, their_rows]
         pairs = []
-        for i, row in enumerate(my_rows):
+        for i, row in enumerate(my_rows.tolist()):
             j = int(relevance[i].argmax())
             if relevance[i, j] >= self.weights.min_relevance:
-                pairs.append((mine_column.texts[row], theirs_column.texts[their_rows[j]], float(relevance[i, j])))
+                pairs.append((mine_column.texts[row], theirs_column.texts[int(their_rows[j])], float(relevance[i, j])))
         return sorted(pairs, key=lambda p: -p[2])
 
     # --- rounds --------------------------------------------------------------------------------------
@@ -367,27 +529,104 @@ class MatchIndex:
     def pair_weights(self, city_ids: Sequence[int]) -> dict[tuple[int, int], float]:
         """Symmetric weights between the given cities (both directions added, no freshness bonus).
 
-        Only each city's `round_candidates` best partners are kept, so the graph stays sparse.
+        Only each city's `round_candidates` best partners are kept, so the graph stays sparse. Scored in
+        blocks of cities, never city by city: per block a dense product for the tracks (weighted by rarity)
+        and three sparse products (its needs × everyone's offers, its offers × everyone's needs, goals ×
+        goals), each read both ways, so the block's rows hold both directions of every pair.
         """
-        members = [c for c in dict.fromkeys(city_ids) if c in self._position]
-        positions = np.asarray([self._position[c] for c in members], dtype=int)
+        self._refresh()
+        members = sorted({self._position[c] for c in city_ids if c in self._position})
         size = len(members)
         if size < 2:
             return {}
-        directed = np.zeros((size, size), dtype=np.float32)
-        for i, position in enumerate(positions):
-            parts = self._scores(int(position))
-            total = sum(parts[name] for name in ("tracks", "they", "you", "goals", "mentor"))
-            row = np.where(parts["common"][positions], np.asarray(total)[positions], 0.0)
-            directed[i] = row
-        np.fill_diagonal(directed, 0.0)
-        symmetric = directed + directed.T
-        keep = min(self.weights.round_candidates, size - 1)
-        edges: dict[tuple[int, int], float] = {}
-        for i in range(size):
-            best = np.argpartition(-symmetric[i], keep - 1)[:keep] if keep < size else np.arange(size)
-            for j in best:
-                if j != i and symmetric[i, j] > 0:
-                    a, b = sorted((members[i], members[int(j)]))
-                    edges[(a, b)] = float(symmetric[i, j])
-        return edges
+        positions = np.asarray(members, dtype=np.int64)
+        local = np.full(len(self._names), -1, dtype=np.int64)
+        local[positions] = np.arange(size)
+        w = self.weights
+        tracks_all = self._tracks[positions].astype(np.float32)
+        weighted_tracks = tracks_all * self._rarity_array()
+        mentor_all, needs_all = self._mentor[positions], self._has_needs[positions]
+        keep = min(w.round_candidates, size - 1)
+        # Blocks small enough that a block's scores and its products' entries stay a few MiB.
+        rows = max(len(c.texts) for c in self._columns.values())
+        block = max(1, min(size, 2_000_000 // size, 400_000 * len(self._names) // max(1, rows * rows)))
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for begin in range(0, size, block):
+            here = np.arange(begin, min(size, begin + block))
+            tracks = weighted_tracks[here] @ tracks_all.T
+            shared = tracks > 0
+            total = tracks * np.float32(2 * w.shared_track)  # shared tracks count in both directions
+            del tracks
+            total += (shared & mentor_all[None, :] & needs_all[here, None]) * np.float32(w.mentor)
+            total += (shared & mentor_all[here, None] & needs_all[None, :]) * np.float32(w.mentor)
+            del shared
+            for kind_mine, kind_theirs, forward, backward in (
+                ("need", "offer", w.they_answer_need, w.i_answer_need),
+                ("offer", "need", w.i_answer_need, w.they_answer_need),
+                ("goal", "goal", w.similar_goal, w.similar_goal),
+            ):
+                self._add_text_block(total, positions[here], local, kind_mine, kind_theirs, forward, backward)
+            total[np.arange(len(here)), here] = 0.0
+            best = np.argpartition(-total, keep - 1, axis=1)[:, :keep]
+            chosen = np.take_along_axis(total, best, axis=1)
+            hit = chosen > 0
+            found.append((np.broadcast_to(here[:, None], best.shape)[hit], best[hit], chosen[hit]))
+            del total
+        ids = self._ids[positions]
+        a, b = ids[np.concatenate([f[0] for f in found])], ids[np.concatenate([f[1] for f in found])]
+        values = np.concatenate([f[2] for f in found]).tolist()
+        low, high = np.minimum(a, b).tolist(), np.maximum(a, b).tolist()
+        return {(x, y): v for x, y, v in zip(low, high, values, strict=True)}
+
+    def _add_text_block(
+        self,
+        total: np.ndarray,
+        block_positions: np.ndarray,
+        local: np.ndarray,
+        kind_mine: str,
+        kind_theirs: str,
+        forward: float,
+        backward: float,
+    ) -> None:
+        """Add one kind of text relevance, both directions, for a block of cities to `total` (block × members).
+
+        One product, my rows × everyone's rows, read two ways: forward, for each of my rows the best row of
+        each city, summed over my rows (as `_best_per_city` scores me); backward, for each of their rows the
+        best of my rows, summed over theirs (as `_best_per_city` scores them against me).
+        """
+        mine_column, theirs_column = self._columns[kind_mine], self._columns[kind_theirs]
+        spans = mine_column.spans[block_positions]
+        lengths = (spans[:, 1] - spans[:, 0]).astype(np.int64)
+        count = int(lengths.sum())
+        if not count or theirs_column.weighted.shape[0] == 0:
+            return
+        rows = np.repeat(spans[:, 0] - (np.cumsum(lengths) - lengths), lengths) + np.arange(count)
+        row_city = np.repeat(np.arange(len(block_positions)), lengths)
+        product = mine_column.weighted[rows] @ theirs_column.weighted_t
+        product.sort_indices()  # their rows are in city order, so each row's items run city by city
+        entry_row = np.repeat(np.arange(count), np.diff(product.indptr))
+        their_city = local[theirs_column.owner[product.indices]]
+        kept = (product.data >= self.weights.min_relevance) & (their_city >= 0)
+        entry_row, their_city = entry_row[kept], their_city[kept]
+        items, relevance = product.indices[kept], product.data[kept]
+        del product, kept
+        if not len(relevance):
+            return
+        size = total.shape[1]
+        flat = total.reshape(-1)
+        # forward: (my row, their city) runs are contiguous
+        key = entry_row * size + their_city
+        run = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        best = np.maximum.reduceat(relevance, run) * np.float32(forward)
+        np.add.at(flat, row_city[entry_row[run]] * size + their_city[run], best)
+        # backward: item by item (column order), my rows ascending, so (their row, my city) runs are contiguous
+        by_item = sparse.csr_matrix(
+            (relevance, items, np.r_[0, np.cumsum(np.bincount(entry_row, minlength=count))]),
+            shape=(count, theirs_column.weighted.shape[0]),
+        ).tocsc()
+        item = np.repeat(np.arange(by_item.shape[1]), np.diff(by_item.indptr))
+        mine_city = row_city[by_item.indices]
+        key = item * len(block_positions) + mine_city
+        run = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        best = np.maximum.reduceat(by_item.data, run) * np.float32(backward)
+        np.add.at(flat, mine_city[run] * size + local[theirs_column.owner[item[run]]], best)

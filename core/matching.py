@@ -186,7 +186,7 @@ def _best_trio(
 
 
 def __getattr__(name: str) -> Any:
-    """`core.matching.MatchIndex` still works, loading the index module (and numpy, scipy, scikit-learn) then."""
+    """`core.matching.MatchIndex` still works, loading the index module (and numpy, scipy) then."""
     if name == "MatchIndex":
         from core.match_index import MatchIndex
 

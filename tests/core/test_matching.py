@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import random
+
+import pytest
 
 from core.matching import (
     MatchIndex,
@@ -240,3 +243,71 @@ def test_shared_tracks_reason_lists_the_rarest_first() -> None:
     )
     reasons = index.matches(1)[0].reasons
     assert reasons[0] == SharedTracks(("upskilling", "tourism"))
+
+
+# --- rounds scored in blocks equal the pairs scored one by one -------------------------------------------
+
+
+def random_programme(seed: int, size: int) -> tuple[MatchIndex, list[int]]:
+    """Cities with random tracks, mentors, offers, needs and goals; some edited and some removed afterwards."""
+    rng = random.Random(seed)
+    tracks = ["tourism", "upskilling", "green-economy", "supply-chains", "public-administration", "health"]
+    words = ["open", "data", "platform", "mobility", "energy", "renovation", "citizens", "schools", "heat"]
+    words += ["pumps", "bike", "sharing", "budget", "participatory", "housing", "fund", "rénovation", "données"]
+
+    def texts(most: int) -> list[str]:
+        return [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(rng.randint(0, most))]
+
+    def profile(city_id: int) -> Profile:
+        return city(city_id, f"City {city_id:03}", *rng.sample(tracks, rng.randint(0, 3)), offers=texts(3),
+                    needs=texts(3), goals=texts(2), mentor=rng.random() < 0.2)  # fmt: skip
+
+    index = MatchIndex(profile(i) for i in range(1, size + 1))
+    index.pair_weights(list(range(1, size + 1)))  # settle, then edit: rows go back into city order
+    for city_id in rng.sample(range(1, size + 1), size // 5):
+        index.upsert(profile(city_id))
+    for city_id in rng.sample(range(1, size + 1), 3):
+        index.remove(city_id)
+    return index, [c for c in range(1, size + 1) if c in index]
+
+
+def pair_score(index: MatchIndex, a: int, b: int) -> float:
+    """Both directions of a pair, scored one pair at a time by `explain` (without the freshness bonus)."""
+    there, back = index.explain(a, b, introduced=True), index.explain(b, a, introduced=True)
+    assert (there is None) == (back is None)
+    return 0.0 if there is None or back is None else there.score + back.score
+
+
+def test_round_weights_computed_in_blocks_equal_the_per_pair_scores() -> None:
+    for seed in range(3):
+        index, cities = random_programme(seed, 50)
+        index.weights = Weights(round_candidates=len(cities))  # keep every edge
+        weights = index.pair_weights(cities)
+        for a, b in itertools.combinations(cities, 2):
+            expected = pair_score(index, a, b)
+            assert weights.get((a, b), 0.0) == pytest.approx(expected, abs=2e-4), (seed, a, b)
+        assert len(weights) > len(cities)  # not a vacuous comparison
+
+
+def test_round_weights_of_a_subset_keep_each_citys_best_partners() -> None:
+    index, cities = random_programme(7, 90)
+    subset = cities[::2]
+    weights = index.pair_weights(subset)
+    assert {c for pair in weights for c in pair} <= set(subset)
+    for (a, b), weight in weights.items():
+        assert weight == pytest.approx(pair_score(index, a, b), abs=2e-4)
+    keep = index.weights.round_candidates
+    for a in subset:  # a city's best `keep` partners are kept: none left out scores more than they do
+        kept = sorted(weights[(min(a, b), max(a, b))] for b in subset if (min(a, b), max(a, b)) in weights)
+        dropped = [pair_score(index, a, b) for b in subset if b != a and (min(a, b), max(a, b)) not in weights]
+        if dropped and max(dropped) > 0:
+            assert len(kept) >= keep and kept[-keep] >= max(dropped) - 2e-4
+
+
+def test_explaining_one_pair_scores_as_the_full_ranking_does() -> None:
+    index, cities = random_programme(3, 60)
+    for a in cities[:20]:
+        for match in index.matches(a, limit=len(cities)):
+            alone = index.explain(a, match.city_id)
+            assert alone is not None and alone.score == pytest.approx(match.score, abs=2e-4)
+            assert alone.reasons == match.reasons
