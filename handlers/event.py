@@ -208,7 +208,8 @@ def everyone(session: Session, event: Event) -> list[tuple[str, str]]:
 
 
 def requeue_all(session: Session, event: Event, settings: HandlerSettings, now: datetime) -> int:
-    event_queries.withdraw_pending(session=session, event_id=event.id)
+    # A pending calendar row stays: it shows the event as it is when sent, whatever changed meanwhile.
+    event_queries.withdraw_pending(session=session, event_id=event.id, keep_kind=CALENDAR)
     queue_calendar(session, event, now)
     return queue_reminders(session, event, settings, now, everyone(session, event))
 
@@ -425,7 +426,7 @@ def cancel(context: Context, args: Args) -> Reply:
     event = event_by_id(context, args.text)
     event.status = "cancelled"
     event.sequence += 1
-    withdrawn = event_queries.withdraw_pending(session=context.session, event_id=event.id)
+    withdrawn = event_queries.withdraw_pending(session=context.session, event_id=event.id, keep_kind=CALENDAR)
     queue_calendar(context.session, event, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
     count = plural(len(attendees), "attendee")

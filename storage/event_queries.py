@@ -126,11 +126,16 @@ def pending_delivery(*, session: Session, kind: str, recipient: str) -> Delivery
     return session.exec(query).first()
 
 
-def withdraw_pending(*, session: Session, event_id: int, recipient: str | None = None) -> int:
-    """Withdraw what an event still owes (all of it, or one recipient's); sent rows stay as history."""
+def withdraw_pending(
+    *, session: Session, event_id: int, recipient: str | None = None, keep_kind: str | None = None
+) -> int:
+    """Withdraw what an event still owes (all of it, or one recipient's, but rows of `keep_kind`); sent rows stay
+    as history."""
     conditions = [Delivery.event_id == event_id, Delivery.status == "pending"]
     if recipient is not None:
         conditions.append(Delivery.recipient == recipient)
+    if keep_kind is not None:
+        conditions.append(Delivery.kind != keep_kind)
     result = session.execute(update(Delivery).where(*conditions).values(status="withdrawn"))
     return result.rowcount or 0
 

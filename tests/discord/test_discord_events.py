@@ -133,3 +133,12 @@ def test_a_create_whose_answer_was_lost_is_found_and_edited_not_made_twice(bot: 
     assert event["id"] == made["id"]
     assert [c.status for c in bot.discord.calls(CREATE)] == [502, 200]  # the 200 is the one made above
     assert [c.params["event_id"] for c in bot.discord.calls(EDIT)] == [made["id"]]
+
+
+def test_a_calendar_row_still_pending_is_not_counted_among_withdrawn_reminders(bot: Bot, clock: FakeClock) -> None:
+    bot.discord.fail_next(CREATE, status=502)  # the calendar row waits for its retry
+    run(bot, ADMIN, "event", "add", title="Summit", start="2030-09-28 10:00", channel=LABS)  # no reminder queued yet
+    assert "0 pending reminders withdrawn" in run(bot, ADMIN, "event", "cancel", id=1)
+    clock.advance(timedelta(minutes=30))
+    bot.services.on_commit[-1]()
+    assert bot.discord.scheduled_events(GUILD_ID) == []  # cancelled before Discord had it: nothing to show
