@@ -241,7 +241,7 @@ def _bring_up_to_date(cache: _IndexCache, session: Session) -> MatchIndex:
     stale = cache.index is not None and revision != cache.revision
     changed = mq.changed_city_ids(session=session, since=cache.revision) if stale else []
     if cache.index is None or len(changed) > max(100, len(cache.index) // 2):  # a first use, or an import
-        from core.match_index import MatchIndex  # numpy, scipy and scikit-learn load with the first /match
+        from core.match_index import MatchIndex  # numpy and scipy load with the first /match
 
         cache.index = MatchIndex(load_profiles(session))
     elif stale:
