@@ -25,15 +25,13 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func
-from sqlmodel import Session, select
 
 from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
 from handlers import event as event_handlers
 from handlers import jobs
 from handlers.types import Services
+from storage import event_queries
 from storage.db import unit_of_work
-from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
@@ -102,7 +100,7 @@ class Runtime:
     def refresh(self) -> None:
         """Set the one wake-up job to the earliest time a pending row falls due."""
         with unit_of_work(self.services.engine) as session:
-            due = next_pending_at(session=session)
+            due = event_queries.next_pending_at(session=session)
         with self._lock:
             # Most commands queue nothing; and a row we already woke for that is still there is someone's
             # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.
@@ -192,12 +190,6 @@ class Runtime:
             queued = event_handlers.extend_reminders(session, services.settings, services.clock.now())
         log.info("recurring events: %s reminders queued", queued)
         self.refresh()
-
-
-def next_pending_at(*, session: Session) -> datetime | None:
-    """When the next pending row falls due. Rows being sent are left out: their sender settles them, or the sweep
-    takes them over once the claim lapses."""
-    return session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
 
 
 class _Heartbeat:

@@ -13,7 +13,6 @@ from storage.db import insert_ignoring_conflict
 from storage.models import Broadcast, Delivery, Event, Member, Rsvp
 
 OPEN = ("pending", "sending")
-TERMINAL = ("sent", "failed", "missed", "withdrawn")
 
 # --- events --------------------------------------------------------------------------------------------
 
@@ -174,8 +173,10 @@ def renew_claim(*, session: Session, delivery_id: int, worker: str, until: datet
     return (result.rowcount or 0) == 1
 
 
-def next_due_at(*, session: Session) -> datetime | None:
-    return session.exec(select(func.min(Delivery.next_attempt_at)).where(col(Delivery.status).in_(OPEN))).one()
+def next_pending_at(*, session: Session) -> datetime | None:
+    """When the next pending row falls due. Rows being sent are left out: their sender settles them, or the sweep
+    takes them over once the claim lapses."""
+    return session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
 
 
 def deliveries_for(*, session: Session, event_id: int | None = None, broadcast_id: int | None = None) -> list[Delivery]:
