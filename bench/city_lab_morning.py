@@ -617,7 +617,8 @@ def run_configuration(database: str, processes: int, args: argparse.Namespace) -
                     stack.enter_context(bot)
                 print(f"{processes} citypeers run up after {time.perf_counter() - started:.1f}s; "
                       f"each sends the ledger at {pace:g} msg/s (Slack allows 5/s for the workspace)")  # fmt: skip
-                due = datetime.now(UTC) + timedelta(seconds=args.reminder_at + 3)
+                # Whole seconds, as the organiser types the start: the bot's due time is exactly this one.
+                due = (datetime.now(UTC) + timedelta(seconds=args.reminder_at + 3)).replace(microsecond=0)
                 lab_id = add_city_lab(bots[0].sender, slack, due)
                 print(f"the organiser added {LAB_TITLE} (event {lab_id}); its reminder falls due "
                       f"{args.reminder_at:g}s after the morning begins")  # fmt: skip
