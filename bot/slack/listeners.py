@@ -39,7 +39,9 @@ BUTTON_ACTIONS = re.compile(r"^cmd-")
 FORM_ACTIONS = re.compile(r"^form-")
 FORM_VIEWS = re.compile(r"^form:")
 MODAL_ERROR_CHARS = 150
-ANY_COMMAND = re.compile(r"^/")
+# Every other slash command (one the manifest declares before its family exists). It must not match a family's
+# own command: bolt tries the next matching listener when the first has not acked in time, which ran it twice.
+OTHER_COMMAND = re.compile(r"^/(?!(?:" + "|".join(map(re.escape, FAMILIES)) + r")$)")
 HANDLED = "citypeers_handled"  # set in the bolt context once the command has run (and maybe committed)
 
 
@@ -194,7 +196,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     for family in FAMILIES:
         app.command(f"/{family}")(on_command)
     # A command the manifest declares before its family exists gets the dispatcher's one line, not a Slack error.
-    app.command(ANY_COMMAND)(on_command)
+    app.command(OTHER_COMMAND)(on_command)
     app.action(BUTTON_ACTIONS)(on_button)
     app.action(FORM_ACTIONS)(on_form_button)
     app.view(FORM_VIEWS)(on_form_submitted)

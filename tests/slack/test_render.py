@@ -108,3 +108,13 @@ def test_two_hundred_cities_fit_one_message(services: Services) -> None:
     shown = "\n".join(texts(blocks))
     assert all(f"City {n:03d} of" in shown for n in range(200))
     assert_valid_blocks(blocks)
+
+
+def test_a_familys_command_reaches_one_listener_only():
+    """bolt runs the next matching listener when the first has not acked in time: a catch-all that also matched
+    /city ran slow commands twice. The catch-all takes only commands without a family of their own."""
+    from bot.slack.listeners import OTHER_COMMAND
+    from handlers.dispatch import FAMILIES
+
+    assert not any(OTHER_COMMAND.match(f"/{family}") for family in FAMILIES)
+    assert OTHER_COMMAND.match("/nosuch") and OTHER_COMMAND.match("/cityhall")
