@@ -7,6 +7,7 @@ checks are the database (`SELECT 1`) and the runtime (scheduler and delivery ali
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -109,7 +110,8 @@ def create_server(app: WsgiApp, host: str, port: int, *, threads: int) -> BaseWS
 
 def stop_http_server(server: BaseWSGIServer) -> None:
     """Stop a server whose run() loop is in another thread: the loop closes its own sockets, then ends."""
-    server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))  # type: ignore[attr-defined]
+    with contextlib.suppress(OSError):  # a closed trigger: the loop has already ended and closed its sockets
+        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))  # type: ignore[attr-defined]
     server.task_dispatcher.shutdown()
 
 
