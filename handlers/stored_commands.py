@@ -7,8 +7,8 @@ import base64
 import hashlib
 
 from handlers.types import Services
-from storage.db import insert_ignoring_conflict, run_transaction
-from storage.models import StoredCommand
+from storage import queries
+from storage.db import run_transaction
 
 TOKEN_CHARS = 26  # 130 bits of SHA-256 in base32: no two commands meet by chance
 
@@ -20,9 +20,9 @@ def token_of(command: str) -> str:
 
 def store(services: Services, command: str) -> str:
     token = token_of(command)
-    values = {"token": token, "command": command, "created_at": services.clock.now()}
+    now = services.clock.now()
     run_transaction(
-        services.engine, lambda session: insert_ignoring_conflict(session, StoredCommand, values, ["token"])
+        services.engine, lambda session: queries.store_command(session=session, token=token, command=command, now=now)
     )
     return token
 
@@ -30,9 +30,4 @@ def store(services: Services, command: str) -> str:
 def load(services: Services, token: str) -> str | None:
     if not token or len(token) > TOKEN_CHARS:
         return None
-
-    def find(session) -> str | None:  # type: ignore[no-untyped-def]
-        row = session.get(StoredCommand, token)
-        return row.command if row else None
-
-    return run_transaction(services.engine, find)
+    return run_transaction(services.engine, lambda session: queries.stored_command(session=session, token=token))

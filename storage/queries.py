@@ -10,7 +10,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from storage.db import insert_ignoring_conflict
-from storage.models import City, CityInterest, CityItem, Cohort, JoinRequest, Member, Track, name_key
+from storage.models import City, CityInterest, CityItem, Cohort, JoinRequest, Member, StoredCommand, Track, name_key
 
 # --- members -------------------------------------------------------------------------------------
 
@@ -271,3 +271,16 @@ def city_names_matching(*, session: Session, typed: str, limit: int) -> list[str
         )
         starts += [name for name in session.exec(inside) if name not in starts][: limit - len(starts)]
     return starts
+
+
+# --- button commands kept server-side -------------------------------------------------------------------
+
+
+def store_command(*, session: Session, token: str, command: str, now: datetime) -> None:
+    """Keep `command` under `token` (a hash of it): storing it again changes nothing."""
+    insert_ignoring_conflict(session, StoredCommand, {"token": token, "command": command, "created_at": now}, ["token"])
+
+
+def stored_command(*, session: Session, token: str) -> str | None:
+    row = session.get(StoredCommand, token)
+    return row.command if row else None

@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.discord.api import DiscordClient, DiscordError
 from bot.discord.render import discord_id
+from storage import discord_queries
 from storage.db import run_transaction, unit_of_work
 from storage.models import DiscordScheduledEvent
 
@@ -131,21 +131,23 @@ class ScheduledEvents:
 
     def _known(self, uid: str) -> DiscordScheduledEvent | None:
         with unit_of_work(self.engine) as session:
-            row = session.get(DiscordScheduledEvent, uid)
+            row = discord_queries.get_scheduled_event(session=session, event_uid=uid)
             if row is not None:
                 session.expunge(row)
             return row
 
     def _remember(self, uid: str, guild: str, scheduled_event_id: str, *, canceled: bool) -> None:
-        def write(session: Session) -> None:
-            row = session.get(DiscordScheduledEvent, uid) or DiscordScheduledEvent(
-                event_uid=uid, guild_id=guild, scheduled_event_id=scheduled_event_id, updated_at=datetime.now(UTC)
-            )
-            row.guild_id, row.scheduled_event_id, row.canceled = guild, scheduled_event_id, canceled
-            row.updated_at = datetime.now(UTC)
-            session.add(row)
-
-        run_transaction(self.engine, write)
+        run_transaction(
+            self.engine,
+            lambda session: discord_queries.remember_scheduled_event(
+                session=session,
+                event_uid=uid,
+                guild_id=guild,
+                scheduled_event_id=scheduled_event_id,
+                canceled=canceled,
+                now=datetime.now(UTC),
+            ),
+        )
 
 
 def event_body(entry: Entry, *, default_location: str) -> dict[str, Any]:
