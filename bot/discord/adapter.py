@@ -35,7 +35,7 @@ class DiscordAdapter:
         return [Route("POST", INTERACTIONS_PATH, self.interactions)]
 
     def sender(self) -> DiscordDeliverySender:
-        events = ScheduledEvents(self.client, self.services.engine)
+        events = ScheduledEvents(self.client, self.services.engine, self.services.clock)
         return DiscordDeliverySender(self.client, self.interactions.render, events)
 
     def start(self) -> None:

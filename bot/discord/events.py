@@ -14,6 +14,7 @@ Without the Create Events permission (Manage Events for events made by someone e
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -26,10 +27,12 @@ from bot.discord.api import DiscordClient, DiscordError
 from bot.discord.render import discord_id
 from storage import discord_queries
 from storage.db import run_transaction, unit_of_work
+from storage.discord_queries import is_marker
 from storage.models import DiscordScheduledEvent
 
 if TYPE_CHECKING:
     from core.calendar import Entry
+    from core.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +43,24 @@ MISSING_PERMISSIONS, UNKNOWN_EVENT = 50013, 10070
 NEEDS_PERMISSION = (
     "grant CityPeers the Create Events permission (Manage Events also does) in the server's settings, under Roles"
 )
+CREATING_FOR = timedelta(minutes=2)  # a create older than this was lost with its process (requests time out sooner)
+BUSY_RETRY_SECONDS = 3.0
 PERMANENT = {10003: "the channel is gone", 10004: "the server is gone", 50001: "CityPeers cannot see the channel"}
 
 
 class ScheduledEvents:
-    def __init__(self, client: DiscordClient, engine: Engine) -> None:
+    def __init__(self, client: DiscordClient, engine: Engine, clock: Clock) -> None:
         self.client = client
         self.engine = engine
+        self.clock = clock
         self._channels: dict[str, dict[str, Any]] = {}  # channel id -> its guild id and name
         self._lock = threading.Lock()
 
     def send(self, message: Outgoing) -> SendOutcome:
         try:
-            self.sync(message.entry, discord_id(message.recipient) or message.recipient)
+            self.sync(message.entry, discord_id(message.recipient) or message.recipient, marker=marker_of(message))
+        except Busy:
+            return SendOutcome("retry", retry_after=BUSY_RETRY_SECONDS, error="another process is creating it")
         except DiscordError as error:
             return outcome_of(error)
         return SendOutcome.sent()
@@ -61,38 +69,47 @@ class ScheduledEvents:
         """A create whose answer was lost may have made the event: adopt one with the same name and start, so the
         next attempt edits it instead of making a second one."""
         entry = message.entry
-        if entry is None or self._known(entry.uid) is not None:
+        if entry is None:
+            return Arrival.ABSENT
+        known = self._known(entry.uid)
+        if known is not None and not is_marker(known.scheduled_event_id):
             return Arrival.ABSENT  # sending again edits what is known: nothing doubles
         try:
             guild, _ = self._channel(discord_id(message.recipient) or message.recipient)
-            found = self.client.request("GET", f"/guilds/{guild}/scheduled-events")
+            self._adopt(entry, guild)
         except DiscordError as error:
             return Arrival.LATER if error.status in (0, 429) or error.status >= 500 else Arrival.UNKNOWN
-        start = _stamp(entry.start)
-        for event in found or []:
-            same_name = isinstance(event, dict) and event.get("name") == entry.title[:NAME_CHARS]
-            if same_name and _same_instant(event.get("scheduled_start_time"), start):
-                self._remember(entry.uid, guild, str(event["id"]), canceled=False)
-                break
         return Arrival.ABSENT
 
     # --- keeping one event in step -------------------------------------------------------------------------
 
-    def sync(self, entry: Entry | None, channel: str) -> None:
+    def sync(self, entry: Entry | None, channel: str, *, marker: str) -> None:
+        """Make the server's copy match `entry`. Creating one takes a claim on the map's row first (see
+        storage.discord_queries.claim_creation), so two processes sending two changes of a new event at once
+        make one scheduled event: the second waits (Busy) and then edits it."""
         if entry is None:
             return  # the event has taken place: nothing left to show
         known = self._known(entry.uid)
+        if known is not None and is_marker(known.scheduled_event_id) and known.scheduled_event_id != marker:
+            if not self._stale(known):
+                raise Busy
+            # Its creator died mid-create: Discord may hold what it made.
+            found = self._adopt(entry, known.guild_id)
+            known = self._known(entry.uid) if found else known
         if entry.cancelled:
-            if known is not None and not known.canceled:
+            if known is not None and is_marker(known.scheduled_event_id):
+                self._forget(entry.uid, known.scheduled_event_id)  # nothing was made: nothing to cancel
+            elif known is not None and not known.canceled:
                 self._cancel(known)
             return
         guild, name = self._channel(channel)
-        if known is not None and known.guild_id != guild:  # the event moved to another server's channel
-            if not known.canceled:
+        if known is not None and not is_marker(known.scheduled_event_id) and known.guild_id != guild:
+            if not known.canceled:  # the event moved to another server's channel
                 self._cancel(known)
-            known = None
+            known = self._known(entry.uid)
         body = event_body(entry, default_location=f"#{name}" if name else "Discord")
-        if known is not None and not known.canceled:
+        live = known is not None and not known.canceled and not is_marker(known.scheduled_event_id)
+        if live:
             try:
                 self.client.request("PATCH", f"/guilds/{guild}/scheduled-events/{known.scheduled_event_id}", body=body)
                 return
@@ -100,7 +117,15 @@ class ScheduledEvents:
                 if error.code != UNKNOWN_EVENT:
                     raise
                 # Someone deleted it in Discord: make it again.
-        created = self.client.request("POST", f"/guilds/{guild}/scheduled-events", body=body)
+        replacing = None if known is None else known.scheduled_event_id
+        if not self._claim(entry.uid, guild, replacing, marker):
+            raise Busy
+        try:
+            created = self.client.request("POST", f"/guilds/{guild}/scheduled-events", body=body)
+        except DiscordError as error:
+            if outcome_of(error).certain:  # certainly not made: the next change may try again
+                self._forget(entry.uid, marker)
+            raise
         self._remember(entry.uid, guild, str(created["id"]), canceled=False)
 
     def _cancel(self, known: DiscordScheduledEvent) -> None:
@@ -113,6 +138,20 @@ class ScheduledEvents:
                 raise
             log.info("scheduled event %s not cancelled: %s", known.scheduled_event_id, error)
         self._remember(known.event_uid, known.guild_id, known.scheduled_event_id, canceled=True)
+
+    def _adopt(self, entry: Entry, guild: str) -> str | None:
+        """Look in the server's list for the event a lost create may have made (same name and start)."""
+        found = self.client.request("GET", f"/guilds/{guild}/scheduled-events")
+        start = _stamp(entry.start)
+        for event in found or []:
+            same_name = isinstance(event, dict) and event.get("name") == entry.title[:NAME_CHARS]
+            if same_name and _same_instant(event.get("scheduled_start_time"), start):
+                self._remember(entry.uid, guild, str(event["id"]), canceled=False)
+                return str(event["id"])
+        return None
+
+    def _stale(self, known: DiscordScheduledEvent) -> bool:
+        return known.updated_at < self.clock.now() - CREATING_FOR
 
     def _channel(self, channel: str) -> tuple[str, str]:
         """The server a channel belongs to, and the channel's name (asked once per channel)."""
@@ -145,9 +184,38 @@ class ScheduledEvents:
                 guild_id=guild,
                 scheduled_event_id=scheduled_event_id,
                 canceled=canceled,
-                now=datetime.now(UTC),
+                now=self.clock.now(),
             ),
         )
+
+    def _claim(self, uid: str, guild: str, replacing: str | None, marker: str) -> bool:
+        now = self.clock.now()
+        return run_transaction(
+            self.engine,
+            lambda session: discord_queries.claim_creation(
+                session=session,
+                event_uid=uid,
+                guild_id=guild,
+                replacing=replacing,
+                marker=marker,
+                now=now,
+                stale_before=now - CREATING_FOR,
+            ),
+        )
+
+    def _forget(self, uid: str, marker: str) -> None:
+        run_transaction(
+            self.engine, lambda session: discord_queries.release_creation(session=session, event_uid=uid, marker=marker)
+        )
+
+
+class Busy(Exception):
+    """Another process is creating this event's scheduled event right now: try again once it has."""
+
+
+def marker_of(message: Outgoing) -> str:
+    """What a create under way leaves in the map: the same for every attempt of one ledger row."""
+    return discord_queries.MARKER + hashlib.sha256(message.key.encode()).hexdigest()[:24]
 
 
 def event_body(entry: Entry, *, default_location: str) -> dict[str, Any]:

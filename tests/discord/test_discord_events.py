@@ -5,9 +5,14 @@ the command still works and the organiser is told once which permission to grant
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 
+from bot.delivery import Outgoing, SendOutcome
+from bot.discord.events import ScheduledEvents
+from core.calendar import Entry
 from core.clock import FakeClock
+from handlers.types import Reply
 from tests.discord.conftest import ADMIN, ANA, LABS, Bot
 from tests.support.fakediscord import GUILD_ID
 
@@ -142,3 +147,61 @@ def test_a_calendar_row_still_pending_is_not_counted_among_withdrawn_reminders(b
     clock.advance(timedelta(minutes=30))
     bot.services.on_commit[-1]()
     assert bot.discord.scheduled_events(GUILD_ID) == []  # cancelled before Discord had it: nothing to show
+
+
+def _calendar_row(key: str, title: str, start: datetime, *, cancelled: bool = False) -> Outgoing:
+    entry = Entry(uid="event-7@citypeers", title=title, start=start, tz="Europe/Brussels", cancelled=cancelled)
+    return Outgoing(key, "channel", f"discord:{LABS}", Reply(), kind="calendar", entry=entry)
+
+
+def test_two_processes_sending_two_changes_of_a_new_event_at_once_make_one_scheduled_event(
+    bot: Bot, clock: FakeClock
+) -> None:
+    """Two processes, each with its own sender, take the event's first two ledger rows at the same moment: the
+    first one's create is slow; the second waits for it and then edits what it made."""
+    first, second = (ScheduledEvents(bot.adapter.client, bot.services.engine, clock) for _ in range(2))
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    slow = bot.discord.hold_next(CREATE)
+    outcome: list[SendOutcome] = []
+    creating = threading.Thread(target=lambda: outcome.append(first.send(_calendar_row("c:7:0", "Lab", start))))
+    creating.start()
+    slow.reached.wait(10)
+    waited = second.send(_calendar_row("c:7:1", "Lab: mobility", start))
+    assert (waited.status, waited.error) == ("retry", "another process is creating it")
+    slow.release()
+    creating.join(10)
+    assert outcome == [SendOutcome.sent()]
+    assert second.send(_calendar_row("c:7:1", "Lab: mobility", start)) == SendOutcome.sent()  # its retry
+    [event] = bot.discord.scheduled_events(GUILD_ID)
+    assert event["name"] == "Lab: mobility"
+    assert len(bot.discord.calls(CREATE)) == 1 and len(bot.discord.calls(EDIT)) == 1
+
+
+def test_a_create_left_by_a_process_that_died_is_adopted_by_the_next_not_made_again(bot: Bot, clock: FakeClock) -> None:
+    """A process claimed the create, Discord made the event, and the process died before it wrote the id down.
+    Until the claim is old the others wait; then the next change finds the event by name and start and edits it."""
+    dying, survivor = (ScheduledEvents(bot.adapter.client, bot.services.engine, clock) for _ in range(2))
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    lost = bot.discord.hold_next(CREATE)  # Discord acts on it; the answer never reaches the dying process
+    threading.Thread(target=lambda: dying.send(_calendar_row("c:7:0", "Lab", start)), daemon=True).start()
+    lost.reached.wait(10)
+    assert survivor.send(_calendar_row("c:7:1", "Lab", start)).status == "retry"
+    clock.advance(timedelta(minutes=3))
+    assert survivor.send(_calendar_row("c:7:1", "Lab", start)) == SendOutcome.sent()
+    assert len(bot.discord.calls(CREATE)) == 1 and len(bot.discord.calls(EDIT)) == 1
+    assert survivor.send(_calendar_row("c:7:2", "Lab", start, cancelled=True)) == SendOutcome.sent()
+    [event] = bot.discord.scheduled_events(GUILD_ID)
+    assert event["status"] == 4
+    lost.release()  # the dying process's thread may now end; what it writes later is the same id
+
+
+def test_a_create_discord_refused_leaves_no_claim_behind(bot: Bot, clock: FakeClock) -> None:
+    events = ScheduledEvents(bot.adapter.client, bot.services.engine, clock)
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    bot.discord.deny_permission("CREATE_EVENTS")
+    assert events.send(_calendar_row("c:7:0", "Lab", start)).status == "failed"
+    bot.discord.grant_permission("CREATE_EVENTS")
+    # Another row (another process's) may create it at once: nothing waits for a claim Discord refused.
+    other = ScheduledEvents(bot.adapter.client, bot.services.engine, clock)
+    assert other.send(_calendar_row("c:7:1", "Lab", start)) == SendOutcome.sent()
+    assert len(bot.discord.scheduled_events(GUILD_ID)) == 1
