@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
 from bot.discord.commands import HOME, canonical_line
-from bot.discord.render import COMMAND, FORM, STORED, Message
+from bot.discord.render import COMMAND, FORM, Message
 from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices, Form
@@ -50,7 +50,7 @@ _CHANNEL_MENTION = re.compile(r"<#(\d{1,25})>")
 
 class Strings:
     FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
-    UNKNOWN_BUTTON = "This button has expired; run the command again."
+    UNKNOWN_BUTTON = stored_commands.UNKNOWN_BUTTON
 
 
 def verifier(public_key_hex: str) -> Callable[[bytes, str, str], bool]:
@@ -206,24 +206,13 @@ class Interactions:
 
     def custom_id(self, button: Button) -> str:
         """`c:<command>` when it fits Discord's 100 characters, else `s:<id>` of the command stored server-side;
-        `f:<form>:…` for a button that opens a form first."""
-        inline = COMMAND + button.command
-        identifier = inline if len(inline) <= discord_render.CUSTOM_ID_CHARS else STORED + self._store(button.command)
-        if button.form:
-            identifier = f"{FORM}{button.form}:{identifier}"
-            if len(identifier) > discord_render.CUSTOM_ID_CHARS:
-                identifier = f"{FORM}{button.form}:{STORED}{self._store(button.command)}"
-        return identifier
-
-    def _store(self, command: str) -> str:
-        return stored_commands.store(self.services, command)
+        `f:<form>:` before either for a button that opens a form first."""
+        form = f"{FORM}{button.form}:" if button.form else ""
+        limit = discord_render.CUSTOM_ID_CHARS - len(form)
+        return form + stored_commands.payload(self.services, button.command, limit, inline=COMMAND)
 
     def _command_of(self, custom_id: str) -> str | None:
-        if custom_id.startswith(COMMAND):
-            return custom_id[len(COMMAND) :]
-        if custom_id.startswith(STORED):
-            return stored_commands.load(self.services, custom_id[len(STORED) :])
-        return None
+        return stored_commands.command_of(self.services, custom_id, inline=COMMAND)
 
     def modal(self, form: Form, name: str, command: str) -> dict[str, Any]:
         """A Discord modal for a neutral form: text inputs, a choice shown as its allowed values."""

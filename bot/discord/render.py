@@ -30,7 +30,7 @@ EPHEMERAL = 64
 
 # What a button's custom_id says: `c:<command>` when the command fits, `s:<id>` for a stored one,
 # `f:<form>:<command or s:id>` for a button that opens a form first.
-COMMAND, STORED, FORM = "c:", "s:", "f:"
+COMMAND, FORM = "c:", "f:"  # and stored commands' "s:" (handlers.stored_commands)
 
 Component = dict[str, Any]
 

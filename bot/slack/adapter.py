@@ -11,6 +11,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.config import Settings
 from bot.slack.app import build_slack_app
 from bot.slack.notifier import SlackDeliverySender, make_delivery_client
+from bot.slack.render import stored_value
 from bot.slack.server import slack_routes
 from bot.web import Route
 from handlers.types import Services
@@ -23,6 +24,7 @@ class SlackAdapter:
 
     def __init__(self, settings: Settings, services: Services) -> None:
         self.settings = settings
+        self.services = services
         self.app = build_slack_app(settings, services)
         self._socket: SocketModeHandler | None = None
 
@@ -31,7 +33,7 @@ class SlackAdapter:
         return [] if self.settings.slack_app_token else slack_routes(self.app)
 
     def sender(self) -> SlackDeliverySender:
-        return SlackDeliverySender(make_delivery_client(self.settings))
+        return SlackDeliverySender(make_delivery_client(self.settings), value=stored_value(self.services))
 
     def start(self) -> None:
         if self.settings.slack_app_token:

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.slack.listeners import register
 from bot.slack.notifier import SlackNotifier, make_web_client
+from bot.slack.render import stored_value
 from handlers.types import Services
 
 
@@ -24,5 +25,5 @@ def build_slack_app(settings: Settings, services: Services, *, client: WebClient
         # Listeners run here after ack(); bolt's default of 5 threads would queue acks behind slow work.
         listener_executor=ThreadPoolExecutor(max_workers=2 * settings.web_threads, thread_name_prefix="listener"),
     )
-    register(app, services, SlackNotifier(client))
+    register(app, services, SlackNotifier(client, value=stored_value(services)))
     return app

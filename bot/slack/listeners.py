@@ -25,6 +25,7 @@ from bot.slack import ids
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
 from core.text import unescape_mrkdwn
+from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices
 from handlers.home import home, track_choices
@@ -52,6 +53,7 @@ class Strings:
     FAILED_AFTER = "Something went wrong on our side after your command ran; check before repeating it (ref {ref})."
     UPLOADED = "{files} is in your direct messages with CityPeers."
     NOT_UPLOADED = "Could not upload {files} to Slack; try again in a moment."
+    UNKNOWN_BUTTON = stored_commands.UNKNOWN_BUTTON
 
 
 class ProfileCache:
@@ -88,6 +90,7 @@ class ProfileCache:
 def register(app: App, services: Services, notifier: SlackNotifier, *, profile_ttl: float = PROFILE_TTL) -> None:
     """Slash commands for every family in FAMILIES, buttons, the Home tab, event de-duplication, errors."""
     profiles = ProfileCache(notifier.user_profile, profile_ttl)
+    value = notifier.value
 
     def run_line(user_id: str, fallback_name: str, line: str, context: BoltContext) -> Reply:
         """Run `/family rest` as `user_id`; its notices for others are in the delivery ledger already."""
@@ -108,7 +111,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         # With should_escape, Slack sends typed & < > as entities; the handlers want what was typed.
         line = f"{command['command']} {unescape_mrkdwn(command.get('text', ''))}"
         reply = run_line(command["user_id"], command.get("user_name", ""), line, context)
-        message = render(reply)
+        message = render(reply, value=value)
         _check(respond(text=message.text, blocks=message.blocks, response_type="ephemeral"))
 
     def on_button(
@@ -116,7 +119,11 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     ) -> None:
         ack()
         user = body["user"]
-        reply = run_line(user["id"], user.get("username") or user.get("name", ""), action.get("value", ""), context)
+        line = stored_commands.command_of(services, str(action.get("value", "")))
+        if line is None:
+            reply = Reply.fail(Strings.UNKNOWN_BUTTON)
+        else:
+            reply = run_line(user["id"], user.get("username") or user.get("name", ""), line, context)
         if body.get("view", {}).get("type") == "home":
             notifier.send(user["id"], reply)
             publish_home(user["id"])  # the Home shows the change at once
@@ -124,14 +131,14 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         if respond is None or respond.response_url is None:
             notifier.send(user["id"], reply)  # a button in a view has nothing to replace
             return
-        message = render(reply)
+        message = render(reply, value=value)
         # Replacing the message removes its buttons, so nobody presses Approve twice.
         _check(respond(text=message.text, blocks=message.blocks, replace_original=True))
 
     def publish_home(user_id: str) -> None:
         name, tz = profiles.get(user_id)
         page = home(services, user_id=ids.ours(user_id), user_name=name, tz=tz)
-        notifier.publish_home(user_id, render(page, max_blocks=HOME_BLOCKS).blocks)
+        notifier.publish_home(user_id, render(page, max_blocks=HOME_BLOCKS, value=value).blocks)
 
     def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
@@ -146,7 +153,10 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
             log.warning("a button asked for a form that does not exist: %r", name[:80])
             return
         choices = Choices(tracks=track_choices(services))
-        notifier.open_view(body["trigger_id"], slack_forms.modal(form, str(action.get("value", "")), choices))
+        notifier.open_view(
+            body["trigger_id"],
+            slack_forms.modal(form, stored_commands.command_of(services, str(action.get("value", ""))) or "", choices),
+        )
 
     def on_form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         """Run the command the modal built; a mistake is shown in the modal, next to the field it concerns."""

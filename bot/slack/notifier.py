@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.slack.ids import slacks
-from bot.slack.render import Message, render
+from bot.slack.render import ButtonValue, Message, render
 from handlers.event import CALENDAR
 from handlers.types import Attachment, Reply
 
@@ -50,14 +50,15 @@ class SlackNotifier:
     """Answers the person at hand outside a response_url (a button in the Home tab, files into their DM),
     publishes Home tabs and reads user profiles. Messages for other people go through the delivery ledger."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, value: ButtonValue | None = None) -> None:
         self.client = client
+        self.value = value  # what a button carries (see render.render)
         self._dm_channels: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def send(self, user_id: str, reply: Reply) -> bool:
         """One direct message to one person; True when Slack took it."""
-        return self._post((user_id,), render(reply))
+        return self._post((user_id,), render(reply, value=self.value))
 
     def upload_files(self, user_id: str, files: Sequence[Attachment]) -> bool:
         """Files of a reply (a CSV export, a chart, a calendar file) into the person's DM; True when all went."""
@@ -148,15 +149,16 @@ UNCERTAIN_ERRORS = frozenset({"internal_error", "fatal_error", "request_timeout"
 class SlackDeliverySender:
     """Sends the ledger's messages: to a channel, a person's DM with the app, or a group DM (an introduction)."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, value: ButtonValue | None = None) -> None:
         self.client = client
+        self.value = value  # what a button carries (see render.render)
         self._conversations: dict[str, str] = {}  # "U1" or "U1,U2" -> the DM or group DM channel
         self._lock = threading.Lock()
 
     def send(self, message: Outgoing) -> SendOutcome:
         if message.kind == CALENDAR:
             return SendOutcome.sent()  # Slack has no event list of its own to keep in step
-        rendered = render(message.reply)
+        rendered = render(message.reply, value=self.value)
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": message.key}}
         recipient = slack_recipient(message.recipient)
         try:

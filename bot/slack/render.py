@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.slack.ids import slacks
 from core.text import Mention, Text, escape_mrkdwn
-from handlers.types import Button, Reply
+from handlers import stored_commands
+from handlers.types import Button, Reply, Services
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ WARNING = ":warning: "
 ELLIPSIS = "…"
 
 Block = dict[str, Any]
+ButtonValue = Callable[[str], "str | None"]  # a button's command -> what its value carries (None: leave it out)
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,15 @@ def render_text(text: Text) -> str:
     return text.render(show)
 
 
-def render(reply: Reply, *, max_blocks: int = MESSAGE_BLOCKS) -> Message:
-    """Blocks for `reply`, never more than `max_blocks`; the rest is summed up in a closing context block."""
+def render(reply: Reply, *, max_blocks: int = MESSAGE_BLOCKS, value: ButtonValue | None = None) -> Message:
+    """Blocks for `reply`, never more than `max_blocks`; the rest is summed up in a closing context block.
+
+    `value` gives what a button carries for its command within Slack's 2,000 characters (the adapter's stores a
+    longer one server-side, see handlers.stored_commands); without it a button whose command is longer is left
+    out, since a truncated command would run something else than the button says."""
     head: list[Block] = [header_block(reply.title)] if reply.title else []
     action_ids = (f"cmd-{n}" for n in itertools.count())
-    parts = [_section_part(reply, index, action_ids) for index in range(len(reply.sections))]
+    parts = [_section_part(reply, index, action_ids, value or _inline) for index in range(len(reply.sections))]
     if reply.error and not parts:
         parts.append(_Part(chunks=[WARNING.strip()], actions=[]))
     return Message(text=fallback_text(reply), blocks=head + _fit(parts, max_blocks - len(head)))
@@ -87,12 +93,12 @@ def context_block(mrkdwn: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
 
 
-def button_element(button: Button, action_id: str) -> Block:
+def button_element(button: Button, action_id: str, value: str) -> Block:
     element: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": _clip(button.label, BUTTON_CHARS), "emoji": True},
         "action_id": action_id,
-        "value": button.command,
+        "value": value,
     }
     if button.style in ("primary", "danger"):
         element["style"] = button.style
@@ -135,16 +141,16 @@ class _Part:
         return [section_block(chunk) for chunk in self.chunks] + self.actions
 
 
-def _section_part(reply: Reply, index: int, action_ids: Iterator[str]) -> _Part:
+def _section_part(reply: Reply, index: int, action_ids: Iterator[str], value: ButtonValue) -> _Part:
     section = reply.sections[index]
     body = render_text(section.text)
     if reply.error and index == 0:
         body = WARNING + body
-    buttons = [button for button in section.buttons if _fits_value(button)]
+    buttons = [(button, carried) for button in section.buttons if (carried := value(button.command)) is not None]
     # A button with a form opens a modal that asks for the rest of its command (see bot/slack/forms.py).
     elements = [
-        button_element(button, f"form-{button.form}-{next(action_ids)}" if button.form else next(action_ids))
-        for button in buttons
+        button_element(button, f"form-{button.form}-{next(action_ids)}" if button.form else next(action_ids), carried)
+        for button, carried in buttons
     ]
     actions = [
         {"type": "actions", "elements": elements[i : i + ACTIONS_PER_BLOCK]}
@@ -175,12 +181,11 @@ def _fit(parts: list[_Part], budget: int) -> list[Block]:
     return blocks
 
 
-def _fits_value(button: Button) -> bool:
-    if len(button.command) <= BUTTON_VALUE_CHARS:
-        return True
-    # A truncated command would run something else than the button says: leave the button out.
-    log.warning("button %r dropped: its command is longer than %d characters", button.label, BUTTON_VALUE_CHARS)
-    return False
+def _inline(command: str) -> str | None:
+    if len(command) <= BUTTON_VALUE_CHARS:
+        return command
+    log.warning("button dropped: its command is longer than %d characters", BUTTON_VALUE_CHARS)
+    return None
 
 
 def _clip(text: str, limit: int) -> str:
@@ -198,3 +203,8 @@ def _safe_cut(line: str, limit: int) -> int:
         if start > 0 and line.find(closer, start, cut) < 0:
             cut = start
     return cut
+
+
+def stored_value(services: Services) -> ButtonValue:
+    """Button values that keep a command over Slack's 2,000 characters server-side instead of leaving it out."""
+    return lambda command: stored_commands.payload(services, command, BUTTON_VALUE_CHARS)

@@ -8,11 +8,14 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bot.slack.render import render, stored_value
 from bot.web import Health, database_check
 from core.clock import FakeClock
+from handlers.types import Button, Reply
 from storage import queries
 from storage.db import unit_of_work
 from tests.e2e.conftest import ADMIN, ANA, BOB, Bot
+from tests.support.blockkit import assert_valid_blocks
 
 
 def answer(bot: Bot, user: str, line: str, **kwargs: Any) -> dict[str, Any]:
@@ -215,3 +218,32 @@ def test_the_messages_tab_publishes_nothing(bot: Bot) -> None:
     bot.slack.wait_for_calls("views.publish")
     answer(bot, ANA, "/city tracks")  # leaves time for a wrong publish from the messages tab to show
     assert len(bot.slack.calls("views.publish")) == 1
+
+
+def test_a_button_whose_command_is_over_slacks_2000_characters_is_kept_server_side_and_works(bot: Bot) -> None:
+    answer(bot, ADMIN, "/city register Brno country=CZ")
+    command = "/city show Brno" + " " * 2100  # longer than a button's value may be; the same command to run
+    reply = Reply()
+    reply.add("Brno", buttons=[Button("Show", command), Button("Short", "/city show Brno")])
+    message = render(reply, value=stored_value(bot.services))
+    assert_valid_blocks(message.blocks)
+    stored, short = message.blocks[1]["elements"]
+    assert stored["value"].startswith("s:") and len(stored["value"]) < 40
+    assert short["value"] == "/city show Brno"
+
+    click = bot.sender.click(ANA, {"channel": "D1", "blocks": message.blocks}, "Show")
+    assert click.status == 200
+    (shown,) = bot.slack.wait_for_response(click.response_token)
+    assert "Brno" in words(shown) and "expired" not in words(shown)
+
+    forged = dict(message.blocks[1], elements=[dict(stored, value="s:aaaaaaaaaaaaaaaaaaaaaaaaaa")])
+    click = bot.sender.click(ANA, {"channel": "D1", "blocks": [forged]}, "Show")
+    (refused,) = bot.slack.wait_for_response(click.response_token)
+    assert words(refused) == ":warning: This button has expired; run the command again."
+
+
+def test_without_a_store_a_button_over_2000_characters_is_left_out_not_cut() -> None:
+    reply = Reply()
+    reply.add("Brno", buttons=[Button("Show", "/city show Brno" + " " * 2100), Button("Short", "/city tracks")])
+    [section, actions] = render(reply).blocks
+    assert [e["value"] for e in actions["elements"]] == ["/city tracks"]
