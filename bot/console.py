@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -158,17 +158,28 @@ class Console:
         print(text, file=self.out, flush=True)
 
 
-def run_console(settings: Settings, *, user: str, demo: bool, lines: Iterable[str] | None = None) -> int:
+def run_console(
+    settings: Settings,
+    *,
+    user: str,
+    demo: bool,
+    lines: Iterable[str] | None = None,
+    started: Callable[[], None] | None = None,
+) -> int:
+    """`started` is called once the console is ready, before the first line is read."""
     from bot.app import build_services
-    from bot.demo import load_demo
 
     services = build_services(settings, first_user_is_admin=True)
     if demo:
+        from bot.demo import load_demo
+
         with unit_of_work(services.engine) as session:
             added = load_demo(session=session, now=services.clock.now())
         if added and sys.stdin.isatty():
             print(f"Loaded {added} sample cities.")
     console = Console(services, user, sys.stdout)
+    if started is not None:
+        started()
     if lines is None and sys.stdin.isatty():
         _interactive(console)
     else:
