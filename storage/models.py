@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
@@ -19,21 +20,29 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-class Cohort(SQLModel, table=True):
+class Row(SQLModel):
+    """Every table's base. Rows are made and loaded through SQLAlchemy, which pydantic does not validate, so a
+    table's pydantic validator and serializer are built the first time something asks for them (defer_build), not
+    at every start (a sixth of importing the tables)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Cohort(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80)
     name_key: str = Field(max_length=80, unique=True)
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class Track(SQLModel, table=True):
+class Track(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=120)
     active: bool = True
 
 
-class City(SQLModel, table=True):
+class City(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80)
     name_key: str = Field(max_length=80, unique=True)
@@ -44,7 +53,7 @@ class City(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class Member(SQLModel, table=True):
+class Member(Row, table=True):
     """A person on a platform and what they may do. `external_id` carries the platform (`slack:U123`,
     `discord:80351110224678912`); a console name carries none, so people of different platforms never collide."""
 
@@ -60,12 +69,12 @@ class Member(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class CityInterest(SQLModel, table=True):
+class CityInterest(Row, table=True):
     city_id: int = Field(foreign_key="city.id", primary_key=True)
     track_id: int = Field(foreign_key="track.id", primary_key=True)
 
 
-class CityItem(SQLModel, table=True):
+class CityItem(Row, table=True):
     """Something a city offers or needs, in its own words."""
 
     __tablename__ = "city_item"
@@ -77,7 +86,7 @@ class CityItem(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class JoinRequest(SQLModel, table=True):
+class JoinRequest(Row, table=True):
     __tablename__ = "join_request"
     # One open request per person and city, however often they type /city join.
     __table_args__ = (
@@ -102,7 +111,7 @@ class JoinRequest(SQLModel, table=True):
 # --- matching (issue 3): introductions, not-a-fit lists, pauses, rounds, follow-up outcomes ----------
 
 
-class MatchRound(SQLModel, table=True):
+class MatchRound(Row, table=True):
     __tablename__ = "match_round"
     id: int | None = Field(default=None, primary_key=True)
     cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
@@ -110,7 +119,7 @@ class MatchRound(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class Introduction(SQLModel, table=True):
+class Introduction(Row, table=True):
     """Two cities put in touch; the city, not the person, is the unit, so this outlives any rep."""
 
     # The follow-up sweep asks "due and not sent" every few minutes.
@@ -128,7 +137,7 @@ class Introduction(SQLModel, table=True):
     followup_sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class IntroductionOutcome(SQLModel, table=True):
+class IntroductionOutcome(Row, table=True):
     """What one city says came of an introduction (each side answers for itself)."""
 
     __tablename__ = "introduction_outcome"
@@ -140,7 +149,7 @@ class IntroductionOutcome(SQLModel, table=True):
     answered_at: datetime = Field(sa_column=utc_column())
 
 
-class NotAFit(SQLModel, table=True):
+class NotAFit(Row, table=True):
     """A city the asker's city does not want suggested again."""
 
     __tablename__ = "not_a_fit"
@@ -150,7 +159,7 @@ class NotAFit(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class MatchPause(SQLModel, table=True):
+class MatchPause(Row, table=True):
     __tablename__ = "match_pause"
     city_id: int = Field(foreign_key="city.id", primary_key=True)
     until: datetime = Field(sa_column=utc_column())
@@ -158,7 +167,7 @@ class MatchPause(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class ProfileRevision(SQLModel, table=True):
+class ProfileRevision(Row, table=True):
     """The revision at which a city's declared profile last changed, so every process's match index
     reloads only the cities that changed. Row `city_id = 0` is the counter itself."""
 
@@ -170,7 +179,7 @@ class ProfileRevision(SQLModel, table=True):
 # --- three-month goals (issue 5): goals, their history, collaborators, check-ins sent ------------------
 
 
-class Goal(SQLModel, table=True):
+class Goal(Row, table=True):
     """A city's commitment for the next months; only the city's reps change it."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -187,7 +196,7 @@ class Goal(SQLModel, table=True):
     learnings: str | None = Field(default=None, max_length=1000)
 
 
-class GoalUpdate(SQLModel, table=True):
+class GoalUpdate(Row, table=True):
     """One entry of a goal's history: the status it took, a note, who and when."""
 
     __tablename__ = "goal_update"
@@ -199,7 +208,7 @@ class GoalUpdate(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class GoalCollaborator(SQLModel, table=True):
+class GoalCollaborator(Row, table=True):
     """A city the goal's city would like to work with on it."""
 
     __tablename__ = "goal_collaborator"
@@ -207,7 +216,7 @@ class GoalCollaborator(SQLModel, table=True):
     city_id: int = Field(foreign_key="city.id", primary_key=True, index=True)
 
 
-class GoalCheckin(SQLModel, table=True):
+class GoalCheckin(Row, table=True):
     """A check-in DM sent for a goal; the unique pair means each kind goes out once, even across processes."""
 
     __tablename__ = "goal_checkin"
@@ -221,7 +230,7 @@ class GoalCheckin(SQLModel, table=True):
 # --- events and reminders (issue 4) ---------------------------------------------------------------
 
 
-class Event(SQLModel, table=True):
+class Event(Row, table=True):
     """A City Lab, summit or meeting; `rrule` makes it recur. Times are UTC, shown in `tz`."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -242,13 +251,13 @@ class Event(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class Rsvp(SQLModel, table=True):
+class Rsvp(Row, table=True):
     event_id: int = Field(foreign_key="event.id", primary_key=True)
     member_id: int = Field(foreign_key="member.id", primary_key=True, index=True)
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class Broadcast(SQLModel, table=True):
+class Broadcast(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel_id: str = Field(max_length=32)
     channel_name: str = Field(max_length=80)
@@ -259,7 +268,7 @@ class Broadcast(SQLModel, table=True):
     reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(Row, table=True):
     """One message to one recipient, written before it is sent and marked after: the truth of what is owed.
 
     `key` (what, occurrence, offset, recipient) is unique, so nothing is ever queued twice; a row is claimed
@@ -295,7 +304,7 @@ class Delivery(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
 
 
-class SeenEvent(SQLModel, table=True):
+class SeenEvent(Row, table=True):
     """A platform event id already handled, shared by every process: a retry that reaches another process than
     the first delivery is still answered once. Old rows are pruned."""
 
@@ -304,7 +313,7 @@ class SeenEvent(SQLModel, table=True):
     seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
-class CalendarFeed(SQLModel, table=True):
+class CalendarFeed(Row, table=True):
     """A private calendar feed URL: only the token's SHA-256 is kept, so the table alone opens no feed.
 
     `content_hash` and `changed_at` remember the feed as last served, for ETag and Last-Modified.
@@ -321,7 +330,7 @@ class CalendarFeed(SQLModel, table=True):
     changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class StoredCommand(SQLModel, table=True):
+class StoredCommand(Row, table=True):
     """A button's command too long for its platform's payload (Discord's custom_id holds 100 characters): the
     button carries `token`, a hash of the command, so the same command always gets the same short id."""
 
@@ -331,7 +340,7 @@ class StoredCommand(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
 
 
-class DiscordScheduledEvent(SQLModel, table=True):
+class DiscordScheduledEvent(Row, table=True):
     """The Discord scheduled event that shows one of our events in a server's event list (bot/discord/events.py):
     `event_uid` is the event's calendar uid, `canceled` once Discord's copy is cancelled too."""
 
