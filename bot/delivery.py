@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Protocol
 from sqlmodel import Session
 
 from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
-from handlers import event as event_handlers
 from handlers.types import Reply, Services
 from storage import event_queries
 from storage.db import run_transaction, unit_of_work
@@ -216,6 +215,8 @@ class DeliveryEngine:
                 return None
             delivery = session.get(Delivery, delivery_id, populate_existing=True)
             interrupted_at = delivery.attempted_at
+            from handlers import event as event_handlers  # with the first message sent, not at every start
+
             if interrupted_at is None and event_handlers.is_missed(session, delivery, settings, now):
                 delivery.status = "missed"
                 self._settle(session, delivery, now)
@@ -272,6 +273,8 @@ class DeliveryEngine:
         else:
             delivery.status, delivery.error = "failed", (outcome.error or "gave up after retries")[:200]
             if delivery.kind != "report":
+                from handlers import event as event_handlers
+
                 event_handlers.failure_report(session, delivery, now)
         self._settle(session, delivery, now)
         return delivery
@@ -279,5 +282,7 @@ class DeliveryEngine:
     def _settle(self, session, delivery: Delivery, now: datetime) -> None:  # type: ignore[no-untyped-def]
         """A broadcast whose last delivery just settled gets its summary queued for the organiser."""
         if delivery.broadcast_id is not None and delivery.status != "pending":
+            from handlers import event as event_handlers
+
             session.flush()
             event_handlers.broadcast_report(session, delivery.broadcast_id, now)

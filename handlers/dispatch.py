@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from sqlmodel import Session
 
 from core.grammar import Args, GrammarError, check_line, parse_args, split_first
 from core.roles import Role
-from handlers import city, event, goal, match
 from handlers.outbox import queue_notices
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
 from storage import queries
@@ -17,20 +18,40 @@ from storage.db import run_transaction
 
 log = logging.getLogger(__name__)
 
-FAMILIES: Mapping[str, Mapping[str, Command]] = {
-    "city": city.COMMANDS,
-    "match": match.COMMANDS,
-    "event": event.COMMANDS,
-    "goal": goal.COMMANDS,
+# Each family's commands, usage lines and summary live in its module (`COMMANDS`, `SUMMARY`).
+FAMILY_MODULES: Mapping[str, str] = {
+    "city": "handlers.city",
+    "match": "handlers.match",
+    "event": "handlers.event",
+    "goal": "handlers.goal",
 }
+
+
+class _FamilyRegistry(Mapping[str, Any]):
+    """Every family by name, each one's module imported the first time its entry is read: the names are known at
+    once (`in`, iterating), so a command loads only its own family's handlers (`/city tracks` loads none of
+    matching's) and whatever reads all entries (help, Discord's command list) gets every family."""
+
+    def __init__(self, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(importlib.import_module(FAMILY_MODULES[name]), self._attribute)
+
+    def __contains__(self, name: object) -> bool:
+        return name in FAMILY_MODULES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FAMILY_MODULES)
+
+    def __len__(self) -> int:
+        return len(FAMILY_MODULES)
+
+
+FAMILIES: Mapping[str, Mapping[str, Command]] = _FamilyRegistry("COMMANDS")
 # Families whose main command runs when no subcommand is named (the contract's bare `/match [<n>] …`).
 DEFAULTS: Mapping[str, str] = {"match": "top"}
-SUMMARIES: Mapping[str, str] = {
-    "city": city.SUMMARY,
-    "match": match.SUMMARY,
-    "event": event.SUMMARY,
-    "goal": goal.SUMMARY,
-}
+SUMMARIES: Mapping[str, str] = _FamilyRegistry("SUMMARY")
 
 
 def handle(services: Services, request: Request) -> Reply:
