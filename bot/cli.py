@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--db", help="database URL or SQLite file (default: DATABASE_URL)")
 
     args = parser.parse_args(argv)
+    global _program
+    _program = argv is None
     # Start-up builds many objects that live as long as the process (modules, SQLAlchemy's mappers, pydantic's
     # schemas) and little garbage, so the cyclic collector only costs time then (a tenth of a console command):
     # it is off until the command is ready (started()) or done.
@@ -60,19 +62,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"citypeers: {error}", file=sys.stderr)
         return 2
     finally:
-        if collecting:
+        if collecting:  # as the caller had it
             gc.enable()
-        if argv is None:
-            # The program (not a caller in the same process) ends next: the interpreter's last collections would
-            # walk every object start-up built, for nothing (a fifth of a console command). Exit handlers still
-            # run, and what is not in a reference cycle is still freed.
+        else:
+            gc.disable()
+        if _program:
+            # The program ends next: the interpreter's last collections would walk every object start-up built,
+            # for nothing (a fifth of a console command). Exit handlers still run, and what is not in a reference
+            # cycle is still freed.
             gc.freeze()
 
 
+# Whether main() runs as the program (its arguments from the command line), so the process's objects are its own
+# to freeze; a caller in the same process (a test) keeps its heap as it was.
+_program = False
+
+
 def started() -> None:
-    """A command that keeps running calls this once it is ready: what start-up built lives as long as the process,
-    so later collections leave it out (gc.freeze), and collecting resumes."""
-    gc.freeze()
+    """A command calls this once it is set up, before its long work: collecting resumes, and when main() is the
+    program what start-up built, which lives as long as the process, is left out of later collections."""
+    if _program:
+        gc.freeze()
     gc.enable()
 
 
@@ -168,6 +178,7 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
     from handlers.city_import import ImportFailed, import_cities
 
     services = build_services(settings)
+    started()  # a large file makes garbage to collect
     try:
         result = import_cities(services, Path(args.file))
     except ImportFailed as failure:
