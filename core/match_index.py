@@ -25,6 +25,7 @@ from core.matching import (
     NotYetIntroduced,
     Profile,
     Reason,
+    RoundEdges,
     SharedTracks,
     SimilarGoals,
     TheyOffer,
@@ -527,106 +528,209 @@ class MatchIndex:
     # --- rounds --------------------------------------------------------------------------------------
 
     def pair_weights(self, city_ids: Sequence[int]) -> dict[tuple[int, int], float]:
-        """Symmetric weights between the given cities (both directions added, no freshness bonus).
+        """`round_edges` as a dict {(lower id, higher id): weight}, for tests and small callers."""
+        edges = self.round_edges(city_ids)
+        return dict(zip(zip(edges.a.tolist(), edges.b.tolist(), strict=True), edges.w.tolist(), strict=True))
 
-        Only each city's `round_candidates` best partners are kept, so the graph stays sparse. Scored in
-        blocks of cities, never city by city: per block a dense product for the tracks (weighted by rarity)
-        and three sparse products (its needs × everyone's offers, its offers × everyone's needs, goals ×
-        goals), each read both ways, so the block's rows hold both directions of every pair.
+    def round_edges(self, city_ids: Sequence[int]) -> RoundEdges:
+        """Symmetric weights between the given cities (both directions added, no freshness bonus), as arrays.
+
+        Only each city's `round_candidates` best partners are kept, so the graph stays sparse. Cities are
+        scored in blocks, and each pair of blocks once: per pair of blocks a dense product for the tracks
+        (weighted by rarity) and three sparse products (my needs × their offers, my offers × their needs,
+        goals × goals), each read both ways, so one block of scores holds both directions of every pair and
+        serves both blocks' running best partners. No block of scores outlives its pair of blocks.
         """
         self._refresh()
         members = sorted({self._position[c] for c in city_ids if c in self._position})
         size = len(members)
         if size < 2:
-            return {}
+            return RoundEdges.empty()
         positions = np.asarray(members, dtype=np.int64)
-        local = np.full(len(self._names), -1, dtype=np.int64)
-        local[positions] = np.arange(size)
         w = self.weights
         tracks_all = self._tracks[positions].astype(np.float32)
         weighted_tracks = tracks_all * self._rarity_array()
         mentor_all, needs_all = self._mentor[positions], self._has_needs[positions]
         keep = min(w.round_candidates, size - 1)
-        # Blocks small enough that a block's scores and its products' entries stay a few MiB.
-        rows = max(len(c.texts) for c in self._columns.values())
-        block = max(1, min(size, 2_000_000 // size, 400_000 * len(self._names) // max(1, rows * rows)))
-        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for begin in range(0, size, block):
-            here = np.arange(begin, min(size, begin + block))
-            tracks = weighted_tracks[here] @ tracks_all.T
-            shared = tracks > 0
-            total = tracks * np.float32(2 * w.shared_track)  # shared tracks count in both directions
-            del tracks
-            total += (shared & mentor_all[None, :] & needs_all[here, None]) * np.float32(w.mentor)
-            total += (shared & mentor_all[here, None] & needs_all[None, :]) * np.float32(w.mentor)
-            del shared
-            for kind_mine, kind_theirs, forward, backward in (
-                ("need", "offer", w.they_answer_need, w.i_answer_need),
-                ("offer", "need", w.i_answer_need, w.they_answer_need),
-                ("goal", "goal", w.similar_goal, w.similar_goal),
-            ):
-                self._add_text_block(total, positions[here], local, kind_mine, kind_theirs, forward, backward)
-            total[np.arange(len(here)), here] = 0.0
-            best = np.argpartition(-total, keep - 1, axis=1)[:, :keep]
-            chosen = np.take_along_axis(total, best, axis=1)
-            hit = chosen > 0
-            found.append((np.broadcast_to(here[:, None], best.shape)[hit], best[hit], chosen[hit]))
-            del total
+        texts = self._round_texts(positions)
+        # Blocks of about ROUND_BLOCK_ROWS text rows, so a block pair's products and scores stay a few MiB.
+        rows_per_city = max(int(t.counts.sum()) for t in texts.values()) / size
+        block = int(max(16, min(size, ROUND_BLOCK_ROWS / max(rows_per_city, 1.0))))
+        starts = list(range(0, size, block))
+        best = np.zeros((size, keep), dtype=np.float32)  # running best partners: weight, local index
+        partner = np.full((size, keep), -1, dtype=np.int32)
+        for i, first in enumerate(starts):
+            mine = np.arange(first, min(size, first + block))
+            for second in starts[i:]:
+                theirs = np.arange(second, min(size, second + block))
+                tracks = weighted_tracks[mine] @ tracks_all[theirs].T
+                shared = tracks > 0
+                total = tracks * np.float32(2 * w.shared_track)  # shared tracks count in both directions
+                del tracks
+                total += (shared & mentor_all[None, theirs] & needs_all[mine, None]) * np.float32(w.mentor)
+                total += (shared & mentor_all[mine, None] & needs_all[None, theirs]) * np.float32(w.mentor)
+                del shared
+                for kind_mine, kind_theirs, forward, backward in (
+                    ("need", "offer", w.they_answer_need, w.i_answer_need),
+                    ("offer", "need", w.i_answer_need, w.they_answer_need),
+                    ("goal", "goal", w.similar_goal, w.similar_goal),
+                ):
+                    self._add_text_block(total, texts[kind_mine], mine, texts[kind_theirs], theirs, forward, backward)
+                if first == second:
+                    np.fill_diagonal(total, 0.0)
+                _keep_best(best, partner, mine, total, theirs)
+                if first != second:
+                    _keep_best(best, partner, theirs, total.T, mine)
+                del total
+        hit = (best > 0) & (partner >= 0)
+        here = np.broadcast_to(np.arange(size)[:, None], best.shape)[hit]
+        there, values = partner[hit].astype(np.int64), best[hit]
+        low, high = np.minimum(here, there), np.maximum(here, there)
+        # a pair both cities keep appears twice with the same weight (one block of scores serves both)
+        _, unique = np.unique(low * size + high, return_index=True)
         ids = self._ids[positions]
-        a, b = ids[np.concatenate([f[0] for f in found])], ids[np.concatenate([f[1] for f in found])]
-        values = np.concatenate([f[2] for f in found]).tolist()
-        low, high = np.minimum(a, b).tolist(), np.maximum(a, b).tolist()
-        return {(x, y): v for x, y, v in zip(low, high, values, strict=True)}
+        return RoundEdges(ids[low[unique]], ids[high[unique]], values[unique])
+
+    def _round_texts(self, positions: np.ndarray) -> dict[str, _RoundTexts]:
+        """Each kind of text of a round's cities, split at the n-grams most of their texts have."""
+        used = [
+            self._columns[kind].weighted.indices for kind in KINDS if self._columns[kind].weighted.nnz
+        ]  # every live row: frequency over the whole index is a good enough guide for a subset too
+        columns, frequency = np.unique(np.concatenate(used), return_counts=True) if used else (np.zeros(0, int),) * 2
+        common = columns[np.lexsort((columns, -frequency))[:ROUND_COMMON_COLUMNS]].astype(np.int32)
+        return {kind: _RoundTexts(self._columns[kind], positions, common, self.weights.min_relevance) for kind in KINDS}
 
     def _add_text_block(
         self,
         total: np.ndarray,
-        block_positions: np.ndarray,
-        local: np.ndarray,
-        kind_mine: str,
-        kind_theirs: str,
+        mine: _RoundTexts,
+        my_cities: np.ndarray,
+        theirs: _RoundTexts,
+        their_cities: np.ndarray,
         forward: float,
         backward: float,
     ) -> None:
-        """Add one kind of text relevance, both directions, for a block of cities to `total` (block × members).
+        """Add one kind of text relevance, both directions, between two blocks of cities to `total`.
 
-        One product, my rows × everyone's rows, read two ways: forward, for each of my rows the best row of
-        each city, summed over my rows (as `_best_per_city` scores me); backward, for each of their rows the
-        best of my rows, summed over theirs (as `_best_per_city` scores them against me).
+        One product, my rows × their rows, read two ways: forward, for each of my rows the best row of each
+        of their cities, summed over my rows (as `_best_per_city` scores me); backward, for each of their rows
+        the best of my cities' rows, summed over their rows (as `_best_per_city` scores them against me).
         """
-        mine_column, theirs_column = self._columns[kind_mine], self._columns[kind_theirs]
-        spans = mine_column.spans[block_positions]
-        lengths = (spans[:, 1] - spans[:, 0]).astype(np.int64)
-        count = int(lengths.sum())
-        if not count or theirs_column.weighted.shape[0] == 0:
+        first, past = mine.rows_of(my_cities)
+        their_first, their_past = theirs.rows_of(their_cities)
+        if first == past or their_first == their_past:
             return
-        rows = np.repeat(spans[:, 0] - (np.cumsum(lengths) - lengths), lengths) + np.arange(count)
-        row_city = np.repeat(np.arange(len(block_positions)), lengths)
-        product = mine_column.weighted[rows] @ theirs_column.weighted_t
-        product.sort_indices()  # their rows are in city order, so each row's items run city by city
-        entry_row = np.repeat(np.arange(count), np.diff(product.indptr))
-        their_city = local[theirs_column.owner[product.indices]]
-        kept = (product.data >= self.weights.min_relevance) & (their_city >= 0)
-        entry_row, their_city = entry_row[kept], their_city[kept]
-        items, relevance = product.indices[kept], product.data[kept]
-        del product, kept
-        if not len(relevance):
+        my_counts, their_counts = mine.counts[my_cities], theirs.counts[their_cities]
+        # my rows · their rows = my rows · their rest (sparse) + my common columns · their prefix (dense, small)
+        relevance = (mine.matrix[first:past] @ theirs.rest[their_first:their_past].T).toarray()
+        relevance += mine.common[first:past].toarray() @ theirs.prefix[their_first:their_past].toarray().T
+        relevance[relevance < self.weights.min_relevance] = 0.0
+        if not relevance.any():
             return
-        size = total.shape[1]
-        flat = total.reshape(-1)
-        # forward: (my row, their city) runs are contiguous
-        key = entry_row * size + their_city
-        run = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        best = np.maximum.reduceat(relevance, run) * np.float32(forward)
-        np.add.at(flat, row_city[entry_row[run]] * size + their_city[run], best)
-        # backward: item by item (column order), my rows ascending, so (their row, my city) runs are contiguous
-        by_item = sparse.csr_matrix(
-            (relevance, items, np.r_[0, np.cumsum(np.bincount(entry_row, minlength=count))]),
-            shape=(count, theirs_column.weighted.shape[0]),
-        ).tocsc()
-        item = np.repeat(np.arange(by_item.shape[1]), np.diff(by_item.indptr))
-        mine_city = row_city[by_item.indices]
-        key = item * len(block_positions) + mine_city
-        run = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        best = np.maximum.reduceat(by_item.data, run) * np.float32(backward)
-        np.add.at(flat, mine_city[run] * size + local[theirs_column.owner[item[run]]], best)
+        # backward: the best of my cities' rows for each of their rows, summed over each of their cities' rows
+        best_of_mine = _segment_reduce(np.maximum, relevance, my_counts)
+        total += _segment_reduce(np.add, np.ascontiguousarray(best_of_mine.T), their_counts).T * np.float32(backward)
+        del best_of_mine
+        # forward: the best of their cities' rows for each of my rows, summed over each of my cities' rows
+        best_of_theirs = _segment_reduce(np.maximum, np.ascontiguousarray(relevance.T), their_counts)
+        del relevance
+        total += _segment_reduce(np.add, np.ascontiguousarray(best_of_theirs.T), my_counts) * np.float32(forward)
+
+
+ROUND_BLOCK_ROWS = 1024
+
+
+ROUND_COMMON_COLUMNS = 64  # the most frequent n-grams, scored densely in a round
+
+
+class _RoundTexts:
+    """One kind of text of a round's cities, in member order, split for cheap products.
+
+    Most of a sparse product's work is the n-grams nearly every text has (" fo", "ing"), which weigh little.
+    So each row's entries in the `common` columns, taken most frequent first while their norm stays below
+    the threshold, form its `prefix`, and the rest of the row its `rest`. Then my row · their row = my row ·
+    their rest + my common entries · their prefix: the first a sparse product without those n-grams, the
+    second a small dense one. Nothing is dropped, so every relevance is the full one (to float rounding);
+    and a pair sharing no n-gram of the rest cannot reach the threshold (my row has norm 1).
+    """
+
+    def __init__(self, column: _TextColumn, positions: np.ndarray, common: np.ndarray, threshold: float) -> None:
+        spans = column.spans[positions]
+        self.counts = (spans[:, 1] - spans[:, 0]).astype(np.int64)
+        self.offsets = np.r_[0, np.cumsum(self.counts)]
+        count = int(self.offsets[-1])
+        rows = np.repeat(spans[:, 0] - self.offsets[:-1], self.counts) + np.arange(count)
+        contiguous = count == column.weighted.shape[0] and (count == 0 or bool(np.all(np.diff(rows) == 1)))
+        matrix = column.weighted if contiguous else column.weighted[rows]
+        self.matrix = matrix
+        # each entry's rank among the common columns (most frequent first), or -1
+        by_column = np.argsort(common, kind="stable")
+        sorted_common = common[by_column]
+        place = np.minimum(np.searchsorted(sorted_common, matrix.indices), max(len(common) - 1, 0))
+        is_common = (sorted_common[place] == matrix.indices) if len(common) else np.zeros(matrix.nnz, dtype=bool)
+        entry_row = np.repeat(np.arange(count), np.diff(matrix.indptr))
+        picked = np.flatnonzero(is_common)
+        rank = by_column[place[picked]]
+        shape = (count, len(common))
+        self.common = sparse.csr_matrix((matrix.data[picked], (entry_row[picked], rank)), shape=shape, dtype=np.float32)
+        # prefix: within each row, common entries most frequent first while the running norm < threshold
+        order = np.lexsort((rank, entry_row[picked]))
+        entries, values = picked[order], matrix.data[picked][order].astype(np.float64)
+        running = np.cumsum(values * values)
+        row_of = entry_row[entries]
+        starts = np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]]) if len(entries) else np.zeros(0, dtype=int)
+        before = np.repeat(running[starts] - values[starts] ** 2, np.diff(np.r_[starts, len(entries)]))
+        in_prefix = entries[(running - before) < (threshold * 0.999) ** 2]
+        self.prefix = sparse.csr_matrix(
+            (matrix.data[in_prefix], (entry_row[in_prefix], rank_of(in_prefix, picked, rank))),
+            shape=shape,
+            dtype=np.float32,
+        )
+        rest = np.ones(matrix.nnz, dtype=bool)
+        rest[in_prefix] = False
+        kept_rows = entry_row[rest]
+        self.rest = sparse.csr_matrix(
+            (matrix.data[rest], matrix.indices[rest], np.r_[0, np.cumsum(np.bincount(kept_rows, minlength=count))]),
+            shape=matrix.shape,
+        )
+
+    def rows_of(self, cities: np.ndarray) -> tuple[int, int]:
+        """The span of rows of a run of consecutive cities (local indices)."""
+        return int(self.offsets[cities[0]]), int(self.offsets[cities[-1] + 1])
+
+
+def rank_of(entries: np.ndarray, picked: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The common-column rank of some of the `picked` entries."""
+    return rank[np.searchsorted(picked, entries)]
+
+
+def _segment_reduce(ufunc: np.ufunc, matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Reduce consecutive runs of `counts` rows of a C-ordered matrix; a run of none gives 0.
+
+    Step by step, the k-th row of every run at once: a city has a few texts, so a few whole-array steps,
+    where numpy's reduceat runs one short loop per run and is four times slower.
+    """
+    out = np.zeros((len(counts), matrix.shape[1]), dtype=np.float32)
+    starts = np.cumsum(counts) - counts
+    for k in range(int(counts.max(initial=0))):
+        having = np.flatnonzero(counts > k)
+        rows = matrix[starts[having] + k]
+        out[having] = rows if k == 0 else ufunc(out[having], rows)
+    return out
+
+
+def _keep_best(
+    best: np.ndarray, partner: np.ndarray, rows: np.ndarray, scores: np.ndarray, columns: np.ndarray
+) -> None:
+    """Merge a block of scores (rows × columns, local indices) into each row's running best partners."""
+    keep = best.shape[1]
+    if scores.shape[1] > keep:
+        top = np.argpartition(-scores, keep - 1, axis=1)[:, :keep]
+        scores, found = np.take_along_axis(scores, top, axis=1), columns[top]
+    else:
+        found = np.broadcast_to(columns[None, :], scores.shape)
+    merged = np.concatenate([best[rows], scores], axis=1)
+    merged_partner = np.concatenate([partner[rows], found.astype(np.int32)], axis=1)
+    top = np.argpartition(-merged, keep - 1, axis=1)[:, :keep]
+    best[rows] = np.take_along_axis(merged, top, axis=1)
+    partner[rows] = np.take_along_axis(merged_partner, top, axis=1)
