@@ -623,7 +623,7 @@ def round_(context: Context, args: Args) -> Reply:
     ids: list[int] = list(by_id)  # type: ignore[arg-type]
     met = mq.met_pairs(session=session, city_ids=ids)
     with current_index(context) as index:
-        plan = plan_round(ids, index.pair_weights(ids), met=met)
+        plan = plan_round(ids, index.round_edges(ids), met=met)
         explained = {group: index.explain(group[0], group[1]) for group in plan.groups}
     reps = mq.reps_of_cities(session=session, city_ids=ids)
     match_round = None if dry else mq.add_round(session=session, cohort_id=cohort_id, member_id=context.actor.member.id,

@@ -12,6 +12,7 @@ from core.matching import (
     MentorOn,
     NotYetIntroduced,
     Profile,
+    RoundEdges,
     SharedTracks,
     SimilarGoals,
     TheyOffer,
@@ -19,6 +20,10 @@ from core.matching import (
     YouOffer,
     plan_round,
 )
+
+# Every rule of a round holds on both paths: exact matching, and matching by parts (forced here with parts
+# smaller than the round, so it takes several parts and several passes).
+PATHS = {"exact": {}, "by parts": {"exact_limit": 0, "part_size": 4}}
 
 
 def city(city_id: int, name: str, *tracks: str, **declared: object) -> Profile:
@@ -195,20 +200,23 @@ def groups_cover(plan_groups: tuple[tuple[int, ...], ...], cities: list[int]) ->
     return sorted(seen) == sorted(cities)
 
 
-def test_a_round_pairs_everyone_and_an_odd_city_joins_a_trio() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_a_round_pairs_everyone_and_an_odd_city_joins_a_trio(path: str) -> None:
     index = programme(11)
     cities = list(range(1, 12))
-    plan = plan_round(cities, index.pair_weights(cities))
+    plan = plan_round(cities, index.pair_weights(cities), **PATHS[path])
+    assert plan.exact == (path == "exact")
     assert groups_cover(plan.groups, cities) and plan.left_out == ()
     assert sorted(len(g) for g in plan.groups) == [2, 2, 2, 2, 3]
 
 
-def test_rounds_never_repeat_a_pair_and_leave_nobody_out() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_rounds_never_repeat_a_pair_and_leave_nobody_out(path: str) -> None:
     index = programme(10)
     cities = list(range(1, 11))
     met: set[frozenset[int]] = set()
     for _ in range(5):
-        plan = plan_round(cities, index.pair_weights(cities), met=met)
+        plan = plan_round(cities, index.round_edges(cities), met=met, **PATHS[path])
         assert groups_cover(plan.groups, cities) and plan.left_out == ()
         pairs = {frozenset(p) for g in plan.groups for p in itertools.combinations(g, 2)}
         assert not pairs & met
@@ -220,17 +228,68 @@ def test_round_maximises_the_total_not_the_first_pick() -> None:
     weights = {(1, 2): 10.0, (1, 3): 9.0, (2, 4): 9.0, (3, 4): 1.0}
     plan = plan_round([1, 2, 3, 4], weights)
     assert set(plan.groups) == {(1, 3), (2, 4)}
+    assert set(plan_round([1, 2, 3, 4], weights, **PATHS["by parts"]).groups) == {(1, 3), (2, 4)}
 
 
-def test_cities_without_common_ground_are_still_paired() -> None:
-    plan = plan_round([1, 2, 3, 4], {(1, 2): 5.0})
+@pytest.mark.parametrize("path", PATHS)
+def test_cities_without_common_ground_are_still_paired(path: str) -> None:
+    plan = plan_round([1, 2, 3, 4], {(1, 2): 5.0}, **PATHS[path])
     assert set(plan.groups) == {(1, 2), (3, 4)}
 
 
-def test_a_city_that_met_everyone_is_reported_not_forced() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_a_city_that_met_everyone_is_reported_not_forced(path: str) -> None:
     met = {frozenset(p) for p in [(1, 2), (1, 3)]}
-    plan = plan_round([1, 2, 3], {(1, 2): 1.0, (1, 3): 1.0, (2, 3): 1.0}, met=met)
+    plan = plan_round([1, 2, 3], {(1, 2): 1.0, (1, 3): 1.0, (2, 3): 1.0}, met=met, **PATHS[path])
     assert plan.groups == ((2, 3),) and plan.left_out == (1,)
+
+
+def plan_total(plan_groups: tuple[tuple[int, ...], ...], weights: dict[tuple[int, int], float]) -> float:
+    return sum(weights.get((min(p), max(p)), 0.0) for g in plan_groups for p in itertools.combinations(g, 2))
+
+
+def test_a_large_round_matched_by_parts_is_valid_near_exact_and_deterministic() -> None:
+    index, cities = random_programme(11, 240)
+    weights = index.pair_weights(cities)
+    rng = random.Random(5)
+    met = {frozenset(p) for p in rng.sample(sorted(weights), 150)}  # earlier rounds' pairs: never again
+    exact = plan_round(cities, weights, met=met)
+    plan = plan_round(cities, index.round_edges(cities), met=met, exact_limit=100, part_size=40)
+    assert exact.exact and not plan.exact
+    seen = [c for g in plan.groups for c in g]
+    assert len(seen) == len(set(seen)) and sorted(seen + list(plan.left_out)) == sorted(cities)
+    assert sum(len(g) == 3 for g in plan.groups) <= 1 and all(len(g) in (2, 3) for g in plan.groups)
+    pairs = [frozenset(p) for g in plan.groups for p in itertools.combinations(g, 2)]
+    assert not set(pairs) & met
+    # the matched pairs (not the last cities paired without a weight) lie along weighted edges
+    weighted = [p for p in pairs if (min(p), max(p)) in weights]
+    assert len(weighted) >= 0.9 * len(pairs)
+    assert plan_total(plan.groups, weights) >= 0.95 * plan_total(exact.groups, weights)
+    # the same round, with its edges in another order, gives the same groups
+    shuffled = list(weights.items())
+    rng.shuffle(shuffled)
+    again = plan_round(list(reversed(cities)), dict(shuffled), met=met, exact_limit=100, part_size=40)
+    assert again.groups == plan.groups
+
+
+def test_matching_by_parts_beats_one_pass_and_never_crosses_a_met_pair() -> None:
+    index, cities = random_programme(12, 200)
+    edges = index.round_edges(cities)
+    weights = index.pair_weights(cities)
+    one_pass = plan_round(cities, edges, exact_limit=0, part_size=30)
+    assert not one_pass.exact
+    met = {frozenset(p) for p in itertools.combinations(cities[:40], 2)}  # the first 40 have all met
+    plan = plan_round(cities, edges, met=met, exact_limit=0, part_size=30)
+    assert not {frozenset(p) for g in plan.groups for p in itertools.combinations(g, 2)} & met
+    exact = plan_round(cities, edges)
+    assert plan_total(one_pass.groups, weights) <= plan_total(exact.groups, weights) + 1e-6
+
+
+def test_round_edges_are_arrays_of_the_pair_weights() -> None:
+    index, cities = random_programme(4, 60)
+    edges = index.round_edges(cities)
+    assert isinstance(edges, RoundEdges) and len(edges) == len(index.pair_weights(cities))
+    assert (edges.a < edges.b).all() and edges.w.dtype.itemsize == 4
 
 
 def test_shared_tracks_reason_lists_the_rarest_first() -> None:
@@ -278,7 +337,9 @@ def pair_score(index: MatchIndex, a: int, b: int) -> float:
     return 0.0 if there is None or back is None else there.score + back.score
 
 
-def test_round_weights_computed_in_blocks_equal_the_per_pair_scores() -> None:
+@pytest.mark.parametrize("block_rows", [1024, 20])  # one block, and many blocks of 16 cities
+def test_round_weights_computed_in_blocks_equal_the_per_pair_scores(block_rows: int, monkeypatch) -> None:
+    monkeypatch.setattr("core.match_index.ROUND_BLOCK_ROWS", block_rows)
     for seed in range(3):
         index, cities = random_programme(seed, 50)
         index.weights = Weights(round_candidates=len(cities))  # keep every edge

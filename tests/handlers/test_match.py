@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+import core.matching as matching
 from core.clock import FakeClock
 from handlers.match import REINTRODUCE_AFTER, due_followups
 from handlers.types import Services
@@ -223,6 +224,37 @@ def test_round_with_an_odd_city_makes_a_trio_and_skips_paused_ones(programme: Se
     text = say(programme, "admin", "/match round cohort=ICC dry=yes")
     assert "2 pairs." in text and "Paused, not paired: Kraków." in text
     assert "No representative to tell yet: Gdańsk." in text
+
+
+@pytest.fixture
+def by_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rounds matched by parts of two cities however small, recording each round's size."""
+    calls: list[int] = []
+    by_parts = matching._match_by_parts
+
+    def recorded(size: int, *args: object) -> list[int]:
+        calls.append(size)
+        return by_parts(size, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matching, "EXACT_ROUND_LIMIT", 0)
+    monkeypatch.setattr(matching, "ROUND_PART_SIZE", 2)
+    monkeypatch.setattr(matching, "_match_by_parts", recorded)
+    return calls
+
+
+def test_rounds_matched_by_parts_keep_the_rules(programme: Services, by_parts: list[int]) -> None:
+    first = ask(programme, "admin", "/match round cohort=ICC")
+    assert first.plain().startswith("Round 1 for cohort ICC: 2 pairs; introductions sent.")
+    assert by_parts == [4]  # the four cities of ICC went through the large-round path
+    first_pairs = {frozenset(n.recipients) for n in first.notices}
+    second = ask(programme, "admin", "/match round cohort=ICC")
+    second_pairs = {frozenset(n.recipients) for n in second.notices}
+    assert len(first_pairs) == len(second_pairs) == 2 and not first_pairs & second_pairs
+    say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
+    say(programme, "ola", "/match pause 2w")
+    text = say(programme, "admin", "/match round cohort=ICC dry=yes")
+    assert "Paused, not paired: Kraków." in text and "Kraków +" not in text and "+ Kraków" not in text
+    assert len(by_parts) == 3
 
 
 def test_follow_ups_are_sent_once_when_due_and_outcomes_recorded(programme: Services, clock: FakeClock) -> None:
