@@ -7,7 +7,13 @@ query, which settles the text matrices), then what the built index holds (memory
 built) and the peak allocated while building, both by tracemalloc in a second build. After each size, the
 process's peak resident memory so far (getrusage ru_maxrss): the 10,000 line is the run's peak.
 
-    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--db-dir DIR] [--code DIR]
+Rounds above `EXACT_ROUND_LIMIT` cities are matched by parts, not exactly. Last, on `--quality-size` cities
+(small enough for exact matching), the same round's total weight matched exactly and by parts, with the
+real part size and with parts scaled down so there are as many as a 10,000-city round has; the weights,
+the exact and the approximate run are measured after the run's peak memory is printed.
+
+    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--quality-size 3000] [--db-dir DIR]
+        [--code DIR]
 
 `--code` runs another checkout of CityPeers (e.g. `git archive <commit> | tar -x -C DIR`), for before/after.
 """
@@ -34,11 +40,12 @@ if "--code" in sys.argv[:-1]:  # before any CityPeers import: every module comes
     ROOT = Path(sys.argv[sys.argv.index("--code") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
 
+import core.matching as matching  # noqa: E402
 from bench.stats import pct  # noqa: E402
 from bot.app import build_services  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from core.clock import FakeClock  # noqa: E402
-from core.matching import MatchIndex  # noqa: E402
+from core.matching import MatchIndex, Profile  # noqa: E402
 from handlers.dispatch import handle  # noqa: E402
 from handlers.match import load_profiles  # noqa: E402
 from handlers.types import Request, Services  # noqa: E402
@@ -56,6 +63,18 @@ FOR = ["for citizens", "for SMEs", "in the old town", "for schools", "with unive
 
 def phrase(rng: random.Random) -> str:
     return " ".join(p for p in (rng.choice(VERBS), rng.choice(TOPICS), rng.choice(FOR)) if p)
+
+
+def synthetic_profiles(size: int, rng: random.Random) -> list[Profile]:
+    """The same programme as `populate`, in memory: for the quality figures, which need no database."""
+    tracks = [t.split("=")[0] for t in TRACKS]
+    return [
+        Profile(city_id=i, name=f"City {i:05}", mentor=rng.random() < 0.1,
+                tracks=frozenset(rng.sample(tracks, rng.randint(1, 8))),
+                offers=tuple(phrase(rng) for _ in range(rng.randint(0, 3))),
+                needs=tuple(phrase(rng) for _ in range(rng.randint(0, 3))))
+        for i in range(1, size + 1)
+    ]  # fmt: skip
 
 
 def populate(services: Services, size: int, rng: random.Random) -> list[int]:
@@ -133,19 +152,52 @@ def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> Non
     )
     elapsed, text = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
     head, digest = text.splitlines()[0], hashlib.sha256(text.encode()).hexdigest()[:12]  # same pairs, same digest
+    how = "exact" if size <= getattr(matching, "EXACT_ROUND_LIMIT", size) else "by parts"
     print(
-        f"{'':>6}        | /match round of {size} cities (dry run, via the handler): {elapsed / 1000:.2f} s · {head} "
-        f"(reply {digest})"
+        f"{'':>6}        | /match round of {size} cities (dry run, via the handler, {how}): {elapsed / 1000:.2f} s · "
+        f"{head} (reply {digest})"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'':>6}        | peak resident memory of the process so far (ru_maxrss): {peak:.0f} MiB", flush=True)
     services.engine.dispose()
 
 
+def plan_weight(plan: matching.RoundPlan, weights: dict[tuple[int, int], float]) -> float:
+    """The total weight of a round's groups: every pair within a group that has a weight."""
+    return sum(weights.get((a, b), 0.0) for group in plan.groups for a in group for b in group if a < b)
+
+
+def bench_quality(size: int, rng: random.Random) -> None:
+    """A round of `size` cities matched exactly and by parts: the approximation's share of the exact total."""
+    if not hasattr(MatchIndex, "round_edges"):
+        print("approximate rounds: this checkout matches every round exactly")
+        return
+    profiles = synthetic_profiles(size, rng)
+    ids = [p.city_id for p in profiles]
+    edges = MatchIndex(profiles).round_edges(ids)
+    weights = dict(zip(zip(edges.a.tolist(), edges.b.tolist(), strict=True), edges.w.tolist(), strict=True))
+    started = time.perf_counter()
+    exact = plan_weight(matching.plan_round(ids, edges, exact_limit=size), weights)
+    exact_s = time.perf_counter() - started
+    print(f"round quality, {size} cities, {len(edges)} weighted pairs: exact total {exact:.1f} in {exact_s:.2f} s")
+    real = matching.ROUND_PART_SIZE
+    scaled = max(2, real * size // 10_000)  # as many parts as 10,000 cities make with the real size
+    for part_size, label in ((real, "the real part size"), (scaled, "parts as many as at 10,000 cities")):
+        started = time.perf_counter()
+        plan = matching.plan_round(ids, edges, exact_limit=0, part_size=part_size)
+        elapsed = time.perf_counter() - started
+        total = plan_weight(plan, weights)
+        print(
+            f"  by parts of <= {part_size} ({label}, {-(-size // part_size)}+ parts): total {total:.1f} in "
+            f"{elapsed:.2f} s = {100 * total / exact:.2f} % of exact"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--asks", type=int, default=200)
+    parser.add_argument("--quality-size", type=int, default=3000, help="cities for exact vs by parts (0: skip)")
     parser.add_argument("--db-dir", help="where the SQLite files go (default: a temporary directory)")
     parser.add_argument("--code", help="another checkout of CityPeers to run (default: this one)")
     args = parser.parse_args()
@@ -155,7 +207,9 @@ def main() -> int:
         for size in (int(s) for s in args.sizes.split(",")):
             bench_size(size, args.asks, directory, rng)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of the whole run: {peak:.0f} MiB")
+    print(f"peak resident memory of the whole run: {peak:.0f} MiB", flush=True)
+    if args.quality_size:
+        bench_quality(args.quality_size, random.Random(2021))
     return 0
 
 
