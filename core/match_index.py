@@ -597,8 +597,13 @@ class MatchIndex:
             self._columns[kind].weighted.indices for kind in KINDS if self._columns[kind].weighted.nnz
         ]  # every live row: frequency over the whole index is a good enough guide for a subset too
         columns, frequency = np.unique(np.concatenate(used), return_counts=True) if used else (np.zeros(0, int),) * 2
-        common = columns[np.lexsort((columns, -frequency))[:ROUND_COMMON_COLUMNS]].astype(np.int32)
-        return {kind: _RoundTexts(self._columns[kind], positions, common, self.weights.min_relevance) for kind in KINDS}
+        rank = np.full(len(columns), -1, dtype=np.int32)
+        rank[np.lexsort((columns, -frequency))[:ROUND_COMMON_COLUMNS]] = np.arange(
+            min(len(columns), ROUND_COMMON_COLUMNS)
+        )
+        del frequency
+        threshold = self.weights.min_relevance
+        return {kind: _RoundTexts(self._columns[kind], positions, columns, rank, threshold) for kind in KINDS}
 
     def _add_text_block(
         self,
@@ -654,7 +659,10 @@ class _RoundTexts:
     and a pair sharing no n-gram of the rest cannot reach the threshold (my row has norm 1).
     """
 
-    def __init__(self, column: _TextColumn, positions: np.ndarray, common: np.ndarray, threshold: float) -> None:
+    def __init__(self, column: _TextColumn, positions: np.ndarray, columns: np.ndarray, rank: np.ndarray,
+                 threshold: float) -> None:  # fmt: skip
+        """`columns`: every column in use, sorted (rows are renumbered onto them, so products stay small);
+        `rank`: per such column, its place among the common columns (most frequent first), or -1."""
         spans = column.spans[positions]
         self.counts = (spans[:, 1] - spans[:, 0]).astype(np.int64)
         self.offsets = np.r_[0, np.cumsum(self.counts)]
@@ -662,46 +670,40 @@ class _RoundTexts:
         rows = np.repeat(spans[:, 0] - self.offsets[:-1], self.counts) + np.arange(count)
         contiguous = count == column.weighted.shape[0] and (count == 0 or bool(np.all(np.diff(rows) == 1)))
         matrix = column.weighted if contiguous else column.weighted[rows]
-        self.matrix = matrix
-        # each entry's rank among the common columns (most frequent first), or -1
-        by_column = np.argsort(common, kind="stable")
-        sorted_common = common[by_column]
-        place = np.minimum(np.searchsorted(sorted_common, matrix.indices), max(len(common) - 1, 0))
-        is_common = (sorted_common[place] == matrix.indices) if len(common) else np.zeros(matrix.nnz, dtype=bool)
-        entry_row = np.repeat(np.arange(count), np.diff(matrix.indptr))
-        picked = np.flatnonzero(is_common)
-        rank = by_column[place[picked]]
-        shape = (count, len(common))
-        self.common = sparse.csr_matrix((matrix.data[picked], (entry_row[picked], rank)), shape=shape, dtype=np.float32)
+        data, indptr = matrix.data, matrix.indptr
+        compact = np.searchsorted(columns, matrix.indices).astype(np.int32)
+        del matrix
+        self.matrix = sparse.csr_matrix((data, compact, indptr), shape=(count, len(columns)))
+        entry_row = np.repeat(np.arange(count, dtype=np.int32), np.diff(indptr))
+        entry_rank = rank[compact]
+        common = int(rank.max(initial=-1)) + 1
+        picked = np.flatnonzero(entry_rank >= 0)
+        self.common = sparse.csr_matrix(
+            (data[picked], (entry_row[picked], entry_rank[picked])), shape=(count, common), dtype=np.float32
+        )
         # prefix: within each row, common entries most frequent first while the running norm < threshold
-        order = np.lexsort((rank, entry_row[picked]))
-        entries, values = picked[order], matrix.data[picked][order].astype(np.float64)
-        running = np.cumsum(values * values)
+        entries = picked[np.lexsort((entry_rank[picked], entry_row[picked]))]
+        del picked
+        values = data[entries].astype(np.float64) ** 2
+        running = np.cumsum(values)
         row_of = entry_row[entries]
         starts = np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]]) if len(entries) else np.zeros(0, dtype=int)
-        before = np.repeat(running[starts] - values[starts] ** 2, np.diff(np.r_[starts, len(entries)]))
+        before = np.repeat(running[starts] - values[starts], np.diff(np.r_[starts, len(entries)]))
         in_prefix = entries[(running - before) < (threshold * 0.999) ** 2]
+        del entries, values, running, row_of, before
         self.prefix = sparse.csr_matrix(
-            (matrix.data[in_prefix], (entry_row[in_prefix], rank_of(in_prefix, picked, rank))),
-            shape=shape,
-            dtype=np.float32,
+            (data[in_prefix], (entry_row[in_prefix], entry_rank[in_prefix])), shape=(count, common), dtype=np.float32
         )
-        rest = np.ones(matrix.nnz, dtype=bool)
+        del entry_rank
+        rest = np.ones(len(data), dtype=bool)
         rest[in_prefix] = False
-        kept_rows = entry_row[rest]
-        self.rest = sparse.csr_matrix(
-            (matrix.data[rest], matrix.indices[rest], np.r_[0, np.cumsum(np.bincount(kept_rows, minlength=count))]),
-            shape=matrix.shape,
-        )
+        rest_indptr = np.r_[0, np.cumsum(np.bincount(entry_row[rest], minlength=count))].astype(np.int32)
+        del entry_row
+        self.rest = sparse.csr_matrix((data[rest], compact[rest], rest_indptr), shape=(count, len(columns)))
 
     def rows_of(self, cities: np.ndarray) -> tuple[int, int]:
         """The span of rows of a run of consecutive cities (local indices)."""
         return int(self.offsets[cities[0]]), int(self.offsets[cities[-1] + 1])
-
-
-def rank_of(entries: np.ndarray, picked: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """The common-column rank of some of the `picked` entries."""
-    return rank[np.searchsorted(picked, entries)]
 
 
 def _segment_reduce(ufunc: np.ufunc, matrix: np.ndarray, counts: np.ndarray) -> np.ndarray:
