@@ -134,18 +134,22 @@ class _TextColumn:
     """All items of one kind (offers, needs or goals): raw counts and tf-idf rows, in city order.
 
     Rows are added at the end and retired in place; `refresh` puts every live row back in city order and
-    drops the retired ones, so a city's rows are one span, `spans[position]`.
+    drops the retired ones, so a city's rows are one span, `spans[position]`. Raw counts are uint16 (an
+    n-gram repeated 65,535 times in one offer is clipped there); the transposed rows, which a query
+    multiplies by, are kept over the columns in use (`used`), not all 2^20.
     """
 
     def __init__(self) -> None:
-        self.raw = _empty(0, N_FEATURES)
+        self.raw = sparse.csr_matrix((0, N_FEATURES), dtype=np.uint16)
+        self.used = np.zeros(0, dtype=np.int32)  # the columns in use, ascending: rows of `weighted_t`
+        self.frequency = np.zeros(0, dtype=np.int32)
         self.texts: list[str] = []
         self.owner = np.zeros(0, dtype=np.int32)  # city position of each row, non-decreasing after refresh
         self.alive = np.zeros(0, dtype=bool)
         self.spans = np.zeros((0, 2), dtype=np.int32)  # per city position: [first row, past its last row)
         self._pending: list[tuple[int, str]] = []
-        self.weighted = self.raw  # tf-idf rows, unit length
-        self.weighted_t = _empty(N_FEATURES, 0)
+        self.weighted = _empty(0, N_FEATURES)  # tf-idf rows, unit length
+        self.weighted_t = _empty(0, 0)  # weighted, transposed, over the columns in use
         self.dirty = False
 
     def add(self, position: int, texts: Sequence[str]) -> None:
@@ -174,7 +178,10 @@ class _TextColumn:
             return
         raw, owner, alive, texts = self.raw, self.owner, self.alive, self.texts
         if self._pending:
-            raw = sparse.vstack([raw, vectorise([t for _, t in self._pending])], format="csr", dtype=np.float32)
+            counts = vectorise([t for _, t in self._pending])
+            counts.data = np.minimum(counts.data, np.iinfo(np.uint16).max).astype(np.uint16)
+            raw = sparse.vstack([raw, counts], format="csr", dtype=np.uint16)
+            del counts
             owner = np.concatenate([owner, np.asarray([o for o, _ in self._pending], dtype=np.int32)])
             alive = np.concatenate([alive, np.ones(len(self._pending), dtype=bool)])
             texts = texts + [t for _, t in self._pending]
@@ -192,9 +199,11 @@ class _TextColumn:
             [np.searchsorted(self.owner, cities, "left"), np.searchsorted(self.owner, cities, "right")], axis=1
         ).astype(np.int32)
         # sublinear term frequency (a repeated word is not ten times the topic), idf over live rows, unit rows
-        data = np.log1p(raw.data)
-        df = np.bincount(raw.indices, minlength=N_FEATURES).astype(np.float32)
-        idf = np.log((1.0 + raw.shape[0]) / (1.0 + df)) + 1.0
+        data = np.log1p(raw.data.astype(np.float32))
+        df = np.bincount(raw.indices, minlength=N_FEATURES)
+        self.used = np.flatnonzero(df).astype(np.int32)
+        self.frequency = df[self.used].astype(np.int32)  # rows using each column in use
+        idf = np.log((1.0 + raw.shape[0]) / (1.0 + df.astype(np.float32))) + 1.0
         del df
         data *= idf[raw.indices]
         del idf
@@ -205,8 +214,27 @@ class _TextColumn:
         data *= np.repeat(1.0 / norms, np.diff(raw.indptr))
         self.weighted = sparse.csr_matrix((data, raw.indices, raw.indptr), shape=raw.shape)
         self.weighted.has_sorted_indices = True
-        self.weighted_t = self.weighted.T.tocsr()
+        compact = sparse.csr_matrix(
+            (data, self.compact_columns(raw.indices), raw.indptr), shape=(raw.shape[0], len(self.used))
+        )
+        self.weighted_t = compact.T.tocsr()
         self.dirty = False
+
+    def compact_columns(self, columns: np.ndarray) -> np.ndarray:
+        """Columns (each in use) renumbered onto `used`."""
+        return np.searchsorted(self.used, columns).astype(np.int32)
+
+    def against(self, rows: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Some rows of another kind renumbered onto this kind's `used` columns, ready for `weighted_t`.
+
+        Entries in columns this kind does not use would only add zeros, so they go; the others keep their
+        order, so a product adds the same terms in the same order as over all columns.
+        """
+        place = np.minimum(np.searchsorted(self.used, rows.indices), max(len(self.used) - 1, 0))
+        keep = self.used[place] == rows.indices if len(self.used) else np.zeros(rows.nnz, dtype=bool)
+        row = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))[keep]
+        indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=rows.shape[0]))]
+        return sparse.csr_matrix((rows.data[keep], place[keep], indptr), shape=(rows.shape[0], len(self.used)))
 
 
 class MatchIndex:
@@ -353,7 +381,7 @@ class MatchIndex:
         rows = mine_column.rows(position)
         if not len(rows) or theirs_column.weighted.shape[0] == 0:
             return np.zeros(size, dtype=np.float32), (rows, np.zeros((len(rows), 0), dtype=np.float32))
-        relevance = (mine_column.weighted[rows] @ theirs_column.weighted_t).toarray()
+        relevance = (theirs_column.against(mine_column.weighted[rows]) @ theirs_column.weighted_t).toarray()
         relevance[relevance < self.weights.min_relevance] = 0.0
         best = np.zeros((len(rows), size), dtype=np.float32)
         hit_rows, hit_items = np.nonzero(relevance)
@@ -593,17 +621,17 @@ class MatchIndex:
 
     def _round_texts(self, positions: np.ndarray) -> dict[str, _RoundTexts]:
         """Each kind of text of a round's cities, split at the n-grams most of their texts have."""
-        used = [
-            self._columns[kind].weighted.indices for kind in KINDS if self._columns[kind].weighted.nnz
-        ]  # every live row: frequency over the whole index is a good enough guide for a subset too
-        columns, frequency = np.unique(np.concatenate(used), return_counts=True) if used else (np.zeros(0, int),) * 2
+        # every column in use, and how many rows use it (of the whole index: a good enough guide for a subset)
+        columns = np.unique(np.concatenate([self._columns[kind].used for kind in KINDS]))
+        frequency = np.zeros(len(columns), dtype=np.int64)
+        for kind in KINDS:
+            frequency[np.searchsorted(columns, self._columns[kind].used)] += self._columns[kind].frequency
         rank = np.full(len(columns), -1, dtype=np.int32)
         rank[np.lexsort((columns, -frequency))[:ROUND_COMMON_COLUMNS]] = np.arange(
             min(len(columns), ROUND_COMMON_COLUMNS)
         )
         del frequency
-        threshold = self.weights.min_relevance
-        return {kind: _RoundTexts(self._columns[kind], positions, columns, rank, threshold) for kind in KINDS}
+        return {kind: _RoundTexts(self._columns[kind], positions, columns, rank) for kind in KINDS}
 
     def _add_text_block(
         self,
@@ -626,9 +654,8 @@ class MatchIndex:
         if first == past or their_first == their_past:
             return
         my_counts, their_counts = mine.counts[my_cities], theirs.counts[their_cities]
-        # my rows · their rows = my rows · their rest (sparse) + my common columns · their prefix (dense, small)
-        relevance = (mine.matrix[first:past] @ theirs.rest[their_first:their_past].T).toarray()
-        relevance += mine.common[first:past].toarray() @ theirs.prefix[their_first:their_past].toarray().T
+        relevance = (mine.rest[first:past] @ theirs.rest[their_first:their_past].T).toarray()
+        relevance += mine.common[first:past].toarray() @ theirs.common[their_first:their_past].toarray().T
         relevance[relevance < self.weights.min_relevance] = 0.0
         if not relevance.any():
             return
@@ -642,27 +669,25 @@ class MatchIndex:
         total += _segment_reduce(np.add, np.ascontiguousarray(best_of_theirs.T), my_counts) * np.float32(forward)
 
 
-ROUND_BLOCK_ROWS = 1024
+ROUND_BLOCK_ROWS = 768
 
 
-ROUND_COMMON_COLUMNS = 64  # the most frequent n-grams, scored densely in a round
+ROUND_COMMON_COLUMNS = 128  # the most frequent n-grams, scored densely in a round
 
 
 class _RoundTexts:
-    """One kind of text of a round's cities, in member order, split for cheap products.
+    """One kind of text of a round's cities, in member order, split in two by columns.
 
-    Most of a sparse product's work is the n-grams nearly every text has (" fo", "ing"), which weigh little.
-    So each row's entries in the `common` columns, taken most frequent first while their norm stays below
-    the threshold, form its `prefix`, and the rest of the row its `rest`. Then my row · their row = my row ·
-    their rest + my common entries · their prefix: the first a sparse product without those n-grams, the
-    second a small dense one. Nothing is dropped, so every relevance is the full one (to float rounding);
-    and a pair sharing no n-gram of the rest cannot reach the threshold (my row has norm 1).
+    Most of a sparse product's work is the n-grams nearly every text has (" fo", "ing"): each of them meets
+    almost every row. So each row's entries in the `common` columns (the most frequent n-grams) are kept
+    apart, densely scored, from the `rest`: my row · their row = my rest · their rest (a much sparser
+    product) + my common · their common (a small dense one). Nothing is dropped: the relevance is the same,
+    to float rounding.
     """
 
-    def __init__(self, column: _TextColumn, positions: np.ndarray, columns: np.ndarray, rank: np.ndarray,
-                 threshold: float) -> None:  # fmt: skip
-        """`columns`: every column in use, sorted (rows are renumbered onto them, so products stay small);
-        `rank`: per such column, its place among the common columns (most frequent first), or -1."""
+    def __init__(self, column: _TextColumn, positions: np.ndarray, columns: np.ndarray, rank: np.ndarray) -> None:
+        """`columns`: every column in use, sorted (the rest is renumbered onto them, so products stay small);
+        `rank`: per such column, its place among the common columns, or -1."""
         spans = column.spans[positions]
         self.counts = (spans[:, 1] - spans[:, 0]).astype(np.int64)
         self.offsets = np.r_[0, np.cumsum(self.counts)]
@@ -673,30 +698,15 @@ class _RoundTexts:
         data, indptr = matrix.data, matrix.indptr
         compact = np.searchsorted(columns, matrix.indices).astype(np.int32)
         del matrix
-        self.matrix = sparse.csr_matrix((data, compact, indptr), shape=(count, len(columns)))
         entry_row = np.repeat(np.arange(count, dtype=np.int32), np.diff(indptr))
         entry_rank = rank[compact]
-        common = int(rank.max(initial=-1)) + 1
-        picked = np.flatnonzero(entry_rank >= 0)
+        common = entry_rank >= 0
+        shape = (count, int(rank.max(initial=-1)) + 1)
         self.common = sparse.csr_matrix(
-            (data[picked], (entry_row[picked], entry_rank[picked])), shape=(count, common), dtype=np.float32
-        )
-        # prefix: within each row, common entries most frequent first while the running norm < threshold
-        entries = picked[np.lexsort((entry_rank[picked], entry_row[picked]))]
-        del picked
-        values = data[entries].astype(np.float64) ** 2
-        running = np.cumsum(values)
-        row_of = entry_row[entries]
-        starts = np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]]) if len(entries) else np.zeros(0, dtype=int)
-        before = np.repeat(running[starts] - values[starts], np.diff(np.r_[starts, len(entries)]))
-        in_prefix = entries[(running - before) < (threshold * 0.999) ** 2]
-        del entries, values, running, row_of, before
-        self.prefix = sparse.csr_matrix(
-            (data[in_prefix], (entry_row[in_prefix], entry_rank[in_prefix])), shape=(count, common), dtype=np.float32
+            (data[common], (entry_row[common], entry_rank[common])), shape=shape, dtype=np.float32
         )
         del entry_rank
-        rest = np.ones(len(data), dtype=bool)
-        rest[in_prefix] = False
+        rest = ~common
         rest_indptr = np.r_[0, np.cumsum(np.bincount(entry_row[rest], minlength=count))].astype(np.int32)
         del entry_row
         self.rest = sparse.csr_matrix((data[rest], compact[rest], rest_indptr), shape=(count, len(columns)))
