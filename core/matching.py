@@ -172,8 +172,7 @@ def plan_round(
     met_pairs = {frozenset(p) for p in met}
     edges = weights if isinstance(weights, RoundEdges) else RoundEdges.from_mapping(weights)
     index = {city: i for i, city in enumerate(cities)}
-    a = np.asarray([index.get(c, -1) for c in np.asarray(edges.a).tolist()], dtype=np.int64)
-    b = np.asarray([index.get(c, -1) for c in np.asarray(edges.b).tolist()], dtype=np.int64)
+    a, b = _local(cities, edges.a), _local(cities, edges.b)
     w = np.asarray(edges.w, dtype=np.float64)
     usable = (a >= 0) & (b >= 0) & (a != b)
     if met_pairs and usable.any():
@@ -204,6 +203,19 @@ def plan_round(
         else:
             groups[trio] = (*groups[trio], city)
     return RoundPlan(tuple(groups), tuple(left_out), exact)
+
+
+def _local(cities: list[int], ids: Any) -> Any:
+    """Each id's place in `cities`, or -1: vectorised, as a round has hundreds of thousands of edges."""
+    import numpy as np
+
+    ids = np.asarray(ids, dtype=np.int64)
+    if not cities:
+        return np.full(len(ids), -1, dtype=np.int64)
+    known = np.asarray(cities, dtype=np.int64)
+    order = np.argsort(known, kind="stable")
+    place = np.minimum(np.searchsorted(known[order], ids), len(known) - 1)
+    return np.where(known[order][place] == ids, order[place], -1)
 
 
 def _pair_the_rest(single: list[int], met: set[frozenset[int]]) -> list[tuple[int, ...]]:
