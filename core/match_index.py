@@ -576,8 +576,11 @@ class MatchIndex:
             return RoundEdges.empty()
         positions = np.asarray(members, dtype=np.int64)
         w = self.weights
-        tracks_all = self._tracks[positions].astype(np.float32)
-        weighted_tracks = tracks_all * self._rarity_array()
+        # tracks in the order of their keys, not of first sight (a set's order, which changes with the hash
+        # seed): the same sums in the same order, so two processes pair a round alike
+        by_key = np.asarray(sorted(range(len(self._track_keys)), key=self._track_keys.__getitem__), dtype=np.int64)
+        tracks_all = self._tracks[positions][:, by_key].astype(np.float32)
+        weighted_tracks = tracks_all * self._rarity_array()[by_key]
         mentor_all, needs_all = self._mentor[positions], self._has_needs[positions]
         keep = min(w.round_candidates, size - 1)
         texts = self._round_texts(positions)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -372,3 +376,37 @@ def test_explaining_one_pair_scores_as_the_full_ranking_does() -> None:
             alone = index.explain(a, match.city_id)
             assert alone is not None and alone.score == pytest.approx(match.score, abs=2e-4)
             assert alone.reasons == match.reasons
+
+
+ROUND_IN_A_PROCESS = """
+import random
+from core.matching import MatchIndex, Profile, plan_round
+rng = random.Random(1)
+tracks = [f"track-{i}" for i in range(12)]
+words = "open data platform mobility energy renovation citizens schools heat bike budget housing".split()
+index = MatchIndex(
+    Profile(city_id=i, name=f"City {i}", tracks=frozenset(rng.sample(tracks, rng.randint(1, 6))),
+            offers=(" ".join(rng.sample(words, 3)),), needs=(" ".join(rng.sample(words, 2)),))
+    for i in range(1, 301)
+)
+cities = list(range(1, 301))
+edges = index.round_edges(cities)
+print(repr(sorted(zip(edges.a.tolist(), edges.b.tolist(), edges.w.tolist()))))
+print(plan_round(cities, edges).groups, plan_round(cities, edges, exact_limit=0, part_size=50).groups)
+"""
+
+
+def test_two_processes_score_and_pair_a_round_alike() -> None:
+    """Tracks are sets, whose order follows the hash seed of the process: the round must not."""
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", ROUND_IN_A_PROCESS],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1 and len(next(iter(outputs))) > 1000
