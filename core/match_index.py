@@ -204,6 +204,7 @@ class _TextColumn:
         self.used = np.flatnonzero(df).astype(np.int32)
         self.frequency = df[self.used].astype(np.int32)  # rows using each column in use
         idf = np.log((1.0 + raw.shape[0]) / (1.0 + df.astype(np.float32))) + 1.0
+        place = np.cumsum(df > 0, dtype=np.int32) - 1  # each column's place among the columns in use
         del df
         data *= idf[raw.indices]
         del idf
@@ -214,15 +215,10 @@ class _TextColumn:
         data *= np.repeat(1.0 / norms, np.diff(raw.indptr))
         self.weighted = sparse.csr_matrix((data, raw.indices, raw.indptr), shape=raw.shape)
         self.weighted.has_sorted_indices = True
-        compact = sparse.csr_matrix(
-            (data, self.compact_columns(raw.indices), raw.indptr), shape=(raw.shape[0], len(self.used))
-        )
+        compact = sparse.csr_matrix((data, place[raw.indices], raw.indptr), shape=(raw.shape[0], len(self.used)))
+        del place
         self.weighted_t = compact.T.tocsr()
         self.dirty = False
-
-    def compact_columns(self, columns: np.ndarray) -> np.ndarray:
-        """Columns (each in use) renumbered onto `used`."""
-        return np.searchsorted(self.used, columns).astype(np.int32)
 
     def against(self, rows: sparse.csr_matrix) -> sparse.csr_matrix:
         """Some rows of another kind renumbered onto this kind's `used` columns, ready for `weighted_t`.
