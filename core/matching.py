@@ -185,7 +185,14 @@ def plan_round(
     if exact:
         mate = _max_weight_mate(len(cities), a, b, w)
     else:
-        mate = _match_by_parts(len(cities), a, b, w, ROUND_PART_SIZE if part_size is None else part_size)
+        part_size = ROUND_PART_SIZE if part_size is None else part_size
+        mate = _match_by_parts(len(cities), a, b, w, part_size)
+        single = [c for c, m in zip(cities, mate, strict=True) if m < 0]
+        unpaired = set(single) - {c for group in _pair_the_rest(single, met_pairs) for c in group}
+        if len(unpaired) >= 2:  # exact matching would have paired them: see `_pair_the_single`
+            mates = np.asarray(mate, dtype=np.int64)
+            _pair_the_single(mates, np.asarray(sorted(index[c] for c in unpaired)), a, b, w, part_size)
+            mate = mates.tolist()
     groups: list[tuple[int, ...]] = sorted(tuple(sorted((cities[x], cities[y]))) for x, y in enumerate(mate) if y > x)
     single = [c for c, m in zip(cities, mate, strict=True) if m < 0]
     groups += sorted(tuple(sorted(g)) for g in _pair_the_rest(single, met_pairs))
@@ -315,23 +322,19 @@ def _match_by_parts(size: int, a: Any, b: Any, w: Any, part_size: int) -> list[i
         np.add.at(current, a[paired], w[paired])
         np.add.at(current, b[paired], w[paired])
         priority = w - (current[a] + current[b]) / 2
-    _pair_the_single(mate, a, b, w, part_size)
     return mate.tolist()
 
 
-def _pair_the_single(mate: Any, a: Any, b: Any, w: Any, part_size: int) -> None:
-    """Cities left single by the parts, re-matched with their partners' pairs for as many pairs as possible.
+def _pair_the_single(mate: Any, single: Any, a: Any, b: Any, w: Any, part_size: int) -> None:
+    """Cities that neither the parts nor the pairing of the rest could pair, re-matched with their partners.
 
-    Exact matching of the whole round maximises the number of pairs first; parts maximise only weight,
-    and a part can leave two cities single whose partners sit in other parts. So the singles, their
-    weighted partners and those partners' mates (heaviest first, about `part_size` cities) are matched
-    again, exactly, with the most pairs first, as the exact path would.
+    Exact matching of the whole round maximises the number of pairs first; parts maximise only weight, and
+    can leave cities single that have met each other, whose possible partners sit in other parts' pairs.
+    So these cities, their weighted partners and those partners' mates (heaviest first, about `part_size`
+    cities) are matched again, exactly, with the most pairs first, as the exact path would.
     """
     import numpy as np
 
-    single = np.flatnonzero(mate < 0)
-    if len(single) < 2:
-        return
     region = dict.fromkeys(single.tolist())
     touching = np.flatnonzero(np.isin(a, single) | np.isin(b, single))
     for e in touching[np.lexsort((b[touching], a[touching], -w[touching]))].tolist():
