@@ -352,6 +352,9 @@ def _pair_the_single(mate: Any, single: Any, a: Any, b: Any, w: Any, part_size: 
     mate[nodes] = np.where(found >= 0, nodes[np.maximum(found, 0)], -1)
 
 
+_PARTS_SLICE = 16_384
+
+
 def _parts(size: int, unit: Any, a: Any, b: Any, part_size: int) -> Any:
     """Each node's part: units joined along the edges in their order while a part stays within the size."""
     import numpy as np
@@ -366,13 +369,16 @@ def _parts(size: int, unit: Any, a: Any, b: Any, part_size: int) -> Any:
         return x
 
     units = unit.tolist()
-    for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        rx_, ry = root(units[x]), root(units[y])
-        if rx_ != ry and count[rx_] + count[ry] <= part_size:
-            if ry < rx_:
-                rx_, ry = ry, rx_
-            parent[ry] = rx_
-            count[rx_] += count[ry]
+    # a slice of edges at a time as Python ints: the whole of them as two lists would cost ~20 MB at 10,000 cities
+    for start in range(0, len(a), _PARTS_SLICE):
+        stop = start + _PARTS_SLICE
+        for x, y in zip(a[start:stop].tolist(), b[start:stop].tolist(), strict=True):
+            rx_, ry = root(units[x]), root(units[y])
+            if rx_ != ry and count[rx_] + count[ry] <= part_size:
+                if ry < rx_:
+                    rx_, ry = ry, rx_
+                parent[ry] = rx_
+                count[rx_] += count[ry]
     roots = np.asarray([root(u) for u in units])
     # pack the clusters, largest first, into parts of at most part_size
     ids, sizes = np.unique(roots, return_counts=True)
