@@ -5,7 +5,10 @@ goes through the real handler and a real SQLite database (`/match top` as a rep,
 organiser), except the index-building figures, which time `core.match_index` alone: the build (and one
 query, which settles the text matrices), then what the built index holds (memory still allocated once it is
 built) and the peak allocated while building, both by tracemalloc in a second build. After each size, the
-process's peak resident memory so far (getrusage ru_maxrss): the 10,000 line is the run's peak.
+process's peak resident memory so far (getrusage ru_maxrss): the 10,000 line is the run's peak. That process
+also populated the databases and traced a build, so last a fresh process does only what `citypeers run` would
+with the largest database: start the services, answer one `/match` (which builds the index) and run the round;
+its peak resident memory is the bot's own.
 
 Rounds above `EXACT_ROUND_LIMIT` cities are matched by parts, not exactly. Last, on `--quality-size` cities
 (small enough for exact matching), the same round's total weight matched exactly and by parts, with the
@@ -25,6 +28,7 @@ import hashlib
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -162,6 +166,30 @@ def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> Non
     services.engine.dispose()
 
 
+def own_peak() -> float:
+    """This process's peak resident memory in MiB: Linux's VmHWM, since a child's ru_maxrss starts at its parent's."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+def serve_peak(url: str) -> None:
+    """In this (fresh) process: what a bot does with the database at `url`; prints its peak resident memory."""
+    settings = load_settings(_env_file=None, database_url=url, citypeers_tracks=";".join(TRACKS))
+    services = build_services(settings, clock=FakeClock(NOW))
+    started = own_peak()
+    ask(services, "rep0", "/match top")
+    after_match = own_peak()
+    elapsed, _ = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
+    peak = own_peak()
+    print(
+        f"a fresh process on that database: started {started:.0f} MiB, after the first /match {after_match:.0f} MiB, "
+        f"after the round ({elapsed / 1000:.1f} s) peak {peak:.0f} MiB"
+    )
+
+
 def plan_weight(plan: matching.RoundPlan, weights: dict[tuple[int, int], float]) -> float:
     """The total weight of a round's groups: every pair within a group that has a weight."""
     return sum(weights.get((a, b), 0.0) for group in plan.groups for a in group for b in group if a < b)
@@ -200,14 +228,24 @@ def main() -> int:
     parser.add_argument("--quality-size", type=int, default=3000, help="cities for exact vs by parts (0: skip)")
     parser.add_argument("--db-dir", help="where the SQLite files go (default: a temporary directory)")
     parser.add_argument("--code", help="another checkout of CityPeers to run (default: this one)")
+    parser.add_argument("--serve-peak", metavar="URL", help=argparse.SUPPRESS)  # the fresh process's part
     args = parser.parse_args()
+    if args.serve_peak:
+        serve_peak(args.serve_peak)
+        return 0
     rng = random.Random(2020)
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(args.db_dir or temporary)
-        for size in (int(s) for s in args.sizes.split(",")):
+        sizes = [int(s) for s in args.sizes.split(",")]
+        for size in sizes:
             bench_size(size, args.asks, directory, rng)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of the whole run: {peak:.0f} MiB", flush=True)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak resident memory of the whole run: {peak:.0f} MiB", flush=True)
+        largest = f"sqlite:///{directory / f'speed-{max(sizes)}.db'}"
+        command = [sys.executable, __file__, "--serve-peak", largest]
+        if args.code:
+            command += ["--code", args.code]
+        subprocess.run(command, check=True)
     if args.quality_size:
         bench_quality(args.quality_size, random.Random(2021))
     return 0
