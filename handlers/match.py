@@ -132,7 +132,7 @@ class Strings:
     ROUND_GROUP = "*{names}* · {reasons}"
     ROUND_NO_REASON = "no declared common ground yet"
     ROUND_PAUSED = "Paused, not paired: {names}."
-    ROUND_LEFT_OUT = "Already met every possible partner, not paired: {names}."
+    ROUND_LEFT_OUT = "Already met (or marked not a fit) every possible partner, not paired: {names}."
     ROUND_NO_REPS = "No representative to tell yet: {names}."
     ALL_CITIES = "all cities"
     COHORT_SCOPE = "cohort {name}"
@@ -621,7 +621,8 @@ def round_(context: Context, args: Args) -> Reply:
         raise CommandError(Strings.ROUND_TOO_FEW.format(count=len(cities)))
     by_id = {c.id: c for c in cities}
     ids: list[int] = list(by_id)  # type: ignore[arg-type]
-    met = mq.met_pairs(session=session, city_ids=ids)
+    # Never a pair introduced before, nor one where either city said the other is not a fit.
+    met = mq.met_pairs(session=session, city_ids=ids) | mq.not_fit_pairs(session=session, city_ids=ids)
     with current_index(context) as index:
         plan = plan_round(ids, index.round_edges(ids), met=met)
         explained = {group: index.explain(group[0], group[1]) for group in plan.groups}

@@ -171,6 +171,17 @@ def not_fit_ids(*, session: Session, city_id: int) -> set[int]:
     return set(session.exec(select(NotAFit.other_city_id).where(NotAFit.city_id == city_id)))
 
 
+def not_fit_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
+    """Pairs among these cities where one marked the other not a fit (a round does not pair them either)."""
+    ids = list(city_ids)
+    if not ids:
+        return set()
+    query = select(NotAFit.city_id, NotAFit.other_city_id).where(
+        col(NotAFit.city_id).in_(ids), col(NotAFit.other_city_id).in_(ids)
+    )
+    return {frozenset((a, b)) for a, b in session.exec(query)}
+
+
 def add_not_fit(*, session: Session, city_id: int, other_city_id: int, member_id: int | None, now: datetime) -> bool:
     """Remember it; False when it was already on the list."""
     values = {"city_id": city_id, "other_city_id": other_city_id, "created_by_id": member_id, "created_at": now}

@@ -226,6 +226,20 @@ def test_round_with_an_odd_city_makes_a_trio_and_skips_paused_ones(programme: Se
     assert "No representative to tell yet: Gdańsk." in text
 
 
+def test_a_round_never_pairs_a_city_with_one_it_marked_not_a_fit(programme: Services) -> None:
+    def partner_of_brno() -> str:
+        text = say(programme, "admin", "/match round cohort=ICC dry=yes")
+        [pair] = [line.split(" · ")[0] for line in text.splitlines() if "Brno" in line.split(" · ")[0]]
+        return next(name for name in ("Porto", "Riga", "Kraków") if name in pair)
+
+    first = partner_of_brno()
+    say(programme, "ana", f"/match notfit {first}")
+    second = partner_of_brno()
+    assert second != first
+    say(programme, "ana", f"/match notfit {second}")
+    assert partner_of_brno() not in (first, second)
+
+
 @pytest.fixture
 def by_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Rounds matched by parts of two cities however small, recording each round's size."""
