@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, event, func, inspect, or_, update
 from sqlalchemy import select as sa_select
@@ -173,13 +174,7 @@ def not_fit_ids(*, session: Session, city_id: int) -> set[int]:
 
 def not_fit_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
     """Pairs among these cities where one marked the other not a fit (a round does not pair them either)."""
-    ids = list(city_ids)
-    if not ids:
-        return set()
-    query = select(NotAFit.city_id, NotAFit.other_city_id).where(
-        col(NotAFit.city_id).in_(ids), col(NotAFit.other_city_id).in_(ids)
-    )
-    return {frozenset((a, b)) for a, b in session.exec(query)}
+    return _pairs_among(session, NotAFit.city_id, NotAFit.other_city_id, city_ids)
 
 
 def add_not_fit(*, session: Session, city_id: int, other_city_id: int, member_id: int | None, now: datetime) -> bool:
@@ -254,12 +249,15 @@ def last_introduction(*, session: Session, city_id: int, other_city_id: int) -> 
 
 def met_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
     """Pairs among these cities that have ever been introduced (so a round does not repeat them)."""
+    return _pairs_among(session, Introduction.city_a_id, Introduction.city_b_id, city_ids)
+
+
+def _pairs_among(session: Session, first: Any, second: Any, city_ids: Iterable[int]) -> set[frozenset[int]]:
+    """The pairs of two city columns of one table whose cities are both among `city_ids`."""
     ids = list(city_ids)
     if not ids:
         return set()
-    query = select(Introduction.city_a_id, Introduction.city_b_id).where(
-        col(Introduction.city_a_id).in_(ids), col(Introduction.city_b_id).in_(ids)
-    )
+    query = select(first, second).where(col(first).in_(ids), col(second).in_(ids))
     return {frozenset((a, b)) for a, b in session.exec(query)}
 
 
