@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from array import array
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -107,22 +108,44 @@ def char_ngrams(text: str) -> list[str]:
     return grams
 
 
-def vectorise(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Counts of each text's hashed n-grams: float32, sorted int32 column indices."""
+VECTORISE_CHUNK = 2048  # texts per piece: a piece's temporaries stay small, so building leaves little garbage
+
+
+def vectorise(texts: Sequence[str], dtype: Any = np.float32) -> sparse.csr_matrix:
+    """Counts of each text's hashed n-grams: float32 (or `dtype`, clipped to it), sorted int32 column indices.
+
+    Texts are counted a piece at a time, into compact arrays (no Python list of every n-gram's column), and
+    the pieces are stacked once at the end.
+    """
+    pieces = [
+        _vectorise_piece(texts[start : start + VECTORISE_CHUNK], dtype)
+        for start in range(0, len(texts), VECTORISE_CHUNK)
+    ]
+    if len(pieces) == 1:
+        return pieces[0]
+    if not pieces:
+        return sparse.csr_matrix((0, N_FEATURES), dtype=dtype)
+    return sparse.vstack(pieces, format="csr", dtype=dtype)
+
+
+def _vectorise_piece(texts: Sequence[str], dtype: Any) -> sparse.csr_matrix:
     known = _GRAM_COLUMNS
-    columns: list[int] = []
-    lengths: list[int] = []
+    columns = array("i")
+    lengths = array("i")
     for text in texts:
         grams = char_ngrams(text)
         columns.extend([known[g] if g in known else _column(g) for g in grams])
         lengths.append(len(grams))
-    rows = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+    rows = np.repeat(np.arange(len(texts), dtype=np.int32), np.frombuffer(lengths, dtype=np.int32))
     counts = sparse.coo_matrix(
-        (np.ones(len(columns), dtype=np.float32), (rows, np.asarray(columns, dtype=np.int32))),
+        (np.ones(len(columns), dtype=np.float32), (rows, np.frombuffer(columns, dtype=np.int32))),
         shape=(len(texts), N_FEATURES),
     ).tocsr()
+    del rows, columns
     counts.sum_duplicates()
     counts.sort_indices()
+    if counts.dtype != np.dtype(dtype):
+        counts.data = np.minimum(counts.data, np.iinfo(dtype).max).astype(dtype)
     return counts
 
 
@@ -178,9 +201,8 @@ class _TextColumn:
             return
         raw, owner, alive, texts = self.raw, self.owner, self.alive, self.texts
         if self._pending:
-            counts = vectorise([t for _, t in self._pending])
-            counts.data = np.minimum(counts.data, np.iinfo(np.uint16).max).astype(np.uint16)
-            raw = sparse.vstack([raw, counts], format="csr", dtype=np.uint16)
+            counts = vectorise([t for _, t in self._pending], np.uint16)
+            raw = counts if raw.shape[0] == 0 else sparse.vstack([raw, counts], format="csr", dtype=np.uint16)
             del counts
             owner = np.concatenate([owner, np.asarray([o for o, _ in self._pending], dtype=np.int32)])
             alive = np.concatenate([alive, np.ones(len(self._pending), dtype=bool)])
@@ -200,13 +222,22 @@ class _TextColumn:
         ).astype(np.int32)
         # sublinear term frequency (a repeated word is not ten times the topic), idf over live rows, unit rows
         data = np.log1p(raw.data.astype(np.float32))
-        df = np.bincount(raw.indices, minlength=N_FEATURES)
-        self.used = np.flatnonzero(df).astype(np.int32)
-        self.frequency = df[self.used].astype(np.int32)  # rows using each column in use
-        idf = np.log((1.0 + raw.shape[0]) / (1.0 + df.astype(np.float32))) + 1.0
-        place = np.cumsum(df > 0, dtype=np.int32) - 1  # each column's place among the columns in use
-        del df
-        data *= idf[raw.indices]
+        # rows per column, over the columns in use only: no temporary as wide as all 2^20 columns but `place`
+        if raw.nnz:
+            ordered = np.sort(raw.indices)
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self.used = ordered[starts].astype(np.int32)
+            del ordered
+            self.frequency = np.diff(np.r_[starts, raw.nnz]).astype(np.int32)  # rows using each column in use
+            del starts
+        else:
+            self.used, self.frequency = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32)
+        idf = np.log((1.0 + raw.shape[0]) / (1.0 + self.frequency.astype(np.float32))) + 1.0
+        place = np.zeros(N_FEATURES, dtype=np.int32)  # each column's place among the columns in use
+        place[self.used] = np.arange(len(self.used), dtype=np.int32)
+        compact_indices = place[raw.indices]
+        del place
+        data *= idf[compact_indices]
         del idf
         squares = sparse.csr_matrix((data * data, raw.indices, raw.indptr), shape=raw.shape)
         norms = np.sqrt(np.asarray(squares.sum(axis=1)).ravel())
@@ -215,8 +246,8 @@ class _TextColumn:
         data *= np.repeat(1.0 / norms, np.diff(raw.indptr))
         self.weighted = sparse.csr_matrix((data, raw.indices, raw.indptr), shape=raw.shape)
         self.weighted.has_sorted_indices = True
-        compact = sparse.csr_matrix((data, place[raw.indices], raw.indptr), shape=(raw.shape[0], len(self.used)))
-        del place
+        compact = sparse.csr_matrix((data, compact_indices, raw.indptr), shape=(raw.shape[0], len(self.used)))
+        del compact_indices
         self.weighted_t = compact.T.tocsr()
         self.dirty = False
 
