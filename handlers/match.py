@@ -10,7 +10,7 @@ import re
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -181,10 +181,24 @@ _caches: weakref.WeakKeyDictionary[Engine, _IndexCache] = weakref.WeakKeyDiction
 _caches_lock = threading.Lock()
 
 
+PROFILE_CHUNK = 1000  # cities read at a time when building the index, so their rows never all live at once
+
+
 def load_profiles(session: Session, city_ids: Sequence[int] | None = None) -> list[Profile]:
     """What the cities declared, as core profiles (every city when `city_ids` is None)."""
-    cities = mq.cities(session=session, city_ids=city_ids)
-    tracks: dict[int, set[str]] = {c.id: set() for c in cities}  # type: ignore[misc]
+    return list(iter_profiles(session, city_ids))
+
+
+def iter_profiles(session: Session, city_ids: Sequence[int] | None = None) -> Iterator[Profile]:
+    """`load_profiles` a chunk of cities at a time, by id: building the index holds one chunk's rows only."""
+    ids = mq.city_ids(session=session) if city_ids is None else sorted(city_ids)
+    for start in range(0, len(ids), PROFILE_CHUNK):
+        yield from _profiles(session, ids[start : start + PROFILE_CHUNK])
+
+
+def _profiles(session: Session, city_ids: Sequence[int]) -> list[Profile]:
+    rows = mq.city_profile_rows(session=session, city_ids=city_ids)
+    tracks: dict[int, set[str]] = {city_id: set() for city_id, *_ in rows}
     for city_id, key in mq.interest_keys(session=session, city_ids=city_ids):
         tracks.setdefault(city_id, set()).add(key)
     items: dict[tuple[int, str], list[str]] = {}
@@ -193,16 +207,16 @@ def load_profiles(session: Session, city_ids: Sequence[int] | None = None) -> li
     goals = mq.open_goal_texts(session=session, city_ids=city_ids)
     return [
         Profile(
-            city_id=city.id,  # type: ignore[arg-type]
-            name=city.name,
-            tracks=frozenset(tracks.get(city.id, ())),  # type: ignore[arg-type]
-            offers=tuple(items.get((city.id, "offer"), ())),  # type: ignore[arg-type]
-            needs=tuple(items.get((city.id, "need"), ())),  # type: ignore[arg-type]
-            goals=tuple(goals.get(city.id, ())),  # type: ignore[arg-type]
-            mentor=city.mentor,
-            cohort=city.cohort_id,
+            city_id=city_id,
+            name=name,
+            tracks=frozenset(tracks.get(city_id, ())),
+            offers=tuple(items.get((city_id, "offer"), ())),
+            needs=tuple(items.get((city_id, "need"), ())),
+            goals=tuple(goals.get(city_id, ())),
+            mentor=mentor,
+            cohort=cohort_id,
         )
-        for city in cities
+        for city_id, name, mentor, cohort_id in rows
     ]
 
 
@@ -243,7 +257,7 @@ def _bring_up_to_date(cache: _IndexCache, session: Session) -> MatchIndex:
     if cache.index is None or len(changed) > max(100, len(cache.index) // 2):  # a first use, or an import
         from core.match_index import MatchIndex  # numpy and scipy load with the first /match
 
-        cache.index = MatchIndex(load_profiles(session))
+        cache.index = MatchIndex(iter_profiles(session))
     elif stale:
         found = load_profiles(session, changed)
         for profile in found:
@@ -614,13 +628,13 @@ def round_(context: Context, args: Args) -> Reply:
     dry = parse_yes_no(args.options["dry"], "dry") if "dry" in args.options else False
     cohort_id, scope = _cohort_scope(context, args)
     session = context.session
-    everyone = queries.list_cities(session=session, cohort_id=cohort_id)
+    # ids and names only: a round of thousands of cities needs City rows only for the groups it introduces
+    everyone = mq.city_names(session=session, cohort_id=cohort_id)
     paused = mq.paused_city_ids(session=session, now=context.now)
-    cities = [c for c in everyone if c.id not in paused]
-    if len(cities) < 2:
-        raise CommandError(Strings.ROUND_TOO_FEW.format(count=len(cities)))
-    by_id = {c.id: c for c in cities}
-    ids: list[int] = list(by_id)  # type: ignore[arg-type]
+    by_id = {city_id: name for city_id, name in everyone if city_id not in paused}
+    if len(by_id) < 2:
+        raise CommandError(Strings.ROUND_TOO_FEW.format(count=len(by_id)))
+    ids: list[int] = list(by_id)
     # Never a pair introduced before, nor one where either city said the other is not a fit.
     met = mq.met_pairs(session=session, city_ids=ids) | mq.not_fit_pairs(session=session, city_ids=ids)
     with current_index(context) as index:
@@ -638,26 +652,30 @@ def round_(context: Context, args: Args) -> Reply:
         number = mq.count_rounds(session=session)
         reply = Reply.of(Strings.ROUND_DONE, number=number, scope=scope, pairs=pairs, trio=trio)
     names = _track_names(context)
+    rows: dict[int, City] = {}
+    if match_round is not None:
+        grouped = [c for group in plan.groups for c in group]
+        rows = {c.id: c for c in mq.cities(session=session, city_ids=grouped)}  # type: ignore[misc]
     for group in plan.groups:
         match = explained[group]
         reasons = match.reasons if match else ()
         members = [by_id[c] for c in group]
-        parts = reason_parts(reasons, asker=members[0].name, city=members[1].name, track_names=names, you=False)
+        parts = reason_parts(reasons, asker=members[0], city=members[1], track_names=names, you=False)
         why = compose(parts) if parts else Text(Strings.ROUND_NO_REASON)
-        label = " + ".join(m.name for m in members)
+        label = " + ".join(members)
         reply.sections.append(
             Section(Text(Strings.ROUND_GROUP.replace("{reasons}", why.template), names=label, **why.values))
         )
         if match_round is not None:
-            notice, _ = introduce(context, members, reasons, reps, round_id=match_round.id)
+            notice, _ = introduce(context, [rows[c] for c in group], reasons, reps, round_id=match_round.id)
             if notice.recipients:
                 reply.notices.append(notice)
-    skipped = sorted(c.name for c in everyone if c.id in paused)
+    skipped = sorted(name for city_id, name in everyone if city_id in paused)
     if skipped:
         reply.add(Strings.ROUND_PAUSED, names=", ".join(skipped))
     if plan.left_out:
-        reply.add(Strings.ROUND_LEFT_OUT, names=", ".join(sorted(by_id[c].name for c in plan.left_out)))
-    lonely = sorted(by_id[c].name for c in ids if not reps[c])
+        reply.add(Strings.ROUND_LEFT_OUT, names=", ".join(sorted(by_id[c] for c in plan.left_out)))
+    lonely = sorted(by_id[c] for c in ids if not reps[c])
     if lonely:
         reply.add(Strings.ROUND_NO_REPS, names=", ".join(lonely))
     return reply

@@ -124,6 +124,28 @@ def cities(*, session: Session, city_ids: Sequence[int] | None = None) -> list[C
     return list(session.exec(query))
 
 
+def city_profile_rows(
+    *, session: Session, city_ids: Sequence[int] | None = None
+) -> list[tuple[int, str, bool, int | None]]:
+    """(id, name, mentor, cohort id) of these cities (all when None), by id: columns, not City rows."""
+    query = select(City.id, City.name, City.mentor, City.cohort_id).order_by(City.id)
+    if city_ids is not None:
+        query = query.where(col(City.id).in_(city_ids))
+    return [(city_id, name, mentor, cohort_id) for city_id, name, mentor, cohort_id in session.exec(query)]
+
+
+def city_ids(*, session: Session) -> list[int]:
+    return list(session.exec(select(City.id).order_by(City.id)))
+
+
+def city_names(*, session: Session, cohort_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of every city (of a cohort), in the order of `queries.list_cities`: no City rows to load."""
+    query = select(City.id, City.name).order_by(City.name_key)
+    if cohort_id is not None:
+        query = query.where(City.cohort_id == cohort_id)
+    return [(city_id, name) for city_id, name in session.exec(query)]
+
+
 def interest_keys(*, session: Session, city_ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
     """(city id, track key) for every active interest."""
     query = (
