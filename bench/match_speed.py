@@ -182,11 +182,12 @@ def serve_peak(url: str) -> None:
     started = own_peak()
     ask(services, "rep0", "/match top")
     after_match = own_peak()
-    elapsed, _ = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
+    elapsed, text = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
     peak = own_peak()
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]  # the same as the size's line above
     print(
         f"a fresh process on that database: started {started:.0f} MiB, after the first /match {after_match:.0f} MiB, "
-        f"after the round ({elapsed / 1000:.1f} s) peak {peak:.0f} MiB"
+        f"after the round ({elapsed / 1000:.1f} s, reply {digest}) peak {peak:.0f} MiB"
     )
 
 
