@@ -703,6 +703,7 @@ ROUND_BLOCK_ROWS = 768
 
 
 ROUND_COMMON_COLUMNS = 128  # the most frequent n-grams, scored densely in a round
+ROUND_CHUNK_ROWS = 4096  # rows split at a time when a round's texts are prepared
 
 
 class _RoundTexts:
@@ -725,21 +726,38 @@ class _RoundTexts:
         rows = np.repeat(spans[:, 0] - self.offsets[:-1], self.counts) + np.arange(count)
         contiguous = count == column.weighted.shape[0] and (count == 0 or bool(np.all(np.diff(rows) == 1)))
         matrix = column.weighted if contiguous else column.weighted[rows]
-        data, indptr = matrix.data, matrix.indptr
-        compact = np.searchsorted(columns, matrix.indices).astype(np.int32)
+        data, indices, indptr = matrix.data, matrix.indices, matrix.indptr.astype(np.int64)
         del matrix
-        entry_row = np.repeat(np.arange(count, dtype=np.int32), np.diff(indptr))
-        entry_rank = rank[compact]
-        common = entry_rank >= 0
+        # Two passes over row chunks, so no temporary spans every entry: count each row's common entries,
+        # then fill both matrices' arrays, allocated once at their final size.
+        chunks = [(first, min(count, first + ROUND_CHUNK_ROWS)) for first in range(0, count, ROUND_CHUNK_ROWS)]
+
+        def split(first: int, past: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            compact = np.searchsorted(columns, indices[indptr[first] : indptr[past]]).astype(np.int32)
+            entry_rank = rank[compact]
+            return compact, entry_rank, entry_rank >= 0
+
+        common_counts = np.zeros(count, dtype=np.int64)
+        for first, past in chunks:
+            entry_row = np.repeat(np.arange(past - first), np.diff(indptr[first : past + 1]))
+            common_counts[first:past] = np.bincount(entry_row[split(first, past)[2]], minlength=past - first)
+        common_indptr = np.r_[0, np.cumsum(common_counts)]
+        del common_counts
+        rest_indptr = indptr - common_indptr
+        common_data = np.empty(int(common_indptr[-1]), dtype=np.float32)
+        common_columns = np.empty(int(common_indptr[-1]), dtype=np.int32)
+        rest_data = np.empty(int(rest_indptr[-1]), dtype=np.float32)
+        rest_columns = np.empty(int(rest_indptr[-1]), dtype=np.int32)
+        for first, past in chunks:
+            compact, entry_rank, common = split(first, past)
+            values = data[indptr[first] : indptr[past]]
+            into = slice(common_indptr[first], common_indptr[past])
+            common_data[into], common_columns[into] = values[common], entry_rank[common]
+            into = slice(rest_indptr[first], rest_indptr[past])
+            rest_data[into], rest_columns[into] = values[~common], compact[~common]
         shape = (count, int(rank.max(initial=-1)) + 1)
-        self.common = sparse.csr_matrix(
-            (data[common], (entry_row[common], entry_rank[common])), shape=shape, dtype=np.float32
-        )
-        del entry_rank
-        rest = ~common
-        rest_indptr = np.r_[0, np.cumsum(np.bincount(entry_row[rest], minlength=count))].astype(np.int32)
-        del entry_row
-        self.rest = sparse.csr_matrix((data[rest], compact[rest], rest_indptr), shape=(count, len(columns)))
+        self.common = sparse.csr_matrix((common_data, common_columns, common_indptr), shape=shape)
+        self.rest = sparse.csr_matrix((rest_data, rest_columns, rest_indptr), shape=(count, len(columns)))
 
     def rows_of(self, cities: np.ndarray) -> tuple[int, int]:
         """The span of rows of a run of consecutive cities (local indices)."""
