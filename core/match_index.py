@@ -684,8 +684,10 @@ class MatchIndex:
         if first == past or their_first == their_past:
             return
         my_counts, their_counts = mine.counts[my_cities], theirs.counts[their_cities]
-        relevance = (mine.rest[first:past] @ theirs.rest[their_first:their_past].T).toarray()
-        relevance += mine.common[first:past].toarray() @ theirs.common[their_first:their_past].toarray().T
+        my_rest, my_common = mine.block(first, past)
+        their_rest, their_common = theirs.block(their_first, their_past)
+        relevance = (my_rest @ their_rest.T).toarray()
+        relevance += my_common.toarray() @ their_common.toarray().T
         relevance[relevance < self.weights.min_relevance] = 0.0
         if not relevance.any():
             return
@@ -703,7 +705,6 @@ ROUND_BLOCK_ROWS = 768
 
 
 ROUND_COMMON_COLUMNS = 128  # the most frequent n-grams, scored densely in a round
-ROUND_CHUNK_ROWS = 4096  # rows split at a time when a round's texts are prepared
 
 
 class _RoundTexts:
@@ -726,38 +727,37 @@ class _RoundTexts:
         rows = np.repeat(spans[:, 0] - self.offsets[:-1], self.counts) + np.arange(count)
         contiguous = count == column.weighted.shape[0] and (count == 0 or bool(np.all(np.diff(rows) == 1)))
         matrix = column.weighted if contiguous else column.weighted[rows]
-        data, indices, indptr = matrix.data, matrix.indices, matrix.indptr.astype(np.int64)
-        del matrix
-        # Two passes over row chunks, so no temporary spans every entry: count each row's common entries,
-        # then fill both matrices' arrays, allocated once at their final size.
-        chunks = [(first, min(count, first + ROUND_CHUNK_ROWS)) for first in range(0, count, ROUND_CHUNK_ROWS)]
+        self._data, self._indices, self._indptr = matrix.data, matrix.indices, matrix.indptr
+        self._columns, self._rank = columns, rank
+        self._common_width = int(rank.max(initial=-1)) + 1
+        self._blocks: dict[tuple[int, int], tuple[sparse.csr_matrix, sparse.csr_matrix]] = {}
 
-        def split(first: int, past: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            compact = np.searchsorted(columns, indices[indptr[first] : indptr[past]]).astype(np.int32)
-            entry_rank = rank[compact]
-            return compact, entry_rank, entry_rank >= 0
+    def block(self, first: int, past: int) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """(rest, common) of rows [first, past): split when asked, so a round never holds every row split.
 
-        common_counts = np.zeros(count, dtype=np.int64)
-        for first, past in chunks:
-            entry_row = np.repeat(np.arange(past - first), np.diff(indptr[first : past + 1]))
-            common_counts[first:past] = np.bincount(entry_row[split(first, past)[2]], minlength=past - first)
-        common_indptr = np.r_[0, np.cumsum(common_counts)]
-        del common_counts
-        rest_indptr = indptr - common_indptr
-        common_data = np.empty(int(common_indptr[-1]), dtype=np.float32)
-        common_columns = np.empty(int(common_indptr[-1]), dtype=np.int32)
-        rest_data = np.empty(int(rest_indptr[-1]), dtype=np.float32)
-        rest_columns = np.empty(int(rest_indptr[-1]), dtype=np.int32)
-        for first, past in chunks:
-            compact, entry_rank, common = split(first, past)
-            values = data[indptr[first] : indptr[past]]
-            into = slice(common_indptr[first], common_indptr[past])
-            common_data[into], common_columns[into] = values[common], entry_rank[common]
-            into = slice(rest_indptr[first], rest_indptr[past])
-            rest_data[into], rest_columns[into] = values[~common], compact[~common]
-        shape = (count, int(rank.max(initial=-1)) + 1)
-        self.common = sparse.csr_matrix((common_data, common_columns, common_indptr), shape=shape)
-        self.rest = sparse.csr_matrix((rest_data, rest_columns, rest_indptr), shape=(count, len(columns)))
+        The last two blocks asked for are kept: a block pair reads each side's block twice.
+        """
+        found = self._blocks.pop((first, past), None)
+        if found is None:
+            low, high = int(self._indptr[first]), int(self._indptr[past])
+            data = self._data[low:high]
+            compact = np.searchsorted(self._columns, self._indices[low:high]).astype(np.int32)
+            entry_rank = self._rank[compact]
+            common = entry_rank >= 0
+            entry_row = np.repeat(np.arange(past - first), np.diff(self._indptr[first : past + 1]))
+            common_indptr = np.r_[0, np.cumsum(np.bincount(entry_row[common], minlength=past - first))]
+            rest_indptr = (self._indptr[first : past + 1] - low) - common_indptr
+            shape = (past - first, self._common_width)
+            found = (
+                sparse.csr_matrix(
+                    (data[~common], compact[~common], rest_indptr), shape=(past - first, len(self._columns))
+                ),
+                sparse.csr_matrix((data[common], entry_rank[common], common_indptr), shape=shape),
+            )
+            if len(self._blocks) >= 2:
+                del self._blocks[next(iter(self._blocks))]
+        self._blocks[(first, past)] = found
+        return found
 
     def rows_of(self, cities: np.ndarray) -> tuple[int, int]:
         """The span of rows of a run of consecutive cities (local indices)."""
