@@ -14,15 +14,14 @@ import contextlib
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests.support` importable
 
-from bench.stats import figures  # noqa: E402
+from bench.stats import figures, fire, first_arrivals_ms  # noqa: E402
 from tests.support.botprocess import BotProcess  # noqa: E402
-from tests.support.fakeslack import FakeSlack, Sent, SlackSender  # noqa: E402
+from tests.support.fakeslack import FakeSlack, SlackSender  # noqa: E402
 
 USER = "U0BENCH"
 SLACK_LIMIT_MS = 3000
@@ -48,26 +47,14 @@ def run_bench(slack: FakeSlack, sender: SlackSender, total: int, concurrency: in
     (reply,) = slack.wait_for_response(registered.response_token, timeout=30)
     print(f"registered: {reply['text']}")
 
-    sent_at: dict[str, float] = {}
-
-    def show(_n: int) -> Sent:
-        start = time.monotonic()
-        result = sender.command(USER, "/city show Brno")
-        sent_at[result.response_token] = start
-        return result
-
-    begun = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        results = list(pool.map(show, range(total)))
-    wall = time.perf_counter() - begun
+    results, sent_at, wall = fire(
+        lambda: sender.command(USER, "/city show Brno"), lambda r: r.response_token, total, concurrency
+    )
 
     tokens = {r.response_token for r in results}
     with contextlib.suppress(AssertionError):  # the replies that did arrive are counted below
         slack.wait_for(lambda: len({c.token for c in slack.calls("response")} & tokens) >= total, timeout=30)
-    first_reply: dict[str, float] = {}
-    for call in slack.calls("response"):
-        first_reply.setdefault(call.token, call.at)
-    reply_ms = sorted((first_reply[t] - sent_at[t]) * 1000 for t in tokens if t in first_reply)
+    reply_ms = first_arrivals_ms(sent_at, ((c.token, c.at) for c in slack.calls("response")))
 
     ack_ms = sorted(r.elapsed * 1000 for r in results)
     statuses = sorted({r.status for r in results})

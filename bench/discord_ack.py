@@ -16,15 +16,14 @@ import contextlib
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests.support` importable
 
-from bench.stats import figures  # noqa: E402
+from bench.stats import figures, fire, first_arrivals_ms  # noqa: E402
 from tests.support.botprocess import DiscordProcess  # noqa: E402
-from tests.support.fakediscord import Answer, DiscordInteractions, FakeDiscord  # noqa: E402
+from tests.support.fakediscord import DiscordInteractions, FakeDiscord  # noqa: E402
 
 USER = "1310000000000000901"
 DISCORD_LIMIT_MS = 3000
@@ -55,18 +54,9 @@ def run_bench(discord: FakeDiscord, interactions: DiscordInteractions, total: in
     registered = interactions.command(USER, "city", "register", {"name": "Brno", "country": "CZ"})
     print(f"registered: {discord.wait_for_original(registered.token, timeout=30)['content']}")
 
-    sent_at: dict[str, float] = {}
-
-    def show(_n: int) -> Answer:
-        start = time.monotonic()  # the fake records its calls on the same monotonic clock
-        answer = interactions.command(USER, "city", "show", {"name": "Brno"})
-        sent_at[answer.token] = start
-        return answer
-
-    begun = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        answers = list(pool.map(show, range(total)))
-    wall = time.perf_counter() - begun
+    answers, sent_at, wall = fire(
+        lambda: interactions.command(USER, "city", "show", {"name": "Brno"}), lambda a: a.token, total, concurrency
+    )
 
     tokens = {a.token for a in answers}
 
@@ -75,11 +65,9 @@ def run_bench(discord: FakeDiscord, interactions: DiscordInteractions, total: in
 
     with contextlib.suppress(AssertionError):  # the replies that did arrive are counted below
         discord.wait_for(lambda: len(edited()) >= total, timeout=30)
-    first_edit: dict[str, float] = {}
-    for call in discord.calls(EDIT_ORIGINAL):
-        if call.ok:
-            first_edit.setdefault(call.params.get("token", ""), call.at)
-    reply_ms = sorted((first_edit[t] - sent_at[t]) * 1000 for t in tokens if t in first_edit)
+    reply_ms = first_arrivals_ms(
+        sent_at, ((c.params.get("token", ""), c.at) for c in discord.calls(EDIT_ORIGINAL) if c.ok)
+    )
     right = sum(1 for t in tokens if "**Brno**" in (discord.original(t) or {}).get("content", ""))
 
     ack_ms = sorted(a.elapsed * 1000 for a in answers)
