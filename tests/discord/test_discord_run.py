@@ -12,21 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.discord.conftest import ADMIN, ANA, BOB, LABS
 from tests.support.botprocess import DiscordProcess
 from tests.support.fakediscord import DiscordInteractions, FakeDiscord
 
-ADMIN, ANA, BOB = "1310000000000000901", "1310000000000000902", "1310000000000000903"
-LABS = "1310000000000000300"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 FAST = {"citypeers_sweep_seconds": "1"}
-
-
-@pytest.fixture
-def discord():
-    with FakeDiscord() as fake:
-        fake.add_channel(LABS, name="city-labs")
-        yield fake
-        assert not fake.problems, fake.problems
+# The fake Discord is tests/discord/conftest.py's `discord` fixture, checked for problems when a test ends.
 
 
 def run(bot: DiscordProcess, who: str, command: str, sub: str | None = None, **options: object) -> str:
