@@ -4,9 +4,11 @@ handlers as Slack and the console.
 Every request is checked against the application's Ed25519 public key (Discord sends bad signatures on purpose
 and removes an endpoint that accepts them): a bad or missing signature gets 401. A PING gets a PONG. A slash
 command or a form is acknowledged at once with a deferred, ephemeral answer, then run on a worker thread; its
-reply replaces the deferred answer through the interaction's webhook (files as attachments). A button press is
-acknowledged as a deferred update and its reply replaces the message it was on (so nobody presses Approve
-twice); a button that needs more answers opens its form as a Discord modal. Autocomplete offers city names and
+reply replaces the deferred answer through the interaction's webhook (files as attachments). A button on the
+presser's own message (ephemeral, or in their DM with the bot) is acknowledged as a deferred update and its reply
+replaces that message (so nobody presses Approve twice); a button on a message others see too (a channel
+reminder) gets a new ephemeral answer for the presser alone, and the shared message stays as it was. A button
+that needs more answers opens its form as a Discord modal. Autocomplete offers city names and
 tracks as they are typed.
 """
 
@@ -39,6 +41,7 @@ INTERACTIONS_PATH = "/discord/interactions"
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, CHOICES, MODAL = 1, 4, 5, 6, 8, 9
 EPHEMERAL = 64
+DM_CHANNEL = 1  # a channel's type: a DM between one person and the bot
 MAX_BODY = 64 * 1024  # Discord's interactions are small; anything bigger is not from Discord
 MODAL_TITLE_CHARS = 45
 INPUT_LABEL_CHARS = 45
@@ -119,7 +122,7 @@ class Interactions:
         if kind == APPLICATION_COMMAND:
             data = interaction.get("data") or {}
             line = canonical_line(data, FAMILIES, _channel_names(data))
-            self.executor.submit(self._run, interaction, discord_line(line), False)
+            self.executor.submit(self._run, interaction, discord_line(line))
             return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
         if kind == MESSAGE_COMPONENT:
             custom_id = str((interaction.get("data") or {}).get("custom_id", ""))
@@ -134,8 +137,11 @@ class Interactions:
                     "type": MESSAGE,
                     "data": self.render(Reply.fail(Strings.UNKNOWN_BUTTON)).payload(ephemeral=True),
                 }
-            self.executor.submit(self._run, interaction, line, True)
-            return {"type": DEFERRED_UPDATE}
+            self.executor.submit(self._run, interaction, line)
+            if is_own_message(interaction):
+                return {"type": DEFERRED_UPDATE}  # the presser's own message: the outcome replaces it
+            # A message others see too: the presser gets a new answer of their own; the shared one stays.
+            return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
         if kind == AUTOCOMPLETE:
             return {"type": CHOICES, "data": {"choices": self.choices(interaction.get("data") or {})}}
         if kind == MODAL_SUBMIT:
@@ -148,13 +154,13 @@ class Interactions:
                     "data": self.render(Reply.fail(Strings.UNKNOWN_BUTTON)).payload(ephemeral=True),
                 }
             line = form.build(_modal_answers(data), key)
-            self.executor.submit(self._run, interaction, line, False, form)
+            self.executor.submit(self._run, interaction, line, form)
             return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
         raise ValueError(f"interaction type {kind!r}")
 
     # --- the slow side: run the command, then replace the deferred answer -------------------------------
 
-    def _run(self, interaction: dict[str, Any], line: str, update: bool, form: Form | None = None) -> None:
+    def _run(self, interaction: dict[str, Any], line: str, form: Form | None = None) -> None:
         token = str(interaction.get("token", ""))
         try:
             reply = self.run_line(interaction, line)
@@ -249,6 +255,16 @@ class Interactions:
         kind = "track" if name in ("track", "tracks") else "city"
         found = autocomplete(self.services, kind, typed, limit=MAX_CHOICES)
         return [{"name": label[:100], "value": value[:100]} for value, label in found]
+
+
+def is_own_message(interaction: dict[str, Any]) -> bool:
+    """Whether the message a component is on is seen by the presser alone: an ephemeral message (Discord sends
+    its flags with EPHEMERAL), or one in the presser's DM with the bot (no guild, a DM channel)."""
+    message = interaction.get("message") or {}
+    if int(message.get("flags") or 0) & EPHEMERAL:
+        return True
+    channel = interaction.get("channel") or {}
+    return not interaction.get("guild_id") and channel.get("type", DM_CHANNEL) == DM_CHANNEL
 
 
 def _focused(data: dict[str, Any]) -> tuple[str, str] | None:

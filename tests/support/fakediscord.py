@@ -976,6 +976,9 @@ def _error(code: int, message: str | None = None, **extra: Any) -> dict[str, Any
     return {"message": message or _ERRORS.get(code, "General error"), "code": code, **extra}
 
 
+_NOT_EDITED = frozenset({"id", "timestamp", "webhook_id", "application_id"})  # kept when a component edits its message
+
+
 class FakeDiscord:
     """`with FakeDiscord() as discord:` … `discord.wait_for(lambda: discord.dms_to(user))`.
 
@@ -1089,6 +1092,11 @@ class FakeDiscord:
                 channel = self._dms[user_id] = self.new_id()
                 self._channels[channel] = _Channel(channel, 1, recipient=user_id)
             return channel
+
+    def is_dm_channel(self, channel_id: str) -> bool:
+        with self._changed:
+            channel = self._channels.get(channel_id)
+            return channel is not None and channel.type == 1
 
     def close_dms(self, user_id: str, code: int = 50007) -> None:
         """Posts into `user_id`'s DM answer 403 `code` (50007 DMs closed, 50278 no mutual guild)."""
@@ -1759,9 +1767,25 @@ class FakeDiscord:
             state.events.append(
                 ("original", state.original_id, self._webhook_message(state, data, files, state.original_id))
             )
+        self._sync_component_message(state)
         if query.get("with_response") in ("true", "True", "1"):
             return 200, {"interaction": {"id": state.payload["id"], "type": state.type}}, False
         return 204, None, False
+
+    def _sync_component_message(self, state: _Interaction) -> None:
+        """A component interaction answered with type 6 or 7 edits the message the component is on, for everyone
+        who sees it: the channel's stored copy changes with it (an ephemeral message is stored nowhere)."""
+        if (state.answer or {}).get("type") not in (6, 7) or not isinstance(state.payload.get("message"), dict):
+            return
+        source = state.payload["message"]
+        stored = self._messages.get(str(source.get("channel_id") or state.payload.get("channel_id") or ""), [])
+        original, _ = self._original(state)
+        for index, message in enumerate(stored):
+            if message["id"] == source.get("id") and original is not None:
+                kept = {"allowed_mentions": message.get("allowed_mentions")}
+                edited = {k: v for k, v in original.items() if k not in _NOT_EDITED}
+                stored[index] = {**message, **edited, **kept}
+                stored[index]["edited_timestamp"] = datetime.now(UTC).isoformat()
 
     def record_answer(self, token: str, body: Any) -> None:
         """The bot answered the interaction in its HTTP response (DiscordInteractions calls this)."""
@@ -1774,6 +1798,7 @@ class FakeDiscord:
                 return
             state.answer, state.answered_by = body, "http"
             state.original_id = state.original_id or self.new_id()
+            self._sync_component_message(state)
             self._changed.notify_all()
 
     def _webhook_message(
@@ -1802,6 +1827,7 @@ class FakeDiscord:
         state.events.append(
             ("original", state.original_id, self._webhook_message(state, body, files, state.original_id))
         )
+        self._sync_component_message(state)
         original, _ = self._original(state)
         return 200, self._public(original or {}), False
 
@@ -2265,6 +2291,8 @@ class DiscordInteractions:
         if "id" in component:
             data["id"] = component["id"]
         channel_id = str(message.get("channel_id") or "") or None
+        if channel_id is not None and self.discord.is_dm_channel(channel_id):
+            guild_id = None  # a press in a DM comes with `user` and no guild, as Discord sends it
         if guild_id is None and channel_id is None:
             channel_id = self.discord.dm_channel(user_id)
         source = {
