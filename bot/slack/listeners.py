@@ -132,8 +132,12 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
             notifier.send(user["id"], reply)  # a button in a view has nothing to replace
             return
         message = render(reply, value=value)
-        # Replacing the message removes its buttons, so nobody presses Approve twice.
-        _check(respond(text=message.text, blocks=message.blocks, replace_original=True))
+        if is_own_message(body):
+            # Replacing the person's own message removes its buttons, so nobody presses Approve twice.
+            _check(respond(text=message.text, blocks=message.blocks, replace_original=True))
+            return
+        # A message others see too (a channel reminder): the presser alone gets the answer; the message stays.
+        _check(respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False))
 
     def publish_home(user_id: str) -> None:
         name, tz = profiles.get(user_id)
@@ -212,6 +216,15 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     app.view(FORM_VIEWS)(on_form_submitted)
     app.event("app_home_opened")(on_home_opened)
     app.error(on_error)
+
+
+def is_own_message(body: dict[str, Any]) -> bool:
+    """Whether the message a button is on is seen by the presser alone: an ephemeral message, or one in their DM
+    with the app (Slack names a DM's channel `directmessage`; its id starts with D)."""
+    if (body.get("container") or {}).get("is_ephemeral"):
+        return True
+    channel = body.get("channel") or {}
+    return channel.get("name") == "directmessage" or str(channel.get("id", "")).startswith("D")
 
 
 def _check(response: Any) -> None:

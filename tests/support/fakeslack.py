@@ -571,8 +571,19 @@ class SlackSender:
         sent = self.post(urlencode(form).encode(), "application/x-www-form-urlencoded", age=age, secret=secret)
         return Sent(sent.status, sent.body, sent.elapsed, token)
 
-    def click(self, user_id: str, message: dict[str, Any], label: str, *, user_name: str | None = None) -> Sent:
-        """Press the button labelled `label` in `message` (a chat.postMessage the fake received)."""
+    def click(
+        self,
+        user_id: str,
+        message: dict[str, Any],
+        label: str,
+        *,
+        user_name: str | None = None,
+        ephemeral: bool | None = None,
+    ) -> Sent:
+        """Press the button labelled `label` in `message` (a chat.postMessage the fake received, or a reply posted
+        to a response_url). `container.is_ephemeral` is `ephemeral`, by default whether the message was an
+        ephemeral reply; a message posted to a user id or a `D…` id is in that person's DM, as Slack says with
+        the channel name `directmessage`."""
         buttons = [
             (block, element)
             for block in message.get("blocks", [])
@@ -584,15 +595,28 @@ class SlackSender:
         block, button = buttons[0]
         token = f"a{next(self._tokens)}"
         channel = message.get("channel", "D0")
+        if ephemeral is None:
+            ephemeral = message.get("response_type") == "ephemeral"
+        if channel.startswith(("D", "U", "W")):
+            channel_name = "directmessage"
+        elif channel.startswith("G"):
+            channel_name = f"mpdm-{channel.lower()}"
+        else:
+            channel_name = f"channel-{channel.lower()}"
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "citypeers-test"},
             "user": {"id": user_id, "username": user_name or user_id.lower(), "name": user_name or user_id.lower()},
             "api_app_id": "A0CITYPEERS",
             "token": "unused-verification-token",
-            "container": {"type": "message", "message_ts": "1.000001", "channel_id": channel, "is_ephemeral": False},
+            "container": {
+                "type": "message",
+                "message_ts": "1.000001",
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            },
             "trigger_id": f"{token}.trigger",
-            "channel": {"id": channel, "name": "directmessage"},
+            "channel": {"id": channel, "name": channel_name},
             "message": {
                 "type": "message",
                 "ts": "1.000001",
