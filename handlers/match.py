@@ -10,7 +10,7 @@ import re
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -32,7 +32,7 @@ from core.matching import (
     YouOffer,
     plan_round,
 )
-from core.roles import ORGANISERS, READERS
+from core.roles import ORGANISERS, READERS, Role
 from core.text import Mention, Text
 from core.tracks import resolve_track
 from handlers.auth import own_city, require
@@ -98,17 +98,28 @@ class Strings:
     REASON_MENTOR = {"you": "{city} is a mentor city on {tracks}", "they": "{city} is a mentor city on {tracks}"}
     REASON_FRESH = {"you": "you have not been introduced yet", "they": "they have not been introduced yet"}
     REASON_ASKED = "introduced on request"
+    REASON_ROUND = "matched in round {number} for {scope}"
+    WHY_PAIR = "*{a}* and *{b}*: {reasons}"
 
     SAME_CITY = "That is your own city."
-    INTRO_RECENT = "{a} and {b} were introduced on {date}; add again=yes to introduce them again."
+    INTRO_RECENT = "{a} and {b} were introduced on {date} (introduction {id}); add again=yes to introduce them again."
     INTRO_PAUSED = "{name} paused matching until {until}."
     INTRO_NO_REPS = "{name} has no representative yet, so there is nobody to introduce."
-    INTRO_DONE = "Introduced *{a}* and *{b}*: one conversation with {count} people is opening."
+    INTRO_DONE = "Introduced *{a}* and *{b}* (introduction {id}): one conversation with {count} people is opening."
     INTRO_MEET = "{people_a} of *{a}* ({country_a}), meet {people_b} of *{b}* ({country_b})."
     INTRO_ALSO = "…and {people} of *{name}* ({country})."
     INTRO_WHY = "*Why:* {reasons}."
     INTRO_SIDE = "*{name}* offers: {offers}\n*{name}* needs: {needs}"
     INTRO_NOTHING = "nothing listed yet"
+    INTRO_ID = (
+        "This is introduction {id}. Once you have talked, `/match outcome {id} met joint-proposal` (or "
+        "shared-practice, site-visit, nothing-yet), or `/match outcome {id} not-met`, tells me how it went."
+    )
+    INTRO_IDS = (
+        "These are introductions {pairs}. Once you have talked, `/match outcome` with the number, then "
+        "`met joint-proposal` (or shared-practice, site-visit, nothing-yet) or `not-met`, tells me how each went."
+    )
+    INTRO_ID_PAIR = "{id} ({a} + {b})"
     INTRO_NEXT = "Introduced by {by}. Say hello and find a date; in {days} days I will ask how it went."
 
     NOTFIT_DONE = "*{name}* will no longer be suggested to *{city}*. `/match fit {name}` undoes it."
@@ -124,16 +135,21 @@ class Strings:
     NOT_PAUSED = "*{name}* was not paused."
 
     NO_COHORT = "No cohort called `{name}`."
-    ROUND_TOO_FEW = "A round needs at least two cities that are not paused; found {count}."
+    ROUND_TOO_FEW = "A round needs at least two cities that have a representative and are not paused; found {count}."
     ROUND_DRY = "Dry run for {scope}, nothing sent: {pairs}{trio}."
     ROUND_DONE = "Round {number} for {scope}: {pairs}{trio}; introductions sent."
     ROUND_PAIRS = "{count} pairs"
+    ROUND_ONE_PAIR = "1 pair"
     ROUND_TRIO = " and 1 trio"
+    ROUND_ONLY_TRIO = "1 trio"
     ROUND_GROUP = "*{names}* · {reasons}"
+    ROUND_GROUP_SENT = "*{names}* · introduction {ids} · {reasons}"
+    ROUND_GROUP_SENT_TRIO = "*{names}* · introductions {ids} · {reasons}"
     ROUND_NO_REASON = "no declared common ground yet"
     ROUND_PAUSED = "Paused, not paired: {names}."
+    ROUND_PAUSED_CITY = "{name} (until {until})"
     ROUND_LEFT_OUT = "Already met (or marked not a fit) every possible partner, not paired: {names}."
-    ROUND_NO_REPS = "No representative to tell yet: {names}."
+    ROUND_NO_REPS = "No representative yet, not paired: {names}."
     ALL_CITIES = "all cities"
     COHORT_SCOPE = "cohort {name}"
 
@@ -458,7 +474,9 @@ def intro(context: Context, args: Args) -> Reply:
     last = mq.last_introduction(session=session, city_id=city.id, other_city_id=other.id)  # type: ignore[arg-type]
     if last is not None and context.now - last.created_at < REINTRODUCE_AFTER and not again:
         raise CommandError(
-            Strings.INTRO_RECENT.format(a=city.name, b=other.name, date=_when(context, last.created_at)[:10])
+            Strings.INTRO_RECENT.format(
+                a=city.name, b=other.name, date=_when(context, last.created_at)[:10], id=last.id
+            )
         )
     reps = mq.reps_of_cities(session=session, city_ids=[city.id, other.id])  # type: ignore[list-item]
     for side in (city, other):
@@ -466,38 +484,53 @@ def intro(context: Context, args: Args) -> Reply:
             raise CommandError(Strings.INTRO_NO_REPS.format(name=side.name))
     with current_index(context) as index:
         match = index.explain(city.id, other.id, introduced=last is not None)  # type: ignore[arg-type]
-    reasons = match.reasons if match else ()
-    notice, _ = introduce(context, [city, other], reasons, reps)
-    reply = Reply.of(Strings.INTRO_DONE, a=city.name, b=other.name, count=len(notice.recipients))
+    reasons = {frozenset((city.id, other.id)): match.reasons if match else ()}  # type: ignore[arg-type]
+    notice, rows = introduce(context, [city, other], reasons, reps, unexplained=Text(Strings.REASON_ASKED))
+    reply = Reply.of(Strings.INTRO_DONE, a=city.name, b=other.name, id=rows[0].id, count=len(notice.recipients))
     reply.notices.append(notice)
     return reply
+
+
+PairReasons = Mapping[frozenset[int], Sequence[Reason]]
 
 
 def introduce(
     context: Context,
     group: Sequence[City],
-    reasons: Sequence[Reason],
+    reasons: PairReasons,
     reps: dict[int, list[Member]],
     *,
+    unexplained: Text,
     round_id: int | None = None,
 ) -> tuple[Notice, list[Introduction]]:
-    """Record the introduction(s) of a pair or trio and build the one message for their shared conversation."""
+    """Record the introduction(s) of a pair or trio and build the one message for their shared conversation.
+
+    Every city of the group must have someone to introduce: a pair is only recorded as introduced (and so never
+    paired again by a round) when its people are actually put in touch. `unexplained` is what the message says
+    when no pair had a scored reason: something true about how they came together, never a made-up reason.
+    """
+    for city in group:
+        if not reps.get(city.id):  # type: ignore[arg-type]
+            raise CommandError(Strings.INTRO_NO_REPS.format(name=city.name))
     rows = [
         mq.add_introduction(
             session=context.session,
             city_id=a.id,  # type: ignore[arg-type]
             other_city_id=b.id,  # type: ignore[arg-type]
             member_id=context.actor.member.id,
-            reasons=reasons_as_data(reasons) if (i, j) == (0, 1) else [],
+            reasons=reasons_as_data(reasons.get(frozenset((a.id, b.id)), ())),  # type: ignore[arg-type]
             now=context.now,
             followup_due_at=context.now + FOLLOWUP_AFTER,
             round_id=round_id,
         )
-        for i, a in enumerate(group)
-        for j, b in enumerate(group)
-        if i < j
+        for a, b in _pairs_of(group)
     ]
-    return Notice(_conversation(group, reps), intro_message(context, group, reasons, reps), together=True), rows
+    message = intro_message(context, group, rows, reasons, reps, unexplained=unexplained)
+    return Notice(_conversation(group, reps), message, together=True), rows
+
+
+def _pairs_of(group: Sequence[City]) -> list[tuple[City, City]]:
+    return [(a, b) for i, a in enumerate(group) for b in group[i + 1 :]]
 
 
 def _conversation(group: Sequence[City], reps: dict[int, list[Member]]) -> tuple[str, ...]:
@@ -511,8 +544,34 @@ def _conversation(group: Sequence[City], reps: dict[int, list[Member]]) -> tuple
     return tuple(dict.fromkeys(people))
 
 
+def group_reasons(
+    context: Context, group: Sequence[tuple[int, str]], reasons: PairReasons, *, separator: str
+) -> Text | None:
+    """The scored reasons of a pair, or of each pair of a trio that has some ("A and B: ..."); None when none."""
+    names = _track_names(context)
+    lines: list[tuple[str, dict[str, object]]] = []
+    for i, (a, a_name) in enumerate(group):
+        for b, b_name in group[i + 1 :]:
+            parts = reason_parts(reasons.get(frozenset((a, b)), ()), asker=a_name, city=b_name, track_names=names,
+                                 you=False)  # fmt: skip
+            if not parts:
+                continue
+            why = compose(parts)
+            if len(group) == 2:
+                return why
+            lines.append((Strings.WHY_PAIR.replace("{reasons}", why.template), {"a": a_name, "b": b_name,
+                                                                                 **why.values}))  # fmt: skip
+    return compose(lines, separator) if lines else None
+
+
 def intro_message(
-    context: Context, group: Sequence[City], reasons: Sequence[Reason], reps: dict[int, list[Member]]
+    context: Context,
+    group: Sequence[City],
+    rows: Sequence[Introduction],
+    reasons: PairReasons,
+    reps: dict[int, list[Member]],
+    *,
+    unexplained: Text,
 ) -> Reply:
     a, b = group[0], group[1]
     people_a, values_a = _mentions(reps.get(a.id, []), "a")  # type: ignore[arg-type]
@@ -530,14 +589,25 @@ def intro_message(
         people, values = _mentions(reps.get(extra.id, []), "c")  # type: ignore[arg-type]
         reply.add(Strings.INTRO_ALSO.replace("{people}", people), name=extra.name, country=country_name(extra.country),
                   **values)  # fmt: skip
-    parts = reason_parts(reasons, asker=a.name, city=b.name, track_names=_track_names(context), you=False)
-    why = compose(parts) if parts else Text(Strings.REASON_ASKED)
+    why = group_reasons(context, [(c.id, c.name) for c in group], reasons, separator=" · ") or unexplained  # type: ignore[misc]
     reply.sections.append(Section(Text(Strings.INTRO_WHY.replace("{reasons}", why.template), **why.values)))
     for city in group:
         reply.sections.append(_side_section(context, city))
+    reply.sections.append(Section(_ids_line(group, rows)))
     reply.add(Strings.INTRO_NEXT, by=Mention(context.actor.member.external_id, context.actor.member.display_name),
               days=FOLLOWUP_AFTER.days)  # fmt: skip
     return reply
+
+
+def _ids_line(group: Sequence[City], rows: Sequence[Introduction]) -> Text:
+    """The number(s) `/match outcome` needs: one for a pair, one per pair of a trio."""
+    if len(rows) == 1:
+        return Text(Strings.INTRO_ID, id=rows[0].id)
+    names = {c.id: c.name for c in group}
+    listed = compose(
+        [(Strings.INTRO_ID_PAIR, {"id": r.id, "a": names[r.city_a_id], "b": names[r.city_b_id]}) for r in rows], ", "
+    )
+    return Text(Strings.INTRO_IDS.replace("{pairs}", listed.template), **listed.values)
 
 
 def _side_section(context: Context, city: City) -> Section:
@@ -630,8 +700,10 @@ def round_(context: Context, args: Args) -> Reply:
     session = context.session
     # ids and names only: a round of thousands of cities needs City rows only for the groups it introduces
     everyone = mq.city_names(session=session, cohort_id=cohort_id)
-    paused = mq.paused_city_ids(session=session, now=context.now)
-    by_id = {city_id: name for city_id, name in everyone if city_id not in paused}
+    pauses = mq.pauses_until(session=session, now=context.now)
+    # Only cities someone can be introduced for: a pair with nobody on one side is no introduction.
+    represented = mq.represented_city_ids(session=session, city_ids=[c for c, _ in everyone], role=Role.REP.value)
+    by_id = {city_id: name for city_id, name in everyone if city_id not in pauses and city_id in represented}
     if len(by_id) < 2:
         raise CommandError(Strings.ROUND_TOO_FEW.format(count=len(by_id)))
     ids: list[int] = list(by_id)
@@ -639,45 +711,55 @@ def round_(context: Context, args: Args) -> Reply:
     met = mq.met_pairs(session=session, city_ids=ids) | mq.not_fit_pairs(session=session, city_ids=ids)
     with current_index(context) as index:
         plan = plan_round(ids, index.round_edges(ids), met=met)
-        explained = {group: index.explain(group[0], group[1]) for group in plan.groups}
-    reps = mq.reps_of_cities(session=session, city_ids=ids)
-    match_round = None if dry else mq.add_round(session=session, cohort_id=cohort_id, member_id=context.actor.member.id,
-                                               now=context.now)  # fmt: skip
+        explained: dict[frozenset[int], Sequence[Reason]] = {}
+        for group in plan.groups:
+            for i, a in enumerate(group):
+                for b in group[i + 1 :]:
+                    match = index.explain(a, b)
+                    explained[frozenset((a, b))] = match.reasons if match else ()
+    reps = mq.reps_of_cities(session=session, city_ids=[c for group in plan.groups for c in group])
     trios = sum(1 for g in plan.groups if len(g) == 3)
-    pairs = Strings.ROUND_PAIRS.format(count=len(plan.groups) - trios)
+    pair_count = len(plan.groups) - trios
+    pairs = Strings.ROUND_ONE_PAIR if pair_count == 1 else Strings.ROUND_PAIRS.format(count=pair_count)
     trio = Strings.ROUND_TRIO if trios else ""
+    if trios and not pair_count:
+        pairs, trio = Strings.ROUND_ONLY_TRIO, ""
+    rows: dict[int, City] = {}
     if dry:
         reply = Reply.of(Strings.ROUND_DRY, scope=scope, pairs=pairs, trio=trio)
+        match_round, unexplained = None, Text(Strings.ROUND_NO_REASON)
     else:
-        number = mq.count_rounds(session=session)
+        match_round = mq.add_round(session=session, cohort_id=cohort_id, member_id=context.actor.member.id,
+                                   now=context.now)  # fmt: skip
+        number = mq.count_rounds(session=session, cohort_id=cohort_id)
         reply = Reply.of(Strings.ROUND_DONE, number=number, scope=scope, pairs=pairs, trio=trio)
-    names = _track_names(context)
-    rows: dict[int, City] = {}
-    if match_round is not None:
+        unexplained = Text(Strings.REASON_ROUND, number=number, scope=scope)
         grouped = [c for group in plan.groups for c in group]
         rows = {c.id: c for c in mq.cities(session=session, city_ids=grouped)}  # type: ignore[misc]
     for group in plan.groups:
-        match = explained[group]
-        reasons = match.reasons if match else ()
-        members = [by_id[c] for c in group]
-        parts = reason_parts(reasons, asker=members[0], city=members[1], track_names=names, you=False)
-        why = compose(parts) if parts else Text(Strings.ROUND_NO_REASON)
-        label = " + ".join(members)
-        reply.sections.append(
-            Section(Text(Strings.ROUND_GROUP.replace("{reasons}", why.template), names=label, **why.values))
-        )
+        why = group_reasons(context, [(c, by_id[c]) for c in group], explained, separator=" · ")
+        why = why or Text(Strings.ROUND_NO_REASON)
+        label = " + ".join(by_id[c] for c in group)
+        template, values = Strings.ROUND_GROUP, {"names": label}
         if match_round is not None:
-            notice, _ = introduce(context, [rows[c] for c in group], reasons, reps, round_id=match_round.id)
-            if notice.recipients:
-                reply.notices.append(notice)
-    skipped = sorted(name for city_id, name in everyone if city_id in paused)
-    if skipped:
-        reply.add(Strings.ROUND_PAUSED, names=", ".join(skipped))
+            notice, made = introduce(context, [rows[c] for c in group], explained, reps, unexplained=unexplained,
+                                     round_id=match_round.id)  # fmt: skip
+            reply.notices.append(notice)
+            template = Strings.ROUND_GROUP_SENT_TRIO if len(made) > 1 else Strings.ROUND_GROUP_SENT
+            values["ids"] = ", ".join(str(r.id) for r in made)
+        reply.sections.append(Section(Text(template.replace("{reasons}", why.template), **values, **why.values)))
+    no_reps = [name for city_id, name in everyone if city_id not in represented]
+    if no_reps:
+        reply.add(Strings.ROUND_NO_REPS, names=", ".join(no_reps))
+    paused = [(name, pauses[city_id]) for city_id, name in everyone if city_id in pauses]
+    if paused:
+        listed = compose(
+            [(Strings.ROUND_PAUSED_CITY, {"name": name, "until": _when(context, until)}) for name, until in paused],
+            ", ",
+        )
+        reply.sections.append(Section(Text(Strings.ROUND_PAUSED.replace("{names}", listed.template), **listed.values)))
     if plan.left_out:
         reply.add(Strings.ROUND_LEFT_OUT, names=", ".join(sorted(by_id[c] for c in plan.left_out)))
-    lonely = sorted(by_id[c] for c in ids if not reps[c])
-    if lonely:
-        reply.add(Strings.ROUND_NO_REPS, names=", ".join(lonely))
     return reply
 
 

@@ -187,6 +187,16 @@ def reps_of_cities(*, session: Session, city_ids: Sequence[int]) -> dict[int, li
     return result
 
 
+def represented_city_ids(*, session: Session, city_ids: Sequence[int], role: str) -> set[int]:
+    """Those of these cities with at least one member of `role` (an approved representative) linked to them."""
+    found: set[int] = set()
+    for start in range(0, len(city_ids), 1000):  # a round of thousands: statements of a bounded size
+        chunk = list(city_ids[start : start + 1000])
+        query = select(Member.city_id).where(col(Member.city_id).in_(chunk), Member.role == role).distinct()
+        found.update(city_id for city_id in session.exec(query) if city_id is not None)
+    return found
+
+
 # --- not a fit -------------------------------------------------------------------------------------------
 
 
@@ -224,6 +234,12 @@ def get_pause(*, session: Session, city_id: int, now: datetime) -> MatchPause | 
 
 def paused_city_ids(*, session: Session, now: datetime) -> set[int]:
     return set(session.exec(select(MatchPause.city_id).where(MatchPause.until > now)))
+
+
+def pauses_until(*, session: Session, now: datetime) -> dict[int, datetime]:
+    """Each paused city's id and when its pause ends."""
+    query = select(MatchPause.city_id, MatchPause.until).where(MatchPause.until > now)
+    return {city_id: until for city_id, until in session.exec(query)}
 
 
 def set_pause(*, session: Session, city_id: int, until: datetime, member_id: int | None, now: datetime) -> MatchPause:
@@ -367,5 +383,7 @@ def outcomes(*, session: Session, introduction_ids: Sequence[int]) -> list[Intro
     return list(session.exec(query))
 
 
-def count_rounds(*, session: Session) -> int:
-    return session.exec(select(func.count()).select_from(MatchRound)).one()
+def count_rounds(*, session: Session, cohort_id: int | None) -> int:
+    """Rounds run for this cohort (None: the rounds run for all cities), so each scope numbers its own."""
+    scope = col(MatchRound.cohort_id).is_(None) if cohort_id is None else MatchRound.cohort_id == cohort_id
+    return session.exec(select(func.count()).select_from(MatchRound).where(scope)).one()

@@ -132,7 +132,7 @@ def test_the_index_follows_profile_changes(programme: Services) -> None:
 
 def test_intro_opens_one_conversation_and_is_recorded(programme: Services) -> None:
     reply = ask(programme, "ana", "/match intro Porto")
-    assert reply.plain() == "Introduced Brno and Porto: one conversation with 2 people is opening."
+    assert reply.plain() == "Introduced Brno and Porto (introduction 1): one conversation with 2 people is opening."
     (notice,) = reply.notices
     assert notice.together and notice.recipients == ("ana", "rui")
     message = notice.reply.plain()
@@ -140,6 +140,7 @@ def test_intro_opens_one_conversation_and_is_recorded(programme: Services) -> No
     assert "Why: both work on Green economy and local green deals; Porto offers an open data platform" in message
     assert "Porto offers: an open data platform for urban mobility" in message
     assert "Brno needs: open data platform for mobility" in message
+    assert "This is introduction 1. Once you have talked, `/match outcome 1 met joint-proposal`" in message
     with unit_of_work(programme.engine) as session:
         (row,) = session.exec(select(Introduction)).all()
         assert row.reasons and row.reasons[0]["kind"] == "SharedTracks"
@@ -149,7 +150,7 @@ def test_the_same_pair_is_not_introduced_twice_within_90_days(programme: Service
     say(programme, "ana", "/match intro Porto")
     again = ask(programme, "rui", "/match intro Brno")
     assert again.error and again.plain() == (
-        "Porto and Brno were introduced on 2026-11-22; add again=yes to introduce them again."
+        "Porto and Brno were introduced on 2026-11-22 (introduction 1); add again=yes to introduce them again."
     )
     assert not again.notices
     assert "Introduced Porto and Brno" in say(programme, "rui", "/match intro Brno again=yes")
@@ -218,12 +219,73 @@ def test_round_pairs_a_cohort_without_repeats(programme: Services) -> None:
 
 def test_round_with_an_odd_city_makes_a_trio_and_skips_paused_ones(programme: Services) -> None:
     say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
+    say(programme, "gosia", "/city join Gdańsk")
+    say(programme, "admin", "/city approve @gosia Gdańsk")
     text = say(programme, "admin", "/match round cohort=ICC dry=yes")
-    assert "1 pairs and 1 trio" in text
+    assert "1 pair and 1 trio" in text
     say(programme, "ola", "/match pause 2w")
     text = say(programme, "admin", "/match round cohort=ICC dry=yes")
-    assert "2 pairs." in text and "Paused, not paired: Kraków." in text
-    assert "No representative to tell yet: Gdańsk." in text
+    assert "2 pairs." in text and "Paused, not paired: Kraków (until 2026-12-06 10:00)." in text
+
+
+def _groups(text: str) -> list[str]:
+    """The group lines of a round's reply: "*A + B* · …" with the markup gone."""
+    return [line.split(" · ")[0] for line in text.splitlines() if " + " in line.split(" · ")[0]]
+
+
+def test_a_round_pairs_only_cities_with_a_rep_that_are_not_paused(programme: Services) -> None:
+    say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")  # nobody represents it
+    say(programme, "ola", "/match pause 2w")
+    dry = say(programme, "admin", "/match round cohort=ICC dry=yes")
+    assert dry.startswith("Dry run for cohort ICC, nothing sent: 1 trio.")
+    assert _groups(dry) == ["Brno + Porto + Riga"]
+    assert "No representative yet, not paired: Gdańsk." in dry
+    assert "Paused, not paired: Kraków (until 2026-12-06 10:00)." in dry
+    reply = ask(programme, "admin", "/match round cohort=ICC")
+    (notice,) = reply.notices
+    assert sorted(notice.recipients) == ["ana", "ilze", "rui"]
+    message = notice.reply.plain()
+    assert "@ana of Brno (Czechia), meet @rui of Porto (Portugal)." in message
+    assert "…and @ilze of Riga (Latvia)." in message
+    assert "Gdańsk" not in message and "Kraków" not in message and " of " in message
+    with unit_of_work(programme.engine) as session:
+        pairs = {frozenset((i.city_a_id, i.city_b_id)) for i in session.exec(select(Introduction))}
+    assert len(pairs) == 3  # the trio's three pairs, and nothing with Gdańsk or Kraków
+    stats = say(programme, "admin", "/match stats cohort=ICC")
+    assert "No introduction yet (2): Gdańsk, Kraków." in stats
+
+
+def test_a_city_whose_rep_comes_late_is_paired_in_a_later_round(programme: Services) -> None:
+    say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
+    first = ask(programme, "admin", "/match round cohort=ICC")
+    assert "Gdańsk" not in " ".join(_groups(first.plain())) and len(first.notices) == 2
+    say(programme, "gosia", "/city join Gdańsk")
+    say(programme, "admin", "/city approve @gosia Gdańsk")
+    second = ask(programme, "admin", "/match round cohort=ICC")
+    assert any("Gdańsk" in group for group in _groups(second.plain()))
+    assert any("gosia" in n.recipients for n in second.notices)
+    assert "No representative yet" not in second.plain()
+    assert "Every city has had an introduction." in say(programme, "admin", "/match stats cohort=ICC")
+
+
+def test_a_round_never_gives_a_reason_it_did_not_score(programme: Services) -> None:
+    for city, user in (("Gent", "gert"), ("Vigo", "vera")):
+        say(programme, "admin", f"/city register {city} country=BE cohort=Lab")
+        say(programme, user, f"/city join {city}")
+        say(programme, "admin", f"/city approve @{user} {city}")
+    asked = ask(programme, "gert", "/match intro Vigo again=yes")
+    assert "Why: introduced on request." in asked.notices[0].reply.plain()  # true for an intro someone asked for
+    say(programme, "admin", "/match round cohort=ICC")  # rounds are numbered per cohort
+    reply = ask(programme, "admin", "/match round cohort=Lab")
+    assert "Gent + Vigo" not in reply.plain() and not reply.notices  # introduced on request: no repeat
+    say(programme, "admin", "/city register Lund country=SE cohort=Lab")
+    say(programme, "lars", "/city join Lund")
+    say(programme, "admin", "/city approve @lars Lund")
+    reply = ask(programme, "admin", "/match round cohort=Lab")
+    (notice,) = reply.notices
+    message = notice.reply.plain()
+    assert "introduced on request" not in message
+    assert "Why: matched in round 2 for cohort Lab." in message
 
 
 def test_a_round_never_pairs_a_city_with_one_it_marked_not_a_fit(programme: Services) -> None:
@@ -267,7 +329,7 @@ def test_rounds_matched_by_parts_keep_the_rules(programme: Services, by_parts: l
     say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
     say(programme, "ola", "/match pause 2w")
     text = say(programme, "admin", "/match round cohort=ICC dry=yes")
-    assert "Paused, not paired: Kraków." in text and "Kraków +" not in text and "+ Kraków" not in text
+    assert "Paused, not paired: Kraków (until" in text and "Kraków +" not in text and "+ Kraków" not in text
     assert len(by_parts) == 3
 
 
