@@ -53,6 +53,7 @@ REINTRODUCE_AFTER = timedelta(days=90)  # the same pair is not introduced twice 
 FOLLOWUP_AFTER = timedelta(days=14)  # the "did you meet?" DM; a setting later
 MAX_CONVERSATION = 8  # conversations.open takes at most 8 people
 MAX_REASONS = 4
+MIN_PAUSE = timedelta(days=1)  # shorter is no pause at all, and `0d` would silently end the one running
 MAX_PAUSE = timedelta(days=366)
 OUTCOMES = ("shared-practice", "joint-proposal", "site-visit", "nothing-yet")
 
@@ -129,7 +130,9 @@ class Strings:
     FIT_DONE = "*{name}* can be suggested to *{city}* again."
     FIT_NOT_LISTED = "*{name}* is not on *{city}*'s not-a-fit list."
 
-    PAUSE_TOO_LONG = "Pause for at most a year; `/match resume` restarts any time."
+    PAUSE_BOUNDS = (
+        "A pause is at least {least} day and at most {most} days, e.g. /match pause 2w; /match resume ends a pause."
+    )
     PAUSED = "*{name}* is paused until {until}: no suggestions, no rounds. `/match resume` restarts it."
     RESUMED = "*{name}* is back in suggestions and rounds."
     NOT_PAUSED = "*{name}* was not paused."
@@ -660,8 +663,8 @@ def pause(context: Context, args: Args) -> Reply:
     if not args.text.strip():
         raise UsageError()
     duration = parse_duration(args.text)
-    if duration > MAX_PAUSE:
-        raise CommandError(Strings.PAUSE_TOO_LONG)
+    if not MIN_PAUSE <= duration <= MAX_PAUSE:
+        raise CommandError(Strings.PAUSE_BOUNDS.format(least=MIN_PAUSE.days, most=MAX_PAUSE.days))
     city = own_city(context, "pause matching")
     until = context.now + duration
     mq.set_pause(session=context.session, city_id=city.id, until=until, member_id=context.actor.member.id,  # type: ignore[arg-type]

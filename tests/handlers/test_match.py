@@ -378,3 +378,20 @@ def test_similar_open_goals_count_and_closed_ones_do_not(programme: Services) ->
     assert "Your goal Open a one-stop shop for energy renovation of homes is close to theirs: Launch a" in text
     say(programme, "ola", "/goal update 2 dropped")
     assert "Kraków" not in say(programme, "ana", "/match top")
+
+
+def test_a_pause_of_nothing_is_refused_and_keeps_the_pause_running(programme: Services) -> None:
+    say(programme, "rui", "/match pause 2w")
+    assert "Porto paused matching until 2026-12-06 10:00" in say(programme, "ana", "/match intro Porto")
+    for line in ("/match pause 0d", "/match pause 0w", "/match pause 30m"):
+        reply = ask(programme, "rui", line)
+        assert reply.error and reply.plain() == (
+            "A pause is at least 1 day and at most 366 days, e.g. /match pause 2w; /match resume ends a pause."
+        ), line
+    assert "Porto paused matching until 2026-12-06 10:00" in say(programme, "ana", "/match intro Porto")
+    too_long = ask(programme, "rui", "/match pause 367d")
+    assert too_long.error and too_long.plain() == (
+        "A pause is at least 1 day and at most 366 days, e.g. /match pause 2w; /match resume ends a pause."
+    )
+    assert "until 2027-11-23" in say(programme, "rui", "/match pause 366d")
+    assert "until 2026-11-23 10:00" in say(programme, "rui", "/match pause 1d")
