@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.config import Settings, StartupFailure
 from core.clock import Clock, SystemClock
 from handlers.types import HandlerSettings, Services
 from storage import queries
@@ -18,8 +25,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
     """Open the database, bring its schema up to date, load the configured tracks."""
     # Every thread that may hold a connection at once: bolt's listeners (2 per web thread), the web threads
     # themselves, the scheduler's workers and the delivery engine.
-    engine = make_engine(settings.database_url, pool_size=3 * settings.web_threads + 6)
-    upgrade(engine)
+    engine = open_database(settings.database_url, pool_size=3 * settings.web_threads + 6)
     with unit_of_work(engine) as session:
         queries.sync_tracks(session=session, tracks=settings.tracks)
     handler_settings = HandlerSettings(
@@ -35,15 +41,119 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
     return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)
 
 
+def open_database(database_url: str, *, pool_size: int = 10) -> Engine:
+    """The engine with its schema brought up to date; a database that cannot be opened is one StartupFailure
+    naming DATABASE_URL, not a driver's traceback."""
+    url = make_url(database_url)
+    _check_sqlite_directory(url)
+    engine = make_engine(database_url, pool_size=pool_size)
+    try:
+        upgrade(engine)
+    except OperationalError as error:
+        engine.dispose()
+        raise database_failure(url, error) from None
+    return engine
+
+
+def _check_sqlite_directory(url: URL) -> None:
+    # SQLite creates the file but not its directory, and then says only "unable to open database file".
+    path = url.database or ""
+    if url.get_backend_name() != "sqlite" or path in ("", ":memory:") or path.startswith("file:"):
+        return
+    directory = Path(path).parent
+    if not directory.exists():
+        raise StartupFailure("DATABASE_URL", f"directory {directory} does not exist")
+    if not directory.is_dir():
+        raise StartupFailure("DATABASE_URL", f"{directory} is not a directory")
+
+
+# Causes that mean the server was never reached, as opposed to a server that answered and refused.
+_NETWORK_CAUSES = ("refused", "timeout", "timed out", "resolve", "name or service", "no route", "unreachable")
+
+
+def database_failure(url: URL, error: OperationalError) -> StartupFailure:
+    """The driver's message cut to its cause: psycopg says `connection failed: connection to server at "h", port
+    5432 failed: Connection refused` and a hint on the next line."""
+    text = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+    if url.get_backend_name() == "sqlite":
+        return StartupFailure("DATABASE_URL", f"cannot open the SQLite database {url.database} ({text})")
+    cause = text.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    cause = cause[:1].lower() + cause[1:]
+    where = f"{url.host}:{url.port or 5432}" if url.host else "its local socket"
+    if any(word in cause.lower() for word in _NETWORK_CAUSES):
+        return StartupFailure("DATABASE_URL", f"cannot reach PostgreSQL at {where} ({cause})")
+    return StartupFailure("DATABASE_URL", f"PostgreSQL at {where} refused the connection ({cause})")
+
+
+def slack_failure(error: BaseException, settings: Settings, token_setting: str) -> StartupFailure | None:
+    """Slack refusing a token (bolt's auth.test at start-up, Socket Mode's connection) or not answering, as one
+    line naming the setting; None for anything else."""
+    from urllib.error import URLError
+
+    from slack_sdk.errors import SlackApiError
+
+    if not isinstance(error, SlackApiError) and isinstance(error.__context__, SlackApiError):
+        error = error.__context__  # bolt raises BoltError while handling auth.test's SlackApiError
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        if status == 429 or status >= 500:
+            return StartupFailure("SLACK_API_URL", f"Slack at {settings.slack_api_url} answered HTTP {status}")
+        return StartupFailure(token_setting, f"was refused by Slack ({error.response.get('error')})", joiner=" ")
+    if isinstance(error, URLError | OSError):
+        reason = error.reason if isinstance(error, URLError) else error
+        if isinstance(reason, OSError):
+            cause = reason.strerror or ("timed out" if isinstance(reason, TimeoutError) else str(reason))
+        else:
+            cause = str(reason)
+        cause = cause[:1].lower() + cause[1:]
+        return StartupFailure("SLACK_API_URL", f"cannot reach Slack at {settings.slack_api_url} ({cause})")
+    return None
+
+
+# slack-sdk logs each failed attempt and retry as it goes; at start-up the outcome is told in one line instead.
+_SLACK_CLIENT_LOG = "slack_sdk.web.base_client"
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def build_adapters(settings: Settings, services: Services) -> list[Adapter]:
     """Every platform whose settings are present (settings.require_platforms() said which)."""
     adapters: list[Adapter] = []
     if settings.slack_enabled:
         from bot.slack.adapter import SlackAdapter
 
-        adapters.append(SlackAdapter(settings, services))
+        try:
+            with _quiet(_SLACK_CLIENT_LOG):  # bolt checks the token with auth.test here
+                adapters.append(SlackAdapter(settings, services))
+        except Exception as error:
+            failure = slack_failure(error, settings, "SLACK_BOT_TOKEN")
+            if failure is None:
+                raise
+            raise failure from None
     if settings.discord_enabled:
         from bot.discord.adapter import DiscordAdapter
 
         adapters.append(DiscordAdapter(settings, services, workers=2 * settings.web_threads))
     return adapters
+
+
+def start_adapters(settings: Settings, adapters: list[Adapter]) -> None:
+    """Start each adapter; Slack refusing the app-level token (Socket Mode) is one StartupFailure."""
+    for adapter in adapters:
+        try:
+            with _quiet(_SLACK_CLIENT_LOG):
+                adapter.start()
+        except Exception as error:
+            failure = slack_failure(error, settings, "SLACK_APP_TOKEN") if adapter.platform == "slack" else None
+            if failure is None:
+                raise
+            raise failure from None

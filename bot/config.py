@@ -19,6 +19,19 @@ class ConfigError(Exception):
     """A missing or malformed setting; the message is one line that names it."""
 
 
+class StartupFailure(Exception):
+    """A service a setting points at cannot be used (refused, unreachable, not there): one line naming the setting
+    and the cause, such as `DATABASE_URL: cannot reach PostgreSQL at db:5432 (connection refused)`."""
+
+    def __init__(self, setting: str, problem: str, *, joiner: str = ": ") -> None:
+        super().__init__(f"{setting}{joiner}{problem}")
+        self.setting, self.problem, self.joiner = setting, problem, joiner
+
+    def named(self, setting: str) -> StartupFailure:
+        """The same failure told under the name the user gave the setting (`--db` for DATABASE_URL)."""
+        return StartupFailure(setting, self.problem, joiner=self.joiner)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
