@@ -49,18 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     collecting = gc.isenabled()
     gc.disable()
     # Settings (pydantic, SQLAlchemy) load only once a command runs: `citypeers --help` answers without them.
-    from bot.config import ConfigError, load_settings
+    from bot.config import ConfigError, StartupFailure, load_settings
 
     try:
         overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
         settings = load_settings(**overrides)
-        logging.basicConfig(level=settings.citypeers_log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        if settings.citypeers_log_level != "DEBUG":
-            logging.getLogger("alembic").setLevel(logging.WARNING)  # schema chatter is not news at every start
+        configure_logging(settings.citypeers_log_level)
         return COMMANDS[args.command](settings, args)
     except ConfigError as error:
         print(f"citypeers: {error}", file=sys.stderr)
         return 2
+    except StartupFailure as failure:  # a database or platform the settings name cannot be used: one line
+        if failure.setting == "DATABASE_URL" and getattr(args, "db", None):
+            failure = failure.named("--db")
+        print(f"citypeers: {failure}", file=sys.stderr)
+        return 1
     finally:
         if collecting:  # as the caller had it
             gc.enable()
@@ -71,6 +74,50 @@ def main(argv: Sequence[str] | None = None) -> int:
             # for nothing (a fifth of a console command). Exit handlers still run, and what is not in a reference
             # cycle is still freed.
             gc.freeze()
+
+
+def configure_logging(level: str) -> None:
+    """Routine work logs nothing at INFO: what is logged is news (a start, a stop, a failure, a message given up)."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if level != "DEBUG":
+        # Schema chatter at every start; two lines per sweep (every 15 s, some 11,500 a day) from the scheduler.
+        for name in ("alembic", "apscheduler"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    # Its notice that it is building its font cache (the first chart) is not ours to tell.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    # We give bolt our own client on purpose; its warning that SLACK_BOT_TOKEN (read from the environment by bolt
+    # itself) goes unused is noise at every start.
+    logging.getLogger("slack_bolt.App").addFilter(_not_about_the_given_client)
+    _matplotlib_cache()
+
+
+def _not_about_the_given_client(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("As you gave `client` as well")
+
+
+def _matplotlib_cache() -> None:
+    """Matplotlib keeps its font cache under MPLCONFIGDIR; without a writable home it makes a temporary one on every
+    start, says so, and rebuilds the cache. Give it a lasting cache directory of ours unless the user chose one."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    home_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    getuid = getattr(os, "getuid", None)
+    user = str(getuid()) if getuid else "user"
+    for candidate in (
+        Path(home_cache) / "citypeers" / "matplotlib",
+        Path(tempfile.gettempdir()) / f"citypeers-{user}" / "matplotlib",
+    ):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK):
+            os.environ["MPLCONFIGDIR"] = str(candidate)
+            return
 
 
 # Whether main() runs as the program (its arguments from the command line), so the process's objects are its own
@@ -92,14 +139,18 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.require_platforms()
     from bot.adapters import RoutingSender
-    from bot.app import build_adapters, build_services
+    from bot.app import build_adapters, build_services, start_adapters
     from bot.calendar_feed import feed_route
     from bot.delivery import Pacer
     from bot.scheduler import Runtime
     from bot.web import database_check, serve
 
     services = build_services(settings)
-    adapters = build_adapters(settings, services)
+    try:
+        adapters = build_adapters(settings, services)
+    except BaseException:
+        services.engine.dispose()
+        raise
     sender = RoutingSender(
         {adapter.platform: adapter.sender() for adapter in adapters},
         default="slack" if settings.slack_enabled else None,  # rows from before ids carried their platform
@@ -113,8 +164,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     )
     runtime.start()
     try:
-        for adapter in adapters:
-            adapter.start()
+        start_adapters(settings, adapters)
         routes = [route for adapter in adapters for route in adapter.routes()] + [feed_route(services)]
         started()
         # /healthz: 503 when the database, the scheduler or the delivery engine is not well.
@@ -163,10 +213,9 @@ def console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def db(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.db import make_engine, upgrade
+    from bot.app import open_database
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url)
     print(f"Database at {engine.url.render_as_string(hide_password=True)} is up to date.")
     return 0
 
