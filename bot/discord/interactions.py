@@ -2,7 +2,10 @@
 handlers as Slack and the console.
 
 Every request is checked against the application's Ed25519 public key (Discord sends bad signatures on purpose
-and removes an endpoint that accepts them): a bad or missing signature gets 401. A PING gets a PONG. A slash
+and removes an endpoint that accepts them): a bad or missing signature gets 401. The signature stops no replay,
+so an interaction signed or created (its id is a snowflake) over five minutes ago gets 401 too, and one whose id
+was handled already, by this process or another (the ids are kept in the shared seen_event table), is answered
+401 and not run again. A PING gets a PONG. A slash
 command or a form is acknowledged at once with a deferred, ephemeral answer, then run on a worker thread; its
 reply replaces the deferred answer through the interaction's webhook (files as attachments). A button on the
 presser's own message (ephemeral, or in their DM with the bot) is acknowledged as a deferred update and its reply
@@ -18,6 +21,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,6 +38,8 @@ from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices, Form
 from handlers.home import autocomplete, home, track_choices
 from handlers.types import Button, Reply, Request, Services
+from storage import seen_events
+from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,9 @@ PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2,
 PONG, MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, CHOICES, MODAL = 1, 4, 5, 6, 8, 9
 EPHEMERAL = 64
 DM_CHANNEL = 1  # a channel's type: a DM between one person and the bot
+MAX_AGE = 300  # seconds: an interaction signed or created longer ago is refused (a replay), as Slack does
+DISCORD_EPOCH_MS = 1420070400000
+SEEN_PREFIX = "discord:"  # interaction ids in the seen_event table, apart from Slack's event ids
 MAX_BODY = 64 * 1024  # Discord's interactions are small; anything bigger is not from Discord
 MODAL_TITLE_CHARS = 45
 INPUT_LABEL_CHARS = 45
@@ -69,6 +78,13 @@ def verifier(public_key_hex: str) -> Callable[[bytes, str, str], bool]:
     return verify
 
 
+def snowflake_time(snowflake: str) -> float | None:
+    """When a Discord id was made, in unix seconds (its top 42 bits are milliseconds since Discord's epoch)."""
+    if not snowflake.isdecimal() or len(snowflake) > 20:
+        return None
+    return ((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000
+
+
 def discord_line(text: str) -> str:
     """A command line a person typed in Discord with the platform's mentions made neutral."""
     text = _USER_MENTION.sub(lambda m: f"<@discord:{m.group(1)}>", text)
@@ -86,8 +102,10 @@ class Interactions:
         application_id: str,
         public_key: str,
         workers: int = 16,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.services = services
+        self.now = now  # wall-clock seconds, as Discord signs and dates interactions
         self.client = client
         self.application_id = application_id
         self.verify = verifier(public_key)
@@ -107,13 +125,47 @@ class Interactions:
         timestamp = environ.get("HTTP_X_SIGNATURE_TIMESTAMP", "")
         if not signature or not timestamp or not self.verify(body, signature, timestamp):
             return _answer(start_response, "401 Unauthorized", {"error": "invalid request signature"})
+        # The signature stops no replay: a captured interaction is refused once it is old, or already handled.
+        if not self._fresh_timestamp(timestamp):
+            log.warning("an interaction signed at %r, outside the %d s window: refused", timestamp[:20], MAX_AGE)
+            return _answer(start_response, "401 Unauthorized", {"error": "stale request"})
         try:
             interaction = json.loads(body)
+            if not isinstance(interaction, dict):
+                raise TypeError("an interaction is an object")
+            if not self._fresh_id(interaction):
+                log.warning("interaction %s was created over %d s ago: refused", interaction.get("id"), MAX_AGE)
+                return _answer(start_response, "401 Unauthorized", {"error": "stale request"})
+            if not self._first_sighting(interaction):
+                log.warning("interaction %s was already handled: not run again", interaction.get("id"))
+                return _answer(start_response, "401 Unauthorized", {"error": "interaction already handled"})
             answer = self.answer(interaction)
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("a signed interaction we cannot read", exc_info=True)
             return _answer(start_response, "400 Bad Request", {"error": "bad request"})
         return _answer(start_response, "200 OK", answer)
+
+    def _fresh_timestamp(self, timestamp: str) -> bool:
+        """X-Signature-Timestamp (unix seconds) within MAX_AGE of now, either way."""
+        try:
+            signed_at = float(timestamp)
+        except ValueError:
+            return False
+        return abs(self.now() - signed_at) <= MAX_AGE
+
+    def _fresh_id(self, interaction: dict[str, Any]) -> bool:
+        """The interaction's id is a snowflake that holds when Discord created it: at most MAX_AGE ago."""
+        created = snowflake_time(str(interaction.get("id", "")))
+        return created is not None and self.now() - created <= MAX_AGE
+
+    def _first_sighting(self, interaction: dict[str, Any]) -> bool:
+        """Record the interaction's id in the table every process shares; False when it was handled before.
+        PINGs and autocomplete run nothing and change nothing, so their ids are not kept."""
+        if interaction.get("type") in (PING, AUTOCOMPLETE):
+            return True
+        event_id = f"{SEEN_PREFIX}{interaction['id']}"
+        with unit_of_work(self.services.engine) as session:
+            return seen_events.first_sighting(session=session, event_id=event_id, now=self.services.clock.now())
 
     def answer(self, interaction: dict[str, Any]) -> dict[str, Any]:
         kind = interaction.get("type")
