@@ -167,7 +167,7 @@ class Strings:
         "site-visit": "met, a site visit",
         "nothing-yet": "met, nothing yet",
     }
-    FOLLOWUP = "On {date}, *{city}* was introduced to *{other}*. Did you meet, and what came of it?"
+    FOLLOWUP = "Introduction {id}: on {date}, *{city}* was introduced to *{other}*. Did you meet, and what came of it?"
     BUTTON_NOT_MET = "Not met yet"
     BUTTON_OUTCOME = {
         "shared-practice": "Met: shared practice",
@@ -181,6 +181,8 @@ class Strings:
         "Outcomes: {shared} shared practice, {joint} joint proposal, {visit} site visit, {nothing} nothing yet."
     )
     STATS_FOLLOWUPS = "Follow-ups sent: {sent}; answered by at least one side: {answered}."
+    STATS_NO_FOLLOWUPS = "Follow-ups sent: 0."
+    STATS_ANSWERED_EARLY = "Answered before any follow-up was sent: {count}."
     STATS_LONELY = "No introduction yet ({count}): {names}."
     STATS_ALL_INTRODUCED = "Every city has had an introduction."
     STATS_PAUSED = "Paused: {names}."
@@ -779,14 +781,22 @@ def stats(context: Context, args: Args) -> Reply:
     ids = [c.id for c in cities]
     intros = mq.introductions(session=session, city_ids=ids if cohort_id is not None else None)  # type: ignore[arg-type]
     answers = mq.outcomes(session=session, introduction_ids=[i.id for i in intros])  # type: ignore[misc]
+    # Each side answers for itself; the figures are per introduction: met when either side met, each kind of
+    # outcome once however many sides reported it.
     met_ids = {a.introduction_id for a in answers if a.met}
-    kinds = Counter(a.outcome for a in answers if a.met)
+    kinds = Counter(kind for _, kind in {(a.introduction_id, a.outcome) for a in answers if a.met})
     reply = Reply.of(Strings.STATS_HEAD, scope=scope, made=len(intros), rounds=sum(1 for i in intros if i.round_id),
                      met=len(met_ids))  # fmt: skip
     reply.add(Strings.STATS_OUTCOMES, shared=kinds["shared-practice"], joint=kinds["joint-proposal"],
               visit=kinds["site-visit"], nothing=kinds["nothing-yet"])  # fmt: skip
-    reply.add(Strings.STATS_FOLLOWUPS, sent=sum(1 for i in intros if i.followup_sent_at),
-              answered=len({a.introduction_id for a in answers}))  # fmt: skip
+    answered = {a.introduction_id for a in answers}
+    followed = {i.id for i in intros if i.followup_sent_at}
+    if followed:
+        reply.add(Strings.STATS_FOLLOWUPS, sent=len(followed), answered=len(followed & answered))
+    else:
+        reply.add(Strings.STATS_NO_FOLLOWUPS)
+    if early := len(answered - followed):  # people may answer before the follow-up asks them
+        reply.add(Strings.STATS_ANSWERED_EARLY, count=early)
     touched = {i.city_a_id for i in intros} | {i.city_b_id for i in intros}
     lonely = [c.name for c in cities if c.id not in touched]
     if lonely:
@@ -866,7 +876,12 @@ def followup_message(intro_row: Introduction, city: str, other: str) -> Reply:
     ]
     buttons.append(Button(Strings.BUTTON_NOT_MET, f"/match outcome {introduction_id} not-met"))
     return Reply().add(
-        Strings.FOLLOWUP, date=f"{intro_row.created_at:%Y-%m-%d}", city=city, other=other, buttons=buttons
+        Strings.FOLLOWUP,
+        id=introduction_id,
+        date=f"{intro_row.created_at:%Y-%m-%d}",
+        city=city,
+        other=other,
+        buttons=buttons,
     )
 
 

@@ -395,3 +395,33 @@ def test_a_pause_of_nothing_is_refused_and_keeps_the_pause_running(programme: Se
     )
     assert "until 2027-11-23" in say(programme, "rui", "/match pause 366d")
     assert "until 2026-11-23 10:00" in say(programme, "rui", "/match pause 1d")
+
+
+def test_stats_count_each_introduction_once_whatever_each_side_answered(programme: Services, clock: FakeClock) -> None:
+    say(programme, "ana", "/match intro Porto")
+    say(programme, "ilze", "/match intro Kraków")
+    for user, line in [
+        ("ana", "/match outcome 1 met shared-practice"),
+        ("rui", "/match outcome 1 met joint-proposal"),
+        ("ilze", "/match outcome 2 met site-visit"),
+        ("ola", "/match outcome 2 met site-visit"),
+    ]:
+        assert say(programme, user, line).startswith("Thanks"), line
+    stats = say(programme, "admin", "/match stats")
+    assert "2 introductions (0 from rounds), 2 met." in stats
+    assert "Outcomes: 1 shared practice, 1 joint proposal, 1 site visit, 0 nothing yet." in stats
+    assert "Follow-ups sent: 0." in stats and "answered by at least one side" not in stats
+    assert "Answered before any follow-up was sent: 2." in stats
+    say(programme, "ana", "/match intro Riga")
+    clock.advance(timedelta(days=14))
+    notices = due_followups(programme)
+    assert "Introduction 3: on 2026-11-22, Brno was introduced to Riga. Did you meet" in [
+        n.reply.plain()[:72] for n in notices
+    ]
+    say(programme, "ilze", "/match outcome 3 not-met")
+    say(programme, "ana", "/match outcome 3 met nothing-yet")
+    stats = say(programme, "admin", "/match stats")
+    assert "3 introductions (0 from rounds), 3 met." in stats
+    assert "Outcomes: 1 shared practice, 1 joint proposal, 1 site visit, 1 nothing yet." in stats
+    assert "Follow-ups sent: 3; answered by at least one side: 3." in stats
+    assert "Answered before" not in stats
