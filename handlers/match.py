@@ -185,6 +185,7 @@ class Strings:
     STATS_ANSWERED_EARLY = "Answered before any follow-up was sent: {count}."
     STATS_LONELY = "No introduction yet ({count}): {names}."
     STATS_ALL_INTRODUCED = "Every city has had an introduction."
+    STATS_NO_REPS = "No representative yet, so left out of rounds: {names}."
     STATS_PAUSED = "Paused: {names}."
 
 
@@ -803,6 +804,9 @@ def stats(context: Context, args: Args) -> Reply:
         reply.add(Strings.STATS_LONELY, count=len(lonely), names=", ".join(lonely))
     else:
         reply.add(Strings.STATS_ALL_INTRODUCED)
+    represented = mq.represented_city_ids(session=session, city_ids=ids, role=Role.REP.value)  # type: ignore[arg-type]
+    if no_reps := [c.name for c in cities if c.id not in represented]:
+        reply.add(Strings.STATS_NO_REPS, names=", ".join(no_reps))
     paused = mq.paused_city_ids(session=session, now=context.now)
     if paused_names := [c.name for c in cities if c.id in paused]:
         reply.add(Strings.STATS_PAUSED, names=", ".join(paused_names))
