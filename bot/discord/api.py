@@ -1,8 +1,9 @@
 """The only code of ours that calls Discord's REST API: a small synchronous client that keeps Discord's limits.
 
 Discord limits per route ("buckets", told in the `X-RateLimit-*` headers of every answer) and globally (50
-requests a second per bot). The client waits before a request whose bucket is spent, paces itself under the
-global limit, and after a 429 waits `retry_after` (a float, in seconds) for that bucket, or for everything when
+requests a second per bot). A bucket is counted apart for each major parameter (channel, guild, webhook and its
+token): one channel's spent bucket holds back no other channel. The client waits before a request whose bucket
+is spent (holding no global slot while it waits), paces itself under the global limit, and after a 429 waits `retry_after` (a float, in seconds) for that bucket, or for everything when
 the answer says `global`. It never retries a refused request on its own except after a 429 or a 5xx where the
 caller asks it to (`retries`), so invalid requests never pile up (Discord bans an IP after 10,000 401/403/429
 answers in 10 minutes).
@@ -30,6 +31,7 @@ TIMEOUT = 15.0
 # Ids that are part of a route's bucket; any other id in a path is not (a message id, a user id).
 _MAJOR = re.compile(r"^/(channels|guilds|webhooks)/(\d+)")
 _SNOWFLAKE = re.compile(r"/\d{5,}")
+_WEBHOOK = re.compile(r"^/webhooks/\d+/[^/]+")
 
 
 class DiscordError(Exception):
@@ -66,6 +68,17 @@ def route_key(method: str, path: str) -> str:
     return f"{method} {head}{_SNOWFLAKE.sub('/{id}', rest)}"
 
 
+def major_of(key: str) -> str:
+    """The major parameter of a route key (`POST /channels/123/messages` -> `channels/123`; a webhook's id and
+    token), which splits a bucket: Discord counts each channel, guild and webhook apart."""
+    path = key.partition(" ")[2]
+    webhook = _WEBHOOK.match(path)
+    if webhook:
+        return webhook.group(0).lstrip("/")
+    major = _MAJOR.match(path)
+    return major.group(0).lstrip("/") if major else ""
+
+
 class DiscordClient:
     def __init__(
         self,
@@ -86,8 +99,8 @@ class DiscordClient:
         self._lock = threading.Lock()
         self._next_slot = 0.0  # the global pacer: the earliest moment the next request may go
         self._global_until = 0.0  # after a global 429
-        self._buckets: dict[str, _Bucket] = {}  # bucket hash -> state
-        self._route_bucket: dict[str, str] = {}  # route key -> bucket hash, learnt from the headers
+        self._buckets: dict[str, _Bucket] = {}  # "bucket-hash major" (or a route key, before its hash is known)
+        self._route_bucket: dict[str, str] = {}  # route key -> "bucket-hash major", learnt from the headers
 
     # --- requests ----------------------------------------------------------------------------------------
 
@@ -120,17 +133,24 @@ class DiscordClient:
         raise AssertionError("unreachable")
 
     def _wait_for(self, key: str, *, global_limit: bool) -> None:
+        """Wait until the request's own bucket has room, then for its slot under the global limit. A request
+        waiting on its bucket holds no global slot meanwhile, so it keeps back no other channel's requests."""
+        while True:
+            with self._lock:
+                now = self.clock()
+                bucket = self._buckets.get(self._route_bucket.get(key, key))
+                if bucket is None or bucket.remaining > 0 or bucket.reset_at <= now:
+                    if bucket is not None and bucket.remaining > 0:
+                        bucket.remaining -= 1  # counted now, so threads sharing the client do not overrun it
+                    break
+                wait = bucket.reset_at - now
+            self.sleep(wait)
+        if not global_limit:
+            return
         with self._lock:
             now = self.clock()
-            ready = now
-            bucket = self._buckets.get(self._route_bucket.get(key, key))
-            if bucket is not None and bucket.remaining <= 0 and bucket.reset_at > now:
-                ready = bucket.reset_at
-            if global_limit:
-                ready = max(ready, self._global_until, self._next_slot)
-                self._next_slot = max(ready, now) + self._interval
-            if bucket is not None and bucket.remaining > 0:
-                bucket.remaining -= 1  # counted now, so threads sharing the client do not overrun it
+            ready = max(now, self._global_until, self._next_slot)
+            self._next_slot = ready + self._interval
         if ready > now:
             self.sleep(ready - now)
 
@@ -178,8 +198,9 @@ class DiscordClient:
         except ValueError:
             return
         with self._lock:
-            self._route_bucket[key] = bucket_id
-            bucket = self._buckets.setdefault(bucket_id, _Bucket())
+            # A bucket hash names a limit shared by routes; each channel, guild or webhook has its own count of it.
+            state = self._route_bucket[key] = f"{bucket_id} {major_of(key)}"
+            bucket = self._buckets.setdefault(state, _Bucket())
             bucket.remaining = remaining
             bucket.reset_at = self.clock() + reset_after
 
