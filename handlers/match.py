@@ -595,7 +595,7 @@ def intro_message(
         people, values = _mentions(reps.get(extra.id, []), "c")  # type: ignore[arg-type]
         reply.add(Strings.INTRO_ALSO.replace("{people}", people), name=extra.name, country=country_name(extra.country),
                   **values)  # fmt: skip
-    why = group_reasons(context, [(c.id, c.name) for c in group], reasons, separator=" · ") or unexplained  # type: ignore[misc]
+    why = group_reasons(context, [(c.id, c.name) for c in group], reasons, separator=" · ") or unexplained  # type: ignore[arg-type]
     reply.sections.append(Section(Text(Strings.INTRO_WHY.replace("{reasons}", why.template), **why.values)))
     for city in group:
         reply.sections.append(_side_section(context, city))

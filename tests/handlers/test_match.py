@@ -248,6 +248,8 @@ def test_a_round_pairs_only_cities_with_a_rep_that_are_not_paused(programme: Ser
     assert "@ana of Brno (Czechia), meet @rui of Porto (Portugal)." in message
     assert "…and @ilze of Riga (Latvia)." in message
     assert "Gdańsk" not in message and "Kraków" not in message and " of " in message
+    assert "Brno + Porto + Riga · introductions 1, 2, 3 · " in reply.plain()
+    assert "These are introductions 1 (Brno + Porto), 2 (Brno + Riga), 3 (Porto + Riga)." in message
     with unit_of_work(programme.engine) as session:
         pairs = {frozenset((i.city_a_id, i.city_b_id)) for i in session.exec(select(Introduction))}
     assert len(pairs) == 3  # the trio's three pairs, and nothing with Gdańsk or Kraków
