@@ -6,12 +6,34 @@ platform after it has escaped them, so user text can never become markup (or a `
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 _FORMATTER = string.Formatter()
+
+# Letters NFKD does not take apart into a base letter and a mark, spelled as people type them without the key.
+_FOLD_LETTERS = str.maketrans(
+    {
+        "Ł": "l", "ł": "l", "Ø": "o", "ø": "o", "ß": "ss", "ẞ": "ss", "Đ": "d", "đ": "d", "Ð": "d", "ð": "d",
+        "Þ": "th", "þ": "th", "Æ": "ae", "æ": "ae", "Œ": "oe", "œ": "oe", "ı": "i", "Ħ": "h", "ħ": "h",
+        "Ŀ": "l", "ŀ": "l", "Ŧ": "t", "ŧ": "t", "ĸ": "k", "Ŋ": "ng", "ŋ": "ng",
+    }
+)  # fmt: skip
+
+
+def fold_name(name: str) -> str:
+    """The one key a name is known by, whatever its case, accents, spaces, hyphens or punctuation.
+
+    `Saint-Étienne`, `saint etienne` and `SAINT_ETIENNE` are all `saint etienne`; `Łódź` is `lodz`; Greek and
+    Cyrillic keep their letters (`Αθήνα` is `αθηνα`). Linear in the name.
+    """
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD_LETTERS).casefold())
+    folded = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Me"))
+    return " ".join("".join(ch if ch.isalnum() or unicodedata.category(ch) == "Mc" else " " for ch in folded).split())
 
 
 def escape_mrkdwn(value: str) -> str:
@@ -72,3 +94,20 @@ class Mention:
 
 def plain_value(value: object) -> str:
     return str(value)
+
+
+CLOSE_ENOUGH = 0.75  # difflib's ratio above which a typed name is taken for a slip of another
+
+
+def closest_names(typed: str, names: Iterable[str], *, n: int = 1, cutoff: float = CLOSE_ENOUGH) -> list[str]:
+    """The names (as stored) nearest to `typed` once both are folded, best first: `Krakov` finds `Kraków`."""
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(fold_name(name), name)
+    key = fold_name(typed)
+    if not key:
+        return []
+    # A name typed short (`icc` for `ICC 2020`) is a slip too, though too short for difflib's ratio.
+    starts = [k for k in by_key if k.startswith(key + " ")]
+    close = difflib.get_close_matches(key, list(by_key), n=n, cutoff=cutoff)
+    return [by_key[k] for k in dict.fromkeys(starts + close)][:n]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.grammar import GrammarError, shown
+from core.text import closest_names, fold_name
 
 # The five thematic tracks of the Intelligent Cities Challenge (second City Lab, February 2021).
 ICC_TRACKS = (
@@ -48,17 +49,19 @@ def slugify(name: str) -> str:
 
 
 def resolve_track(typed: str, tracks: Sequence[TrackSpec]) -> TrackSpec:
-    """A track by key, by name, or by the unique start of either, case-insensitively."""
-    wanted = typed.strip().lower()
+    """A track by key, by name, or by the unique start of either, whatever the case, accents or hyphens."""
+    wanted = fold_name(typed)
     if not wanted:
         raise GrammarError("Name a track; see /city tracks.")
     for track in tracks:
-        if wanted in (track.key, track.name.lower()):
+        if wanted in (fold_name(track.key), fold_name(track.name)):
             return track
-    starts = [t for t in tracks if t.key.startswith(slugify(wanted)) or t.name.lower().startswith(wanted)]
+    starts = [t for t in tracks if fold_name(t.key).startswith(wanted) or fold_name(t.name).startswith(wanted)]
     if len(starts) == 1:
         return starts[0]
     if starts:
         raise GrammarError(f"`{shown(typed)}` could be any of {', '.join(t.key for t in starts)}; say which.")
     keys = ", ".join(t.key for t in tracks)
-    raise GrammarError(f"`{shown(typed)}` is not a track. Tracks: {keys} (see /city tracks).")
+    close = closest_names(typed, [t.key for t in tracks], cutoff=0.7)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    raise GrammarError(f"`{shown(typed)}` is not a track.{hint} Tracks: {keys} (see /city tracks).")

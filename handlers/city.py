@@ -8,19 +8,20 @@ import pycountry
 from sqlmodel import Session
 
 from core.dates import format_instant, parse_zone
-from core.grammar import Args, parse_count, parse_user_ref, parse_yes_no, split_first, split_list
+from core.grammar import Args, parse_count, parse_user_ref, parse_yes_no, shown, split_first, split_list
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
-from core.text import Mention, Text
+from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec, resolve_track
 from handlers.auth import own_city, require
 from handlers.types import Button, Command, CommandError, Context, Notice, Reply, Section, UsageError
 from storage import event_queries, queries
-from storage.models import City, Delivery, Member
+from storage.models import City, Cohort, Delivery, Member, name_key
 
 SUMMARY = "cities, their representatives, interests, offers and needs"
 MAX_NAME = 80
 MAX_ITEM = 500
 MAX_ITEMS = 20
+MAX_COHORTS_LISTED = 20  # an unknown cohort lists those that exist, up to this many
 MAX_REQUESTS_LISTED = 10  # two blocks each: a message holds 50
 REQUESTS_KIND = "joinreqs"  # the delivery that tells an organiser of waiting requests
 
@@ -33,7 +34,10 @@ class Strings:
     COUNTRY_REQUIRED = "`country=` is required: an ISO 3166 two-letter code such as CZ or PT."
     COUNTRY_BAD = "`country=` expects an ISO 3166 two-letter code such as CZ or PT, not `{value}`."
     EXISTS = "{name} is already registered."
+    EXISTS_AS = "{typed} is already registered. It is written {name}."
+    NAME_NO_LETTERS = "A name needs at least one letter or digit."
     NO_CITY = "No city called `{name}`. See /city list."
+    NO_CITY_CLOSE = "No city called `{name}`. Did you mean {close}?"
     REGISTERED = "Registered *{name}* ({country})."
     # Errors are single plain lines: no markup, since they carry what the user typed.
     ALREADY_REP = "You already represent {name}."
@@ -69,6 +73,9 @@ class Strings:
     NONE_YET = "_none yet_"
     LIST_EMPTY = "No cities match. Organisers add them with /city register."
     NO_COHORT = "No cohort called `{name}`."
+    COHORT_CLOSE = "Did you mean {close}?"
+    COHORTS = "Cohorts: {names}."
+    NO_COHORTS = "There are no cohorts yet; /city register … cohort=<name> makes one."
     TZ_SET = "Times are now shown to you in *{zone}*: it is {now} there."
     TZ_AUTO = (
         "Times now follow the time zone your platform reports (Slack does; Discord does not), else {default}: "
@@ -92,8 +99,25 @@ def city_by_name(context: Context, name: str) -> City:
         raise UsageError(Strings.NAME_REQUIRED)
     city = queries.get_city_by_name(session=context.session, name=name)
     if city is None:
-        raise CommandError(Strings.NO_CITY.format(name=name))
+        close = closest_names(name, queries.all_city_names(session=context.session))
+        if close:
+            raise CommandError(Strings.NO_CITY_CLOSE.format(name=shown(name), close=close[0]))
+        raise CommandError(Strings.NO_CITY.format(name=shown(name)))
     return city
+
+
+def cohort_by_name(context: Context, name: str) -> Cohort:
+    """A cohort by its folded name; an unknown one is refused with the nearest and the cohorts that exist."""
+    cohort = queries.get_cohort_by_name(session=context.session, name=name)
+    if cohort is None:
+        names = queries.all_cohort_names(session=context.session)
+        parts = [Strings.NO_COHORT.format(name=shown(name))]
+        if close := closest_names(name, names, cutoff=0.6):
+            parts.append(Strings.COHORT_CLOSE.format(close=close[0]))
+        listed = ", ".join(names[:MAX_COHORTS_LISTED]) + (", …" if len(names) > MAX_COHORTS_LISTED else "")
+        parts.append(Strings.COHORTS.format(names=listed) if names else Strings.NO_COHORTS)
+        raise CommandError(" ".join(parts), field="cohort")
+    return cohort
 
 
 def checked_name(name: str) -> str:
@@ -102,6 +126,8 @@ def checked_name(name: str) -> str:
         raise UsageError(Strings.NAME_REQUIRED)
     if len(name) > MAX_NAME or any(ch in name for ch in "<>") or not name.isprintable():
         raise CommandError(Strings.NAME_BAD.format(max=MAX_NAME))
+    if not name_key(name):  # nothing to tell it from another name by
+        raise CommandError(Strings.NAME_NO_LETTERS)
     return name
 
 
@@ -160,8 +186,10 @@ def register(context: Context, args: Args) -> Reply:
         parse_count(args.options["population"], "population", minimum=1) if "population" in args.options else None
     )
     mentor = parse_yes_no(args.options["mentor"], "mentor") if "mentor" in args.options else False
-    if queries.get_city_by_name(session=context.session, name=name):
-        raise CommandError(Strings.EXISTS.format(name=name))
+    if existing := queries.get_city_by_name(session=context.session, name=name):
+        if existing.name == name:
+            raise CommandError(Strings.EXISTS.format(name=name))
+        raise CommandError(Strings.EXISTS_AS.format(typed=name, name=existing.name))
     cohort = None
     if cohort_name := args.options.get("cohort", "").strip():
         cohort = queries.get_or_add_cohort(session=context.session, name=checked_name(cohort_name), now=context.now)
@@ -411,9 +439,7 @@ def list_cities(context: Context, args: Args) -> Reply:
         track_id = next(t.id for t in queries.active_tracks(session=session) if t.key == track.key)
         title_parts.append(f"track {track.name}")
     if "cohort" in args.options:
-        cohort = queries.get_cohort_by_name(session=session, name=args.options["cohort"])
-        if cohort is None:
-            raise CommandError(Strings.NO_COHORT.format(name=args.options["cohort"]))
+        cohort = cohort_by_name(context, args.options["cohort"])
         cohort_id = cohort.id
         title_parts.append(f"cohort {cohort.name}")
     if args.text.strip():

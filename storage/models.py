@@ -8,7 +8,10 @@ from pydantic import ConfigDict
 from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
+from core.text import fold_name
 from storage.types import UTCDateTime
+
+NAME_KEY_LENGTH = 80
 
 
 def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
@@ -16,8 +19,9 @@ def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
 
 
 def name_key(name: str) -> str:
-    """The case- and space-insensitive form a name is unique by."""
-    return " ".join(name.casefold().split())
+    """The form a city's or cohort's name is unique and found by: case, accents, spaces, hyphens and punctuation
+    aside (`Saint-Étienne` is `saint etienne`), as long as the column (migration 0010 keys existing rows)."""
+    return fold_name(name)[:NAME_KEY_LENGTH]
 
 
 class Row(SQLModel):

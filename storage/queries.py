@@ -60,6 +60,10 @@ def get_or_add_cohort(*, session: Session, name: str, now: datetime) -> Cohort:
     return cohort
 
 
+def all_cohort_names(*, session: Session) -> list[str]:
+    return list(session.exec(select(Cohort.name).order_by(Cohort.name_key)))
+
+
 def active_tracks(*, session: Session) -> list[Track]:
     return list(session.exec(select(Track).where(Track.active).order_by(Track.id)))
 
@@ -88,6 +92,11 @@ def track_city_counts(*, session: Session) -> dict[int, int]:
 
 def get_city_by_name(*, session: Session, name: str) -> City | None:
     return session.exec(select(City).where(City.name_key == name_key(name))).first()
+
+
+def all_city_names(*, session: Session) -> list[str]:
+    """Every city's name (one column: a near miss is compared with all of them)."""
+    return list(session.exec(select(City.name).order_by(City.name_key)))
 
 
 def get_city(*, session: Session, city_id: int) -> City | None:

@@ -1,0 +1,89 @@
+"""Names people type: a city or cohort is one thing whatever its case, accents, spaces or hyphens, and a near
+miss gets a suggestion, never a dead end. On SQLite and PostgreSQL."""
+
+import pytest
+
+from tests.handlers.conversation import ask, say
+from tests.support.snapshot import snapshot
+
+
+@pytest.fixture
+def polish(services):
+    """ana (admin) registered Kraków, Łódź and Saint-Étienne; bob represents Łódź."""
+    say(services, "ana", '/city register Kraków country=PL cohort="ICC 2020"')
+    say(services, "ana", "/city register Łódź country=PL")
+    say(services, "ana", "/city register Saint-Étienne country=FR")
+    say(services, "bob", "/city join lodz")
+    say(services, "ana", "/city approve @bob LODZ")
+    return services
+
+
+def test_names_a_city_typed_without_accents_is_the_same_city(polish):
+    before = snapshot(polish.engine)
+    reply = ask(polish, "ana", "/city register krakow country=PL")
+    assert reply.error
+    assert reply.plain() == "krakow is already registered. It is written Kraków."
+    assert snapshot(polish.engine) == before
+    assert say(polish, "carla", "/city show lodz").startswith("Łódź · Poland (PL)")
+    assert "Representatives: @bob" in say(polish, "carla", "/city show łódź")
+    assert say(polish, "carla", "/city show saint etienne").startswith("Saint-Étienne · France (FR)")
+    assert say(polish, "carla", "/city show SAINT_ETIENNE").startswith("Saint-Étienne · ")
+    assert say(polish, "ana", "/city register saint  étienne country=FR") == (
+        "saint étienne is already registered. It is written Saint-Étienne."
+    )
+    assert say(polish, "carla", "/city list").splitlines()[0] == "3 cities"
+
+
+def test_names_cohorts_fold_too(polish):
+    assert say(polish, "carla", "/city list cohort=icc-2020").splitlines() == [
+        "1 city (cohort ICC 2020)",
+        "Kraków (PL) · no tracks yet",
+    ]
+    say(polish, "ana", "/city register Brno country=CZ cohort=icc_2020")
+    assert say(polish, "carla", "/city list cohort=ICC2020").startswith("No cohort called")
+    assert say(polish, "carla", "/city list cohort=Icc-2020").startswith("2 cities (cohort ICC 2020)")
+
+
+def test_names_greek_and_cyrillic_names_work(services):
+    assert say(services, "ana", "/city register Αθήνα country=GR") == "Registered Αθήνα (GR)."
+    assert say(services, "carla", "/city show αθηνα").startswith("Αθήνα · Greece (GR)")
+    assert (
+        say(services, "ana", "/city register ΑΘΗΝΑ country=GR") == "ΑΘΗΝΑ is already registered. It is written Αθήνα."
+    )
+    assert say(services, "ana", "/city register Київ country=UA") == "Registered Київ (UA)."
+    assert say(services, "carla", "/city show київ").startswith("Київ · Ukraine (UA)")
+
+
+def test_names_a_name_of_punctuation_alone_is_refused(services):
+    reply = ask(services, "ana", "/city register --- country=PL")
+    assert reply.error and "letter or digit" in reply.plain()
+
+
+def test_names_folded_lookups_everywhere(polish):
+    say(polish, "bob", "/goal add open data portal")
+    assert "open data portal" in say(polish, "ana", "/goal list LODZ")
+    assert "Kraków" in say(polish, "ana", "/match city=krakow")
+
+
+def test_names_a_near_miss_gets_a_suggestion(polish):
+    assert say(polish, "carla", "/city show Atlantis") == "No city called `Atlantis`. See /city list."
+    assert say(polish, "carla", "/city show Krakov") == "No city called `Krakov`. Did you mean Kraków?"
+    assert say(polish, "carla", "/city join Lodsz") == "No city called `Lodsz`. Did you mean Łódź?"
+    # the same lookup serves every family
+    assert say(polish, "ana", "/goal list Krakov") == "No city called `Krakov`. Did you mean Kraków?"
+
+
+def test_names_an_unknown_cohort_lists_the_cohorts(polish):
+    say(polish, "ana", "/city register Brno country=CZ cohort=Eurocities")
+    assert say(polish, "carla", "/city list cohort=icc") == (
+        "No cohort called `icc`. Did you mean ICC 2020? Cohorts: Eurocities, ICC 2020."
+    )
+    assert say(polish, "carla", "/city list cohort=Mission") == (
+        "No cohort called `Mission`. Cohorts: Eurocities, ICC 2020."
+    )
+
+
+def test_names_an_unknown_cohort_when_there_are_none(services):
+    assert say(services, "carla", "/city list cohort=icc") == (
+        "No cohort called `icc`. There are no cohorts yet; /city register … cohort=<name> makes one."
+    )
