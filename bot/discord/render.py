@@ -2,16 +2,19 @@
 
 User values are escaped here, and only here: every Markdown character a person typed is shown, never applied,
 and `allowed_mentions` lets a message ping only the people a reply names on purpose (`Mention`s) — never
-`@everyone`, `@here` or a role, whatever was typed into a goal or an offer. Discord's limits are kept by
-construction: 2,000 characters of content, 5 action rows of 5 buttons, 80-character labels, 100-character
-custom ids (a longer button command is stored and the button carries its short id).
+`@everyone`, `@here` or a role, whatever was typed into a goal or an offer. People and channels are shown as
+Discord shows them (`<@id>`, `<#id>`): those a reply names on purpose, and those named in typed text (which never
+ping). Discord's limits are kept by construction: 2,000 characters of content, 5 action rows of 5 buttons,
+80-character labels, 100-character custom ids (a longer button command is stored and the button carries its
+short id).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from core.text import Mention, Text
 from handlers.types import Button, Reply
@@ -33,6 +36,17 @@ EPHEMERAL = 64
 COMMAND, FORM = "c:", "f:"  # and stored commands' "s:" (handlers.stored_commands)
 
 Component = dict[str, Any]
+# A person or channel written in typed text the neutral way (`<@discord:80351110224678912>`,
+# `<#slack:C123|general>`): each adapter writes its platform's mentions so before the handlers see them.
+NEUTRAL_REF = re.compile(r"<([@#])([a-z]{1,16}):([A-Za-z0-9]{1,40})(?:\|([^<>]{0,100}))?>")
+
+
+@runtime_checkable
+class ChannelValue(Protocol):
+    """A channel a reply names on purpose (its id carries its platform: `discord:123`, `slack:C123`)."""
+
+    channel_id: str
+    name: str
 
 
 def escape_markdown(value: str) -> str:
@@ -102,9 +116,40 @@ def render_text(text: Text, mention: Callable[[Mention], str]) -> str:
     def show(value: object) -> str:
         if isinstance(value, Mention):
             return mention(value)
-        return str(value).replace("`", "ˋ") if in_code else escape_markdown(str(value))
+        if isinstance(value, ChannelValue) and not isinstance(value, str):
+            return channel_link(value.channel_id, value.name, in_code=in_code)
+        if in_code:
+            return NEUTRAL_REF.sub(lambda m: f"{m[1]}{m[4] or m[3]}", str(value)).replace("`", "ˋ")
+        return typed_text(str(value))
 
     return text.render(show, markup)
+
+
+def channel_link(channel_id: str, name: str, *, in_code: bool = False) -> str:
+    """`<#id>`, which Discord shows as the channel's name and a link to it; another platform's channel by name."""
+    snowflake = discord_id(channel_id)
+    if snowflake is not None and snowflake.isdecimal() and not in_code:
+        return f"<#{snowflake}>"
+    shown = f"#{name or channel_id.rsplit(':', 1)[-1]}"
+    return shown.replace("`", "ˋ") if in_code else escape_markdown(shown)
+
+
+def typed_text(value: str) -> str:
+    """What a person typed, escaped, with the people and channels it names shown as Discord shows them: `<@id>`
+    and `<#id>` for Discord's (a name, never a ping: `allowed_mentions` lists only the people a reply means),
+    `@name` and `#name` for another platform's."""
+    out: list[str] = []
+    end = 0
+    for found in NEUTRAL_REF.finditer(value):
+        out.append(escape_markdown(value[end : found.start()]))
+        sigil, platform, identifier, name = found.groups()
+        if platform + ":" == PLATFORM and identifier.isdecimal():
+            out.append(f"<{sigil}{identifier}>")
+        else:
+            out.append(escape_markdown(f"{sigil}{name or identifier}"))
+        end = found.end()
+    out.append(escape_markdown(value[end:]))
+    return "".join(out)
 
 
 def _button(button: Button, custom_id: Callable[[Button], str | None]) -> Component | None:
