@@ -1,7 +1,8 @@
 """The terminal adapter: the same handlers as Slack, replies rendered as plain text.
 
 Interactive (with line editing and history) when standard input is a terminal; otherwise it reads one
-command a line and prints each reply, so sessions can be scripted.
+command a line, prints each command (`@you> /city show Brno`) before its reply, so a transcript reads like a
+session, and exits 1 when any command failed, so scripts can stop on it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.delivery import Arrival, DeliveryEngine, Outgoing, Pacer, SendOutcome
 from core.grammar import parse_user_ref
 from core.text import Mention, Text, strip_markup
 from handlers.dispatch import FAMILIES, handle
+from handlers.home import home
 from handlers.types import Attachment, Reply, Request, Services
 from storage.db import unit_of_work
 
@@ -28,8 +30,8 @@ log = logging.getLogger(__name__)
 HISTORY = Path.home() / ".citypeers_history"
 _MENTION_IN_COMMAND = re.compile(r"<@([^|>\s]+)(?:\|[^>]*)?>")
 CONSOLE_HELP = (
-    "Type a command such as /city help, /city show Brno or /city list track=tourism.\n"
-    "Console only: /as @name switches who you are, /quit leaves."
+    "Type a command such as /city help, /city show Brno or /city list track=tourism; /home shows your city, goals,\n"
+    "next events and matches as Slack's Home tab does. Console only: /as @name switches who you are, /quit leaves."
 )
 
 
@@ -82,6 +84,15 @@ class ConsoleSender:
         return Arrival.ABSENT
 
 
+def named_as_saved(text: str, attachment: Attachment, saved: Path) -> str:
+    """A reply names the file it made (`… to goals-2026-12-07.csv.`); when that name was taken and the file was
+    saved as `goals-2026-12-07-2.csv`, the reply says so."""
+    if saved.name == attachment.filename:
+        return text
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(attachment.filename)}(?![\w-])")
+    return pattern.sub(lambda _mention: saved.name, text)
+
+
 def save_file(attachment: Attachment, directory: Path) -> Path:
     """Write a reply's file next to the user, never over an existing one (`chart.png`, `chart-2.png`, …)."""
     name = Path(attachment.filename).name  # a file name only: nothing a reply says can write elsewhere
@@ -98,10 +109,12 @@ def save_file(attachment: Attachment, directory: Path) -> Path:
 class Console:
     """Runs lines typed by one user at a time; `/as @name` changes the user."""
 
-    def __init__(self, services: Services, user: str, out: TextIO) -> None:
+    def __init__(self, services: Services, user: str, out: TextIO, *, echo: bool = False) -> None:
         self.services = services
         self.user = user.lstrip("@")
         self.out = out
+        self.echo = echo  # print each line as a prompt would show it, before its reply (scripted sessions)
+        self.failed = False  # any command answered with an error
         # What a command tells other people goes through the delivery ledger, as in Slack; here it is printed
         # right after the reply (and so is a reminder that fell due meanwhile).
         self.delivery = DeliveryEngine(
@@ -116,6 +129,8 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return True
+        if self.echo:
+            self._print(f"@{self.user}> {line}")
         word, _, rest = line.lstrip("/").partition(" ")
         word = word.lower()
         if word in ("quit", "exit"):
@@ -124,6 +139,8 @@ class Console:
             self._switch(rest)
         elif word == "help":
             self._print(CONSOLE_HELP)
+        elif word == "home":
+            self._answer("home", rest, lambda: home(self.services, user_id=self.user, user_name=self.user, tz=None))
         else:
             self._command(word, rest)
         return True
@@ -131,28 +148,55 @@ class Console:
     def _switch(self, rest: str) -> None:
         ref = parse_user_ref(rest.strip()) if rest.strip() else None
         if ref is None:
-            self._print("error: Expected: /as @name")
+            self._fail("Expected: /as @name")
             return
         self.user = ref.user_id
         self._print(f"You are now @{self.user}.")
 
     def _command(self, family: str, rest: str) -> None:
         if family not in FAMILIES:
-            known = ", ".join(f"/{name}" for name in FAMILIES)
-            self._print(f"error: Unknown command /{family}. Commands: {known}; /help for the console.")
+            known = ", ".join(f"/{name}" for name in (*FAMILIES, "home"))
+            self._fail(f"Unknown command /{family}. Commands: {known}; /help for the console.")
             return
         request = Request(user_id=self.user, user_name=self.user, command=family, text=rest)
+        self._answer(family, rest, lambda: handle(self.services, request))
+
+    def _answer(self, family: str, rest: str, ask: Callable[[], Reply]) -> None:
         try:
-            reply = handle(self.services, request)
+            reply = ask()
         except Exception:  # one line for the user, the details for the log
             ref = uuid.uuid4().hex[:6]
             log.exception("command failed (ref %s): /%s %s", ref, family, rest)
-            self._print(f"error: Something went wrong on our side; nothing was changed (ref {ref}).")
+            self._fail(f"Something went wrong on our side; nothing was changed (ref {ref}).")
             return
-        self._print(render_reply(reply))
+        self.failed = self.failed or reply.error
+        text = render_reply(reply)
+        saved = []
         for attachment in reply.files:
-            self._print(f"  saved {save_file(attachment, Path.cwd())}")
-        self.delivery.run_due()
+            try:
+                path = save_file(attachment, Path.cwd())
+            except OSError as error:
+                saved.append(f"error: Could not save {attachment.filename}: {error.strerror or error}.")
+                self.failed = True
+                continue
+            text = named_as_saved(text, attachment, path)
+            saved.append(f"  saved {path}")
+        self._print("\n".join([text, *saved]))
+        self._deliver()
+
+    def _deliver(self) -> None:
+        """Print what the command told other people (and reminders that fell due); a failure here is logged and
+        told in one line, and the console carries on."""
+        try:
+            self.delivery.run_due()
+        except Exception:
+            ref = uuid.uuid4().hex[:6]
+            log.exception("delivering messages failed (ref %s)", ref)
+            self._fail(f"Something went wrong telling others; they may not have been told (ref {ref}).")
+
+    def _fail(self, text: str) -> None:
+        self.failed = True
+        self._print(f"error: {text}")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -177,17 +221,19 @@ def run_console(
             added = load_demo(session=session, now=services.clock.now())
         if added and sys.stdin.isatty():
             print(f"Loaded {added} sample cities.")
-    console = Console(services, user, sys.stdout)
+    interactive = lines is None and sys.stdin.isatty()
+    console = Console(services, user, sys.stdout, echo=not interactive)
     if started is not None:
         started()
-    if lines is None and sys.stdin.isatty():
+    if interactive:
         _interactive(console)
     else:
         for line in lines if lines is not None else sys.stdin:
             if not console.run_line(line):
                 break
     services.engine.dispose()
-    return 0
+    # Typed by hand, an error is read and answered; in a script it must stop what comes next.
+    return 1 if console.failed and not interactive else 0
 
 
 def _interactive(console: Console) -> None:
