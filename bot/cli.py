@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="citypeers", description="Peer networking for cities, in Slack and Discord.")
+    parser.add_argument("--version", action=_Version, help="show the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser(
@@ -118,6 +119,23 @@ def _matplotlib_cache() -> None:
         if os.access(candidate, os.W_OK):
             os.environ["MPLCONFIGDIR"] = str(candidate)
             return
+
+
+class _Version(argparse.Action):
+    """`citypeers --version`: the installed package's version (pyproject.toml), looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("citypeers")
+        except PackageNotFoundError:  # a source tree that was never installed
+            number = "unknown (not installed)"
+        print(f"citypeers {number}")  # on standard output, as argparse's own version action does
+        parser.exit()
 
 
 # Whether main() runs as the program (its arguments from the command line), so the process's objects are its own
