@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from bot.slack.ids import slacks
+from bot.slack.ids import PREFIX, slacks
 from core.text import Mention, Text, escape_mrkdwn
 from handlers import stored_commands
 from handlers.types import Button, Reply, Services
@@ -33,6 +34,20 @@ WARNING = ":warning: "
 ELLIPSIS = "…"
 
 Block = dict[str, Any]
+# A person or channel in typed text, as each adapter writes its platform's mentions before the handlers see them
+# (`<@slack:U123|ana>`, `<#slack:C123|general>`, `<@discord:80351110224678912>`).
+_NEUTRAL_REF = re.compile(r"<([@#])([a-z]{1,16}):([A-Za-z0-9]{1,40})(?:\|([^<>]{0,100}))?>")
+_SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{1,30}")
+
+
+@runtime_checkable
+class ChannelValue(Protocol):
+    """A channel a reply names on purpose (its id carries its platform: `slack:C123`, `discord:123`)."""
+
+    channel_id: str
+    name: str
+
+
 ButtonValue = Callable[[str], "str | None"]  # a button's command -> what its value carries (None: leave it out)
 
 
@@ -45,12 +60,39 @@ class Message:
 
 
 def show(value: object) -> str:
-    """A user value as safe mrkdwn: a Mention pings the person we meant (a Slack user; anyone else is named),
-    anything else is shown as typed."""
+    """A user value as safe mrkdwn: a Mention pings the person we meant (a Slack user; anyone else is named), a
+    channel value is a link to it, anything else is shown as typed."""
     if isinstance(value, Mention):
         slack_id = slacks(value.user_id)
         return f"<@{slack_id}>" if slack_id else escape_mrkdwn(f"@{value.name}")
-    return escape_mrkdwn(str(value))
+    if isinstance(value, ChannelValue) and not isinstance(value, str):
+        return channel_link(value.channel_id, value.name)
+    return typed_text(str(value))
+
+
+def channel_link(channel_id: str, name: str) -> str:
+    """`<#C123>`, which Slack shows as the channel's name and a link; another platform's channel by name."""
+    slack_id = slacks(channel_id)
+    if slack_id is not None and _SLACK_CHANNEL.fullmatch(slack_id):
+        return f"<#{slack_id}>"
+    return escape_mrkdwn(f"#{name or channel_id.rsplit(':', 1)[-1]}")
+
+
+def typed_text(value: str) -> str:
+    """What a person typed, escaped, with the channels it names as Slack's links (`<#C123>`) and the people as
+    `@name`: in Slack a `<@U…>` in a message notifies that person, and typed text pings nobody."""
+    out: list[str] = []
+    end = 0
+    for found in _NEUTRAL_REF.finditer(value):
+        out.append(escape_mrkdwn(value[end : found.start()]))
+        sigil, platform, identifier, name = found.groups()
+        if sigil == "#" and platform + ":" == PREFIX and _SLACK_CHANNEL.fullmatch(identifier):
+            out.append(f"<#{identifier}>")
+        else:
+            out.append(escape_mrkdwn(f"{sigil}{name or identifier}"))
+        end = found.end()
+    out.append(escape_mrkdwn(value[end:]))
+    return "".join(out)
 
 
 def render_text(text: Text) -> str:
@@ -77,7 +119,7 @@ def fallback_text(reply: Reply) -> str:
     if len(plain) > FALLBACK_CHARS:
         cut = plain.rfind("\n", 0, FALLBACK_CHARS)
         plain = plain[: cut if cut > 0 else FALLBACK_CHARS].rstrip() + ELLIPSIS
-    text = escape_mrkdwn(plain)
+    text = typed_text(plain)
     return WARNING + text if reply.error else text
 
 
