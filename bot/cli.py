@@ -89,7 +89,8 @@ def configure_logging(level: str) -> None:
     # We give bolt our own client on purpose; its warning that SLACK_BOT_TOKEN (read from the environment by bolt
     # itself) goes unused is noise at every start.
     logging.getLogger("slack_bolt.App").addFilter(_not_about_the_given_client)
-    _matplotlib_cache()
+    if _program:  # the process's environment is the program's to set, not a calling test's
+        _matplotlib_cache()
 
 
 def _not_about_the_given_client(record: logging.LogRecord) -> bool:
