@@ -6,13 +6,16 @@ documents write them. A time without a zone is in the user's zone. Instants are 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import parser as dateutil_parser
 
 from core.grammar import GrammarError, shown
+from core.text import fold_name
 
 DATE_HINT = "a date like 2020-09-28 10:00 or 28/09/2020"
 _YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]")
@@ -23,15 +26,43 @@ MAX_ZONE_CHARS = 64  # the longest IANA name is 32 characters
 MAX_DURATION_DIGITS = 6  # 999999w is already beyond any date we can hold
 
 
+# Areas whose zones are named after a city people may type alone (`Lisbon` for Europe/Lisbon).
+_CITY_AREAS = ("Europe/", "Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Indian/", "Pacific/")
+
+
+@functools.cache
+def _zone_names() -> tuple[dict[str, str], dict[str, str]]:
+    """IANA names by their case-folded form, and by their folded city (`lisbon`: Europe/Lisbon; Europe first)."""
+    names = sorted(available_timezones(), key=lambda zone: (not zone.startswith("Europe/"), zone))
+    by_name = {zone.casefold(): zone for zone in names}
+    by_city: dict[str, str] = {}
+    for zone in names:
+        if zone.startswith(_CITY_AREAS):
+            by_city.setdefault(fold_name(zone.rsplit("/", 1)[-1]), zone)
+    return by_name, by_city
+
+
 def parse_zone(name: str) -> ZoneInfo:
+    """An IANA zone, typed in any case (`europe/lisbon`), or by its city alone (`Lisbon`, `são paulo`)."""
+    typed = name.strip()
     try:
-        if len(name) > MAX_ZONE_CHARS:
+        if len(typed) > MAX_ZONE_CHARS:
             raise ValueError(name)
-        return ZoneInfo(name.strip())
+        return ZoneInfo(typed)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory (`Europe`), a name too long
-        raise GrammarError(
-            f"`{shown(name)}` is not a time zone; expected an Area/City name like Europe/Brussels."
-        ) from None
+        pass
+    if len(typed) <= MAX_ZONE_CHARS:
+        by_name, by_city = _zone_names()
+        zone = by_name.get(typed.casefold()) or by_city.get(fold_name(typed))
+        if zone is not None:
+            return ZoneInfo(zone)
+        close = difflib.get_close_matches(typed.casefold(), list(by_name), n=1, cutoff=0.8)
+        close = [by_name[key] for key in close] or [
+            by_city[key] for key in difflib.get_close_matches(fold_name(typed), list(by_city), n=1, cutoff=0.75)
+        ]
+        if close:
+            raise GrammarError(f"`{shown(name)}` is not a time zone. Did you mean {close[0]}?")
+    raise GrammarError(f"`{shown(name)}` is not a time zone; expected an Area/City name like Europe/Brussels.")
 
 
 def _parse(text: str, default: datetime) -> datetime:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sqlmodel import Session
 
-from core.grammar import Args, GrammarError, check_line, parse_args, split_first
+from core.grammar import MAX_KEY, Args, GrammarError, check_line, parse_args, split_first
 from core.roles import Role
 from handlers.outbox import queue_notices
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
@@ -17,6 +18,19 @@ from storage import queries
 from storage.db import run_transaction
 
 log = logging.getLogger(__name__)
+HELP = "help"  # `/help city` answers as `/city help` does
+
+
+class Strings:
+    """The dispatcher's own lines: commands that do not exist, and help."""
+
+    UNKNOWN_FAMILY = "Unknown command /{name}. {hint}Commands: {known}."
+    UNKNOWN_COMMAND = "Unknown command `/{family} {name}`. {hint}Try /{family} help."
+    NO_FAMILY = "No command family called `{name}`. {hint}Commands: {known}."
+    DID_YOU_MEAN = "Did you mean {command}? "
+    HELP_TITLE = "CityPeers commands (`/help <command>` or `/<command> help` for each one's):"
+    HELP_FAMILY = "`/{name}`: {summary}"
+
 
 # Each family's commands, usage lines and summary live in its module (`COMMANDS`, `SUMMARY`).
 FAMILY_MODULES: Mapping[str, str] = {
@@ -62,8 +76,12 @@ def handle(services: Services, request: Request) -> Reply:
         return Reply.fail(str(error))
     family = FAMILIES.get(request.command.lstrip("/").lower())
     if family is None:
-        known = ", ".join(f"/{name}" for name in FAMILIES)
-        return Reply.fail(f"Unknown command /{request.command.lstrip('/')}. Commands: {known}.")
+        if request.command.lstrip("/").lower() == HELP:
+            return overall_help(request.text)
+        typed = request.command.lstrip("/")
+        known = ", ".join(f"/{name}" for name in (*FAMILIES, HELP))
+        hint = did_you_mean(typed, [*FAMILIES, HELP], lambda name: f"/{name}")
+        return Reply.fail(Strings.UNKNOWN_FAMILY.format(name=typed, hint=hint, known=known))
     name, rest = split_first(request.text)
     command_name = request.command.lstrip("/").lower()
     default = DEFAULTS.get(command_name)
@@ -74,7 +92,9 @@ def handle(services: Services, request: Request) -> Reply:
         return family_help(command_name, family, topic=rest)
     command = find_command(family, name)
     if command is None:
-        return Reply.fail(f"Unknown command `/{command_name} {name}`. Try /{command_name} help.")
+        names = [spelling for c in family.values() for spelling in (c.name, *c.aliases)]
+        hint = did_you_mean(name, names, lambda typo: f"/{command_name} {find_command(family, typo).name}")  # type: ignore[union-attr]
+        return Reply.fail(Strings.UNKNOWN_COMMAND.format(family=command_name, name=name, hint=hint))
     if rest.strip().lower() == "help":
         return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
     try:
@@ -110,6 +130,28 @@ def find_command(family: Mapping[str, Command], name: str) -> Command | None:
     if lowered in family:
         return family[lowered]
     return next((c for c in family.values() if lowered in c.aliases), None)
+
+
+def did_you_mean(typed: str, names: list[str], spell: Callable[[str], str]) -> str:
+    """`Did you mean /city show? ` for a slip of one of `names` (difflib), else nothing."""
+    close = difflib.get_close_matches(typed.lower()[:MAX_KEY], names, n=1, cutoff=0.6)
+    return Strings.DID_YOU_MEAN.format(command=spell(close[0])) if close else ""
+
+
+def overall_help(topic: str) -> Reply:
+    """`/help`: every family; `/help city [show]`: that family's help (or one command's)."""
+    family_name, rest = split_first(topic)
+    if not family_name:
+        reply = Reply(title=Strings.HELP_TITLE)
+        for name in FAMILIES:
+            reply.add(Strings.HELP_FAMILY, name=name, summary=SUMMARIES[name])
+        return reply
+    name = family_name.lstrip("/").lower()
+    if name not in FAMILIES:
+        known = ", ".join(f"/{family}" for family in FAMILIES)
+        hint = did_you_mean(name, list(FAMILIES), lambda close: f"/{close}")
+        return Reply.fail(Strings.NO_FAMILY.format(name=family_name, hint=hint, known=known))
+    return family_help(name, FAMILIES[name], topic=rest)
 
 
 def family_help(command_name: str, family: Mapping[str, Command], topic: str = "") -> Reply:

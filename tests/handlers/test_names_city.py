@@ -87,3 +87,45 @@ def test_names_an_unknown_cohort_when_there_are_none(services):
     assert say(services, "carla", "/city list cohort=icc") == (
         "No cohort called `icc`. There are no cohorts yet; /city register … cohort=<name> makes one."
     )
+
+
+@pytest.mark.parametrize(
+    "typed, zone",
+    [("europe/lisbon", "Europe/Lisbon"), ("Lisbon", "Europe/Lisbon"), ("são paulo", "America/Sao_Paulo")],
+)
+def test_typed_time_zones_in_any_case_or_by_city(services, typed, zone):
+    assert say(services, "carla", f"/city timezone {typed}").startswith(f"Times are now shown to you in {zone}:")
+
+
+def test_typed_time_zone_near_miss_is_suggested(services):
+    say(services, "carla", "/city timezone Europe/Prague")
+    before = snapshot(services.engine)
+    reply = ask(services, "carla", "/city timezone Lisbn")
+    assert reply.error and reply.plain() == "`Lisbn` is not a time zone. Did you mean Europe/Lisbon?"
+    assert snapshot(services.engine) == before
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("/city shwo Brno", "Unknown command `/city shwo`. Did you mean /city show? Try /city help."),
+        ("/goal lsit", "Unknown command `/goal lsit`. Did you mean /goal list? Try /goal help."),
+        ("/event lst", "Unknown command `/event lst`. Did you mean /event list? Try /event help."),
+        ("/match inrto Brno", "Unknown command `/match inrto`. Did you mean /match intro? Try /match help."),
+        ("/cty show Brno", "Unknown command /cty. Did you mean /city? Commands: /city, /match, /event, /goal, /help."),
+    ],
+)
+def test_typed_command_slips_get_the_command_meant(services, line, expected):
+    reply = ask(services, "ana", line)
+    assert reply.error and reply.plain() == expected
+
+
+def test_typed_help_answers_each_family(services):
+    assert say(services, "ana", "/help city") == say(services, "ana", "/city help")
+    assert say(services, "ana", "/help goal list") == say(services, "ana", "/goal help list")
+    overall = say(services, "ana", "/help")
+    for family in ("/city", "/match", "/event", "/goal"):
+        assert family in overall
+    assert say(services, "ana", "/help cty") == (
+        "No command family called `cty`. Did you mean /city? Commands: /city, /match, /event, /goal."
+    )
