@@ -115,14 +115,16 @@ _SLACK_CLIENT_LOG = "slack_sdk.web.base_client"
 
 
 @contextlib.contextmanager
-def _quiet(name: str) -> Iterator[None]:
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
+def _quiet(*names: str) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def build_adapters(settings: Settings, services: Services) -> list[Adapter]:
@@ -150,7 +152,7 @@ def start_adapters(settings: Settings, adapters: list[Adapter]) -> None:
     """Start each adapter; Slack refusing the app-level token (Socket Mode) is one StartupFailure."""
     for adapter in adapters:
         try:
-            with _quiet(_SLACK_CLIENT_LOG):
+            with _quiet(_SLACK_CLIENT_LOG, "slack_bolt.App"):  # Socket Mode logs a refused app token as it raises
                 adapter.start()
         except Exception as error:
             failure = slack_failure(error, settings, "SLACK_APP_TOKEN") if adapter.platform == "slack" else None

@@ -182,10 +182,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         claim_hold=timedelta(seconds=settings.citypeers_claim_seconds),
     )
     runtime.start()
+    serving = False
     try:
         start_adapters(settings, adapters)
         routes = [route for adapter in adapters for route in adapter.routes()] + [feed_route(services)]
         started()
+        serving = True
         # /healthz: 503 when the database, the scheduler or the delivery engine is not well.
         serve(
             settings.host,
@@ -199,7 +201,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             adapter.stop()
         runtime.shutdown()
         services.engine.dispose()
-        logging.getLogger(__name__).info("stopped")
+        if serving:  # a start that failed is told in one line by main()
+            logging.getLogger(__name__).info("stopped")
     return 0
 
 

@@ -34,6 +34,13 @@ def test_a_revoked_slack_token_is_one_line(tmp_path):
     assert one_line(result) == "citypeers: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)"
 
 
+def test_a_refused_socket_mode_token_is_one_line(tmp_path):
+    with FakeSlack() as slack:  # it answers not_authed to any token that is not a bot's
+        env = {**slack_env(slack.api_url, tmp_path), "SLACK_BOT_TOKEN": "xoxb-ok", "SLACK_APP_TOKEN": "xapp-1-revoked"}
+        result = run("run", cwd=tmp_path, env=env)
+    assert one_line(result) == "citypeers: SLACK_APP_TOKEN was refused by Slack (not_authed)"
+
+
 def test_an_unreachable_slack_is_one_line(tmp_path):
     api_url = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
     result = run("run", cwd=tmp_path, env=slack_env(api_url, tmp_path))
