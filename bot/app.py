@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +66,8 @@ def _check_sqlite_directory(url: URL) -> None:
         raise StartupFailure("DATABASE_URL", f"directory {directory} does not exist")
     if not directory.is_dir():
         raise StartupFailure("DATABASE_URL", f"{directory} is not a directory")
+    if Path(path).is_dir():
+        raise StartupFailure("DATABASE_URL", f"{path} is a directory, not a database file")
 
 
 # Causes that mean the server was never reached, as opposed to a server that answered and refused.
@@ -77,12 +80,12 @@ def database_failure(url: URL, error: OperationalError) -> StartupFailure:
     text = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
     if url.get_backend_name() == "sqlite":
         return StartupFailure("DATABASE_URL", f"cannot open the SQLite database {url.database} ({text})")
-    cause = text.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
+    cause = re.sub(r"\[Errno [-\d]+\]\s*", "", text.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip())
     cause = cause[:1].lower() + cause[1:]
-    where = f"{url.host}:{url.port or 5432}" if url.host else "its local socket"
+    where = f"at {url.host}:{url.port or 5432}" if url.host else "on the local socket"
     if any(word in cause.lower() for word in _NETWORK_CAUSES):
-        return StartupFailure("DATABASE_URL", f"cannot reach PostgreSQL at {where} ({cause})")
-    return StartupFailure("DATABASE_URL", f"PostgreSQL at {where} refused the connection ({cause})")
+        return StartupFailure("DATABASE_URL", f"cannot reach PostgreSQL {where} ({cause})")
+    return StartupFailure("DATABASE_URL", f"PostgreSQL {where} refused the connection ({cause})")
 
 
 def slack_failure(error: BaseException, settings: Settings, token_setting: str) -> StartupFailure | None:

@@ -8,7 +8,16 @@ import pycountry
 from sqlmodel import Session
 
 from core.dates import format_instant, parse_zone
-from core.grammar import Args, parse_count, parse_user_ref, parse_yes_no, shown, split_first, split_list
+from core.grammar import (
+    MAX_NUMBER_DIGITS,
+    Args,
+    parse_count,
+    parse_user_ref,
+    parse_yes_no,
+    shown,
+    split_first,
+    split_list,
+)
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec, resolve_track
@@ -69,6 +78,8 @@ class Strings:
     ITEM_FULL = "{name} already lists {max} of these; remove one with `/city {kind} remove <number>`."
     ITEM_REMOVED = "Removed from what *{name}* {verb}: {text}"
     ITEM_NOT_FOUND = "There is no number {number}; see /city show."
+    REMOVE_WHICH = "Say which to remove by its number, as in /city {kind} remove 1: {items}"
+    REMOVE_NOTHING = "{name} lists no {kind}s yet, so there is nothing to remove."
     SHOW_WHOM = "You do not represent a city: name one (/city show <name>) or ask to join (/city join <name>)."
     NONE_YET = "_none yet_"
     LIST_EMPTY = "No cities match. Organisers add them with /city register."
@@ -356,7 +367,9 @@ def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
         city = own_city(context, f"add {VERB[kind]}")
         text = " ".join(args.text.split())
         first, rest = split_first(text)
-        if first.lower() == "remove" and rest.isdecimal():  # isdigit would let `²` reach int()
+        if first.lower() == "remove":  # never added as an item: `remove one` is a slip, not an offer
+            if not (rest.isdecimal() and len(rest) <= MAX_NUMBER_DIGITS):  # isdigit would let `²` reach int()
+                raise CommandError(_remove_which(context, city, kind))
             return _remove_item(context, city, kind, int(rest))
         if not text:
             raise UsageError()
@@ -375,6 +388,15 @@ def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
         return Reply.of(Strings.ITEM_ADDED, name=city.name, verb=VERB[kind], text=text)
 
     return run
+
+
+def _remove_which(context: Context, city: City, kind: str) -> str:
+    """The line refusing a `remove` without a number: the numbered items to choose from."""
+    items = queries.city_items(session=context.session, city_id=city.id, kind=kind)
+    if not items:
+        return Strings.REMOVE_NOTHING.format(name=city.name, kind=kind)
+    numbered = "; ".join(f"{i}. {item.text}" for i, item in enumerate(items, start=1))
+    return Strings.REMOVE_WHICH.format(kind=kind, items=numbered)
 
 
 def _remove_item(context: Context, city: City, kind: str, number: int) -> Reply:

@@ -2,7 +2,9 @@
 the cause, and a non-zero exit; never a traceback."""
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from tests.conftest import POSTGRES_URL
 from tests.console.test_console import run
 from tests.support.botprocess import free_port
 from tests.support.fakeslack import FakeSlack
@@ -73,3 +75,18 @@ def test_a_database_url_in_a_missing_directory_is_one_line(tmp_path):
     missing = tmp_path / "nonexistent"
     result = run("db", "upgrade", cwd=tmp_path, env={"DATABASE_URL": f"sqlite:///{missing}/x.db"})
     assert one_line(result) == f"citypeers: DATABASE_URL: directory {missing} does not exist"
+
+
+def test_a_postgresql_that_refuses_the_connection_says_why(tmp_path):
+    url = make_url(POSTGRES_URL).set(database="citypeers_no_such_database")
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
+    result = run("db", "upgrade", cwd=tmp_path, env=env)
+    assert one_line(result) == (
+        f"citypeers: DATABASE_URL: PostgreSQL at {url.host}:{url.port or 5432} refused the connection "
+        '(database "citypeers_no_such_database" does not exist)'
+    )
+
+
+def test_a_db_option_naming_a_directory_is_one_line(tmp_path):
+    result = run("console", "--db", str(tmp_path), stdin="/city list\n", cwd=tmp_path)
+    assert one_line(result) == f"citypeers: --db: {tmp_path} is a directory, not a database file"
