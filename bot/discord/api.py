@@ -1,12 +1,12 @@
 """The only code of ours that calls Discord's REST API: a small synchronous client that keeps Discord's limits.
 
-Discord limits per route ("buckets", told in the `X-RateLimit-*` headers of every answer) and globally (50
-requests a second per bot). A bucket is counted apart for each major parameter (channel, guild, webhook and its
-token): one channel's spent bucket holds back no other channel. The client waits before a request whose bucket
-is spent (holding no global slot while it waits), paces itself under the global limit, and after a 429 waits `retry_after` (a float, in seconds) for that bucket, or for everything when
-the answer says `global`. It never retries a refused request on its own except after a 429 or a 5xx where the
-caller asks it to (`retries`), so invalid requests never pile up (Discord bans an IP after 10,000 401/403/429
-answers in 10 minutes).
+Discord limits per route ("buckets", told in the `X-RateLimit-*` headers of every answer) and globally (50 requests
+a second per bot). A bucket is counted apart for each major parameter (channel, guild, webhook and its token): one
+channel's spent bucket holds back no other channel. The client waits before a request whose bucket is spent (holding
+no global slot while it waits), paces itself under the global limit, and after a 429 waits `retry_after` (a float,
+in seconds) for that bucket, or for everything when the answer says `global`. It never retries a refused request on
+its own except after a 429 or a 5xx where the caller asks it to (`retries`), so invalid requests never pile up
+(Discord bans an IP after 10,000 401/403/429 answers in 10 minutes).
 """
 
 from __future__ import annotations
