@@ -129,3 +129,24 @@ def test_typed_help_answers_each_family(services):
     assert say(services, "ana", "/help cty") == (
         "No command family called `cty`. Did you mean /city? Commands: /city, /match, /event, /goal."
     )
+
+
+@pytest.mark.parametrize(
+    "line", ["/city offer remove one", "/city offer remove", "/city offer REMOVE 1st", "/city offer remove 1 2"]
+)
+def test_typed_remove_without_a_number_is_refused_with_the_list(polish, line):
+    say(polish, "bob", "/city offer open data platform")
+    say(polish, "bob", "/city offer bike sharing")
+    before = snapshot(polish.engine)
+    reply = ask(polish, "bob", line)
+    assert reply.error
+    assert reply.plain() == (
+        "Say which to remove by its number, as in /city offer remove 1: 1. open data platform; 2. bike sharing"
+    )
+    assert snapshot(polish.engine) == before
+    assert say(polish, "bob", "/city offer remove 2") == "Removed from what Łódź offers: bike sharing"
+
+
+def test_typed_remove_when_nothing_is_listed(polish):
+    reply = ask(polish, "bob", "/city need remove")
+    assert reply.error and reply.plain() == "Łódź lists no needs yet, so there is nothing to remove."
