@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.grammar import QUOTES, Args, GrammarError, parse_args, shown
 from handlers.types import Command
 
 SUB_COMMAND, STRING, INTEGER, BOOLEAN, USER, CHANNEL = 1, 3, 4, 5, 6, 7
@@ -23,6 +24,7 @@ HOME = "home"
 MAX_CHOICES = 25
 _PLACEHOLDER = re.compile(r"<([^<>]+)>")
 _NAME_CHARS = re.compile(r"[^a-z0-9_-]+")
+_KEY_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}=")  # a word the grammar may read as a `key=` option
 CITY_WORDS = frozenset({"name", "city", "other"})
 TRACK_WORDS = frozenset({"track"})
 RENAMED = {"n": "count"}
@@ -222,24 +224,71 @@ def canonical_line(
     command = families.get(family, {}).get(name)
     if command is None:
         return f"/{family} {name}"
-    parts: list[str] = [f"/{family}", name]
+    in_place: list[str] = []
+    options: dict[str, str] = {}
     for option in _in_line_order(command):
         if option.literal is not None:
-            parts.append(option.literal)
+            in_place.append(option.literal)
             continue
         if option.name not in values:
             continue
         value = values[option.name]
         if option.flag is not None:
             if value is True:
-                parts.append(option.flag)
+                in_place.append(option.flag)
             continue
         text = _as_text(option, value, resolved_channel_names)
         if option.key is None:
-            parts.append(text)
+            in_place.append(text)
         else:
-            parts.append(f"{option.key}={_quoted(text)}")
-    return " ".join(part for part in parts if part != "")
+            options[option.key] = text
+    text = " ".join(part for part in in_place if part != "")
+    rest = _literal_rest(text, options, command.options)
+    return f"/{family} {name} {rest}".rstrip()
+
+
+class TextNotLiteral(ValueError):
+    """What was typed into an option cannot reach the handler as typed: the grammar would read part of it as a
+    `key=` option (or cut a value at a quote). The message is one line for the person."""
+
+
+class Strings:
+    NOT_LITERAL = (
+        "The text “{shown}” holds `{word}`, which would be read as an option, not as your text: use the "
+        "command's own options for that, or write it without the `=`."
+    )
+    NOT_LITERAL_VALUE = "The {key} “{shown}” cannot be passed on as typed; leave out some of its quote marks."
+
+
+def _literal_rest(text: str, options: Mapping[str, str], allowed: frozenset[str]) -> str:
+    """The line after the command name, checked to read back through the grammar as exactly `text` and
+    `options`, so what is typed into a free-text option stays text whatever `key=` words it holds. When the text
+    as it is would not, it is quoted with `\\"` and `\\\\` escapes; when the grammar cannot read even that back
+    (core/grammar.py keeps no quoted text whole yet), TextNotLiteral: refused, never misread."""
+    keyed = " ".join(f"{key}={_quoted(value)}" for key, value in options.items())
+    wanted = Args(text=text, options=dict(options))
+    plain = f"{text} {keyed}".strip()
+    candidates = [plain]
+    if text:
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+        candidates.append(f'"{escaped}" {keyed}'.strip())
+    fallback = None
+    for rest in candidates:
+        try:
+            parsed = parse_args(rest, allowed)
+        except GrammarError:
+            continue
+        if parsed == wanted:
+            return rest
+        if rest is plain and parsed.options == wanted.options:
+            fallback = rest  # only the text's outer quotes went, as the grammar takes them off any typed line
+    if fallback is not None:
+        return fallback
+    word = next((w for w in text.split() if _KEY_WORD.match(w)), None)
+    if word is not None:
+        raise TextNotLiteral(Strings.NOT_LITERAL.format(shown=shown(text), word=shown(word, 40)))
+    key, value = next(((k, v) for k, v in options.items() if _quoted(v) == v and " " in v), ("text", text))
+    raise TextNotLiteral(Strings.NOT_LITERAL_VALUE.format(key=key, shown=shown(value)))
 
 
 def _in_line_order(command: Command) -> list[Option]:
@@ -270,7 +319,11 @@ def _as_text(option: Option, value: object, channel_names: Mapping[str, str]) ->
 
 
 def _quoted(value: str) -> str:
-    """A key=value value: quoted when it has spaces, with the quote mark it does not contain."""
-    if not value or " " in value:
-        return f"'{value}'" if '"' in value else f'"{value}"'
-    return value
+    """A key=value value: quoted when it has spaces (or starts with a quote mark), with a pair of quote marks
+    whose closing one it does not contain (the grammar reads a quoted value up to its closing mark)."""
+    if value and " " not in value and value[0] not in QUOTES:
+        return value
+    for opening in ('"', "'", "\u00ab", "\u201c", "\u2018"):
+        if QUOTES[opening] not in value:
+            return f"{opening}{value}{QUOTES[opening]}"
+    return value  # every kind of quote mark in it: the caller finds it does not read back

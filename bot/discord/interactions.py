@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
-from bot.discord.commands import HOME, canonical_line
+from bot.discord.commands import HOME, TextNotLiteral, canonical_line
 from bot.discord.render import COMMAND, FORM, Message
 from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
@@ -173,7 +173,10 @@ class Interactions:
             return {"type": PONG}
         if kind == APPLICATION_COMMAND:
             data = interaction.get("data") or {}
-            line = canonical_line(data, FAMILIES, _channel_names(data))
+            try:
+                line = canonical_line(data, FAMILIES, _channel_names(data))
+            except TextNotLiteral as refused:  # refused whole rather than run with part of the text misread
+                return {"type": MESSAGE, "data": self.render(Reply.fail(str(refused))).payload(ephemeral=True)}
             self.executor.submit(self._run, interaction, discord_line(line))
             return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
         if kind == MESSAGE_COMPONENT:
