@@ -73,3 +73,9 @@ def test_a_button_on_a_persons_own_ephemeral_reply_still_updates_it_in_place(bot
     assert listed["flags"] & EPHEMERAL and "RSVP" in labels(listed)
     pressed = bot.interactions.click(ANA, listed, label="RSVP")
     assert pressed.body == {"type": 6}  # the person's own message: replaced by the outcome
+
+
+def test_a_delivered_broadcast_carries_no_button_to_press(bot: Bot) -> None:
+    run(bot, ADMIN, "event", "broadcast", channel=LABS, text="Doors open at nine")
+    [sent] = bot.discord.wait_for(lambda: bot.discord.messages_in(LABS), what="the broadcast in #city-labs")
+    assert "Doors open at nine" in sent["content"] and labels(sent) == []

@@ -60,3 +60,9 @@ def test_a_button_on_a_persons_own_ephemeral_reply_still_replaces_it(bot: Bot) -
     click = bot.sender.click(ANA, listed, "RSVP", ephemeral=True)
     (reply,) = bot.slack.wait_for_response(click.response_token)
     assert reply.get("replace_original") is True and "You are attending" in words(reply)
+
+
+def test_a_delivered_broadcast_carries_no_button_to_press(bot: Bot) -> None:
+    answer(bot, ADMIN, f"/event broadcast <#{LABS}|labs> Doors open at nine")
+    [sent] = bot.slack.wait_for(lambda: bot.slack.messages_in(LABS), what="the broadcast in #labs")
+    assert "Doors open at nine" in sent["text"] and buttons(sent) == []
