@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.config import Settings, StartupFailure
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,13 +189,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         started()
         serving = True
         # /healthz: 503 when the database, the scheduler or the delivery engine is not well.
-        serve(
-            settings.host,
-            settings.port,
-            threads=settings.web_threads,
-            routes=routes,
-            checks=[database_check(services.engine), runtime.health],
-        )
+        try:
+            serve(
+                settings.host,
+                settings.port,
+                threads=settings.web_threads,
+                routes=routes,
+                checks=[database_check(services.engine), runtime.health],
+            )
+        except OSError as error:
+            failure = listen_failure(error, settings)
+            if failure is None:
+                raise
+            serving = False
+            raise failure from None
     finally:
         for adapter in adapters:
             adapter.stop()
@@ -204,6 +211,19 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if serving:  # a start that failed is told in one line by main()
             logging.getLogger(__name__).info("stopped")
     return 0
+
+
+def listen_failure(error: OSError, settings: Settings) -> StartupFailure | None:
+    """The web server could not bind: PORT taken or not ours to use, or HOST not an address of this machine."""
+    import errno
+
+    from bot.config import StartupFailure
+
+    setting = {errno.EADDRINUSE: "PORT", errno.EACCES: "PORT", errno.EADDRNOTAVAIL: "HOST"}.get(error.errno or 0)
+    if setting is None:
+        return None
+    cause = (error.strerror or str(error)).lower()
+    return StartupFailure(setting, f"cannot listen on {settings.host}:{settings.port} ({cause})")
 
 
 def discord(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,6 +1,8 @@
 """Start-up failures as a user meets them: a real `citypeers` process, one line on stderr naming the setting and
 the cause, and a non-zero exit; never a traceback."""
 
+import socket
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -90,3 +92,12 @@ def test_a_postgresql_that_refuses_the_connection_says_why(tmp_path):
 def test_a_db_option_naming_a_directory_is_one_line(tmp_path):
     result = run("console", "--db", str(tmp_path), stdin="/city list\n", cwd=tmp_path)
     assert one_line(result) == f"citypeers: --db: {tmp_path} is a directory, not a database file"
+
+
+def test_a_port_in_use_is_one_line(tmp_path):
+    with FakeSlack() as slack, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("run", cwd=tmp_path, env={**slack_env(slack.api_url, tmp_path), "PORT": str(port)})
+    assert one_line(result) == f"citypeers: PORT: cannot listen on 127.0.0.1:{port} (address already in use)"
