@@ -16,6 +16,7 @@ from typing import Protocol
 
 from bot.delivery import Arrival, Outgoing, Sender, SendOutcome
 from bot.web import Route
+from handlers.ledger import platform_of
 
 
 class Adapter(Protocol):
@@ -36,18 +37,21 @@ class Adapter(Protocol):
     def stop(self) -> None: ...
 
 
-def platform_of(external_id: str) -> str:
-    """`slack:U1` -> `slack`; an id without a prefix (the console's, or a row from before prefixes) -> ``."""
-    head, colon, _ = external_id.partition(":")
-    return head if colon else ""
-
-
 class RoutingSender:
     """One sender for the delivery engine: each row goes to the sender of its recipient's platform."""
 
     def __init__(self, senders: Mapping[str, Sender], *, default: str | None = None) -> None:
         self.senders = dict(senders)
         self.default = default
+
+    @property
+    def platforms(self) -> frozenset[str]:
+        """The platforms of the rows this process can send: a process claims no other row. Ids without a prefix
+        (the console's people, rows from before prefixes) go to the default platform."""
+        served = set(self.senders)
+        if self.default in self.senders:
+            served.add("")
+        return frozenset(served)
 
     def _for(self, message: Outgoing) -> Sender | None:
         first = message.recipient.split(",", 1)[0]

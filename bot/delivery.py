@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlmodel import Session
 
 from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
+from handlers import ledger
 from handlers.types import Reply, Services
 from storage import event_queries
 from storage.db import run_transaction, unit_of_work
@@ -72,7 +73,7 @@ class Outgoing:
     recipient_kind: str  # channel, user, group
     recipient: str
     reply: Reply
-    kind: str = ""  # the ledger row's kind: reminder, broadcast, notice, report, calendar…
+    kind: str = ""  # the ledger row's kind (handlers.ledger.RowKind): reminder, broadcast, notice, calendar…
     entry: Entry | None = None
 
 
@@ -134,8 +135,10 @@ class DeliveryEngine:
         pacer: Pacer | None = None,
         batch: int = 50,
         claim_hold: timedelta = CLAIM_HOLD,
+        platforms: frozenset[str] | None = None,
     ) -> None:
         self.services = services
+        self.platforms = platforms  # the platforms whose rows this engine claims (None: every row)
         self.sender = sender
         self.worker = worker
         self.pacer = pacer or Pacer(per_channel=1.0, per_second=20.0)
@@ -167,7 +170,12 @@ class DeliveryEngine:
         def claim(session: Session) -> list[int]:
             now = self.services.clock.now()
             rows = event_queries.claim_due(
-                session=session, worker=self.worker, now=now, limit=self.batch, hold=self.claim_hold
+                session=session,
+                worker=self.worker,
+                now=now,
+                limit=self.batch,
+                hold=self.claim_hold,
+                platforms=self.platforms,
             )
             return [row.id for row in rows]
 
@@ -215,15 +223,13 @@ class DeliveryEngine:
                 return None
             delivery = session.get(Delivery, delivery_id, populate_existing=True)
             interrupted_at = delivery.attempted_at
-            from handlers import event as event_handlers  # with the first message sent, not at every start
-
-            if interrupted_at is None and event_handlers.is_missed(session, delivery, settings, now):
+            if interrupted_at is None and ledger.is_missed(session, delivery, settings, now):
                 delivery.status = "missed"
-                self._settle(session, delivery, now)
+                ledger.settled(session, delivery, now)
                 return None
             delivery.late = is_late(delivery.due_at, now)
-            reply = event_handlers.delivery_message(session, delivery, settings, now)
-            entry = event_handlers.calendar_now(session, delivery, now)
+            reply = ledger.render(session, delivery, settings, now)
+            entry = ledger.calendar_entry(session, delivery, now)
             delivery.attempted_at = now
             message = Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply, delivery.kind, entry)
             return message, interrupted_at
@@ -272,17 +278,7 @@ class DeliveryEngine:
             delivery.status, delivery.next_attempt_at, delivery.error = "pending", now + wait, outcome.error
         else:
             delivery.status, delivery.error = "failed", (outcome.error or "gave up after retries")[:200]
-            if delivery.kind != "report":
-                from handlers import event as event_handlers
-
-                event_handlers.failure_report(session, delivery, now)
-        self._settle(session, delivery, now)
+            ledger.failed(session, delivery, now)
+        if delivery.status != "pending":
+            ledger.settled(session, delivery, now)
         return delivery
-
-    def _settle(self, session, delivery: Delivery, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        """A broadcast whose last delivery just settled gets its summary queued for the organiser."""
-        if delivery.broadcast_id is not None and delivery.status != "pending":
-            from handlers import event as event_handlers
-
-            session.flush()
-            event_handlers.broadcast_report(session, delivery.broadcast_id, now)

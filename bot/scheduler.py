@@ -27,14 +27,14 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
-from handlers import event as event_handlers
-from handlers import jobs
+from handlers import event_reminders, jobs
 from handlers.types import Services
 from storage import event_queries
-from storage.db import unit_of_work
+from storage.db import run_transaction, unit_of_work
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15
+EXTEND_HOURS = 6  # how often recurring events' reminders are extended (and once at every start)
 DELIVERY_JOBS = frozenset({"wake", "sweep"})
 FAILING_AFTER = 3  # delivery jobs that raise this many times in a row make the process unhealthy
 STALL_AFTER = timedelta(minutes=2)  # at least; a batch at Slack's pace moves on every second or so
@@ -59,8 +59,12 @@ class Runtime:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
+        # A process claims only rows of the platforms it serves (a Slack-only process leaves Discord's alone).
+        self.platforms: frozenset[str] | None = getattr(sender, "platforms", None)
         sender = _Heartbeat(sender, self._progressed)  # type: ignore[assignment]
-        self.engine = DeliveryEngine(services, sender, worker=worker_name(), pacer=pacer, claim_hold=claim_hold)
+        self.engine = DeliveryEngine(
+            services, sender, worker=worker_name(), pacer=pacer, claim_hold=claim_hold, platforms=self.platforms
+        )
         self.sweep_seconds = sweep_seconds
         # A row stuck longer than its claim has been given up by us anyway: other processes may take it over.
         self.stall_after = stall_after or max(claim_hold, STALL_AFTER)
@@ -86,10 +90,11 @@ class Runtime:
 
     def start(self) -> None:
         # The first sweep runs at once: what fell due while we were down goes out (marked late) and the
-        # wake-up is planned from the ledger.
+        # wake-up is planned from the ledger. Recurring events' reminders are extended at once too, whatever the
+        # downtime was, and then every few hours (the horizon is two months: a day's delay loses nothing).
         first = datetime.now(UTC)
         self.scheduler.add_job(self._sweep, "interval", seconds=self.sweep_seconds, id="sweep", next_run_time=first)
-        self.scheduler.add_job(self._extend_reminders, "cron", hour=2, minute=30, id="extend")
+        self.scheduler.add_job(self.extend_reminders, "interval", hours=EXTEND_HOURS, id="extend", next_run_time=first)
         self.scheduler.add_job(self._queue_followups, "interval", minutes=10, id="followups")
         self.scheduler.add_job(self._queue_digests, "interval", minutes=15, id="digests")
         self._progress_at, self._swept_at = self.services.clock.now(), self._monotonic()
@@ -100,7 +105,7 @@ class Runtime:
     def refresh(self) -> None:
         """Set the one wake-up job to the earliest time a pending row falls due."""
         with unit_of_work(self.services.engine) as session:
-            due = event_queries.next_pending_at(session=session)
+            due = event_queries.next_pending_at(session=session, platforms=self.platforms)
         with self._lock:
             # Most commands queue nothing; and a row we already woke for that is still there is someone's
             # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.
@@ -184,12 +189,17 @@ class Runtime:
         if jobs.queue_digests(self.services):
             self.refresh()
 
-    def _extend_reminders(self) -> None:
+    def extend_reminders(self) -> int:
+        """Recurring events' reminders up to the horizon from now: at start, then every few hours."""
         services = self.services
-        with unit_of_work(services.engine) as session:
-            queued = event_handlers.extend_reminders(session, services.settings, services.clock.now())
-        log.info("recurring events: %s reminders queued", queued)
-        self.refresh()
+        queued = run_transaction(
+            services.engine,
+            lambda session: event_reminders.extend_reminders(session, services.settings, services.clock.now()),
+        )
+        if queued:
+            log.info("recurring events: %s reminders queued", queued)
+            self.refresh()
+        return queued
 
 
 class _Heartbeat:

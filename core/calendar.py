@@ -239,6 +239,9 @@ class Entry:
     sequence: int = 0
     cancelled: bool = False
     url: str = ""
+    all_day: bool = False  # DTSTART and DTEND as dates (VALUE=DATE), DTEND the day after the last day
+    recurrence_id: datetime | None = None  # this entry replaces the occurrence the rule gives at this start
+    overrides: tuple[Entry, ...] = ()  # occurrences changed on their own: same uid, each with its recurrence_id
 
 
 @dataclass(frozen=True)
@@ -276,10 +279,43 @@ def vtimezone(key: str, since: datetime) -> Timezone:
     return component
 
 
+def _when(entry: Entry, moment: datetime) -> object:
+    """A start or end in the entry's zone, or its local date for an all-day entry."""
+    local = moment.astimezone(ZoneInfo(entry.tz))
+    return local.date() if entry.all_day else local
+
+
+def _vevent(entry: Entry, stamp: datetime):  # type: ignore[no-untyped-def]
+    from icalendar import Event as CalendarEvent
+    from icalendar import vRecur
+
+    event = CalendarEvent()
+    event.add("uid", entry.uid)
+    event.add("dtstamp", stamp)
+    if entry.recurrence_id is not None:
+        event.add("recurrence-id", _when(entry, entry.recurrence_id))
+    event.add("dtstart", _when(entry, entry.start))
+    if entry.end is not None:
+        event.add("dtend", _when(entry, entry.end))
+    event.add("summary", entry.title)
+    if entry.location:
+        event.add("location", entry.location)
+    if entry.description:
+        event.add("description", entry.description)
+    if entry.url:
+        event.add("url", entry.url)
+    if entry.rrule:
+        event.add("rrule", vRecur.from_ical(entry.rrule))
+    if entry.exdates:
+        event.add("exdate", [_when(entry, moment) for moment in entry.exdates])
+    event.add("sequence", entry.sequence)
+    event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+    return event
+
+
 def render(entries: Sequence[Entry], *, stamp: datetime, feed: Feed | None = None) -> bytes:
     """A VCALENDAR: each zone's VTIMEZONE (from the earliest event in it), then a VEVENT per entry."""
-    from icalendar import Calendar, vRecur  # loaded with the first calendar file, not at every start
-    from icalendar import Event as CalendarEvent
+    from icalendar import Calendar  # loaded with the first calendar file, not at every start
 
     calendar = Calendar()
     calendar.add("prodid", "-//CityPeers//citypeers//EN")
@@ -293,29 +329,13 @@ def render(entries: Sequence[Entry], *, stamp: datetime, feed: Feed | None = Non
         calendar.add("x-published-ttl", _duration(feed.refresh))
     earliest: dict[str, datetime] = {}
     for entry in entries:
-        earliest[entry.tz] = min(entry.start, earliest.get(entry.tz, entry.start))
+        if entry.all_day:
+            continue  # dates carry no zone
+        first = min([entry.start, *(each.start for each in entry.overrides)])
+        earliest[entry.tz] = min(first, earliest.get(entry.tz, first))
     for key in sorted(earliest):
         calendar.add_component(vtimezone(key, earliest[key]))
     for entry in entries:
-        zone = ZoneInfo(entry.tz)
-        event = CalendarEvent()
-        event.add("uid", entry.uid)
-        event.add("dtstamp", stamp)
-        event.add("dtstart", entry.start.astimezone(zone))
-        if entry.end is not None:
-            event.add("dtend", entry.end.astimezone(zone))
-        event.add("summary", entry.title)
-        if entry.location:
-            event.add("location", entry.location)
-        if entry.description:
-            event.add("description", entry.description)
-        if entry.url:
-            event.add("url", entry.url)
-        if entry.rrule:
-            event.add("rrule", vRecur.from_ical(entry.rrule))
-        if entry.exdates:
-            event.add("exdate", [moment.astimezone(zone) for moment in entry.exdates])
-        event.add("sequence", entry.sequence)
-        event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
-        calendar.add_component(event)
+        for each in (entry, *entry.overrides):
+            calendar.add_component(_vevent(each, stamp))
     return calendar.to_ical()

@@ -125,3 +125,11 @@ def format_span(start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
     if first.date() == last.date():
         return f"{first:%a} {first.day} {first:%b %Y, %H:%M}–{last:%H:%M} {last.tzname()}"
     return f"{first:%a} {first.day} {first:%b %Y %H:%M} – {last:%a} {last.day} {last:%b %Y %H:%M} {last.tzname()}"
+
+
+def names_a_time(text: str) -> bool:
+    """Whether a date people typed names a time of day, or only a day (an all-day event): read twice with two
+    different default hours, a typed time gives the same hour both times."""
+    first = _parse(text, datetime(2000, 1, 1, 0, 0, 0))
+    second = _parse(text, datetime(2000, 1, 1, 13, 37, 42, 123456))
+    return first.hour == second.hour or first.tzinfo is not None

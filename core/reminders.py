@@ -7,14 +7,15 @@ time. Everything returned is an aware UTC instant.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
 
-from core.grammar import GrammarError
+from core.grammar import GrammarError, shown
 
 ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
 MAX_OCCURRENCES = 500
@@ -31,17 +32,80 @@ def from_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
-def check_rrule(rule: str, start: datetime, zone: ZoneInfo) -> str:
-    """Validate an RRULE (with or without the `RRULE:` prefix); returns it without the prefix."""
-    body = rule.strip().removeprefix("RRULE:").removeprefix("rrule:")
+RULE_SEARCH = timedelta(days=5 * 366)  # a rule must give a second date within this, or it is no repeat
+MAX_COUNT = 1000  # COUNT= above this is refused: a finite series is walked from its start
+
+
+def _rule(body: str, wall_start: datetime):  # type: ignore[no-untyped-def]
     try:
-        parsed = rrulestr(body, dtstart=local_wall_time(start, zone))
-    except (ValueError, TypeError):
+        return rrulestr(body, dtstart=wall_start)
+    except (ValueError, TypeError, OverflowError):
         hint = "expected e.g. FREQ=MONTHLY;BYDAY=1TH (every first Thursday)"
-        raise GrammarError(f"`{rule}` is not an RRULE; {hint}.") from None
-    if parsed._freq not in ALLOWED_FREQUENCIES:  # noqa: SLF001 - dateutil exposes no public accessor
+        raise GrammarError(f"`{shown(body)}` is not an RRULE; {hint}.") from None
+
+
+def _walk(series, wall_until: datetime) -> Iterator[datetime]:  # type: ignore[no-untyped-def]
+    """The rule's own dates from its start up to `wall_until`, in bounded time whatever the rule: dateutil walks
+    period by period until a date matches, so a rule that never matches (`BYMONTH=2;BYMONTHDAY=30`) would walk
+    to the year 9999. Walking stops at `wall_until` (or the rule's UNTIL); COUNT is applied by counting."""
+    count = series._count  # noqa: SLF001 - dateutil exposes no public accessor
+    own_until = series._until  # noqa: SLF001
+    until = min(own_until, wall_until) if own_until is not None else wall_until
+    for index, wall in enumerate(series.replace(count=None, until=until)):
+        if count is not None and index >= count:
+            return
+        yield wall
+
+
+def check_rrule(rule: str, start: datetime, zone: ZoneInfo) -> str:
+    """Validate an RRULE (with or without the `RRULE:` prefix) for an event starting at `start`; returns it without
+    the prefix. Refused: a frequency above daily, a rule that repeats less than once in five years, and a start that
+    is not one of the rule's dates (calendars would show that start, the rule would not: RFC 5545 3.8.5.3)."""
+    body = rule.strip().removeprefix("RRULE:").removeprefix("rrule:")
+    wall_start = local_wall_time(start, zone)
+    series = _rule(body, wall_start)
+    if series._freq not in ALLOWED_FREQUENCIES:  # noqa: SLF001 - dateutil exposes no public accessor
         raise GrammarError("Events repeat at most daily: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY.")
+    if series._count is not None and series._count > MAX_COUNT:  # noqa: SLF001
+        raise GrammarError(f"COUNT= is at most {MAX_COUNT}; leave it out to repeat without end.")
+    dates = list(itertools.islice(_walk(series, wall_start + RULE_SEARCH), 2))
+    if len(dates) < 2:
+        raise GrammarError(
+            f"`{shown(body)}` gives no second date in the five years from the start: it never repeats. "
+            "Check BYMONTH, BYMONTHDAY and INTERVAL, or leave repeat= out for a one-off event."
+        )
+    if dates[0] != wall_start:
+        raise GrammarError(
+            f"The start is not one of the dates `{shown(body)}` gives, so calendars and reminders would disagree; "
+            f"the nearest are {_nearest(body, wall_start, dates[0], zone)}: start on one of them."
+        )
     return body
+
+
+def _nearest(body: str, wall_start: datetime, following: datetime, zone: ZoneInfo) -> str:
+    """The rule's dates either side of an off-rule start, as people read them."""
+    earlier = None
+    for back in (timedelta(days=8), timedelta(days=32), timedelta(days=367)):
+        candidates = [wall for wall in _walk(_rule(body, wall_start - back), wall_start) if wall < wall_start]
+        if candidates:
+            earlier = candidates[-1]
+            break
+    shown_dates = [wall for wall in (earlier, following) if wall is not None]
+    return " and ".join(format_wall(wall, zone) for wall in shown_dates)
+
+
+def format_wall(wall: datetime, zone: ZoneInfo) -> str:
+    return f"{wall:%a} {wall.day} {wall:%b %Y, %H:%M}"
+
+
+def rule_dates(start: datetime, zone: ZoneInfo, rule: str, *, until: datetime) -> Iterator[datetime]:
+    """Start instants (UTC) the rule gives up to `until`, DTSTART first: RFC 5545 counts it as the first instance
+    even when it is not on the rule (older rows), as every calendar client does."""
+    wall_start = local_wall_time(start, zone)
+    yield start
+    for wall in _walk(_rule(rule, wall_start), local_wall_time(until, zone) + timedelta(days=1)):
+        if wall != wall_start:
+            yield from_wall_time(wall, zone)
 
 
 def occurrences(
@@ -50,25 +114,76 @@ def occurrences(
     """Start instants (UTC) of the event in (after, until]; a one-off event has at most one."""
     if not rule:
         return [start] if after < start <= until else []
-    series = rrulestr(rule, dtstart=local_wall_time(start, zone))
-    found: list[datetime] = []
     # Walk wall-clock times: a monthly 10:00 meeting stays at 10:00 local through DST changes.
-    lower = local_wall_time(after, zone) - timedelta(days=1)
-    for wall in series.xafter(lower, count=MAX_OCCURRENCES, inc=True):
-        instant = from_wall_time(wall, zone)
-        if instant > until:
-            break
-        if instant > after:
-            found.append(instant)
-    return found
+    found = sorted({instant for instant in rule_dates(start, zone, rule, until=until) if after < instant <= until})
+    return found[:MAX_OCCURRENCES]
 
 
 def next_occurrence(start: datetime, zone: ZoneInfo, rule: str | None, *, now: datetime) -> datetime | None:
     """The next start at or after `now` (a one-off event that began has none)."""
     if not rule:
         return start if start >= now else None
-    found = occurrences(start, zone, rule, after=now - timedelta(microseconds=1), until=now + timedelta(days=3660))
-    return found[0] if found else None
+    for ahead in (timedelta(days=400), timedelta(days=3660)):  # most rules give a date within the year
+        found = occurrences(start, zone, rule, after=now - timedelta(microseconds=1), until=now + ahead)
+        if found:
+            return found[0]
+    return None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One occurrence changed on its own: cancelled, or moved to `start`–`end` (and `location`)."""
+
+    cancelled: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence as it will happen: `original` is the start the rule gives (iCalendar's RECURRENCE-ID)."""
+
+    original: datetime
+    start: datetime
+    end: datetime | None
+    cancelled: bool = False
+    moved: bool = False
+    location: str | None = None
+
+
+def expand(
+    start: datetime,
+    end: datetime | None,
+    zone: ZoneInfo,
+    rule: str | None,
+    changes: Mapping[datetime, Change],
+    *,
+    after: datetime,
+    until: datetime,
+    keep_cancelled: bool = False,
+) -> list[Occurrence]:
+    """The occurrences whose (actual) start is in (after, until], in order, with each change applied: a cancelled
+    one is left out (or kept, marked, with `keep_cancelled`), a moved one is found where it moved to."""
+    duration = end - start if end is not None else None
+    found: list[Occurrence] = []
+    for original in occurrences(start, zone, rule, after=after, until=until):
+        change = changes.get(original)
+        if change is None:
+            found.append(Occurrence(original, original, original + duration if duration else None))
+        elif change.cancelled and keep_cancelled:
+            found.append(Occurrence(original, original, original + duration if duration else None, cancelled=True))
+    known = None
+    for original, change in changes.items():
+        if change.cancelled or change.start is None or not after < change.start <= until:
+            continue
+        if known is None:  # a change of a date the rule no longer gives (the rule was edited since) is dropped
+            span = (min(changes) - timedelta(days=1), max(changes))
+            known = set(occurrences(start, zone, rule, after=span[0], until=span[1]))
+        if original in known:
+            moved_end = change.end or (change.start + duration if duration else None)
+            found.append(Occurrence(original, change.start, moved_end, moved=True, location=change.location))
+    return sorted(found, key=lambda item: (item.start, item.original))
 
 
 def reminder_due(occurrence: datetime, offset: timedelta, zone: ZoneInfo) -> datetime:
@@ -106,6 +221,28 @@ def format_offset(offset: timedelta) -> str:
         if minutes % size == 0 and minutes >= size * (2 if unit == "w" else 1):
             return f"{minutes // size}{unit}"
     return f"{minutes}m"
+
+
+def describe_lead(lead: timedelta) -> str:
+    """How far off a start is, as people say it: `starts in 7 days`, `starts in 2 hours`, `starts now`,
+    `started 5 minutes ago`. Rounded to the nearest minute, then to hours from two hours on and to days from two
+    days on, so a reminder sent late never reads `in 1435 minutes`."""
+    minutes = round(lead / timedelta(minutes=1))
+    if minutes == 0:
+        return "starts now"
+    amount = abs(minutes)
+    if amount >= 2 * 24 * 60:
+        days = round(amount / (24 * 60))
+        words = f"{days // 7} weeks" if days % 7 == 0 and days >= 14 else f"{days} days"
+    elif amount == 24 * 60:
+        words = "1 day"
+    elif amount >= 2 * 60:
+        words = f"{round(amount / 60)} hours"
+    elif amount % 60 == 0:
+        words = "1 hour"
+    else:
+        words = f"{amount} minute{'' if amount == 1 else 's'}"
+    return f"starts in {words}" if minutes > 0 else f"started {words} ago"
 
 
 def describe_offset(offset: timedelta) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import pycountry
 from sqlmodel import Session
@@ -21,8 +22,20 @@ from core.grammar import (
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec, resolve_track
+from handlers import ledger
 from handlers.auth import own_city, require
-from handlers.types import Button, Command, CommandError, Context, Notice, Reply, Section, UsageError
+from handlers.ledger import RowKind
+from handlers.types import (
+    Button,
+    Command,
+    CommandError,
+    Context,
+    HandlerSettings,
+    Notice,
+    Reply,
+    Section,
+    UsageError,
+)
 from storage import event_queries, queries
 from storage.models import City, Cohort, Delivery, Member, name_key
 
@@ -32,7 +45,7 @@ MAX_ITEM = 500
 MAX_ITEMS = 20
 MAX_COHORTS_LISTED = 20  # an unknown cohort lists those that exist, up to this many
 MAX_REQUESTS_LISTED = 10  # two blocks each: a message holds 50
-REQUESTS_KIND = "joinreqs"  # the delivery that tells an organiser of waiting requests
+REQUESTS_KIND = RowKind.JOIN_REQUESTS.value  # the delivery that tells an organiser of waiting requests
 
 
 class Strings:
@@ -238,16 +251,14 @@ def tell_organisers(context: Context, organisers: tuple[str, ...], request_id: i
     for organiser in organisers:
         if event_queries.pending_delivery(session=session, kind=REQUESTS_KIND, recipient=organiser) is not None:
             continue  # a message not yet sent will list this request too
-        delivery = Delivery(
-            key=f"{REQUESTS_KIND}:{request_id}:{organiser}",
-            kind=REQUESTS_KIND,
+        ledger.queue(
+            session,
+            kind=RowKind.JOIN_REQUESTS,
+            key=ledger.key(RowKind.JOIN_REQUESTS, request_id, organiser),
             recipient=organiser,
-            recipient_kind="user",
-            due_at=context.now,
-            next_attempt_at=context.now,
-            created_by_id=context.actor.member.id,  # a failure to reach an organiser is reported to the asker
+            due=context.now,
+            created_by=context.actor.member.id,  # a failure to reach an organiser is reported to the asker
         )
-        event_queries.queue_delivery(session=session, delivery=delivery)
 
 
 def pending_requests_reply(session: Session) -> Reply:
@@ -579,3 +590,15 @@ COMMANDS: dict[str, Command] = {
         ),
     )
 }
+
+
+def _render_requests(session: Session, _delivery: Delivery, _settings: HandlerSettings, _now: datetime) -> Reply:
+    return pending_requests_reply(session)
+
+
+def _requests_missed(session: Session, _delivery: Delivery, _settings: HandlerSettings, _now: datetime) -> bool:
+    """Organisers decided every request before the message went out."""
+    return queries.count_pending_join_requests(session=session) == 0
+
+
+ledger.register(ledger.Kind(RowKind.JOIN_REQUESTS, _render_requests, _requests_missed))

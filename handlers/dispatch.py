@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.grammar import MAX_KEY, Args, GrammarError, check_line, parse_args, split_first
 from core.roles import Role
-from handlers.outbox import queue_notices
+from handlers.ledger import queue_notices
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
 from storage import queries
 from storage.db import run_transaction

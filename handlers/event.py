@@ -1,60 +1,69 @@
 """The /event family: City Labs, summits and meetings, RSVPs, reminders, broadcasts, iCalendar files.
 
-Reminders are rows in the delivery ledger (storage.models.Delivery), queued here when an event is created,
-changed or attended, and sent by the runtime's delivery engine when they fall due.
+Reminders are rows in the delivery ledger (handlers.ledger), queued through handlers.event_reminders when an
+event is created, changed or attended, and sent by the runtime's delivery engine when they fall due. Times are
+checked at the door: nothing is promised that cannot be kept (a start in the past, a reminder before now).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from core import calendar
-from core.dates import format_instant, format_span, parse_durations, parse_when, parse_zone
+from core.dates import format_instant, names_a_time, parse_day, parse_durations, parse_when, parse_zone
 from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, split_first
-from core.reminders import (
-    check_rrule,
-    describe_offset,
-    format_offset,
-    next_occurrence,
-    occurrences,
-    plan_reminders,
-)
+from core.reminders import Occurrence, check_rrule, format_offset, plan_reminders
 from core.roles import ORGANISERS
 from core.text import Mention
-from handlers import city
+from handlers import ledger
 from handlers.auth import require
+from handlers.event_reminders import (
+    CALENDAR,
+    calendar_entry,
+    current_occurrence,
+    event_buttons,
+    event_occurrences,
+    event_zone,
+    everyone,
+    offsets_of,
+    offsets_text,
+    queue_calendar,
+    queue_reminders,
+    requeue_all,
+    span_text,
+    when_text,
+    where_text,
+)
+from handlers.ledger import RowKind
 from handlers.types import (
     Attachment,
     Button,
     Command,
     CommandError,
     Context,
-    HandlerSettings,
     Notice,
     Reply,
     UsageError,
     member_zone,
-    reply_from_dict,
-    reply_to_dict,
 )
 from storage import event_queries, feed_queries, queries
-from storage.models import Broadcast, Delivery, Event, Member
+from storage.models import Broadcast, Event, EventOccurrence, Member
 
 SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts"
 MAX_TITLE = 200
 MAX_BROADCAST = 3000
-DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
-# A ledger row asking a platform with its own event list (Discord's scheduled events) to show an event as it is.
-CALENDAR = "calendar"
+MAX_OFFSETS = 5  # reminders per event: more is noise, and every one is a message to every attendee
+MAX_OFFSET = timedelta(days=365)
+LISTED_AHEAD = timedelta(days=731)  # /event list all shows a recurring event's dates this far ahead
+MAX_LISTED_DATES = 60
+PAST_TOLERANCE = timedelta(minutes=1)  # "now" typed as a time a few seconds ago is still now
 
 
 class Strings:
@@ -63,18 +72,32 @@ class Strings:
     TITLE_REQUIRED = "Give the event a title."
     TITLE_BAD = "A title is 1 to 200 characters without line breaks."
     START_REQUIRED = '`start=` is required, e.g. start="2020-09-28 10:00".'
+    START_PAST = "The start, {when}, is in the past: give a time from now on."
     END_BEFORE_START = "The end must come after the start."
+    END_NEEDS_DAY = "An all-day event ends on a day too: end= a date without a time, e.g. end=2027-03-05."
     ID_BAD = "`{value}` is not an event number; see /event list."
     NO_EVENT = "There is no event {id}; see /event list."
     CANCELLED = "Event {id} is cancelled."
     CHANNEL_BAD = "`{value}` is not a channel; name it as #channel."
     TOO_LONG = "Keep a broadcast under {max} characters."
-    NOTHING_TO_CHANGE = "Say what changes: title=, start=, end=, tz=, where= or channel=."
+    NOTHING_TO_CHANGE = "Say what changes: title=, start=, end=, tz=, where=, channel= or repeat= (none removes it)."
+    TOO_MANY_OFFSETS = "At most {max} reminders an event; you gave {count} ({offsets})."
+    OFFSET_TOO_LONG = "A reminder is at most {max} before its event; {offset} is longer."
+    OFFSET_BEFORE_NOW = (
+        "A {offset} reminder would fall before now: the event starts {lead}. Use offsets shorter than that."
+    )
     CREATED = "Scheduled *{title}* (event {id}): {when}."
     REMINDERS = "Reminders {offsets} before{channel}, and by direct message to everyone who RSVPs."
+    REMINDERS_DROPPED = "The default {dropped} would fall before now, so reminders are {offsets} before{channel}."
+    NO_REMINDERS_LEFT = "Too close to its start for the default reminders ({offsets}): none are sent."
     REPEATS = "Repeats: {rule}."
     NO_EVENTS = "No upcoming events. Organisers add them with /event add."
     RSVP_DONE = "You are attending *{title}*: {when}. Reminders come by direct message {offsets} before."
+    RSVP_DONE_LATE = (
+        "You are attending *{title}*: {when}. Its reminders before this date have gone out; by direct message you "
+        "get {offsets}."
+    )
+    RSVP_DONE_NONE_LEFT = "You are attending *{title}*: {when}. Its reminders have already gone out."
     RSVP_ALREADY = "You are already attending {title}."
     RSVP_WITHDRAWN = "You are no longer attending *{title}*; its reminders to you are withdrawn."
     RSVP_NONE = "You were not attending {title}."
@@ -82,19 +105,37 @@ class Strings:
     REMIND_SET = "Reminders for *{title}* are now {offsets} before; {queued} queued."
     EDITED = "*{title}* (event {id}) changed: {when}. Pending reminders moved; {count} told."
     EDITED_NOTICE = "*{title}* has changed: {when}{where}."
+    REPEAT_REMOVED = "It no longer repeats."
     CANCEL_DONE = "*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {count} told."
     CANCEL_NOTICE = "*{title}*, planned for {when}, is cancelled."
-    BROADCAST_QUEUED = "Broadcast to {channel} queued for {when}. You will get a delivery summary."
-    REMINDER = "⏰ *{title}* starts {soon}: {when}{where}"  # a Unicode emoji: every platform shows it
-    REMINDER_LATE = "_Sent late: this reminder was due {due}._"
-    BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
-    REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
-    FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
-    CALENDAR_FAILED = (
-        "{title} is not shown in the server's event list ({recipient}): {error}. The event stands and its "
-        "reminders still go out; you are told this once."
+    ON_NOT_RECURRING = "`on=` picks one date of a repeating event; event {id} happens once: change it without on=."
+    ON_NO_OCCURRENCE = "*{title}* does not meet on {day}; its next dates: {dates}."
+    ON_PAST = "*{title}* on {day} has already taken place."
+    ON_ALREADY_CANCELLED = "*{title}* on {day} is already cancelled."
+    ON_OPTIONS = "With on=, only start=, end= and where= change (that one date); {keys} change every date."
+    ON_NOTHING = "Say what changes on that date: start=, end= or where=."
+    OCCURRENCE_CANCELLED = (
+        "*{title}* on {day} is cancelled; the other dates stand. {withdrawn} pending reminders withdrawn, {count} told."
     )
-    DM_CLOSED_FALLBACK = "{who}, your direct messages are closed to CityPeers, so your reminder is here:"
+    OCCURRENCE_CANCEL_NOTICE = "*{title}* on {day} is cancelled; the other dates stand."
+    OCCURRENCE_MOVED = "*{title}* on {day} now takes place {when}{where}; the other dates stand. {count} told."
+    OCCURRENCE_MOVE_NOTICE = "*{title}* on {day} now takes place {when}{where}; the other dates stand."
+    DATES = "Dates: {dates}"
+    DATES_MORE = " … and {more} more until {last}"
+    MOVED_FROM = "{when} (moved from {original})"
+    CANCELLED_ON = "{day} cancelled"
+    BROADCAST_QUEUED = "Broadcast {id} to {channel} queued for {when}. You will get a delivery summary."
+    BROADCAST_UNDO = "/event broadcast cancel {id} withdraws it before it goes."
+    BROADCAST_PAST = "`at=` is {when}, in the past: give a time from now on, or leave at= out to send now."
+    BROADCASTS_TITLE = "Broadcasts still to go"
+    BROADCAST_LINE = "Broadcast {id} · {when} · {channel} · by {who} · “{text}”"
+    NO_BROADCASTS = "No broadcasts are waiting to go."
+    BROADCAST_ID_BAD = "`{value}` is not a broadcast number; see /event broadcast list."
+    NO_BROADCAST = "There is no broadcast {id} waiting to go; see /event broadcast list."
+    BROADCAST_CANCELLED = "Broadcast {id} to {channel} is withdrawn; it will not be sent."
+    BROADCAST_GONE = "Broadcast {id} has already been sent; it cannot be taken back."
+    BROADCAST_SENDING = "Broadcast {id} is being sent right now; it cannot be taken back."
+    CANCEL_BROADCAST = "Cancel"
     SUBSCRIBED_RSVP = "Your private calendar feed of the events you attend: {webcal}"
     SUBSCRIBED_ALL = "Your private calendar feed of every programme event: {webcal}"
     SUBSCRIBE_HOW = (
@@ -140,120 +181,79 @@ def checked_channel(value: str) -> ChannelRef:
     return ref
 
 
-def event_zone(event: Event) -> ZoneInfo:
-    return ZoneInfo(event.tz)
+@dataclass(frozen=True)
+class Span:
+    start: datetime
+    end: datetime | None
+    all_day: bool
 
 
-def offsets_of(event: Event) -> list[timedelta]:
-    return parse_durations(event.remind)
+def checked_span(context: Context, options: dict[str, str], zone: ZoneInfo, *, default_day: datetime) -> Span:
+    """start= and end= as typed: a date without a time is an all-day event (its end, a day too, is inclusive);
+    a start in the past is refused."""
+    typed = options["start"]
+    all_day = not names_a_time(typed)
+    if all_day:
+        day = parse_day(typed)
+        start = _midnight(day, zone)
+    else:
+        start = parse_when(typed, zone=zone, now=default_day)
+    if (
+        start < context.now - PAST_TOLERANCE
+        and not all_day
+        or all_day
+        and start < _midnight(context.now.astimezone(zone).date(), zone)
+    ):
+        raise CommandError(Strings.START_PAST.format(when=format_instant(start, context.zone)), field="start")
+    end = None
+    if "end" in options:
+        if all_day:
+            if names_a_time(options["end"]):
+                raise CommandError(Strings.END_NEEDS_DAY, field="end")
+            end = _midnight(parse_day(options["end"]) + timedelta(days=1), zone)
+        else:
+            end = parse_when(options["end"], zone=zone, now=start)
+    elif all_day:
+        end = _midnight(start.astimezone(zone).date() + timedelta(days=1), zone)
+    if end is not None and end <= start:
+        raise CommandError(Strings.END_BEFORE_START, field="end")
+    return Span(start, end, all_day)
 
 
-def offsets_text(offsets: list[timedelta]) -> str:
-    return ", ".join(format_offset(offset) for offset in offsets)
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
-def current_span(event: Event, now: datetime) -> tuple[datetime, datetime | None]:
-    """The next (or, for a past one-off, the only) occurrence and its end."""
-    start = next_occurrence(event.start_at, event_zone(event), event.rrule, now=now) or event.start_at
-    end = start + (event.end_at - event.start_at) if event.end_at else None
-    return start, end
+def checked_offsets(typed: str, *, start: datetime, repeats: bool, now: datetime) -> list[timedelta]:
+    """Offsets as typed: a handful at most, none over a year, and (a one-off event) none before now."""
+    offsets = parse_durations(typed)
+    if len(offsets) > MAX_OFFSETS:
+        raise CommandError(
+            Strings.TOO_MANY_OFFSETS.format(max=MAX_OFFSETS, count=len(offsets), offsets=offsets_text(offsets)),
+            field="remind",
+        )
+    for offset in offsets:
+        if offset > MAX_OFFSET:
+            raise CommandError(Strings.OFFSET_TOO_LONG.format(max="365d", offset=format_offset(offset)), field="remind")
+        if not repeats and offset > start - now:
+            lead = lead_words(start - now)
+            message = Strings.OFFSET_BEFORE_NOW.format(offset=format_offset(offset), lead=lead)
+            raise CommandError(message, field="remind")
+    return offsets
 
 
-def when_text(event: Event, zone: ZoneInfo, now: datetime) -> str:
-    start, end = current_span(event, now)
-    return format_span(start, end, zone)
+def lead_words(lead: timedelta) -> str:
+    days, hours = lead.days, lead.seconds // 3600
+    if days >= 2:
+        return f"in {days} days"
+    if days or hours >= 2:
+        return f"in {days * 24 + hours} hours"
+    return f"in {max(1, lead.seconds // 60)} minutes"
 
 
-def where_text(event: Event) -> str:
-    return f" · {event.location}" if event.location else ""
-
-
-# --- queuing reminders --------------------------------------------------------------------------------
-
-
-def queue_reminders(
-    session: Session, event: Event, settings: HandlerSettings, now: datetime, recipients: list[tuple[str, str]]
-) -> int:
-    """Queue every reminder still ahead for these (kind, id) recipients; returns how many rows were queued."""
-    zone = event_zone(event)
-    starts = occurrences(
-        event.start_at, zone, event.rrule, after=now, until=now + settings.reminder_horizon + timedelta(days=60)
-    )
-    queued = 0
-    for planned in plan_reminders(starts, offsets_of(event), zone, now=now):
-        if planned.due > now + settings.reminder_horizon:
-            break
-        minutes = int(planned.offset.total_seconds() // 60)
-        for kind, recipient in recipients:
-            delivery = Delivery(
-                key=f"reminder:{event.id}:{planned.occurrence:%Y%m%dT%H%M%SZ}:{minutes}:{recipient}",
-                kind="reminder",
-                event_id=event.id,
-                occurrence_at=planned.occurrence,
-                offset_minutes=minutes,
-                recipient=recipient,
-                recipient_kind=kind,
-                due_at=planned.due,
-                next_attempt_at=planned.due,
-            )
-            if event_queries.queue_delivery(session=session, delivery=delivery) is not None:
-                queued += 1
-    return queued
-
-
-def everyone(session: Session, event: Event) -> list[tuple[str, str]]:
-    recipients = [("channel", event.channel_id)] if event.channel_id else []
-    attendees = event_queries.attendees(session=session, event_id=event.id)
-    return recipients + [("user", member.external_id) for member in attendees]
-
-
-def requeue_all(session: Session, event: Event, settings: HandlerSettings, now: datetime) -> int:
-    # A pending calendar row stays: it shows the event as it is when sent, whatever changed meanwhile.
-    event_queries.withdraw_pending(session=session, event_id=event.id, keep_kind=CALENDAR)
-    queue_calendar(session, event, now)
-    return queue_reminders(session, event, settings, now, everyone(session, event))
-
-
-def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | None:
-    """An event posted in a platform's channel (`discord:…`, `slack:…`) is shown in that platform's own event
-    list where it has one: one ledger row per change, whose sender makes the platform's copy match the event as
-    it is when the row is sent (a platform without such a list reports it sent)."""
-    if not event.channel_id or ":" not in event.channel_id:
-        return None
-    return event_queries.queue_delivery(
-        session=session,
-        delivery=Delivery(
-            key=f"{CALENDAR}:{event.id}:{event.sequence}:{event.channel_id}"[:200],
-            kind=CALENDAR,
-            event_id=event.id,
-            recipient=event.channel_id,
-            recipient_kind="channel",
-            due_at=now,
-            next_attempt_at=now,
-        ),
-    )
-
-
-def calendar_now(session: Session, delivery: Delivery, now: datetime) -> calendar.Entry | None:
-    """What a calendar row asks the platform to show: the event's next (or current) occurrence, or a cancelled
-    one; None when there is nothing left to show (the event has taken place), and for any other row."""
-    if delivery.kind != CALENDAR or delivery.event_id is None:
-        return None
-    event = event_queries.get_event(session=session, event_id=delivery.event_id)
-    if event is None:
-        return None
-    start, end = current_span(event, now)
-    if event.status == "scheduled" and (end or start) <= now:
-        return None
-    return dataclasses.replace(calendar_entry(event), start=start, end=end)
-
-
-def extend_reminders(session: Session, settings: HandlerSettings, now: datetime) -> int:
-    """Recurring events get reminders queued as their horizon moves forward (a daily job)."""
-    return sum(
-        queue_reminders(session, event, settings, now, everyone(session, event))
-        for event in event_queries.recurring_events(session=session)
-    )
+def remaining_offsets(event: Event, occurrence: datetime, now: datetime) -> list[timedelta]:
+    """The offsets of an occurrence whose reminders are still ahead."""
+    return [p.offset for p in plan_reminders([occurrence], offsets_of(event), event_zone(event), now=now)]
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -266,13 +266,16 @@ def add(context: Context, args: Args) -> Reply:
     if "start" not in options:
         raise CommandError(Strings.START_REQUIRED)
     zone = parse_zone(options["tz"]) if "tz" in options else context.zone
-    start = parse_when(options["start"], zone=zone, now=context.now)
-    end = parse_when(options["end"], zone=zone, now=start) if "end" in options else None
-    if end is not None and end <= start:
-        raise CommandError(Strings.END_BEFORE_START)
-    offsets = parse_durations(options.get("remind", context.services.settings.default_remind))
+    span = checked_span(context, options, zone, default_day=context.now)
+    rule = check_rrule(options["repeat"], span.start, zone) if "repeat" in options else None
+    defaults = "remind" not in options
+    typed = options.get("remind", context.services.settings.default_remind)
+    if defaults:  # the programme's defaults: those that would fall before now are left out, and said so
+        all_offsets = parse_durations(typed)
+        offsets = [o for o in all_offsets if rule or o <= span.start - context.now]
+    else:
+        offsets = checked_offsets(typed, start=span.start, repeats=bool(rule), now=context.now)
     channel = checked_channel(options["channel"]) if "channel" in options else None
-    rule = check_rrule(options["repeat"], start, zone) if "repeat" in options else None
     cohort = None
     if "cohort" in options:
         cohort = queries.get_cohort_by_name(session=context.session, name=options["cohort"])
@@ -283,8 +286,9 @@ def add(context: Context, args: Args) -> Reply:
         event=Event(
             title=title,
             description=options.get("about", "")[:2000],
-            start_at=start,
-            end_at=end,
+            start_at=span.start,
+            end_at=span.end,
+            all_day=span.all_day,
             tz=zone.key,
             location=options.get("where", "")[:300],
             cohort_id=cohort.id if cohort else None,
@@ -298,17 +302,20 @@ def add(context: Context, args: Args) -> Reply:
     )
     queue_reminders(context.session, event, context.services.settings, context.now, everyone(context.session, event))
     queue_calendar(context.session, event, context.now)
-    reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when_text(event, context.zone, context.now))
+    when = when_text(context.session, event, context.zone, context.now)
+    reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when)
     channel_part = f" to #{channel.name}" if channel else ""
-    reply.add(Strings.REMINDERS, offsets=offsets_text(offsets), channel=channel_part)
+    if not offsets:
+        reply.add(Strings.NO_REMINDERS_LEFT, offsets=offsets_text(all_offsets))
+    elif defaults and len(offsets) < len(all_offsets):
+        dropped = offsets_text([o for o in all_offsets if o not in offsets])
+        reply.add(Strings.REMINDERS_DROPPED, dropped=dropped, offsets=offsets_text(offsets), channel=channel_part)
+    else:
+        reply.add(Strings.REMINDERS, offsets=offsets_text(offsets), channel=channel_part)
     if rule:
         reply.add(Strings.REPEATS, rule=rule)
     reply.sections[-1].buttons = event_buttons(event)
     return reply
-
-
-def event_buttons(event: Event) -> list[Button]:
-    return [Button("RSVP", f"/event rsvp {event.id}", "primary"), Button("Add to calendar", f"/event ics {event.id}")]
 
 
 def list_events(context: Context, args: Args) -> Reply:
@@ -317,18 +324,18 @@ def list_events(context: Context, args: Args) -> Reply:
         raise UsageError()
     session = context.session
     events = event_queries.all_events(session=session) if show_all else event_queries.scheduled_events(session=session)
-    upcoming = []
+    upcoming: list[tuple[Occurrence, Event]] = []
     for event in events:
-        start, end = current_span(event, context.now)
-        ongoing = end is not None and start <= context.now < end
-        if show_all or start >= context.now or ongoing:
-            upcoming.append((start, end, event))
+        occurrence = current_occurrence(session, event, context.now)
+        ongoing = occurrence.end is not None and occurrence.start <= context.now < occurrence.end
+        if show_all or occurrence.start >= context.now or ongoing:
+            upcoming.append((occurrence, event))
     if not upcoming:
         return Reply.of(Strings.NO_EVENTS)
-    upcoming.sort(key=lambda item: item[0])
-    counts = event_queries.rsvp_counts(session=session, event_ids=[e.id for _, _, e in upcoming])
+    upcoming.sort(key=lambda item: item[0].start)
+    counts = event_queries.rsvp_counts(session=session, event_ids=[e.id for _, e in upcoming])
     reply = Reply(title="All events" if show_all else "Upcoming events")
-    for start, end, event in upcoming:
+    for occurrence, event in upcoming:
         extras = []
         if event.rrule:
             extras.append("repeats")
@@ -339,12 +346,41 @@ def list_events(context: Context, args: Args) -> Reply:
             "*{title}* (event {id}) · {when}{where} · {extras}",
             title=event.title,
             id=event.id,
-            when=format_span(start, end, context.zone),
-            where=where_text(event),
+            when=span_text(event, occurrence.start, occurrence.end, context.zone),
+            where=where_text(event, occurrence.location),
             extras=", ".join(extras),
-            buttons=event_buttons(event) if event.status == "scheduled" and start >= context.now else [],
+            buttons=event_buttons(event) if event.status == "scheduled" and occurrence.start >= context.now else [],
         )
+        if show_all and event.rrule and event.status == "scheduled":
+            reply.add(Strings.DATES, dates=dates_text(context, event))
     return reply
+
+
+def dates_text(context: Context, event: Event) -> str:
+    """A recurring event's dates for the next two years, as they will happen: moved ones with the date they moved
+    from, cancelled ones marked."""
+    found = event_occurrences(
+        context.session,
+        event,
+        after=context.now - timedelta(seconds=1),
+        until=context.now + LISTED_AHEAD,
+        keep_cancelled=True,
+    )
+    shown = []
+    for occurrence in found[:MAX_LISTED_DATES]:
+        when = span_text(event, occurrence.start, occurrence.end, context.zone)
+        if occurrence.cancelled:
+            shown.append(Strings.CANCELLED_ON.format(day=when))
+        elif occurrence.moved:
+            original = span_text(event, occurrence.original, None, context.zone)
+            shown.append(Strings.MOVED_FROM.format(when=when, original=original))
+        else:
+            shown.append(when)
+    text = "; ".join(shown)
+    if len(found) > MAX_LISTED_DATES:
+        last = span_text(event, found[-1].start, None, context.zone)
+        text += Strings.DATES_MORE.format(more=len(found) - MAX_LISTED_DATES, last=last)
+    return text
 
 
 def rsvp(context: Context, args: Args) -> Reply:
@@ -362,13 +398,19 @@ def rsvp(context: Context, args: Args) -> Reply:
         raise UsageError()
     if existing is not None:
         raise CommandError(Strings.RSVP_ALREADY.format(title=event.title))
-    if next_occurrence(event.start_at, event_zone(event), event.rrule, now=context.now) is None:
+    occurrence = current_occurrence(context.session, event, context.now)
+    if occurrence.start < context.now:
         raise CommandError(Strings.PAST.format(title=event.title))
     event_queries.add_rsvp(session=context.session, event_id=event.id, member_id=member.id, now=context.now)
     settings = context.services.settings
     queue_reminders(context.session, event, settings, context.now, [("user", member.external_id)])
-    when = when_text(event, context.zone, context.now)
-    return Reply.of(Strings.RSVP_DONE, title=event.title, when=when, offsets=event.remind)
+    when = span_text(event, occurrence.start, occurrence.end, context.zone)
+    left = remaining_offsets(event, occurrence.start, context.now)
+    if not left:
+        return Reply.of(Strings.RSVP_DONE_NONE_LEFT, title=event.title, when=when)
+    if len(left) < len(offsets_of(event)):
+        return Reply.of(Strings.RSVP_DONE_LATE, title=event.title, when=when, offsets=offsets_text(left))
+    return Reply.of(Strings.RSVP_DONE, title=event.title, when=when, offsets=offsets_text(left))
 
 
 def remind(context: Context, args: Args) -> Reply:
@@ -377,26 +419,50 @@ def remind(context: Context, args: Args) -> Reply:
     event = event_by_id(context, first)
     if not rest.strip():
         raise UsageError()
-    event.remind = offsets_text(parse_durations(rest))
+    start = current_occurrence(context.session, event, context.now).start
+    offsets = checked_offsets(rest, start=start, repeats=bool(event.rrule), now=context.now)
+    event.remind = offsets_text(offsets)
     queued = requeue_all(context.session, event, context.services.settings, context.now)
     return Reply.of(Strings.REMIND_SET, title=event.title, offsets=event.remind, queued=queued)
+
+
+EVERY_DATE_OPTIONS = ("title", "tz", "channel", "repeat")
 
 
 def edit(context: Context, args: Args) -> Reply:
     require(context, ORGANISERS, "change events")
     event = event_by_id(context, args.text)
     options = args.options
+    if "on" in options:
+        return edit_occurrence(context, event, options)
     if not options:
         raise CommandError(Strings.NOTHING_TO_CHANGE)
     zone = parse_zone(options["tz"]) if "tz" in options else event_zone(event)
-    duration = event.end_at - event.start_at if event.end_at else None
-    start = parse_when(options["start"], zone=zone, now=context.now) if "start" in options else event.start_at
-    if "end" in options:
-        end = parse_when(options["end"], zone=zone, now=start)
+    if "start" in options:
+        span = checked_span(context, options, zone, default_day=context.now)
+        if "end" not in options and event.end_at and not span.all_day and not event.all_day:
+            span = Span(span.start, span.start + (event.end_at - event.start_at), False)  # the same length
     else:
-        end = start + duration if duration else None
-    if end is not None and end <= start:
-        raise CommandError(Strings.END_BEFORE_START)
+        duration = event.end_at - event.start_at if event.end_at else None
+        end = None
+        if "end" in options:
+            if event.all_day:
+                end = _midnight(parse_day(options["end"]) + timedelta(days=1), zone)
+            else:
+                end = parse_when(options["end"], zone=zone, now=event.start_at)
+        elif duration:
+            end = event.start_at + duration
+        span = Span(event.start_at, end, event.all_day)
+        if end is not None and end <= span.start:
+            raise CommandError(Strings.END_BEFORE_START, field="end")
+    rule = event.rrule
+    removed = False
+    if "repeat" in options:
+        typed = options["repeat"].strip()
+        removed = typed.lower() in ("none", "no", "off", "")
+        rule = None if removed else typed
+    if rule:
+        rule = check_rrule(rule, span.start, zone)
     if "title" in options:
         event.title = checked_title(options["title"])
     if "channel" in options:
@@ -404,9 +470,16 @@ def edit(context: Context, args: Args) -> Reply:
         event.channel_id, event.channel_name = channel.channel_id, channel.name
     if "where" in options:
         event.location = options["where"][:300]
-    if event.rrule:
-        check_rrule(event.rrule, start, zone)
-    event.start_at, event.end_at, event.tz = start, end, zone.key
+    if rule != event.rrule or span.start != event.start_at or zone.key != event.tz:
+        # The rule's dates change: one-date changes of the old dates no longer mean anything.
+        event_queries.clear_occurrence_changes(session=context.session, event_id=event.id)
+    event.start_at, event.end_at, event.tz, event.all_day, event.rrule = (
+        span.start,
+        span.end,
+        zone.key,
+        span.all_day,
+        rule,
+    )
     event.sequence += 1
     requeue_all(context.session, event, context.services.settings, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
@@ -414,16 +487,118 @@ def edit(context: Context, args: Args) -> Reply:
         Strings.EDITED,
         title=event.title,
         id=event.id,
-        when=when_text(event, context.zone, context.now),
+        when=when_text(context.session, event, context.zone, context.now),
         count=plural(len(attendees), "attendee"),
     )
+    if removed:
+        reply.add(Strings.REPEAT_REMOVED)
+    elif rule and "repeat" in options:
+        reply.add(Strings.REPEATS, rule=rule)
     reply.notices.extend(personal_notices(context, event, attendees, Strings.EDITED_NOTICE))
+    return reply
+
+
+def find_occurrence(context: Context, event: Event, typed: str) -> Occurrence:
+    """The occurrence of a recurring event on the day typed (in the event's zone): where it happens now, or the
+    date the rule gives it."""
+    if not event.rrule:
+        raise CommandError(Strings.ON_NOT_RECURRING.format(id=event.id), field="on")
+    day = parse_day(typed)
+    zone = event_zone(event)
+    around = _midnight(day, zone)
+    found = event_occurrences(
+        context.session,
+        event,
+        after=around - timedelta(days=400),
+        until=around + timedelta(days=400),
+        keep_cancelled=True,
+    )
+    on_day = [o for o in found if o.start.astimezone(zone).date() == day] or [
+        o for o in found if o.original.astimezone(zone).date() == day
+    ]
+    shown_day = f"{around.astimezone(zone):%a} {day.day} {day:%b %Y}"
+    if not on_day:
+        ahead = [o for o in found if o.start >= context.now and not o.cancelled][:3]
+        dates = ", ".join(span_text(event, o.start, None, context.zone) for o in ahead) or "none"
+        raise CommandError(Strings.ON_NO_OCCURRENCE.format(title=event.title, day=shown_day, dates=dates), field="on")
+    occurrence = on_day[0]
+    if occurrence.cancelled:
+        raise CommandError(Strings.ON_ALREADY_CANCELLED.format(title=event.title, day=shown_day), field="on")
+    if occurrence.start < context.now:
+        raise CommandError(Strings.ON_PAST.format(title=event.title, day=shown_day), field="on")
+    return occurrence
+
+
+def day_text(event: Event, occurrence: Occurrence) -> str:
+    local = occurrence.original.astimezone(event_zone(event))
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> Reply:
+    """`/event edit <id> on=<date> start=… [end=…] [where=…]`: that one date moves; the rule stays."""
+    every = [f"{key}=" for key in EVERY_DATE_OPTIONS if key in options]
+    if every:
+        raise CommandError(Strings.ON_OPTIONS.format(keys=", ".join(every)))
+    if not {"start", "end", "where"} & set(options):
+        raise CommandError(Strings.ON_NOTHING)
+    occurrence = find_occurrence(context, event, options["on"])
+    zone = event_zone(event)
+    duration = occurrence.end - occurrence.start if occurrence.end else None
+    if "start" in options:
+        start = parse_when(options["start"], zone=zone, now=occurrence.start)
+        if start < context.now - PAST_TOLERANCE:
+            raise CommandError(Strings.START_PAST.format(when=format_instant(start, context.zone)), field="start")
+    else:
+        start = occurrence.start
+    if "end" in options:
+        end = parse_when(options["end"], zone=zone, now=start)
+    else:
+        end = start + duration if duration else None
+    if end is not None and end <= start:
+        raise CommandError(Strings.END_BEFORE_START, field="end")
+    location = options["where"][:300] if "where" in options else occurrence.location
+    event_queries.withdraw_pending(session=context.session, event_id=event.id, occurrence_at=occurrence.start)
+    event_queries.change_occurrence(
+        session=context.session,
+        change=EventOccurrence(
+            event_id=event.id,
+            original_at=occurrence.original,
+            status="moved",
+            start_at=start,
+            end_at=end,
+            location=location,
+            changed_by_id=context.actor.member.id,
+            changed_at=context.now,
+        ),
+    )
+    event.sequence += 1
+    requeue_all(context.session, event, context.services.settings, context.now)
+    attendees = event_queries.attendees(session=context.session, event_id=event.id)
+    day = day_text(event, occurrence)
+    place = where_text(event, location)
+    reply = Reply.of(
+        Strings.OCCURRENCE_MOVED,
+        title=event.title,
+        day=day,
+        when=span_text(event, start, end, context.zone),
+        where=place,
+        count=plural(len(attendees), "attendee"),
+    )
+    for member in attendees:
+        if member.id == context.actor.member.id:
+            continue
+        zone_of = member_zone(member, context.services.settings.default_tz)
+        when = span_text(event, start, end, zone_of)
+        notice = Reply.of(Strings.OCCURRENCE_MOVE_NOTICE, title=event.title, day=day, when=when, where=place)
+        reply.notices.append(Notice((member.external_id,), notice))
     return reply
 
 
 def cancel(context: Context, args: Args) -> Reply:
     require(context, ORGANISERS, "cancel events")
     event = event_by_id(context, args.text)
+    if "on" in args.options:
+        return cancel_occurrence(context, event, args.options["on"])
     event.status = "cancelled"
     event.sequence += 1
     withdrawn = event_queries.withdraw_pending(session=context.session, event_id=event.id, keep_kind=CALENDAR)
@@ -432,6 +607,41 @@ def cancel(context: Context, args: Args) -> Reply:
     count = plural(len(attendees), "attendee")
     reply = Reply.of(Strings.CANCEL_DONE, title=event.title, withdrawn=withdrawn, count=count)
     reply.notices.extend(personal_notices(context, event, attendees, Strings.CANCEL_NOTICE))
+    return reply
+
+
+def cancel_occurrence(context: Context, event: Event, typed: str) -> Reply:
+    """`/event cancel <id> on=<date>`: that one date is cancelled (an EXDATE); its reminders are withdrawn."""
+    occurrence = find_occurrence(context, event, typed)
+    withdrawn = event_queries.withdraw_pending(
+        session=context.session, event_id=event.id, occurrence_at=occurrence.start
+    )
+    event_queries.change_occurrence(
+        session=context.session,
+        change=EventOccurrence(
+            event_id=event.id,
+            original_at=occurrence.original,
+            status="cancelled",
+            changed_by_id=context.actor.member.id,
+            changed_at=context.now,
+        ),
+    )
+    event.sequence += 1
+    queue_calendar(context.session, event, context.now)
+    attendees = event_queries.attendees(session=context.session, event_id=event.id)
+    day = day_text(event, occurrence)
+    reply = Reply.of(
+        Strings.OCCURRENCE_CANCELLED,
+        title=event.title,
+        day=day,
+        withdrawn=withdrawn,
+        count=plural(len(attendees), "attendee"),
+    )
+    reply.notices.extend(
+        Notice((member.external_id,), Reply.of(Strings.OCCURRENCE_CANCEL_NOTICE, title=event.title, day=day))
+        for member in attendees
+        if member.id != context.actor.member.id
+    )
     return reply
 
 
@@ -444,7 +654,7 @@ def personal_notices(context: Context, event: Event, attendees: list[Member], te
             Reply.of(
                 template,
                 title=event.title,
-                when=when_text(event, member_zone(member, settings.default_tz), context.now),
+                when=when_text(context.session, event, member_zone(member, settings.default_tz), context.now),
                 where=where_text(event),
             ),
         )
@@ -462,7 +672,8 @@ def ics(context: Context, args: Args) -> Reply:
         events = [event_by_id(context, typed, scheduled=False)]
         filename = f"citypeers-event-{events[0].id}.ics"
     reply = Reply.of("iCalendar file with {count}: {name}", count=plural(len(events), "event"), name=filename)
-    reply.files.append(Attachment(filename, calendar_bytes(events, context.now), "text/calendar"))
+    body = calendar_bytes(context.session, events, context.now)
+    reply.files.append(Attachment(filename, body, "text/calendar"))
     return reply
 
 
@@ -470,24 +681,10 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def calendar_entry(event: Event) -> calendar.Entry:
-    return calendar.Entry(
-        uid=f"event-{event.id}@citypeers",
-        title=event.title,
-        start=event.start_at,
-        end=event.end_at,
-        tz=event.tz,
-        location=event.location,
-        description=event.description,
-        rrule=event.rrule,
-        sequence=event.sequence,
-        cancelled=event.status == "cancelled",
-    )
-
-
-def calendar_bytes(events: list[Event], now: datetime, feed: calendar.Feed | None = None) -> bytes:
-    """A VCALENDAR with a VEVENT per event (recurrence, sequence, status) and each zone's VTIMEZONE."""
-    return calendar.render([calendar_entry(event) for event in events], stamp=now, feed=feed)
+def calendar_bytes(session: Session, events: list[Event], now: datetime, feed: calendar.Feed | None = None) -> bytes:
+    """A VCALENDAR with a VEVENT per event (recurrence, one-date changes, sequence, status) and each zone's
+    VTIMEZONE."""
+    return calendar.render([calendar_entry(session, event) for event in events], stamp=now, feed=feed)
 
 
 # --- private calendar feeds -------------------------------------------------------------------------------
@@ -548,15 +745,19 @@ def feed_file(session: Session, token: str, now: datetime) -> FeedFile | None:
     else:
         events = feed_queries.attended_events(session=session, member_id=feed.member_id)
         about = calendar.Feed(Strings.FEED_RSVP, refresh=FEED_REFRESH)
-    digest = hashlib.sha256(calendar_bytes(events, UNCHANGED_STAMP, about)).hexdigest()
+    digest = hashlib.sha256(calendar_bytes(session, events, UNCHANGED_STAMP, about)).hexdigest()
     if feed.content_hash != digest or feed.changed_at is None:
         feed.content_hash, feed.changed_at = digest, now.replace(microsecond=0)
-    return FeedFile(calendar_bytes(events, feed.changed_at, about), f'"{digest[:40]}"', feed.changed_at)
+    return FeedFile(calendar_bytes(session, events, feed.changed_at, about), f'"{digest[:40]}"', feed.changed_at)
 
 
 def broadcast(context: Context, args: Args) -> Reply:
     require(context, ORGANISERS, "broadcast")
     first, text = split_first(args.text)
+    if first.lower() == "list" and not text.strip() and not args.options:
+        return broadcast_list(context)
+    if first.lower() == "cancel" and not args.options:
+        return broadcast_cancel(context, text)
     if not first:
         raise UsageError()
     channel = checked_channel(first)
@@ -565,10 +766,12 @@ def broadcast(context: Context, args: Args) -> Reply:
         raise UsageError()
     if len(text) > MAX_BROADCAST:
         raise CommandError(Strings.TOO_LONG.format(max=MAX_BROADCAST))
-    send_at = (
-        parse_when(args.options["at"], zone=context.zone, now=context.now) if "at" in args.options else context.now
-    )
-    send_at = max(send_at, context.now)
+    send_at = context.now
+    if "at" in args.options:
+        send_at = parse_when(args.options["at"], zone=context.zone, now=context.now)
+        if send_at < context.now - PAST_TOLERANCE:
+            raise CommandError(Strings.BROADCAST_PAST.format(when=format_instant(send_at, context.zone)), field="at")
+        send_at = max(send_at, context.now)
     item = event_queries.add_broadcast(
         session=context.session,
         broadcast=Broadcast(
@@ -580,172 +783,64 @@ def broadcast(context: Context, args: Args) -> Reply:
             created_at=context.now,
         ),
     )
-    event_queries.queue_delivery(
-        session=context.session,
-        delivery=Delivery(
-            key=f"broadcast:{item.id}:{channel.channel_id}",
-            kind="broadcast",
-            broadcast_id=item.id,
-            recipient=channel.channel_id,
-            recipient_kind="channel",
-            due_at=send_at,
-            next_attempt_at=send_at,
-        ),
+    ledger.queue(
+        context.session,
+        kind=RowKind.BROADCAST,
+        key=ledger.key(RowKind.BROADCAST, item.id, channel.channel_id),
+        broadcast_id=item.id,
+        recipient=channel.channel_id,
+        recipient_kind="channel",
+        due=send_at,
     )
     when = "now" if send_at == context.now else format_instant(send_at, context.zone)
-    return Reply.of(Strings.BROADCAST_QUEUED, channel=f"#{channel.name}", when=when)
-
-
-# --- what a delivery says (called by the delivery engine) ----------------------------------------------
-
-
-def delivery_message(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> Reply:
-    """The message for one delivery, rendered when it is sent so it reflects the event as it is now."""
-    if delivery.kind == "report":
-        return Reply.of("{body}", body=delivery.body or "")
-    if delivery.kind == "notice":
-        return reply_from_dict(json.loads(delivery.body or "{}"))
-    if delivery.kind == city.REQUESTS_KIND:
-        return city.pending_requests_reply(session)
-    if delivery.kind == CALENDAR:
-        event = event_queries.get_event(session=session, event_id=delivery.event_id)
-        return Reply.of("{title}", title=event.title if event else "")
-    if delivery.kind == "broadcast":
-        item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
-        reply = Reply.of("{text}", text=item.text if item else "")
-        if delivery.late:
-            reply.add(Strings.BROADCAST_LATE, due=format_instant(delivery.due_at, settings.default_tz))
-        return reply
-    event = event_queries.get_event(session=session, event_id=delivery.event_id)
-    if delivery.recipient_kind == "user":
-        zone = member_zone(queries.get_member(session=session, external_id=delivery.recipient), settings.default_tz)
-    else:
-        zone = event_zone(event)
-    start = delivery.occurrence_at or event.start_at
-    end = start + (event.end_at - event.start_at) if event.end_at else None
-    # To the nearest minute: a `1m` reminder sent a moment after its instant still says "in 1 minute".
-    lead = timedelta(minutes=round((start - now) / timedelta(minutes=1)))
-    reply = Reply.of(
-        Strings.REMINDER,
-        title=event.title,
-        soon=describe_offset(lead) if lead >= timedelta(minutes=1) else "now",
-        when=format_span(start, end, zone),
-        where=where_text(event),
-    )
-    if delivery.late:
-        reply.add(Strings.REMINDER_LATE, due=format_instant(delivery.due_at, zone))
-    if delivery.recipient_kind == "channel":
-        reply.sections[-1].buttons = event_buttons(event)
+    reply = Reply.of(Strings.BROADCAST_QUEUED, id=item.id, channel=f"#{channel.name}", when=when)
+    if send_at > context.now:
+        reply.add(
+            Strings.BROADCAST_UNDO,
+            id=item.id,
+            buttons=[Button(Strings.CANCEL_BROADCAST, f"/event broadcast cancel {item.id}", "danger")],
+        )
     return reply
 
 
-def is_missed(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> bool:
-    """Too late to be useful: the event has begun or was cancelled, or a broadcast is past its grace."""
-    if delivery.kind == "reminder":
-        event = event_queries.get_event(session=session, event_id=delivery.event_id)
-        return event is None or event.status != "scheduled" or now >= (delivery.occurrence_at or event.start_at)
-    if delivery.kind == "broadcast":
-        return now - delivery.due_at > settings.broadcast_grace
-    if delivery.kind == city.REQUESTS_KIND:  # organisers decided them all before the message went out
-        return queries.count_pending_join_requests(session=session) == 0
-    return False
+def broadcast_list(context: Context) -> Reply:
+    """The broadcasts still to go: when, where, by whom, the start of the text, each with a Cancel button."""
+    waiting = event_queries.broadcasts_to_go(session=context.session)
+    if not waiting:
+        return Reply.of(Strings.NO_BROADCASTS)
+    reply = Reply(title=Strings.BROADCASTS_TITLE)
+    for item in waiting:
+        author = context.session.get(Member, item.created_by_id) if item.created_by_id else None
+        text = item.text if len(item.text) <= 80 else item.text[:79].rstrip() + "…"
+        reply.add(
+            Strings.BROADCAST_LINE,
+            id=item.id,
+            when=format_instant(item.send_at, context.zone),
+            channel=f"#{item.channel_name}",
+            who=Mention(author.external_id, author.display_name) if author else "?",
+            text=" ".join(text.split()),
+            buttons=[Button(Strings.CANCEL_BROADCAST, f"/event broadcast cancel {item.id}", "danger")],
+        )
+    return reply
 
 
-def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Delivery | None:
-    """Once every delivery of a broadcast is settled, queue the organiser's summary (once)."""
-    item = event_queries.get_broadcast(session=session, broadcast_id=broadcast_id)
-    if item is None or item.reported_at is not None or item.created_by_id is None:
-        return None
-    counts = event_queries.status_counts(session=session, broadcast_id=broadcast_id)
-    if counts["pending"] or counts["sending"]:
-        return None
-    late = sum(1 for d in event_queries.deliveries_for(session=session, broadcast_id=broadcast_id) if d.late)
-    deliveries = event_queries.deliveries_for(session=session, broadcast_id=broadcast_id)
-    reasons = sorted({d.error for d in deliveries if d.status == "failed" and d.error})
-    body = Strings.REPORT.format(
-        channel=f"#{item.channel_name}",
-        sent=counts["sent"],
-        late=late,
-        failed=counts["failed"],
-        missed=counts["missed"],
-    )
-    if reasons:
-        body += " Reasons: " + ", ".join(reasons) + "."
-    item.reported_at = now
-    return report_to(session, item.created_by_id, f"report:broadcast:{broadcast_id}", body, now)
-
-
-def failure_report(session: Session, delivery: Delivery, now: datetime) -> Delivery | None:
-    """A permanent failure is reported, once, to whoever asked for the message: the command's author for a
-    notice, the organiser who created the event."""
-    creator_id = delivery.created_by_id
-    if creator_id is None and delivery.event_id is not None:
-        event = event_queries.get_event(session=session, event_id=delivery.event_id)
-        creator_id = event.created_by_id if event else None
-    key = f"report:failed:{delivery.id}"
-    if delivery.kind == CALENDAR:
-        key = f"report:{CALENDAR}:{delivery.recipient}:{creator_id}"  # told once per channel, not per change
-    if delivery.error == DM_CLOSED and delivery.kind == "reminder":
-        reminder_in_channel(session, delivery, now)
-        key = f"report:{DM_CLOSED}:{delivery.event_id}:{delivery.recipient}"  # told once per person and event
-    if creator_id is None:
-        return None
-    if delivery.recipient_kind == "channel":
-        event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
-        recipient = f"#{event.channel_name}" if event and event.channel_name else f"#{delivery.recipient}"
-    else:
-        recipient = ", ".join(f"@{display_name(session, person)}" for person in delivery.recipient.split(","))
-    body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
-    if delivery.kind == CALENDAR:
-        event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
-        title = event.title if event else ""
-        body = Strings.CALENDAR_FAILED.format(title=title, recipient=recipient, error=delivery.error)
-    return report_to(session, creator_id, key, body, now)
-
-
-def display_name(session: Session, external_id: str) -> str:
-    member = queries.get_member(session=session, external_id=external_id)
-    return member.display_name if member else external_id
-
-
-def reminder_in_channel(session: Session, delivery: Delivery, now: datetime) -> Delivery | None:
-    """A person who does not take direct messages gets the reminder in the event's channel, named in it."""
-    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
-    member = queries.get_member(session=session, external_id=delivery.recipient)
-    if event is None or not event.channel_id or member is None:
-        return None
-    message = delivery_message(session, delivery, HandlerSettings(frozenset(), event_zone(event), ()), now)
-    reply = Reply.of(Strings.DM_CLOSED_FALLBACK, who=Mention(member.external_id, member.display_name))
-    reply.sections.extend(message.sections)
-    fallback = Delivery(
-        key=f"{DM_CLOSED}:{delivery.key}"[:200],
-        kind="notice",
-        event_id=event.id,
-        recipient=event.channel_id,
-        recipient_kind="channel",
-        body=json.dumps(reply_to_dict(reply)),
-        due_at=now,
-        next_attempt_at=now,
-    )
-    return event_queries.queue_delivery(session=session, delivery=fallback)
-
-
-def report_to(session: Session, member_id: int, key: str, body: str, now: datetime) -> Delivery | None:
-    member = session.get(Member, member_id)
-    if member is None:
-        return None
-    return event_queries.queue_delivery(
-        session=session,
-        delivery=Delivery(
-            key=key,
-            kind="report",
-            recipient=member.external_id,
-            recipient_kind="user",
-            body=body,
-            due_at=now,
-            next_attempt_at=now,
-        ),
-    )
+def broadcast_cancel(context: Context, typed: str) -> Reply:
+    """Withdraw a broadcast before it is sent; one already sent (or being sent) cannot be taken back."""
+    value = typed.strip().lstrip("#")
+    if not value:
+        raise UsageError()
+    if not value.isdecimal() or len(value) > 9:
+        raise CommandError(Strings.BROADCAST_ID_BAD.format(value=typed.strip()))
+    item = event_queries.get_broadcast(session=context.session, broadcast_id=int(value))
+    if item is None or item.cancelled_at is not None:
+        raise CommandError(Strings.NO_BROADCAST.format(id=value))
+    withdrawn = event_queries.withdraw_broadcast(session=context.session, broadcast_id=item.id)
+    if not withdrawn:
+        counts = event_queries.status_counts(session=context.session, broadcast_id=item.id)
+        template = Strings.BROADCAST_SENDING if counts["sending"] else Strings.BROADCAST_GONE
+        raise CommandError(template.format(id=item.id))
+    item.cancelled_at, item.cancelled_by_id = context.now, context.actor.member.id
+    return Reply.of(Strings.BROADCAST_CANCELLED, id=item.id, channel=f"#{item.channel_name}")
 
 
 COMMANDS: dict[str, Command] = {
@@ -774,17 +869,20 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "edit",
-            "/event edit <id> [title=<text>] [start=<when>] [end=<when>] [tz=<Area/City>] [where=<text>] "
-            "[channel=<#channel>]",
-            "Organisers: change an event; pending reminders move and attendees are told.",
+            "/event edit <id> [on=<date>] [title=<text>] [start=<when>] [end=<when>] [tz=<Area/City>] "
+            "[where=<text>] [channel=<#channel>] [repeat=<RRULE>|none]",
+            "Organisers: change an event (on=: only that date of a repeating one); pending reminders move and "
+            "attendees are told.",
             edit,
-            frozenset({"title", "start", "end", "tz", "where", "channel"}),
+            frozenset({"on", "title", "start", "end", "tz", "where", "channel", "repeat"}),
         ),
         Command(
             "cancel",
-            "/event cancel <id>",
-            "Organisers: cancel; pending reminders are withdrawn and attendees told.",
+            "/event cancel <id> [on=<date>]",
+            "Organisers: cancel (on=: only that date of a repeating one); pending reminders are withdrawn and "
+            "attendees told.",
             cancel,
+            frozenset({"on"}),
         ),
         Command("ics", "/event ics <id>|all", "An iCalendar file to import into your calendar.", ics),
         Command(
@@ -796,8 +894,9 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "broadcast",
-            "/event broadcast <#channel> <text> [at=<when>]",
-            "Organisers: post to a channel now or at a time; you get a delivery summary.",
+            "/event broadcast <#channel> <text> [at=<when>] | /event broadcast list | /event broadcast cancel <id>",
+            "Organisers: post to a channel now or at a time, with a delivery summary; list the broadcasts still "
+            "to go; withdraw one before it goes.",
             broadcast,
             frozenset({"at"}),
         ),

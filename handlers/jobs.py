@@ -10,7 +10,7 @@ from __future__ import annotations
 from core.reminders import digest_week_due
 from core.roles import Role
 from handlers import goal, match
-from handlers.outbox import queue_notices
+from handlers.ledger import queue_notices
 from handlers.types import Services, member_zone
 from storage import event_queries, queries
 from storage.db import run_transaction
@@ -46,7 +46,7 @@ def queue_digests(services: Services) -> int:
 
         def queue_one(session, expert_id: str = expert_id, week: str = week) -> int:  # type: ignore[no-untyped-def]
             notices = goal.weekly_digest(services, only={expert_id}, session=session)
-            return queue_notices(session, notices, now=services.clock.now(), key=f"digest:{week}")
+            return queue_notices(session, notices, now=services.clock.now(), name=f"digest:{week}")
 
         queued += run_transaction(services.engine, queue_one)
     return queued

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.db import insert_ignoring_conflict
-from storage.models import Broadcast, Delivery, Event, Member, Rsvp
+from storage.models import Broadcast, Delivery, Event, EventOccurrence, Member, Rsvp
 
 OPEN = ("pending", "sending")
 
@@ -38,6 +38,30 @@ def all_events(*, session: Session) -> list[Event]:
 def recurring_events(*, session: Session) -> list[Event]:
     query = select(Event).where(Event.status == "scheduled", col(Event.rrule).is_not(None))
     return list(session.exec(query))
+
+
+def occurrence_changes(*, session: Session, event_id: int) -> list[EventOccurrence]:
+    query = select(EventOccurrence).where(EventOccurrence.event_id == event_id).order_by(EventOccurrence.original_at)
+    return list(session.exec(query))
+
+
+def change_occurrence(*, session: Session, change: EventOccurrence) -> EventOccurrence:
+    """Record (or replace) how one occurrence differs from its rule."""
+    existing = session.get(EventOccurrence, (change.event_id, change.original_at))
+    if existing is not None:
+        for name in ("status", "start_at", "end_at", "location", "changed_by_id", "changed_at"):
+            setattr(existing, name, getattr(change, name))
+        session.flush()
+        return existing
+    session.add(change)
+    session.flush()
+    return change
+
+
+def clear_occurrence_changes(*, session: Session, event_id: int) -> int:
+    """A new rule or start makes the old rule's dates meaningless: their changes go with them."""
+    result = session.execute(delete(EventOccurrence).where(col(EventOccurrence.event_id) == event_id))
+    return result.rowcount or 0
 
 
 # --- RSVPs ---------------------------------------------------------------------------------------------
@@ -89,6 +113,31 @@ def get_broadcast(*, session: Session, broadcast_id: int) -> Broadcast | None:
     return session.get(Broadcast, broadcast_id)
 
 
+def broadcasts_to_go(*, session: Session) -> list[Broadcast]:
+    """Broadcasts with a delivery still pending (not yet sent, not withdrawn), soonest first."""
+    query = (
+        select(Broadcast)
+        .where(
+            col(Broadcast.cancelled_at).is_(None),
+            col(Broadcast.id).in_(
+                select(Delivery.broadcast_id).where(Delivery.kind == "broadcast", col(Delivery.status).in_(OPEN))
+            ),
+        )
+        .order_by(Broadcast.send_at, Broadcast.id)
+    )
+    return list(session.exec(query))
+
+
+def withdraw_broadcast(*, session: Session, broadcast_id: int) -> int:
+    """Withdraw a broadcast's deliveries not yet claimed for sending; returns how many."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending")
+        .values(status="withdrawn")
+    )
+    return result.rowcount or 0
+
+
 # --- the delivery ledger -------------------------------------------------------------------------------
 
 
@@ -126,26 +175,44 @@ def pending_delivery(*, session: Session, kind: str, recipient: str) -> Delivery
 
 
 def withdraw_pending(
-    *, session: Session, event_id: int, recipient: str | None = None, keep_kind: str | None = None
+    *,
+    session: Session,
+    event_id: int,
+    recipient: str | None = None,
+    keep_kind: str | None = None,
+    occurrence_at: datetime | None = None,
 ) -> int:
-    """Withdraw what an event still owes (all of it, or one recipient's, but rows of `keep_kind`); sent rows stay
-    as history."""
+    """Withdraw what an event still owes (all of it, one recipient's or one occurrence's, but rows of
+    `keep_kind`); sent rows stay as history."""
     conditions = [Delivery.event_id == event_id, Delivery.status == "pending"]
     if recipient is not None:
         conditions.append(Delivery.recipient == recipient)
+    if occurrence_at is not None:
+        conditions.append(Delivery.occurrence_at == occurrence_at)
     if keep_kind is not None:
         conditions.append(Delivery.kind != keep_kind)
     result = session.execute(update(Delivery).where(*conditions).values(status="withdrawn"))
     return result.rowcount or 0
 
 
-def claim_due(*, session: Session, worker: str, now: datetime, limit: int, hold: timedelta) -> list[Delivery]:
+def claim_due(
+    *,
+    session: Session,
+    worker: str,
+    now: datetime,
+    limit: int,
+    hold: timedelta,
+    platforms: Collection[str] | None = None,
+) -> list[Delivery]:
     """Take up to `limit` due rows for this worker only; other workers skip them (SKIP LOCKED on PostgreSQL,
-    one writer at a time on SQLite). A claim that outlived `hold` (its worker died) can be taken again."""
+    one writer at a time on SQLite). A claim that outlived `hold` (its worker died) can be taken again. With
+    `platforms`, only rows for those platforms: a process leaves the others to a process that serves them."""
     due = or_(
         and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
         and_(Delivery.status == "sending", Delivery.claim_expires_at < now),
     )
+    if platforms is not None:
+        due = and_(col(Delivery.platform).in_(sorted(platforms)), due)
     candidates = (
         select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
     )
@@ -173,10 +240,18 @@ def renew_claim(*, session: Session, delivery_id: int, worker: str, until: datet
     return (result.rowcount or 0) == 1
 
 
-def next_pending_at(*, session: Session) -> datetime | None:
-    """When the next pending row falls due. Rows being sent are left out: their sender settles them, or the sweep
-    takes them over once the claim lapses."""
-    return session.exec(select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")).one()
+def next_pending_at(*, session: Session, platforms: Collection[str] | None = None) -> datetime | None:
+    """When the next pending row falls due (of these platforms). Rows being sent are left out: their sender
+    settles them, or the sweep takes them over once the claim lapses."""
+    query = select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
+    if platforms is not None:
+        query = query.where(col(Delivery.platform).in_(sorted(platforms)))
+    return session.exec(query).one()
+
+
+def delivery_keys(*, session: Session, event_id: int) -> set[str]:
+    """Every key the ledger holds for an event, whatever its status."""
+    return set(session.exec(select(Delivery.key).where(Delivery.event_id == event_id)))
 
 
 def deliveries_for(*, session: Session, event_id: int | None = None, broadcast_id: int | None = None) -> list[Delivery]:

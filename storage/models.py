@@ -253,6 +253,25 @@ class Event(Row, table=True):
     sequence: int = 0  # bumped on every change, as iCalendar's SEQUENCE
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_column=utc_column())
+    # A day (or days) without a time: starts at local midnight of its first day, `end_at` is local midnight
+    # after its last day (exclusive, as iCalendar's DTEND;VALUE=DATE).
+    all_day: bool = False
+
+
+class EventOccurrence(Row, table=True):
+    """One occurrence of a recurring event changed on its own: cancelled, or moved (a new start, end or place).
+
+    `original_at` is the start the rule gives (iCalendar's RECURRENCE-ID); the rule itself is unchanged."""
+
+    __tablename__ = "event_occurrence"
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    original_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    status: str = Field(default="moved", max_length=16)  # moved, cancelled
+    start_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    end_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    location: str | None = Field(default=None, max_length=300)
+    changed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    changed_at: datetime = Field(sa_column=utc_column())
 
 
 class Rsvp(Row, table=True):
@@ -270,6 +289,9 @@ class Broadcast(Row, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_column=utc_column())
     reported_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Withdrawn by an organiser before it was sent (/event broadcast cancel), and by whom.
+    cancelled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    cancelled_by_id: int | None = Field(default=None, foreign_key="member.id")
 
 
 class Delivery(Row, table=True):
@@ -282,7 +304,10 @@ class Delivery(Row, table=True):
     __table_args__ = (Index("ix_delivery_status_next_attempt", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
-    kind: str = Field(max_length=16)  # reminder, broadcast, report
+    kind: str = Field(max_length=16)  # a kind of handlers.ledger: reminder, broadcast, notice, report, calendar…
+    # The recipient's platform (`slack`, `discord`; `` for the console's people): a process claims only rows of
+    # the platforms it serves.
+    platform: str = Field(default="", max_length=16)
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     occurrence_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from core.clock import FakeClock
 from handlers.goal import weekly_digest
 from handlers.jobs import queue_followups
-from handlers.outbox import queue_notices
+from handlers.ledger import queue_notices
 from storage import goal_queries, queries
 from storage.db import unit_of_work
 from tests.e2e.conftest import ADMIN, ANA, BOB, Bot

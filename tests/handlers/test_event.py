@@ -103,10 +103,11 @@ def test_ics_is_a_calendar_file_that_parses(lab):
 
 def test_broadcast_is_queued_for_now_or_later(services):
     assert say(services, "ana", "/event broadcast #general Welcome to ICC") == (
-        "Broadcast to #general queued for now. You will get a delivery summary."
+        "Broadcast 1 to #general queued for now. You will get a delivery summary."
     )
     assert say(services, "ana", '/event broadcast <#C42|summit> See you soon at="2026-11-23 08:00"') == (
-        "Broadcast to #summit queued for Mon 23 Nov 2026, 08:00 CET. You will get a delivery summary."
+        "Broadcast 2 to #summit queued for Mon 23 Nov 2026, 08:00 CET. You will get a delivery summary.\n"
+        "/event broadcast cancel 2 withdraws it before it goes."
     )
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.event import delivery_message
+from handlers.ledger import render as delivery_message
 from storage import event_queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import say

@@ -1,0 +1,421 @@
+"""An event's dates and what it owes people: its occurrences (one changed on its own included), its reminders in
+the delivery ledger, and the ledger kinds events own (reminder, broadcast, calendar), registered with
+handlers.ledger.
+
+How far ahead reminders are kept: a one-off event has every reminder queued when it is added, changed or attended,
+however far ahead it is (a summit announced five months ahead). A recurring event has reminders queued for the
+occurrences of the next REMINDER_HORIZON, extended by `extend_reminders`, which runs when a process starts and
+daily; so a process started at any moment, after any downtime, has every reminder still ahead in the ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from core import calendar
+from core.dates import format_instant, format_span, parse_durations
+from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, plan_reminders
+from core.text import Mention
+from handlers import ledger
+from handlers.ledger import Kind, RowKind
+from handlers.types import Button, HandlerSettings, Reply, member_zone, reply_to_dict
+from storage import event_queries, queries
+from storage.models import Delivery, Event
+
+DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
+CALENDAR = RowKind.CALENDAR.value
+LOOK_BACK = timedelta(days=400)  # how far back "the current occurrence" of an event is looked for
+
+
+class Strings:
+    """What reminders, broadcasts and their reports say, in one place so it can be translated later."""
+
+    REMINDER = "⏰ *{title}* {soon}: {when}{where}"  # a Unicode emoji: every platform shows it
+    REMINDER_LATE = "_Sent late: this reminder was due {due}._"
+    BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
+    REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
+    FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
+    CALENDAR_FAILED = (
+        "{title} is not shown in the server's event list ({recipient}): {error}. The event stands and its "
+        "reminders still go out; you are told this once."
+    )
+    DM_CLOSED_FALLBACK = "{who}, your direct messages are closed to CityPeers, so your reminder is here:"
+    RSVP = "RSVP"
+    ADD_TO_CALENDAR = "Add to calendar"
+
+
+# --- an event's dates -----------------------------------------------------------------------------------
+
+
+def event_zone(event: Event) -> ZoneInfo:
+    return ZoneInfo(event.tz)
+
+
+def offsets_of(event: Event) -> list[timedelta]:
+    return parse_durations(event.remind)
+
+
+def offsets_text(offsets: list[timedelta]) -> str:
+    return ", ".join(format_offset(offset) for offset in offsets)
+
+
+def changes_of(session: Session, event: Event) -> dict[datetime, Change]:
+    """The event's occurrences changed on their own, by the start the rule gives them."""
+    if not event.rrule:
+        return {}
+    return {
+        row.original_at: Change(row.status == "cancelled", row.start_at, row.end_at, row.location)
+        for row in event_queries.occurrence_changes(session=session, event_id=event.id)
+    }
+
+
+def event_occurrences(
+    session: Session, event: Event, *, after: datetime, until: datetime, keep_cancelled: bool = False
+) -> list[Occurrence]:
+    """The occurrences starting in (after, until], each as it will happen."""
+    return expand(
+        event.start_at,
+        event.end_at,
+        event_zone(event),
+        event.rrule,
+        changes_of(session, event),
+        after=after,
+        until=until,
+        keep_cancelled=keep_cancelled,
+    )
+
+
+def current_occurrence(session: Session, event: Event, now: datetime) -> Occurrence:
+    """The occurrence under way or next; for an event with none left, its last (or, one-off, its only) one."""
+    if not event.rrule:
+        end = event.end_at
+        return Occurrence(event.start_at, event.start_at, end)
+    ahead = event_occurrences(session, event, after=now - timedelta(days=31), until=now + timedelta(days=3660))
+    for occurrence in ahead:
+        if occurrence.start >= now or (occurrence.end is not None and occurrence.start <= now < occurrence.end):
+            return occurrence
+    past = event_occurrences(session, event, after=now - LOOK_BACK, until=now)
+    if past:
+        return past[-1]
+    end = event.end_at
+    return Occurrence(event.start_at, event.start_at, end)
+
+
+def current_span(session: Session, event: Event, now: datetime) -> tuple[datetime, datetime | None]:
+    occurrence = current_occurrence(session, event, now)
+    return occurrence.start, occurrence.end
+
+
+def span_text(event: Event, start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
+    """An occurrence's time in the reader's zone; an all-day event by its days only."""
+    if event.all_day:
+        first = start.astimezone(event_zone(event))
+        last = (end - timedelta(days=1)).astimezone(event_zone(event)) if end else first
+        if first.date() == last.date():
+            return f"{first:%a} {first.day} {first:%b %Y} (all day)"
+        return f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y} (all day)"
+    return format_span(start, end, zone)
+
+
+def when_text(session: Session, event: Event, zone: ZoneInfo, now: datetime) -> str:
+    start, end = current_span(session, event, now)
+    return span_text(event, start, end, zone)
+
+
+def where_text(event: Event, location: str | None = None) -> str:
+    place = location if location is not None else event.location
+    return f" · {place}" if place else ""
+
+
+def event_buttons(event: Event) -> list[Button]:
+    return [
+        Button(Strings.RSVP, f"/event rsvp {event.id}", "primary"),
+        Button(Strings.ADD_TO_CALENDAR, f"/event ics {event.id}"),
+    ]
+
+
+# --- queuing reminders ----------------------------------------------------------------------------------
+
+
+def reminder_key(event_id: int, occurrence: datetime, minutes: int, recipient: str) -> str:
+    return ledger.key(RowKind.REMINDER, event_id, f"{occurrence:%Y%m%dT%H%M%SZ}", minutes, recipient)
+
+
+def queue_reminders(
+    session: Session,
+    event: Event,
+    settings: HandlerSettings,
+    now: datetime,
+    recipients: list[tuple[str, str]],
+    *,
+    only_missing: bool = False,
+) -> int:
+    """Queue every reminder still ahead for these (kind, id) recipients: all of a one-off event's, however far
+    ahead; a recurring event's up to the horizon. Returns how many rows were queued. `only_missing` leaves every
+    key already in the ledger as it is (the daily extension: nothing withdrawn comes back)."""
+    if event.status != "scheduled":
+        return 0
+    zone = event_zone(event)
+    until = now + settings.reminder_horizon if event.rrule else max(event.start_at, now)
+    starts = [occurrence.start for occurrence in event_occurrences(session, event, after=now, until=until)]
+    existing = event_queries.delivery_keys(session=session, event_id=event.id) if only_missing else set()
+    queued = 0
+    for planned in plan_reminders(starts, offsets_of(event), zone, now=now):
+        minutes = int(planned.offset.total_seconds() // 60)
+        for recipient_kind, recipient in recipients:
+            row_key = reminder_key(event.id, planned.occurrence, minutes, recipient)
+            if row_key in existing:
+                continue
+            row = ledger.queue(
+                session,
+                kind=RowKind.REMINDER,
+                key=row_key,
+                event_id=event.id,
+                occurrence_at=planned.occurrence,
+                offset_minutes=minutes,
+                recipient=recipient,
+                recipient_kind=recipient_kind,
+                due=planned.due,
+            )
+            queued += row is not None
+    return queued
+
+
+def everyone(session: Session, event: Event) -> list[tuple[str, str]]:
+    recipients = [("channel", event.channel_id)] if event.channel_id else []
+    attendees = event_queries.attendees(session=session, event_id=event.id)
+    return recipients + [("user", member.external_id) for member in attendees]
+
+
+def requeue_all(session: Session, event: Event, settings: HandlerSettings, now: datetime) -> int:
+    # A pending calendar row stays: it shows the event as it is when sent, whatever changed meanwhile.
+    event_queries.withdraw_pending(session=session, event_id=event.id, keep_kind=CALENDAR)
+    queue_calendar(session, event, now)
+    return queue_reminders(session, event, settings, now, everyone(session, event))
+
+
+def extend_reminders(session: Session, settings: HandlerSettings, now: datetime) -> int:
+    """Recurring events get reminders queued as their horizon moves forward. Run when a process starts and daily,
+    so whatever the downtime, every reminder still ahead is in the ledger; keys already there stay as they are."""
+    return sum(
+        queue_reminders(session, event, settings, now, everyone(session, event), only_missing=True)
+        for event in event_queries.recurring_events(session=session)
+    )
+
+
+def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | None:
+    """An event posted in a platform's channel (`discord:…`, `slack:…`) is shown in that platform's own event
+    list where it has one: one ledger row per change, whose sender makes the platform's copy match the event as
+    it is when the row is sent (a platform without such a list reports it sent)."""
+    if not event.channel_id or ":" not in event.channel_id:
+        return None
+    return ledger.queue(
+        session,
+        kind=RowKind.CALENDAR,
+        key=ledger.key(RowKind.CALENDAR, event.id, event.sequence, event.channel_id),
+        event_id=event.id,
+        recipient=event.channel_id,
+        recipient_kind="channel",
+        due=now,
+    )
+
+
+# --- iCalendar entries -------------------------------------------------------------------------------------
+
+
+def calendar_entry(session: Session, event: Event) -> calendar.Entry:
+    """The event as a calendar reads it: its rule, each cancelled occurrence an EXDATE, each moved one a
+    RECURRENCE-ID override."""
+    changes = event_queries.occurrence_changes(session=session, event_id=event.id) if event.rrule else []
+    master = calendar.Entry(
+        uid=f"event-{event.id}@citypeers",
+        title=event.title,
+        start=event.start_at,
+        end=event.end_at,
+        tz=event.tz,
+        location=event.location,
+        description=event.description,
+        rrule=event.rrule,
+        exdates=tuple(row.original_at for row in changes if row.status == "cancelled"),
+        sequence=event.sequence,
+        cancelled=event.status == "cancelled",
+        all_day=event.all_day,
+    )
+    overrides = tuple(
+        dataclasses.replace(
+            master,
+            start=row.start_at,
+            end=row.end_at,
+            location=row.location if row.location is not None else event.location,
+            rrule=None,
+            exdates=(),
+            recurrence_id=row.original_at,
+        )
+        for row in changes
+        if row.status == "moved" and row.start_at is not None
+    )
+    return dataclasses.replace(master, overrides=overrides)
+
+
+# --- the ledger kinds events own ---------------------------------------------------------------------------
+
+
+def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> Reply:
+    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    if delivery.recipient_kind == "user":
+        zone = member_zone(queries.get_member(session=session, external_id=delivery.recipient), settings.default_tz)
+    else:
+        zone = event_zone(event)
+    start = delivery.occurrence_at or event.start_at
+    occurrence = next(
+        (o for o in event_occurrences(session, event, after=start - timedelta(seconds=1), until=start)), None
+    )
+    end = occurrence.end if occurrence else (start + (event.end_at - event.start_at) if event.end_at else None)
+    location = occurrence.location if occurrence else None
+    reply = Reply.of(
+        Strings.REMINDER,
+        title=event.title,
+        soon=describe_lead(start - now),
+        when=span_text(event, start, end, zone),
+        where=where_text(event, location),
+    )
+    if delivery.late:
+        reply.add(Strings.REMINDER_LATE, due=format_instant(delivery.due_at, zone))
+    if delivery.recipient_kind == "channel":
+        reply.sections[-1].buttons = event_buttons(event)
+    return reply
+
+
+def _reminder_missed(session: Session, delivery: Delivery, _settings: HandlerSettings, now: datetime) -> bool:
+    """Too late to be useful: the event (this occurrence) has begun, or was cancelled."""
+    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    return event is None or event.status != "scheduled" or now >= (delivery.occurrence_at or event.start_at)
+
+
+def _reminder_failed(session: Session, delivery: Delivery, now: datetime) -> None:
+    if delivery.error == DM_CLOSED and delivery.recipient_kind == "user":
+        reminder_in_channel(session, delivery, now)
+        report_key = ledger.key("report", DM_CLOSED, delivery.event_id, delivery.recipient)  # once per person, event
+        _report_event_failure(session, delivery, now, report_key)
+    else:
+        _report_event_failure(session, delivery, now, ledger.key("report", "failed", delivery.id))
+
+
+def _report_event_failure(session: Session, delivery: Delivery, now: datetime, report_key: str) -> None:
+    """Told to the organiser who created the event."""
+    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    creator_id = delivery.created_by_id or (event.created_by_id if event else None)
+    if creator_id is None:
+        return
+    if delivery.recipient_kind == "channel":
+        recipient = f"#{event.channel_name}" if event and event.channel_name else f"#{delivery.recipient}"
+    else:
+        recipient = ", ".join(f"@{ledger.display_name(session, person)}" for person in delivery.recipient.split(","))
+    if delivery.kind == CALENDAR:
+        title = event.title if event else ""
+        body = Strings.CALENDAR_FAILED.format(title=title, recipient=recipient, error=delivery.error)
+    else:
+        body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
+    ledger.queue_report(session, creator_id, report_key, body, now)
+
+
+def reminder_in_channel(session: Session, delivery: Delivery, now: datetime) -> Delivery | None:
+    """A person who does not take direct messages gets the reminder in the event's channel, named in it."""
+    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    member = queries.get_member(session=session, external_id=delivery.recipient)
+    if event is None or not event.channel_id or member is None:
+        return None
+    message = _render_reminder(session, delivery, HandlerSettings(frozenset(), event_zone(event), ()), now)
+    reply = Reply.of(Strings.DM_CLOSED_FALLBACK, who=Mention(member.external_id, member.display_name))
+    reply.sections.extend(message.sections)
+    return ledger.queue(
+        session,
+        kind=RowKind.NOTICE,
+        key=ledger.key(DM_CLOSED, delivery.key),
+        event_id=event.id,
+        recipient=event.channel_id,
+        recipient_kind="channel",
+        body=json.dumps(reply_to_dict(reply)),
+        due=now,
+        created_by=event.created_by_id,
+    )
+
+
+def _render_broadcast(session: Session, delivery: Delivery, settings: HandlerSettings, _now: datetime) -> Reply:
+    item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
+    reply = Reply.of("{text}", text=item.text if item else "")
+    if delivery.late:
+        reply.add(Strings.BROADCAST_LATE, due=format_instant(delivery.due_at, settings.default_tz))
+    return reply
+
+
+def _broadcast_missed(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> bool:
+    return now - delivery.due_at > settings.broadcast_grace
+
+
+def _broadcast_settled(session: Session, delivery: Delivery, now: datetime) -> None:
+    if delivery.broadcast_id is not None:
+        session.flush()
+        broadcast_report(session, delivery.broadcast_id, now)
+
+
+def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Delivery | None:
+    """Once every delivery of a broadcast is settled, queue the organiser's summary (once)."""
+    item = event_queries.get_broadcast(session=session, broadcast_id=broadcast_id)
+    if item is None or item.reported_at is not None or item.created_by_id is None or item.cancelled_at is not None:
+        return None
+    counts = event_queries.status_counts(session=session, broadcast_id=broadcast_id)
+    if counts["pending"] or counts["sending"]:
+        return None
+    deliveries = event_queries.deliveries_for(session=session, broadcast_id=broadcast_id)
+    late = sum(1 for d in deliveries if d.late)
+    reasons = sorted({d.error for d in deliveries if d.status == "failed" and d.error})
+    body = Strings.REPORT.format(
+        channel=f"#{item.channel_name}",
+        sent=counts["sent"],
+        late=late,
+        failed=counts["failed"],
+        missed=counts["missed"],
+    )
+    if reasons:
+        body += " Reasons: " + ", ".join(reasons) + "."
+    item.reported_at = now
+    return ledger.queue_report(session, item.created_by_id, ledger.key("report", "broadcast", broadcast_id), body, now)
+
+
+def _render_calendar(session: Session, delivery: Delivery, _settings: HandlerSettings, _now: datetime) -> Reply:
+    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    return Reply.of("{title}", title=event.title if event else "")
+
+
+def _calendar_now(session: Session, delivery: Delivery, now: datetime) -> calendar.Entry | None:
+    """What a calendar row asks the platform to show: the event's next (or current) occurrence as it will happen,
+    or a cancelled one; None when there is nothing left to show (the event has taken place)."""
+    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    if event is None:
+        return None
+    occurrence = current_occurrence(session, event, now)
+    if event.status == "scheduled" and (occurrence.end or occurrence.start) <= now:
+        return None
+    entry = calendar_entry(session, event)
+    location = occurrence.location if occurrence.location is not None else event.location
+    return dataclasses.replace(entry, start=occurrence.start, end=occurrence.end, location=location, overrides=())
+
+
+def _calendar_failed(session: Session, delivery: Delivery, now: datetime) -> None:
+    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    creator_id = delivery.created_by_id or (event.created_by_id if event else None)
+    # Told once per channel and organiser, not at every change.
+    _report_event_failure(session, delivery, now, ledger.key("report", CALENDAR, delivery.recipient, creator_id))
+
+
+ledger.register(Kind(RowKind.REMINDER, _render_reminder, _reminder_missed, on_failure=_reminder_failed))
+ledger.register(
+    Kind(RowKind.BROADCAST, _render_broadcast, _broadcast_missed, settled=_broadcast_settled, report_failures=False)
+)
+ledger.register(Kind(RowKind.CALENDAR, _render_calendar, on_failure=_calendar_failed, calendar=_calendar_now))
