@@ -24,6 +24,7 @@ HOME = "home"
 MAX_CHOICES = 25
 _PLACEHOLDER = re.compile(r"<([^<>]+)>")
 _NAME_CHARS = re.compile(r"[^a-z0-9_-]+")
+_TEXT_QUOTES = ('"', "\u00ab", "\u201c")  # quote marks that quote a whole free text (a single one is an apostrophe)
 _KEY_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}=")  # a word the grammar may read as a `key=` option
 CITY_WORDS = frozenset({"name", "city", "other"})
 TRACK_WORDS = frozenset({"track"})
@@ -263,13 +264,15 @@ class Strings:
 def _literal_rest(text: str, options: Mapping[str, str], allowed: frozenset[str]) -> str:
     """The line after the command name, checked to read back through the grammar as exactly `text` and
     `options`, so what is typed into a free-text option stays text whatever `key=` words it holds. When the text
-    as it is would not, it is quoted with `\\"` and `\\\\` escapes; when the grammar cannot read even that back
-    (core/grammar.py keeps no quoted text whole yet), TextNotLiteral: refused, never misread."""
+    as it is would not, it is quoted whole (in quote marks it does not hold, else with `\\"` and `\\\\` escapes);
+    when the grammar reads none of these back as typed, TextNotLiteral: refused, never misread."""
     keyed = " ".join(f"{key}={_quoted(value)}" for key, value in options.items())
     wanted = Args(text=text, options=dict(options))
     plain = f"{text} {keyed}".strip()
     candidates = [plain]
     if text:
+        # Quoted whole, in a pair of quote marks the text does not hold; else with backslash escapes.
+        candidates += [f"{o}{text}{QUOTES[o]} {keyed}".strip() for o in _TEXT_QUOTES if QUOTES[o] not in text]
         escaped = text.replace("\\", "\\\\").replace('"', '\\"')
         candidates.append(f'"{escaped}" {keyed}'.strip())
     fallback = None
