@@ -17,6 +17,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201e": "\u201c", "\u2018": "\u2019", "\u00ab": "\u00bb"}
+# Quotes that only ever quote: one opening a word must be closed. A single quote may be an apostrophe
+# (`'s-Hertogenbosch`, `'90s`), so it quotes only the whole text, and only when it is closed.
+_DOUBLE_QUOTES = frozenset('"\u201c\u201e\u00ab')
 # Linear-time on any input: each anchored at one position, no nested repeats (fullmatch of one token).
 # Neutral references, as each adapter writes its platform's mentions before dispatch: `<@slack:U123|ana>`,
 # `<@discord:80351110224678912>`, `<#slack:C123|general>`; the console's people and channels are typed bare.
@@ -123,7 +126,7 @@ def _read_value(raw: str, pos: int) -> tuple[str, int]:
         close = QUOTES[raw[pos]]
         end = raw.find(close, pos + 1)
         if end < 0:
-            raise GrammarError(f"A quote opened at `{shown(raw[pos : pos + 20])}` is never closed.")
+            raise GrammarError(_unclosed(raw, pos))
         return raw[pos + 1 : end], end + 1
     end = _word_end(raw, pos)
     return raw[pos:end], end
@@ -140,6 +143,14 @@ def _options_start(raw: str, allowed: Collection[str]) -> int:
         if raw[pos].isspace():
             pos += 1
             continue
+        if raw[pos] in QUOTES and (raw[pos] in _DOUBLE_QUOTES or pos == 0):
+            # Quoted text is text, whatever it holds (`key=` too); jumping past it keeps the walk linear.
+            end = raw.find(QUOTES[raw[pos]], pos + 1)
+            if end >= 0:
+                pos = end + 1
+                continue
+            if raw[pos] in _DOUBLE_QUOTES:
+                raise GrammarError(_unclosed(raw, pos))
         equals = _key_end(raw, pos)
         if equals is not None:
             key = raw[pos:equals].lower()
@@ -151,6 +162,13 @@ def _options_start(raw: str, allowed: Collection[str]) -> int:
                     raise GrammarError(_unknown_option(key, allowed))
         pos = _word_end(raw, pos)
     return size
+
+
+def _unclosed(raw: str, pos: int) -> str:
+    return (
+        f"A quote opened at `{shown(raw[pos : pos + 20])}` is never closed; "
+        f'expected a closing {QUOTES[raw[pos]]}, as in "Den Haag".'
+    )
 
 
 def _unquote(text: str) -> str:

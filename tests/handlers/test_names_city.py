@@ -150,3 +150,16 @@ def test_typed_remove_without_a_number_is_refused_with_the_list(polish, line):
 def test_typed_remove_when_nothing_is_listed(polish):
     reply = ask(polish, "bob", "/city need remove")
     assert reply.error and reply.plain() == "Łódź lists no needs yet, so there is nothing to remove."
+
+
+def test_typed_an_unclosed_quote_registers_nothing(services):
+    say(services, "ana", "/city tracks")
+    before = snapshot(services.engine)
+    reply = ask(services, "ana", '/city register "Unclosed country=DE')
+    assert reply.error
+    assert (
+        reply.plain()
+        == 'A quote opened at `"Unclosed country=DE` is never closed; expected a closing ", as in "Den Haag".'
+    )
+    assert snapshot(services.engine) == before
+    assert say(services, "ana", '/city register "Den Haag" country=NL') == "Registered Den Haag (NL)."
