@@ -121,6 +121,8 @@ def city_by_name(context: Context, name: str) -> City:
     name = name.strip()
     if not name:
         raise UsageError(Strings.NAME_REQUIRED)
+    if len(name) > MAX_NAME:  # no name is this long (registering refuses it), however it folds
+        raise CommandError(Strings.NO_CITY.format(name=shown(name)))
     city = queries.get_city_by_name(session=context.session, name=name)
     if city is None:
         close = closest_names(name, queries.all_city_names(session=context.session))
