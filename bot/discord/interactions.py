@@ -1,18 +1,17 @@
 """POST /discord/interactions: Discord's HTTP interactions, verified, answered within 3 seconds, run by the same
 handlers as Slack and the console.
 
-Every request is checked against the application's Ed25519 public key (Discord sends bad signatures on purpose
-and removes an endpoint that accepts them): a bad or missing signature gets 401. The signature stops no replay,
-so an interaction signed or created (its id is a snowflake) over five minutes ago gets 401 too, and one whose id
-was handled already, by this process or another (the ids are kept in the shared seen_event table), is answered
-401 and not run again. A PING gets a PONG. A slash
-command or a form is acknowledged at once with a deferred, ephemeral answer, then run on a worker thread; its
-reply replaces the deferred answer through the interaction's webhook (files as attachments). A button on the
-presser's own message (ephemeral, or in their DM with the bot) is acknowledged as a deferred update and its reply
-replaces that message (so nobody presses Approve twice); a button on a message others see too (a channel
-reminder) gets a new ephemeral answer for the presser alone, and the shared message stays as it was. A button
-that needs more answers opens its form as a Discord modal. Autocomplete offers city names and
-tracks as they are typed.
+Every request is checked against the application's Ed25519 public key (Discord sends bad signatures on purpose and
+removes an endpoint that accepts them): a bad or missing signature gets 401. The signature stops no replay, so an
+interaction signed or created (its id is a snowflake) over five minutes ago gets 401 too, and one whose id was
+handled already, by this process or another (the ids are kept in the shared seen_event table), is answered 401 and
+not run again. A PING gets a PONG. A slash command or a form is acknowledged at once with a deferred, ephemeral
+answer, then run on a worker thread; its reply replaces the deferred answer through the interaction's webhook (files
+as attachments). A button on the presser's own message (ephemeral, or in their DM with the bot) is acknowledged as a
+deferred update and its reply replaces that message (so nobody presses Approve twice); a button on a message others
+see too (a channel reminder) gets a new ephemeral answer for the presser alone, and the shared message stays as it
+was. A button that needs more answers opens its form as a Discord modal. Autocomplete offers city names and tracks
+as they are typed.
 """
 
 from __future__ import annotations
