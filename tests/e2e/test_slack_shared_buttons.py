@@ -52,6 +52,7 @@ def test_a_refused_press_on_a_channel_message_is_told_to_the_presser_alone(bot: 
     (refused,) = bot.slack.wait_for_response(again.response_token)
     assert "already attending" in words(refused)
     assert refused.get("response_type") == "ephemeral" and refused.get("replace_original") is False
+    assert bot.slack.messages_in(LABS) == [reminder]
 
 
 def test_a_button_on_a_persons_own_ephemeral_reply_still_replaces_it(bot: Bot) -> None:
@@ -66,3 +67,14 @@ def test_a_delivered_broadcast_carries_no_button_to_press(bot: Bot) -> None:
     answer(bot, ADMIN, f"/event broadcast <#{LABS}|labs> Doors open at nine")
     [sent] = bot.slack.wait_for(lambda: bot.slack.messages_in(LABS), what="the broadcast in #labs")
     assert "Doors open at nine" in sent["text"] and buttons(sent) == []
+
+
+def test_a_button_in_a_persons_dm_replaces_that_message_in_place(bot: Bot) -> None:
+    answer(bot, ADMIN, "/city register Brno country=CZ")
+    answer(bot, ANA, "/city join Brno")
+    (request,) = bot.slack.wait_for_dm(ADMIN)
+    click = bot.sender.click(ADMIN, request, "Approve")
+    (outcome,) = bot.slack.wait_for_response(click.response_token)
+    assert outcome["replace_original"] is True
+    (replaced,) = bot.slack.dms_to(ADMIN)  # the request itself now says what became of it, without its buttons
+    assert "now represents *Brno*" in words(replaced) and buttons(replaced) == []

@@ -151,6 +151,8 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self._messages: list[dict[str, Any]] = []  # accepted chat.postMessage: channel as given, ts, text, metadata
         self._holds: dict[str, _Hold] = {}
+        self._clicked: dict[str, Call] = {}  # response_url token -> the posted message whose button gave it
+        self._replaced: dict[int, dict[str, Any]] = {}  # id() of a chat.postMessage call -> text and blocks now
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -231,14 +233,34 @@ class FakeSlack:
             return self._channels.get(tuple(sorted(user_ids)))
 
     def messages_in(self, channel: str | None) -> list[dict[str, Any]]:
-        """Messages Slack accepted (ok) in `channel`."""
-        return [c.params for c in self.calls("chat.postMessage") if c.ok and c.params.get("channel") == channel]
+        """Messages Slack accepted (ok) in `channel`, as they stand: one a button's response_url replaced (with
+        replace_original) has that response's text and blocks."""
+        return self._posted({channel})
+
+    def _posted(self, channels: set[str | None]) -> list[dict[str, Any]]:
+        with self._changed:
+            posted = [c for c in self._calls if c.method == "chat.postMessage"]
+            replaced = dict(self._replaced)
+        return [
+            {**c.params, **replaced[id(c)]} if id(c) in replaced else c.params
+            for c in posted
+            if c.ok and c.params.get("channel") in channels
+        ]
+
+    def clicked(self, token: str, message: dict[str, Any]) -> None:
+        """A button in `message` was pressed with response_url `token` (SlackSender.click calls this): a response
+        with replace_original replaces that message where it was posted."""
+        with self._changed:
+            posted = next(
+                (c for c in self._calls if c.method == "chat.postMessage" and c.ok and c.params == message), None
+            )
+            if posted is not None:
+                self._clicked[token] = posted
 
     def dms_to(self, user_id: str) -> list[dict[str, Any]]:
         """Messages in the person's DM with the app: posted to the opened DM, or with their user id as channel
         (which Slack delivers to the same conversation)."""
-        channels = {user_id, self.channel_of(user_id)}
-        return [c.params for c in self.calls("chat.postMessage") if c.ok and c.params.get("channel") in channels]
+        return self._posted({user_id, self.channel_of(user_id)})
 
     def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 5.0, what: str = "a condition") -> Any:
         """Wait until `predicate()` is truthy (re-checked on every request received); returns its value."""
@@ -314,6 +336,11 @@ class FakeSlack:
         self, token: str, headers: dict[str, str], params: dict[str, Any]
     ) -> tuple[int, dict[str, str], bytes]:
         problems = block_problems(params.get("blocks"), limit=MESSAGE_BLOCKS)
+        replace = params.get("replace_original") in (True, "true")
+        with self._changed:
+            posted = self._clicked.get(token)
+            if replace and posted is not None and not problems:
+                self._replaced[id(posted)] = {k: params[k] for k in ("text", "blocks") if k in params}
         self._record(
             Call("response", params, headers, time.monotonic(), 400 if problems else 200, not problems, token), problems
         )
@@ -636,6 +663,7 @@ class SlackSender:
                 }
             ],
         }
+        self.slack.clicked(token, message)
         sent = self.post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
         return Sent(sent.status, sent.body, sent.elapsed, token)
 
