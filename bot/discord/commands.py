@@ -264,17 +264,14 @@ class Strings:
 def _literal_rest(text: str, options: Mapping[str, str], allowed: frozenset[str]) -> str:
     """The line after the command name, checked to read back through the grammar as exactly `text` and
     `options`, so what is typed into a free-text option stays text whatever `key=` words it holds. When the text
-    as it is would not, it is quoted whole (in quote marks it does not hold, else with `\\"` and `\\\\` escapes);
+    as it is would not, it is quoted whole, in quote marks it does not hold (the grammar keeps quoted text whole);
     when the grammar reads none of these back as typed, TextNotLiteral: refused, never misread."""
     keyed = " ".join(f"{key}={_quoted(value)}" for key, value in options.items())
     wanted = Args(text=text, options=dict(options))
     plain = f"{text} {keyed}".strip()
     candidates = [plain]
     if text:
-        # Quoted whole, in a pair of quote marks the text does not hold; else with backslash escapes.
         candidates += [f"{o}{text}{QUOTES[o]} {keyed}".strip() for o in _TEXT_QUOTES if QUOTES[o] not in text]
-        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-        candidates.append(f'"{escaped}" {keyed}'.strip())
     fallback = None
     for rest in candidates:
         try:

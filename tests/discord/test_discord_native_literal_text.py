@@ -31,6 +31,8 @@ def test_key_words_typed_into_a_goal_are_never_read_as_its_options(bot: Bot) -> 
     brno_with_ana(bot)
     answer = bot.interactions.command(ANA, "goal", "add", {"text": TYPED})
     assert answer.status == 200
+    if answer.type == 5:
+        bot.discord.wait_for_original(answer.token)  # the command has run
     stored = goals(bot)
     assert not any(text == "Cut emissions by 10%" for text, _, _ in stored), stored
     assert not any("2027-01-20" in due for _, due, _ in stored), stored
@@ -73,3 +75,12 @@ def test_a_value_holding_both_kinds_of_quote_marks_arrives_as_typed(bot: Bot) ->
     assert "City Lab" in shown(added)
     listed = run(bot, ADMIN, "event", "list")
     assert where in shown(listed), shown(listed)
+
+
+def test_a_text_no_quote_marks_can_keep_whole_is_refused_in_one_line_not_misread(bot: Bot) -> None:
+    brno_with_ana(bot)
+    typed = 'Quote “a”, «b» and "c" due=2027-01-20'  # every closing mark the grammar knows is in it
+    answer = bot.interactions.command(ANA, "goal", "add", {"text": typed})
+    assert answer.type == 4 and answer.ephemeral, answer.body
+    assert "due=2027-01-20" in shown(answer.data) and "would be read as an option" in shown(answer.data)
+    assert goals(bot) == []
