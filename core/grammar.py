@@ -46,6 +46,17 @@ class GrammarError(ValueError):
     """A command that does not follow the grammar; the message is one line for the user."""
 
 
+class UnknownOption(GrammarError):
+    """A `key=` where the options are that the command does not take: the dispatcher names the command."""
+
+    def __init__(self, key: str, allowed: Collection[str]) -> None:
+        super().__init__(_unknown_option(key, allowed))
+        self.key = key
+        self.allowed = frozenset(allowed)
+        close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+        self.close = close[0] if close else None
+
+
 @dataclass(frozen=True)
 class Args:
     text: str
@@ -135,10 +146,14 @@ def _read_value(raw: str, pos: int) -> tuple[str, int]:
 def _options_start(raw: str, allowed: Collection[str]) -> int:
     """Index of the first word that is an allowed `key=` (len(raw) if none).
 
-    A `key=` word before it that is close to a real option is a typo, not text, and is refused.
+    A `key=` word before it that is close to a real option is a typo, not text, and is refused; so is one that
+    stands where the options do — only `key=value` words follow it, or none — for it is an option the command does
+    not take (`/event edit 4 foo=bar`). A `key=` inside the text (`a=b testing`) stays text.
     """
     pos, size = 0, len(raw)
     checked: set[str] = set()
+    unclosed: set[str] = set()  # quotes a search found no closing for: never searched again (linear)
+    run: tuple[int, str] | None = None  # where the run of `key=value` words that ends the text so far starts
     while pos < size:
         if raw[pos].isspace():
             pos += 1
@@ -147,21 +162,39 @@ def _options_start(raw: str, allowed: Collection[str]) -> int:
             # Quoted text is text, whatever it holds (`key=` too); jumping past it keeps the walk linear.
             end = raw.find(QUOTES[raw[pos]], pos + 1)
             if end >= 0:
-                pos = end + 1
+                pos, run = end + 1, None
                 continue
             if raw[pos] in _DOUBLE_QUOTES:
                 raise GrammarError(_unclosed(raw, pos))
         equals = _key_end(raw, pos)
-        if equals is not None:
-            key = raw[pos:equals].lower()
-            if key in allowed:
-                return pos
-            if allowed and key not in checked:
-                checked.add(key)
-                if difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75):
-                    raise GrammarError(_unknown_option(key, allowed))
-        pos = _word_end(raw, pos)
+        if equals is None:
+            pos, run = _word_end(raw, pos), None
+            continue
+        key = raw[pos:equals].lower()
+        if key in allowed:
+            if run is not None:
+                raise UnknownOption(run[1], allowed)
+            return pos
+        if allowed and key not in checked:
+            checked.add(key)
+            if difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.75):
+                raise UnknownOption(key, allowed)
+        if run is None:
+            run = (pos, key)
+        pos = _value_end(raw, equals + 1, unclosed)
+    if run is not None:
+        raise UnknownOption(run[1], allowed)
     return size
+
+
+def _value_end(raw: str, pos: int, unclosed: set[str]) -> int:
+    """Where a value at `pos` ends: after its closing quote, else at the next space."""
+    if pos < len(raw) and raw[pos] in QUOTES and QUOTES[raw[pos]] not in unclosed:
+        end = raw.find(QUOTES[raw[pos]], pos + 1)
+        if end >= 0:
+            return end + 1
+        unclosed.add(QUOTES[raw[pos]])
+    return _word_end(raw, pos)
 
 
 def _unclosed(raw: str, pos: int) -> str:
@@ -197,7 +230,7 @@ def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
             raise GrammarError(f"`{word}` comes after the options: put the text first, then key=value options.")
         key = raw[pos:equals].lower()
         if key not in allowed:
-            raise GrammarError(_unknown_option(key, allowed))
+            raise UnknownOption(key, allowed)
         if key in options:
             raise GrammarError(f"`{key}=` is given twice.")
         value, pos = _read_value(raw, equals + 1)

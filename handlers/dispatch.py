@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.grammar import MAX_KEY, Args, GrammarError, check_line, parse_args, split_first
+from core.grammar import MAX_KEY, Args, GrammarError, UnknownOption, check_line, parse_args, split_first
 from core.roles import Role
 from handlers.ledger import queue_notices
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
@@ -28,6 +28,9 @@ class Strings:
     UNKNOWN_COMMAND = "Unknown command `/{family} {name}`. {hint}Try /{family} help."
     NO_FAMILY = "No command family called `{name}`. {hint}Commands: {known}."
     DID_YOU_MEAN = "Did you mean {command}? "
+    UNKNOWN_OPTION = "Unknown option `{key}=`. {hint}Options of /{family} {command}: {options}"
+    OPTION_MEANT = "Did you mean `{key}=`? "
+    NO_OPTIONS = "Unknown option `{key}=`: /{family} {command} takes none; text that holds = goes in quotes."
     HELP_TITLE = "CityPeers commands (`/help <command>` or `/<command> help` for each one's):"
     HELP_FAMILY = "`/{name}`: {summary}"
 
@@ -100,6 +103,8 @@ def handle(services: Services, request: Request) -> Reply:
     try:
         args = parse_args(rest, command.options)
         reply = run_transaction(services.engine, lambda session: run_command(session, services, request, command, args))
+    except UnknownOption as error:
+        return Reply.fail(unknown_option_line(command_name, command, error), field=error.key)
     except UsageError as error:
         detail = f"{error.detail} " if error.detail else ""
         return Reply.fail(f"{detail}Expected: {command.usage}", field=error.field)
@@ -130,6 +135,15 @@ def find_command(family: Mapping[str, Command], name: str) -> Command | None:
     if lowered in family:
         return family[lowered]
     return next((c for c in family.values() if lowered in c.aliases), None)
+
+
+def unknown_option_line(family: str, command: Command, error: UnknownOption) -> str:
+    """`foo=` named with the command it is not an option of, and the options that command takes."""
+    if not error.allowed:
+        return Strings.NO_OPTIONS.format(key=error.key, family=family, command=command.name)
+    hint = Strings.OPTION_MEANT.format(key=error.close) if error.close else ""
+    options = ", ".join(f"{key}=" for key in sorted(error.allowed))
+    return Strings.UNKNOWN_OPTION.format(key=error.key, hint=hint, family=family, command=command.name, options=options)
 
 
 def did_you_mean(typed: str, names: list[str], spell: Callable[[str], str]) -> str:
