@@ -79,6 +79,12 @@ class Strings:
     REJECTED = "{who}'s request to represent *{name}* is declined."
     REJECTED_YOU = "Your request to represent *{name}* was declined by {by}."
     NO_REQUEST = "{who} has no open request to represent {name}."
+    NOT_ASKED = "{who} has not asked to represent {name}: they ask with /city join {name}, and you approve it then."
+    ROLE_OWN = "Nobody changes their own role; another admin or organiser can."
+    ROLE_REP_NO_CITY = (
+        "A rep represents a city: reps are made by approving their request to represent it "
+        "(they type /city join <name>, then /city approve <@user> <name>)."
+    )
     ROLE_BAD = "The role is one of organiser, expert, rep or none, not `{value}`."
     ROLE_CONFIG_ADMIN = "{who} is an admin by configuration (CITYPEERS_ADMINS); roles cannot change that."
     ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
@@ -308,10 +314,11 @@ def approve(context: Context, args: Args) -> Reply:
     if member.city_id == city.id:
         raise CommandError(Strings.ALREADY_REP_THEM.format(who=f"@{member.display_name}", name=city.name))
     request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
-    if request is not None:
-        request.status = "approved"
-        request.decided_by_id = context.actor.member.id
-        request.decided_at = context.now
+    if request is None:  # nobody becomes a rep who did not ask
+        raise CommandError(Strings.NOT_ASKED.format(who=f"@{member.display_name}", name=city.name))
+    request.status = "approved"
+    request.decided_by_id = context.actor.member.id
+    request.decided_at = context.now
     member.city_id = city.id
     if member.role == Role.NONE:
         member.role = Role.REP
@@ -348,9 +355,13 @@ def role(context: Context, args: Args) -> Reply:
         raise CommandError(Strings.ROLE_BAD.format(value=words[1])) from None
     if new_role not in GRANTABLE:
         raise CommandError(Strings.ROLE_BAD.format(value=words[1]))
+    if ref.user_id == context.actor.user_id:
+        raise CommandError(Strings.ROLE_OWN)
     if ref.user_id in context.services.settings.admins:
         raise CommandError(Strings.ROLE_CONFIG_ADMIN.format(who=f"@{ref.name}"))
     member = member_for(context, ref.user_id, ref.name)
+    if new_role == Role.REP and member.city_id is None:
+        raise CommandError(Strings.ROLE_REP_NO_CITY)
     if not may_grant(context.actor.role, Role(member.role), new_role):
         raise CommandError(Strings.ROLE_REFUSED.format(who=f"@{member.display_name}", role=new_role.value))
     member.role = new_role

@@ -79,6 +79,9 @@ def test_export_and_chart_are_written_as_files_in_the_current_directory(tmp_path
     session = """\
 /city register Kraków country=PL cohort="ICC 2020"
 /city register Łódź country=PL cohort="ICC 2020"
+/as @bob
+/city join Kraków
+/as @ana
 /city approve @bob Kraków
 /city role @eve expert
 /as @bob

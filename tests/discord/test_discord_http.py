@@ -67,6 +67,7 @@ def test_join_is_approved_with_a_button_and_each_side_hears_of_it(bot: Bot) -> N
 
 def test_user_text_pings_nobody_and_keeps_its_markdown_visible(bot: Bot) -> None:
     run(bot, ADMIN, "city", "register", name="Brno", country="CZ")
+    run(bot, ANA, "city", "join", name="Brno")
     run(bot, ADMIN, "city", "approve", user=ANA, name="Brno")
     added = run(bot, ANA, "goal", "add", text="@everyone <@&123> **bold** @here")
     assert "\\@everyone \\<\\@&123\\> \\*\\*bold\\*\\* \\@here" in added["content"]
@@ -87,6 +88,7 @@ def test_autocomplete_offers_cities_and_tracks(bot: Bot) -> None:
 
 def test_the_goal_form_opens_as_a_modal_and_a_mistake_names_its_field(bot: Bot) -> None:
     run(bot, ADMIN, "city", "register", name="Brno", country="CZ")
+    run(bot, ANA, "city", "join", name="Brno")
     run(bot, ADMIN, "city", "approve", user=ANA, name="Brno")
     home = run(bot, ANA, "home")
     opened = bot.interactions.click(ANA, home, label="Add a goal")

@@ -18,6 +18,7 @@ TYPED = "Cut emissions by 10% due=2027-01-20 track=tourism"
 
 def brno_with_ana(bot: Bot) -> None:
     run(bot, ADMIN, "city", "register", name="Brno", country="CZ")
+    run(bot, ANA, "city", "join", name="Brno")
     run(bot, ADMIN, "city", "approve", user=ANA, name="Brno")
 
 

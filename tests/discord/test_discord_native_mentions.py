@@ -17,6 +17,7 @@ def no_buttons(_button: object) -> None:
 
 def test_people_and_channels_typed_into_a_goal_are_shown_as_discord_shows_them(bot: Bot) -> None:
     run(bot, ADMIN, "city", "register", name="Brno", country="CZ")
+    run(bot, ANA, "city", "join", name="Brno")
     run(bot, ADMIN, "city", "approve", user=ANA, name="Brno")
     added = run(bot, ANA, "goal", "add", text=f"Plan the lab with <@{BOB}> in <#{LABS}> (<@!{BOB}>)")
     assert f"Plan the lab with <@{BOB}> in <#{LABS}> \\(<@{BOB}>\\)" in added["content"], added["content"]

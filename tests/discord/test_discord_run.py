@@ -51,6 +51,7 @@ def test_commands_of_every_family_run_through_a_real_process(discord, database_u
         assert run(bot, ADMIN, "city", "register", name="Brno", country="CZ") == "Registered **Brno** (CZ)."
         assert run(bot, ADMIN, "city", "register", name="Porto", country="PT") == "Registered **Porto** (PT)."
         for person, city in ((ANA, "Brno"), (BOB, "Porto")):
+            run(bot, person, "city", "join", name=city)
             assert run(bot, ADMIN, "city", "approve", user=person, name=city).startswith(f"<@{person}> now represents")
             assert run(bot, person, "city", "interests", tracks="tourism, upskilling").startswith(
                 f"**{city}** works on"

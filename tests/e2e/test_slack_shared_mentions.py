@@ -13,6 +13,7 @@ from tests.support.blockkit import assert_valid_blocks
 
 def test_people_and_channels_typed_into_a_goal_are_shown_as_slack_shows_them(bot: Bot) -> None:
     answer(bot, ADMIN, "/city register Brno country=CZ")
+    answer(bot, ANA, "/city join Brno")
     answer(bot, ADMIN, f"/city approve <@{ANA}|ana> Brno")
     added = answer(bot, ANA, "/goal add Plan the lab with <@U0BOB|bob> in <#C0LABS|labs> &lt;!here&gt;")
     assert "Plan the lab with @bob in <#C0LABS> &lt;!here&gt;" in words(added), words(added)

@@ -296,6 +296,7 @@ def test_help(programme):
 
 
 def test_check_ins_a_month_before_and_on_the_due_date_are_sent_once(programme, clock):
+    say(programme, "bea", "/city join Kraków")
     say(programme, "ana", "/city approve @bea Kraków")  # a second rep of Kraków
     say(programme, "bob", "/goal add Open a tourism data hub")  # due 2027-02-22
     say(programme, "bob", "/goal add Train civil servants due=2026-12-10")  # set within a month of its date
@@ -346,6 +347,7 @@ def test_a_city_without_reps_gets_its_check_in_once_a_rep_is_approved(programme,
     say(programme, "ana", "/city role @bob none")
     clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
     assert due_checkins(programme) == []
+    say(programme, "bea", "/city join Kraków")
     say(programme, "ana", "/city approve @bea Kraków")
     [notice] = due_checkins(programme)
     assert notice.recipients == ("bea",)
@@ -355,6 +357,7 @@ def test_weekly_digest_one_per_expert_grouped_per_cohort(programme, clock):
     say(programme, "ana", "/city role @max expert")
     say(programme, "bob", "/goal add Train civil servants due=2026-12-01")  # due soon
     say(programme, "lea", "/goal add Green procurement due=2026-11-25")  # will be overdue
+    say(programme, "pia", "/city join Porto")
     say(programme, "ana", "/city approve @pia Porto")
     say(programme, "pia", "/goal add Porto <!here> harbour plan due=2026-12-10")
     say(programme, "pia", "/goal add Cruise terminal due=2027-01-30")  # in no bucket
