@@ -23,14 +23,20 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Status(StrEnum):
+    """What a rep reports a goal's state to be (`/goal update`)."""
+
     ON_TRACK = "on-track"
     AT_RISK = "at-risk"
     DONE = "done"
     DROPPED = "dropped"
 
 
-OPEN = frozenset({Status.ON_TRACK, Status.AT_RISK})
+# A goal nobody has reported on yet: where every goal starts, and no one can set it (so not a Status).
+NEW = "new"
+NEW_LABEL = "not yet reported"
+OPEN: frozenset[str] = frozenset({NEW, Status.ON_TRACK, Status.AT_RISK})
 CLOSED = frozenset({Status.DONE, Status.DROPPED})
+STATUSES = (NEW, *Status)  # every state a goal can be in, in the order a chart or a count reads them
 STATUS_HINT = "on-track, at-risk, done or dropped"
 
 
@@ -48,7 +54,12 @@ def parse_status(typed: str) -> Status:
     raise GrammarError(f"The status is one of {STATUS_HINT}, not `{typed}`.")
 
 
-def may_move(current: Status, new: Status) -> bool:
+def status_label(status: str) -> str:
+    """A goal's state as people read it: `new` is "not yet reported", the others as reps type them."""
+    return NEW_LABEL if status == NEW else status
+
+
+def may_move(current: str, new: Status) -> bool:
     """An open goal may go anywhere (staying put is a check-in); a closed one only restates how it closed."""
     return current in OPEN or new == current
 

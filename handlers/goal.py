@@ -24,7 +24,6 @@ from core.goals import (
     DUE_SOON_DAYS,
     OPEN,
     CheckinKind,
-    Status,
     checkin_due,
     default_due,
     digest_buckets,
@@ -33,6 +32,7 @@ from core.goals import (
     may_move,
     neutralise_cell,
     parse_status,
+    status_label,
 )
 from core.grammar import Args, GrammarError, split_first, split_list
 from core.roles import READERS, Role
@@ -296,9 +296,9 @@ def update(context: Context, args: Args) -> Reply:
     assert city is not None  # a goal's city is a foreign key
     if context.actor.member.city_id != goal.city_id:
         raise CommandError(Strings.NOT_YOURS.format(city=city.name, id=goal.id))
-    current = Status(goal.status)
+    current = goal.status  # a Status, or new: nobody reported on it yet
     if not may_move(current, new):
-        raise CommandError(Strings.CLOSED_ALREADY.format(id=goal.id, status=current.value, new=new.value))
+        raise CommandError(Strings.CLOSED_ALREADY.format(id=goal.id, status=status_label(current), new=new.value))
     note = checked_text(note, MAX_NOTE, Strings.NOTE_TOO_LONG, "note") or None
     learned = args.options.get("learned")
     if learned is not None:
@@ -307,7 +307,7 @@ def update(context: Context, args: Args) -> Reply:
         learned = checked_text(learned, MAX_LEARNINGS, Strings.LEARNINGS_TOO_LONG, "learned") or None
     # A closed goal only takes a note or its learnings; pressing Done twice changes nothing.
     if current in CLOSED and note is None and learned is None:
-        raise CommandError(Strings.SAME_CLOSED.format(id=goal.id, status=current.value))
+        raise CommandError(Strings.SAME_CLOSED.format(id=goal.id, status=status_label(current)))
     goal_queries.record_update(
         session=context.session,
         goal=goal,
@@ -380,7 +380,7 @@ def goal_section(context: Context, row: GoalRow, *, today: date, show_city: bool
     text = Text(
         template,
         id=goal.id,
-        status=goal.status,
+        status=status_label(goal.status),
         due=show_date(goal.due_on),
         track=row.track.key if row.track else "",
         city=row.city.name,
@@ -607,7 +607,7 @@ def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Rep
                     {
                         prefix + "id": row.goal.id,
                         prefix + "city": row.city.name,
-                        prefix + "status": row.goal.status,
+                        prefix + "status": status_label(row.goal.status),
                         prefix + "due": show_date(row.goal.due_on),
                         prefix + "text": shorten(row.goal.text, DIGEST_TEXT),
                     }

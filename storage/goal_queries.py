@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import City, Cohort, Goal, GoalCheckin, GoalCollaborator, GoalUpdate, Member, Track
 
-OPEN_STATUSES = ("on-track", "at-risk")
+OPEN_STATUSES = ("new", "on-track", "at-risk")  # new: nobody reported on it yet
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,13 @@ def add_goal(
     member_id: int | None,
     now: datetime,
 ) -> Goal:
-    """A new goal, on track, with its first history entry."""
+    """A new goal, not yet reported on (status `new`), with its first history entry."""
     goal = Goal(
         city_id=city_id,
         text=text,
         track_id=track_id,
         due_on=due_on,
-        status="on-track",
+        status="new",
         created_by_id=member_id,
         created_at=now,
         updated_at=now,

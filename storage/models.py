@@ -191,7 +191,8 @@ class Goal(Row, table=True):
     text: str = Field(max_length=500)
     track_id: int | None = Field(default=None, foreign_key="track.id", index=True)
     due_on: date = Field(index=True)
-    status: str = Field(default="on-track", max_length=16)  # on-track, at-risk, done, dropped
+    # new (nobody reported on it yet), on-track, at-risk, done, dropped
+    status: str = Field(default="new", max_length=16)
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(sa_column=utc_column())
     # The last change of any kind, so the weekly digest finds "changed this week" in one query.

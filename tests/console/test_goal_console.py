@@ -49,12 +49,12 @@ def test_goals_in_the_console(tmp_path):
         "Goal #2 for Kraków: =SUM(A1:A9) tonnes of CO2 less",
         "error: `yesterday` is not a date like 2020-09-28 10:00 or 28/09/2020.",
         "Goals of Kraków (2)",
-        f"#1 · on-track · due {due} · tourism · Open a tourism data hub",
+        f"#1 · not yet reported · due {due} · tourism · Open a tourism data hub",
         "with Łódź",
         "  [On track] /goal update 1 on-track",
         "  [At risk] /goal update 1 at-risk",
         "  [Done] /goal update 1 done",
-        f"#2 · on-track · due {later} · =SUM(A1:A9) tonnes of CO2 less",
+        f"#2 · not yet reported · due {later} · =SUM(A1:A9) tonnes of CO2 less",
         "Goal #1 of Kraków is now at-risk: procurement is slow",
         "Goal #2 of Kraków is now done.",
         "Key learnings kept: start early",
@@ -70,7 +70,7 @@ def test_goals_in_the_console(tmp_path):
     engine = make_engine(str(tmp_path / "goals.db"))
     with unit_of_work(engine) as session:
         history = goal_queries.goal_history(session=session, goal_id=1)
-        assert [(u.status, u.note) for u in history] == [("on-track", None), ("at-risk", "procurement is slow")]
+        assert [(u.status, u.note) for u in history] == [("new", None), ("at-risk", "procurement is slow")]
         assert goal_queries.get_goal(session=session, goal_id=1).due_on == date.fromisoformat(str(due))
     engine.dispose()
 
@@ -99,7 +99,7 @@ def test_export_and_chart_are_written_as_files_in_the_current_directory(tmp_path
     assert exported.name in out
     rows = list(csv.DictReader(io.StringIO(exported.read_bytes().decode("utf-8-sig"))))
     assert [(r["id"], r["city"], r["status"], r["goal"]) for r in rows] == [
-        ("1", "Kraków", "on-track", "Open a tourism data hub"),
+        ("1", "Kraków", "new", "Open a tourism data hub"),
         ("2", "Kraków", "done", "'=SUM(A1:A9) tonnes of CO2 less"),
     ]
     assert rows[0]["collaborators"] == "Łódź" and rows[1]["key_learnings"] == "start early"

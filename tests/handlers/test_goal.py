@@ -51,8 +51,8 @@ def test_add_defaults_to_three_months_and_suggests_introductions(programme):
     ]
     assert [b.command for s in reply.sections for b in s.buttons] == ["/match intro Łódź", "/match intro Porto"]
     goal, history = goal_row(programme, 1)
-    assert (goal.due_on, goal.status, goal.closed_at) == (date(2027, 2, 22), "on-track", None)
-    assert history == [("on-track", None)]
+    assert (goal.due_on, goal.status, goal.closed_at) == (date(2027, 2, 22), "new", None)
+    assert history == [("new", None)]
 
 
 def test_the_default_due_date_is_three_months_from_today_in_the_users_zone(programme, clock):
@@ -133,7 +133,7 @@ def test_update_keeps_history_notes_and_key_learnings(programme, clock):
     ]
     goal, history = goal_row(programme, 1)
     assert history == [
-        ("on-track", None),
+        ("new", None),
         ("at-risk", "procurement <!channel> is slow"),
         ("on-track", None),
         ("done", "launched"),
@@ -168,8 +168,8 @@ def test_list_own_city_with_buttons_on_open_goals(programme, clock):
     reply = ask(programme, "bob", "/goal list")
     assert reply.plain().splitlines() == [
         "Goals of Kraków (3)",
-        "#2 · on-track · due 2026-12-10 (overdue) · upskilling · Train 50 civil servants",
-        "#1 · on-track · due 2027-02-22 · tourism · Open a tourism data hub",
+        "#2 · not yet reported · due 2026-12-10 (overdue) · upskilling · Train 50 civil servants",
+        "#1 · not yet reported · due 2027-02-22 · tourism · Open a tourism data hub",
         "with Łódź",
         "#3 · done · due 2026-12-01 · Publish the open data strategy",
     ]
@@ -197,16 +197,16 @@ def test_experts_and_organisers_see_any_city_overdue_and_by_track(programme, clo
     assert all(not s.buttons for s in everything.sections), "experts cannot press what they may not do"
     assert say(programme, "olga", "/goal list overdue").splitlines() == [
         "Overdue goals of all cities (2)",
-        "#3 · Łódź · on-track · due 2026-12-05 (overdue) · green-economy · Green procurement criteria",
-        "#2 · Kraków · on-track · due 2026-12-10 (overdue) · upskilling · Train 50 civil servants",
+        "#3 · Łódź · not yet reported · due 2026-12-05 (overdue) · green-economy · Green procurement criteria",
+        "#2 · Kraków · not yet reported · due 2026-12-10 (overdue) · upskilling · Train 50 civil servants",
     ]
     assert say(programme, "eve", "/goal list łódź overdue").splitlines() == [
         "Overdue goals of Łódź (1)",
-        "#3 · on-track · due 2026-12-05 (overdue) · green-economy · Green procurement criteria",
+        "#3 · not yet reported · due 2026-12-05 (overdue) · green-economy · Green procurement criteria",
     ]
     assert say(programme, "eve", "/goal list all track=upskilling").splitlines() == [
         "Goals of all cities (2)",
-        "#2 · Kraków · on-track · due 2026-12-10 (overdue) · upskilling · Train 50 civil servants",
+        "#2 · Kraków · not yet reported · due 2026-12-10 (overdue) · upskilling · Train 50 civil servants",
         "#4 · Łódź · done · due 2026-12-06 · upskilling · Reskilling academy",
     ]
     assert say(programme, "eve", "/goal list Porto") == "No goals yet. A rep sets one with /goal add <text>."
@@ -254,10 +254,10 @@ def test_export_is_a_spreadsheet_safe_utf8_csv(programme, clock):
     assert rows[2]["collaborators"] == "Kraków; Porto"
     assert rows[2]["key_learnings"] == "'=cmd|' /C calc'!A0"
     assert [(r["status"], r["due"], r["overdue"]) for r in rows] == [
-        ("on-track", "2027-02-22", "no"),
-        ("on-track", "2026-12-01", "yes"),
+        ("new", "2027-02-22", "no"),
+        ("new", "2026-12-01", "yes"),
         ("done", "2027-02-22", "no"),
-        ("on-track", "2027-02-22", "no"),
+        ("new", "2027-02-22", "no"),
     ]
     assert rows[0]["created_by"] == "bob" and rows[2]["closed"] == "2026-11-22T09:00:00+00:00"
     for row in rows:
@@ -371,15 +371,15 @@ def test_weekly_digest_one_per_expert_grouped_per_cohort(programme, clock):
         "Weekly goals digest, 2026-11-30",
         "ICC 2020",
         "Due in the next 14 days (1)",
-        "• #1 Kraków · on-track · due 2026-12-01 · Train civil servants",
+        "• #1 Kraków · not yet reported · due 2026-12-01 · Train civil servants",
         "Overdue (1)",
         "• #2 Łódź · at-risk · due 2026-11-25 · Green procurement",
         "Changed in the last 7 days (2)",
         "• #2 Łódź · at-risk · due 2026-11-25 · Green procurement",
-        "• #5 Kraków · on-track · due 2027-02-28 · Open a tourism data hub",
+        "• #5 Kraków · not yet reported · due 2027-02-28 · Open a tourism data hub",
         "Mission",
         "Due in the next 14 days (1)",
-        "• #3 Porto · on-track · due 2026-12-10 · Porto <!here> harbour plan",
+        "• #3 Porto · not yet reported · due 2026-12-10 · Porto <!here> harbour plan",
     ]
     assert notices[1].reply.plain() == text
     assert [n.recipients for n in weekly_digest(programme, only={"max"})] == [("max",)]

@@ -50,7 +50,7 @@ def test_goals_keep_their_history_and_collaborators(engine):
         assert (row.goal.status, row.goal.closed_at, row.goal.updated_at) == ("done", later, later)
         assert row.goal.due_on == date(2027, 2, 22)
         history = goal_queries.goal_history(session=session, goal_id=row.goal.id)
-        assert [(u.status, u.note) for u in history] == [("on-track", None), ("done", "live")]
+        assert [(u.status, u.note) for u in history] == [("new", None), ("done", "live")]
         assert goal_queries.find_goals(session=session, open_only=True) == []
         assert goal_queries.count_goals(session=session, overdue_on=date(2030, 1, 1)) == 0
 

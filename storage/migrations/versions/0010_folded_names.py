@@ -4,6 +4,9 @@
 already exist and now fold alike are kept, and reported: the later one's key gets ` #<id>`, which no typed name
 folds to, so nothing is lost and an organiser can rename or merge them.
 
+Goals may now be `new` (nobody reported on them yet), which new goals start in; `goal.status` has no CHECK, so
+nothing changes for it here and existing goals keep their status.
+
 Revision ID: 0010
 Revises: 0008
 Create Date: 2026-12-07
