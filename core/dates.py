@@ -18,7 +18,10 @@ from core.grammar import GrammarError, shown
 from core.text import fold_name
 
 DATE_HINT = "a date like 2020-09-28 10:00 or 28/09/2020"
+NOT_DAY_FIRST = "`{typed}` is read day first, as 28/09/2020 is, and {month} is no month: write {iso} (year-month-day)."
 _YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]")
+# Day, separator, month and an optional year (the same separator): `02/15/2027`, `1/13`, `12.13.2027`.
+_DAY_MONTH = re.compile(r"\s*(\d{1,2})([-/.])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/.-])")
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 MAX_DATE_CHARS = 100  # dateutil's parser is not made for long input: refuse before calling it
@@ -65,20 +68,43 @@ def parse_zone(name: str) -> ZoneInfo:
     raise GrammarError(f"`{shown(name)}` is not a time zone; expected an Area/City name like Europe/Brussels.")
 
 
-def _parse(text: str, default: datetime) -> datetime:
+def _parse(text: str, default: datetime, year: int | None = None) -> datetime:
+    """`year` is the year a date typed without one is in, for a suggestion (None: not known)."""
     if len(text) > MAX_DATE_CHARS:
         raise GrammarError(f"A date is at most {MAX_DATE_CHARS} characters; expected {DATE_HINT}.")
     year_first = bool(_YEAR_FIRST.match(text))
+    if not year_first:
+        _refuse_month_first(text, year)
     try:
         return dateutil_parser.parse(text, default=default, dayfirst=not year_first, yearfirst=year_first)
     except (ValueError, OverflowError, dateutil_parser.ParserError):
         raise GrammarError(f"`{shown(text)}` is not {DATE_HINT}.") from None
 
 
+def _refuse_month_first(text: str, this_year: int | None) -> None:
+    """dateutil, asked for day first, quietly reads `02/15/2027` month first (15 cannot be a month) while it reads
+    `03/04/2027` day first: refuse the first, with the ISO form of what was surely meant."""
+    match = _DAY_MONTH.match(text)
+    if match is None or (match.group(2) == "." and match.group(4) is None):  # `10.30` is no date
+        return
+    first, second, year = int(match.group(1)), int(match.group(3)), match.group(4)
+    if second <= 12 or not 1 <= first <= 12:
+        return  # day first as it should be, or no date at all (dateutil says so)
+    full_year = this_year if year is None else int(year) + (2000 if len(year) == 2 else 0)
+    try:
+        date(full_year or 2000, first, second)  # 2000: a leap year, so 29 February may be meant
+    except ValueError:
+        return  # no date either way round (`2/30`): dateutil's error says so
+    iso = f"{'YYYY' if full_year is None else f'{full_year:04d}'}-{first:02d}-{second:02d}"
+    rest = text[match.end() :].strip()
+    iso = f"{iso} {rest}" if rest else iso
+    raise GrammarError(NOT_DAY_FIRST.format(typed=shown(text), month=second, iso=shown(iso)))
+
+
 def parse_when(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
     """An instant in UTC; a missing date part defaults to today in `zone`, a missing time to 00:00."""
     local_today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-    parsed = _parse(text, local_today)
+    parsed = _parse(text, local_today, local_today.year)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     try:
@@ -89,7 +115,7 @@ def parse_when(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
 
 def parse_day(text: str) -> date:
     """A calendar date (no time, no zone)."""
-    return _parse(text, datetime(2000, 1, 1)).date()
+    return _parse(text, datetime(2000, 1, 1), None).date()
 
 
 def parse_duration(text: str) -> timedelta:
