@@ -163,3 +163,19 @@ def test_typed_an_unclosed_quote_registers_nothing(services):
     )
     assert snapshot(services.engine) == before
     assert say(services, "ana", '/city register "Den Haag" country=NL') == "Registered Den Haag (NL)."
+
+
+def test_names_csv_import_folds_names_and_cohorts(services, tmp_path):
+    from handlers.city_import import ImportFailed, import_cities
+
+    say(services, "ana", '/city register Kraków country=PL cohort="ICC 2020"')
+    path = tmp_path / "cities.csv"
+    path.write_text("name,country,cohort\nKRAKOW,PL,\nSaint-Étienne,FR,icc-2020\nsaint etienne,FR,\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        import_cities(services, path)
+    problems = str(failed.value)
+    assert "line 2: KRAKOW is already registered." in problems
+    assert "line 4: saint etienne" in problems
+    path.write_text("name,country,cohort\nSaint-Étienne,FR,icc-2020\n", encoding="utf-8")
+    import_cities(services, path)
+    assert say(services, "carla", "/city list cohort=icc_2020").splitlines()[0] == ("2 cities (cohort ICC 2020)")
