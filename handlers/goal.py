@@ -39,7 +39,7 @@ from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
 from handlers.auth import own_city, require
-from handlers.city import city_by_name
+from handlers.city import city_by_name, cohort_by_name
 from handlers.goal_chart import progress_png
 from handlers.types import (
     Attachment,
@@ -91,7 +91,6 @@ class Strings:
     LEARNED_WHEN_CLOSING = "learned= is for closing a goal: use it with done or dropped."
     OTHER_CITY_LIST = "Only admins, experts and organisers can see other cities' goals."
     LIST_WHOM = "You do not represent a city: ask to join one with /city join <name>."
-    NO_COHORT = "No cohort called `{name}`."
 
     ADDED = "Goal *#{id}* for *{city}*: {text}\nDue {due}{track}. Report with /goal update {id} on-track|at-risk|done."
     ADDED_TRACK = " · track {track}"
@@ -466,10 +465,7 @@ def chart(context: Context, args: Args) -> Reply:
         raise UsageError()
     cohort_id = None
     if "cohort" in args.options:
-        cohort = queries.get_cohort_by_name(session=context.session, name=args.options["cohort"])
-        if cohort is None:
-            raise CommandError(Strings.NO_COHORT.format(name=args.options["cohort"]))
-        cohort_id = cohort.id
+        cohort_id = cohort_by_name(context, args.options["cohort"]).id  # an unknown one lists those that exist
     counts = goal_queries.progress_counts(session=context.session, cohort_id=cohort_id)
     if not counts:
         return Reply.of(Strings.CHART_EMPTY)

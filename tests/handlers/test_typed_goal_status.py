@@ -76,3 +76,10 @@ def test_typed_new_is_open_and_not_a_status_anyone_reports():
     assert STATUSES == ("new", "on-track", "at-risk", "done", "dropped")
     assert may_move(NEW, Status.DONE) and may_move(NEW, Status.ON_TRACK)
     assert status_label(NEW) == "not yet reported" and status_label("at-risk") == "at-risk"
+
+
+def test_typed_goal_chart_of_an_unknown_cohort_lists_the_cohorts(krakow):
+    assert say(krakow, "eve", "/goal chart cohort=icc") == (
+        "No cohort called `icc`. Did you mean ICC 2020? Cohorts: ICC 2020."
+    )
+    assert ask(krakow, "eve", "/goal chart cohort=icc-2020").files
