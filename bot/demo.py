@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
 from sqlmodel import Session
 
 from storage import event_queries, queries
@@ -83,6 +84,9 @@ def load_demo_events(*, session: Session, now: datetime) -> None:
     for title, weeks, weekday, hour, hours, where, rule in EVENTS:
         day = today + timedelta(weeks=weeks, days=(weekday - today.weekday()) % 7)
         local = day.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if rule:  # a repeating event starts on its rule's first date, as calendars count it (RFC 5545)
+            first = next(iter(rrulestr(rule, dtstart=local.replace(tzinfo=None))))
+            local = first.replace(tzinfo=zone)
         event_queries.add_event(
             session=session,
             event=Event(

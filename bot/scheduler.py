@@ -79,6 +79,7 @@ class Runtime:
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._lock = threading.Lock()
         self._started = False
+        self._stopping = False
         self._wake_for: datetime | None = None  # the due time the wake-up job was last set for
         self._in_flight = 0  # calls into the engine under way; the first one runs the batch, others only nudge it
         self._progress_at = services.clock.now()  # last time a batch moved on: a row sent, or the batch ended
@@ -90,11 +91,12 @@ class Runtime:
 
     def start(self) -> None:
         # The first sweep runs at once: what fell due while we were down goes out (marked late) and the
-        # wake-up is planned from the ledger. Recurring events' reminders are extended at once too, whatever the
-        # downtime was, and then every few hours (the horizon is two months: a day's delay loses nothing).
+        # wake-up is planned from the ledger. Recurring events' reminders are extended first, before anything is
+        # swept, whatever the downtime was, and then every few hours (the horizon is two months).
+        self.extend_reminders()
         first = datetime.now(UTC)
         self.scheduler.add_job(self._sweep, "interval", seconds=self.sweep_seconds, id="sweep", next_run_time=first)
-        self.scheduler.add_job(self.extend_reminders, "interval", hours=EXTEND_HOURS, id="extend", next_run_time=first)
+        self.scheduler.add_job(self.extend_reminders, "interval", hours=EXTEND_HOURS, id="extend")
         self.scheduler.add_job(self._queue_followups, "interval", minutes=10, id="followups")
         self.scheduler.add_job(self._queue_digests, "interval", minutes=15, id="digests")
         self._progress_at, self._swept_at = self.services.clock.now(), self._monotonic()
@@ -109,7 +111,7 @@ class Runtime:
         with self._lock:
             # Most commands queue nothing; and a row we already woke for that is still there is someone's
             # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.
-            if due is None or due == self._wake_for:
+            if due is None or due == self._wake_for or self._stopping:
                 return
             self._wake_for = due
             run_at = max(due, datetime.now(UTC) + timedelta(milliseconds=10))
@@ -118,6 +120,10 @@ class Runtime:
     def shutdown(self) -> None:
         if self.refresh in self.services.on_commit:
             self.services.on_commit.remove(self.refresh)
+        # A job still running may plan a wake-up; APScheduler's shutdown holds its job-store lock while it waits
+        # for running jobs, so such a job would wait for that lock forever. From here on nothing is planned.
+        with self._lock:
+            self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 

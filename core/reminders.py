@@ -44,17 +44,31 @@ def _rule(body: str, wall_start: datetime):  # type: ignore[no-untyped-def]
         raise GrammarError(f"`{shown(body)}` is not an RRULE; {hint}.") from None
 
 
+LAST_YEAR = 9998  # dateutil walks a rule period by period until a date matches, or past the year 9999
+CYCLE = 400  # the Gregorian calendar repeats every 400 years, weekdays included (146,097 days)
+
+
+def _shifted(moment: datetime, years: int) -> datetime:
+    return moment.replace(year=moment.year + years)
+
+
 def _walk(series, wall_until: datetime) -> Iterator[datetime]:  # type: ignore[no-untyped-def]
-    """The rule's own dates from its start up to `wall_until`, in bounded time whatever the rule: dateutil walks
-    period by period until a date matches, so a rule that never matches (`BYMONTH=2;BYMONTHDAY=30`) would walk
-    to the year 9999. Walking stops at `wall_until` (or the rule's UNTIL); COUNT is applied by counting."""
+    """The rule's own dates from its start up to `wall_until`, in bounded time whatever the rule.
+
+    dateutil looks at UNTIL only when a date matches, so a rule that never matches (`BYMONTH=2;BYMONTHDAY=30`)
+    walks day by day to the year 9999. The walk is moved forward by whole 400-year cycles, which keep every date
+    and weekday, to end just before 9999: a rule that stops matching then runs out of calendar within 400 years
+    of periods instead of thousands, and every date found is moved back. COUNT is applied by counting."""
     count = series._count  # noqa: SLF001 - dateutil exposes no public accessor
     own_until = series._until  # noqa: SLF001
     until = min(own_until, wall_until) if own_until is not None else wall_until
-    for index, wall in enumerate(series.replace(count=None, until=until)):
+    years = CYCLE * max(0, (LAST_YEAR - until.year) // CYCLE)
+    start = series._dtstart  # noqa: SLF001
+    moved = series.replace(dtstart=_shifted(start, years), count=None, until=_shifted(until, years))
+    for index, wall in enumerate(moved):
         if count is not None and index >= count:
             return
-        yield wall
+        yield _shifted(wall, -years)
 
 
 def check_rrule(rule: str, start: datetime, zone: ZoneInfo) -> str:
