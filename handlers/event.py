@@ -233,12 +233,12 @@ def checked_offsets(typed: str, *, start: datetime, repeats: bool, now: datetime
             field="remind",
         )
     for offset in offsets:
-        if offset > MAX_OFFSET:
-            raise CommandError(Strings.OFFSET_TOO_LONG.format(max="365d", offset=format_offset(offset)), field="remind")
         if not repeats and offset > start - now:
             lead = lead_words(start - now)
             message = Strings.OFFSET_BEFORE_NOW.format(offset=format_offset(offset), lead=lead)
             raise CommandError(message, field="remind")
+        if offset > MAX_OFFSET:
+            raise CommandError(Strings.OFFSET_TOO_LONG.format(max="365d", offset=format_offset(offset)), field="remind")
     return offsets
 
 
