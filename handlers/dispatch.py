@@ -31,6 +31,7 @@ class Strings:
     UNKNOWN_OPTION = "Unknown option `{key}=`. {hint}Options of /{family} {command}: {options}"
     OPTION_MEANT = "Did you mean `{key}=`? "
     NO_OPTIONS = "Unknown option `{key}=`: /{family} {command} takes none; text that holds = goes in quotes."
+    QUOTE_TEXT = "; text that holds = goes in quotes."
     HELP_TITLE = "CityPeers commands (`/help <command>` or `/<command> help` for each one's):"
     HELP_FAMILY = "`/{name}`: {summary}"
 
@@ -143,7 +144,8 @@ def unknown_option_line(family: str, command: Command, error: UnknownOption) -> 
         return Strings.NO_OPTIONS.format(key=error.key, family=family, command=command.name)
     hint = Strings.OPTION_MEANT.format(key=error.close) if error.close else ""
     options = ", ".join(f"{key}=" for key in sorted(error.allowed))
-    return Strings.UNKNOWN_OPTION.format(key=error.key, hint=hint, family=family, command=command.name, options=options)
+    line = Strings.UNKNOWN_OPTION.format(key=error.key, hint=hint, family=family, command=command.name, options=options)
+    return line if error.close else line + Strings.QUOTE_TEXT  # a slip of an option is no text
 
 
 def did_you_mean(typed: str, names: list[str], spell: Callable[[str], str]) -> str:

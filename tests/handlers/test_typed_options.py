@@ -30,7 +30,8 @@ def test_typed_an_option_the_command_does_not_take_is_named(lab, line, key):
     reply = ask(lab, "ana", line)
     assert reply.error
     assert reply.plain() == (
-        f"Unknown option `{key}=`. Options of /event edit: channel=, end=, on=, repeat=, start=, title=, tz=, where="
+        f"Unknown option `{key}=`. Options of /event edit: channel=, end=, on=, repeat=, start=, title=, tz=, where=; "
+        "text that holds = goes in quotes."
     )
     assert snapshot(lab.engine) == before
 
