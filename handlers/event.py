@@ -403,7 +403,8 @@ def rsvp(context: Context, args: Args) -> Reply:
         raise CommandError(Strings.PAST.format(title=event.title))
     event_queries.add_rsvp(session=context.session, event_id=event.id, member_id=member.id, now=context.now)
     settings = context.services.settings
-    queue_reminders(context.session, event, settings, context.now, [("user", member.external_id)])
+    recipient = [("user", member.external_id)]
+    queue_reminders(context.session, event, settings, context.now, recipient, everyone_planned=False)
     when = span_text(event, occurrence.start, occurrence.end, context.zone)
     left = remaining_offsets(event, occurrence.start, context.now)
     if not left:

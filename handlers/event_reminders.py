@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from core import calendar
 from core.dates import format_instant, format_span, parse_durations
-from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, plan_reminders
+from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, reminder_due
 from core.text import Mention
 from handlers import ledger
 from handlers.ledger import Kind, RowKind
@@ -30,6 +30,7 @@ from storage.models import Delivery, Event
 DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
 CALENDAR = RowKind.CALENDAR.value
 LOOK_BACK = timedelta(days=400)  # how far back "the current occurrence" of an event is looked for
+EXTENSION_SLACK = timedelta(days=7)  # a recurring event's horizon exceeds its longest reminder by this
 
 
 class Strings:
@@ -146,6 +147,13 @@ def reminder_key(event_id: int, occurrence: datetime, minutes: int, recipient: s
     return ledger.key(RowKind.REMINDER, event_id, f"{occurrence:%Y%m%dT%H%M%SZ}", minutes, recipient)
 
 
+def horizon_of(event: Event, settings: HandlerSettings) -> timedelta:
+    """How far ahead a recurring event's reminders are kept: the programme's horizon, or a week more than its
+    longest reminder, so every reminder is queued before it falls due while the extension runs."""
+    longest = max(offsets_of(event), default=timedelta(0))
+    return max(settings.reminder_horizon, longest + EXTENSION_SLACK)
+
+
 def queue_reminders(
     session: Session,
     event: Event,
@@ -154,35 +162,48 @@ def queue_reminders(
     recipients: list[tuple[str, str]],
     *,
     only_missing: bool = False,
+    everyone_planned: bool = True,
 ) -> int:
     """Queue every reminder still ahead for these (kind, id) recipients: all of a one-off event's, however far
-    ahead; a recurring event's up to the horizon. Returns how many rows were queued. `only_missing` leaves every
-    key already in the ledger as it is (the daily extension: nothing withdrawn comes back)."""
+    ahead; a recurring event's up to its horizon. Returns how many rows were queued.
+
+    `only_missing` (the extension) leaves every key already in the ledger as it is, so nothing withdrawn comes
+    back, and queues every reminder of an occurrence that was beyond the horizon when reminders were last
+    planned, even one that fell due while no process ran: it goes out late, or is recorded as missed once the
+    occurrence has begun, instead of silently never existing."""
     if event.status != "scheduled":
         return 0
     zone = event_zone(event)
-    until = now + settings.reminder_horizon if event.rrule else max(event.start_at, now)
-    starts = [occurrence.start for occurrence in event_occurrences(session, event, after=now, until=until)]
+    until = now + horizon_of(event, settings) if event.rrule else max(event.start_at, now)
+    planned_until = event.reminders_until if only_missing else None
     existing = event_queries.delivery_keys(session=session, event_id=event.id) if only_missing else set()
+    offsets = offsets_of(event)
     queued = 0
-    for planned in plan_reminders(starts, offsets_of(event), zone, now=now):
-        minutes = int(planned.offset.total_seconds() // 60)
-        for recipient_kind, recipient in recipients:
-            row_key = reminder_key(event.id, planned.occurrence, minutes, recipient)
-            if row_key in existing:
-                continue
-            row = ledger.queue(
-                session,
-                kind=RowKind.REMINDER,
-                key=row_key,
-                event_id=event.id,
-                occurrence_at=planned.occurrence,
-                offset_minutes=minutes,
-                recipient=recipient,
-                recipient_kind=recipient_kind,
-                due=planned.due,
-            )
-            queued += row is not None
+    for occurrence in event_occurrences(session, event, after=now, until=until):
+        unplanned = planned_until is not None and occurrence.start > planned_until
+        for offset in offsets:
+            due = reminder_due(occurrence.start, offset, zone)
+            if due <= now and not unplanned:
+                continue  # already past when it was promised: not sent
+            minutes = int(offset.total_seconds() // 60)
+            for recipient_kind, recipient in recipients:
+                row_key = reminder_key(event.id, occurrence.start, minutes, recipient)
+                if row_key in existing:
+                    continue
+                row = ledger.queue(
+                    session,
+                    kind=RowKind.REMINDER,
+                    key=row_key,
+                    event_id=event.id,
+                    occurrence_at=occurrence.start,
+                    offset_minutes=minutes,
+                    recipient=recipient,
+                    recipient_kind=recipient_kind,
+                    due=due,
+                )
+                queued += row is not None
+    if event.rrule and everyone_planned:  # an RSVP plans one attendee's only: the horizon stays
+        event.reminders_until = max(until, event.reminders_until or until)
     return queued
 
 

@@ -257,6 +257,8 @@ class Event(Row, table=True):
     # A day (or days) without a time: starts at local midnight of its first day, `end_at` is local midnight
     # after its last day (exclusive, as iCalendar's DTEND;VALUE=DATE).
     all_day: bool = False
+    # A recurring event's reminders are in the ledger for every occurrence up to here (handlers.event_reminders).
+    reminders_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class EventOccurrence(Row, table=True):

@@ -142,8 +142,8 @@ def test_a_create_whose_answer_was_lost_is_found_and_edited_not_made_twice(bot: 
 
 def test_a_calendar_row_still_pending_is_not_counted_among_withdrawn_reminders(bot: Bot, clock: FakeClock) -> None:
     bot.discord.fail_next(CREATE, status=502)  # the calendar row waits for its retry
-    run(bot, ADMIN, "event", "add", title="Summit", start="2030-09-28 10:00", channel=LABS)  # no reminder queued yet
-    assert "0 pending reminders withdrawn" in run(bot, ADMIN, "event", "cancel", id=1)
+    run(bot, ADMIN, "event", "add", title="Summit", start="2030-09-28 10:00", channel=LABS)  # 7d, 1d, 1h to #labs
+    assert "3 pending reminders withdrawn" in run(bot, ADMIN, "event", "cancel", id=1)  # the calendar row stays
     clock.advance(timedelta(minutes=30))
     bot.services.on_commit[-1]()
     assert bot.discord.scheduled_events(GUILD_ID) == []  # cancelled before Discord had it: nothing to show

@@ -39,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("all_day", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column("reminders_until", storage.types.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("broadcast", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cancelled_at", storage.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("cancelled_by_id", sa.Integer(), nullable=True))
@@ -60,5 +61,6 @@ def downgrade() -> None:
         batch_op.drop_column("cancelled_by_id")
         batch_op.drop_column("cancelled_at")
     with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.drop_column("reminders_until")
         batch_op.drop_column("all_day")
     op.drop_table("event_occurrence")
