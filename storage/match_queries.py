@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from storage.db import insert_ignoring_conflict
+from storage.goal_queries import OPEN_STATUSES
 from storage.models import (
     City,
     CityInterest,
@@ -35,7 +36,6 @@ from storage.models import (
 )
 
 COUNTER = 0  # the profile_revision row that holds the counter, not a city
-OPEN_GOALS = ("on-track", "at-risk")  # goals still being worked on count towards "similar open goals"
 
 # --- profile revisions ---------------------------------------------------------------------------------
 
@@ -167,8 +167,9 @@ def item_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> li
 
 
 def open_goal_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> dict[int, list[str]]:
-    """Each city's open goals (on track or at risk), as text, for the goal similarity of the match score."""
-    query = select(Goal.city_id, Goal.text).where(col(Goal.status).in_(OPEN_GOALS)).order_by(Goal.id)
+    """Each city's open goals (not yet reported, on track or at risk), as text, for the goal similarity of the
+    match score."""
+    query = select(Goal.city_id, Goal.text).where(col(Goal.status).in_(OPEN_STATUSES)).order_by(Goal.id)
     if city_ids is not None:
         query = query.where(col(Goal.city_id).in_(city_ids))
     result: dict[int, list[str]] = {}
