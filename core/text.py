@@ -12,6 +12,8 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 _FORMATTER = string.Formatter()
 
@@ -90,6 +92,54 @@ class Mention:
 
     def __str__(self) -> str:
         return f"@{self.name}"
+
+
+@dataclass(frozen=True)
+class ChannelMention:
+    """A channel we name on purpose (`slack:C123`; a console channel's id is its name): each platform renders it as
+    its own channel link, plain text as `#name`."""
+
+    channel_id: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
+MOMENT_STYLES = ("F", "f")  # with the weekday, or without (Discord's letters; each adapter maps them)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """An instant (or a span, with `end`) that a platform may show in each reader's own zone; as text, the form
+    core.dates gives it in `zone`. `style` says whether the weekday is shown (F) or not (f)."""
+
+    instant: datetime
+    zone: ZoneInfo
+    style: str = "F"
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.instant.utcoffset() is None or (self.end is not None and self.end.utcoffset() is None):
+            raise ValueError("a Moment needs aware datetimes")
+        if self.style not in MOMENT_STYLES:
+            raise ValueError(f"a Moment's style is one of {MOMENT_STYLES}, not {self.style!r}")
+
+    @property
+    def same_day(self) -> bool:
+        """A span that starts and ends on one day in `zone` (its text names the day once)."""
+        return (
+            self.end is not None and self.instant.astimezone(self.zone).date() == self.end.astimezone(self.zone).date()
+        )
+
+    def __str__(self) -> str:
+        from core.dates import format_instant, format_span  # core.dates reads names with fold_name from here
+
+        return (
+            format_instant(self.instant, self.zone)
+            if self.end is None
+            else format_span(self.instant, self.end, self.zone)
+        )
 
 
 def plain_value(value: object) -> str:

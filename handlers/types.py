@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from core.clock import Clock
 from core.roles import Role
-from core.text import Mention, Text
+from core.text import ChannelMention, Mention, Moment, Text
 from storage.models import Member
 
 
@@ -187,10 +187,18 @@ class Command:
 
 
 def reply_to_dict(reply: Reply) -> dict[str, object]:
-    """A JSON-able form of a reply (files aside): user values stay values, mentions stay mentions."""
+    """A JSON-able form of a reply (files aside): user values stay values, and people, channels and moments stay
+    what they are (`{"mention": [id, name]}`, `{"channel": [id, name]}`, `{"moment": [iso, zone, style, end]}`)."""
 
     def value(item: object) -> object:
-        return {"mention": [item.user_id, item.name]} if isinstance(item, Mention) else str(item)
+        if isinstance(item, Mention):
+            return {"mention": [item.user_id, item.name]}
+        if isinstance(item, ChannelMention):
+            return {"channel": [item.channel_id, item.name]}
+        if isinstance(item, Moment):
+            end = item.end.isoformat() if item.end is not None else None
+            return {"moment": [item.instant.isoformat(), item.zone.key, item.style, end]}
+        return str(item)
 
     return {
         "title": reply.title,
@@ -208,7 +216,15 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
 
 def reply_from_dict(data: dict) -> Reply:  # type: ignore[type-arg]
     def value(item: object) -> object:
-        return Mention(*item["mention"]) if isinstance(item, dict) else item
+        if not isinstance(item, dict):
+            return item
+        if "channel" in item:
+            return ChannelMention(*item["channel"])
+        if "moment" in item:
+            instant, zone, style, end = item["moment"]
+            ends = datetime.fromisoformat(end) if end else None
+            return Moment(datetime.fromisoformat(instant), ZoneInfo(zone), style, ends)
+        return Mention(*item["mention"])
 
     return Reply(
         title=data.get("title"),
