@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from bot.config import Settings
+from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient
 from bot.discord.commands import command_set
 from bot.discord.events import ScheduledEvents
@@ -36,7 +38,10 @@ class DiscordAdapter:
 
     def sender(self) -> DiscordDeliverySender:
         events = ScheduledEvents(self.client, self.services.engine, self.services.clock)
-        return DiscordDeliverySender(self.client, self.interactions.render, events)
+        # The sender renders a message to a channel its own way (times as Discord's timestamps), so it takes the
+        # renderer with the buttons' ids decided, not the interactions' answers' renderer.
+        render = functools.partial(discord_render.render, custom_id=self.interactions.custom_id)
+        return DiscordDeliverySender(self.client, render, events)
 
     def start(self) -> None:
         """Nothing runs beside the route: Discord calls us over HTTP."""

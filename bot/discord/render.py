@@ -4,7 +4,8 @@ User values are escaped here, and only here: every Markdown character a person t
 and `allowed_mentions` lets a message ping only the people a reply names on purpose (`Mention`s) — never
 `@everyone`, `@here` or a role, whatever was typed into a goal or an offer. People and channels are shown as
 Discord shows them (`<@id>`, `<#id>`): those a reply names on purpose, and those named in typed text (which never
-ping). Discord's limits are kept by construction: 2,000 characters of content, 5 action rows of 5 buttons,
+ping), and times in a message to a channel as Discord's timestamps (`<t:unix:F>`), each reader's own. Discord's
+limits are kept by construction: 2,000 characters of content, 5 action rows of 5 buttons,
 80-character labels, 100-character custom ids (a longer button command is stored and the button carries its
 short id).
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from core.text import Mention, Text
+from core.text import Mention, Moment, Text
 from handlers.types import Button, Reply
 
 CONTENT_CHARS = 2000
@@ -78,8 +79,10 @@ class Message:
         return body
 
 
-def render(reply: Reply, *, custom_id: Callable[[Button], str | None]) -> Message:
-    """The message for `reply`; `custom_id` gives a button's id (None leaves the button out)."""
+def render(reply: Reply, *, custom_id: Callable[[Button], str | None], channel: bool = False) -> Message:
+    """The message for `reply`; `custom_id` gives a button's id (None leaves the button out). `channel`: the
+    message goes to a channel, where people in many zones read it: its Moments are Discord's timestamps, shown in
+    each reader's zone and language. In a DM or an answer to one person they stay text in that person's zone."""
     mentioned: list[str] = []
 
     def mention(value: Mention) -> str:
@@ -90,7 +93,7 @@ def render(reply: Reply, *, custom_id: Callable[[Button], str | None]) -> Messag
         return f"<@{snowflake}>"
 
     lines = [f"**{escape_markdown(reply.title)}**"] if reply.title else []
-    lines.extend(render_text(section.text, mention) for section in reply.sections)
+    lines.extend(render_text(section.text, mention, channel=channel) for section in reply.sections)
     content = "\n".join(lines)
     if reply.error:
         content = WARNING + content
@@ -103,9 +106,10 @@ def render(reply: Reply, *, custom_id: Callable[[Button], str | None]) -> Messag
     return Message(content=_clip(content or ELLIPSIS), components=rows, mentioned=list(dict.fromkeys(mentioned)))
 
 
-def render_text(text: Text, mention: Callable[[Mention], str]) -> str:
+def render_text(text: Text, mention: Callable[[Mention], str], *, channel: bool = False) -> str:
     """Our template markup (Slack-style `*bold*`) as Discord's (`**bold**`), user values escaped: with
-    backslashes in text, and inside a `code span` (where backslashes would show) by keeping out backticks."""
+    backslashes in text, and inside a `code span` (where backslashes would show) by keeping out backticks.
+    `channel`: Moments are Discord's timestamps (outside code spans, where they would show as markup)."""
     in_code = False
 
     def markup(literal: str) -> str:
@@ -118,6 +122,8 @@ def render_text(text: Text, mention: Callable[[Mention], str]) -> str:
             return mention(value)
         if isinstance(value, ChannelValue) and not isinstance(value, str):
             return channel_link(value.channel_id, value.name, in_code=in_code)
+        if isinstance(value, Moment) and channel and not in_code:
+            return timestamps(value)
         if in_code:
             return NEUTRAL_REF.sub(lambda m: f"{m[1]}{m[4] or m[3]}", str(value)).replace("`", "ˋ")
         return typed_text(str(value))
@@ -132,6 +138,16 @@ def channel_link(channel_id: str, name: str, *, in_code: bool = False) -> str:
         return f"<#{snowflake}>"
     shown = f"#{name or channel_id.rsplit(':', 1)[-1]}"
     return shown.replace("`", "ˋ") if in_code else escape_markdown(shown)
+
+
+def timestamps(moment: Moment) -> str:
+    """`<t:unix:F>`, which Discord shows in each reader's zone and language; a span is two, its end a time alone
+    (`t`) when it ends the day it starts."""
+    start = f"<t:{int(moment.instant.timestamp())}:{moment.style}>"
+    if moment.end is None:
+        return start
+    end = int(moment.end.timestamp())
+    return f"{start}–<t:{end}:t>" if moment.same_day else f"{start} – <t:{end}:{moment.style}>"
 
 
 def typed_text(value: str) -> str:

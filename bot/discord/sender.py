@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.discord.api import DiscordClient, DiscordError, File
@@ -40,10 +40,14 @@ def snowflake_at(moment: datetime) -> int:
     return max(0, int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
 
 
+class RenderMessage(Protocol):
+    """bot.discord.render.render with the buttons' custom ids decided: `channel` for a message to a channel."""
+
+    def __call__(self, reply: Reply, *, channel: bool = False) -> Message: ...
+
+
 class DiscordDeliverySender:
-    def __init__(
-        self, client: DiscordClient, render: Callable[[Reply], Message], events: ScheduledEvents | None = None
-    ) -> None:
+    def __init__(self, client: DiscordClient, render: RenderMessage, events: ScheduledEvents | None = None) -> None:
         self.client = client
         self.render = render
         self.events = events
@@ -53,7 +57,7 @@ class DiscordDeliverySender:
     def send(self, message: Outgoing) -> SendOutcome:
         if message.kind == CALENDAR:
             return self.events.send(message) if self.events is not None else SendOutcome.sent()
-        rendered = self.render(message.reply)
+        rendered = self._render(message)
         body = rendered.payload()
         body["enforce_nonce"] = True
         files = [File(f.filename, f.content, f.mime_type) for f in message.reply.files]
@@ -72,7 +76,7 @@ class DiscordDeliverySender:
         """Whether the channel holds this message (same content from us) since `since`."""
         if message.kind == CALENDAR:
             return self.events.arrived(message, since) if self.events is not None else Arrival.ARRIVED
-        content = self.render(message.reply).content
+        content = self._render(message).content
         try:
             for channel in self._channels(message):
                 found = self.client.request(
@@ -86,6 +90,10 @@ class DiscordDeliverySender:
                 return Arrival.LATER
             log.warning("cannot look for message %s in its channel (%s)", message.key, error)
             return Arrival.UNKNOWN
+
+    def _render(self, message: Outgoing) -> Message:
+        # In a channel people in many zones read it: its times are Discord's timestamps, each reader's own.
+        return self.render(message.reply, channel=message.recipient_kind == "channel")
 
     def _channels(self, message: Outgoing) -> list[str]:
         """The channel, or each person's DM (bots cannot open group DMs: an introduction goes to each)."""

@@ -158,7 +158,8 @@ class SlackDeliverySender:
     def send(self, message: Outgoing) -> SendOutcome:
         if message.kind == CALENDAR:
             return SendOutcome.sent()  # Slack has no event list of its own to keep in step
-        rendered = render(message.reply, value=self.value)
+        # In a channel people in many zones read it: its times are Slack's dates, each reader's own.
+        rendered = render(message.reply, value=self.value, channel=message.recipient_kind == "channel")
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": message.key}}
         recipient = slack_recipient(message.recipient)
         try:

@@ -2,8 +2,9 @@
 
 User values are escaped here, and only here: `Text.render(show=...)` hands every value to `show`, which
 escapes `&`, `<`, `>` so typed text can never become a ping or a disguised link; a `Mention` is the one
-value we turn into `<@U…>` on purpose. Slack's limits are kept by construction: 50 blocks per message
-(100 in a Home tab), 3,000 characters per section, 150 per header, 75 per button label.
+value we turn into `<@U…>` on purpose, a channel value becomes `<#C…>`, and a `Moment` in a message to a channel
+becomes Slack's `<!date^…|…>`, shown in each reader's zone. Slack's limits are kept by construction: 50 blocks per
+message (100 in a Home tab), 3,000 characters per section, 150 per header, 75 per button label.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.slack.ids import PREFIX, slacks
-from core.text import Mention, Text, escape_mrkdwn
+from core.text import Mention, Moment, Text, escape_mrkdwn
 from handlers import stored_commands
 from handlers.types import Button, Reply, Services
 
@@ -59,15 +61,44 @@ class Message:
     blocks: list[Block] = field(default_factory=list)
 
 
-def show(value: object) -> str:
+def show(value: object, *, channel: bool = False) -> str:
     """A user value as safe mrkdwn: a Mention pings the person we meant (a Slack user; anyone else is named), a
-    channel value is a link to it, anything else is shown as typed."""
+    channel value is a link to it, a Moment is Slack's date in a message to a channel (text elsewhere), anything
+    else is shown as typed."""
     if isinstance(value, Mention):
         slack_id = slacks(value.user_id)
         return f"<@{slack_id}>" if slack_id else escape_mrkdwn(f"@{value.name}")
     if isinstance(value, ChannelValue) and not isinstance(value, str):
         return channel_link(value.channel_id, value.name)
+    if isinstance(value, Moment) and channel:
+        return slack_dates(value)
     return typed_text(str(value))
+
+
+# Slack's date tokens for a Moment's style: with the weekday (`Thursday, January 7th, 2027 3:00 PM`, or `today`)
+# or without; the end of a span on the same day is its time alone.
+_DATE_TOKENS = {"F": "{date_long_pretty} {time}", "f": "{date_pretty} {time}"}
+_SPAN_DASH = "–"  # core.dates writes a span's two ends around it (with spaces when they are on different days)
+
+
+def slack_dates(moment: Moment) -> str:
+    """`<!date^unix^tokens|fallback>`: each reader sees the time in their own zone; the fallback is the text in the
+    moment's zone (clients that cannot format dates show it). A span is two dates, its end a time alone when it
+    ends the day it starts."""
+    text = str(moment)
+    tokens = _DATE_TOKENS[moment.style]
+    if moment.end is None:
+        return _slack_date(moment.instant, tokens, text)
+    first, dash, last = text.partition(_SPAN_DASH)
+    joiner = dash if moment.same_day else f" {dash} "
+    end_tokens = "{time}" if moment.same_day else tokens
+    return (
+        _slack_date(moment.instant, tokens, first.strip()) + joiner + _slack_date(moment.end, end_tokens, last.strip())
+    )
+
+
+def _slack_date(instant: datetime, tokens: str, fallback: str) -> str:
+    return f"<!date^{int(instant.timestamp())}^{tokens}|{escape_mrkdwn(fallback)}>"
 
 
 def channel_link(channel_id: str, name: str) -> str:
@@ -95,19 +126,24 @@ def typed_text(value: str) -> str:
     return "".join(out)
 
 
-def render_text(text: Text) -> str:
-    return text.render(show)
+def render_text(text: Text, *, channel: bool = False) -> str:
+    return text.render(lambda value: show(value, channel=channel))
 
 
-def render(reply: Reply, *, max_blocks: int = MESSAGE_BLOCKS, value: ButtonValue | None = None) -> Message:
+def render(
+    reply: Reply, *, max_blocks: int = MESSAGE_BLOCKS, value: ButtonValue | None = None, channel: bool = False
+) -> Message:
     """Blocks for `reply`, never more than `max_blocks`; the rest is summed up in a closing context block.
+
+    `channel`: the message goes to a channel, where people in many zones read it: its Moments are Slack's dates,
+    shown in each reader's zone. In a DM or an answer to one person they stay text in that person's zone.
 
     `value` gives what a button carries for its command within Slack's 2,000 characters (the adapter's stores a
     longer one server-side, see handlers.stored_commands); without it a button whose command is longer is left
     out, since a truncated command would run something else than the button says."""
     head: list[Block] = [header_block(reply.title)] if reply.title else []
     action_ids = (f"cmd-{n}" for n in itertools.count())
-    parts = [_section_part(reply, index, action_ids, value or _inline) for index in range(len(reply.sections))]
+    parts = [_section_part(reply, index, action_ids, value or _inline, channel) for index in range(len(reply.sections))]
     if reply.error and not parts:
         parts.append(_Part(chunks=[WARNING.strip()], actions=[]))
     return Message(text=fallback_text(reply), blocks=head + _fit(parts, max_blocks - len(head)))
@@ -183,9 +219,11 @@ class _Part:
         return [section_block(chunk) for chunk in self.chunks] + self.actions
 
 
-def _section_part(reply: Reply, index: int, action_ids: Iterator[str], value: ButtonValue) -> _Part:
+def _section_part(
+    reply: Reply, index: int, action_ids: Iterator[str], value: ButtonValue, channel: bool = False
+) -> _Part:
     section = reply.sections[index]
-    body = render_text(section.text)
+    body = render_text(section.text, channel=channel)
     if reply.error and index == 0:
         body = WARNING + body
     buttons = [(button, carried) for button in section.buttons if (carried := value(button.command)) is not None]
@@ -236,11 +274,11 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _safe_cut(line: str, limit: int) -> int:
-    """Where to cut an over-long line: at a space if one is near, never inside `&amp;` or `<@U…>`."""
+    """Where to cut an over-long line: at a space if one is near, never inside `&amp;`, `<@U…>` or `<!date^…>`."""
     cut = line.rfind(" ", limit // 2, limit)
     if cut <= 0:
         cut = limit
-    for opener, closer, reach in (("&", ";", 8), ("<", ">", 64)):
+    for opener, closer, reach in (("&", ";", 8), ("<", ">", 128)):  # 128: a `<!date^…|…>` is up to ~100
         start = line.rfind(opener, max(0, cut - reach), cut)
         if start > 0 and line.find(closer, start, cut) < 0:
             cut = start
