@@ -21,7 +21,7 @@ from core.dates import format_instant, names_a_time, parse_day, parse_durations,
 from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, split_first
 from core.reminders import Occurrence, check_rrule, format_offset, plan_reminders
 from core.roles import ORGANISERS
-from core.text import Mention
+from core.text import ChannelMention, Mention
 from handlers import ledger
 from handlers.auth import require
 from handlers.event_reminders import (
@@ -87,8 +87,13 @@ class Strings:
         "A {offset} reminder would fall before now: the event starts {lead}. Use offsets shorter than that."
     )
     CREATED = "Scheduled *{title}* (event {id}): {when}."
-    REMINDERS = "Reminders {offsets} before{channel}, and by direct message to everyone who RSVPs."
-    REMINDERS_DROPPED = "The default {dropped} would fall before now, so reminders are {offsets} before{channel}."
+    # Whole sentences with and without the channel (a channel is a value each platform shows as its own link).
+    REMINDERS = "Reminders {offsets} before, and by direct message to everyone who RSVPs."
+    REMINDERS_TO = "Reminders {offsets} before to {channel}, and by direct message to everyone who RSVPs."
+    REMINDERS_DROPPED = "The default {dropped} would fall before now, so reminders are {offsets} before."
+    REMINDERS_DROPPED_TO = (
+        "The default {dropped} would fall before now, so reminders are {offsets} before to {channel}."
+    )
     NO_REMINDERS_LEFT = "Too close to its start for the default reminders ({offsets}): none are sent."
     REPEATS = "Repeats: {rule}."
     NO_EVENTS = "No upcoming events. Organisers add them with /event add."
@@ -304,14 +309,15 @@ def add(context: Context, args: Args) -> Reply:
     queue_calendar(context.session, event, context.now)
     when = when_text(context.session, event, context.zone, context.now)
     reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when)
-    channel_part = f" to #{channel.name}" if channel else ""
+    to = {"channel": ChannelMention(channel.channel_id, channel.name)} if channel else {}
     if not offsets:
         reply.add(Strings.NO_REMINDERS_LEFT, offsets=offsets_text(all_offsets))
     elif defaults and len(offsets) < len(all_offsets):
         dropped = offsets_text([o for o in all_offsets if o not in offsets])
-        reply.add(Strings.REMINDERS_DROPPED, dropped=dropped, offsets=offsets_text(offsets), channel=channel_part)
+        template = Strings.REMINDERS_DROPPED_TO if channel else Strings.REMINDERS_DROPPED
+        reply.add(template, dropped=dropped, offsets=offsets_text(offsets), **to)
     else:
-        reply.add(Strings.REMINDERS, offsets=offsets_text(offsets), channel=channel_part)
+        reply.add(Strings.REMINDERS_TO if channel else Strings.REMINDERS, offsets=offsets_text(offsets), **to)
     if rule:
         reply.add(Strings.REPEATS, rule=rule)
     reply.sections[-1].buttons = event_buttons(event)
@@ -794,7 +800,9 @@ def broadcast(context: Context, args: Args) -> Reply:
         due=send_at,
     )
     when = "now" if send_at == context.now else format_instant(send_at, context.zone)
-    reply = Reply.of(Strings.BROADCAST_QUEUED, id=item.id, channel=f"#{channel.name}", when=when)
+    reply = Reply.of(
+        Strings.BROADCAST_QUEUED, id=item.id, channel=ChannelMention(channel.channel_id, channel.name), when=when
+    )
     if send_at > context.now:
         reply.add(
             Strings.BROADCAST_UNDO,
@@ -817,7 +825,7 @@ def broadcast_list(context: Context) -> Reply:
             Strings.BROADCAST_LINE,
             id=item.id,
             when=format_instant(item.send_at, context.zone),
-            channel=f"#{item.channel_name}",
+            channel=ChannelMention(item.channel_id, item.channel_name),
             who=Mention(author.external_id, author.display_name) if author else "?",
             text=" ".join(text.split()),
             buttons=[Button(Strings.CANCEL_BROADCAST, f"/event broadcast cancel {item.id}", "danger")],
@@ -841,7 +849,7 @@ def broadcast_cancel(context: Context, typed: str) -> Reply:
         template = Strings.BROADCAST_SENDING if counts["sending"] else Strings.BROADCAST_GONE
         raise CommandError(template.format(id=item.id))
     item.cancelled_at, item.cancelled_by_id = context.now, context.actor.member.id
-    return Reply.of(Strings.BROADCAST_CANCELLED, id=item.id, channel=f"#{item.channel_name}")
+    return Reply.of(Strings.BROADCAST_CANCELLED, id=item.id, channel=ChannelMention(item.channel_id, item.channel_name))
 
 
 COMMANDS: dict[str, Command] = {

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from core import calendar
 from core.dates import format_instant, format_span, parse_durations
 from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, reminder_due
-from core.text import Mention
+from core.text import ChannelMention, Mention, Moment
 from handlers import ledger
 from handlers.ledger import Kind, RowKind
 from handlers.types import Button, HandlerSettings, Reply, member_zone, reply_to_dict
@@ -40,6 +40,7 @@ class Strings:
     REMINDER_LATE = "_Sent late: this reminder was due {due}._"
     BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
     REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
+    REASONS = " Reasons: {reasons}."
     FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
     CALENDAR_FAILED = (
         "{title} is not shown in the server's event list ({recipient}): {error}. The event stands and its "
@@ -298,15 +299,20 @@ def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSett
     )
     end = occurrence.end if occurrence else (start + (event.end_at - event.start_at) if event.end_at else None)
     location = occurrence.location if occurrence else None
+    # In a channel people in many zones read it: a Moment, which a platform shows in each reader's zone (an
+    # all-day event's days stay text: a day is no instant). A DM says it in the reader's zone.
+    shared = delivery.recipient_kind == "channel"
+    when = Moment(start, zone, "F", end) if shared and not event.all_day else span_text(event, start, end, zone)
     reply = Reply.of(
         Strings.REMINDER,
         title=event.title,
         soon=describe_lead(start - now),
-        when=span_text(event, start, end, zone),
+        when=when,
         where=where_text(event, location),
     )
     if delivery.late:
-        reply.add(Strings.REMINDER_LATE, due=format_instant(delivery.due_at, zone))
+        due = Moment(delivery.due_at, zone, "F") if shared else format_instant(delivery.due_at, zone)
+        reply.add(Strings.REMINDER_LATE, due=due)
     if delivery.recipient_kind == "channel":
         reply.sections[-1].buttons = event_buttons(event)
     return reply
@@ -333,15 +339,17 @@ def _report_event_failure(session: Session, delivery: Delivery, now: datetime, r
     creator_id = delivery.created_by_id or (event.created_by_id if event else None)
     if creator_id is None:
         return
+    recipient: object
     if delivery.recipient_kind == "channel":
-        recipient = f"#{event.channel_name}" if event and event.channel_name else f"#{delivery.recipient}"
+        name = event.channel_name if event and event.channel_name else delivery.recipient
+        recipient = ChannelMention(delivery.recipient, name)
     else:
         recipient = ", ".join(f"@{ledger.display_name(session, person)}" for person in delivery.recipient.split(","))
     if delivery.kind == CALENDAR:
         title = event.title if event else ""
-        body = Strings.CALENDAR_FAILED.format(title=title, recipient=recipient, error=delivery.error)
+        body = Reply.of(Strings.CALENDAR_FAILED, title=title, recipient=recipient, error=delivery.error)
     else:
-        body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
+        body = Reply.of(Strings.FAILED, recipient=recipient, error=delivery.error)
     ledger.queue_report(session, creator_id, report_key, body, now)
 
 
@@ -396,15 +404,15 @@ def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Deli
     deliveries = event_queries.deliveries_for(session=session, broadcast_id=broadcast_id)
     late = sum(1 for d in deliveries if d.late)
     reasons = sorted({d.error for d in deliveries if d.status == "failed" and d.error})
-    body = Strings.REPORT.format(
-        channel=f"#{item.channel_name}",
+    body = Reply.of(
+        Strings.REPORT + (Strings.REASONS if reasons else ""),
+        channel=ChannelMention(item.channel_id, item.channel_name),
         sent=counts["sent"],
         late=late,
         failed=counts["failed"],
         missed=counts["missed"],
+        reasons=", ".join(reasons),
     )
-    if reasons:
-        body += " Reasons: " + ", ".join(reasons) + "."
     item.reported_at = now
     return ledger.queue_report(session, item.created_by_id, ledger.key("report", "broadcast", broadcast_id), body, now)
 

@@ -14,6 +14,7 @@ that knows its words, imported the first time a row of that kind is handled (sta
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import uuid
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from core.text import ChannelMention
 from handlers.types import HandlerSettings, Notice, Reply, reply_from_dict, reply_to_dict
 from storage import event_queries, queries
 from storage.models import Delivery, Member
@@ -179,12 +181,16 @@ def queue_notices(
     return queued
 
 
-def queue_report(session: Session, member_id: int, report_key: str, body: str, now: datetime) -> Delivery | None:
-    """A line to one member (by id) by direct message, once per key."""
+def queue_report(
+    session: Session, member_id: int, report_key: str, body: str | Reply, now: datetime
+) -> Delivery | None:
+    """A line to one member (by id) by direct message, once per key: text, or a reply whose values (a channel)
+    each platform shows its own way, kept as JSON."""
     member = session.get(Member, member_id)
     if member is None:
         return None
-    return queue(session, kind=RowKind.REPORT, key=report_key, recipient=member.external_id, body=body, due=now)
+    stored = json.dumps(reply_to_dict(body)) if isinstance(body, Reply) else body
+    return queue(session, kind=RowKind.REPORT, key=report_key, recipient=member.external_id, body=stored, due=now)
 
 
 # --- what the engine asks ------------------------------------------------------------------------------
@@ -223,10 +229,10 @@ def report_failure(session: Session, delivery: Delivery, now: datetime) -> Deliv
     """The default: the member whose command queued the row hears, once, that it could not be delivered."""
     if delivery.created_by_id is None:
         return None
-    recipient = ", ".join(f"@{display_name(session, person)}" for person in delivery.recipient.split(","))
+    recipient: object = ", ".join(f"@{display_name(session, person)}" for person in delivery.recipient.split(","))
     if delivery.recipient_kind == "channel":
-        recipient = f"#{delivery.recipient}"
-    body = Strings.FAILED.format(recipient=recipient, error=delivery.error)
+        recipient = ChannelMention(delivery.recipient, delivery.recipient)  # the row knows no name: its id
+    body = Reply.of(Strings.FAILED, recipient=recipient, error=delivery.error)
     return queue_report(session, delivery.created_by_id, key("report", "failed", delivery.id), body, now)
 
 
@@ -243,7 +249,11 @@ def _render_notice(_session: Session, delivery: Delivery, _settings: HandlerSett
 
 
 def _render_report(_session: Session, delivery: Delivery, _settings: HandlerSettings, _now: datetime) -> Reply:
-    return Reply.of("{body}", body=delivery.body or "")
+    body = delivery.body or ""
+    if body.startswith("{"):  # a reply kept as JSON; a report's text (and every row before them) is our words
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            return reply_from_dict(json.loads(body))
+    return Reply.of("{body}", body=body)
 
 
 register(Kind(RowKind.NOTICE, _render_notice))
