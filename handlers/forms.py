@@ -24,7 +24,8 @@ class Strings:
     SUBMIT_ADD = "Add"
     SUBMIT_UPDATE = "Save"
     CLOSE = "Cancel"
-    GOAL_TEXT = "What will your city achieve in the next three months?"
+    # Discord shows a label of at most 45 characters and a hint (placeholder) of at most 100.
+    GOAL_TEXT = "What will your city achieve in three months?"
     GOAL_TEXT_HINT = "Tangible and checkable, e.g. “Publish the open data strategy”."
     DUE = "Due (three months from today if empty)"
     TRACK = "Track"

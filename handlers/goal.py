@@ -47,7 +47,9 @@ from handlers.types import (
     Command,
     CommandError,
     Context,
+    Kind,
     Notice,
+    Param,
     Reply,
     Section,
     Services,
@@ -621,33 +623,71 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command(
             "add",
-            "/goal add <text> [due=<date>] [track=<track>] [with=<city>;<city>]",
+            "/goal add",
             "Reps: set a goal for your city, due in three months unless given; with= names cities to work with.",
             add,
-            frozenset({"due", "track", "with"}),
+            params=(
+                Param("text", Kind.TEXT, "What your city will achieve, tangible and checkable", required=True),
+                Param(
+                    "due",
+                    Kind.DATE,
+                    "When it is due, e.g. 2027-03-31 (three months from today if not given)",
+                    key="due",
+                ),
+                Param("track", Kind.TRACK, "The thematic track it belongs to", key="track"),
+                Param(
+                    "with", Kind.CITIES, "Cities to work with on it, separated by semicolons: Porto;Brno", key="with"
+                ),
+            ),
         ),
         Command(
             "list",
-            "/goal list [<name>|all] [overdue] [track=<track>]",
+            "/goal list",
             "Your city's goals; experts and organisers see any city's, or all.",
             list_goals,
-            frozenset({"track"}),
             aliases=("ls", "show"),
+            params=(
+                Param(
+                    "city",
+                    Kind.CITY,
+                    "Whose goals: a city, or all (experts and organisers); yours if not given",
+                    placeholder="<name>|all",
+                ),
+                Param("overdue", Kind.FLAG, "Only goals past their due date"),
+                Param("track", Kind.TRACK, "Only goals on this thematic track", key="track"),
+            ),
         ),
         Command(
             "update",
-            "/goal update <id> on-track|at-risk|done|dropped [<note>] [learned=<key learnings>]",
+            "/goal update",
             "Reps: say how a goal of your city goes; learned= keeps key learnings when it closes.",
             update,
-            frozenset({"learned"}),
+            params=(
+                Param("id", Kind.NUMBER, "The goal's number, as /goal list shows it", required=True),
+                Param(
+                    "status",
+                    Kind.CHOICE,
+                    "How it goes",
+                    required=True,
+                    choices=("on-track", "at-risk", "done", "dropped"),
+                ),
+                Param("note", Kind.TEXT, "A word on how it goes, for the experts"),
+                Param(
+                    "learned",
+                    Kind.TEXT,
+                    "What you learned, when the goal is done or dropped",
+                    key="learned",
+                    placeholder="<key learnings>",
+                ),
+            ),
         ),
         Command("export", "/goal export", "Experts and organisers: every goal as a CSV file.", export),
         Command(
             "chart",
-            "/goal chart [cohort=<name>]",
+            "/goal chart",
             "Experts and organisers: a picture of progress per cohort and track.",
             chart,
-            frozenset({"cohort"}),
+            params=(Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),),
         ),
     )
 }

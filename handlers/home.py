@@ -74,13 +74,16 @@ def track_choices(services: Services) -> list[tuple[str, str]]:
 
 
 def autocomplete(services: Services, kind: str, typed: str, *, limit: int) -> list[tuple[str, str]]:
-    """(value, label) of cities (`kind="city"`) or tracks whose name starts with what is typed, then those that
-    contain it; for a platform's autocomplete."""
+    """(value, label) of cities (`kind="city"`), cohorts (`"cohort"`) or tracks (`"track"`) whose name starts with
+    what is typed, then those that contain it; for a platform's autocomplete."""
     typed = " ".join(typed.casefold().split())[:80]
     with unit_of_work(services.engine) as session:
-        if kind != "track":
+        if kind == "city":
             return [(name, name) for name in queries.city_names_matching(session=session, typed=typed, limit=limit)]
-        found = [(t.key, t.name) for t in queries.active_tracks(session=session)]
+        if kind == "cohort":
+            found = [(name, name) for name in queries.all_cohort_names(session=session)]
+        else:
+            found = [(t.key, t.name) for t in queries.active_tracks(session=session)]
     starts = [item for item in found if item[1].casefold().startswith(typed) or item[0].casefold().startswith(typed)]
     inside = [item for item in found if typed in item[1].casefold() and item not in starts]
     return (starts + inside)[:limit]

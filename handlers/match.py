@@ -37,7 +37,19 @@ from core.text import Mention, Text
 from core.tracks import resolve_track
 from handlers.auth import own_city, require
 from handlers.city import city_by_name, configured_tracks, country_name
-from handlers.types import Button, Command, CommandError, Context, Notice, Reply, Section, Services, UsageError
+from handlers.types import (
+    Button,
+    Command,
+    CommandError,
+    Context,
+    Kind,
+    Notice,
+    Param,
+    Reply,
+    Section,
+    Services,
+    UsageError,
+)
 from storage import match_queries as mq
 from storage import queries
 from storage.db import unit_of_work
@@ -889,61 +901,96 @@ def followup_message(intro_row: Introduction, city: str, other: str) -> Reply:
     )
 
 
+# Organisers and experts may act for a city other than their own: `city=` (for_city on platforms that name options).
+FOR_CITY = Param("for_city", Kind.CITY, "Organisers and experts: the city to act for, if not your own", key="city")
+OTHER_CITY = "The other city"
+
 COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
         Command(
             "top",
-            "/match [<n>] [track=<track>] [city=<name>]",
-            "Reps: the n (default 5) cities most worth working with, each with its reasons. "
-            "Experts and organisers may name any city.",
+            "/match",
+            "Reps: the cities most worth working with, and why; experts and organisers may name any city.",
             top,
-            frozenset({"track", "city"}),
             aliases=("best", "suggest"),
+            params=(
+                Param("count", Kind.NUMBER, "How many cities to suggest (5 if not given)", placeholder="<n>"),
+                Param("track", Kind.TRACK, "Only cities working on this thematic track", key="track"),
+                FOR_CITY,
+            ),
         ),
         Command(
             "intro",
-            "/match intro <name> [again=yes] [city=<name>]",
+            "/match intro",
             "Reps: open one conversation with both cities' representatives and an introduction.",
             intro,
-            frozenset({"again", "city"}),
             aliases=("introduce",),
+            params=(
+                Param("name", Kind.CITY, "The city to introduce yours to", required=True),
+                Param("again", Kind.YESNO, "Introduce them again, though they were introduced before", key="again"),
+                FOR_CITY,
+            ),
         ),
         Command(
             "notfit",
-            "/match notfit [<name>] [city=<name>]",
+            "/match notfit",
             "Reps: stop suggesting a city to yours (without a name: the list).",
             notfit,
-            frozenset({"city"}),
             aliases=("not-a-fit", "nofit"),
+            params=(Param("name", Kind.CITY, "The city to stop suggesting; leave empty to see the list"), FOR_CITY),
         ),
-        Command("fit", "/match fit <name> [city=<name>]", "Reps: suggest a city again.", fit, frozenset({"city"})),
+        Command(
+            "fit",
+            "/match fit",
+            "Reps: suggest a city again.",
+            fit,
+            params=(Param("name", Kind.CITY, "The city to suggest again", required=True), FOR_CITY),
+        ),
         Command(
             "round",
-            "/match round [cohort=<name>] [dry=yes]",
+            "/match round",
             "Organisers: pair every city of a cohort for this round, no repeats; dry=yes only shows the pairs.",
             round_,
-            frozenset({"cohort", "dry"}),
+            params=(
+                Param(
+                    "cohort", Kind.COHORT, "The cohort whose cities are paired (all cities if not given)", key="cohort"
+                ),
+                Param("dry", Kind.YESNO, "Only show the pairs; introduce nobody", key="dry"),
+            ),
         ),
         Command(
             "pause",
-            "/match pause <duration>",
+            "/match pause",
             "Reps: no suggestions or rounds for your city for a while (30d, 2w).",
             pause,
+            params=(Param("duration", Kind.DURATION, "For how long, e.g. 2w or 30d", required=True),),
         ),
         Command("resume", "/match resume", "Reps: restart suggestions and rounds for your city.", resume),
         Command(
             "stats",
-            "/match stats [cohort=<name>]",
+            "/match stats",
             "Organisers and experts: introductions made, met, outcomes, and cities left out.",
             stats,
-            frozenset({"cohort"}),
+            params=(Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),),
         ),
         Command(
             "outcome",
-            "/match outcome <introduction> met shared-practice|joint-proposal|site-visit|nothing-yet | not-met",
+            "/match outcome",
             "Reps: what came of an introduction (the follow-up's buttons send this).",
             outcome,
+            params=(
+                Param("introduction", Kind.NUMBER, "The introduction's number, from its follow-up", required=True),
+                Param(
+                    "outcome",
+                    Kind.CHOICE,
+                    "What came of it; not-met if you have not met yet",
+                    required=True,
+                    choices=(*OUTCOMES, "not-met"),
+                    placeholder=f"met {'|'.join(OUTCOMES)} | not-met",
+                    spelled=tuple((kind, f"met {kind}") for kind in OUTCOMES),
+                ),
+            ),
         ),
     )
 }

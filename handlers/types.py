@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -171,16 +172,157 @@ def member_zone(member: Member | None, default: ZoneInfo) -> ZoneInfo:
     return default
 
 
+class Kind(StrEnum):
+    """What a parameter's value is: how help writes it and what each platform asks for (Discord's option type,
+    autocomplete)."""
+
+    TEXT = "text"  # free text, kept as typed
+    CITY = "city"  # a registered city's name
+    CITIES = "cities"  # several city names in one value
+    COHORT = "cohort"
+    TRACK = "track"
+    TRACKS = "tracks"  # several tracks in one value
+    USER = "user"
+    CHANNEL = "channel"
+    WHEN = "when"  # a date and time
+    DATE = "date"
+    DURATION = "duration"  # 2w, 30d
+    OFFSETS = "offsets"  # reminder offsets: 7d,1d,1h
+    NUMBER = "number"  # a whole number: a count or an id
+    CHOICE = "choice"  # one of `choices`
+    YESNO = "yesno"  # key=yes|no
+    FLAG = "flag"  # a word that is there or not (`overdue`, `all`)
+    ZONE = "zone"  # an IANA time zone
+    RRULE = "rrule"  # an iCalendar recurrence rule
+
+
+# How help writes a value of each kind, unless the parameter says otherwise (`placeholder`).
+PLACEHOLDERS: dict[Kind, str] = {
+    Kind.CITY: "<name>",
+    Kind.CITIES: "<city>;<city>",
+    Kind.COHORT: "<name>",
+    Kind.TRACK: "<track>",
+    Kind.TRACKS: "<track>, <track>, ...",
+    Kind.USER: "<@user>",
+    Kind.CHANNEL: "<#channel>",
+    Kind.WHEN: "<when>",
+    Kind.DATE: "<date>",
+    Kind.DURATION: "<duration>",
+    Kind.OFFSETS: "<offsets>",
+    Kind.YESNO: "yes",
+    Kind.ZONE: "<Area/City>",
+    Kind.RRULE: "<RRULE>",
+}
+# What a platform can complete as the person types.
+AUTOCOMPLETE: dict[Kind, str] = {
+    Kind.CITY: "city",
+    Kind.CITIES: "city",
+    Kind.COHORT: "cohort",
+    Kind.TRACK: "track",
+    Kind.TRACKS: "track",
+}
+
+
 @dataclass(frozen=True)
-class Command:
-    """One subcommand: its usage line, a one-line summary, the options it takes and its function."""
+class Param:
+    """One parameter of a command, declared once: help's usage line, the options the grammar allows and each
+    platform's command schema (Discord's typed options) are generated from it.
+
+    `name` is how platforms with named options call it (lowercase, as Discord wants); `key` is its `key=` in the
+    command line, or None for a value in place in the text, in the order declared. `description` is for people.
+    """
 
     name: str
-    usage: str
+    kind: Kind
+    description: str
+    required: bool = False
+    key: str | None = None
+    choices: tuple[str, ...] = ()
+    placeholder: str | None = None  # how help writes the value when not the kind's own (`<XX>`, `<name>|all`)
+    word: str | None = None  # a FLAG's word in the line when it is not its name (`no`)
+    spelled: tuple[
+        tuple[str, str], ...
+    ] = ()  # a choice written otherwise in the line: ("site-visit", "met site-visit")
+
+    @property
+    def autocomplete(self) -> str | None:
+        return AUTOCOMPLETE.get(self.kind)
+
+    @property
+    def flag_word(self) -> str:
+        return self.word or self.name
+
+    def in_line(self, value: str) -> str:
+        """How a value (a choice) is written in the command line."""
+        return dict(self.spelled).get(value, value)
+
+    def usage(self) -> str:
+        if self.kind is Kind.FLAG:
+            shown = self.flag_word
+        elif self.placeholder is not None:
+            shown = self.placeholder
+        elif self.kind is Kind.CHOICE:
+            shown = "|".join(self.choices)
+        else:
+            shown = PLACEHOLDERS.get(self.kind, f"<{self.name}>")
+        if self.key is not None:
+            shown = f"{self.key}={shown}"
+        return shown if self.required else f"[{shown}]"
+
+
+def usage_of(head: str, params: tuple[Param, ...]) -> str:
+    return " ".join([head, *(param.usage() for param in params)])
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Another form of a command, its fixed words after the command's name (`/event broadcast list`): its own
+    usage in help, its own subcommand where a platform has subcommands (`name`, as Discord wants it)."""
+
+    name: str
+    words: str
+    summary: str
+    params: tuple[Param, ...] = ()
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: how it is typed, a one-line summary, its parameters and its function.
+
+    `head` is the command as typed before its parameters (`/city register`; `/match` for a family's main
+    command); the usage line is generated from it and `params` (and `variants`), and so are the `key=` options
+    the grammar allows. `options` is only for a command whose usage is still written whole in `head`.
+    """
+
+    name: str
+    head: str
     summary: str
     run: Callable[[Context, object], Reply]
     options: frozenset[str] = frozenset()
     aliases: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    variants: tuple[Variant, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.params or self.variants:
+            if self.options:
+                raise TypeError(f"{self.name}: declare its options as params, not both")
+            keys = frozenset(p.key for p in self.all_params() if p.key is not None)
+            object.__setattr__(self, "options", keys)
+
+    @property
+    def declared(self) -> bool:
+        """Whether its parameters are declared (a head with no placeholders, options or alternatives)."""
+        return not any(mark in self.head for mark in "<[=|")
+
+    @property
+    def usage(self) -> str:
+        forms = [usage_of(self.head, self.params)]
+        forms += [usage_of(f"{self.head} {variant.words}", variant.params) for variant in self.variants]
+        return " | ".join(forms)
+
+    def all_params(self) -> tuple[Param, ...]:
+        return self.params + tuple(p for variant in self.variants for p in variant.params)
 
 
 # --- a Reply kept in the delivery ledger until it is sent ---------------------------------------------

@@ -1,182 +1,89 @@
-"""Discord's slash commands, generated from the command registry the handlers use, and back again.
+"""Discord's slash commands, generated from the parameters each command declares (`Command.params`), and back.
 
 Each family (`/city`, `/match`, `/goal`, `/event`) is one Discord command whose subcommands are the family's
-commands, with typed options read from each command's usage line: `<@user>` is a USER option, `<#channel>` a
-CHANNEL, `<n>`/`<id>` an INTEGER, `[key=yes]` and `[word]` BOOLEANs, `a|b|c` a STRING with choices, city names
-and tracks STRINGs with autocomplete. An interaction is turned back into the canonical line (`/city show Brno`),
-so one handler serves Slack, Discord and the console; `/citypeers line:<command>` runs any canonical line, the
-escape hatch for scripts; `/home` shows what Slack's Home tab shows.
+commands, and another form of a command (`/event broadcast list`) is a subcommand of its own (`broadcast-list`).
+Each declared parameter is a typed option with its description: a person a USER option, a channel a CHANNEL, a
+number an INTEGER, a yes/no or a word that is there or not a BOOLEAN, a choice a STRING with choices, city names,
+cohorts and tracks STRINGs with autocomplete. An interaction is turned back into the canonical line (`/city show
+Brno`), so one handler serves Slack, Discord and the console; `/citypeers line:<command>` runs any canonical line,
+the escape hatch for scripts; `/home` shows what Slack's Home tab shows.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core.grammar import QUOTES, Args, GrammarError, parse_args, shown
-from handlers.types import Command
+from handlers.types import Command, Kind, Param
 
 SUB_COMMAND, STRING, INTEGER, BOOLEAN, USER, CHANNEL = 1, 3, 4, 5, 6, 7
 ESCAPE_HATCH = "citypeers"
 HOME = "home"
+HELP = "help"
 MAX_CHOICES = 25
-_PLACEHOLDER = re.compile(r"<([^<>]+)>")
-_NAME_CHARS = re.compile(r"[^a-z0-9_-]+")
 _TEXT_QUOTES = ('"', "\u00ab", "\u201c")  # quote marks that quote a whole free text (a single one is an apostrophe)
 _KEY_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}=")  # a word the grammar may read as a `key=` option
-CITY_WORDS = frozenset({"name", "city", "other"})
-TRACK_WORDS = frozenset({"track"})
-RENAMED = {"n": "count"}
-DESCRIPTIONS = {
-    "count": "How many",
-    "name": "City name",
-    "city": "City name",
-    "user": "The person",
-    "channel": "The channel",
-    "track": "Thematic track",
-    "tracks": "Thematic tracks, separated by commas",
-    "text": "Text",
-    "n": "How many",
-    "id": "Its number",
-    "when": "Date and time, e.g. 2026-09-28 10:00 or 28/09/2026",
-    "date": "Date, e.g. 2027-02-28",
-    "duration": "How long, e.g. 2w or 30d",
-    "offsets": "Offsets before it, e.g. 7d,1d,1h",
-}
+OPTION_TYPES: Mapping[Kind, int] = {
+    Kind.NUMBER: INTEGER,
+    Kind.YESNO: BOOLEAN,
+    Kind.FLAG: BOOLEAN,
+    Kind.USER: USER,
+    Kind.CHANNEL: CHANNEL,
+}  # every other kind is a STRING
 
 
-@dataclass
-class Option:
-    """One typed option of a subcommand and how it goes back into the canonical line."""
+class Strings:
+    HELP = "How to use /{family}"
+    LINE = "A whole command as you would type it in Slack, e.g. /city show Brno"
+    ESCAPE_HATCH = "Run a CityPeers command typed in full, e.g. /city show Brno"
+    HOME = "Your city, its goals, the next events, matches"
+    NOT_LITERAL = (
+        "The text “{shown}” holds `{word}`, which would be read as an option, not as your text: use the "
+        "command's own options for that, or write it without the `=`."
+    )
+    NOT_LITERAL_VALUE = "The {key} “{shown}” cannot be passed on as typed; leave out some of its quote marks."
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One Discord subcommand: a command, or another form of it (its fixed words come first in the line)."""
 
     name: str
-    type: int
-    description: str
-    required: bool
-    key: str | None = None  # `key=` of a key=value option; None for text in place
-    flag: str | None = None  # a word put in the line when a boolean is true (`overdue`, `all`, `no`)
-    literal: str | None = None  # a fixed word the line needs here (`met`)
-    choices: list[str] = field(default_factory=list)
-    autocomplete: str | None = None  # "city" or "track"
-
-    def definition(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": self.type,
-            "name": self.name,
-            "description": self.description[:100],
-            "required": self.required,
-        }
-        if self.choices:
-            body["choices"] = [{"name": choice, "value": choice} for choice in self.choices[:MAX_CHOICES]]
-        elif self.autocomplete:
-            body["autocomplete"] = True
-        if self.type == INTEGER:
-            body["min_value"] = 0
-        return body
+    summary: str
+    command: Command
+    params: tuple[Param, ...]
+    words: str = ""
 
 
-def options_of(command: Command) -> list[Option]:
-    """The options a command's usage line names, plus any option key it takes that the line leaves out."""
-    usage = command.usage.split(None, 1)[1] if " " in command.usage else ""
-    words = _words(usage)
-    if words and words[0] == command.name:
-        words = words[1:]
-    elif words and not words[0].startswith(("<", "[")):
-        words = words[1:]  # another spelling of the command name
-    found: list[Option] = []
-    taken: set[str] = set()
-    index = 0
-    while index < len(words):
-        word = words[index]
-        index += 1
-        if word == "|":
-            break  # an alternative form (`… | not-met`): reached through buttons
-        if word.endswith(",") and index < len(words) and words[-1] == "...":
-            word, index = word.rstrip(","), len(words)  # `<track>, <track>, ...`: one list
-            option = _positional(word, required=True, plural=True)
-        else:
-            optional = word.startswith("[") and word.endswith("]")
-            option = _parse(word[1:-1] if optional else word, required=not optional)
-        if option is None or option.name in taken:
-            continue
-        taken.add(option.name)
-        found.append(option)
-    for key in sorted(command.options):
-        if key not in taken:
-            found.append(Option(key, STRING, key.capitalize(), required=False, key=key))
-    # Discord wants the required options first; the canonical line keeps the usage's order.
-    return sorted(found, key=lambda option: not option.required)
+def subcommands_of(commands: Mapping[str, Command]) -> list[Subcommand]:
+    found: list[Subcommand] = []
+    for name, command in commands.items():
+        found.append(Subcommand(name, command.summary, command, command.params))
+        found += [Subcommand(v.name, v.summary, command, v.params, v.words) for v in command.variants]
+    return found
 
 
-def _words(usage: str) -> list[str]:
-    """Split a usage line at spaces, except inside `<…>` (`[learned=<key learnings>]` is one word)."""
-    words: list[str] = []
-    for piece in usage.split():
-        if words and words[-1].count("<") > words[-1].count(">"):
-            words[-1] += " " + piece
-        else:
-            words.append(piece)
-    return words
+def find_subcommand(commands: Mapping[str, Command], name: str) -> Subcommand | None:
+    return next((sub for sub in subcommands_of(commands) if sub.name == name), None)
 
 
-def _parse(word: str, *, required: bool) -> Option | None:
-    if "=" in word:
-        key, _, value = word.partition("=")
-        kind, extra = _kind_of(value, key)
-        if value in ("yes", "no"):
-            kind = BOOLEAN
-        return Option(_name(key), kind, _describe(key, value), required, key=key, **extra)
-    if not word.startswith("<") and "|" not in word:
-        if required:
-            return Option(_name(word), STRING, word, required=True, literal=word)
-        return Option(_name(word), BOOLEAN, f"Add “{word}”", required=False, flag=word)
-    return _positional(word, required=required)
-
-
-def _positional(word: str, *, required: bool, plural: bool = False) -> Option:
-    placeholders = _PLACEHOLDER.findall(word)
-    if "|" in word and not all(part.startswith("<") for part in word.split("|")):
-        choices = [part for part in word.split("|") if not part.startswith("<")]
-        if not placeholders:
-            return Option("choice", STRING, "One of: " + ", ".join(choices), required, choices=choices)
-    inner = placeholders[0] if placeholders else word
-    kind, extra = _kind_of(f"<{inner}>", inner)
-    name = RENAMED.get(inner, _name(inner.lstrip("@#"))) + ("s" if plural else "")
-    if "|" in word:
-        kind, extra = STRING, {}
-        name = _name(word.replace("<", "").replace(">", "").replace("|", "_or_"))
-    description = DESCRIPTIONS.get(name) or DESCRIPTIONS.get(inner.lstrip("@#").lower()) or inner
-    return Option(name, kind, description, required, **extra)
-
-
-def _kind_of(value: str, key: str) -> tuple[int, dict[str, Any]]:
-    """The option type of a placeholder; for `key=<…>` options the key decides what is autocompleted."""
-    inner = value.strip("<>").lower()
-    subject = key.lower() if key != inner else inner
-    if value.startswith("<@"):
-        return USER, {}
-    if value.startswith("<#"):
-        return CHANNEL, {}
-    if inner in ("n", "id", "introduction"):
-        return INTEGER, {}
-    if "|" in value and not value.startswith("<"):
-        return STRING, {"choices": value.split("|")}
-    if subject in TRACK_WORDS:
-        return STRING, {"autocomplete": "track"}
-    if subject in CITY_WORDS:
-        return STRING, {"autocomplete": "city"}
-    return STRING, {}
-
-
-def _describe(key: str, value: str) -> str:
-    inner = value.strip("<>")
-    return DESCRIPTIONS.get(inner.lower()) or (f"{key.capitalize()}: {inner}" if inner else key.capitalize())
-
-
-def _name(text: str) -> str:
-    return _NAME_CHARS.sub("_", text.lower()).strip("_")[:32] or "value"
+def option_definition(param: Param) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": OPTION_TYPES.get(param.kind, STRING),
+        "name": param.name,
+        "description": param.description,
+        "required": param.required,
+    }
+    if param.choices:
+        body["choices"] = [{"name": choice, "value": choice} for choice in param.choices]
+    elif param.autocomplete:
+        body["autocomplete"] = True
+    if param.kind is Kind.NUMBER:
+        body["min_value"] = 0
+    return body
 
 
 # --- the command set ------------------------------------------------------------------------------------
@@ -189,23 +96,24 @@ def command_set(families: Mapping[str, Mapping[str, Command]], summaries: Mappin
         subcommands = [
             {
                 "type": SUB_COMMAND,
-                "name": name,
-                "description": command.summary[:100],
-                "options": [option.definition() for option in options_of(command)],
+                "name": sub.name,
+                "description": sub.summary,
+                # Discord wants the required options first; the canonical line keeps the declared order.
+                "options": [option_definition(p) for p in sorted(sub.params, key=lambda p: not p.required)],
             }
-            for name, command in commands.items()
+            for sub in subcommands_of(commands)
         ]
-        subcommands.append({"type": SUB_COMMAND, "name": "help", "description": f"How to use /{family}"[:100]})
-        definitions.append({"name": family, "type": 1, "description": summaries[family][:100], "options": subcommands})
+        subcommands.append({"type": SUB_COMMAND, "name": HELP, "description": Strings.HELP.format(family=family)})
+        definitions.append({"name": family, "type": 1, "description": summaries[family], "options": subcommands})
     definitions.append(
         {
             "name": ESCAPE_HATCH,
             "type": 1,
-            "description": "Run a CityPeers command typed in full, e.g. /city show Brno",
-            "options": [{"type": STRING, "name": "line", "description": "The command", "required": True}],
+            "description": Strings.ESCAPE_HATCH,
+            "options": [{"type": STRING, "name": "line", "description": Strings.LINE, "required": True}],
         }
     )
-    definitions.append({"name": HOME, "type": 1, "description": "Your city, its goals, the next events, matches"})
+    definitions.append({"name": HOME, "type": 1, "description": Strings.HOME})
     return definitions
 
 
@@ -219,46 +127,49 @@ def canonical_line(
         return str(given.get("line") or "")
     if family == HOME:
         return "/home"
-    [sub] = data.get("options") or [{"name": "help", "options": []}]
-    name = str(sub.get("name", "help"))
-    values = {str(o.get("name")): o.get("value") for o in sub.get("options") or []}
-    command = families.get(family, {}).get(name)
-    if command is None:
+    [chosen] = data.get("options") or [{"name": HELP, "options": []}]
+    name = str(chosen.get("name", HELP))
+    values = {str(o.get("name")): o.get("value") for o in chosen.get("options") or []}
+    sub = find_subcommand(families[family], name) if family in families else None
+    if sub is None:
         return f"/{family} {name}"
-    in_place: list[str] = []
+    in_place: list[str] = [sub.words] if sub.words else []
     options: dict[str, str] = {}
-    for option in _in_line_order(command):
-        if option.literal is not None:
-            in_place.append(option.literal)
+    for param in sub.params:  # in the declared order, which is the line's
+        if param.name not in values:
             continue
-        if option.name not in values:
-            continue
-        value = values[option.name]
-        if option.flag is not None:
+        value = values[param.name]
+        if param.kind is Kind.FLAG:
             if value is True:
-                in_place.append(option.flag)
+                in_place.append(param.flag_word)
             continue
-        text = _as_text(option, value, resolved_channel_names)
-        if option.key is None:
+        text = param.in_line(_as_text(param, value, resolved_channel_names))
+        if param.key is None:
             in_place.append(text)
         else:
-            options[option.key] = text
+            options[param.key] = text
     text = " ".join(part for part in in_place if part != "")
-    rest = _literal_rest(text, options, command.options)
-    return f"/{family} {name} {rest}".rstrip()
+    rest = _literal_rest(text, options, sub.command.options)
+    return f"/{family} {sub.command.name} {rest}".rstrip()
+
+
+def focused_option(data: dict[str, Any], families: Mapping[str, Mapping[str, Command]]) -> tuple[Param, str] | None:
+    """The declared parameter an AUTOCOMPLETE interaction is typing into, and what is typed so far."""
+    family = str(data.get("name", ""))
+    if family not in families:
+        return None
+    for chosen in data.get("options") or []:
+        sub = find_subcommand(families[family], str(chosen.get("name")))
+        for option in (chosen.get("options") or []) if sub is not None else []:
+            if option.get("focused"):
+                param = next((p for p in sub.params if p.name == option.get("name")), None)
+                return (param, str(option.get("value") or "")) if param is not None else None
+    return None
 
 
 class TextNotLiteral(ValueError):
     """What was typed into an option cannot reach the handler as typed: the grammar would read part of it as a
     `key=` option (or cut a value at a quote). The message is one line for the person."""
-
-
-class Strings:
-    NOT_LITERAL = (
-        "The text “{shown}” holds `{word}`, which would be read as an option, not as your text: use the "
-        "command's own options for that, or write it without the `=`."
-    )
-    NOT_LITERAL_VALUE = "The {key} “{shown}” cannot be passed on as typed; leave out some of its quote marks."
 
 
 def _literal_rest(text: str, options: Mapping[str, str], allowed: frozenset[str]) -> str:
@@ -291,29 +202,13 @@ def _literal_rest(text: str, options: Mapping[str, str], allowed: frozenset[str]
     raise TextNotLiteral(Strings.NOT_LITERAL_VALUE.format(key=key, shown=shown(value)))
 
 
-def _in_line_order(command: Command) -> list[Option]:
-    """The options in the order the usage line writes them (Discord's order puts the required ones first)."""
-    options = options_of(command)
-    positions = {option.name: index for index, option in enumerate(options)}
-    usage = command.usage
-    return sorted(
-        options, key=lambda option: (option.key is not None, _first_mention(usage, option), positions[option.name])
-    )
-
-
-def _first_mention(usage: str, option: Option) -> int:
-    probe = option.literal or option.flag or option.key or (option.choices or [option.name.rstrip("s")])[0]
-    at = usage.find(probe)
-    return at if at >= 0 else len(usage)
-
-
-def _as_text(option: Option, value: object, channel_names: Mapping[str, str]) -> str:
-    if option.type == USER:
+def _as_text(param: Param, value: object, channel_names: Mapping[str, str]) -> str:
+    if param.kind is Kind.USER:
         return f"<@discord:{value}>"
-    if option.type == CHANNEL:
+    if param.kind is Kind.CHANNEL:
         name = channel_names.get(str(value))
         return f"<#discord:{value}|{name}>" if name else f"<#discord:{value}>"
-    if option.type == BOOLEAN:
+    if param.kind is Kind.YESNO:
         return "yes" if value else "no"
     return " ".join(str(value).split())
 

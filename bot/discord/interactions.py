@@ -30,13 +30,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
-from bot.discord.commands import HOME, TextNotLiteral, canonical_line
+from bot.discord.commands import HOME, TextNotLiteral, canonical_line, focused_option
 from bot.discord.render import COMMAND, FORM, Message
 from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices, Form
 from handlers.home import autocomplete, home, track_choices
-from handlers.types import Button, Reply, Request, Services
+from handlers.types import Button, Kind, Reply, Request, Services
 from storage import seen_events
 from storage.db import unit_of_work
 
@@ -54,6 +54,7 @@ MAX_BODY = 64 * 1024  # Discord's interactions are small; anything bigger is not
 MODAL_TITLE_CHARS = 45
 INPUT_LABEL_CHARS = 45
 MAX_CHOICES = 25
+LISTS = {Kind.TRACKS: ", ", Kind.CITIES: ";"}  # how a list parameter's items are joined
 # Mentions as Discord writes them in text a person typed (the escape hatch): users, nicknames, channels.
 _USER_MENTION = re.compile(r"<@!?(\d{1,25})>")
 _CHANNEL_MENTION = re.compile(r"<#(\d{1,25})>")
@@ -301,14 +302,19 @@ class Interactions:
         return {"custom_id": f"{name}:{key}", "title": form.title_for(key)[:MODAL_TITLE_CHARS], "components": rows}
 
     def choices(self, data: dict[str, Any]) -> list[dict[str, str]]:
-        """Autocomplete: the focused option's city names or tracks that start with (or contain) what is typed."""
-        focused = _focused(data)
-        if focused is None:
+        """Autocomplete: the cities, cohorts or tracks (as the focused parameter declares) that start with (or
+        contain) what is typed; in a list (`tourism, upsk`), its last item, the earlier ones kept."""
+        focused = focused_option(data, FAMILIES)
+        if focused is None or focused[0].autocomplete is None:
             return []
-        name, typed = focused
-        kind = "track" if name in ("track", "tracks") else "city"
-        found = autocomplete(self.services, kind, typed, limit=MAX_CHOICES)
-        return [{"name": label[:100], "value": value[:100]} for value, label in found]
+        param, typed = focused
+        head, tail = "", typed
+        if joiner := LISTS.get(param.kind):
+            before, mark, tail = typed.rpartition(joiner.strip())
+            head = f"{before.rstrip()}{joiner}" if mark else ""
+        found = autocomplete(self.services, param.autocomplete, tail, limit=MAX_CHOICES)
+        choices = [(f"{head}{value}", f"{head}{label}") for value, label in found]
+        return [{"name": label, "value": value} for value, label in choices if len(value) <= 100 and len(label) <= 100]
 
 
 def is_own_message(interaction: dict[str, Any]) -> bool:
@@ -319,16 +325,6 @@ def is_own_message(interaction: dict[str, Any]) -> bool:
         return True
     channel = interaction.get("channel") or {}
     return not interaction.get("guild_id") and channel.get("type", DM_CHANNEL) == DM_CHANNEL
-
-
-def _focused(data: dict[str, Any]) -> tuple[str, str] | None:
-    for option in data.get("options") or []:
-        if option.get("focused"):
-            return str(option.get("name")), str(option.get("value") or "")
-        inner = _focused(option)
-        if inner is not None:
-            return inner
-    return None
 
 
 def _channel_names(data: dict[str, Any]) -> dict[str, str]:

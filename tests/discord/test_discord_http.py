@@ -109,11 +109,11 @@ def test_the_goal_form_opens_as_a_modal_and_a_mistake_names_its_field(bot: Bot) 
 def test_a_calendar_file_arrives_as_an_attachment_and_times_follow_the_chosen_zone(bot: Bot) -> None:
     added = run(bot, ADMIN, "event", "add", title="City Lab", start="2026-12-01 10:00", channel=LABS)
     assert shown(added).startswith("Scheduled **City Lab** (event 1): Tue 1 Dec 2026, 10:00 CET."), added
-    zone = run(bot, ANA, "city", "timezone", area_city_or_auto="Asia/Tokyo")
+    zone = run(bot, ANA, "city", "timezone", zone="Asia/Tokyo")
     assert zone["content"].startswith("Times are now shown to you in **Asia/Tokyo**")
     listed = run(bot, ANA, "event", "list")
     assert "Tue 1 Dec 2026, 18:00 JST" in shown(listed)
-    answer = bot.interactions.command(ANA, "event", "ics", {"id_or_all": "1"})
+    answer = bot.interactions.command(ANA, "event", "ics", {"event": "1"})
     bot.discord.wait_for_original(answer.token)
     [(name, content)] = bot.discord.interaction_files(answer.token)
     assert name == "citypeers-event-1.ics" and b"BEGIN:VEVENT" in content
