@@ -48,9 +48,12 @@ from handlers.types import (
     Command,
     CommandError,
     Context,
+    Kind,
     Notice,
+    Param,
     Reply,
     UsageError,
+    Variant,
     member_zone,
 )
 from storage import event_queries, feed_queries, queries
@@ -852,62 +855,144 @@ def broadcast_cancel(context: Context, typed: str) -> Reply:
     return Reply.of(Strings.BROADCAST_CANCELLED, id=item.id, channel=ChannelMention(item.channel_id, item.channel_name))
 
 
+EVENT_ID = Param("id", Kind.NUMBER, "The event's number, as /event list shows it", required=True)
+ON = Param("on", Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
+ZONE = Param("tz", Kind.ZONE, "The time zone of its times, e.g. Europe/Brussels (yours if not given)", key="tz")
+WHERE = Param(
+    "where", Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>"
+)
+EVENT_CHANNEL = Param("channel", Kind.CHANNEL, "The channel that gets its reminders", key="channel")
+
 COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
         Command(
             "add",
-            "/event add <title> start=<when> [end=<when>] [tz=<Area/City>] [where=<text>] [remind=7d,1d,1h] "
-            "[channel=<#channel>] [repeat=<RRULE>]",
+            "/event add",
             "Organisers: schedule an event; reminders go to its channel and to everyone who RSVPs.",
             add,
-            frozenset({"start", "end", "tz", "where", "remind", "channel", "repeat", "cohort", "about"}),
+            params=(
+                Param("title", Kind.TEXT, "What the event is called, e.g. City Lab Brno", required=True),
+                Param("start", Kind.WHEN, "When it starts, e.g. 2027-03-01 10:00 or 01/03/2027 10:00", True, "start"),
+                Param("end", Kind.WHEN, "When it ends (for a calendar and the server's event list)", key="end"),
+                ZONE,
+                WHERE,
+                Param(
+                    "remind",
+                    Kind.OFFSETS,
+                    "How long before it reminders go, e.g. 7d,1d,1h (m, h, d, w)",
+                    key="remind",
+                    placeholder="7d,1d,1h",
+                ),
+                EVENT_CHANNEL,
+                Param("repeat", Kind.RRULE, "How it repeats, as an iCalendar rule: FREQ=WEEKLY;BYDAY=TU", key="repeat"),
+                Param("cohort", Kind.COHORT, "The cohort it is for", key="cohort"),
+                Param(
+                    "about",
+                    Kind.TEXT,
+                    "What it is about, for its invitation and calendar",
+                    key="about",
+                    placeholder="<text>",
+                ),
+            ),
         ),
-        Command("list", "/event list [all]", "Upcoming events in your time zone (all: past ones too).", list_events),
+        Command(
+            "list",
+            "/event list",
+            "Upcoming events in your time zone (all: past ones too).",
+            list_events,
+            params=(Param("all", Kind.FLAG, "Show past events too"),),
+        ),
         Command(
             "rsvp",
-            "/event rsvp <id> [no]",
+            "/event rsvp",
             "Attend an event; reminders come to you by direct message (`no` withdraws).",
             rsvp,
+            params=(EVENT_ID, Param("withdraw", Kind.FLAG, "Withdraw: you no longer attend", word="no")),
         ),
         Command(
             "remind",
-            "/event remind <id> <offsets>",
+            "/event remind",
             "Organisers: replace the reminder offsets (m, h, d, w: 30m,1d,1w).",
             remind,
+            params=(EVENT_ID, Param("offsets", Kind.OFFSETS, "How long before it reminders go, e.g. 7d,1d,1h", True)),
         ),
         Command(
             "edit",
-            "/event edit <id> [on=<date>] [title=<text>] [start=<when>] [end=<when>] [tz=<Area/City>] "
-            "[where=<text>] [channel=<#channel>] [repeat=<RRULE>|none]",
-            "Organisers: change an event (on=: only that date of a repeating one); pending reminders move and "
-            "attendees are told.",
+            "/event edit",
+            "Organisers: change an event, or one date of a repeating one; reminders move, attendees are told.",
             edit,
-            frozenset({"on", "title", "start", "end", "tz", "where", "channel", "repeat"}),
+            params=(
+                EVENT_ID,
+                ON,
+                Param("title", Kind.TEXT, "A new title", key="title", placeholder="<text>"),
+                Param("start", Kind.WHEN, "A new start, e.g. 2027-03-01 10:00", key="start"),
+                Param("end", Kind.WHEN, "A new end, e.g. 2027-03-01 17:00", key="end"),
+                ZONE,
+                WHERE,
+                EVENT_CHANNEL,
+                Param(
+                    "repeat",
+                    Kind.RRULE,
+                    "A new iCalendar rule (FREQ=WEEKLY;BYDAY=TU), or none to stop repeating",
+                    key="repeat",
+                    placeholder="<RRULE>|none",
+                ),
+            ),
         ),
         Command(
             "cancel",
-            "/event cancel <id> [on=<date>]",
-            "Organisers: cancel (on=: only that date of a repeating one); pending reminders are withdrawn and "
-            "attendees told.",
+            "/event cancel",
+            "Organisers: cancel an event, or one date of a repeating one; reminders go, attendees are told.",
             cancel,
-            frozenset({"on"}),
+            params=(EVENT_ID, ON),
         ),
-        Command("ics", "/event ics <id>|all", "An iCalendar file to import into your calendar.", ics),
+        Command(
+            "ics",
+            "/event ics",
+            "An iCalendar file to import into your calendar.",
+            ics,
+            params=(
+                Param(
+                    "event",
+                    Kind.TEXT,
+                    "The event's number, or all for every event",
+                    required=True,
+                    placeholder="<id>|all",
+                ),
+            ),
+        ),
         Command(
             "subscribe",
-            "/event subscribe [all=yes] | /event subscribe reset",
+            "/event subscribe",
             "A private calendar feed URL of the events you attend (all=yes: every event); reset revokes it.",
             subscribe,
-            frozenset({"all"}),
+            params=(Param("all", Kind.YESNO, "Every event, not only those you attend", key="all"),),
+            variants=(
+                Variant(
+                    "subscribe-reset", "reset", "Revoke your calendar feed links; calendars using them stop updating."
+                ),
+            ),
         ),
         Command(
             "broadcast",
-            "/event broadcast <#channel> <text> [at=<when>] | /event broadcast list | /event broadcast cancel <id>",
-            "Organisers: post to a channel now or at a time, with a delivery summary; list the broadcasts still "
-            "to go; withdraw one before it goes.",
+            "/event broadcast",
+            "Organisers: post to a channel now or at a time; list those still to go, or withdraw one.",
             broadcast,
-            frozenset({"at"}),
+            params=(
+                Param("channel", Kind.CHANNEL, "The channel to post to", required=True),
+                Param("text", Kind.TEXT, "The message, as people will read it", required=True),
+                Param("at", Kind.WHEN, "When to post it, e.g. 2027-03-01 09:00 (now if not given)", key="at"),
+            ),
+            variants=(
+                Variant("broadcast-list", "list", "Organisers: the broadcasts still to go, each with a Cancel button."),
+                Variant(
+                    "broadcast-cancel",
+                    "cancel",
+                    "Organisers: withdraw a broadcast before it goes.",
+                    (Param("id", Kind.NUMBER, "The broadcast's number, as broadcast-list shows it", required=True),),
+                ),
+            ),
         ),
     )
 }
