@@ -60,8 +60,8 @@ def test_commands_of_every_family_run_through_a_real_process(discord, database_u
         assert run(bot, BOB, "city", "need", text="open data platform").startswith("Added to what **Porto** needs")
         assert "Porto" in run(bot, ANA, "match", "top", count=3)
         assert "Goal **#1** for **Brno**" in run(bot, ANA, "goal", "add", text="Publish the open data strategy")
-        assert "done" in run(bot, ANA, "goal", "update", id=1, choice="done")
-        assert "Brno" in run(bot, ADMIN, "goal", "list", name_or_all="all")
+        assert "done" in run(bot, ANA, "goal", "update", id=1, status="done")
+        assert "Brno" in run(bot, ADMIN, "goal", "list", city="all")
         assert "Thematic tracks" in run(bot, BOB, "city", "tracks")
         assert "**Brno**" in run(bot, BOB, "city", "show", name="Brno")
         assert "/city register <name> country=" in run(bot, BOB, "city", "help")
@@ -71,9 +71,9 @@ def test_commands_of_every_family_run_through_a_real_process(discord, database_u
             (carla, "city", "join", {"name": "Porto"}, "Asked to represent **Porto**. An organiser will approve it"),
             (ADMIN, "city", "requests", {}, f"<@{carla}> asks to represent **Porto**."),
             (ADMIN, "match", "round", {"dry": True}, "Dry run for all cities, nothing sent"),  # while both have reps
-            (ADMIN, "city", "role", {"user": BOB, "choice": "expert"}, f"<@{BOB}> is now expert."),
+            (ADMIN, "city", "role", {"user": BOB, "role": "expert"}, f"<@{BOB}> is now expert."),
             (BOB, "city", "list", {"track": "tourism"}, "**Brno** (CZ) · upskilling, tourism"),
-            (ANA, "city", "timezone", {"area_city_or_auto": "Europe/Lisbon"}, "shown to you in **Europe/Lisbon**"),
+            (ANA, "city", "timezone", {"zone": "Europe/Lisbon"}, "shown to you in **Europe/Lisbon**"),
             (ANA, "match", "pause", {"duration": "2w"}, "**Brno** is paused until "),
             (ANA, "match", "resume", {}, "**Brno** is back in suggestions and rounds."),
             (ANA, "match", "intro", {"name": "Porto"}, "Introduced **Brno** and **Porto**"),
