@@ -858,6 +858,7 @@ def broadcast_cancel(context: Context, typed: str) -> Reply:
 EVENT_ID = Param("id", Kind.NUMBER, "The event's number, as /event list shows it", required=True)
 ON = Param("on", Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
 ZONE = Param("tz", Kind.ZONE, "The time zone of its times, e.g. Europe/Brussels (yours if not given)", key="tz")
+NEW_ZONE = Param("tz", Kind.ZONE, "A new time zone for its times, e.g. Europe/Brussels", key="tz")
 WHERE = Param(
     "where", Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>"
 )
@@ -890,7 +891,7 @@ COMMANDS: dict[str, Command] = {
                 Param(
                     "about",
                     Kind.TEXT,
-                    "What it is about, for its invitation and calendar",
+                    "What it is about, shown in calendars and the server's event list",
                     key="about",
                     placeholder="<text>",
                 ),
@@ -908,7 +909,7 @@ COMMANDS: dict[str, Command] = {
             "/event rsvp",
             "Attend an event; reminders come to you by direct message (`no` withdraws).",
             rsvp,
-            params=(EVENT_ID, Param("withdraw", Kind.FLAG, "Withdraw: you no longer attend", word="no")),
+            params=(EVENT_ID, Param("withdraw", Kind.FLAG, "Say you no longer attend", word="no")),
         ),
         Command(
             "remind",
@@ -928,7 +929,7 @@ COMMANDS: dict[str, Command] = {
                 Param("title", Kind.TEXT, "A new title", key="title", placeholder="<text>"),
                 Param("start", Kind.WHEN, "A new start, e.g. 2027-03-01 10:00", key="start"),
                 Param("end", Kind.WHEN, "A new end, e.g. 2027-03-01 17:00", key="end"),
-                ZONE,
+                NEW_ZONE,
                 WHERE,
                 EVENT_CHANNEL,
                 Param(

@@ -901,9 +901,9 @@ def followup_message(intro_row: Introduction, city: str, other: str) -> Reply:
     )
 
 
-# Organisers and experts may act for a city other than their own: `city=` (for_city on platforms that name options).
-FOR_CITY = Param("for_city", Kind.CITY, "Organisers and experts: the city to act for, if not your own", key="city")
-OTHER_CITY = "The other city"
+# Organisers (and, to read, experts) may act for a city other than their own: `city=`, named for_city on Discord.
+FOR_CITY = Param("for_city", Kind.CITY, "Organisers and experts: the city to suggest for, if not your own", key="city")
+ACT_FOR = Param("for_city", Kind.CITY, "Organisers: the city to act for, if not your own", key="city")
 
 COMMANDS: dict[str, Command] = {
     c.name: c
@@ -929,7 +929,7 @@ COMMANDS: dict[str, Command] = {
             params=(
                 Param("name", Kind.CITY, "The city to introduce yours to", required=True),
                 Param("again", Kind.YESNO, "Introduce them again, though they were introduced before", key="again"),
-                FOR_CITY,
+                ACT_FOR,
             ),
         ),
         Command(
@@ -938,14 +938,14 @@ COMMANDS: dict[str, Command] = {
             "Reps: stop suggesting a city to yours (without a name: the list).",
             notfit,
             aliases=("not-a-fit", "nofit"),
-            params=(Param("name", Kind.CITY, "The city to stop suggesting; leave empty to see the list"), FOR_CITY),
+            params=(Param("name", Kind.CITY, "The city to stop suggesting; leave empty to see the list"), ACT_FOR),
         ),
         Command(
             "fit",
             "/match fit",
             "Reps: suggest a city again.",
             fit,
-            params=(Param("name", Kind.CITY, "The city to suggest again", required=True), FOR_CITY),
+            params=(Param("name", Kind.CITY, "The city to suggest again", required=True), ACT_FOR),
         ),
         Command(
             "round",
