@@ -94,7 +94,7 @@ def test_without_the_permission_the_command_still_works_and_the_organiser_is_tol
     assert added.startswith("Scheduled **City Lab** (event 1)"), added
     [told] = bot.discord.wait_for_dm(ADMIN)
     text = re.sub(r"\\(.)", r"\1", told["content"])  # as Discord shows it: escapes undone
-    assert text.startswith("City Lab is not shown in the server's event list (#channel-0300): grant CityPeers the "
+    assert text.startswith(f"City Lab is not shown in the server's event list (<#{LABS}>): grant CityPeers the "
                            "Create Events permission"), text  # fmt: skip
     assert "changed" in run(bot, ADMIN, "event", "edit", id=1, start="2026-12-01 11:00")
     bot.discord.wait_for_calls(CREATE, 2)  # the edit tried again, and was refused again
