@@ -111,7 +111,7 @@ class Runtime:
         with self._lock:
             # Most commands queue nothing; and a row we already woke for that is still there is someone's
             # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.
-            if due is None or due == self._wake_for or self._stopping:
+            if due is None or due == self._wake_for or self._stopping or not self._started:
                 return
             self._wake_for = due
             run_at = max(due, datetime.now(UTC) + timedelta(milliseconds=10))
