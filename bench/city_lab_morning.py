@@ -56,6 +56,8 @@ sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests
 import pycountry  # noqa: E402
 
 from bench.stats import pct  # noqa: E402
+from storage import event_queries  # noqa: E402
+from storage.db import make_engine, unit_of_work  # noqa: E402
 from tests.support.botprocess import BotProcess  # noqa: E402
 from tests.support.databases import temporary_schema  # noqa: E402
 from tests.support.fakeslack import TEAM_ID, Call, FakeSlack, RateLimits, Sent, SlackSender  # noqa: E402
@@ -627,6 +629,7 @@ def run_configuration(database: str, processes: int, args: argparse.Namespace) -
                 print(f"morning over after {time.monotonic() - morning.start:.0f}s; "
                       "waiting for the reminders due in it")  # fmt: skip
                 reminders = wait_for_reminders(slack, morning, due, args)
+                reminders.ledger = reminder_ledger(url, lab_id)
                 rss = [peak_rss_mb(bot) for bot in bots]
                 errors = [log_errors(bot) for bot in bots]
             calls = slack.calls()
@@ -660,6 +663,35 @@ class Reminders:
     either: set[str]  # RSVP sent before the due time, answered after: a reminder is right, none is too
     received: Counter[str]
     waited: float
+    ledger: dict[str, tuple[str, bool]] = field(default_factory=dict)  # recipient -> (status, late), as recorded
+
+    def judged(self) -> dict[str, list[str]]:
+        """Each expected recipient by what the ledger says of its reminder, not by how long the bench waited:
+        delivered (on time), late (sent, marked late), pending (still owed: being sent, or waiting its turn at
+        Slack's pace), lost (missed, failed, withdrawn, or never queued)."""
+        found: dict[str, list[str]] = {"delivered": [], "late": [], "pending": [], "lost": []}
+        for recipient in sorted(self.expected):
+            status, late = self.ledger.get(recipient, ("absent", False))
+            if status == "sent":
+                found["late" if late else "delivered"].append(recipient)
+            elif status in ("pending", "sending"):
+                found["pending"].append(recipient)
+            else:
+                found["lost"].append(recipient)
+        return found
+
+
+def reminder_ledger(url: str, event_id: int) -> dict[str, tuple[str, bool]]:
+    """What the delivery ledger holds of the City Lab's reminders, by recipient as Slack names it."""
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            rows = event_queries.deliveries_for(session=session, event_id=event_id)
+            return {
+                row.recipient.removeprefix("slack:"): (row.status, row.late) for row in rows if row.kind == "reminder"
+            }
+    finally:
+        engine.dispose()
 
 
 def reminder_recipients(slack: FakeSlack) -> Counter[str]:
@@ -786,16 +818,19 @@ def report(
     for reason, count in stopped.most_common(5):
         print(f"  stopped {count:5d} x {reason}")
     received = reminders.received
-    lost = sorted(reminders.expected - set(received))
+    judged = reminders.judged()
+    lost = judged["lost"]
     doubled = sum(n - 1 for n in received.values() if n > 1)
     unexpected = sorted(set(received) - reminders.expected - reminders.either)
     either_got = sum(1 for r in reminders.either if r in received)
     print(f"reminder due {args.reminder_at:g}s into the morning: {len(reminders.expected)} expected (the channel "
           f"and everyone answered before it fell due), {len(reminders.either)} RSVPs answered around it "
-          f"({either_got} of those got it); delivered to {len(received)} recipients; lost {len(lost)}, "
-          f"doubled {doubled}, unexpected {len(unexpected)}; waited {reminders.waited:.0f}s")  # fmt: skip
+          f"({either_got} of those got it); arrived at Slack for {len(received)} recipients after waiting "
+          f"{reminders.waited:.0f}s. By the ledger: {len(judged['delivered'])} sent on time, {len(judged['late'])} "
+          f"sent late, {len(judged['pending'])} still pending, {len(lost)} lost; doubled {doubled}, "
+          f"unexpected {len(unexpected)}")  # fmt: skip
     if lost:
-        print(f"  lost, e.g.: {lost[:5]}")
+        print(f"  lost, e.g.: {[(r, reminders.ledger.get(r, ('absent', False))[0]) for r in lost[:5]]}")
     print(f"Slack's 429s to the bot: {limited}; messages Slack accepted: "
           f"{sum(1 for c in calls if c.method == 'chat.postMessage' and c.ok)}")  # fmt: skip
     print("peak RSS: " + ", ".join(f"process {n + 1} {mb:.0f} MB" for n, mb in enumerate(rss)))
