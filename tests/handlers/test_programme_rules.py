@@ -4,6 +4,7 @@ checked at the door, all-day events, scheduled broadcasts that can be seen and w
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,7 +12,9 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from bot.delivery import DeliveryEngine
+from bot.demo import load_demo
 from bot.scheduler import Runtime
+from handlers.event import feed_file
 from handlers.event_reminders import event_occurrences, extend_reminders
 from storage import event_queries
 from storage.db import unit_of_work
@@ -171,28 +174,75 @@ def test_one_occurrence_moves_with_its_reminders(group):
     assert "event 2 happens once" in say(group, "ana", '/event edit 2 on=2027-01-20 start="2027-01-21 10:00"')
 
 
+DATE = re.compile(r"(\w{3} \d{1,2} \w{3} \d{4}),? (\d{2}:\d{2})")
+
+
+def dates_read(body: bytes, after: datetime, until: datetime) -> dict[str, list[datetime]]:
+    """Every occurrence an independent reader (recurring_ical_events) finds in a calendar file, by title."""
+    found: dict[str, list[datetime]] = {}
+    for vevent in recurring_ical_events.of(Calendar.from_ical(body)).between(after, until):
+        found.setdefault(str(vevent["SUMMARY"]), []).append(vevent["DTSTART"].dt.astimezone(UTC))
+    return {title: sorted(starts) for title, starts in found.items()}
+
+
+def dates_listed(listed: str, zone) -> dict[str, list[datetime]]:  # type: ignore[no-untyped-def]
+    """The dates `/event list all` shows: a repeating event's `Dates:` line (cancelled ones left out, a moved one
+    where it moved to), a one-off event's own line."""
+    found: dict[str, list[datetime]] = {}
+    lines = listed.splitlines()
+    for index, line in enumerate(lines):
+        title = line.split(" (event ", 1)[0] if " (event " in line else None
+        if title is None:
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        items = following.removeprefix("Dates: ").split("; ") if following.startswith("Dates: ") else [line]
+        for item in items:
+            match = DATE.search(item)
+            if match and not item.endswith("cancelled"):
+                wall = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%a %d %b %Y %H:%M")
+                found.setdefault(title, []).append(wall.replace(tzinfo=zone).astimezone(UTC))
+    return {title: sorted(starts) for title, starts in found.items()}
+
+
+def assert_everyone_agrees(services, clock, user: str = "ana") -> dict[str, list[datetime]]:  # type: ignore[no-untyped-def]
+    """`/event list all`, `/event ics all`, a feed of every event and the bot's own reckoning agree, date by date,
+    for two years; the files are read by an independent iCalendar reader."""
+    now, two_years = clock.now(), clock.now() + timedelta(days=730)
+    from_ics = dates_read(ask(services, user, "/event ics all").files[0].content, now, two_years)
+    token = say(services, user, "/event subscribe all=yes").split("/calendar/", 1)[1].split(".ics", 1)[0]
+    with unit_of_work(services.engine) as session:
+        feed = feed_file(session, token, now)
+        assert feed is not None
+        mine: dict[str, list[datetime]] = {}
+        for event in event_queries.scheduled_events(session=session):
+            starts = [o.start for o in event_occurrences(session, event, after=now, until=two_years)]
+            if starts:
+                mine[event.title] = starts
+    from_feed = dates_read(feed.body, now, two_years)
+    listed = dates_listed(say(services, user, "/event list all"), services.settings.default_tz)
+    listed = {title: [d for d in starts if d < two_years] for title, starts in listed.items()}
+    assert from_ics == mine == from_feed == {t: d for t, d in listed.items() if d}
+    return mine
+
+
 def test_the_bot_and_an_independent_reader_agree_on_every_date_for_two_years(group, clock):
     say(group, "ana", "/event cancel 1 on=2027-02-04")
     say(group, "ana", '/event edit 1 on=2027-03-04 start="2027-03-11 16:00"')
     say(group, "ana", '/event add Weekly start="2026-11-24 09:30" repeat=FREQ=WEEKLY;BYDAY=TU;COUNT=30')
-    calendar = ics_of(group, "ana", "/event ics all")
-    two_years = clock.now() + timedelta(days=730)
-    read = sorted(
-        (str(e["SUMMARY"]), e["DTSTART"].dt.astimezone(UTC))
-        for e in recurring_ical_events.of(calendar).between(clock.now(), two_years)
+    say(group, "ana", '/event add Summit start="2027-06-03 10:00" end="2027-06-03 16:00"')
+    agreed = assert_everyone_agrees(group, clock)
+    assert [len(agreed[title]) for title in ("WG", "Weekly", "Summit")] == [22, 30, 1]
+    assert (
+        datetime(2027, 3, 11, 15, tzinfo=UTC) in agreed["WG"]
+        and datetime(2027, 2, 4, 14, tzinfo=UTC) not in agreed["WG"]
     )
-    listed = say(group, "ana", "/event list all")
-    mine = []
-    for event_id, title in ((1, "WG"), (2, "Weekly")):
-        with unit_of_work(group.engine) as session:
-            event = event_queries.get_event(session=session, event_id=event_id)
-            found = event_occurrences(session, event, after=clock.now(), until=two_years)
-        mine.extend((title, o.start) for o in found)
-        for o in found:  # each date the reader finds is the one /event list all shows
-            local = o.start.astimezone(group.settings.default_tz)
-            assert f"{local:%a} {local.day} {local:%b %Y, %H:%M}" in listed
-    assert sorted(mine) == read
-    assert len([t for t, _ in read if t == "Weekly"]) == 30 and len([t for t, _ in read if t == "WG"]) == 22
+
+
+def test_the_demo_events_agree_everywhere_for_two_years(services, clock):
+    with unit_of_work(services.engine) as session:
+        load_demo(session=session, now=clock.now())
+    agreed = assert_everyone_agrees(services, clock, user="org")
+    assert sorted(len(starts) for starts in agreed.values()) == [1, 1, 24]
 
 
 # --- time checked at the door -----------------------------------------------------------------------------------
