@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.delivery import Arrival, DeliveryEngine, Outgoing, Pacer, SendOutcome
 from core.grammar import parse_user_ref
 from core.text import Mention, Text, strip_markup
-from handlers.dispatch import FAMILIES, handle
+from handlers.dispatch import handle
 from handlers.home import home
 from handlers.types import Attachment, Reply, Request, Services
 from storage.db import unit_of_work
@@ -137,7 +137,7 @@ class Console:
             return False
         if word == "as":
             self._switch(rest)
-        elif word == "help":
+        elif word == "help" and not rest.strip():
             self._print(CONSOLE_HELP)
         elif word == "home":
             self._answer("home", rest, lambda: home(self.services, user_id=self.user, user_name=self.user, tz=None))
@@ -154,10 +154,7 @@ class Console:
         self._print(f"You are now @{self.user}.")
 
     def _command(self, family: str, rest: str) -> None:
-        if family not in FAMILIES:
-            known = ", ".join(f"/{name}" for name in (*FAMILIES, "home"))
-            self._fail(f"Unknown command /{family}. Commands: {known}; /help for the console.")
-            return
+        # `/help city` and a mistyped family (`/cty`, answered with the one meant) go to the dispatcher too.
         request = Request(user_id=self.user, user_name=self.user, command=family, text=rest)
         self._answer(family, rest, lambda: handle(self.services, request))
 

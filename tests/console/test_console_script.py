@@ -100,3 +100,11 @@ def test_a_file_saved_under_another_name_is_named_so_in_the_reply(tmp_path):
         assert said in lines, result.stdout
         assert lines[lines.index(said) + 1] == f"  saved {tmp_path / saved}"
         assert (tmp_path / saved).exists()
+
+
+def test_help_on_a_family_and_a_mistyped_family_reach_the_dispatcher(tmp_path):
+    result = run("console", "--db", str(tmp_path / "c.db"), stdin="/help city\n/cty show Brno\n", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("/city: ") and "`/city show [<name>]`" in result.stdout
+    assert "error: Unknown command /cty. Did you mean /city?" in result.stdout
+    assert result.returncode == 1  # the slip is a failed command
