@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from core.grammar import MAX_KEY, Args, GrammarError, UnknownOption, check_line, parse_args, split_first
 from core.roles import Role
+from handlers import audit
 from handlers.ledger import queue_notices
 from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
 from storage import queries
@@ -117,12 +118,16 @@ def handle(services: Services, request: Request) -> Reply:
 
 
 def run_command(session: Session, services: Services, request: Request, command: Command, args: Args) -> Reply:
-    """One attempt at a command, inside its transaction: what it decides to tell others goes to the outbox in
-    that same transaction, so it is sent if and only if the command's changes are kept."""
+    """One attempt at a command, inside its transaction: what it decides to tell others goes to the outbox, and the
+    privileged acts it declares to the audit trail, in that same transaction, so both are kept if and only if the
+    command's changes are (a refused or failed command raises, and its transaction is rolled back)."""
     actor = resolve_actor(session, services, request)
     now = services.clock.now()
-    reply = command.run(Context(session=session, actor=actor, now=now, services=services), args)
+    context = Context(session=session, actor=actor, now=now, services=services)
+    reply = command.run(context, args)
     queue_notices(session, reply.notices, now=now, created_by=actor.member.id)
+    if not reply.error:  # a refusal answered as a reply did nothing worth auditing
+        audit.write(session, context.audit, actor=actor.member, now=now)
     return reply
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.audit import AuditKind, AuditRecord
 from core.clock import Clock
 from core.roles import Role
 from core.text import ChannelMention, Mention, Moment, Text
@@ -128,6 +129,8 @@ class HandlerSettings:
     digest_weekday: int = 1  # ISO weekday of the experts' digest (1 = Monday), in each expert's zone
     digest_hour: int = 8
     public_url: str = "http://localhost:3000"  # where people reach `citypeers run` (calendar feed links)
+    retention: timedelta = timedelta(days=90)  # sent messages' bodies, seen event ids, delivery attempts
+    audit_retention: timedelta = timedelta(days=730)  # audit trail entries
 
 
 @dataclass(frozen=True)
@@ -156,10 +159,26 @@ class Context:
     actor: Actor
     now: datetime
     services: Services
+    # Privileged acts the command did, written to the audit trail by the dispatcher in the command's transaction.
+    audit: list[AuditRecord] = field(default_factory=list)
 
     @property
     def zone(self) -> ZoneInfo:
         return member_zone(self.actor.member, self.services.settings.default_tz)
+
+    def record(
+        self,
+        what: AuditKind,
+        object_kind: str,
+        object_id: object,
+        object_name: str = "",
+        *,
+        subject: str | None = None,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> None:
+        """Declare a privileged act for the audit trail (see core.audit.AuditRecord): kept only if the command is."""
+        self.audit.append(AuditRecord(what, object_kind, str(object_id), object_name, subject, before, after))
 
 
 def member_zone(member: Member | None, default: ZoneInfo) -> ZoneInfo:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import ConfigDict
-from sqlalchemy import JSON, Column, Index, Text, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
+from core.audit import AuditKind
 from core.text import fold_name
 from storage.types import UTCDateTime
 
 NAME_KEY_LENGTH = 80
+# audit_entry.what holds one of core.audit.AuditKind (migration 0013 writes the same list).
+AUDIT_KINDS_CHECK = "what IN (" + ", ".join(f"'{kind.value}'" for kind in AuditKind) + ")"
 
 
 def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
@@ -382,3 +385,27 @@ class DiscordScheduledEvent(Row, table=True):
     scheduled_event_id: str = Field(max_length=32)
     canceled: bool = False
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+class AuditEntry(Row, table=True):
+    """One privileged act (core.audit.AuditKind): who, on which platform, what, to which object, before and after,
+    when. Written in the act's own transaction and never changed; only retention deletes old rows.
+
+    `actor_id` is the member's id at the time and has no foreign key, so the entry outlives the member row (a person
+    forgotten); `actor` is their external id then (`cli` for the command line). `subject` is the external id of the
+    person the act is about, if any, so a person's export finds the entries about them."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (CheckConstraint(AUDIT_KINDS_CHECK, name="ck_audit_entry_what"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor_id: int | None = None
+    actor: str = Field(max_length=64, index=True)
+    platform: str = Field(default="", max_length=16)
+    what: str = Field(max_length=24)
+    object_kind: str = Field(max_length=16)
+    object_id: str = Field(max_length=100)
+    object_name: str = Field(default="", max_length=200)
+    subject: str | None = Field(default=None, max_length=64, index=True)
+    before: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
