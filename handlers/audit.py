@@ -16,7 +16,7 @@ from sqlmodel import Session
 from core.audit import AuditKind, AuditRecord
 from handlers.ledger import platform_of
 from storage import audit_queries
-from storage.models import AuditEntry, Member
+from storage.models import AuditEntry, Event, Member
 
 CLI_ACTOR = "cli"  # who the command line's acts are by: whoever runs `citypeers`, with the server's rights
 CONSOLE = "console"  # the platform of a console name (no `slack:`/`discord:` prefix)
@@ -59,6 +59,32 @@ def record(
         before=before,
         after=after,
     )
+
+
+def event_fields(event: Event) -> dict[str, Any]:
+    """What an event is, for its entries' before and after (its description aside: free text nobody audits)."""
+
+    def instant(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "title": event.title,
+        "start": instant(event.start_at),
+        "end": instant(event.end_at),
+        "all_day": event.all_day,
+        "tz": event.tz,
+        "where": event.location,
+        "repeat": event.rrule,
+        "remind": event.remind,
+        "channel": event.channel_id,
+        "status": event.status,
+    }
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that differ, on each side."""
+    keys = [key for key in after if before.get(key) != after[key]]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
 
 
 def write(session: Session, records: Iterable[AuditRecord], *, actor: Member, now: datetime) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 import pycountry
 from sqlmodel import Session
 
+from core.audit import AuditKind
 from core.dates import format_instant, parse_zone
 from core.grammar import (
     MAX_NUMBER_DIGITS,
@@ -227,7 +228,7 @@ def register(context: Context, args: Args) -> Reply:
     cohort = None
     if cohort_name := args.options.get("cohort", "").strip():
         cohort = queries.get_or_add_cohort(session=context.session, name=checked_name(cohort_name), now=context.now)
-    queries.add_city(
+    city = queries.add_city(
         session=context.session,
         name=name,
         country=country,
@@ -236,6 +237,8 @@ def register(context: Context, args: Args) -> Reply:
         cohort=cohort,
         now=context.now,
     )
+    after = {"country": country, "population": population, "mentor": mentor, "cohort": cohort.name if cohort else None}
+    context.record(AuditKind.CITY_REGISTER, "city", city.id, name, after=after)
     return Reply.of(Strings.REGISTERED, name=name, country=country)
 
 
@@ -321,9 +324,14 @@ def approve(context: Context, args: Args) -> Reply:
     request.status = "approved"
     request.decided_by_id = context.actor.member.id
     request.decided_at = context.now
+    before = {"city_id": member.city_id, "role": member.role}
     member.city_id = city.id
     if member.role == Role.NONE:
         member.role = Role.REP
+    after = {"city_id": city.id, "role": member.role}
+    context.record(
+        AuditKind.APPROVE, "city", city.id, city.name, subject=member.external_id, before=before, after=after
+    )
     reply = Reply.of(Strings.APPROVED, who=mention(member), name=city.name)
     you = Reply.of(Strings.APPROVED_YOU, name=city.name, by=mention(context.actor.member))
     reply.notices.append(Notice((member.external_id,), you))
@@ -339,6 +347,7 @@ def reject(context: Context, args: Args) -> Reply:
     request.status = "rejected"
     request.decided_by_id = context.actor.member.id
     request.decided_at = context.now
+    context.record(AuditKind.REJECT, "city", city.id, city.name, subject=member.external_id)
     reply = Reply.of(Strings.REJECTED, who=mention(member), name=city.name)
     you = Reply.of(Strings.REJECTED_YOU, name=city.name, by=mention(context.actor.member))
     reply.notices.append(Notice((member.external_id,), you))
@@ -366,9 +375,13 @@ def role(context: Context, args: Args) -> Reply:
         raise CommandError(Strings.ROLE_REP_NO_CITY)
     if not may_grant(context.actor.role, Role(member.role), new_role):
         raise CommandError(Strings.ROLE_REFUSED.format(who=f"@{member.display_name}", role=new_role.value))
+    before = {"role": member.role, "city_id": member.city_id}
     member.role = new_role
     if new_role == Role.NONE:
         member.city_id = None
+    after = {"role": member.role, "city_id": member.city_id}
+    context.record(AuditKind.ROLE, "member", member.external_id, subject=member.external_id, before=before, after=after)
+    if new_role == Role.NONE:
         return Reply.of(Strings.ROLE_NONE, who=mention(member))
     reply = Reply.of(Strings.ROLE_SET, who=mention(member), role=new_role.value)
     you = Reply.of(Strings.ROLE_SET_YOU, by=mention(context.actor.member), role=new_role.value)
@@ -384,6 +397,11 @@ def interests(context: Context, args: Args) -> Reply:
     available = configured_tracks(context)
     chosen = list(dict.fromkeys(resolve_track(item, available) for item in typed))
     stored = {t.key: t for t in queries.active_tracks(session=context.session)}
+    if context.actor.role in ORGANISERS:  # an organiser's or admin's edit of a city is audited
+        held = queries.city_tracks(session=context.session, city_ids=[city.id]).get(city.id, [])
+        before = {"interests": [t.key for t in held]}
+        after = {"interests": [t.key for t in chosen]}
+        context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, before=before, after=after)
     queries.set_city_tracks(session=context.session, city_id=city.id, track_ids=[stored[t.key].id for t in chosen])
     return Reply.of(Strings.INTERESTS_SET, name=city.name, tracks="; ".join(t.name for t in chosen))
 
@@ -411,6 +429,8 @@ def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
             member_id=context.actor.member.id,
             now=context.now,
         )
+        if context.actor.role in ORGANISERS:  # an organiser's or admin's edit of a city is audited
+            context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, after={kind: text})
         return Reply.of(Strings.ITEM_ADDED, name=city.name, verb=VERB[kind], text=text)
 
     return run
@@ -431,6 +451,8 @@ def _remove_item(context: Context, city: City, kind: str, number: int) -> Reply:
         raise CommandError(Strings.ITEM_NOT_FOUND.format(number=number))
     item = items[number - 1]
     queries.delete_city_item(session=context.session, item=item)
+    if context.actor.role in ORGANISERS:  # an organiser's or admin's edit of a city is audited
+        context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, before={kind: item.text})
     return Reply.of(Strings.ITEM_REMOVED, name=city.name, verb=VERB[kind], text=item.text)
 
 

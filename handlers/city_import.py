@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from core.audit import AuditKind
 from core.grammar import GrammarError, bad_character, parse_count, parse_yes_no, shown
 from core.tracks import TrackSpec, resolve_track
+from handlers import audit
 from handlers.city import MAX_ITEM, MAX_ITEMS, checked_country, checked_name
 from handlers.types import CommandError, Services
 from storage import match_queries, queries
@@ -235,6 +237,15 @@ def import_cities(services: Services, path: Path) -> ImportResult:
         queries.add_interests_and_items(session=session, interests=interests, items=items)
         if ids:
             match_queries.mark_profiles_changed(session=session, city_ids=ids)
+        audit.record(
+            session,
+            actor=None,  # the command line: whoever runs `citypeers import` on the server
+            what=AuditKind.IMPORT,
+            object_kind="file",
+            object_id=path.name,
+            after={"cities": result.cities, "offers": result.offers, "needs": result.needs},
+            now=now,
+        )
         return result
 
 

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core import calendar
+from core.audit import AuditKind
 from core.dates import format_instant, names_a_time, parse_day, parse_durations, parse_when, parse_zone
 from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, split_first
 from core.reminders import Occurrence, check_rrule, format_offset, plan_reminders
 from core.roles import ORGANISERS
 from core.text import ChannelMention, Mention
-from handlers import ledger
+from handlers import audit, ledger
 from handlers.auth import require
 from handlers.event_reminders import (
     CALENDAR,
@@ -310,6 +311,7 @@ def add(context: Context, args: Args) -> Reply:
     )
     queue_reminders(context.session, event, context.services.settings, context.now, everyone(context.session, event))
     queue_calendar(context.session, event, context.now)
+    context.record(AuditKind.EVENT_ADD, "event", event.id, event.title, after=audit.event_fields(event))
     when = when_text(context.session, event, context.zone, context.now)
     reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when)
     to = {"channel": ChannelMention(channel.channel_id, channel.name)} if channel else {}
@@ -431,7 +433,9 @@ def remind(context: Context, args: Args) -> Reply:
         raise UsageError()
     start = current_occurrence(context.session, event, context.now).start
     offsets = checked_offsets(rest, start=start, repeats=bool(event.rrule), now=context.now)
+    before = {"remind": event.remind}
     event.remind = offsets_text(offsets)
+    context.record(AuditKind.EVENT_EDIT, "event", event.id, event.title, before=before, after={"remind": event.remind})
     queued = requeue_all(context.session, event, context.services.settings, context.now)
     return Reply.of(Strings.REMIND_SET, title=event.title, offsets=event.remind, queued=queued)
 
@@ -447,6 +451,7 @@ def edit(context: Context, args: Args) -> Reply:
         return edit_occurrence(context, event, options)
     if not options:
         raise CommandError(Strings.NOTHING_TO_CHANGE)
+    before = audit.event_fields(event)
     zone = parse_zone(options["tz"]) if "tz" in options else event_zone(event)
     if "start" in options:
         span = checked_span(context, options, zone, default_day=context.now)
@@ -491,6 +496,8 @@ def edit(context: Context, args: Args) -> Reply:
         rule,
     )
     event.sequence += 1
+    old, new = audit.changed(before, audit.event_fields(event))
+    context.record(AuditKind.EVENT_EDIT, "event", event.id, event.title, before=old, after=new)
     requeue_all(context.session, event, context.services.settings, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
     reply = Reply.of(
@@ -582,6 +589,18 @@ def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> 
         ),
     )
     event.sequence += 1
+    context.record(
+        AuditKind.EVENT_EDIT,
+        "event",
+        event.id,
+        event.title,
+        before={
+            "on": occurrence.original.isoformat(),
+            "start": occurrence.start.isoformat(),
+            "where": occurrence.location,
+        },
+        after={"on": occurrence.original.isoformat(), "start": start.isoformat(), "where": location},
+    )
     requeue_all(context.session, event, context.services.settings, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
     day = day_text(event, occurrence)
@@ -609,6 +628,14 @@ def cancel(context: Context, args: Args) -> Reply:
     event = event_by_id(context, args.text)
     if "on" in args.options:
         return cancel_occurrence(context, event, args.options["on"])
+    context.record(
+        AuditKind.EVENT_CANCEL,
+        "event",
+        event.id,
+        event.title,
+        before={"status": event.status},
+        after={"status": "cancelled"},
+    )
     event.status = "cancelled"
     event.sequence += 1
     withdrawn = event_queries.withdraw_pending(session=context.session, event_id=event.id, keep_kind=CALENDAR)
@@ -635,6 +662,14 @@ def cancel_occurrence(context: Context, event: Event, typed: str) -> Reply:
             changed_by_id=context.actor.member.id,
             changed_at=context.now,
         ),
+    )
+    context.record(
+        AuditKind.EVENT_CANCEL,
+        "event",
+        event.id,
+        event.title,
+        before={"on": occurrence.original.isoformat(), "status": "scheduled"},
+        after={"on": occurrence.original.isoformat(), "status": "cancelled"},
     )
     event.sequence += 1
     queue_calendar(context.session, event, context.now)
@@ -802,6 +837,9 @@ def broadcast(context: Context, args: Args) -> Reply:
         recipient_kind="channel",
         due=send_at,
     )
+    # The text stays out of the trail: it is a message body, kept only as long as retention keeps bodies.
+    after = {"channel": channel.channel_id, "send_at": send_at.isoformat(), "characters": len(text)}
+    context.record(AuditKind.BROADCAST, "broadcast", item.id, channel.name, after=after)
     when = "now" if send_at == context.now else format_instant(send_at, context.zone)
     reply = Reply.of(
         Strings.BROADCAST_QUEUED, id=item.id, channel=ChannelMention(channel.channel_id, channel.name), when=when
@@ -852,6 +890,14 @@ def broadcast_cancel(context: Context, typed: str) -> Reply:
         template = Strings.BROADCAST_SENDING if counts["sending"] else Strings.BROADCAST_GONE
         raise CommandError(template.format(id=item.id))
     item.cancelled_at, item.cancelled_by_id = context.now, context.actor.member.id
+    context.record(
+        AuditKind.BROADCAST_CANCEL,
+        "broadcast",
+        item.id,
+        item.channel_name,
+        before={"send_at": item.send_at.isoformat()},
+        after={"cancelled_at": context.now.isoformat()},
+    )
     return Reply.of(Strings.BROADCAST_CANCELLED, id=item.id, channel=ChannelMention(item.channel_id, item.channel_name))
 
 

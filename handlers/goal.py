@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
+from core.audit import AuditKind
 from core.dates import parse_day
 from core.goals import (
     CHANGED_DAYS,
@@ -430,6 +431,7 @@ def export(context: Context, args: Args) -> Reply:
         Strings.EXPORTED, goals=counted(len(rows), Strings.GOALS), cities=counted(cities, Strings.CITIES), file=filename
     )
     reply.files.append(Attachment(filename, content, "text/csv"))
+    context.record(AuditKind.EXPORT, "goals", filename, after={"goals": len(rows), "cities": cities})
     return reply
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core.audit import AuditKind
 from core.dates import parse_duration
 from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
 from core.matching import (
@@ -766,6 +767,10 @@ def round_(context: Context, args: Args) -> Reply:
             template = Strings.ROUND_GROUP_SENT_TRIO if len(made) > 1 else Strings.ROUND_GROUP_SENT
             values["ids"] = ", ".join(str(r.id) for r in made)
         reply.sections.append(Section(Text(template.replace("{reasons}", why.template), **values, **why.values)))
+    if match_round is not None:  # a dry run changes nothing and is not audited
+        groups = [[by_id[c] for c in group] for group in plan.groups]
+        after = {"cohort_id": cohort_id, "number": number, "groups": groups}
+        context.record(AuditKind.ROUND, "round", match_round.id, str(scope), after=after)
     no_reps = [name for city_id, name in everyone if city_id not in represented]
     if no_reps:
         reply.add(Strings.ROUND_NO_REPS, names=", ".join(no_reps))
