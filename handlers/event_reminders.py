@@ -181,6 +181,8 @@ def queue_reminders(
     offsets = offsets_of(event)
     queued = 0
     for occurrence in event_occurrences(session, event, after=now, until=until):
+        if event.rrule and everyone_planned:
+            queue_next_date_shown(session, event, occurrence, existing)
         unplanned = planned_until is not None and occurrence.start > planned_until
         for offset in offsets:
             due = reminder_due(occurrence.start, offset, zone)
@@ -228,6 +230,26 @@ def extend_reminders(session: Session, settings: HandlerSettings, now: datetime)
         queue_reminders(session, event, settings, now, everyone(session, event), only_missing=True)
         for event in event_queries.recurring_events(session=session)
     )
+
+
+def queue_next_date_shown(session: Session, event: Event, occurrence: Occurrence, existing: set[str]) -> None:
+    """A platform's event list shows a repeating event's next date: when this one is over, show the one after."""
+    if not event.channel_id or ":" not in event.channel_id:
+        return
+    over = occurrence.end or occurrence.start + timedelta(hours=1)
+    row_key = ledger.key(
+        RowKind.CALENDAR, event.id, event.sequence, f"after-{occurrence.start:%Y%m%dT%H%M%SZ}", event.channel_id
+    )
+    if row_key not in existing:
+        ledger.queue(
+            session,
+            kind=RowKind.CALENDAR,
+            key=row_key,
+            event_id=event.id,
+            recipient=event.channel_id,
+            recipient_kind="channel",
+            due=over,
+        )
 
 
 def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | None:

@@ -205,3 +205,15 @@ def test_a_create_discord_refused_leaves_no_claim_behind(bot: Bot, clock: FakeCl
     other = ScheduledEvents(bot.adapter.client, bot.services.engine, clock)
     assert other.send(_calendar_row("c:7:1", "Lab", start)) == SendOutcome.sent()
     assert len(bot.discord.scheduled_events(GUILD_ID)) == 1
+
+
+def test_a_repeating_event_shows_its_next_date_as_each_one_passes(bot: Bot, clock: FakeClock) -> None:
+    added = run(bot, ADMIN, "event", "add", title="WG", start="2026-12-03 15:00", repeat="FREQ=MONTHLY;BYDAY=1TH",
+                remind="1h", channel=LABS)  # fmt: skip
+    assert added.startswith("Scheduled **WG**"), added
+    assert listed(bot, name="WG")["scheduled_start_time"] == "2026-12-03T14:00:00+00:00"
+    assert "cancelled" in run(bot, ADMIN, "event", "cancel", id=1, on="2027-01-07")
+    clock.set(datetime(2026, 12, 3, 15, 30, tzinfo=UTC))  # the December meeting is over
+    bot.services.on_commit[-1]()  # the engine's next sweep
+    # January's is cancelled: the server's list moves on to February's.
+    assert listed(bot, name="WG", scheduled_start_time="2027-02-04T14:00:00+00:00")["status"] == 1
