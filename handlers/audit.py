@@ -7,16 +7,64 @@ of the command line) calls `record` in its own transaction. Rows are never chang
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from core.audit import AuditKind, AuditRecord
+from core.dates import format_instant, parse_day
+from core.goals import neutralise_cell
+from core.grammar import Args, parse_count, parse_user_ref, shown
+from core.roles import Role
+from core.text import Mention
+from handlers.auth import require
 from handlers.ledger import platform_of
+from handlers.types import Attachment, Button, CommandError, Context, Reply, UsageError
 from storage import audit_queries
 from storage.models import AuditEntry, Event, Member
+
+PAGE = 20  # entries a page; a More button carries the next page's command
+MAX_CHANGES = 160  # characters of a line's "what changed"
+ADMINS = frozenset({Role.ADMIN})
+CSV_COLUMNS = (
+    "id",
+    "at_utc",
+    "actor",
+    "actor_name",
+    "platform",
+    "what",
+    "object_kind",
+    "object_id",
+    "object_name",
+    "subject",
+    "before",
+    "after",
+)
+
+
+class Strings:
+    """Every user-facing line of /city audit, in one place so it can be translated later."""
+
+    WHAT = "read the audit trail"
+    TITLE = "Audit trail{filters}, newest first: {first}–{last} of {total}"
+    EMPTY = "No audit entries{filters}."
+    PAST_END = "Page {page} is past the last of {total} entries{filters}."
+    LINE = "{when} · {who} · {what} · {object}"
+    LINE_CHANGED = "{when} · {who} · {what} · {object} · {changes}"
+    MORE = "More"
+    FILE = "All {total} entries{filters} are in {file}."
+    WHAT_BAD = "`what=` is one of: {kinds}; not `{value}`."
+    WHO_BAD = "`who=` names a person as @name, not `{value}`."
+    SINCE = " since {day}"
+    BY = " by {who}"
+    OF_KIND = " of kind {what}"
+    COMMAND_LINE = "the command line"
+
 
 CLI_ACTOR = "cli"  # who the command line's acts are by: whoever runs `citypeers`, with the server's rights
 CONSOLE = "console"  # the platform of a console name (no `slack:`/`discord:` prefix)
@@ -124,3 +172,173 @@ def entry_as_dict(entry: AuditEntry) -> dict[str, Any]:
 def entries_about(session: Session, external_id: str) -> list[dict[str, Any]]:
     """Every entry the person did or was the subject of, oldest first, as dicts (see `entry_as_dict`)."""
     return [entry_as_dict(e) for e in audit_queries.entries_about(session=session, external_id=external_id)]
+
+
+# --- /city audit ----------------------------------------------------------------------------------------
+
+
+def audit_command(context: Context, args: Args) -> Reply:
+    """`/city audit [since=<date>] [who=<@user>] [what=<kind>] [page=<n>]`: admins only; newest first, a page at a
+    time, each line in the reader's zone; the first page comes with a CSV of every entry the filters select."""
+    require(context, ADMINS, Strings.WHAT)
+    if args.text.strip():
+        raise UsageError()
+    options = args.options
+    since = None
+    day_typed = ""
+    if "since" in options:
+        day = parse_day(options["since"])
+        since = datetime.combine(day, time(), tzinfo=context.zone)
+        day_typed = day.isoformat()
+    actor = None
+    if "who" in options:
+        ref = parse_user_ref(options["who"])
+        if ref is None:
+            raise CommandError(Strings.WHO_BAD.format(value=shown(options["who"])), field="who")
+        actor = ref.user_id
+    whats = None
+    if "what" in options:
+        typed = options["what"].strip().lower()
+        if typed not in {kind.value for kind in AuditKind}:
+            kinds = ", ".join(kind.value for kind in AuditKind)
+            raise CommandError(Strings.WHAT_BAD.format(kinds=kinds, value=shown(options["what"])), field="what")
+        whats = [typed]
+    page = parse_count(options["page"], "page", minimum=1) if "page" in options else 1
+    session = context.session
+    found = audit_queries.find_entries(
+        session=session, since=since, actor=actor, whats=whats, offset=(page - 1) * PAGE, limit=PAGE + 1
+    )
+    filters, values = _filters(context, day_typed, actor, whats)
+    total = audit_queries.count_entries(session=session, since=since, actor=actor, whats=whats)
+    if not found and total:
+        return Reply.of(Strings.PAST_END.replace("{filters}", filters), page=page, total=total, **values)
+    if not found:
+        return Reply.of(Strings.EMPTY.replace("{filters}", filters), **values)
+    shown_entries = found[:PAGE]
+    names = _names(session, {entry.actor for entry in shown_entries} | {entry.subject or "" for entry in shown_entries})
+    first = (page - 1) * PAGE + 1
+    last = first + len(shown_entries) - 1
+    reply = Reply.of(Strings.TITLE.replace("{filters}", filters), first=first, last=last, total=total, **values)
+    for entry in shown_entries:
+        line = {
+            "when": format_instant(entry.at, context.zone),
+            "who": _who(entry.actor, names),
+            "what": entry.what,
+            "object": _object(entry, names),
+        }
+        changes = _changes(entry)
+        if changes:
+            reply.add(Strings.LINE_CHANGED, changes=changes, **line)
+        else:
+            reply.add(Strings.LINE, **line)
+    if len(found) > PAGE:
+        reply.sections[-1].buttons = [Button(Strings.MORE, _page_command(options, page + 1))]
+    if page == 1:
+        every = audit_queries.find_entries(session=session, since=since, actor=actor, whats=whats)
+        filename = f"audit-{context.now.astimezone(context.zone).date().isoformat()}.csv"
+        names = _names(session, {entry.actor for entry in every})
+        reply.files.append(Attachment(filename, audit_csv(every, names), "text/csv"))
+        reply.add(Strings.FILE.replace("{filters}", filters), total=total, file=filename, **values)
+    return reply
+
+
+def _filters(context: Context, day: str, actor: str | None, whats: list[str] | None) -> tuple[str, dict[str, object]]:
+    """The filters as words for the title (a template part and its values)."""
+    template, values = "", {}
+    if day:
+        template += Strings.SINCE
+        values["day"] = day
+    if actor is not None:
+        template += Strings.BY
+        names = _names(context.session, {actor})
+        values["who"] = _who(actor, names)
+    if whats:
+        template += Strings.OF_KIND
+        values["what"] = whats[0]
+    return template, values
+
+
+def _page_command(options: dict[str, str], page: int) -> str:
+    """The command of another page: the same filters, quoted as typed."""
+    parts = ["/city audit"]
+    for key in ("since", "who", "what"):
+        if key in options:
+            value = options[key].replace('"', "")
+            parts.append(f'{key}="{value}"' if " " in value else f"{key}={value}")
+    parts.append(f"page={page}")
+    return " ".join(parts)
+
+
+def _names(session: Session, external_ids: set[str]) -> dict[str, str]:
+    """Today's display names of the people named by external id (someone forgotten has none)."""
+    wanted = [external_id for external_id in external_ids if external_id]
+    if not wanted:
+        return {}
+    rows = session.exec(select(Member.external_id, Member.display_name).where(col(Member.external_id).in_(wanted)))
+    return dict(rows.all())
+
+
+def _who(external_id: str, names: dict[str, str]) -> object:
+    if external_id == CLI_ACTOR:
+        return Strings.COMMAND_LINE
+    return Mention(external_id, names.get(external_id, external_id))
+
+
+def _object(entry: AuditEntry, names: dict[str, str]) -> str:
+    """`city Brno (#3)`, `event City Lab (#12)`, `member @ana`."""
+    if entry.object_kind == "member":
+        return f"member @{names.get(entry.object_id, entry.object_id)}"
+    label = entry.object_name or entry.object_id
+    about = f" for @{names.get(entry.subject, entry.subject)}" if entry.subject and entry.what != "role" else ""
+    number = f" (#{entry.object_id})" if entry.object_name and entry.object_id != entry.object_name else ""
+    return f"{entry.object_kind} {label}{number}{about}"
+
+
+def _changes(entry: AuditEntry) -> str:
+    """`role: rep → organiser; start: … → …`, cut to MAX_CHANGES."""
+    before, after = entry.before or {}, entry.after or {}
+    parts = []
+    for key in dict.fromkeys([*before, *after]):
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after:
+            if old == new:
+                continue
+            parts.append(f"{key}: {_value(old)} → {_value(new)}")
+        else:
+            parts.append(f"{key}: {_value(new if key in after else old)}")
+    text = "; ".join(parts)
+    return text if len(text) <= MAX_CHANGES else text[: MAX_CHANGES - 1] + "…"
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_value(item) for item in value) or "none"
+    return str(value)
+
+
+def audit_csv(entries: list[AuditEntry], names: dict[str, str]) -> bytes:
+    """UTF-8 with a byte-order mark, oldest first; before and after as JSON; no cell can become a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for entry in sorted(entries, key=lambda e: (e.at, e.id or 0)):
+        cells = (
+            entry.id,
+            entry.at.isoformat(timespec="seconds"),
+            entry.actor,
+            names.get(entry.actor, ""),
+            entry.platform,
+            entry.what,
+            entry.object_kind,
+            entry.object_id,
+            entry.object_name,
+            entry.subject or "",
+            json.dumps(entry.before, ensure_ascii=False, sort_keys=True) if entry.before is not None else "",
+            json.dumps(entry.after, ensure_ascii=False, sort_keys=True) if entry.after is not None else "",
+        )
+        writer.writerow([neutralise_cell(cell) if isinstance(cell, str) else cell for cell in cells])
+    return buffer.getvalue().encode("utf-8-sig")

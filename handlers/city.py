@@ -23,7 +23,7 @@ from core.grammar import (
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec, resolve_track
-from handlers import ledger
+from handlers import audit, ledger
 from handlers.auth import own_city, require
 from handlers.ledger import RowKind
 from handlers.types import (
@@ -690,6 +690,25 @@ COMMANDS: dict[str, Command] = {
                     "A zone like Europe/Brussels, or auto for your platform's; empty shows yours",
                     placeholder="<Area/City>|auto",
                 ),
+            ),
+        ),
+        Command(
+            "audit",
+            "/city audit",
+            "Admins: who did which privileged act, newest first, with a CSV of the entries.",
+            audit.audit_command,
+            params=(
+                Param("since", Kind.DATE, "Only entries from this day on (yours), e.g. 2027-01-31", key="since"),
+                Param("who", Kind.USER, "Only the acts of this person", key="who"),
+                Param(
+                    "what",
+                    Kind.CHOICE,
+                    "Only acts of this kind",
+                    key="what",
+                    choices=tuple(kind.value for kind in AuditKind),
+                    placeholder="<kind>",
+                ),
+                Param("page", Kind.NUMBER, "Which page of 20 entries (1 if not given)", key="page", placeholder="<n>"),
             ),
         ),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import AuditEntry
@@ -49,6 +49,23 @@ def add_entry(
     return entry
 
 
+def _filtered(statement, *, since: datetime | None, actor: str | None, whats: Sequence[str] | None):  # type: ignore[no-untyped-def]
+    if since is not None:
+        statement = statement.where(col(AuditEntry.at) >= since)
+    if actor is not None:
+        statement = statement.where(AuditEntry.actor == actor)
+    if whats is not None:
+        statement = statement.where(col(AuditEntry.what).in_(list(whats)))
+    return statement
+
+
+def count_entries(
+    *, session: Session, since: datetime | None = None, actor: str | None = None, whats: Sequence[str] | None = None
+) -> int:
+    statement = _filtered(select(func.count()).select_from(AuditEntry), since=since, actor=actor, whats=whats)
+    return session.exec(statement).one()
+
+
 def find_entries(
     *,
     session: Session,
@@ -59,13 +76,7 @@ def find_entries(
     limit: int | None = None,
 ) -> list[AuditEntry]:
     """Entries newest first (ties by id, so pages never overlap), filtered by time, actor and kinds."""
-    statement = select(AuditEntry)
-    if since is not None:
-        statement = statement.where(col(AuditEntry.at) >= since)
-    if actor is not None:
-        statement = statement.where(AuditEntry.actor == actor)
-    if whats is not None:
-        statement = statement.where(col(AuditEntry.what).in_(list(whats)))
+    statement = _filtered(select(AuditEntry), since=since, actor=actor, whats=whats)
     statement = statement.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
