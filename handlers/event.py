@@ -20,7 +20,7 @@ from core import calendar
 from core.audit import AuditKind
 from core.dates import format_instant, names_a_time, parse_day, parse_durations, parse_when, parse_zone
 from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, split_first
-from core.reminders import Occurrence, check_rrule, format_offset, plan_reminders
+from core.reminders import Occurrence, check_rrule, describe_lead, format_offset, plan_reminders
 from core.roles import ORGANISERS
 from core.text import ChannelMention, Mention
 from handlers import audit, ledger
@@ -87,9 +87,7 @@ class Strings:
     NOTHING_TO_CHANGE = "Say what changes: title=, start=, end=, tz=, where=, channel= or repeat= (none removes it)."
     TOO_MANY_OFFSETS = "At most {max} reminders an event; you gave {count} ({offsets})."
     OFFSET_TOO_LONG = "A reminder is at most {max} before its event; {offset} is longer."
-    OFFSET_BEFORE_NOW = (
-        "A {offset} reminder would fall before now: the event starts {lead}. Use offsets shorter than that."
-    )
+    OFFSET_BEFORE_NOW = "A {offset} reminder would fall before now: the event {lead}. Use offsets shorter than that."
     CREATED = "Scheduled *{title}* (event {id}): {when}."
     # Whole sentences with and without the channel (a channel is a value each platform shows as its own link).
     REMINDERS = "Reminders {offsets} before, and by direct message to everyone who RSVPs."
@@ -207,12 +205,8 @@ def checked_span(context: Context, options: dict[str, str], zone: ZoneInfo, *, d
         start = _midnight(day, zone)
     else:
         start = parse_when(typed, zone=zone, now=default_day)
-    if (
-        start < context.now - PAST_TOLERANCE
-        and not all_day
-        or all_day
-        and start < _midnight(context.now.astimezone(zone).date(), zone)
-    ):
+    earliest = _midnight(context.now.astimezone(zone).date(), zone) if all_day else context.now - PAST_TOLERANCE
+    if start < earliest:  # an all-day event may still be today
         raise CommandError(Strings.START_PAST.format(when=format_instant(start, context.zone)), field="start")
     end = None
     if "end" in options:
@@ -243,21 +237,11 @@ def checked_offsets(typed: str, *, start: datetime, repeats: bool, now: datetime
         )
     for offset in offsets:
         if not repeats and offset > start - now:
-            lead = lead_words(start - now)
-            message = Strings.OFFSET_BEFORE_NOW.format(offset=format_offset(offset), lead=lead)
+            message = Strings.OFFSET_BEFORE_NOW.format(offset=format_offset(offset), lead=describe_lead(start - now))
             raise CommandError(message, field="remind")
         if offset > MAX_OFFSET:
             raise CommandError(Strings.OFFSET_TOO_LONG.format(max="365d", offset=format_offset(offset)), field="remind")
     return offsets
-
-
-def lead_words(lead: timedelta) -> str:
-    days, hours = lead.days, lead.seconds // 3600
-    if days >= 2:
-        return f"in {days} days"
-    if days or hours >= 2:
-        return f"in {days * 24 + hours} hours"
-    return f"in {max(1, lead.seconds // 60)} minutes"
 
 
 def remaining_offsets(event: Event, occurrence: datetime, now: datetime) -> list[timedelta]:
