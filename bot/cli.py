@@ -160,6 +160,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.adapters import RoutingSender
     from bot.app import build_adapters, build_services, start_adapters
     from bot.calendar_feed import feed_route
+    from bot.dashboard import dashboard_route
     from bot.delivery import Pacer
     from bot.scheduler import Runtime
     from bot.web import database_check, serve
@@ -185,7 +186,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     serving = False
     try:
         start_adapters(settings, adapters)
-        routes = [route for adapter in adapters for route in adapter.routes()] + [feed_route(services)]
+        routes = [route for adapter in adapters for route in adapter.routes()]
+        routes += [feed_route(services), dashboard_route(services)]
         started()
         serving = True
         # /healthz: 503 when the database, the scheduler or the delivery engine is not well.

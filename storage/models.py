@@ -409,3 +409,15 @@ class AuditEntry(Row, table=True):
     subject: str | None = Field(default=None, max_length=64, index=True)
     before: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class DashboardLink(Row, table=True):
+    """A private link to the web dashboard (/goal dashboard): only the token's SHA-256 is kept, so the table alone
+    opens no dashboard. The owner's role is checked again at every request, so losing it closes the link."""
+
+    __tablename__ = "dashboard_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    created_at: datetime = Field(sa_column=utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

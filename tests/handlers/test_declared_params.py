@@ -44,6 +44,7 @@ USAGE = {
     ("goal", "update"): "/goal update <id> on-track|at-risk|done|dropped [<note>] [learned=<key learnings>]",
     ("goal", "export"): "/goal export",
     ("goal", "chart"): "/goal chart [cohort=<name>]",
+    ("goal", "dashboard"): "/goal dashboard | /goal dashboard reset",
     # cohort= and about= were always taken; help now names them too.
     ("event", "add"): (
         "/event add <title> start=<when> [end=<when>] [tz=<Area/City>] [where=<text>] [remind=7d,1d,1h] "

@@ -1,0 +1,172 @@
+"""The dashboard's pages as HTML (Jinja2, autoescaped) and its goals as CSV, from the neutral rows of
+handlers.dashboard. Nothing here reads the database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from functools import cache
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from bot.dashboard.network import legend, network_svg
+from core.goals import neutralise_cell
+from handlers import dashboard as data
+
+CSS_PATH = "/dashboard/static/dashboard.css"
+NAV = (("overview", "Overview", "/"), ("goals", "Goals", "/goals"), ("network", "Network", "/network"))
+NAV += (("events", "Events", "/events"),)
+SORT_LABELS = (("due", "due date"), ("city", "city"), ("status", "status"), ("cohort", "cohort"), ("track", "track"))
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot.dashboard", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["labels"] = data.LABELS
+    env.globals["outcome"] = outcome
+    return env
+
+
+def outcome(answer: tuple[bool, str] | None) -> str:
+    if answer is None:
+        return "not answered"
+    met, what = answer
+    return f"{'met' if met else 'not met'}, {what.replace('-', ' ')}"
+
+
+def render(template: str, *, base: str, who: data.Viewer, title: str, current: str, **values: object) -> bytes:
+    def when(moment: datetime) -> str:
+        return moment.astimezone(who.zone).strftime("%Y-%m-%d %H:%M")
+
+    page = (
+        environment()
+        .get_template(template)
+        .render(
+            base=base,
+            css=CSS_PATH,
+            nav=[(key, label, base + path) for key, label, path in NAV],
+            current=current,
+            who=who.member.display_name,
+            role=who.role.value,
+            title=title,
+            when=when,
+            **values,
+        )
+    )
+    return page.encode()
+
+
+def overview_html(base: str, who: data.Viewer, overview: data.Overview) -> bytes:
+    gaps = (
+        ("Cities with no representative", overview.no_reps),
+        ("Cities with no goal", overview.no_goals),
+        ("Cities never introduced", overview.no_introductions),
+    )
+    return render(
+        "overview.html",
+        base=base,
+        who=who,
+        title="Overview",
+        current="overview",
+        data=overview,
+        columns=data.COLUMNS,
+        gaps=gaps,
+    )
+
+
+def goals_query(chosen: dict[str, str], **changes: object) -> str:
+    values = {**chosen, **{key: str(value) for key, value in changes.items()}}
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+def goals_html(base: str, who: data.Viewer, page: data.GoalsPage) -> bytes:
+    chosen = page.chosen
+    filtered = any(key in chosen for key in ("cohort", "track", "status", "due_from", "due_to", "city"))
+    return render(
+        "goals.html",
+        base=base,
+        who=who,
+        title="Goals",
+        current="goals",
+        data=page,
+        statuses=data.STATUS_CHOICES,
+        sorts=SORT_LABELS,
+        sort_label=dict(SORT_LABELS)[chosen.get("sort", "due")],
+        filtered=filtered,
+        csv_href=f"{base}/goals.csv?{goals_query(chosen)}",
+        page_href=lambda number: f"{base}/goals?{goals_query(chosen, page=number)}",
+    )
+
+
+CSV_COLUMNS = ("id", "city", "country", "cohort", "track", "goal", "status", "overdue", "due", "latest_note")
+CSV_COLUMNS += ("collaborators", "key_learnings", "history")
+
+
+def goals_csv(page: data.GoalsPage) -> bytes:
+    """The filtered goals in the page's order; UTF-8 with a byte-order mark; no cell can become a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for goal in page.rows:
+        history = " | ".join(
+            f"{entry.when.isoformat(timespec='minutes')} {entry.status}" + (f": {entry.note}" if entry.note else "")
+            for entry in goal.history
+        )
+        cells = (
+            goal.goal_id,
+            goal.city,
+            goal.country,
+            goal.cohort,
+            goal.track,
+            goal.text,
+            goal.status,
+            "yes" if goal.overdue else "no",
+            goal.due_on.isoformat(),
+            goal.latest_note or "",
+            "; ".join(goal.collaborators),
+            goal.learnings or "",
+            history,
+        )
+        writer.writerow([neutralise_cell(cell) if isinstance(cell, str) else cell for cell in cells])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def city_html(base: str, who: data.Viewer, city: data.CityPage) -> bytes:
+    return render("city.html", base=base, who=who, title=city.name, current="city", data=city)
+
+
+def network_html(base: str, who: data.Viewer, network: data.Network) -> bytes:
+    svg = network_svg(network, lambda city_id: f"{base}/city/{city_id}", title="The collaboration network")
+    top = sorted((node for node in network.nodes if node.ties), key=lambda n: (-n.ties, n.name))[:20]
+    return render(
+        "network.html",
+        base=base,
+        who=who,
+        title="Network",
+        current="network",
+        data=network,
+        svg=Markup(svg),  # noqa: S704 - built by network_svg, which escapes every name it writes
+        legend=legend(network),
+        top=top,
+    )
+
+
+def events_html(base: str, who: data.Viewer, events: list[data.EventView]) -> bytes:
+    return render(
+        "events.html",
+        base=base,
+        who=who,
+        title="Events",
+        current="events",
+        data=events,
+        organiser=who.organiser,
+        zone=str(who.zone),
+    )

@@ -1,0 +1,528 @@
+"""The web dashboard's data: who a private link belongs to, and each page as neutral rows (no HTML here).
+
+A link is `<public URL>/dashboard/<token>`: 192 random bits, of which only the SHA-256 is stored. The owner's role
+is read again at every request, so an expert or organiser who loses the role loses the dashboard with it. A link
+shows what its owner sees through commands: experts and organisers every city's goals, introductions and events;
+organisers also who RSVP'd.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from core.goals import NEW_LABEL, OPEN, STATUSES, local_day
+from core.roles import ORGANISERS, READERS, Role
+from core.text import fold_name
+from handlers.event_reminders import current_occurrence
+from handlers.types import Context, HandlerSettings, member_zone
+from storage import dashboard_queries as q
+from storage.models import Member
+
+PATH = "/dashboard/"
+TOKEN_BYTES = 24  # 192 bits
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+TREND_WEEKS = 12
+PAGE_SIZE = 100
+OVERDUE = "overdue"
+# The order a count reads in: every state a goal can be in, then overdue (open goals past their due date).
+COLUMNS = (*STATUSES, OVERDUE)
+LABELS = {"new": NEW_LABEL, "on-track": "on track", "at-risk": "at risk", "done": "done", "dropped": "dropped"}
+LABELS[OVERDUE] = "overdue"
+NO_COHORT = "no cohort"
+NO_TRACK = "no track"
+
+
+class Strings:
+    """Every user-facing line of /goal dashboard, in one place so it can be translated later."""
+
+    LINK = "Your private dashboard: {url}"
+    LINK_PRIVATE = (
+        "Anyone with the link sees what you see: keep it private. It stops working if you lose the expert or "
+        "organiser role; /goal dashboard reset revokes it."
+    )
+    RESET = "Revoked {count}; /goal dashboard gives a new one."
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(settings: HandlerSettings, token: str) -> str:
+    return f"{settings.public_url.rstrip('/')}{PATH}{token}/"
+
+
+def new_link(context: Context) -> str:
+    """A new private link for the actor (the caller checked the role); the token is shown once, never stored."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    q.add_link(
+        session=context.session, member_id=context.actor.member.id, token_hash=token_hash(token), now=context.now
+    )
+    return link_url(context.services.settings, token)
+
+
+def revoke(context: Context) -> int:
+    return q.revoke_links(session=context.session, member_id=context.actor.member.id, now=context.now)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    member: Member
+    role: Role
+    zone: ZoneInfo
+
+    @property
+    def organiser(self) -> bool:
+        return self.role in ORGANISERS
+
+
+def viewer(session: Session, token: str, settings: HandlerSettings) -> Viewer | None:
+    """Whom a token shows the dashboard to, or None — unknown, revoked, or its owner no longer an expert or
+    organiser — told apart to nobody."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    member = q.live_link_owner(session=session, token_hash=token_hash(token))
+    if member is None:
+        return None
+    role = Role.ADMIN if member.external_id in settings.admins else Role(member.role)
+    if role not in READERS:
+        return None
+    return Viewer(member=member, role=role, zone=member_zone(member, settings.default_tz))
+
+
+# --- overview -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """One cohort·track's goals by status now, and the change since twelve weeks ago."""
+
+    cohort: str
+    track: str
+    counts: dict[str, int]
+    change: dict[str, int]
+    total: int
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    ending: date
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CityRef:
+    city_id: int
+    name: str
+    cohort: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    today: date
+    rows: list[CountRow]
+    totals: dict[str, int]
+    weeks: list[WeekRow]
+    no_reps: list[CityRef]
+    no_goals: list[CityRef]
+    no_introductions: list[CityRef]
+    cities: int
+
+
+def overview(session: Session, who: Viewer, now: datetime) -> Overview:
+    today = local_day(now, who.zone)
+    cohorts = dict(q.cohorts(session=session))
+    tracks = {track_id: key for track_id, key, _ in q.tracks(session=session)}
+    states = q.goal_states(session=session)
+    changes = q.status_changes(session=session)
+    # Each goal's status at the end of each of the last twelve weeks, replaying its history forward.
+    ends = [now - timedelta(weeks=weeks) for weeks in range(TREND_WEEKS, -1, -1)]
+    status: dict[int, str] = {}
+    snapshots: list[dict[int, str]] = []
+    index = 0
+    for end in ends:
+        while index < len(changes) and changes[index][2] <= end:
+            goal_id, value, _ = changes[index]
+            status[goal_id] = value
+            index += 1
+        snapshots.append(dict(status))
+    where = {state.goal_id: state for state in states}
+    for state in states:  # a goal with no history at all (imported) counts from now, as it is
+        if state.goal_id not in snapshots[-1]:
+            snapshots[-1][state.goal_id] = state.status
+
+    def counted(snapshot: dict[int, str], day: date) -> Counter[tuple[str, str, str]]:
+        tally: Counter[tuple[str, str, str]] = Counter()
+        for goal_id, value in snapshot.items():
+            state = where.get(goal_id)
+            if state is None:  # history of a goal since deleted
+                continue
+            key = (
+                cohorts.get(state.cohort_id, NO_COHORT) if state.cohort_id else NO_COHORT,
+                tracks.get(state.track_id, NO_TRACK) if state.track_id else NO_TRACK,
+            )
+            tally[(*key, value)] += 1
+            if value in OPEN and state.due_on < day:
+                tally[(*key, OVERDUE)] += 1
+        return tally
+
+    now_tally = counted(snapshots[-1], today)
+    then_tally = counted(snapshots[0], today - timedelta(weeks=TREND_WEEKS))
+    groups = sorted(
+        {key[:2] for key in now_tally} | {key[:2] for key in then_tally}, key=lambda k: (fold_name(k[0]), k[1])
+    )
+    rows = []
+    for cohort, track in groups:
+        counts = {column: now_tally[(cohort, track, column)] for column in COLUMNS}
+        change = {column: counts[column] - then_tally[(cohort, track, column)] for column in COLUMNS}
+        rows.append(CountRow(cohort, track, counts, change, sum(counts[s] for s in STATUSES)))
+    totals = {column: sum(row.counts[column] for row in rows) for column in COLUMNS}
+    weeks = []
+    for end, snapshot in zip(ends[1:], snapshots[1:], strict=True):
+        day = local_day(end, who.zone)
+        tally = Counter()
+        for (_, _, column), count in counted(snapshot, day).items():
+            tally[column] += count
+        weeks.append(WeekRow(day, {column: tally[column] for column in COLUMNS}))
+    gaps = q.city_gaps(session=session)
+
+    def ref(city_id: int, name: str, cohort_id: int | None) -> CityRef:
+        return CityRef(city_id, name, cohorts.get(cohort_id, NO_COHORT) if cohort_id else NO_COHORT)
+
+    return Overview(
+        today=today,
+        rows=rows,
+        totals=totals,
+        weeks=weeks,
+        no_reps=[ref(c, n, k) for c, n, k, reps, _, _ in gaps if not reps],
+        no_goals=[ref(c, n, k) for c, n, k, _, goals, _ in gaps if not goals],
+        no_introductions=[ref(c, n, k) for c, n, k, _, _, intros in gaps if not intros],
+        cities=len(gaps),
+    )
+
+
+# --- goals ----------------------------------------------------------------------------------------------
+
+SORT_KEYS = ("due", "city", "status", "cohort", "track")
+STATUS_CHOICES = (*STATUSES, OVERDUE)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    status: str
+    note: str | None
+    when: datetime
+
+
+@dataclass(frozen=True)
+class GoalView:
+    goal_id: int
+    text: str
+    status: str
+    overdue: bool
+    due_on: date
+    city_id: int
+    city: str
+    country: str
+    cohort: str
+    track: str
+    collaborators: list[str]
+    latest_note: str | None
+    history: list[HistoryEntry]
+    learnings: str | None
+
+
+@dataclass(frozen=True)
+class GoalsPage:
+    today: date
+    rows: list[GoalView]
+    total: int
+    page: int
+    pages: int
+    chosen: dict[str, str]  # the filter as given, to fill the form and build links
+    cohorts: list[tuple[int, str]]
+    tracks: list[tuple[int, str, str]]
+    errors: list[str] = field(default_factory=list)
+
+
+def read_filter(
+    params: dict[str, str], cohorts: list[tuple[int, str]], tracks: list[tuple[int, str, str]]
+) -> tuple[q.GoalFilter, dict[str, str], list[str]]:
+    """The query string as a filter; what cannot be read is named and left out, never an error page."""
+    chosen: dict[str, str] = {}
+    errors: list[str] = []
+    cohort_id = track_id = None
+    status = None
+    if value := params.get("cohort", "").strip():
+        cohort_id = next((i for i, name in cohorts if str(i) == value), None)
+        if cohort_id is None:
+            errors.append("That cohort does not exist.")
+        else:
+            chosen["cohort"] = value
+    if value := params.get("track", "").strip():
+        track_id = next((i for i, key, _ in tracks if str(i) == value or key == value), None)
+        if track_id is None:
+            errors.append("That track does not exist.")
+        else:
+            chosen["track"] = str(track_id)
+    if value := params.get("status", "").strip():
+        if value in STATUS_CHOICES:
+            status = chosen["status"] = value
+        else:
+            errors.append("That status does not exist.")
+    days: dict[str, date | None] = {"due_from": None, "due_to": None}
+    for name in days:
+        if value := params.get(name, "").strip():
+            try:
+                days[name] = date.fromisoformat(value)
+                chosen[name] = value
+            except ValueError:
+                errors.append(f"{value[:20]} is not a date (YYYY-MM-DD).")
+    city = params.get("city", "").strip()[:80]
+    if city:
+        chosen["city"] = city
+    sort = params.get("sort", "due")
+    sort = sort if sort in SORT_KEYS else "due"
+    chosen["sort"] = sort
+    descending = params.get("order") == "desc"
+    chosen["order"] = "desc" if descending else "asc"
+    wanted = q.GoalFilter(
+        cohort_id=cohort_id,
+        track_id=track_id,
+        status=status,
+        due_from=days["due_from"],
+        due_to=days["due_to"],
+        city=fold_name(city) if city else None,
+        sort=sort,
+        descending=descending,
+    )
+    return wanted, chosen, errors
+
+
+def goal_views(session: Session, rows: list[q.GoalListRow], today: date) -> list[GoalView]:
+    ids = [row.goal_id for row in rows]
+    history = q.histories(session=session, goal_ids=ids)
+    partners = q.collaborator_names(session=session, goal_ids=ids)
+    views = []
+    for row in rows:
+        entries = [HistoryEntry(status, note, when) for status, note, when in history.get(row.goal_id, [])]
+        notes = [entry.note for entry in entries if entry.note]
+        views.append(
+            GoalView(
+                goal_id=row.goal_id,
+                text=row.text,
+                status=row.status,
+                overdue=row.status in OPEN and row.due_on < today,
+                due_on=row.due_on,
+                city_id=row.city_id,
+                city=row.city,
+                country=row.country,
+                cohort=row.cohort or NO_COHORT,
+                track=row.track or NO_TRACK,
+                collaborators=partners.get(row.goal_id, []),
+                latest_note=notes[-1] if notes else None,
+                history=entries,
+                learnings=row.learnings,
+            )
+        )
+    return views
+
+
+def goals_page(
+    session: Session, who: Viewer, now: datetime, params: dict[str, str], *, every: bool = False
+) -> GoalsPage:
+    """One page of the filtered goals (`every`: all of them, for the CSV of the same filter and order)."""
+    today = local_day(now, who.zone)
+    cohorts = q.cohorts(session=session)
+    tracks = q.tracks(session=session)
+    wanted, chosen, errors = read_filter(params, cohorts, tracks)
+    page = int(params["page"]) if params.get("page", "").isdecimal() and len(params["page"]) < 6 else 1
+    page = max(page, 1)
+    if every:
+        rows, total = q.goal_rows(session=session, wanted=wanted, today=today)
+        page, pages = 1, 1
+    else:
+        rows, total = q.goal_rows(
+            session=session, wanted=wanted, today=today, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        pages = max(1, -(-total // PAGE_SIZE))
+    return GoalsPage(today, goal_views(session, rows, today), total, page, pages, chosen, cohorts, tracks, errors)
+
+
+# --- one city -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntroductionView:
+    other_city_id: int
+    other_city: str
+    when: datetime
+    in_round: bool
+    ours: tuple[bool, str] | None  # (met, outcome) as this city answered
+    theirs: tuple[bool, str] | None
+
+
+@dataclass(frozen=True)
+class CityPage:
+    city_id: int
+    name: str
+    country: str
+    population: int | None
+    mentor: bool
+    cohort: str
+    interests: list[str]
+    offers: list[str]
+    needs: list[str]
+    reps: list[str]
+    goals: list[GoalView]
+    introductions: list[IntroductionView]
+    events: list[tuple[int, str, datetime, str]]
+    today: date
+
+
+def city_page(session: Session, who: Viewer, now: datetime, city_id: int) -> CityPage | None:
+    found = q.city_profile(session=session, city_id=city_id)
+    if found is None:
+        return None
+    city, cohort = found
+    today = local_day(now, who.zone)
+    items = q.city_items(session=session, city_id=city_id)
+    rows, _ = q.goal_rows(session=session, wanted=q.GoalFilter(city_id=city_id), today=today)
+    intros = [
+        IntroductionView(
+            other_city_id=row.other_city_id,
+            other_city=row.other_city,
+            when=row.created_at,
+            in_round=row.in_round,
+            ours=row.outcomes.get(city_id),
+            theirs=row.outcomes.get(row.other_city_id),
+        )
+        for row in q.city_introductions(session=session, city_id=city_id)
+    ]
+    return CityPage(
+        city_id=city_id,
+        name=city.name,
+        country=city.country,
+        population=city.population,
+        mentor=city.mentor,
+        cohort=cohort or NO_COHORT,
+        interests=q.city_interests(session=session, city_id=city_id),
+        offers=[text for kind, text in items if kind == "offer"],
+        needs=[text for kind, text in items if kind == "need"],
+        reps=[name for name, _ in q.city_reps(session=session, city_id=city_id)],
+        goals=goal_views(session, rows, today),
+        introductions=intros,
+        events=q.city_events(session=session, city_id=city_id),
+        today=today,
+    )
+
+
+# --- network --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkNode:
+    city_id: int
+    name: str
+    country: str
+    cohort: str
+    track: str  # the first of its tracks, for colour
+    ties: int  # the weight of its ties in all
+
+
+@dataclass(frozen=True)
+class NetworkTie:
+    a: int
+    b: int
+    weight: int
+    kinds: tuple[str, ...]  # met, introduced, paired in a round, goal with=
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: list[NetworkNode]
+    ties: list[NetworkTie]
+    isolated: list[str]
+
+
+def network(session: Session, who: Viewer) -> Network:
+    cohorts = dict(q.cohorts(session=session))
+    tracks = q.city_tracks(session=session)
+    weights: dict[tuple[int, int], int] = defaultdict(int)
+    kinds: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for a, b, met, in_round in q.introduction_ties(session=session):
+        pair = (min(a, b), max(a, b))
+        weights[pair] += 2 if met else 1
+        kinds[pair].add("met" if met else "introduced")
+        if in_round:
+            kinds[pair].add("paired in a round")
+    for a, b in q.collaboration_ties(session=session):
+        if a == b:
+            continue
+        pair = (min(a, b), max(a, b))
+        weights[pair] += 1
+        kinds[pair].add("goal together")
+    degree: Counter[int] = Counter()
+    for (a, b), weight in weights.items():
+        degree[a] += weight
+        degree[b] += weight
+    nodes = [
+        NetworkNode(
+            city_id,
+            name,
+            country,
+            cohorts.get(cohort_id, NO_COHORT) if cohort_id else NO_COHORT,
+            (tracks.get(city_id) or [NO_TRACK])[0],
+            degree[city_id],
+        )
+        for city_id, name, country, cohort_id in q.cities(session=session)
+    ]
+    ties = [NetworkTie(a, b, weight, tuple(sorted(kinds[(a, b)]))) for (a, b), weight in sorted(weights.items())]
+    return Network(nodes, ties, [node.name for node in nodes if node.ties == 0])
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventView:
+    event_id: int
+    title: str
+    start: datetime
+    end: datetime | None
+    location: str
+    repeats: bool
+    attending: int
+    who: list[tuple[str, str | None]] | None  # organisers only
+
+
+def events_page(session: Session, who: Viewer, now: datetime) -> list[EventView]:
+    counts = q.rsvp_counts(session=session)
+    upcoming = []
+    for event in q.scheduled_events(session=session):
+        occurrence = current_occurrence(session, event, now)
+        ongoing = occurrence.end is not None and occurrence.start <= now < occurrence.end
+        if occurrence.start >= now or ongoing:
+            upcoming.append((occurrence, event))
+    upcoming.sort(key=lambda item: (item[0].start, item[1].id))
+    names = q.attendee_names(session=session, event_ids=[e.id for _, e in upcoming]) if who.organiser else {}
+    return [
+        EventView(
+            event_id=event.id,
+            title=event.title,
+            start=occurrence.start.astimezone(who.zone),
+            end=occurrence.end.astimezone(who.zone) if occurrence.end else None,
+            location=event.location,
+            repeats=bool(event.rrule),
+            attending=counts.get(event.id, 0),
+            who=names.get(event.id, []) if who.organiser else None,
+        )
+        for occurrence, event in upcoming
+    ]

@@ -1,0 +1,397 @@
+"""Read-only queries for the web dashboard: a few per page, each over whole tables (never one per row), so a
+page at 500 cities and 5,000 goals costs the same handful of round trips as one at ten. Links to the dashboard
+are the only thing written here (add, revoke); they flush, the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    City,
+    CityInterest,
+    CityItem,
+    Cohort,
+    DashboardLink,
+    Event,
+    Goal,
+    GoalCollaborator,
+    GoalUpdate,
+    Introduction,
+    IntroductionOutcome,
+    Member,
+    Rsvp,
+    Track,
+)
+
+OPEN_STATUSES = ("new", "on-track", "at-risk")
+
+# --- links ----------------------------------------------------------------------------------------------
+
+
+def add_link(*, session: Session, member_id: int, token_hash: str, now: datetime) -> DashboardLink:
+    link = DashboardLink(token_hash=token_hash, member_id=member_id, created_at=now)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def live_link_owner(*, session: Session, token_hash: str) -> Member | None:
+    """The member a live (not revoked) link belongs to; their role is the caller's to check."""
+    query = (
+        select(Member)
+        .join(DashboardLink, col(DashboardLink.member_id) == col(Member.id))
+        .where(DashboardLink.token_hash == token_hash, col(DashboardLink.revoked_at).is_(None))
+    )
+    return session.exec(query).first()
+
+
+def revoke_links(*, session: Session, member_id: int, now: datetime) -> int:
+    statement = (
+        update(DashboardLink)
+        .where(col(DashboardLink.member_id) == member_id, col(DashboardLink.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    return session.connection().execute(statement).rowcount
+
+
+# --- names ----------------------------------------------------------------------------------------------
+
+
+def cohorts(*, session: Session) -> list[tuple[int, str]]:
+    return [(row[0], row[1]) for row in session.exec(select(Cohort.id, Cohort.name).order_by(Cohort.name_key))]
+
+
+def tracks(*, session: Session) -> list[tuple[int, str, str]]:
+    """Every track ever used (an inactive one may still label old goals): id, key, name."""
+    query = select(Track.id, Track.key, Track.name).order_by(Track.key)
+    return [(row[0], row[1], row[2]) for row in session.exec(query)]
+
+
+def cities(*, session: Session) -> list[tuple[int, str, str, int | None]]:
+    """id, name, country, cohort id of every city, by name."""
+    query = select(City.id, City.name, City.country, City.cohort_id).order_by(City.name_key)
+    return [(row[0], row[1], row[2], row[3]) for row in session.exec(query)]
+
+
+# --- overview -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoalState:
+    """What the overview needs of a goal: where it belongs, when it is due, and its history of statuses."""
+
+    goal_id: int
+    cohort_id: int | None
+    track_id: int | None
+    due_on: date
+    status: str
+
+
+def goal_states(*, session: Session) -> list[GoalState]:
+    query = select(Goal.id, City.cohort_id, Goal.track_id, Goal.due_on, Goal.status).join(
+        City, col(City.id) == col(Goal.city_id)
+    )
+    return [GoalState(*row) for row in session.exec(query)]
+
+
+def status_changes(*, session: Session) -> list[tuple[int, str, datetime]]:
+    """(goal, status, when) of every history entry, oldest first: what the trend replays."""
+    query = select(GoalUpdate.goal_id, GoalUpdate.status, GoalUpdate.created_at).order_by(
+        col(GoalUpdate.created_at), col(GoalUpdate.id)
+    )
+    return [(row[0], row[1], row[2]) for row in session.exec(query)]
+
+
+def city_gaps(*, session: Session) -> list[tuple[int, str, int | None, bool, bool, bool]]:
+    """Every city with whether it has reps, goals and introductions: (id, name, cohort id, reps, goals, intros)."""
+    with_reps = select(Member.city_id).where(col(Member.city_id).is_not(None)).distinct()
+    with_goals = select(Goal.city_id).distinct()
+    reps = set(session.exec(with_reps))
+    goals = set(session.exec(with_goals))
+    intros = set(session.exec(select(Introduction.city_a_id).distinct()))
+    intros |= set(session.exec(select(Introduction.city_b_id).distinct()))
+    return [
+        (city_id, name, cohort_id, city_id in reps, city_id in goals, city_id in intros)
+        for city_id, name, _country, cohort_id in cities(session=session)
+    ]
+
+
+# --- goals ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoalFilter:
+    city_id: int | None = None
+    cohort_id: int | None = None
+    track_id: int | None = None
+    status: str | None = None  # a status, or "overdue"
+    due_from: date | None = None
+    due_to: date | None = None
+    city: str | None = None  # a folded name, matched as a prefix
+    sort: str = "due"  # due, city, status, cohort, track
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class GoalListRow:
+    goal_id: int
+    text: str
+    status: str
+    due_on: date
+    city_id: int
+    city: str
+    country: str
+    cohort: str | None
+    track: str | None
+    updated_at: datetime
+    learnings: str | None
+
+
+SORTS = {
+    "due": (col(Goal.due_on), col(Goal.id)),
+    "city": (col(City.name_key), col(Goal.due_on)),
+    "status": (col(Goal.status), col(Goal.due_on)),
+    "cohort": (col(Cohort.name_key), col(City.name_key)),
+    "track": (col(Track.key), col(Goal.due_on)),
+}
+
+
+def goal_rows(
+    *, session: Session, wanted: GoalFilter, today: date, offset: int = 0, limit: int | None = None
+) -> tuple[list[GoalListRow], int]:
+    """The goals the filter keeps, in its order, from `offset` (at most `limit`), and how many it keeps in all."""
+    base = (
+        select(
+            Goal.id,
+            Goal.text,
+            Goal.status,
+            Goal.due_on,
+            City.id,
+            City.name,
+            City.country,
+            Cohort.name,
+            Track.key,
+            Goal.updated_at,
+            Goal.learnings,
+        )
+        .join(City, col(City.id) == col(Goal.city_id))
+        .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
+        .outerjoin(Track, col(Track.id) == col(Goal.track_id))
+    )
+    conditions = []
+    if wanted.city_id is not None:
+        conditions.append(col(Goal.city_id) == wanted.city_id)
+    if wanted.cohort_id is not None:
+        conditions.append(col(City.cohort_id) == wanted.cohort_id)
+    if wanted.track_id is not None:
+        conditions.append(col(Goal.track_id) == wanted.track_id)
+    if wanted.status == "overdue":
+        conditions += [col(Goal.status).in_(OPEN_STATUSES), col(Goal.due_on) < today]
+    elif wanted.status:
+        conditions.append(col(Goal.status) == wanted.status)
+    if wanted.due_from is not None:
+        conditions.append(col(Goal.due_on) >= wanted.due_from)
+    if wanted.due_to is not None:
+        conditions.append(col(Goal.due_on) <= wanted.due_to)
+    if wanted.city:
+        conditions.append(col(City.name_key).startswith(wanted.city, autoescape=True))
+    if conditions:
+        base = base.where(*conditions)
+    order = [part.desc() if wanted.descending else part for part in SORTS.get(wanted.sort, SORTS["due"])]
+    query = base.order_by(*order, col(Goal.id)).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [GoalListRow(*row) for row in session.exec(query)]
+    total_query = select(func.count()).select_from(base.with_only_columns(Goal.id).subquery())
+    total = session.exec(total_query).one() if limit is not None or offset else len(rows)
+    return rows, total
+
+
+def histories(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[tuple[str, str | None, datetime]]]:
+    """Each goal's history, oldest first: (status, note, when)."""
+    found: dict[int, list[tuple[str, str | None, datetime]]] = {goal_id: [] for goal_id in goal_ids}
+    for start in range(0, len(goal_ids), 500):  # bounded IN lists
+        chunk = list(goal_ids[start : start + 500])
+        query = (
+            select(GoalUpdate.goal_id, GoalUpdate.status, GoalUpdate.note, GoalUpdate.created_at)
+            .where(col(GoalUpdate.goal_id).in_(chunk))
+            .order_by(col(GoalUpdate.goal_id), col(GoalUpdate.id))
+        )
+        for goal_id, status, note, when in session.exec(query):
+            found[goal_id].append((status, note, when))
+    return found
+
+
+def collaborator_names(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(goal_ids), 500):
+        chunk = list(goal_ids[start : start + 500])
+        query = (
+            select(GoalCollaborator.goal_id, City.name)
+            .join(City, col(City.id) == col(GoalCollaborator.city_id))
+            .where(col(GoalCollaborator.goal_id).in_(chunk))
+            .order_by(col(City.name_key))
+        )
+        for goal_id, name in session.exec(query):
+            found.setdefault(goal_id, []).append(name)
+    return found
+
+
+# --- one city -------------------------------------------------------------------------------------------
+
+
+def city_profile(*, session: Session, city_id: int) -> tuple[City, str | None] | None:
+    query = select(City, Cohort.name).outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id)).where(City.id == city_id)
+    row = session.exec(query).first()
+    return None if row is None else (row[0], row[1])
+
+
+def city_interests(*, session: Session, city_id: int) -> list[str]:
+    query = (
+        select(Track.name)
+        .join(CityInterest, col(CityInterest.track_id) == col(Track.id))
+        .where(CityInterest.city_id == city_id)
+        .order_by(Track.key)
+    )
+    return list(session.exec(query))
+
+
+def city_items(*, session: Session, city_id: int) -> list[tuple[str, str]]:
+    query = select(CityItem.kind, CityItem.text).where(CityItem.city_id == city_id).order_by(col(CityItem.id))
+    return [(row[0], row[1]) for row in session.exec(query)]
+
+
+def city_reps(*, session: Session, city_id: int) -> list[tuple[str, str]]:
+    query = select(Member.display_name, Member.role).where(Member.city_id == city_id).order_by(Member.display_name)
+    return [(row[0], row[1]) for row in session.exec(query)]
+
+
+@dataclass(frozen=True)
+class IntroductionRow:
+    introduction_id: int
+    other_city_id: int
+    other_city: str
+    created_at: datetime
+    in_round: bool
+    outcomes: dict[int, tuple[bool, str]]  # city id -> (met, outcome)
+
+
+def city_introductions(*, session: Session, city_id: int) -> list[IntroductionRow]:
+    query = (
+        select(Introduction.id, Introduction.city_a_id, Introduction.city_b_id, Introduction.created_at)
+        .where(or_(Introduction.city_a_id == city_id, Introduction.city_b_id == city_id))
+        .order_by(col(Introduction.created_at).desc(), col(Introduction.id))
+    )
+    rows = list(session.exec(query))
+    rounds = {
+        row
+        for row in session.exec(
+            select(Introduction.id).where(
+                or_(Introduction.city_a_id == city_id, Introduction.city_b_id == city_id),
+                col(Introduction.round_id).is_not(None),
+            )
+        )
+    }
+    others = {b if a == city_id else a for _, a, b, _ in rows}
+    names = (
+        {row[0]: row[1] for row in session.exec(select(City.id, City.name).where(col(City.id).in_(others)))}
+        if others
+        else {}
+    )
+    answers: dict[int, dict[int, tuple[bool, str]]] = {}
+    if rows:
+        outcome_query = select(
+            IntroductionOutcome.introduction_id,
+            IntroductionOutcome.city_id,
+            IntroductionOutcome.met,
+            IntroductionOutcome.outcome,
+        ).where(col(IntroductionOutcome.introduction_id).in_([row[0] for row in rows]))
+        for intro_id, answer_city, met, outcome in session.exec(outcome_query):
+            answers.setdefault(intro_id, {})[answer_city] = (met, outcome)
+    return [
+        IntroductionRow(
+            introduction_id=intro_id,
+            other_city_id=(other := b if a == city_id else a),
+            other_city=names.get(other, "?"),
+            created_at=when,
+            in_round=intro_id in rounds,
+            outcomes=answers.get(intro_id, {}),
+        )
+        for intro_id, a, b, when in rows
+    ]
+
+
+def city_events(*, session: Session, city_id: int) -> list[tuple[int, str, datetime, str]]:
+    """Events any of the city's people RSVP'd to: (id, title, start, status), latest first."""
+    query = (
+        select(Event.id, Event.title, Event.start_at, Event.status)
+        .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
+        .join(Member, col(Member.id) == col(Rsvp.member_id))
+        .where(Member.city_id == city_id)
+        .distinct()
+        .order_by(col(Event.start_at).desc())
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in session.exec(query)]
+
+
+# --- network --------------------------------------------------------------------------------------------
+
+
+def introduction_ties(*, session: Session) -> list[tuple[int, int, bool, bool]]:
+    """Every introduction as (city a, city b, met, from a round): met when either side said so."""
+    met = {
+        row
+        for row in session.exec(
+            select(IntroductionOutcome.introduction_id).where(col(IntroductionOutcome.met).is_(True)).distinct()
+        )
+    }
+    query = select(Introduction.id, Introduction.city_a_id, Introduction.city_b_id, Introduction.round_id)
+    return [(a, b, intro_id in met, round_id is not None) for intro_id, a, b, round_id in session.exec(query)]
+
+
+def collaboration_ties(*, session: Session) -> list[tuple[int, int]]:
+    """A goal's city and each city it names with `with=`."""
+    query = select(Goal.city_id, GoalCollaborator.city_id).join(Goal, col(Goal.id) == col(GoalCollaborator.goal_id))
+    return [(row[0], row[1]) for row in session.exec(query)]
+
+
+def city_tracks(*, session: Session) -> dict[int, list[str]]:
+    query = select(CityInterest.city_id, Track.key).join(Track, col(Track.id) == col(CityInterest.track_id))
+    found: dict[int, list[str]] = {}
+    for city_id, key in session.exec(query.order_by(Track.key)):
+        found.setdefault(city_id, []).append(key)
+    return found
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+def scheduled_events(*, session: Session) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.status == "scheduled").order_by(Event.start_at, Event.id)))
+
+
+def rsvp_counts(*, session: Session) -> dict[int, int]:
+    query = select(Rsvp.event_id, func.count()).group_by(Rsvp.event_id)
+    return {row[0]: row[1] for row in session.exec(query)}
+
+
+def attendee_names(*, session: Session, event_ids: Sequence[int]) -> dict[int, list[tuple[str, str | None]]]:
+    """Who RSVP'd to each event: (name, their city)."""
+    if not event_ids:
+        return {}
+    query = (
+        select(Rsvp.event_id, Member.display_name, City.name)
+        .join(Member, col(Member.id) == col(Rsvp.member_id))
+        .outerjoin(City, col(City.id) == col(Member.city_id))
+        .where(col(Rsvp.event_id).in_(event_ids))
+        .order_by(Member.display_name)
+    )
+    found: dict[int, list[tuple[str, str | None]]] = {}
+    for event_id, name, city in session.exec(query):
+        found.setdefault(event_id, []).append((name, city))
+    return found
