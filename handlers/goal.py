@@ -7,10 +7,8 @@ adapter to deliver after the commit.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,15 +21,16 @@ from core.goals import (
     CHANGED_DAYS,
     CLOSED,
     DUE_SOON_DAYS,
+    NEW,
     OPEN,
     CheckinKind,
+    Status,
     checkin_due,
     default_due,
     digest_buckets,
     is_overdue,
     local_day,
     may_move,
-    neutralise_cell,
     parse_status,
     status_label,
 )
@@ -41,7 +40,8 @@ from core.text import Text
 from core.tracks import TrackSpec, resolve_track
 from handlers.auth import own_city, require
 from handlers.city import city_by_name, cohort_by_name
-from handlers.goal_chart import progress_png
+from handlers.files import csv as csv_files
+from handlers.files.chart import ChartWords, ProgressBar, progress_chart
 from handlers.types import (
     Attachment,
     Button,
@@ -60,7 +60,7 @@ from handlers.types import (
 )
 from storage import goal_queries, queries
 from storage.db import unit_of_work
-from storage.goal_queries import GoalRow
+from storage.goal_queries import GoalRow, ProgressCount
 from storage.models import City, Goal, Track, name_key
 
 SUMMARY = "three-month goals: set them, follow them up, let experts check them"
@@ -118,11 +118,38 @@ class Strings:
 
     EXPORTED = "Exported {goals} of {cities} to {file}."
     EXPORT_EMPTY = "No goals to export yet."
-    CHART_DONE = "Progress of {goals} per cohort and track: {file}."
+    # The chart names what it shows — which rows, cohort, track, day — in its title and in the reply.
+    CHART_DONE = "Progress of {goals} {rows} · {cohort} · {track} · {day}: {file}."
+    CHART_TITLE = "Goal progress {rows} · {cohort} · {track} · {day}"
+    CHART_PER_TRACK = "per cohort and track"
+    CHART_PER_TRACK_OF_COHORT = "per track"
+    CHART_PER_CITY = "per city"
+    CHART_OF_CITY = "of {city} per track"
+    CHART_ALL_COHORTS = "all cohorts"
+    CHART_COHORT = "cohort {cohort_name}"
+    CHART_ALL_TRACKS = "all tracks"
+    CHART_TRACK = "track {track_name}"
+    CHART_SUMMARY = (
+        "{done}/{counted} done · open: {on_track} on track, {at_risk} at risk, {new} not yet reported, "
+        "{overdue} overdue · {dropped} dropped, not counted as work."
+    )
+    CHART_CITIES_CUT = (
+        "Shown: the {shown} cities with the most overdue and unreported goals, of {total}; /goal export lists all."
+    )
     CHART_EMPTY = "No goals to chart yet."
-    CHART_TITLE = "Goal progress per cohort and track"
+    CHART_CITY_OR_BY = "Give city=<name> or by=city, not both."
+    CHART_BY = "by= takes `city` (one bar per city), not `{by}`."
     CHART_AXIS = "goals"
     CHART_BAR_END = "{done}/{total} done"
+    CHART_BAR_DROPPED = " · {dropped} dropped"
+    CHART_ALL_TRACKS_BAR = "all tracks"
+    CHART_SEGMENTS = {
+        "done": "done",
+        "on_track": "on track",
+        "at_risk": "at risk",
+        "not_reported": "not yet reported",
+        "overdue": "overdue (open, past due)",
+    }
     GOALS = ("goal", "goals")
     CITIES = ("city", "cities")
     NO_COHORT_LABEL = "no cohort"
@@ -437,59 +464,147 @@ def export(context: Context, args: Args) -> Reply:
 
 
 def goals_csv(rows: list[GoalRow], *, today: date, authors: dict[int, str]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheets keep Kraków and Łódź; no cell can become a formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    for row in sorted(rows, key=lambda r: r.goal.id or 0):
-        goal = row.goal
-        cells = (
-            goal.id,
-            row.city.name,
-            row.city.country,
-            row.cohort or "",
-            row.track.key if row.track else "",
-            goal.text,
-            goal.status,
-            goal.due_on.isoformat(),
-            "yes" if is_overdue(status=goal.status, due=goal.due_on, today=today) else "no",
-            "; ".join(row.collaborators),
-            goal.learnings or "",
-            goal.created_at.isoformat(timespec="seconds"),
-            authors.get(goal.created_by_id, "") if goal.created_by_id else "",
-            goal.updated_at.isoformat(timespec="seconds"),
-            goal.closed_at.isoformat(timespec="seconds") if goal.closed_at else "",
-        )
-        writer.writerow([neutralise_cell(cell) if isinstance(cell, str) else cell for cell in cells])
-    return buffer.getvalue().encode("utf-8-sig")
+    """The export's CSV (`handlers.files.csv` writes it): one neutral line per goal."""
+    return csv_files.goals_csv(goal_line(row, today=today, authors=authors) for row in rows)
+
+
+def goal_line(row: GoalRow, *, today: date, authors: dict[int, str]) -> csv_files.GoalLine:
+    goal = row.goal
+    return csv_files.GoalLine(
+        id=goal.id,  # type: ignore[arg-type]
+        city=row.city.name,
+        country=row.city.country,
+        cohort=row.cohort or "",
+        track=row.track.key if row.track else "",
+        goal=goal.text,
+        status=goal.status,
+        due=goal.due_on.isoformat(),
+        overdue="yes" if is_overdue(status=goal.status, due=goal.due_on, today=today) else "no",
+        collaborators="; ".join(row.collaborators),
+        key_learnings=goal.learnings or "",
+        created=goal.created_at.isoformat(timespec="seconds"),
+        created_by=authors.get(goal.created_by_id, "") if goal.created_by_id else "",
+        updated=goal.updated_at.isoformat(timespec="seconds"),
+        closed=goal.closed_at.isoformat(timespec="seconds") if goal.closed_at else "",
+    )
+
+
+MAX_CHART_CITIES = 40  # bars in one picture; beyond, the cities with most to look at
 
 
 def chart(context: Context, args: Args) -> Reply:
     require(context, READERS, "chart goals")
     if args.text.strip():
         raise UsageError()
-    cohort_id = None
-    if "cohort" in args.options:
-        cohort_id = cohort_by_name(context, args.options["cohort"]).id  # an unknown one lists those that exist
-    counts = goal_queries.progress_counts(session=context.session, cohort_id=cohort_id)
+    options = args.options
+    if "city" in options and "by" in options:
+        raise CommandError(Strings.CHART_CITY_OR_BY, field="by")
+    if "by" in options and options["by"].strip().lower() != "city":
+        raise CommandError(Strings.CHART_BY.format(by=options["by"]), field="by")
+    cohort = cohort_by_name(context, options["cohort"]) if "cohort" in options else None  # unknown: lists them
+    track = track_by_name(context, options["track"]) if "track" in options else None
+    city = city_by_name(context, options["city"]) if "city" in options else None
+    day = today(context)
+    counts = goal_queries.progress_by(
+        session=context.session,
+        today=day,
+        cohort_id=cohort.id if cohort else None,
+        track_id=track.id if track else None,
+        city_id=city.id if city else None,
+    )
     if not counts:
         return Reply.of(Strings.CHART_EMPTY)
-    bars: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for cohort_name, track_key, status, count in counts:
-        label = (cohort_name or Strings.NO_COHORT_LABEL, track_key or Strings.NO_TRACK_LABEL)
-        bars[label][status] = bars[label].get(status, 0) + count
-    ordered = sorted(bars.items(), key=lambda item: (name_key(item[0][0]), item[0][1]))
-    png = progress_png(
-        [(f"{cohort} · {track}", per) for (cohort, track), per in ordered],
-        title=Strings.CHART_TITLE,
-        axis=Strings.CHART_AXIS,
-        done=Strings.CHART_BAR_END,
+    if city is not None:
+        rows = Strings.CHART_OF_CITY.replace("{city}", "{city_name}")
+        bars = bars_by(counts, lambda c: c.track or Strings.NO_TRACK_LABEL, str)
+        if len(bars) > 1:
+            bars.insert(0, total_bar(Strings.CHART_ALL_TRACKS_BAR, bars))
+    elif "by" in options:
+        rows = Strings.CHART_PER_CITY
+        bars = bars_by(counts, lambda c: c.city, name_key)
+    else:
+        rows = Strings.CHART_PER_TRACK_OF_COHORT if cohort else Strings.CHART_PER_TRACK
+
+        def cohort_and_track(count: ProgressCount) -> str:
+            track_label = count.track or Strings.NO_TRACK_LABEL
+            return track_label if cohort else f"{count.cohort or Strings.NO_COHORT_LABEL} · {track_label}"
+
+        bars = bars_by(counts, cohort_and_track, name_key)
+    shown_of = len(bars)
+    if len(bars) > MAX_CHART_CITIES:
+        most = sorted(bars, key=lambda b: (-(b.overdue + b.not_reported), name_key(b.label)))[:MAX_CHART_CITIES]
+        bars = sorted(most, key=lambda b: name_key(b.label))
+    scope = {
+        "rows": rows,
+        "cohort": Strings.CHART_COHORT if cohort else Strings.CHART_ALL_COHORTS,
+        "track": Strings.CHART_TRACK if track else Strings.CHART_ALL_TRACKS,
+    }
+    values = {
+        "city_name": city.name if city else "",
+        "cohort_name": cohort.name if cohort else "",
+        "track_name": track.key if track else "",
+        "day": show_date(day),
+    }
+    title = Text(fill(Strings.CHART_TITLE, scope), **values).plain()
+    png = progress_chart(
+        bars,
+        title=title,
+        words=ChartWords(
+            segments=Strings.CHART_SEGMENTS,
+            axis=Strings.CHART_AXIS,
+            bar_end=Strings.CHART_BAR_END,
+            dropped=Strings.CHART_BAR_DROPPED,
+        ),
     )
-    filename = f"goal-progress-{today(context).isoformat()}.png"
-    total = sum(count for *_, count in counts)
-    reply = Reply.of(Strings.CHART_DONE, goals=counted(total, Strings.GOALS), file=filename)
+    filename = f"goal-progress-{day.isoformat()}.png"
+    total = total_bar("", bars_by(counts, lambda c: "", str))
+    reply = Reply.of(
+        fill(Strings.CHART_DONE, scope),
+        goals=counted(total.counted + total.dropped, Strings.GOALS),
+        file=filename,
+        **values,
+    )
+    reply.add(
+        Strings.CHART_SUMMARY,
+        done=total.done,
+        counted=total.counted,
+        on_track=total.on_track,
+        at_risk=total.at_risk,
+        new=total.not_reported,
+        overdue=total.overdue,
+        dropped=total.dropped,
+    )
+    if len(bars) < shown_of:
+        reply.add(Strings.CHART_CITIES_CUT, shown=len(bars), total=shown_of)
     reply.files.append(Attachment(filename, png, "image/png"))
     return reply
+
+
+def fill(template: str, parts: dict[str, str]) -> str:
+    """Put our own wording (which may hold fields of its own) into a template, leaving user values as fields."""
+    for name, part in parts.items():
+        template = template.replace("{" + name + "}", part)
+    return template
+
+
+def bars_by(
+    counts: list[ProgressCount], label_of: Callable[[ProgressCount], str], order: Callable[[str], str]
+) -> list[ProgressBar]:
+    """One bar per label: each goal counted once — overdue if open and past due, else by its status."""
+    per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for count in counts:
+        if count.overdue:
+            field = "overdue"
+        else:
+            field = {NEW: "not_reported", Status.ON_TRACK: "on_track", Status.AT_RISK: "at_risk",
+                     Status.DONE: "done", Status.DROPPED: "dropped"}[count.status]  # fmt: skip
+        per[label_of(count)][field] += count.goals
+    return [ProgressBar(label, **fields) for label, fields in sorted(per.items(), key=lambda item: order(item[0]))]
+
+
+def total_bar(label: str, bars: list[ProgressBar]) -> ProgressBar:
+    names = ("done", "on_track", "at_risk", "not_reported", "overdue", "dropped")
+    return ProgressBar(label, **{name: sum(getattr(bar, name) for bar in bars) for name in names})
 
 
 # --- follow-ups the scheduler runs -------------------------------------------------------------------
@@ -703,9 +818,16 @@ COMMANDS: dict[str, Command] = {
         Command(
             "chart",
             "/goal chart",
-            "Experts and organisers: a picture of progress per cohort and track.",
+            "Experts and organisers: a picture of progress per cohort and track, per city, or of one city.",
             chart,
-            params=(Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),),
+            params=(
+                Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),
+                Param("track", Kind.TRACK, "Only goals on this thematic track", key="track"),
+                Param("city", Kind.CITY, "One city's goals, a bar per track", key="city"),
+                Param(
+                    "by", Kind.CHOICE, "One bar per city instead of per cohort and track", key="by", choices=("city",)
+                ),  # fmt: skip
+            ),
         ),
         Command(
             "dashboard",

@@ -233,3 +233,59 @@ def claim_checkin(*, session: Session, goal_id: int, kind: str, now: datetime) -
     )
     # A returned row, not rowcount: drivers disagree on rowcount once RETURNING is involved.
     return session.connection().execute(statement).first() is not None
+
+
+# --- what the collaboration map and the progress chart read -----------------------------------------------
+
+
+def collaboration_ties(*, session: Session) -> list[tuple[int, int, datetime]]:
+    """(goal's city, a city named in with=, when the goal was set) for every goal not dropped."""
+    query = (
+        select(Goal.city_id, GoalCollaborator.city_id, Goal.created_at)
+        .join(GoalCollaborator, col(GoalCollaborator.goal_id) == col(Goal.id))
+        .where(Goal.status != "dropped")
+        .order_by(Goal.id, GoalCollaborator.city_id)
+    )
+    return [(city_id, partner_id, at) for city_id, partner_id, at in session.exec(query)]
+
+
+@dataclass(frozen=True)
+class ProgressCount:
+    cohort: str | None
+    track: str | None  # the track's key
+    city: str
+    status: str
+    overdue: bool  # open and due before the day asked about
+    goals: int
+
+
+def progress_by(
+    *,
+    session: Session,
+    today: date,
+    cohort_id: int | None = None,
+    track_id: int | None = None,
+    city_id: int | None = None,
+) -> list[ProgressCount]:
+    """Goals counted by cohort, track, city, status and whether they are overdue on `today`."""
+    # Grouped by due date, not by an overdue expression: PostgreSQL will not match a bound parameter in the
+    # select list to its twin in GROUP BY.
+    query = (
+        select(Cohort.name, Track.key, City.name, Goal.status, Goal.due_on, func.count())
+        .select_from(Goal)
+        .join(City, col(City.id) == col(Goal.city_id))
+        .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
+        .outerjoin(Track, col(Track.id) == col(Goal.track_id))
+        .group_by(Cohort.name, Track.key, City.name, Goal.status, Goal.due_on)
+    )
+    if cohort_id is not None:
+        query = query.where(City.cohort_id == cohort_id)
+    if track_id is not None:
+        query = query.where(Goal.track_id == track_id)
+    if city_id is not None:
+        query = query.where(Goal.city_id == city_id)
+    counted: dict[tuple[str | None, str | None, str, str, bool], int] = {}
+    for cohort, track, city, status, due_on, goals in session.exec(query):
+        key = (cohort, track, city, status, status in OPEN_STATUSES and due_on < today)
+        counted[key] = counted.get(key, 0) + goals
+    return [ProgressCount(*key, goals) for key, goals in counted.items()]

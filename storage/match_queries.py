@@ -388,3 +388,31 @@ def count_rounds(*, session: Session, cohort_id: int | None) -> int:
     """Rounds run for this cohort (None: the rounds run for all cities), so each scope numbers its own."""
     scope = col(MatchRound.cohort_id).is_(None) if cohort_id is None else MatchRound.cohort_id == cohort_id
     return session.exec(select(func.count()).select_from(MatchRound).where(scope)).one()
+
+
+# --- the collaboration network (/match map) ----------------------------------------------------------------
+
+
+def network_cities(
+    *, session: Session, cohort_id: int | None = None, track_id: int | None = None
+) -> list[tuple[int, str, str]]:
+    """(id, name, country) of the cities a map shows: all, a cohort's, or those working on a track."""
+    query = select(City.id, City.name, City.country).order_by(City.name_key, City.id)
+    if cohort_id is not None:
+        query = query.where(City.cohort_id == cohort_id)
+    if track_id is not None:
+        query = query.join(CityInterest, col(CityInterest.city_id) == col(City.id)).where(
+            CityInterest.track_id == track_id
+        )
+    return [(city_id, name, country) for city_id, name, country in session.exec(query)]
+
+
+def introduction_ties(*, session: Session) -> list[tuple[int, int, bool, datetime, bool]]:
+    """Every introduction as (city a, city b, made by a round, made at, met): met when either side said so."""
+    met = set(
+        session.exec(select(IntroductionOutcome.introduction_id).where(IntroductionOutcome.met).distinct())  # type: ignore[arg-type]
+    )
+    query = select(
+        Introduction.id, Introduction.city_a_id, Introduction.city_b_id, Introduction.round_id, Introduction.created_at
+    ).order_by(Introduction.id)
+    return [(a, b, round_id is not None, at, intro_id in met) for intro_id, a, b, round_id, at in session.exec(query)]

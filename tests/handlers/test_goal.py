@@ -276,7 +276,12 @@ def test_chart_is_a_png_per_cohort_and_track(programme):
     say(programme, "lea", "/goal add Green procurement")
     say(programme, "lea", "/goal update 3 at-risk")
     reply = ask(programme, "eve", "/goal chart")
-    assert reply.plain() == "Progress of 3 goals per cohort and track: goal-progress-2026-11-22.png."
+    # It names what it shows (rows, cohort, track, day) and says in words what the picture shows.
+    assert reply.plain().splitlines() == [
+        "Progress of 3 goals per cohort and track · all cohorts · all tracks · 2026-11-22: "
+        "goal-progress-2026-11-22.png.",
+        "0/3 done · open: 0 on track, 1 at risk, 2 not yet reported, 0 overdue · 0 dropped, not counted as work.",
+    ]
     [attachment] = reply.files
     assert attachment.mime_type == "image/png"
     assert attachment.content.startswith(PNG_MAGIC)
