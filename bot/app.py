@@ -6,6 +6,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         digest_weekday=settings.digest_weekday,
         digest_hour=settings.citypeers_digest_hour,
         public_url=settings.public_url,
+        retention=timedelta(days=settings.citypeers_retention_days),
+        audit_retention=timedelta(days=settings.citypeers_audit_retention_days),
     )
     return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)
 

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     citypeers_claim_seconds: float = Field(default=300.0, ge=2, le=3600)
     citypeers_digest_day: str = "mon"
     citypeers_digest_hour: int = Field(default=8, ge=0, le=23)
+    # Retention: sent messages' bodies, delivery attempts and seen event ids go after this many days (a daily job).
+    citypeers_retention_days: int = Field(default=90, ge=1, le=36500)
+    citypeers_audit_retention_days: int = Field(default=730, ge=1, le=36500)  # audit trail entries
     # Where people reach this server, for the links it gives out (calendar feeds); default http://localhost:PORT.
     citypeers_public_url: str = ""
     discord_application_id: str = ""

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.delivery import Arrival, DeliveryEngine, Outgoing, Pacer, SendOutcome
-from core.grammar import parse_user_ref
+from core.grammar import parse_user_ref, split_first
 from core.text import Mention, Text, strip_markup
 from handlers.dispatch import handle
 from handlers.home import home
@@ -163,7 +163,8 @@ class Console:
             reply = ask()
         except Exception:  # one line for the user, the details for the log
             ref = uuid.uuid4().hex[:6]
-            log.exception("command failed (ref %s): /%s %s", ref, family, rest)
+            # The command's name only: what follows it is people's text (a goal, a message), kept out of logs.
+            log.exception("command failed (ref %s): /%s %s", ref, family, split_first(rest)[0][:20])
             self._fail(f"Something went wrong on our side; nothing was changed (ref {ref}).")
             return
         self.failed = self.failed or reply.error

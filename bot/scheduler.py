@@ -37,6 +37,7 @@ SWEEP_SECONDS = 15
 EXTEND_HOURS = 6  # how often recurring events' reminders are extended (and once at every start)
 DELIVERY_JOBS = frozenset({"wake", "sweep"})
 FAILING_AFTER = 3  # delivery jobs that raise this many times in a row make the process unhealthy
+RETENTION_FIRST = timedelta(minutes=5)  # then daily: a process restarted every day still prunes
 STALL_AFTER = timedelta(minutes=2)  # at least; a batch at Slack's pace moves on every second or so
 
 
@@ -99,6 +100,8 @@ class Runtime:
         self.scheduler.add_job(self.extend_reminders, "interval", hours=EXTEND_HOURS, id="extend")
         self.scheduler.add_job(self._queue_followups, "interval", minutes=10, id="followups")
         self.scheduler.add_job(self._queue_digests, "interval", minutes=15, id="digests")
+        self.scheduler.add_job(jobs.prune_old_data, "interval", args=[self.services], hours=24, id="retention",
+                               next_run_time=first + RETENTION_FIRST)  # fmt: skip
         self._progress_at, self._swept_at = self.services.clock.now(), self._monotonic()
         self.scheduler.start()
         self._started = True

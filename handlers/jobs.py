@@ -7,13 +7,17 @@ transaction that writes its messages to the ledger, so a crash between the two c
 
 from __future__ import annotations
 
+import logging
+
 from core.reminders import digest_week_due
 from core.roles import Role
 from handlers import goal, match
 from handlers.ledger import queue_notices
 from handlers.types import Services, member_zone
-from storage import event_queries, queries
+from storage import audit_queries, event_queries, queries, retention_queries, seen_events
 from storage.db import run_transaction
+
+log = logging.getLogger(__name__)
 
 
 def queue_followups(services: Services) -> int:
@@ -50,3 +54,26 @@ def queue_digests(services: Services) -> int:
 
         queued += run_transaction(services.engine, queue_one)
     return queued
+
+
+def prune_old_data(services: Services) -> dict[str, int]:
+    """Retention, daily: what is kept only for a while goes, in one transaction. After `retention` (default 90
+    days): the bodies of messages settled (sent, failed, missed) and broadcasts' texts, the traces of delivery
+    attempts, seen platform event ids. After `audit_retention` (default two years): audit entries."""
+    settings = services.settings
+
+    def prune(session) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        now = services.clock.now()
+        cutoff = now - settings.retention
+        return {
+            "bodies": retention_queries.prune_delivery_bodies(session=session, before=cutoff),
+            "broadcasts": retention_queries.prune_broadcast_texts(session=session, before=cutoff),
+            "attempts": retention_queries.prune_delivery_attempts(session=session, before=cutoff),
+            "seen_events": seen_events.forget_before(session=session, before=cutoff),
+            "audit": audit_queries.delete_before(session=session, before=now - settings.audit_retention),
+        }
+
+    pruned = run_transaction(services.engine, prune)
+    if any(pruned.values()):
+        log.info("retention: %s", ", ".join(f"{count} {what}" for what, count in pruned.items()))
+    return pruned
