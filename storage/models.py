@@ -74,6 +74,8 @@ class Member(Row, table=True):
     role: str = Field(default="none", max_length=16)
     city_id: int | None = Field(default=None, foreign_key="city.id", index=True)
     created_at: datetime = Field(sa_column=utc_column())
+    # When the platform said the person left (Slack: deactivated); erased CITYPEERS_FORGET_DEPARTED_DAYS later.
+    left_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class CityInterest(Row, table=True):
