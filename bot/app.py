@@ -39,6 +39,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         digest_weekday=settings.digest_weekday,
         digest_hour=settings.citypeers_digest_hour,
         public_url=settings.public_url,
+        forget_departed_after=timedelta(days=settings.citypeers_forget_departed_days),
         retention=timedelta(days=settings.citypeers_retention_days),
         audit_retention=timedelta(days=settings.citypeers_audit_retention_days),
     )

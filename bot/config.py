@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     citypeers_claim_seconds: float = Field(default=300.0, ge=2, le=3600)
     citypeers_digest_day: str = "mon"
     citypeers_digest_hour: int = Field(default=8, ge=0, le=23)
+    # Someone who left the Slack workspace is erased this many days later (0: at once); organisers are told at once.
+    citypeers_forget_departed_days: int = Field(default=30, ge=0, le=36500)
     # Retention: sent messages' bodies, delivery attempts and seen event ids go after this many days (a daily job).
     citypeers_retention_days: int = Field(default=90, ge=1, le=36500)
     citypeers_audit_retention_days: int = Field(default=730, ge=1, le=36500)  # audit trail entries

@@ -27,7 +27,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
-from handlers import event_reminders, jobs
+from handlers import event_reminders, jobs, privacy
 from handlers.types import Services
 from storage import event_queries
 from storage.db import run_transaction, unit_of_work
@@ -102,6 +102,8 @@ class Runtime:
         self.scheduler.add_job(self._queue_digests, "interval", minutes=15, id="digests")
         self.scheduler.add_job(jobs.prune_old_data, "interval", args=[self.services], hours=24, id="retention",
                                next_run_time=first + RETENTION_FIRST)  # fmt: skip
+        # People who left their workspace are erased CITYPEERS_FORGET_DEPARTED_DAYS later (handlers.privacy).
+        self.scheduler.add_job(privacy.forget_departed, "interval", args=[self.services], hours=1, id="departed")
         self._progress_at, self._swept_at = self.services.clock.now(), self._monotonic()
         self.scheduler.start()
         self._started = True

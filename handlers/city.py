@@ -23,7 +23,7 @@ from core.grammar import (
 from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec, resolve_track
-from handlers import audit, ledger
+from handlers import audit, ledger, privacy
 from handlers.auth import own_city, require
 from handlers.ledger import RowKind
 from handlers.types import (
@@ -692,6 +692,7 @@ COMMANDS: dict[str, Command] = {
                 ),
             ),
         ),
+        privacy.COMMAND,
         Command(
             "audit",
             "/city audit",

@@ -129,6 +129,7 @@ class HandlerSettings:
     digest_weekday: int = 1  # ISO weekday of the experts' digest (1 = Monday), in each expert's zone
     digest_hour: int = 8
     public_url: str = "http://localhost:3000"  # where people reach `citypeers run` (calendar feed links)
+    forget_departed_after: timedelta = timedelta(days=30)  # someone who left their workspace is erased this later
     retention: timedelta = timedelta(days=90)  # sent messages' bodies, seen event ids, delivery attempts
     audit_retention: timedelta = timedelta(days=730)  # audit trail entries
 

@@ -1,0 +1,507 @@
+"""/city privacy: what CityPeers keeps about people and why, each person's data as a file, and erasing it.
+
+A person is one member row: a Slack member and a Discord member are two people here, since nothing links them
+(each exports and erases their own). Admins and organisers can do either for someone else, and that is audited.
+A person who leaves the Slack workspace is erased `forget_departed_after` later (organisers are told at once).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from core.audit import AuditKind
+from core.grammar import Args, parse_user_ref, split_first
+from core.roles import ORGANISERS, Role
+from core.text import Mention
+from handlers import audit, ledger
+from handlers.types import (
+    Attachment,
+    Button,
+    Command,
+    CommandError,
+    Context,
+    Kind,
+    Notice,
+    Param,
+    Reply,
+    Services,
+    UsageError,
+)
+from storage import privacy_queries, queries
+from storage.db import run_transaction
+from storage.models import City, Event, Member
+
+FORMAT = "citypeers-personal-data/1"
+PSEUDONYM_PREFIX = "former-"
+CONFIRM = "confirm"
+ACTIONS = ("export", "forget")
+
+
+class Strings:
+    """Every user-facing line of /city privacy, in one place so it can be translated later."""
+
+    # What is kept, why and for how long: the reply to `/city privacy` and, word for word, the README's
+    # "Personal data" section (tests/handlers/test_privacy.py checks they agree).
+    POLICY_TITLE = "What CityPeers keeps about people"
+    POLICY = (
+        "*Who you are on each platform.* Your Slack or Discord user id, the display name the platform gives, the "
+        "time zone and language it reports (or the zone you chose with `/city timezone`), your role and the city "
+        "you represent. CityPeers needs them to know who may do what and to show times in your zone. They are kept "
+        "while you take part; a Slack member and a Discord member are two records, one per platform.",
+        "*What you asked for and did.* Requests to represent a city and who decided them, the events you RSVP'd "
+        "to, the goals, goal updates, offers and needs you wrote, introductions you asked for and the outcomes you "
+        "reported, events and broadcasts you created. Goals, their history and introductions belong to your city "
+        "and stay when you go, with your name replaced by \u201ca former representative\u201d.",
+        "*Messages to you.* Every message CityPeers sends (reminders, notices, reports, introductions) is written "
+        "to its delivery ledger before it is sent, so that none is lost or sent twice; a sent message's text is "
+        "kept for the retention period (90 days by default), then deleted.",
+        "*Links.* Calendar feed and dashboard links are kept only as a hash of their secret token.",
+        "*The audit trail.* Privileged acts (approvals, role changes, exports, erasures \u2026) name who did them and "
+        "whom they were about, for accountability; an erased person is replaced there by a pseudonym.",
+        "*Your rights.* `/city privacy export` sends you a JSON file of everything linked to you, each field "
+        "described in the file. `/city privacy forget` erases you after a confirmation: your member record, RSVPs, "
+        "links, join requests, messages still to be sent to you and the text of those sent; if you use CityPeers "
+        "again you start afresh. Admins and organisers can do both for someone else, and that is audited. When "
+        "someone leaves the Slack workspace, organisers are told and the person is erased "
+        "`CITYPEERS_FORGET_DEPARTED_DAYS` later (30 days by default); Discord does not tell a bot over HTTP that "
+        "someone left a server, so there an organiser uses `/city privacy forget <@user>`.",
+    )
+    NOTHING = "CityPeers keeps nothing about {who}."
+    EXPORTED = "Everything CityPeers keeps about {who} is in {file} ({records} records)."
+    FORGET_ASK = (
+        "This erases what CityPeers keeps about {who}: the member record, RSVPs, calendar and dashboard links, join "
+        "requests, messages still to be sent and the text of those sent. Goals and introductions stay with the "
+        "city, signed \u201ca former representative\u201d. It cannot be undone."
+    )
+    FORGET_BUTTON = "Erase"
+    FORGOTTEN_YOU = (
+        "Done: CityPeers no longer keeps anything about you ({count} records erased or made anonymous). If you "
+        "use it again, you start afresh."
+    )
+    FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} records erased or made anonymous)."
+    OTHERS = "export or erase someone else's data"
+    LEFT = (
+        "{who} left the {platform} workspace. What CityPeers keeps about them will be erased on {when}; erase it now "
+        "with /city privacy forget."
+    )
+    LEFT_ERASED = "Someone ({pseudonym}) left the {platform} workspace; what CityPeers kept about them is erased."
+
+
+def policy_markdown() -> str:
+    """The README's "Personal data" section body, generated from the same words as `/city privacy`."""
+    return "\n\n".join(paragraph.replace("*", "**") for paragraph in Strings.POLICY)
+
+
+def policy_reply() -> Reply:
+    reply = Reply(title=Strings.POLICY_TITLE)
+    for paragraph in Strings.POLICY:
+        reply.add(paragraph)
+    return reply
+
+
+# --- the export: every record linked to the member, described field by field ---------------------------
+
+# A section of the export for each reference to a member: `table.column` -> (section, what it holds).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "join_request.member_id": ("join_requests", "your requests to represent a city, and how they were decided"),
+    "join_request.decided_by_id": ("join_requests_decided", "requests of others you approved or rejected"),
+    "rsvp.member_id": ("rsvps", "the events you said you attend"),
+    "goal.created_by_id": ("goals", "goals you added for your city"),
+    "goal_update.member_id": ("goal_updates", "entries of a goal's history you wrote: status and note"),
+    "city_item.created_by_id": ("offers_and_needs", "what you said your city offers or needs"),
+    "introduction.created_by_id": ("introductions", "introductions between cities you asked for"),
+    "introduction_outcome.answered_by_id": ("introduction_outcomes", "what you said came of an introduction"),
+    "not_a_fit.created_by_id": ("not_a_fit", "cities you asked not to be suggested again"),
+    "match_pause.created_by_id": ("match_pauses", "pauses of suggestions you set for your city"),
+    "match_round.created_by_id": ("match_rounds", "matching rounds you ran"),
+    "event.created_by_id": ("events", "events you created"),
+    "event_occurrence.changed_by_id": ("event_dates_changed", "single dates of events you moved or cancelled"),
+    "broadcast.created_by_id": ("broadcasts", "broadcasts you sent or scheduled"),
+    "broadcast.cancelled_by_id": ("broadcasts_cancelled", "broadcasts you withdrew"),
+    "delivery.created_by_id": ("messages_you_caused", "messages to others your commands caused (ledger rows)"),
+    "calendar_feed.member_id": ("calendar_feeds", "your calendar feed links: the token's SHA-256 only"),
+    "dashboard_link.member_id": ("dashboard_links", "your dashboard links: the token's SHA-256 only"),
+}
+
+# What each field of the file means. Rows of a table carry that table's columns, described under its name.
+SCHEMA: dict[str, Any] = {
+    "format": "this file's format and version",
+    "exported_at": "when the file was made (UTC, ISO 8601)",
+    "member": "your member record on one platform (see fields.member)",
+    "platform": "slack, discord, or console",
+    "cities_represented": "the city you represent now and cities a request of yours to represent was approved for",
+    "messages_to_you": "rows of the delivery ledger addressed to you or to a conversation you are in (fields.delivery)",
+    "audit": "audit trail entries you did or that are about you (fields.audit_entry)",
+    "other_records": "any other record that names you, by table.column",
+    "sections": {section: f"{what} (fields.{ref.split('.')[0]})" for ref, (section, what) in SECTIONS.items()},
+    "fields": {
+        "member": {
+            "id": "the record's number",
+            "external_id": "platform:user id",
+            "display_name": "the name the platform gave last",
+            "tz": "your time zone (IANA)",
+            "tz_chosen": "true when you chose it with /city timezone",
+            "locale": "the language the platform reports",
+            "role": "none, rep, expert, organiser or admin",
+            "city_id": "the city you represent",
+            "created_at": "first contact",
+            "left_at": "when the platform said you left, if it did",
+        },
+        "city": {"id": "the city's number", "name": "its name", "country": "ISO 3166 code"},
+        "join_request": {
+            "id": "number",
+            "member_id": "who asked",
+            "city_id": "the city",
+            "status": "pending, approved or rejected",
+            "created_at": "when asked",
+            "decided_by_id": "who decided",
+            "decided_at": "when",
+        },
+        "rsvp": {"event_id": "the event", "member_id": "you", "created_at": "when", "event_title": "its title"},
+        "goal": {
+            "id": "number",
+            "city_id": "its city",
+            "text": "the goal",
+            "track_id": "its thematic track",
+            "due_on": "due date",
+            "status": "new, on-track, at-risk, done or dropped",
+            "created_by_id": "you",
+            "created_at": "added",
+            "updated_at": "last change",
+            "closed_at": "done or dropped at",
+            "learnings": "what was learned",
+        },
+        "goal_update": {
+            "id": "number",
+            "goal_id": "the goal",
+            "status": "the status it took",
+            "note": "your note",
+            "member_id": "you",
+            "created_at": "when",
+        },
+        "city_item": {
+            "id": "number",
+            "city_id": "the city",
+            "kind": "offer or need",
+            "text": "its words",
+            "created_by_id": "you",
+            "created_at": "when",
+        },
+        "introduction": {
+            "id": "number",
+            "city_a_id": "one city",
+            "city_b_id": "the other",
+            "created_by_id": "who asked",
+            "round_id": "the matching round, if any",
+            "conversation_id": "the conversation opened",
+            "reasons": "why they were matched",
+            "created_at": "when",
+            "followup_due_at": "when the follow-up is due",
+            "followup_sent_at": "when it was sent",
+        },
+        "introduction_outcome": {
+            "introduction_id": "the introduction",
+            "city_id": "the side answering",
+            "met": "whether they met",
+            "outcome": "what came of it",
+            "answered_by_id": "you",
+            "answered_at": "when",
+        },
+        "not_a_fit": {
+            "city_id": "your city",
+            "other_city_id": "the city",
+            "created_by_id": "you",
+            "created_at": "when",
+        },
+        "match_pause": {"city_id": "the city", "until": "until", "created_by_id": "you", "created_at": "when"},
+        "match_round": {"id": "number", "cohort_id": "cohort", "created_by_id": "you", "created_at": "when"},
+        "event": "title, description, start_at, end_at, tz, location, channel_id, rrule, remind, status",
+        "event_occurrence": "one date changed: event_id, original_at, status, start_at, end_at, location, changed_at",
+        "broadcast": "channel_id, channel_name, text, send_at, created_at, reported_at, cancelled_at",
+        "delivery": {
+            "id": "number",
+            "key": "what, which, when, to whom (unique)",
+            "kind": "reminder, broadcast, notice, report, calendar or joinreqs",
+            "platform": "the recipient's platform",
+            "event_id": "the event, for a reminder",
+            "broadcast_id": "the broadcast",
+            "occurrence_at": "the event's date",
+            "offset_minutes": "how long before it",
+            "recipient": "a user id, several joined by commas (a conversation) or a channel",
+            "recipient_kind": "user, group or channel",
+            "body": "the message as kept (text, or a reply as JSON); reminders are written from the event",
+            "due_at": "when it is due",
+            "status": "pending, sending, sent, failed, missed or withdrawn",
+            "sent_at": "when it was sent",
+            "late": "sent after its time",
+            "attempts": "tries",
+            "error": "why it failed",
+        },
+        "calendar_feed": {
+            "id": "number",
+            "token_hash": "SHA-256 of the link's secret",
+            "scope": "rsvp or all",
+            "created_at": "made",
+            "revoked_at": "revoked",
+        },
+        "dashboard_link": {"id": "number", "token_hash": "SHA-256 of the link's secret", "revoked_at": "revoked"},
+        "audit_entry": {
+            "at": "when",
+            "actor": "who acted",
+            "platform": "where",
+            "what": "the kind of act",
+            "object_kind": "what it was done to",
+            "object_id": "which",
+            "object_name": "its name",
+            "subject": "whom it was about",
+            "before": "what changed, before",
+            "after": "and after",
+        },
+    },
+}
+
+
+def _row(model: Any) -> dict[str, Any]:
+    return {column.name: privacy_queries.plain(getattr(model, column.name)) for column in model.__table__.columns}
+
+
+def build_export(session: Session, member: Member, now: datetime) -> dict[str, Any]:
+    """Everything linked to one member row, as JSON-able data, with its own description (`schema`)."""
+    pointing = privacy_queries.rows_pointing_at(session=session, member_id=member.id)
+    sections: dict[str, Any] = {}
+    other: dict[str, Any] = {}
+    for ref, rows in pointing.items():
+        if ref.startswith("member."):
+            continue
+        if ref in SECTIONS:
+            sections[SECTIONS[ref][0]] = rows
+        elif rows:
+            other[ref] = rows
+    for rsvp in sections.get("rsvps", []):
+        event = session.get(Event, rsvp["event_id"])
+        rsvp["event_title"] = event.title if event else None
+    cities: dict[int, City] = {}
+    if member.city_id and (city := session.get(City, member.city_id)):
+        cities[city.id] = city  # type: ignore[index]
+    for request in sections.get("join_requests", []):
+        if request["status"] == "approved" and (city := session.get(City, request["city_id"])):
+            cities[city.id] = city  # type: ignore[index]
+    messages = privacy_queries.deliveries_to(session=session, external_id=member.external_id)
+    return {
+        "format": FORMAT,
+        "exported_at": now.isoformat(),
+        "platform": ledger.platform_of(member.external_id) or "console",
+        "member": _row(member),
+        "cities_represented": [{"id": c.id, "name": c.name, "country": c.country} for c in cities.values()],
+        **{section: sections.get(section, []) for section, _ in SECTIONS.values()},
+        "messages_to_you": [_row(row) for row in messages],
+        "audit": audit.entries_about(session, member.external_id),
+        "other_records": other,
+        "schema": SCHEMA,
+    }
+
+
+def record_count(data: dict[str, Any]) -> int:
+    lists = [value for key, value in data.items() if isinstance(value, list) and key != "cities_represented"]
+    return 1 + sum(len(items) for items in lists) + sum(len(rows) for rows in data["other_records"].values())
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+
+def privacy(context: Context, args: Args) -> Reply:
+    action, rest = split_first(args.text)
+    action = action.lower()
+    if not action:
+        return policy_reply()
+    if action not in ACTIONS:
+        raise UsageError()
+    confirmed = False
+    rest = rest.strip()
+    if rest.lower() == CONFIRM or rest.lower().endswith(" " + CONFIRM):
+        confirmed, rest = True, rest[: -len(CONFIRM)].strip()
+    target = context.actor.member
+    if rest:
+        ref = parse_user_ref(rest)
+        if ref is None:
+            raise UsageError()
+        if ref.user_id != context.actor.user_id:
+            if context.actor.role not in ORGANISERS:
+                raise CommandError(f"Only admins and organisers can {Strings.OTHERS}.")
+            found = queries.get_member(session=context.session, external_id=ref.user_id)
+            if found is None:
+                return Reply.of(Strings.NOTHING, who=f"@{ref.name}")
+            target = found
+    if action == "export":
+        return export(context, target)
+    if not confirmed:
+        return forget_question(context, target)
+    return forget(context, target)
+
+
+def _is_self(context: Context, member: Member) -> bool:
+    return member.external_id == context.actor.user_id
+
+
+def export(context: Context, member: Member) -> Reply:
+    data = build_export(context.session, member, context.now)
+    platform = data["platform"]
+    filename = f"citypeers-personal-data-{platform}-{context.now.date().isoformat()}.json"
+    content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")
+    who: object = "you" if _is_self(context, member) else Mention(member.external_id, member.display_name)
+    reply = Reply.of(Strings.EXPORTED, who=who, file=filename, records=record_count(data))
+    reply.files.append(Attachment(filename, content, "application/json"))
+    context.record(
+        AuditKind.PRIVACY_EXPORT, "member", member.external_id, member.display_name, subject=member.external_id
+    )
+    return reply
+
+
+def forget_question(context: Context, member: Member) -> Reply:
+    own = _is_self(context, member)
+    line = "/city privacy forget confirm" if own else f"/city privacy forget <@{member.external_id}> confirm"
+    who: object = "you" if own else Mention(member.external_id, member.display_name)
+    reply = Reply.of(Strings.FORGET_ASK, who=who)
+    reply.sections[-1].buttons.append(Button(Strings.FORGET_BUTTON, line, "danger"))
+    return reply
+
+
+def forget(context: Context, member: Member) -> Reply:
+    own = _is_self(context, member)
+    who = Mention(member.external_id, member.display_name)
+    pseudonym, erased = erase(context.session, member, context.now, by=None if own else context.actor.member)
+    count = erased.members + sum(erased.rows_deleted.values()) + sum(erased.references_cleared.values())
+    count += erased.deliveries_emptied + sum(erased.texts_scrubbed.values())
+    if own:
+        return Reply.of(Strings.FORGOTTEN_YOU, count=count)
+    # The reply names the person for the organiser who asked; it is shown, never stored.
+    return Reply.of(Strings.FORGOTTEN, who=f"@{who.name}", count=count)
+
+
+def erase(
+    session: Session, member: Member, now: datetime, *, by: Member | None, platform: str | None = None
+) -> tuple[str, privacy_queries.Erased]:
+    """Forget one member and write the one audit entry of it, naming them only by a fresh pseudonym (the entry
+    must not undo the erasure). `by` None: the person themselves, or CityPeers acting on a departure."""
+    pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(4)
+    person_platform = ledger.platform_of(member.external_id) or audit.CONSOLE
+    erased = privacy_queries.forget_member(session=session, member=member, pseudonym=pseudonym)
+    actor = by if by is not None else Member(external_id=pseudonym, display_name="", role=Role.NONE, created_at=now)
+    after = {
+        "rows_deleted": erased.rows_deleted,
+        "references_cleared": erased.references_cleared,
+        "messages_withdrawn": erased.deliveries_withdrawn,
+        "messages_emptied": erased.deliveries_emptied,
+        "texts_scrubbed": erased.texts_scrubbed,
+    }
+    audit.record(
+        session,
+        actor=actor,
+        what=AuditKind.PRIVACY_FORGET,
+        object_kind="member",
+        object_id=pseudonym,
+        subject=pseudonym,
+        after=after,
+        now=now,
+        platform=platform or (None if by is not None else person_platform),
+    )
+    return pseudonym, erased
+
+
+# --- people who leave ------------------------------------------------------------------------------------
+
+
+def member_left(services: Services, external_id: str, *, platform_name: str) -> str:
+    """The platform says this person left (Slack: deactivated). Organisers are told; the person is erased
+    `forget_departed_after` later (at once when it is zero). Returns what
+    was done: `unknown`, `already`, `erased` or `scheduled`."""
+    delay = services.settings.forget_departed_after
+
+    def decide(session: Session) -> str:
+        member = queries.get_member(session=session, external_id=external_id)
+        if member is None:
+            return "unknown"
+        if member.left_at is not None:
+            return "already"
+        now = services.clock.now()
+        organisers = _organisers(session, services, besides=external_id)
+        if delay.total_seconds() <= 0:
+            pseudonym, _ = erase(session, member, now, by=None, platform=ledger.platform_of(external_id))
+            notice = Reply.of(Strings.LEFT_ERASED, pseudonym=pseudonym, platform=platform_name)
+            ledger.queue_notices(session, [Notice(organisers, notice)] if organisers else [], now=now)
+            return "erased"
+        member.left_at = now
+        who = Mention(member.external_id, member.display_name)
+        when = (now + delay).date().isoformat()
+        notice = Reply.of(Strings.LEFT, who=who, platform=platform_name, when=when)
+        line = f"/city privacy forget <@{member.external_id}> confirm"
+        notice.sections[-1].buttons.append(Button(Strings.FORGET_BUTTON, line, "danger"))
+        ledger.queue_notices(session, [Notice(organisers, notice)] if organisers else [], now=now)
+        return "scheduled"
+
+    result = run_transaction(services.engine, decide)
+    for hook in services.on_commit:
+        hook()
+    return result
+
+
+def member_returned(services: Services, external_id: str) -> None:
+    """The platform says a person who left is back (Slack: reactivated): nothing is erased for that departure."""
+
+    def undo(session: Session) -> None:
+        member = queries.get_member(session=session, external_id=external_id)
+        if member is not None and member.left_at is not None:
+            member.left_at = None
+
+    run_transaction(services.engine, undo)
+
+
+def forget_departed(services: Services) -> int:
+    """Erase the members who left `forget_departed_after` ago or more (the scheduler's job); how many."""
+    delay = services.settings.forget_departed_after
+
+    def due(session: Session) -> list[int]:
+        before = services.clock.now() - delay
+        return [m.id for m in privacy_queries.departed_members(session=session, before=before)]  # type: ignore[misc]
+
+    erased = 0
+    for member_id in run_transaction(services.engine, due):
+
+        def erase_one(session: Session, member_id: int = member_id) -> int:
+            member = session.get(Member, member_id)
+            if member is None or member.left_at is None:
+                return 0  # erased or back meanwhile
+            erase(session, member, services.clock.now(), by=None)
+            return 1
+
+        erased += run_transaction(services.engine, erase_one)
+    return erased
+
+
+def _organisers(session: Session, services: Services, *, besides: str) -> tuple[str, ...]:
+    staff = queries.members_with_roles(session=session, roles=[Role.ORGANISER, Role.ADMIN])
+    ids = [m.external_id for m in staff] + sorted(services.settings.admins)
+    return tuple(uid for uid in dict.fromkeys(ids) if uid != besides)
+
+
+# Declared here, listed in handlers.city's COMMANDS: `/city privacy [export|forget] [<@user>]`.
+COMMAND = Command(
+    "privacy",
+    "/city privacy",
+    "What CityPeers keeps about people; export: a JSON file of yours; forget: erase it (organisers: anyone's).",
+    privacy,
+    params=(
+        Param(
+            "action",
+            Kind.CHOICE,
+            "export: a file of everything kept about you; forget: erase it; empty: what is kept and why",
+            choices=ACTIONS,
+        ),
+        Param("user", Kind.USER, "Admins and organisers: someone else (yourself if not given)"),
+    ),
+)
