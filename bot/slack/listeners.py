@@ -25,7 +25,7 @@ from bot.slack import ids
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
 from core.text import unescape_mrkdwn
-from handlers import stored_commands
+from handlers import privacy, stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices
 from handlers.home import home, track_choices
@@ -148,6 +148,17 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         if event.get("tab", "home") == "home":
             publish_home(event["user"])
 
+    def on_user_change(event: dict[str, Any]) -> None:
+        """Someone deactivated in the workspace: organisers are told, and they are erased later (handlers.privacy);
+        reactivated before then, they are kept. Every profile edit sends this event too: those change nothing."""
+        user = event.get("user")
+        if not isinstance(user, dict) or not user.get("id"):
+            return
+        if user.get("deleted"):
+            privacy.member_left(services, ids.ours(str(user["id"])), platform_name="Slack")
+        else:
+            privacy.member_returned(services, ids.ours(str(user["id"])))
+
     def on_form_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A button that needs more answers first: open its modal (the trigger_id lives three seconds)."""
         ack()
@@ -215,6 +226,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
     app.action(FORM_ACTIONS)(on_form_button)
     app.view(FORM_VIEWS)(on_form_submitted)
     app.event("app_home_opened")(on_home_opened)
+    app.event("user_change")(on_user_change)
     app.error(on_error)
 
 
