@@ -7,8 +7,6 @@ of the command line) calls `record` in its own transaction. Rows are never chang
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from datetime import datetime, time
@@ -18,11 +16,11 @@ from sqlmodel import Session, col, select
 
 from core.audit import AuditKind, AuditRecord
 from core.dates import format_instant, parse_day
-from core.goals import neutralise_cell
 from core.grammar import Args, parse_count, parse_user_ref, shown
 from core.roles import Role
 from core.text import Mention
 from handlers.auth import require
+from handlers.files.csv import table_csv
 from handlers.ledger import platform_of
 from handlers.types import Attachment, Button, CommandError, Context, Reply, UsageError
 from storage import audit_queries
@@ -321,12 +319,13 @@ def _value(value: object) -> str:
 
 
 def audit_csv(entries: list[AuditEntry], names: dict[str, str]) -> bytes:
-    """UTF-8 with a byte-order mark, oldest first; before and after as JSON; no cell can become a formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for entry in sorted(entries, key=lambda e: (e.at, e.id or 0)):
-        cells = (
+    """Oldest first; before and after as JSON; rendered by handlers.files.csv (spreadsheet-safe UTF-8)."""
+
+    def as_json(value: dict[str, Any] | None) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value is not None else ""
+
+    rows = (
+        (
             entry.id,
             entry.at.isoformat(timespec="seconds"),
             entry.actor,
@@ -337,8 +336,9 @@ def audit_csv(entries: list[AuditEntry], names: dict[str, str]) -> bytes:
             entry.object_id,
             entry.object_name,
             entry.subject or "",
-            json.dumps(entry.before, ensure_ascii=False, sort_keys=True) if entry.before is not None else "",
-            json.dumps(entry.after, ensure_ascii=False, sort_keys=True) if entry.after is not None else "",
+            as_json(entry.before),
+            as_json(entry.after),
         )
-        writer.writerow([neutralise_cell(cell) if isinstance(cell, str) else cell for cell in cells])
-    return buffer.getvalue().encode("utf-8-sig")
+        for entry in sorted(entries, key=lambda e: (e.at, e.id or 0))
+    )
+    return table_csv(CSV_COLUMNS, rows)
