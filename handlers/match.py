@@ -12,14 +12,14 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.audit import AuditKind
-from core.dates import parse_duration
+from core.dates import parse_day, parse_duration
 from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
 from core.matching import (
     Match,
@@ -33,12 +33,15 @@ from core.matching import (
     YouOffer,
     plan_round,
 )
+from core.network import City as NetworkCity
+from core.network import Network, Tie, TieKind, analyse
 from core.roles import ORGANISERS, READERS, Role
 from core.text import Mention, Text
 from core.tracks import resolve_track
 from handlers.auth import own_city, require
 from handlers.city import city_by_name, configured_tracks, country_name
 from handlers.types import (
+    Attachment,
     Button,
     Command,
     CommandError,
@@ -200,6 +203,44 @@ class Strings:
     STATS_ALL_INTRODUCED = "Every city has had an introduction."
     STATS_NO_REPS = "No representative yet, so left out of rounds: {names}."
     STATS_PAUSED = "Paused: {names}."
+
+    MAP_WHAT = "see the collaboration network"
+    MAP_SINCE_AHEAD = "since= is a day up to today ({today}), not {day}."
+    MAP_EMPTY = "No cities in {scope} · {track} yet, so there is no network to draw."
+    MAP_HEAD = "Collaboration network of {scope} · {track} · {day}: {cities}, {edges}: {file}."
+    MAP_TITLE = "Collaboration network · {scope} · {track} · {day}"
+    MAP_TITLE_SINCE = " · new since {since}"
+    MAP_ALL_TRACKS = "all tracks"
+    MAP_TRACK = "track {track}"
+    MAP_TIES = (
+        "Ties: {met} introductions that met, {introduced} introduced and {paired} paired in rounds not met yet, "
+        "{goals} goals shared with with=."
+    )
+    MAP_NO_TIES = "No ties yet: no city has been introduced, paired or named in a goal's with=."
+    MAP_CLUSTERS = "Clusters ({count}): {clusters}."
+    MAP_CLUSTER = "{size} cities: {names}"
+    MAP_ONE_CLUSTER = "One cluster joins every tied city ({size}): {names}."
+    MAP_ISOLATED = "Isolated, with no tie ({count}): {names}."
+    MAP_NONE_ISOLATED = "No city is isolated."
+    MAP_BRIDGES = "Bridges, ties whose loss would split the network ({count}): {bridges}."
+    MAP_BRIDGE = "{a}–{b} (cuts off {cut})"
+    MAP_NO_BRIDGES = "No bridges: every tie has another way round."
+    MAP_ARTICULATION = "Articulation cities, whose loss would split the network ({count}): {names}."
+    MAP_BETWEEN = "Connecting most others (betweenness): {names}."
+    MAP_TRACK_SHARES = "Share of each track's ties that leave it: {shares}."
+    MAP_TRACK_SHARE = "{track} {leaving}/{touching} ({percent} %)"
+    MAP_SINCE = "Since {since}: {new}; joined the network: {names}."
+    MAP_SINCE_NONE_JOINED = "Since {since}: {new}; no city joined the network."
+    MAP_MORE = "…and {more} more"
+    MAP_CITIES = ("city", "cities")
+    MAP_EDGES = ("tie between them", "ties between them")
+    MAP_NEW = ("new tie", "new ties")
+    MAP_LEGEND_TIE = "tie (wider: more weight)"
+    MAP_LEGEND_BRIDGE = "bridge"
+    MAP_LEGEND_NEW = "new since {since}"
+    MAP_LEGEND_ARTICULATION = "articulation city"
+    MAP_LEGEND_JOINED = "joined since {since}"
+    MAP_NO_GROUP = "no track"
 
 
 # --- the index: built once per database, reloaded city by city -------------------------------------------
@@ -830,6 +871,183 @@ def stats(context: Context, args: Args) -> Reply:
     return reply
 
 
+# --- /match map -----------------------------------------------------------------------------------------------
+
+MAP_NAMED = 12  # names a list says before "…and n more": enough to act on, short enough to hear
+MAP_CLUSTERS_NAMED = 6
+
+
+def load_network(
+    session: Session,
+    *,
+    track_order: Sequence[str],
+    cohort_id: int | None = None,
+    track_id: int | None = None,
+    since: datetime | None = None,
+) -> Network:
+    """The collaboration network of every city (of a cohort, on a track): introductions and goals shared with
+    `with=` are its ties. `track_order` (track keys) orders each city's tracks, the first giving its colour."""
+    rows = mq.network_cities(session=session, cohort_id=cohort_id, track_id=track_id)
+    rank = {key: i for i, key in enumerate(track_order)}
+    tracks: dict[int, list[str]] = {}
+    for city_id, key in mq.interest_keys(session=session):
+        tracks.setdefault(city_id, []).append(key)
+    cities = [
+        NetworkCity(city_id, name, country, tuple(sorted(tracks.get(city_id, ()), key=lambda k: (rank.get(k, 99), k))))
+        for city_id, name, country in rows
+    ]
+    ties = [
+        Tie(a, b, TieKind.MET if met else TieKind.PAIRED if in_round else TieKind.INTRODUCED, at)
+        for a, b, in_round, at, met in mq.introduction_ties(session=session)
+    ]
+    ties += [Tie(a, b, TieKind.GOAL, at) for a, b, at in goal_collaboration_ties(session)]
+    return analyse(cities, ties, since=since)
+
+
+def goal_collaboration_ties(session: Session) -> list[tuple[int, int, datetime]]:
+    from storage import goal_queries
+
+    return goal_queries.collaboration_ties(session=session)
+
+
+def map_groups(network: Network, *, by_country: bool) -> tuple[dict[int, str], list[str]]:
+    """Each city's colour group — its first track, or its country — and the groups in legend order (most cities
+    first, at most as many as the palette has colours; the rest are drawn grey)."""
+    from handlers.files.network import PALETTE
+
+    if by_country:
+        groups = {c.id: country_name(c.country) for c in network.cities}
+    else:
+        groups = {c.id: c.tracks[0] for c in network.cities if c.tracks}
+    sizes = Counter(groups.values())
+    order = sorted(sizes, key=lambda group: (-sizes[group], group))[: len(PALETTE)]
+    return groups, order
+
+
+def _named(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:MAP_NAMED])
+    if len(names) > MAP_NAMED:
+        shown += " " + Strings.MAP_MORE.format(more=len(names) - MAP_NAMED)
+    return shown
+
+
+def _counted(count: int, forms: tuple[str, str]) -> str:
+    return f"{count} {forms[0] if count == 1 else forms[1]}"
+
+
+def network_map(context: Context, args: Args) -> Reply:
+    require(context, READERS, Strings.MAP_WHAT)
+    if args.text.strip():
+        raise UsageError()
+    cohort_id, scope = _cohort_scope(context, args)
+    track = resolve_track(args.options["track"], configured_tracks(context)) if "track" in args.options else None
+    day = context.now.astimezone(context.zone).date()
+    since = None
+    if "since" in args.options:
+        try:
+            since_day = parse_day(args.options["since"])
+        except GrammarError as error:
+            raise CommandError(str(error), field="since") from None
+        if since_day > day:
+            raise CommandError(Strings.MAP_SINCE_AHEAD.format(today=day, day=since_day), field="since")
+        since = datetime.combine(since_day, time(0), tzinfo=context.zone)
+    track_id = None
+    if track is not None:
+        stored = {t.key: t.id for t in queries.active_tracks(session=context.session)}
+        track_id = stored[track.key]
+    scope_track = Strings.MAP_TRACK.format(track=track.key) if track else Strings.MAP_ALL_TRACKS
+    order = [t.key for t in configured_tracks(context)]
+    network = load_network(context.session, track_order=order, cohort_id=cohort_id, track_id=track_id, since=since)
+    if not network.cities:
+        return Reply.of(Strings.MAP_EMPTY, scope=scope, track=scope_track)
+    from handlers.files.network import NetworkWords
+    from handlers.files.network import network_map as draw
+
+    name = {c.id: c.name for c in network.cities}
+    since_text = f"{since:%Y-%m-%d}" if since else ""
+    title = Strings.MAP_TITLE.format(scope=scope, track=scope_track, day=day)
+    if since:
+        title += Strings.MAP_TITLE_SINCE.format(since=since_text)
+    groups, group_order = map_groups(network, by_country=track is not None)
+    png = draw(
+        network,
+        title=title,
+        words=NetworkWords(
+            tie=Strings.MAP_LEGEND_TIE,
+            bridge=Strings.MAP_LEGEND_BRIDGE,
+            new=Strings.MAP_LEGEND_NEW.format(since=since_text),
+            articulation=Strings.MAP_LEGEND_ARTICULATION,
+            joined=Strings.MAP_LEGEND_JOINED.format(since=since_text),
+        ),
+        groups=groups,
+        group_order=group_order,
+    )
+    filename = f"network-map-{day}.png"
+    reply = Reply.of(Strings.MAP_HEAD, scope=scope, track=scope_track, day=str(day), file=filename,
+                     cities=_counted(len(network.cities), Strings.MAP_CITIES),
+                     edges=_counted(len(network.edges), Strings.MAP_EDGES))  # fmt: skip
+    ties = network.ties
+    if not network.edges:
+        reply.add(Strings.MAP_NO_TIES)
+    else:
+        reply.add(Strings.MAP_TIES, met=ties[TieKind.MET], introduced=ties[TieKind.INTRODUCED],
+                  paired=ties[TieKind.PAIRED], goals=ties[TieKind.GOAL])  # fmt: skip
+        by_weight = {c.id: (-network.betweenness[c.id], -network.strength[c.id]) for c in network.cities}
+        if len(network.clusters) == 1:
+            [cluster] = network.clusters
+            ordered = sorted(cluster, key=lambda c: by_weight[c])
+            reply.add(Strings.MAP_ONE_CLUSTER, size=len(cluster), names=_named([name[c] for c in ordered]))
+        else:
+            parts = [
+                Strings.MAP_CLUSTER.format(size=len(cluster), names=f"{{names_{i}}}")
+                for i, cluster in enumerate(network.clusters[:MAP_CLUSTERS_NAMED])
+            ]
+            values = {
+                f"names_{i}": _named([name[c] for c in sorted(cluster, key=lambda c: by_weight[c])])
+                for i, cluster in enumerate(network.clusters[:MAP_CLUSTERS_NAMED])
+            }
+            listed = "; ".join(parts)
+            if len(network.clusters) > MAP_CLUSTERS_NAMED:
+                listed += "; " + Strings.MAP_MORE.format(more=len(network.clusters) - MAP_CLUSTERS_NAMED)
+            reply.add(Strings.MAP_CLUSTERS.replace("{clusters}", listed), count=len(network.clusters), **values)
+    if network.isolated:
+        reply.add(Strings.MAP_ISOLATED, count=len(network.isolated), names=_named([name[c] for c in network.isolated]))
+    else:
+        reply.add(Strings.MAP_NONE_ISOLATED)
+    if network.edges:
+        if network.bridges:
+            bridges = [
+                Strings.MAP_BRIDGE.format(a=name[b.a], b=name[b.b], cut=_counted(b.cut_off, Strings.MAP_CITIES))
+                for b in network.bridges
+            ]
+            reply.add(Strings.MAP_BRIDGES, count=len(bridges), bridges=_named(bridges))
+        else:
+            reply.add(Strings.MAP_NO_BRIDGES)
+        if network.articulation:
+            reply.add(Strings.MAP_ARTICULATION, count=len(network.articulation),
+                      names=_named([name[c] for c in network.articulation]))  # fmt: skip
+        between = [c for c in sorted(network.betweenness, key=lambda c: by_weight[c]) if network.betweenness[c] > 0]
+        if between:
+            reply.add(Strings.MAP_BETWEEN, names=", ".join(name[c] for c in between[:5]))
+        shares = [
+            Strings.MAP_TRACK_SHARE.format(
+                track=key, leaving=leaving, touching=touching, percent=round(100 * leaving / touching)
+            )  # fmt: skip
+            for key in sorted(network.track_edges, key=lambda k: (order.index(k) if k in order else 99, k))
+            for leaving, touching in [network.track_edges[key]]
+        ]
+        if shares:
+            reply.add(Strings.MAP_TRACK_SHARES, shares="; ".join(shares))
+    if since is not None:
+        new = _counted(network.new_edges, Strings.MAP_NEW)
+        if network.joined:
+            reply.add(Strings.MAP_SINCE, since=since_text, new=new, names=_named([name[c] for c in network.joined]))
+        else:
+            reply.add(Strings.MAP_SINCE_NONE_JOINED, since=since_text, new=new)
+    reply.files.append(Attachment(filename, png, "image/png"))
+    return reply
+
+
 # --- follow-ups ------------------------------------------------------------------------------------------------
 
 
@@ -978,6 +1196,19 @@ COMMANDS: dict[str, Command] = {
             "Organisers and experts: introductions made, met, outcomes, and cities left out.",
             stats,
             params=(Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),),
+        ),
+        Command(
+            "map",
+            "/match map",
+            "Experts and organisers: the collaboration network as a picture and in words: isolated cities, "
+            "bridges, clusters.",
+            network_map,
+            aliases=("network",),
+            params=(
+                Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),
+                Param("track", Kind.TRACK, "Only cities working on this thematic track", key="track"),
+                Param("since", Kind.DATE, "Highlight what changed since this day, e.g. the last City Lab", key="since"),
+            ),
         ),
         Command(
             "outcome",

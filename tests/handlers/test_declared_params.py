@@ -37,6 +37,7 @@ USAGE = {
     ("match", "pause"): "/match pause <duration>",
     ("match", "resume"): "/match resume",
     ("match", "stats"): "/match stats [cohort=<name>]",
+    ("match", "map"): "/match map [cohort=<name>] [track=<track>] [since=<date>]",
     ("match", "outcome"): (
         "/match outcome <introduction> met shared-practice|joint-proposal|site-visit|nothing-yet | not-met"
     ),
@@ -44,7 +45,7 @@ USAGE = {
     ("goal", "list"): "/goal list [<name>|all] [overdue] [track=<track>]",
     ("goal", "update"): "/goal update <id> on-track|at-risk|done|dropped [<note>] [learned=<key learnings>]",
     ("goal", "export"): "/goal export",
-    ("goal", "chart"): "/goal chart [cohort=<name>]",
+    ("goal", "chart"): "/goal chart [cohort=<name>] [track=<track>] [city=<name>] [by=city]",
     ("goal", "dashboard"): "/goal dashboard | /goal dashboard reset",
     # cohort= and about= were always taken; help now names them too.
     ("event", "add"): (
@@ -75,10 +76,11 @@ OPTIONS = {
     ("match", "fit"): {"city"},
     ("match", "round"): {"cohort", "dry"},
     ("match", "stats"): {"cohort"},
+    ("match", "map"): {"cohort", "track", "since"},
     ("goal", "add"): {"due", "track", "with"},
     ("goal", "list"): {"track"},
     ("goal", "update"): {"learned"},
-    ("goal", "chart"): {"cohort"},
+    ("goal", "chart"): {"cohort", "track", "city", "by"},
     ("event", "add"): {"start", "end", "tz", "where", "remind", "channel", "repeat", "cohort", "about"},
     ("event", "edit"): {"on", "title", "start", "end", "tz", "where", "channel", "repeat"},
     ("event", "cancel"): {"on"},
