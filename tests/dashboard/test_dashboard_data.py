@@ -1,0 +1,109 @@
+"""/goal dashboard's links (hashed, revoked, closed with the role) and the pages' data, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from core.clock import FakeClock
+from handlers import dashboard as data
+from storage.db import unit_of_work
+from storage.models import DashboardLink
+from tests.dashboard import programme
+from tests.handlers.conversation import say
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 8, 30, 9, tzinfo=UTC))
+
+
+def token_of(reply: str) -> str:
+    [token] = re.findall(r"/dashboard/([A-Za-z0-9_-]+)/", reply)
+    return token
+
+
+def viewer(services, token):
+    with unit_of_work(services.engine) as session:
+        return data.viewer(session, token, services.settings)
+
+
+def test_a_link_is_192_random_bits_of_which_only_the_hash_is_kept(services):
+    say(services, "ana", "/city tracks")
+    say(services, "ana", "/city role @eve expert")
+    reply = say(services, "eve", "/goal dashboard")
+    assert reply.startswith("Your private dashboard: http://localhost:3000/dashboard/")
+    token = token_of(reply)
+    assert len(token) == 32  # 24 bytes, URL-safe base64
+    with unit_of_work(services.engine) as session:
+        [link] = session.exec(select(DashboardLink)).all()
+    assert link.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in link.token_hash
+    assert viewer(services, token).member.external_id == "eve"
+    assert token_of(say(services, "eve", "/goal dashboard")) != token  # a second link, the first still works
+    assert viewer(services, token) is not None
+
+
+def test_reset_revokes_every_link_and_losing_the_role_closes_them(services):
+    say(services, "ana", "/city tracks")
+    say(services, "ana", "/city role @eve expert")
+    say(services, "ana", "/city role @olga organiser")
+    first, second = (token_of(say(services, "eve", "/goal dashboard")) for _ in range(2))
+    assert say(services, "eve", "/goal dashboard reset").startswith("Revoked 2 links")
+    assert viewer(services, first) is None and viewer(services, second) is None
+    kept = token_of(say(services, "olga", "/goal dashboard"))
+    assert viewer(services, kept).organiser
+    say(services, "ana", "/city role @olga expert")
+    assert not viewer(services, kept).organiser  # read again at every request: now an expert's view
+    say(services, "ana", "/city role @olga none")
+    assert viewer(services, kept) is None
+    say(services, "ana", "/city role @olga organiser")  # the link was never revoked: the role opens it again
+    assert viewer(services, kept) is not None
+    assert "Only admins, experts and organisers" in say(services, "bob", "/goal dashboard")
+    assert viewer(services, "not-a-token") is None and viewer(services, "A" * 32) is None
+
+
+def test_the_overview_counts_statuses_overdue_and_twelve_weeks_of_change(services, clock):
+    programme.build(services, clock)
+    token = token_of(say(services, "eve", "/goal dashboard"))
+    with unit_of_work(services.engine) as session:
+        who = data.viewer(session, token, services.settings)
+        seen = data.overview(session, who, clock.now())
+    rows = {(row.cohort, row.track): row for row in seen.rows}
+    assert rows[("ICC", "upskilling")].counts == {
+        "new": 0,
+        "on-track": 0,
+        "at-risk": 1,
+        "done": 0,
+        "dropped": 0,
+        "overdue": 1,
+    }
+    green = rows[("ICC", "green-economy")]
+    assert (green.counts["on-track"], green.counts["done"], green.counts["overdue"]) == (1, 1, 1)
+    assert green.change["done"] == 1 and green.change["new"] == -2  # twelve weeks ago both were not yet reported
+    assert rows[("Mission", "upskilling")].counts["new"] == 1  # Tartu's goal, nobody reported on it yet
+    assert seen.totals == {"new": 1, "on-track": 1, "at-risk": 2, "done": 1, "dropped": 1, "overdue": 2}
+    assert len(seen.weeks) == 12 and seen.weeks[-1].counts["overdue"] == 2 and seen.weeks[0].counts["overdue"] == 0
+    assert sum(seen.weeks[0].counts[s] for s in ("new", "on-track", "at-risk", "done", "dropped")) == 5
+    assert {c.name for c in seen.no_reps} == {"Turin", "Valencia"}
+    assert {c.name for c in seen.no_goals} == {"Aarhus", "Turin", "Valencia"}
+    assert {c.name for c in seen.no_introductions} == {"Lyon", "Aarhus", "Turin", "Valencia"}
+
+
+def test_the_goal_filter_sorts_and_filters_in_the_database(services, clock):
+    programme.build(services, clock)
+    token = token_of(say(services, "olga", "/goal dashboard"))
+    with unit_of_work(services.engine) as session:
+        who = data.viewer(session, token, services.settings)
+        by_city = data.goals_page(session, who, clock.now(), {"sort": "city", "order": "desc"})
+        overdue = data.goals_page(session, who, clock.now(), {"status": "overdue"})
+        brno = data.goals_page(session, who, clock.now(), {"city": "brn", "due_to": "2026-11-30"})
+        wrong = data.goals_page(session, who, clock.now(), {"status": "lost", "due_from": "soon", "cohort": "99"})
+    assert [g.city for g in by_city.rows] == ["Tartu", "Porto", "Lyon", "Gdańsk", "Brno", "Brno"]
+    assert sorted(g.goal_id for g in overdue.rows) == [1, 2]
+    assert [g.goal_id for g in brno.rows] == [1, 2] and brno.rows[1].latest_note == "trainers hard to find"
+    assert [h.status for h in brno.rows[1].history] == ["new", "at-risk"]
+    assert wrong.total == 6 and len(wrong.errors) == 3  # what cannot be read is named and left out
