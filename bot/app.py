@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, StartupFailure
 from core.clock import Clock, SystemClock
-from handlers.types import HandlerSettings, Services
+from handlers.types import HandlerSettings, Meter, Services
 from storage import queries
 from storage.db import make_engine, unit_of_work, upgrade
 
@@ -23,8 +23,11 @@ if TYPE_CHECKING:  # the console needs none of the web side
     from bot.adapters import Adapter
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None, first_user_is_admin: bool = False) -> Services:
-    """Open the database, bring its schema up to date, load the configured tracks."""
+def build_services(
+    settings: Settings, *, clock: Clock | None = None, first_user_is_admin: bool = False, metered: bool = False
+) -> Services:
+    """Open the database, bring its schema up to date, load the configured tracks. `metered`: count for GET /metrics
+    (`citypeers run` when CITYPEERS_METRICS_TOKEN is set), in a registry of these services' own."""
     # Every thread that may hold a connection at once: bolt's listeners (2 per web thread), the web threads
     # themselves, the scheduler's workers and the delivery engine.
     engine = open_database(settings.database_url, pool_size=3 * settings.web_threads + 6)
@@ -43,7 +46,13 @@ def build_services(settings: Settings, *, clock: Clock | None = None, first_user
         retention=timedelta(days=settings.citypeers_retention_days),
         audit_retention=timedelta(days=settings.citypeers_audit_retention_days),
     )
-    return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings)
+    meter = Meter()
+    if metered:
+        from bot.metrics import Metrics
+        from handlers.dispatch import FAMILIES, HELP
+
+        meter = Metrics(engine, families=[*FAMILIES, HELP])
+    return Services(engine=engine, clock=clock or SystemClock(), settings=handler_settings, meter=meter)
 
 
 def open_database(database_url: str, *, pool_size: int = 10) -> Engine:

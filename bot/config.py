@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     citypeers_audit_retention_days: int = Field(default=730, ge=1, le=36500)  # audit trail entries
     # Where people reach this server, for the links it gives out (calendar feeds); default http://localhost:PORT.
     citypeers_public_url: str = ""
+    # GET /metrics answers only requests bearing this token (Authorization: Bearer …); unset, it is off (404).
+    citypeers_metrics_token: str = ""
     discord_application_id: str = ""
     discord_public_key: str = ""
     discord_bot_token: str = ""

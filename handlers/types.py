@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -134,6 +135,31 @@ class HandlerSettings:
     audit_retention: timedelta = timedelta(days=730)  # audit trail entries
 
 
+class Meter:
+    """What operators count (`bot.metrics` counts it for GET /metrics); this one counts nothing. Told by bot/ only,
+    at its boundaries: the adapters (commands), the delivery engine (outcomes), the platform clients (429s)."""
+
+    def command(self, family: str, outcome: str, seconds: float) -> None:
+        """A command answered: `ok`, `refused` (an error reply) or `crashed` (it raised)."""
+
+    def delivery(self, kind: str, platform: str, outcome: str, lateness: float | None = None) -> None:
+        """A ledger row's attempt ended: sent, late, retried, failed or missed; `lateness` is sent_at - due_at."""
+
+    def rate_limited(self, platform: str) -> None:
+        """A platform answered 429."""
+
+    def measure(self, family: str, run: Callable[[], Reply]) -> Reply:
+        """Run a command (`run` calls the dispatcher), telling `command` how it went and how long it took."""
+        started = time.perf_counter()
+        try:
+            reply = run()
+        except BaseException:
+            self.command(family, "crashed", time.perf_counter() - started)
+            raise
+        self.command(family, "refused" if reply.error else "ok", time.perf_counter() - started)
+        return reply
+
+
 @dataclass(frozen=True)
 class Services:
     """What handlers need from the outside world, built once by `bot.app`."""
@@ -142,6 +168,7 @@ class Services:
     clock: Clock
     settings: HandlerSettings
     on_commit: list[Callable[[], None]] = field(default_factory=list)  # e.g. the scheduler re-planning its wake-up
+    meter: Meter = field(default_factory=Meter)  # operators' counters; handlers never use it
 
 
 @dataclass
