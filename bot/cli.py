@@ -162,10 +162,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.calendar_feed import feed_route
     from bot.dashboard import dashboard_route
     from bot.delivery import Pacer
+    from bot.metrics import Metrics, metrics_route
     from bot.scheduler import Runtime
     from bot.web import database_check, serve
 
-    services = build_services(settings)
+    services = build_services(settings, metered=bool(settings.citypeers_metrics_token))
     try:
         adapters = build_adapters(settings, services)
     except BaseException:
@@ -188,6 +189,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         start_adapters(settings, adapters)
         routes = [route for adapter in adapters for route in adapter.routes()]
         routes += [feed_route(services), dashboard_route(services)]
+        if isinstance(services.meter, Metrics):  # GET /metrics is off (404) without its token
+            routes.append(metrics_route(services.meter, settings.citypeers_metrics_token))
         started()
         serving = True
         # /healthz: 503 when the database, the scheduler or the delivery engine is not well.

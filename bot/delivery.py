@@ -235,27 +235,39 @@ class DeliveryEngine:
             return message, interrupted_at
 
         prepared = run_transaction(self.services.engine, prepare)
-        stats.missed += prepared is None and self._was_missed(delivery_id)
+        missed = self._missed(delivery_id) if prepared is None else None
+        if missed is not None:
+            stats.missed += 1
+            self.services.meter.delivery(*missed, "missed")
         return prepared
 
-    def _was_missed(self, delivery_id: int) -> bool:
+    def _missed(self, delivery_id: int) -> tuple[str, str] | None:
+        """The row's kind and platform if we just recorded it as missed (not when another worker took it over)."""
         with unit_of_work(self.services.engine) as session:
             delivery = session.get(Delivery, delivery_id)
-            return delivery is not None and delivery.status == "missed" and delivery.claimed_by == self.worker
+            if delivery is not None and delivery.status == "missed" and delivery.claimed_by == self.worker:
+                return delivery.kind, delivery.platform
+            return None
 
     def _record(self, delivery_id: int, outcome: SendOutcome, stats: RunStats) -> None:
         settled = run_transaction(self.services.engine, lambda session: self._record_in(session, delivery_id, outcome))
         self.last_progress = time.monotonic()
+        lateness = None
         if settled.status == "sent":
             stats.sent += 1
             stats.late += int(settled.late)
+            told = "late" if settled.late else "sent"
+            lateness = (settled.sent_at - settled.due_at).total_seconds() if settled.sent_at else None
         elif settled.status == "pending":
             stats.retried += 1
+            told = "retried"
             if outcome.retry_after is not None:
                 self.pacer.pause(outcome.retry_after)
         else:
             stats.failed += 1
+            told = "failed"
             stats.errors.append(settled.error or "")
+        self.services.meter.delivery(settled.kind, settled.platform, told, lateness)
 
     def _record_in(self, session: Session, delivery_id: int, outcome: SendOutcome) -> Delivery:
         delivery = session.get(Delivery, delivery_id, populate_existing=True)

@@ -98,9 +98,14 @@ def make_wsgi_app(routes: Iterable[Route], checks: Sequence[HealthCheck]) -> Wsg
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             status, body = health.status()
             return _json(start_response, status, body)
-        return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
+        return not_found(start_response)
 
     return application
+
+
+def not_found(start_response: StartResponse) -> list[bytes]:
+    """What any unknown path is told; a route that is off (GET /metrics without its token) says the same."""
+    return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
 
 def create_server(app: WsgiApp, host: str, port: int, *, threads: int) -> BaseWSGIServer:

@@ -24,7 +24,11 @@ class DiscordAdapter:
     def __init__(self, settings: Settings, services: Services, *, workers: int = 16) -> None:
         self.settings = settings
         self.services = services
-        self.client = DiscordClient(settings.discord_api_url, settings.discord_bot_token)
+        self.client = DiscordClient(
+            settings.discord_api_url,
+            settings.discord_bot_token,
+            on_rate_limited=lambda: services.meter.rate_limited("discord"),
+        )
         self.interactions = Interactions(
             services,
             self.client,

@@ -89,8 +89,10 @@ class DiscordClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = TIMEOUT,
+        on_rate_limited: Callable[[], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.on_rate_limited = on_rate_limited  # told of every 429 (for GET /metrics)
         self.token = token
         self.sleep = sleep
         self.clock = clock
@@ -178,6 +180,8 @@ class DiscordClient:
             answer = _json_or_empty(raw)
             retry_after = None
             if error.code == 429:
+                if self.on_rate_limited is not None:
+                    self.on_rate_limited()
                 retry_after = float(answer.get("retry_after") or error.headers.get("Retry-After") or 1.0)
                 self._limited(key, retry_after, bool(answer.get("global")))
             raise DiscordError(

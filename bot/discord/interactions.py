@@ -241,7 +241,7 @@ class Interactions:
             return home(self.services, user_id=user_id, user_name=name, tz=None, locale=locale)
         family, _, text = line.strip().lstrip("/").partition(" ")
         request = Request(user_id=user_id, user_name=name, command=family, text=text, tz=None, locale=locale)
-        return handle(self.services, request)
+        return self.services.meter.measure(family, lambda: handle(self.services, request))
 
     def edit_original(self, token: str, reply: Reply) -> None:
         message = self.render(reply)

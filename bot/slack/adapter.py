@@ -33,7 +33,8 @@ class SlackAdapter:
         return [] if self.settings.slack_app_token else slack_routes(self.app)
 
     def sender(self) -> SlackDeliverySender:
-        return SlackDeliverySender(make_delivery_client(self.settings), value=stored_value(self.services))
+        client = make_delivery_client(self.settings, on_rate_limited=lambda: self.services.meter.rate_limited("slack"))
+        return SlackDeliverySender(client, value=stored_value(self.services))
 
     def start(self) -> None:
         if self.settings.slack_app_token:

@@ -16,7 +16,7 @@ from handlers.types import Services
 
 def build_slack_app(settings: Settings, services: Services, *, client: WebClient | None = None) -> App:
     """A sync bolt App; its auth.test at start-up goes to settings.slack_api_url like every other call."""
-    client = client or make_web_client(settings)
+    client = client or make_web_client(settings, on_rate_limited=lambda: services.meter.rate_limited("slack"))
     app = App(
         name="citypeers",
         client=client,

@@ -97,7 +97,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         name, tz = profiles.get(user_id, fallback_name)
         family, _, text = line.strip().lstrip("/").partition(" ")
         request = Request(user_id=ids.ours(user_id), user_name=name, command=family, text=ids.neutral(text), tz=tz)
-        reply = handle(services, request)
+        reply = services.meter.measure(family, lambda: handle(services, request))
         context[HANDLED] = True
         if reply.files:
             uploaded = notifier.upload_files(user_id, reply.files)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -32,13 +33,39 @@ from handlers.types import Attachment, Reply
 log = logging.getLogger(__name__)
 
 
-def make_web_client(settings: Settings) -> WebClient:
+class RateLimitCounter(RetryHandler):
+    """Retries nothing: tells `on_rate_limited` of every 429 Slack answers (it is asked before the handlers that
+    wait 429s out, so each one is counted, retried or not)."""
+
+    def __init__(self, on_rate_limited: Callable[[], None]) -> None:
+        super().__init__(max_retry_count=0)
+        self.on_rate_limited = on_rate_limited
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            self.on_rate_limited()
+        return False
+
+
+def _counting(on_rate_limited: Callable[[], None] | None) -> list[RetryHandler]:
+    return [] if on_rate_limited is None else [RateLimitCounter(on_rate_limited)]
+
+
+def make_web_client(settings: Settings, *, on_rate_limited: Callable[[], None] | None = None) -> WebClient:
     """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections a few times."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         # Passing retry_handlers replaces slack-sdk's defaults, so all three are listed.
         retry_handlers=[
+            *_counting(on_rate_limited),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
             ConnectionErrorRetryHandler(max_retry_count=2),
@@ -136,8 +163,13 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-def make_delivery_client(settings: Settings) -> WebClient:
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=[], timeout=15)
+def make_delivery_client(settings: Settings, *, on_rate_limited: Callable[[], None] | None = None) -> WebClient:
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=_counting(on_rate_limited),  # the engine retries through the ledger: this only counts 429s
+        timeout=15,
+    )
 
 
 # Every message the engine sends carries its ledger key, so after a crash we can find whether it arrived.
