@@ -228,3 +228,44 @@ def test_a_map_of_500_cities_names_its_clusters_and_isolated_cities_and_is_the_s
     [picture] = reply.files
     assert picture.content.startswith(PNG_MAGIC)
     assert ask(services, "ana", "/match map since=2026-11-01").files[0].content == picture.content
+
+
+CONSOLE_SESSION = """\
+/city register Brno country=CZ cohort="ICC 2020"
+/city register Porto country=PT cohort="ICC 2020"
+/city register Graz country=AT
+/city register Turku country=FI
+/city register Cork country=IE
+/as @bob
+/city join Brno
+/as @pia
+/city join Porto
+/as @ana
+/city approve @bob Brno
+/city approve @pia Porto
+/city role @eve expert
+/as @bob
+/city interests tourism
+/goal add Open a tourism data hub with=Graz;Turku
+/match intro Porto
+/as @eve
+/match map
+"""
+
+
+def test_two_console_processes_save_the_same_map_bytes(tmp_path):
+    from tests.console.test_console import run
+
+    database = str(tmp_path / "network.db")
+    places = [tmp_path / name for name in ("first", "second", "third")]
+    for place in places:
+        place.mkdir()
+    made = run("console", "--user", "ana", "--db", database, stdin=CONSOLE_SESSION, cwd=places[0])
+    assert made.returncode == 0, made.stderr
+    assert "Isolated, with no tie (1): Cork." in made.stdout
+    for place in places[1:]:
+        again = run("console", "--user", "eve", "--db", database, stdin="/match map\n", cwd=place)
+        assert again.returncode == 0, again.stderr
+    saved = [next(place.glob("network-map-*.png")).read_bytes() for place in places]
+    assert saved[0].startswith(PNG_MAGIC)
+    assert saved[0] == saved[1] == saved[2]
