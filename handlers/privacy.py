@@ -493,7 +493,7 @@ def _organisers(session: Session, services: Services, *, besides: str) -> tuple[
 COMMAND = Command(
     "privacy",
     "/city privacy",
-    "What CityPeers keeps about people; export: a JSON file of yours; forget: erase it (organisers: anyone's).",
+    "What is kept about people and why; export: a JSON file of yours; forget: erase it.",
     privacy,
     params=(
         Param(

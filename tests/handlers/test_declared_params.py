@@ -28,6 +28,7 @@ USAGE = {
     ("city", "list"): "/city list [track=<track>] [cohort=<name>]",
     ("city", "tracks"): "/city tracks",
     ("city", "timezone"): "/city timezone [<Area/City>|auto]",
+    ("city", "privacy"): "/city privacy [export|forget] [<@user>]",
     ("city", "audit"): "/city audit [since=<date>] [who=<@user>] [what=<kind>] [page=<n>]",
     ("match", "top"): "/match [<n>] [track=<track>] [city=<name>]",
     ("match", "intro"): "/match intro <name> [again=yes] [city=<name>]",
