@@ -164,7 +164,8 @@ class Console:
         except Exception:  # one line for the user, the details for the log
             ref = uuid.uuid4().hex[:6]
             # The command's name only: what follows it is people's text (a goal, a message), kept out of logs.
-            log.exception("command failed (ref %s): /%s %s", ref, family, split_first(rest)[0][:20])
+            name = split_first(rest)[0][:20]
+            log.exception("command failed (ref %s): /%s %s", ref, family, name)
             self._fail(f"Something went wrong on our side; nothing was changed (ref {ref}).")
             return
         self.failed = self.failed or reply.error

@@ -4,9 +4,11 @@ carry a goal's or a message's text. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import ast
 import io
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func
@@ -215,3 +217,33 @@ def test_no_info_log_line_carries_a_goal_or_a_message(services, clock, caplog):
         text = record.getMessage() + (caplog.handler.format(record) if record.exc_info else "")
         for secret in ("Zanzibar", "Quetzal", "Xylophone"):
             assert secret not in text, (record.name, text)
+
+
+# What a log call may not be given: names that hold people's text (a goal, an offer, a message, a command's rest).
+TEXT_NAMES = {"text", "body", "rest", "note", "line", "reply", "content", "learnings", "title", "description", "plain"}
+# Calls that pass such a name but log no text of people's, and why.
+NOT_PEOPLES_TEXT = {("bot/slack/listeners.py", "response.body")}  # Slack's answer to our reply, not the reply
+
+
+def test_no_log_call_in_bot_or_handlers_is_given_peoples_text():
+    """The grep: every log call of bot/ and handlers/ at INFO or above, and the names its arguments read."""
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for folder in ("bot", "handlers"):
+        for path in sorted((root / folder).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"info", "warning", "error", "exception", "critical", "log"}
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in {"log", "logger", "logging"}
+                ):
+                    continue
+                for arg in node.args[1:]:
+                    for sub in ast.walk(arg):
+                        name = getattr(sub, "id", None) or getattr(sub, "attr", "")
+                        if name in TEXT_NAMES and (relative, ast.unparse(sub)) not in NOT_PEOPLES_TEXT:
+                            found.append(f"{relative}:{node.lineno}: {ast.unparse(sub)}")
+    assert found == []
