@@ -36,6 +36,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="bring the schema to the newest version, keeping the data")
 
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database, while the bot runs, to a new FILE (PostgreSQL: use pg_dump)"
+    )
+    backup.add_argument("file", help="the copy to write; an existing file is never overwritten")
+    backup.add_argument("--db", help="database URL or SQLite file (default: DATABASE_URL)")
+
     load = commands.add_parser("import", help="load data in one step: citypeers import cities FILE.csv")
     load.add_argument("what", choices=["cities"], help="what the file holds")
     load.add_argument("file", help="CSV, UTF-8: name,country,population,cohort,mentor,tracks,offers,needs")
@@ -286,7 +292,20 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"discord": discord, "run": run, "console": console, "db": db, "import": import_file}
+def backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`citypeers backup FILE`: SQLite's online backup into a new file, consistent while the bot writes; one line."""
+    from bot.backup import BackupFailed, backup_sqlite
+
+    try:
+        copied = backup_sqlite(settings.database_url, args.file)
+    except BackupFailed as failure:
+        print(f"citypeers: backup: {failure}", file=sys.stderr)
+        return 1
+    print(copied)
+    return 0
+
+
+COMMANDS = {"discord": discord, "run": run, "console": console, "db": db, "import": import_file, "backup": backup}
 
 if __name__ == "__main__":
     sys.exit(main())
