@@ -247,3 +247,22 @@ def test_no_log_call_in_bot_or_handlers_is_given_peoples_text():
                         if name in TEXT_NAMES and (relative, ast.unparse(sub)) not in NOT_PEOPLES_TEXT:
                             found.append(f"{relative}:{node.lineno}: {ast.unparse(sub)}")
     assert found == []
+
+
+def test_every_process_prunes_daily(services):
+    """The job is one of the scheduler's, daily, first a few minutes after start (a process restarted every day
+    still prunes)."""
+    from datetime import UTC, datetime
+
+    from bot.scheduler import RETENTION_FIRST, Runtime
+
+    runtime = Runtime(services, RecordingSender())
+    before = datetime.now(UTC)
+    runtime.start()
+    try:
+        job = runtime.scheduler.get_job("retention")
+        assert job is not None and job.func is prune_old_data and job.args == (services,)
+        assert job.trigger.interval == DAY
+        assert before + RETENTION_FIRST <= job.next_run_time <= datetime.now(UTC) + RETENTION_FIRST
+    finally:
+        runtime.shutdown()
