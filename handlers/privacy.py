@@ -39,6 +39,7 @@ from storage.models import City, Event, Member
 FORMAT = "citypeers-personal-data/1"
 PSEUDONYM_PREFIX = "former-"
 CONFIRM = "confirm"
+SYSTEM_ACTOR = "citypeers"  # who the audit trail says erased someone who left their workspace
 ACTIONS = ("export", "forget")
 
 
@@ -85,6 +86,7 @@ class Strings:
     )
     FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} records erased or made anonymous)."
     OTHERS = "export or erase someone else's data"
+    FORGET_STAFF = "Only admins can erase an organiser's or an admin's data; they can erase their own."
     LEFT = (
         "{who} left the {platform} workspace. What CityPeers keeps about them will be erased on {when}; erase it now "
         "with /city privacy forget."
@@ -339,9 +341,20 @@ def privacy(context: Context, args: Args) -> Reply:
             target = found
     if action == "export":
         return export(context, target)
+    if not _may_erase(context, target):
+        raise CommandError(Strings.FORGET_STAFF)
     if not confirmed:
         return forget_question(context, target)
     return forget(context, target)
+
+
+def _may_erase(context: Context, member: Member) -> bool:
+    """Organisers cannot take away an organiser's or an admin's role (/city role), so they cannot erase one either;
+    admins erase anyone, and everyone themselves."""
+    if _is_self(context, member) or context.actor.role == Role.ADMIN:
+        return True
+    staff = member.role in (Role.ORGANISER, Role.ADMIN) or member.external_id in context.services.settings.admins
+    return not staff
 
 
 def _is_self(context: Context, member: Member) -> bool:
@@ -384,14 +397,15 @@ def forget(context: Context, member: Member) -> Reply:
 
 
 def erase(
-    session: Session, member: Member, now: datetime, *, by: Member | None, platform: str | None = None
+    session: Session, member: Member, now: datetime, *, by: Member | None, departed: bool = False
 ) -> tuple[str, privacy_queries.Erased]:
     """Forget one member and write the one audit entry of it, naming them only by a fresh pseudonym (the entry
-    must not undo the erasure). `by` None: the person themselves, or CityPeers acting on a departure."""
+    must not undo the erasure). `by` None: the person themselves, or CityPeers itself when they `departed`."""
     pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(4)
     person_platform = ledger.platform_of(member.external_id) or audit.CONSOLE
     erased = privacy_queries.forget_member(session=session, member=member, pseudonym=pseudonym)
-    actor = by if by is not None else Member(external_id=pseudonym, display_name="", role=Role.NONE, created_at=now)
+    acting = SYSTEM_ACTOR if departed else pseudonym  # a transient member: the entry's who, never stored as a member
+    actor = by if by is not None else Member(external_id=acting, display_name="", role=Role.NONE, created_at=now)
     after = {
         "rows_deleted": erased.rows_deleted,
         "references_cleared": erased.references_cleared,
@@ -408,7 +422,7 @@ def erase(
         subject=pseudonym,
         after=after,
         now=now,
-        platform=platform or (None if by is not None else person_platform),
+        platform=None if by is not None else person_platform,
     )
     return pseudonym, erased
 
@@ -431,7 +445,7 @@ def member_left(services: Services, external_id: str, *, platform_name: str) -> 
         now = services.clock.now()
         organisers = _organisers(session, services, besides=external_id)
         if delay.total_seconds() <= 0:
-            pseudonym, _ = erase(session, member, now, by=None, platform=ledger.platform_of(external_id))
+            pseudonym, _ = erase(session, member, now, by=None, departed=True)
             notice = Reply.of(Strings.LEFT_ERASED, pseudonym=pseudonym, platform=platform_name)
             ledger.queue_notices(session, [Notice(organisers, notice)] if organisers else [], now=now)
             return "erased"
@@ -476,7 +490,7 @@ def forget_departed(services: Services) -> int:
             member = session.get(Member, member_id)
             if member is None or member.left_at is None:
                 return 0  # erased or back meanwhile
-            erase(session, member, services.clock.now(), by=None)
+            erase(session, member, services.clock.now(), by=None, departed=True)
             return 1
 
         erased += run_transaction(services.engine, erase_one)

@@ -7,6 +7,7 @@ each is forgotten a scan of every text and JSON column of every table finds neit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import timedelta
@@ -257,3 +258,28 @@ def test_someone_who_left_is_reported_then_erased_after_the_delay(programme: Ser
     assert privacy.forget_departed(programme) == 1
     assert scan(programme, ZUZ_SLACK[0], ZUZ_SLACK[1]) == []
     assert privacy.member_left(programme, ZUZ_SLACK[0], platform_name="Slack") == "unknown"
+
+
+def test_an_organiser_cannot_erase_another_organiser_but_an_admin_can(programme: Services) -> None:
+    for who in (RUI, ZUZ_SLACK):
+        assert say(programme, ADMIN, f"/city role {ref(who)} organiser") == f"@{who[1]} is now organiser."
+    assert say(programme, RUI, f"/city privacy forget {ref(ZUZ_SLACK)} confirm") == privacy.Strings.FORGET_STAFF
+    assert say(programme, RUI, f"/city privacy forget {ref(ADMIN)}") == privacy.Strings.FORGET_STAFF
+    assert scan(programme, ZUZ_SLACK[0])
+    assert say(programme, ADMIN, f"/city privacy forget {ref(ZUZ_SLACK)} confirm").startswith("Done")
+    assert scan(programme, ZUZ_SLACK[0], ZUZ_SLACK[1]) == []
+
+
+def test_with_no_delay_someone_who_left_is_erased_at_once_and_organisers_hear_of_it(programme: Services) -> None:
+    at_once = dataclasses.replace(
+        programme, settings=dataclasses.replace(programme.settings, forget_departed_after=timedelta(0))
+    )
+    assert privacy.member_left(at_once, ZUZ_SLACK[0], platform_name="Slack") == "erased"
+    assert scan(programme, ZUZ_SLACK[0], ZUZ_SLACK[1]) == []
+    with unit_of_work(programme.engine) as session:
+        told = session.scalars(select(Delivery).where(Delivery.recipient == ADMIN[0], Delivery.kind == "notice"))
+        lines = [reply_from_dict(json.loads(row.body or "{}")).plain() for row in told]
+        audit = SQLModel.metadata.tables["audit_entry"]
+        (entry,) = session.connection().execute(select(audit).where(audit.c.what == "privacy-forget")).mappings()
+    assert any("left the Slack workspace; what CityPeers kept about them is erased" in line for line in lines)
+    assert entry["actor"] == privacy.SYSTEM_ACTOR and entry["platform"] == "slack"
