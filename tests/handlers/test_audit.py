@@ -342,3 +342,30 @@ def test_the_csv_holds_every_filtered_entry_and_no_formula(services, clock):
 
 def test_audit_is_in_the_help(services):
     assert "/city audit [since=<date>] [who=<@user>] [what=<kind>] [page=<n>]" in say(services, "ana", "/city help")
+
+
+def test_an_act_whose_command_fails_after_it_was_declared_leaves_no_entry(world, monkeypatch):
+    """The entry is written in the command's own transaction: a failure later in the command takes it back too."""
+    import handlers.dispatch
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the outbox is gone")
+
+    monkeypatch.setattr(handlers.dispatch, "queue_notices", broken)
+    before = count(world)
+    with pytest.raises(RuntimeError):
+        ask(world, "ana", "/city approve @rita Brno")
+    monkeypatch.undo()
+    assert count(world) == before
+    assert "rita" not in say(world, "ana", "/city show Brno")  # the approval went with it
+
+
+def test_the_migration_checks_exactly_the_kinds_the_code_knows():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "storage" / "migrations" / "versions" / "0013_audit.py"
+    spec = importlib.util.spec_from_file_location("audit_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert tuple(kind.value for kind in AuditKind) == migration.KINDS
