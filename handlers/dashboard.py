@@ -141,40 +141,49 @@ def overview(session: Session, who: Viewer, now: datetime) -> Overview:
     cohorts = dict(q.cohorts(session=session))
     tracks = {track_id: key for track_id, key, _ in q.tracks(session=session)}
     states = q.goal_states(session=session)
-    changes = q.status_changes(session=session)
-    # Each goal's status at the end of each of the last twelve weeks, replaying its history forward.
+    # Each goal's status at the end of each of the last twelve weeks, replaying its history forward; the
+    # database says which week-end each entry precedes, so no timestamp is read here.
     ends = [now - timedelta(weeks=weeks) for weeks in range(TREND_WEEKS, -1, -1)]
+    days = [local_day(end, who.zone) for end in ends]
+    changes = q.status_changes(session=session, ends=ends)
     status: dict[int, str] = {}
     snapshots: list[dict[int, str]] = []
     index = 0
-    for end in ends:
-        while index < len(changes) and changes[index][2] <= end:
-            goal_id, value, _ = changes[index]
-            status[goal_id] = value
+    for bucket in range(len(ends)):
+        while index < len(changes) and changes[index][2] <= bucket:
+            status[changes[index][0]] = changes[index][1]
             index += 1
         snapshots.append(dict(status))
-    where = {state.goal_id: state for state in states}
+    due = {state.goal_id: state.due_on for state in states}
     for state in states:  # a goal with no history at all (imported) counts from now, as it is
-        if state.goal_id not in snapshots[-1]:
-            snapshots[-1][state.goal_id] = state.status
+        snapshots[-1].setdefault(state.goal_id, state.status)
+    group_of = {
+        state.goal_id: (
+            cohorts.get(state.cohort_id, NO_COHORT) if state.cohort_id else NO_COHORT,
+            tracks.get(state.track_id, NO_TRACK) if state.track_id else NO_TRACK,
+        )
+        for state in states
+    }
 
-    def counted(snapshot: dict[int, str], day: date) -> Counter[tuple[str, str, str]]:
+    def grouped(snapshot: dict[int, str], day: date) -> Counter[tuple[str, str, str]]:
         tally: Counter[tuple[str, str, str]] = Counter()
         for goal_id, value in snapshot.items():
-            state = where.get(goal_id)
-            if state is None:  # history of a goal since deleted
+            group = group_of.get(goal_id)
+            if group is None:  # history of a goal since deleted
                 continue
-            key = (
-                cohorts.get(state.cohort_id, NO_COHORT) if state.cohort_id else NO_COHORT,
-                tracks.get(state.track_id, NO_TRACK) if state.track_id else NO_TRACK,
-            )
-            tally[(*key, value)] += 1
-            if value in OPEN and state.due_on < day:
-                tally[(*key, OVERDUE)] += 1
+            tally[(*group, value)] += 1
+            if value in OPEN and due[goal_id] < day:
+                tally[(*group, OVERDUE)] += 1
         return tally
 
-    now_tally = counted(snapshots[-1], today)
-    then_tally = counted(snapshots[0], today - timedelta(weeks=TREND_WEEKS))
+    def totalled(snapshot: dict[int, str], day: date) -> dict[str, int]:
+        kept = {goal_id: value for goal_id, value in snapshot.items() if goal_id in due}
+        tally = Counter(kept.values())
+        tally[OVERDUE] = sum(1 for goal_id, value in kept.items() if value in OPEN and due[goal_id] < day)
+        return {column: tally[column] for column in COLUMNS}
+
+    now_tally = grouped(snapshots[-1], today)
+    then_tally = grouped(snapshots[0], days[0])
     groups = sorted(
         {key[:2] for key in now_tally} | {key[:2] for key in then_tally}, key=lambda k: (fold_name(k[0]), k[1])
     )
@@ -184,13 +193,7 @@ def overview(session: Session, who: Viewer, now: datetime) -> Overview:
         change = {column: counts[column] - then_tally[(cohort, track, column)] for column in COLUMNS}
         rows.append(CountRow(cohort, track, counts, change, sum(counts[s] for s in STATUSES)))
     totals = {column: sum(row.counts[column] for row in rows) for column in COLUMNS}
-    weeks = []
-    for end, snapshot in zip(ends[1:], snapshots[1:], strict=True):
-        day = local_day(end, who.zone)
-        tally = Counter()
-        for (_, _, column), count in counted(snapshot, day).items():
-            tally[column] += count
-        weeks.append(WeekRow(day, {column: tally[column] for column in COLUMNS}))
+    weeks = [WeekRow(day, totalled(snapshot, day)) for day, snapshot in zip(days[1:], snapshots[1:], strict=True)]
     gaps = q.city_gaps(session=session)
 
     def ref(city_id: int, name: str, cohort_id: int | None) -> CityRef:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -96,15 +96,17 @@ def goal_states(*, session: Session) -> list[GoalState]:
     query = select(Goal.id, City.cohort_id, Goal.track_id, Goal.due_on, Goal.status).join(
         City, col(City.id) == col(Goal.city_id)
     )
-    return [GoalState(*row) for row in session.exec(query)]
+    return [GoalState(*row) for row in session.connection().execute(query).all()]
 
 
-def status_changes(*, session: Session) -> list[tuple[int, str, datetime]]:
-    """(goal, status, when) of every history entry, oldest first: what the trend replays."""
-    query = select(GoalUpdate.goal_id, GoalUpdate.status, GoalUpdate.created_at).order_by(
+def status_changes(*, session: Session, ends: Sequence[datetime]) -> list[tuple[int, str, int]]:
+    """(goal, status, bucket) of every history entry, oldest first: bucket is the index of the first of `ends`
+    (ascending) the entry is not after, len(ends) for entries after the last: what the trend replays."""
+    bucket = case(*((col(GoalUpdate.created_at) <= end, number) for number, end in enumerate(ends)), else_=len(ends))
+    query = select(GoalUpdate.goal_id, GoalUpdate.status, bucket).order_by(
         col(GoalUpdate.created_at), col(GoalUpdate.id)
     )
-    return [(row[0], row[1], row[2]) for row in session.exec(query)]
+    return [(row[0], row[1], row[2]) for row in session.connection().execute(query).all()]
 
 
 def city_gaps(*, session: Session) -> list[tuple[int, str, int | None, bool, bool, bool]]:

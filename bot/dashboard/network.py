@@ -23,7 +23,22 @@ PALETTE = ("#1f5fa8", "#b3400a", "#2e7d32", "#7b1fa2", "#a0185a", "#00695c", "#5
 NONE_COLOUR = "#595959"
 
 
+LAYOUTS_KEPT = 8
+_layouts: dict[tuple[object, ...], dict[int, tuple[float, float]]] = {}
+
+
 def layout(network: Network) -> dict[int, tuple[float, float]]:
+    """Each city's place; the same graph is laid out once per process (the layout is most of a page's time)."""
+    key = (tuple(node.city_id for node in network.nodes), tuple((t.a, t.b, t.weight) for t in network.ties))
+    found = _layouts.get(key)
+    if found is None:
+        found = _layouts[key] = spring(network)
+        while len(_layouts) > LAYOUTS_KEPT:
+            _layouts.pop(next(iter(_layouts)), None)
+    return found
+
+
+def spring(network: Network) -> dict[int, tuple[float, float]]:
     graph = rustworkx.PyGraph()
     index = {node.city_id: graph.add_node(node.city_id) for node in network.nodes}
     for tie in network.ties:
