@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine
 
+from bot.metrics import Metrics
+from handlers.types import Reply
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import FakeSlack
 
@@ -140,3 +143,22 @@ def test_metrics_need_the_token_and_count_commands_deliveries_429s_and_the_ledge
     assert oldest <= (summit - timedelta(days=7)).timestamp() + 1
     assert oldest > due.timestamp()
     assert value(found, "citypeers_ledger_readable") == 1
+
+
+def test_a_command_that_raises_counts_as_crashed_and_an_unreadable_ledger_is_said_so():
+    engine = create_engine("sqlite://")  # no tables: the ledger cannot be read
+    metrics = Metrics(engine, families=["city", "event"])
+
+    def crash() -> Reply:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        metrics.measure("event", crash)
+    assert metrics.measure("/City", lambda: Reply.of("fine")).error is False
+    metrics.measure("nosuchfamily", lambda: Reply.fail("Unknown command /nosuchfamily."))
+    found = samples(metrics.exposition().decode())
+    assert value(found, "citypeers_commands_total", family="event", outcome="crashed") == 1
+    assert value(found, "citypeers_commands_total", family="city", outcome="ok") == 1
+    assert value(found, "citypeers_commands_total", family="unknown", outcome="refused") == 1
+    assert value(found, "citypeers_ledger_readable") == 0
+    assert "citypeers_ledger_pending" not in found
