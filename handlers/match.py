@@ -1200,8 +1200,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "map",
             "/match map",
-            "Experts and organisers: the collaboration network as a picture and in words: isolated cities, "
-            "bridges, clusters.",
+            "Experts and organisers: the cities' network, drawn and in words: clusters, bridges, isolated cities.",
             network_map,
             aliases=("network",),
             params=(

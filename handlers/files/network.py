@@ -111,7 +111,7 @@ def network_map(
         circle = Circle(where[city.id], radius[city.id], facecolor=colour_of.get(groups.get(city.id, ""), OTHER_COLOUR),
                         edgecolor=outline, linewidth=thickness, zorder=5)  # fmt: skip
         circle.set_gid(f"city-{city.id}")
-        axes.add_patch(circle)
+        axes.add_artist(circle)  # not add_patch: the limits are set, and updating them costs most of the time
 
     for city_id, (x, y) in place_labels(network, where, radius, units_per_point=width / (fig_w * 72 * 0.92)):
         axes.text(x, y, network.city(city_id).name, fontsize=LABEL_POINTS, va="center", ha="left", zorder=6)
