@@ -73,7 +73,7 @@ class Strings:
         "someone left a server, so there an organiser uses `/city privacy forget <@user>`.",
     )
     NOTHING = "CityPeers keeps nothing about {who}."
-    EXPORTED = "Everything CityPeers keeps about {who} is in {file} ({records} records)."
+    EXPORTED = "Everything CityPeers keeps about {who} is in {file} ({records})."
     FORGET_ASK = (
         "This erases what CityPeers keeps about {who}: the member record, RSVPs, calendar and dashboard links, join "
         "requests, messages still to be sent and the text of those sent. Goals and introductions stay with the "
@@ -81,10 +81,10 @@ class Strings:
     )
     FORGET_BUTTON = "Erase"
     FORGOTTEN_YOU = (
-        "Done: CityPeers no longer keeps anything about you ({count} records erased or made anonymous). If you "
+        "Done: CityPeers no longer keeps anything about you ({count} erased or made anonymous). If you "
         "use it again, you start afresh."
     )
-    FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} records erased or made anonymous)."
+    FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} erased or made anonymous)."
     OTHERS = "export or erase someone else's data"
     FORGET_STAFF = "Only admins can erase an organiser's or an admin's data; they can erase their own."
     LEFT = (
@@ -308,6 +308,10 @@ def build_export(session: Session, member: Member, now: datetime) -> dict[str, A
     }
 
 
+def counted(count: int) -> str:
+    return f"{count} record" if count == 1 else f"{count} records"
+
+
 def record_count(data: dict[str, Any]) -> int:
     lists = [value for key, value in data.items() if isinstance(value, list) and key != "cities_represented"]
     return 1 + sum(len(items) for items in lists) + sum(len(rows) for rows in data["other_records"].values())
@@ -367,7 +371,7 @@ def export(context: Context, member: Member) -> Reply:
     filename = f"citypeers-personal-data-{platform}-{context.now.date().isoformat()}.json"
     content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")
     who: object = "you" if _is_self(context, member) else Mention(member.external_id, member.display_name)
-    reply = Reply.of(Strings.EXPORTED, who=who, file=filename, records=record_count(data))
+    reply = Reply.of(Strings.EXPORTED, who=who, file=filename, records=counted(record_count(data)))
     reply.files.append(Attachment(filename, content, "application/json"))
     context.record(
         AuditKind.PRIVACY_EXPORT, "member", member.external_id, member.display_name, subject=member.external_id
@@ -391,9 +395,9 @@ def forget(context: Context, member: Member) -> Reply:
     count = erased.members + sum(erased.rows_deleted.values()) + sum(erased.references_cleared.values())
     count += erased.deliveries_emptied + sum(erased.texts_scrubbed.values())
     if own:
-        return Reply.of(Strings.FORGOTTEN_YOU, count=count)
+        return Reply.of(Strings.FORGOTTEN_YOU, count=counted(count))
     # The reply names the person for the organiser who asked; it is shown, never stored.
-    return Reply.of(Strings.FORGOTTEN, who=f"@{who.name}", count=count)
+    return Reply.of(Strings.FORGOTTEN, who=f"@{who.name}", count=counted(count))
 
 
 def erase(
