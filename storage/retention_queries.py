@@ -59,4 +59,3 @@ def prune_broadcast_texts(*, session: Session, before: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return session.execute(statement).rowcount or 0
-
