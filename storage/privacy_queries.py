@@ -103,16 +103,22 @@ class Scrubber:
     def _bare(self) -> re.Pattern[str]:
         return re.compile(r"(?<![A-Za-z0-9_])" + re.escape(self.external_id) + r"(?![A-Za-z0-9_])")
 
+    @property
+    def _name(self) -> re.Pattern[str]:
+        """The display name as a whole word (`ana`, not the `ana` of `banana`), with the `@` we write before it."""
+        return re.compile(r"(?:@|(?<![\w@]))" + re.escape(self.display_name) + r"(?!\w)")
+
     def holds(self, value: object, *, names: bool) -> bool:
+        """Whether a value names the person: their id, or (in our own words) `@name` as we write people."""
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         if self._bare.search(text):
             return True
-        return names and bool(self.display_name) and self.display_name in text
+        return names and bool(self.display_name) and f"@{self.display_name}" in text
 
     def text(self, value: str, *, names: bool) -> str:
         value = self._bare.sub(self.pseudonym, self._mention.sub(TOMBSTONE, value))
         if names and self.display_name:
-            value = value.replace(f"@{self.display_name}", TOMBSTONE).replace(self.display_name, TOMBSTONE)
+            value = self._name.sub(TOMBSTONE, value)
         return value
 
     def value(self, value: object, *, names: bool) -> object:
@@ -205,7 +211,7 @@ def _scrub_every_table(session: Session, scrub: Scrubber, erased: Erased, *, mem
         if not columns:
             continue
         names = table.name in NAMED_TABLES
-        needles = [scrub.external_id] + ([scrub.display_name] if names and scrub.display_name else [])
+        needles = [scrub.external_id] + ([f"@{scrub.display_name}"] if names and scrub.display_name else [])
         needles += [json.dumps(needle)[1:-1] for needle in needles]  # as a JSON column may keep it (\u00e1)
         conditions = [
             cast(column, Text).like(f"%{like_escaped(needle)}%", escape="\\")
@@ -214,11 +220,16 @@ def _scrub_every_table(session: Session, scrub: Scrubber, erased: Erased, *, mem
         ]
         keys = list(table.primary_key.columns)
         for row in connection.execute(select(table).where(or_(*conditions))).mappings().all():
-            changed = {
-                column.name: _scrubbed(scrub, row[column.name], column, names=names)
-                for column in columns
-                if row[column.name] is not None and scrub.holds(row[column.name], names=names)
-            }
+            if not any(row[c.name] is not None and scrub.holds(row[c.name], names=names) for c in columns):
+                continue  # `slack:U12` when looking for `slack:U1`
+            # A row about the person (in our own words): their name goes from every column, not only the id's
+            # (an audit entry's object_name beside its subject).
+            changed = {}
+            for column in columns:
+                if row[column.name] is not None:
+                    after = _scrubbed(scrub, row[column.name], column, names=names)
+                    if after != row[column.name]:
+                        changed[column.name] = after
             if table.name == "audit_entry" and row.get("actor_id") == member_id:
                 changed["actor_id"] = None
             if not changed:

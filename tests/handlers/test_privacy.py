@@ -283,3 +283,18 @@ def test_with_no_delay_someone_who_left_is_erased_at_once_and_organisers_hear_of
         (entry,) = session.connection().execute(select(audit).where(audit.c.what == "privacy-forget")).mappings()
     assert any("left the Slack workspace; what CityPeers kept about them is erased" in line for line in lines)
     assert entry["actor"] == privacy.SYSTEM_ACTOR and entry["platform"] == "slack"
+
+
+def test_ids_and_names_are_replaced_whole_and_only_where_they_name_the_person() -> None:
+    scrub = privacy_queries.Scrubber("slack:U1", "ana", "former-1")
+    line = "@ana and banana; ana's goal; <@slack:U1|ana> and <@slack:U12|bo>; slack:U1, slack:U12"
+    assert scrub.text(line, names=True) == (
+        "a former representative and banana; a former representative's goal; a former representative and "
+        "<@slack:U12|bo>; former-1, slack:U12"
+    )
+    assert scrub.text(line, names=False).startswith("@ana and banana; ana's goal; a former representative and")
+    assert not scrub.holds("slack:U12 asks", names=True) and scrub.holds("Could not deliver to @ana", names=True)
+    reply = {"values": {"who": {"mention": ["slack:U1", "ana"]}, "other": {"mention": ["slack:U2", "bo"]}}}
+    assert scrub.value(reply, names=True) == {
+        "values": {"who": privacy_queries.TOMBSTONE, "other": {"mention": ["slack:U2", "bo"]}}
+    }
