@@ -85,7 +85,7 @@ class Strings:
         "use it again, you start afresh."
     )
     FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} erased or made anonymous)."
-    OTHERS = "export or erase someone else's data"
+    OTHERS = "Only admins and organisers can export or erase someone else's data."
     FORGET_STAFF = "Only admins can erase an organiser's or an admin's data; they can erase their own."
     LEFT = (
         "{who} left the {platform} workspace. What CityPeers keeps about them will be erased on {when}; erase it now "
@@ -338,7 +338,7 @@ def privacy(context: Context, args: Args) -> Reply:
             raise UsageError()
         if ref.user_id != context.actor.user_id:
             if context.actor.role not in ORGANISERS:
-                raise CommandError(f"Only admins and organisers can {Strings.OTHERS}.")
+                raise CommandError(Strings.OTHERS)
             found = queries.get_member(session=context.session, external_id=ref.user_id)
             if found is None:
                 return Reply.of(Strings.NOTHING, who=f"@{ref.name}")
@@ -391,7 +391,7 @@ def forget_question(context: Context, member: Member) -> Reply:
 def forget(context: Context, member: Member) -> Reply:
     own = _is_self(context, member)
     who = Mention(member.external_id, member.display_name)
-    pseudonym, erased = erase(context.session, member, context.now, by=None if own else context.actor.member)
+    _, erased = erase(context.session, member, context.now, by=None if own else context.actor.member)
     count = erased.members + sum(erased.rows_deleted.values()) + sum(erased.references_cleared.values())
     count += erased.deliveries_emptied + sum(erased.texts_scrubbed.values())
     if own:
