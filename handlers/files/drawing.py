@@ -5,8 +5,10 @@ the font bundled with matplotlib, no date or version written into the file, a fi
 from __future__ import annotations
 
 import io
+import re
 import threading
 from typing import TYPE_CHECKING, Literal
+from xml.sax.saxutils import quoteattr
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,3 +61,34 @@ def save(figure: Figure, fmt: Format) -> bytes:
     else:
         figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+_STYLE = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_BLOCK = re.compile(r"<defs>\s*<style[^>]*>\*\{([^}]*)\}</style>\s*</defs>")
+
+
+def inline_svg(svg: bytes) -> str:
+    """An SVG file as an element to put inside an HTML page whose Content-Security-Policy forbids inline styles:
+    no XML prolog or metadata, and matplotlib's `style="…"` attributes and its one `<style>` rule turned into SVG
+    presentation attributes (`fill="#fff"`), which a policy without 'unsafe-inline' lets through."""
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg") :]
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL)
+    root: list[str] = []
+
+    def hoist(found: re.Match[str]) -> str:
+        root.append(_attributes(found.group(1)))
+        return ""
+
+    text = _STYLE_BLOCK.sub(hoist, text, count=1)
+    text = _STYLE.sub(lambda found: _attributes(found.group(1)), text)
+    if root:
+        text = text.replace("<svg", "<svg" + root[0], 1)
+    return text
+
+
+def _attributes(declarations: str) -> str:
+    """`fill: #fff; stroke-width: 2` -> ` fill="#fff" stroke-width="2"` (every property matplotlib writes is also a
+    presentation attribute)."""
+    pairs = (part.split(":", 1) for part in declarations.split(";") if ":" in part)
+    return "".join(f" {name.strip()}={quoteattr(value.strip())}" for name, value in pairs)

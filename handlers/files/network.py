@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from core.network import Network
-from handlers.files.drawing import MIME, PNG_MAGIC, Format, new_figure, save
+from handlers.files.drawing import MIME, PNG_MAGIC, Format, inline_svg, new_figure, save
 
-__all__ = ["MIME", "PNG_MAGIC", "NetworkWords", "network_map", "OTHER_COLOUR", "PALETTE"]
+__all__ = ["MIME", "OTHER_COLOUR", "PALETTE", "PNG_MAGIC", "NetworkWords", "inline_svg", "network_map"]
 
 SEED = 20201  # the layout's seed: any fixed number; changing it changes every picture
 LAYOUT_ITERATIONS = 60

@@ -269,3 +269,28 @@ def test_two_console_processes_save_the_same_map_bytes(tmp_path):
     saved = [next(place.glob("network-map-*.png")).read_bytes() for place in places]
     assert saved[0].startswith(PNG_MAGIC)
     assert saved[0] == saved[1] == saved[2]
+
+
+def test_the_svg_for_a_page_makes_every_city_a_focusable_link_and_needs_no_inline_style(ten):
+    from handlers.files.network import NetworkWords, inline_svg, network_map
+    from handlers.match import load_network, map_groups
+
+    with unit_of_work(ten.engine) as session:
+        network = load_network(session, track_order=["tourism", "upskilling"])
+    groups, order = map_groups(network, by_country=False)
+    words = NetworkWords("tie", "bridge", "new", "articulation city", "joined")
+    titles = {c.id: f"{c.name}: {network.strength[c.id]} tie weight" for c in network.cities}
+    links = {c.id: f"/dashboard/t/city/{c.id}" for c in network.cities}
+
+    def svg() -> bytes:
+        return network_map(network, title="Network", words=words, groups=groups, group_order=order, fmt="svg",
+                           titles=titles, links=links)  # fmt: skip
+
+    drawn = svg()
+    assert drawn == svg()  # the same data, the same bytes
+    page = inline_svg(drawn)
+    assert page.startswith("<svg") and "style=" not in page and "<style" not in page
+    assert page.count('<a id="city-') == 10
+    graz = next(c.id for c in network.cities if c.name == "Graz")
+    assert f'<a id="city-{graz}" href="/dashboard/t/city/{graz}" aria-label="Graz: 4 tie weight">' in page
+    assert "<title>Graz: 4 tie weight</title>" in page
