@@ -427,68 +427,100 @@ def city_page(session: Session, who: Viewer, now: datetime, city_id: int) -> Cit
     )
 
 
-# --- network --------------------------------------------------------------------------------------------
+# --- network ---------------------------------------------------------------------------------------------
+
+LINK_BASE = "__DASHBOARD_BASE__"  # stands for /dashboard/<token> in a drawn map, which is kept for every reader
 
 
 @dataclass(frozen=True)
-class NetworkNode:
+class NetworkCityRow:
     city_id: int
     name: str
-    country: str
     cohort: str
-    track: str  # the first of its tracks, for colour
+    track: str
     ties: int  # the weight of its ties in all
 
 
 @dataclass(frozen=True)
-class NetworkTie:
-    a: int
-    b: int
-    weight: int
-    kinds: tuple[str, ...]  # met, introduced, paired in a round, goal with=
+class NetworkPage:
+    """The map (SVG from handlers.files.network, cities linking to `LINK_BASE/city/<id>`) and what it says."""
 
-
-@dataclass(frozen=True)
-class Network:
-    nodes: list[NetworkNode]
-    ties: list[NetworkTie]
+    svg: bytes
+    cities: int
+    edges: int
     isolated: list[str]
+    bridges: list[tuple[str, str, int]]  # the two cities, and how many the smaller side would lose
+    articulation: list[str]
+    clusters: list[int]  # sizes, largest first
+    top: list[NetworkCityRow]
 
 
-def network(session: Session, who: Viewer) -> Network:
+def network_signature(session: Session) -> tuple[object, ...]:
+    """What the map is drawn from, cheaply: cities and their cohorts and tracks, introductions and their outcome,
+    goals shared. The same signature gives the same map, so a drawn map can be kept."""
+    return (
+        tuple(q.cities(session=session)),
+        tuple(sorted(q.introduction_ties(session=session))),
+        tuple(sorted(q.collaboration_ties(session=session))),
+        tuple(sorted((k, tuple(v)) for k, v in q.city_tracks(session=session).items())),
+    )
+
+
+def network(session: Session, settings: HandlerSettings) -> NetworkPage:
+    """The collaboration network as /match map draws it, in SVG, each city focusable and linking to its page."""
+    from handlers.files.network import NetworkWords, network_map
+    from handlers.match import Strings as MatchStrings
+    from handlers.match import load_network, map_groups
+
     cohorts = dict(q.cohorts(session=session))
-    tracks = q.city_tracks(session=session)
-    weights: dict[tuple[int, int], int] = defaultdict(int)
-    kinds: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for a, b, met, in_round in q.introduction_ties(session=session):
-        pair = (min(a, b), max(a, b))
-        weights[pair] += 2 if met else 1
-        kinds[pair].add("met" if met else "introduced")
-        if in_round:
-            kinds[pair].add("paired in a round")
-    for a, b in q.collaboration_ties(session=session):
-        if a == b:
-            continue
-        pair = (min(a, b), max(a, b))
-        weights[pair] += 1
-        kinds[pair].add("goal together")
-    degree: Counter[int] = Counter()
-    for (a, b), weight in weights.items():
-        degree[a] += weight
-        degree[b] += weight
-    nodes = [
-        NetworkNode(
-            city_id,
-            name,
-            country,
-            cohorts.get(cohort_id, NO_COHORT) if cohort_id else NO_COHORT,
-            (tracks.get(city_id) or [NO_TRACK])[0],
-            degree[city_id],
-        )
-        for city_id, name, country, cohort_id in q.cities(session=session)
-    ]
-    ties = [NetworkTie(a, b, weight, tuple(sorted(kinds[(a, b)]))) for (a, b), weight in sorted(weights.items())]
-    return Network(nodes, ties, [node.name for node in nodes if node.ties == 0])
+    cohort_of = {city_id: cohorts.get(cohort_id, NO_COHORT) for city_id, _, _, cohort_id in q.cities(session=session)}
+    graph = load_network(session, track_order=[key for key, _ in settings.tracks])
+    groups, order = map_groups(graph, by_country=False)
+    names = {city.id: city.name for city in graph.cities}
+    partners: dict[int, list[str]] = defaultdict(list)
+    for edge in graph.edges:
+        partners[edge.a].append(names[edge.b])
+        partners[edge.b].append(names[edge.a])
+
+    def said(city_id: int) -> str:
+        city = graph.city(city_id)
+        track = city.tracks[0] if city.tracks else NO_TRACK
+        others = sorted(partners.get(city_id, []))
+        ties = f"{len(others)} ties with {', '.join(others[:12])}" if others else "no ties"
+        if len(others) > 12:
+            ties += f" and {len(others) - 12} more"
+        return f"{city.name} ({city.country}, {cohort_of.get(city_id, NO_COHORT)}, {track}): {ties}"
+
+    svg = network_map(
+        graph,
+        title="The collaboration network",
+        words=NetworkWords(
+            tie=MatchStrings.MAP_LEGEND_TIE,
+            bridge=MatchStrings.MAP_LEGEND_BRIDGE,
+            new="",
+            articulation=MatchStrings.MAP_LEGEND_ARTICULATION,
+            joined="",
+        ),
+        groups=groups,
+        group_order=order,
+        fmt="svg",
+        titles={city.id: said(city.id) for city in graph.cities},
+        links={city.id: f"{LINK_BASE}/city/{city.id}" for city in graph.cities},
+    )
+    top = sorted((c for c in graph.cities if graph.strength[c.id]), key=lambda c: (-graph.strength[c.id], c.name))
+    return NetworkPage(
+        svg=svg,
+        cities=len(graph.cities),
+        edges=len(graph.edges),
+        isolated=[names[city_id] for city_id in graph.isolated],
+        bridges=[(names[b.a], names[b.b], b.cut_off) for b in graph.bridges],
+        articulation=[names[city_id] for city_id in graph.articulation],
+        clusters=[len(cluster) for cluster in graph.clusters],
+        top=[
+            NetworkCityRow(c.id, c.name, cohort_of.get(c.id, NO_COHORT), (*c.tracks, NO_TRACK)[0], graph.strength[c.id])
+            for c in top[:20]
+        ],
+    )
 
 
 # --- events ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from handlers.types import Services
 from storage.db import run_transaction
 
 from . import pages
+from .network import MapCache, for_reader
 
 NOT_FOUND = b'{"ok": false, "error": "not_found"}'
 STATIC = "static/"
@@ -34,6 +35,7 @@ SECURITY_HEADERS = [
     ("X-Frame-Options", "DENY"),
 ]
 MAX_QUERY = 2000
+MAP_TITLE = "The collaboration network: cities and their ties"
 Page = tuple[str, bytes]  # content type, body
 
 
@@ -52,6 +54,7 @@ def stylesheet() -> bytes:
 
 def dashboard_app(services: Services) -> WsgiApp:
     css = stylesheet()
+    maps = MapCache()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "")
@@ -63,7 +66,7 @@ def dashboard_app(services: Services) -> WsgiApp:
         token, _, page = rest.partition("/")
         query = environ.get("QUERY_STRING", "")[:MAX_QUERY]
         params = dict(parse_qsl(query, keep_blank_values=False))
-        found = run_transaction(services.engine, lambda session: _page(session, services, token, page, params))
+        found = run_transaction(services.engine, lambda session: _page(session, services, maps, token, page, params))
         if found is None:
             return _not_found(start_response)
         return _send(start_response, method, found, "no-store")
@@ -83,7 +86,16 @@ def _send(start_response: StartResponse, method: str, page: Page, cache: str) ->
 HTML = "text/html; charset=utf-8"
 
 
-def _page(session: Any, services: Services, token: str, page: str, params: dict[str, str]) -> Page | None:
+def network_page(session: Any, services: Services, maps: MapCache, base: str, who: data.Viewer) -> bytes:
+    drawn, svg = maps.get(
+        data.network_signature(session), lambda: data.network(session, services.settings), title=MAP_TITLE
+    )
+    return pages.network_html(base, who, drawn, for_reader(svg, base))
+
+
+def _page(
+    session: Any, services: Services, maps: MapCache, token: str, page: str, params: dict[str, str]
+) -> Page | None:
     who = data.viewer(session, token, services.settings)
     if who is None:
         return None
@@ -96,7 +108,7 @@ def _page(session: Any, services: Services, token: str, page: str, params: dict[
             "text/csv; charset=utf-8",
             pages.goals_csv(data.goals_page(session, who, now, params, every=True)),
         ),
-        "network": lambda: (HTML, pages.network_html(base, who, data.network(session, who))),
+        "network": lambda: (HTML, network_page(session, services, maps, base, who)),
         "events": lambda: (HTML, pages.events_html(base, who, data.events_page(session, who, now))),
     }
     if page in views:

@@ -1,132 +1,77 @@
-"""The collaboration network as inline SVG: one focusable link per city (keyboard: Tab), named with its ties.
+"""The collaboration map inside a dashboard page: the SVG `/match map` draws (handlers.files.network), made fit
+to sit inline in a page whose Content-Security-Policy forbids inline styles, and kept while the network is
+unchanged (drawing 500 cities takes seconds; a page must take well under a second).
 
-A stand-in until the shared map renderer lands: `network_svg(network, href)` is the one call the Network page
-makes, so the renderer can be swapped without touching the page. Deterministic: the same data gives the same
-bytes (a seeded spring layout).
+matplotlib writes each shape's look as a `style="…"` attribute and a `<style>` element, which such a policy
+blocks; the same properties as SVG presentation attributes (`fill="#0072b2"`) are not styles and are kept. The
+XML prolog, doctype and metadata go (the SVG is inline in HTML), and every city's link gets `tabindex="0"`.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable
 from html import escape
 
-import rustworkx
+from handlers.dashboard import LINK_BASE, NetworkPage
 
-from handlers.dashboard import Network
-
-SIZE = 900
-MARGIN = 40
-LABEL_ALL_UP_TO = 60  # above this many cities only the most connected are labelled, so labels stay readable
-LABELS_WHEN_CROWDED = 25
-# Colours with at least 3:1 contrast on white (WCAG 1.4.11, graphics), one per track in order of first use.
-PALETTE = ("#1f5fa8", "#b3400a", "#2e7d32", "#7b1fa2", "#a0185a", "#00695c", "#5d4037", "#455a64", "#6a6a00")
-NONE_COLOUR = "#595959"
+KEPT = 4  # drawn maps kept: one per network state, a few in case readers see two states around a change
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_PROPERTY = re.compile(r"^[a-z-]+$")
 
 
-LAYOUTS_KEPT = 8
-_layouts: dict[tuple[object, ...], dict[int, tuple[float, float]]] = {}
+def presentation(found: re.Match[str]) -> str:
+    attributes = []
+    for declaration in found.group(1).split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if _PROPERTY.fullmatch(name) and value:
+            attributes.append(f' {name}="{escape(value, quote=True)}"')
+    return "".join(attributes)
 
 
-def layout(network: Network) -> dict[int, tuple[float, float]]:
-    """Each city's place; the same graph is laid out once per process (the layout is most of a page's time)."""
-    key = (tuple(node.city_id for node in network.nodes), tuple((t.a, t.b, t.weight) for t in network.ties))
-    found = _layouts.get(key)
-    if found is None:
-        found = _layouts[key] = spring(network)
-        while len(_layouts) > LAYOUTS_KEPT:
-            _layouts.pop(next(iter(_layouts)), None)
-    return found
+def inline_svg(svg: bytes, *, title: str) -> str:
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.DOTALL)
+    text = re.sub(r"<style[^>]*>.*?</style>", "", text, flags=re.DOTALL)
+    text = _STYLE_ATTRIBUTE.sub(presentation, text)
+    text = re.sub(r'<a id="city-(\d+)" ', r'<a id="city-\1" class="city" tabindex="0" ', text)
+    head = re.match(r"<svg[^>]*>", text)
+    assert head is not None
+    opening = head.group(0)
+    opening = re.sub(r' (width|height)="[^"]*"', "", opening)  # the stylesheet sizes it; the viewBox keeps its shape
+    opening = opening.replace(
+        "<svg ",
+        '<svg class="network" role="group" aria-labelledby="network-title" stroke-linejoin="round" '
+        'stroke-linecap="butt" ',
+        1,
+    )
+    return opening + f'<title id="network-title">{escape(title)}</title>' + text[head.end() :]
 
 
-def spring(network: Network) -> dict[int, tuple[float, float]]:
-    graph = rustworkx.PyGraph()
-    index = {node.city_id: graph.add_node(node.city_id) for node in network.nodes}
-    for tie in network.ties:
-        if tie.a in index and tie.b in index:
-            graph.add_edge(index[tie.a], index[tie.b], float(tie.weight))
-    if len(graph) == 0:
-        return {}
-    positions = rustworkx.spring_layout(graph, seed=7, num_iter=60, weight_fn=float)
-    xs = [p[0] for p in positions.values()] or [0.0]
-    ys = [p[1] for p in positions.values()] or [0.0]
-    span_x = (max(xs) - min(xs)) or 1.0
-    span_y = (max(ys) - min(ys)) or 1.0
-    inner = SIZE - 2 * MARGIN
-    placed = {}
-    for node in network.nodes:
-        x, y = positions[index[node.city_id]]
-        placed[node.city_id] = (
-            round(MARGIN + (x - min(xs)) / span_x * inner, 1),
-            round(MARGIN + (y - min(ys)) / span_y * inner, 1),
-        )
-    return placed
+class MapCache:
+    """Drawn maps by the network's signature (handlers.dashboard.network_signature), shared by every reader:
+    links point at LINK_BASE, which each page replaces with its own base."""
+
+    def __init__(self) -> None:
+        self._kept: dict[object, tuple[NetworkPage, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, signature: object, draw: Callable[[], NetworkPage], *, title: str) -> tuple[NetworkPage, str]:
+        key = hash(signature)
+        with self._lock:
+            found = self._kept.get(key)
+        if found is None:
+            page = draw()
+            found = (page, inline_svg(page.svg, title=title))
+            with self._lock:
+                self._kept[key] = found
+                while len(self._kept) > KEPT:
+                    self._kept.pop(next(iter(self._kept)))
+        return found
 
 
-def track_colours(network: Network) -> dict[str, str]:
-    colours: dict[str, str] = {}
-    for node in network.nodes:
-        if node.track not in colours and node.track != "no track":
-            colours[node.track] = PALETTE[len(colours) % len(PALETTE)]
-    colours["no track"] = NONE_COLOUR
-    return colours
-
-
-def network_svg(network: Network, href: Callable[[int], str], *, title: str) -> str:
-    """The network as one `<svg>` element (markup, escaped here). `href(city_id)` is the city's page."""
-    places = layout(network)
-    colours = track_colours(network)
-    names = {node.city_id: node.name for node in network.nodes}
-    partners: dict[int, list[str]] = {}
-    for tie in network.ties:
-        partners.setdefault(tie.a, []).append(names.get(tie.b, "?"))
-        partners.setdefault(tie.b, []).append(names.get(tie.a, "?"))
-    crowded = len(network.nodes) > LABEL_ALL_UP_TO
-    labelled = {
-        node.city_id
-        for node in sorted(network.nodes, key=lambda n: (-n.ties, n.name))[: LABELS_WHEN_CROWDED if crowded else None]
-        if not crowded or node.ties
-    }
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SIZE} {SIZE}" class="network" '
-        f'role="group" aria-labelledby="network-title">',
-        f'<title id="network-title">{escape(title)}</title>',
-        '<g class="ties" aria-hidden="true">',
-    ]
-    for tie in network.ties:
-        if tie.a not in places or tie.b not in places:
-            continue
-        (x1, y1), (x2, y2) = places[tie.a], places[tie.b]
-        width = min(1 + tie.weight * 0.5, 5)
-        dash = "" if "met" in tie.kinds or "goal together" in tie.kinds else ' stroke-dasharray="4 3"'
-        out.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke-width="{width}"{dash}/>')
-    out.append("</g>")
-    out.append('<g class="cities">')
-    for node in network.nodes:
-        x, y = places.get(node.city_id, (SIZE / 2, SIZE / 2))
-        radius = round(4 + min(node.ties, 20) * 0.6, 1)
-        with_whom = sorted(partners.get(node.city_id, []))
-        ties = f"{node.ties} ties with {', '.join(with_whom[:12])}" if with_whom else "no ties"
-        if len(with_whom) > 12:
-            ties += f" and {len(with_whom) - 12} more"
-        label = f"{node.name} ({node.country}, {node.cohort}, {node.track}): {ties}"
-        out.append(
-            f'<a href="{escape(href(node.city_id))}" tabindex="0" class="city">'
-            f"<title>{escape(label)}</title>"
-            f'<circle cx="{x}" cy="{y}" r="{radius}" fill="{colours.get(node.track, NONE_COLOUR)}"/></a>'
-        )
-    out.append("</g>")
-    out.append('<g class="labels" aria-hidden="true">')
-    for node in network.nodes:
-        if node.city_id in labelled:
-            x, y = places.get(node.city_id, (SIZE / 2, SIZE / 2))
-            out.append(f'<text x="{x}" y="{round(y - 9, 1)}">{escape(node.name)}</text>')
-    out.append("</g></svg>")
-    return "".join(out)
-
-
-def legend(network: Network) -> list[tuple[str, int]]:
-    """(track, its colour's number in PALETTE, or len(PALETTE) for no track): the stylesheet colours `.swatch-N`."""
-    return [
-        (track, PALETTE.index(colour) if colour in PALETTE else len(PALETTE))
-        for track, colour in sorted(track_colours(network).items())
-    ]
+def for_reader(svg: str, base: str) -> str:
+    return svg.replace(LINK_BASE, base)

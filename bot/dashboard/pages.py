@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from bot.dashboard.network import legend, network_svg
 from core.goals import neutralise_cell
 from handlers import dashboard as data
 
@@ -143,9 +142,7 @@ def city_html(base: str, who: data.Viewer, city: data.CityPage) -> bytes:
     return render("city.html", base=base, who=who, title=city.name, current="city", data=city)
 
 
-def network_html(base: str, who: data.Viewer, network: data.Network) -> bytes:
-    svg = network_svg(network, lambda city_id: f"{base}/city/{city_id}", title="The collaboration network")
-    top = sorted((node for node in network.nodes if node.ties), key=lambda n: (-n.ties, n.name))[:20]
+def network_html(base: str, who: data.Viewer, network: data.NetworkPage, svg: str) -> bytes:
     return render(
         "network.html",
         base=base,
@@ -153,9 +150,7 @@ def network_html(base: str, who: data.Viewer, network: data.Network) -> bytes:
         title="Network",
         current="network",
         data=network,
-        svg=Markup(svg),  # noqa: S704 - built by network_svg, which escapes every name it writes
-        legend=legend(network),
-        top=top,
+        svg=Markup(svg),  # noqa: S704 - drawn by handlers.files.network, which escapes every name it writes
     )
 
 
