@@ -206,7 +206,7 @@ class Strings:
 
     MAP_WHAT = "see the collaboration network"
     MAP_SINCE_AHEAD = "since= is a day up to today ({today}), not {day}."
-    MAP_EMPTY = "No cities in {scope} · {track} yet, so there is no network to draw."
+    MAP_EMPTY = "There are no cities to draw in {scope} · {track} yet."
     MAP_HEAD = "Collaboration network of {scope} · {track} · {day}: {cities}, {edges}: {file}."
     MAP_TITLE = "Collaboration network · {scope} · {track} · {day}"
     MAP_TITLE_SINCE = " · new since {since}"

@@ -160,6 +160,9 @@ def test_a_cohort_or_a_track_narrows_the_map(ten):
     assert lines[0].startswith("Collaboration network of all cities · track upskilling · 2026-11-22: 4 cities, 1 tie ")
     assert "Isolated, with no tie (2): Aarhus, Tartu." in lines
     assert "Bridges, ties whose loss would split the network (1): Gdańsk–Turku (cuts off 1 city)." in lines
+    assert say(ten, "eve", "/match map track=supply-chains") == (
+        "There are no cities to draw in all cities · track supply-chains yet."
+    )
 
 
 @pytest.mark.parametrize(
