@@ -13,9 +13,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
+from bot.discord.api import DiscordClient
 from bot.metrics import Metrics
 from handlers.types import Reply
 from tests.support.botprocess import BotProcess
+from tests.support.fakediscord import GENERAL_CHANNEL_ID, FakeDiscord
 from tests.support.fakeslack import FakeSlack
 
 ADMIN, ANA = "U0ADMIN", "U0ANA"
@@ -162,3 +164,20 @@ def test_a_command_that_raises_counts_as_crashed_and_an_unreadable_ledger_is_sai
     assert value(found, "citypeers_commands_total", family="unknown", outcome="refused") == 1
     assert value(found, "citypeers_ledger_readable") == 0
     assert "citypeers_ledger_pending" not in found
+
+
+def test_discord_429s_are_counted_each_time_the_client_sees_one():
+    metrics = Metrics(create_engine("sqlite://"), families=[])
+    with FakeDiscord() as discord:
+        client = DiscordClient(
+            discord.api_url,
+            "discord-bot-token",
+            sleep=lambda _seconds: None,  # the retry's wait is not what is tested here
+            on_rate_limited=lambda: metrics.rate_limited("discord"),
+        )
+        discord.fail_next("POST /channels/{channel_id}/messages", 429, retry_after=0.5, times=2)
+        path = f"/channels/{GENERAL_CHANNEL_ID}/messages"
+        client.request("POST", path, body={"content": "Doors open at nine"}, retries=2)
+    found = samples(metrics.exposition().decode())
+    assert value(found, "citypeers_platform_rate_limited_total", platform="discord") == 2
+    assert value(found, "citypeers_platform_rate_limited_total", platform="slack") == 0
