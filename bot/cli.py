@@ -1,4 +1,4 @@
-"""`citypeers run | console | db upgrade`: the command line. Settings are read here, once."""
+"""`citypeers run | console | db upgrade | import | backup | discord sync`: the command line, settings read once."""
 
 from __future__ import annotations
 
