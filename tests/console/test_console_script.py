@@ -89,16 +89,17 @@ def test_a_file_saved_under_another_name_is_named_so_in_the_reply(tmp_path):
     result = run("console", "--user", "ana", "--db", str(tmp_path / "c.db"), stdin=script, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for said, saved in [
-        (f"Exported 1 goal of 1 city to goals-{today}.csv.", f"goals-{today}.csv"),
-        (f"Exported 1 goal of 1 city to goals-{today}-2.csv.", f"goals-{today}-2.csv"),
-        (f"Progress of 1 goal per cohort and track: goal-progress-{today}.png.", f"goal-progress-{today}.png"),
-        (f"Progress of 1 goal per cohort and track: goal-progress-{today}-2.png.", f"goal-progress-{today}-2.png"),
-        ("iCalendar file with 1 event: citypeers-event-1.ics", "citypeers-event-1.ics"),
-        ("iCalendar file with 1 event: citypeers-event-1-2.ics", "citypeers-event-1-2.ics"),
+    chart = f"Progress of 1 goal per cohort and track · all cohorts · all tracks · {today}: goal-progress-{today}"
+    for said, saved, after in [
+        (f"Exported 1 goal of 1 city to goals-{today}.csv.", f"goals-{today}.csv", 1),
+        (f"Exported 1 goal of 1 city to goals-{today}-2.csv.", f"goals-{today}-2.csv", 1),
+        (f"{chart}.png.", f"goal-progress-{today}.png", 2),  # after the line saying what the chart shows
+        (f"{chart}-2.png.", f"goal-progress-{today}-2.png", 2),
+        ("iCalendar file with 1 event: citypeers-event-1.ics", "citypeers-event-1.ics", 1),
+        ("iCalendar file with 1 event: citypeers-event-1-2.ics", "citypeers-event-1-2.ics", 1),
     ]:
         assert said in lines, result.stdout
-        assert lines[lines.index(said) + 1] == f"  saved {tmp_path / saved}"
+        assert lines[lines.index(said) + after] == f"  saved {tmp_path / saved}"
         assert (tmp_path / saved).exists()
 
 
