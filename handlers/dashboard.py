@@ -83,9 +83,10 @@ class Viewer:
         return self.role in ORGANISERS
 
 
-def viewer(session: Session, token: str, settings: HandlerSettings) -> Viewer | None:
+def viewer(session: Session, token: str, settings: HandlerSettings, now: datetime) -> Viewer | None:
     """Whom a token shows the dashboard to, or None — unknown, revoked, or its owner no longer an expert or
-    organiser — told apart to nobody."""
+    organiser — told apart to nobody. An owner found without the role has every link revoked there and then, so
+    getting the role back later does not reopen them."""
     if not TOKEN_SHAPE.fullmatch(token):
         return None
     member = q.live_link_owner(session=session, token_hash=token_hash(token))
@@ -93,6 +94,7 @@ def viewer(session: Session, token: str, settings: HandlerSettings) -> Viewer | 
         return None
     role = Role.ADMIN if member.external_id in settings.admins else Role(member.role)
     if role not in READERS:
+        q.revoke_links(session=session, member_id=member.id, now=now)
         return None
     return Viewer(member=member, role=role, zone=member_zone(member, settings.default_tz))
 

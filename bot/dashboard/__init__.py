@@ -96,10 +96,10 @@ def network_page(session: Any, services: Services, maps: MapCache, base: str, wh
 def _page(
     session: Any, services: Services, maps: MapCache, token: str, page: str, params: dict[str, str]
 ) -> Page | None:
-    who = data.viewer(session, token, services.settings)
+    now = services.clock.now()
+    who = data.viewer(session, token, services.settings, now)
     if who is None:
         return None
-    now = services.clock.now()
     base = f"{data.PATH}{token}"
     views: dict[str, Callable[[], Page]] = {
         "": lambda: (HTML, pages.overview_html(base, who, data.overview(session, who, now))),
