@@ -71,6 +71,7 @@ USAGE = {
 OPTIONS = {
     ("city", "register"): {"country", "population", "mentor", "cohort"},
     ("city", "list"): {"track", "cohort"},
+    ("city", "audit"): {"since", "who", "what", "page"},
     ("match", "top"): {"track", "city"},
     ("match", "intro"): {"again", "city"},
     ("match", "notfit"): {"city"},
