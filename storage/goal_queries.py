@@ -188,21 +188,6 @@ def member_names(*, session: Session, member_ids: Collection[int | None]) -> dic
     return {member_id: name for member_id, name in rows}
 
 
-def progress_counts(*, session: Session, cohort_id: int | None = None) -> list[tuple[str | None, str | None, str, int]]:
-    """(cohort name, track key, status, goals) for the progress chart."""
-    query = (
-        select(Cohort.name, Track.key, Goal.status, func.count())
-        .select_from(Goal)
-        .join(City, col(City.id) == col(Goal.city_id))
-        .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
-        .outerjoin(Track, col(Track.id) == col(Goal.track_id))
-        .group_by(Cohort.name, Track.key, Goal.status)
-    )
-    if cohort_id is not None:
-        query = query.where(City.cohort_id == cohort_id)
-    return [(cohort, track, status, count) for cohort, track, status, count in session.exec(query)]
-
-
 # --- check-ins ----------------------------------------------------------------------------------------
 
 
