@@ -99,7 +99,8 @@ def test_metrics_need_the_token_and_count_commands_deliveries_429s_and_the_ledge
         assert scrape(bot, token=TOKEN[:-1]) == unknown
 
         # A reminder due in seconds, which Slack first refuses with a 429; a summit whose reminder is weeks away.
-        due = datetime.now(UTC) + timedelta(seconds=4)
+        slack.fail_next("chat.postMessage", status=429, retry_after=1)
+        due = datetime.now(UTC) + timedelta(seconds=6)
         start = due + timedelta(minutes=1)
         reply = run(bot, ADMIN, f'/event add City Lab start="{typed(start)}" remind=1m channel=<#{LABS}|labs>')
         assert reply.startswith("Scheduled"), reply
@@ -108,7 +109,6 @@ def test_metrics_need_the_token_and_count_commands_deliveries_429s_and_the_ledge
         assert reply.startswith("Scheduled"), reply
         assert "Unknown command" in run(bot, ANA, "/event nonsense")
         assert run(bot, ANA, "/city tracks")
-        slack.fail_next("chat.postMessage", status=429, retry_after=1)
         slack.wait_for(
             lambda: any(c.ok and "City Lab" in c.params.get("text", "") for c in slack.calls("chat.postMessage")),
             timeout=30,
