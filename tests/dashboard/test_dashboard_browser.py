@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+import playwright.sync_api as playwright_sync  # a test extra: pip install -e '.[test]'
 import pytest
 from sqlmodel import select
 
@@ -29,8 +30,6 @@ from storage.models import Member
 from tests.conftest import make_settings
 from tests.dashboard import programme
 from tests.handlers.conversation import say
-
-playwright_sync = pytest.importorskip("playwright.sync_api")  # a test extra: pip install -e '.[test]'
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -109,3 +109,39 @@ def test_the_goal_filter_sorts_and_filters_in_the_database(services, clock):
     assert [g.goal_id for g in brno.rows] == [1, 2] and brno.rows[1].latest_note == "trainers hard to find"
     assert [h.status for h in brno.rows[1].history] == ["new", "at-risk"]
     assert wrong.total == 6 and len(wrong.errors) == 3  # what cannot be read is named and left out
+
+
+def get(services, path: str, query: str = "") -> tuple[str, dict[str, str], bytes]:
+    from bot.dashboard import dashboard_app
+
+    answer: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query}
+    body = b"".join(dashboard_app(services)(environ, start_response))
+    return answer["status"], answer["headers"], body  # type: ignore[return-value]
+
+
+def test_what_people_typed_is_shown_never_run(services):
+    city = 'Évry "Sud" & Co'  # a city name holds no < or >; goals and notes may
+    say(services, "ana", "/city tracks")
+    say(services, "ana", f"/city register '{city}' country=FR")
+    say(services, "ana", "/city role @eve expert")
+    say(services, "bob", f"/city join '{city}'")
+    say(services, "ana", f"/city approve @bob '{city}'")
+    say(services, "bob", '/goal add Ship <img src=x onerror=alert(1)> "quoted" & more')
+    say(services, "bob", '/goal update 1 at-risk <b onmouseover="alert(2)">late</b>')
+    base = "/dashboard/" + token_of(say(services, "eve", "/goal dashboard"))
+    for page, query in (("/", ""), ("/goals", "city=%C3%89vry"), ("/city/1", ""), ("/network", "")):
+        status, headers, body = get(services, base + page, query)
+        assert status == "200 OK", page
+        text = body.decode()
+        assert "<img" not in text and "<b " not in text and city not in text, page
+        assert "Évry &#34;Sud&#34; &amp; Co" in text or "Évry &quot;Sud&quot; &amp; Co" in text, page
+        if page in ("/goals", "/city/1"):
+            assert "Ship &lt;img src=x onerror=alert(1)&gt;" in text and "&lt;b onmouseover=" in text, page
+    status, headers, body = get(services, base + "/goals.csv")
+    assert headers["Content-Type"].startswith("text/csv")
+    assert '<img src=x onerror=alert(1)> ""quoted"" & more' in body.decode()  # a file: kept as typed
