@@ -145,3 +145,10 @@ def test_what_people_typed_is_shown_never_run(services):
     status, headers, body = get(services, base + "/goals.csv")
     assert headers["Content-Type"].startswith("text/csv")
     assert '<img src=x onerror=alert(1)> ""quoted"" & more' in body.decode()  # a file: kept as typed
+
+
+def test_the_route_and_the_links_agree_on_the_path():
+    import bot.dashboard
+    import handlers.dashboard
+
+    assert bot.dashboard.PATH == handlers.dashboard.PATH == "/dashboard/"
