@@ -20,7 +20,7 @@ from core.grammar import (
     split_first,
     split_list,
 )
-from core.roles import GRANTABLE, ORGANISERS, Role, may_grant
+from core.roles import GRANTABLE, ORGANISERS, READERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec, resolve_track
 from handlers import audit, ledger, privacy
@@ -39,7 +39,7 @@ from handlers.types import (
     Section,
     UsageError,
 )
-from storage import event_queries, queries
+from storage import dashboard_queries, event_queries, queries
 from storage.models import City, Cohort, Delivery, Member, name_key
 
 SUMMARY = "cities, their representatives, interests, offers and needs"
@@ -380,6 +380,8 @@ def role(context: Context, args: Args) -> Reply:
     if new_role == Role.NONE:
         member.city_id = None
     after = {"role": member.role, "city_id": member.city_id}
+    if Role(before["role"]) in READERS and new_role not in READERS:  # their dashboard links close with the role
+        dashboard_queries.revoke_links(session=context.session, member_id=member.id, now=context.now)
     context.record(AuditKind.ROLE, "member", member.external_id, subject=member.external_id, before=before, after=after)
     if new_role == Role.NONE:
         return Reply.of(Strings.ROLE_NONE, who=mention(member))

@@ -68,6 +68,16 @@ def test_reset_revokes_every_link_and_losing_the_role_closes_them(services):
     assert viewer(services, "not-a-token") is None and viewer(services, "A" * 32) is None
 
 
+def test_a_role_taken_away_closes_the_links_even_if_given_back_before_they_are_used(services):
+    say(services, "ana", "/city tracks")
+    say(services, "ana", "/city role @eve expert")
+    link = token_of(say(services, "eve", "/goal dashboard"))
+    assert viewer(services, link) is not None
+    say(services, "ana", "/city role @eve none")
+    say(services, "ana", "/city role @eve expert")  # back at once, before anyone opens the link
+    assert viewer(services, link) is None
+
+
 def test_the_overview_counts_statuses_overdue_and_twelve_weeks_of_change(services, clock):
     programme.build(services, clock)
     token = token_of(say(services, "eve", "/goal dashboard"))
