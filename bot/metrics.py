@@ -17,19 +17,18 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlalchemy import Engine
 
 from bot.web import Route, StartResponse, not_found
 from handlers.types import Meter
-from storage.models import Delivery
+from storage import event_queries
+from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 PLATFORMS = ("slack", "discord")
 # Rows still owed: waiting for their time (pending) or claimed by a process that is sending them (sending).
-OWED = ("pending", "sending")
 COMMAND_OUTCOMES = ("ok", "refused", "crashed")
 DELIVERY_OUTCOMES = ("sent", "late", "retried", "failed", "missed")
 # A command answers in well under a second; a slow one (a round, an export) takes a few.
@@ -122,15 +121,9 @@ class LedgerCollector(Collector):
         )
         readable = GaugeMetricFamily("citypeers_ledger_readable", "1 when the ledger could be read at this scrape")
         try:
-            with Session(self.engine) as session:
-                counts = session.exec(
-                    select(Delivery.kind, Delivery.platform, func.count())
-                    .where(Delivery.status.in_(OWED))  # type: ignore[attr-defined]
-                    .group_by(Delivery.kind, Delivery.platform)
-                ).all()
-                first_due = session.exec(
-                    select(func.min(Delivery.due_at)).where(Delivery.status.in_(OWED))  # type: ignore[attr-defined]
-                ).one()
+            with unit_of_work(self.engine) as session:
+                counts = event_queries.owed_counts(session=session)
+                first_due = event_queries.oldest_owed_due(session=session)
         except Exception as error:  # noqa: BLE001 - the process's own counters are still worth a scrape
             log.warning("metrics: cannot read the ledger (%s)", type(error).__name__)
             readable.add_metric([], 0)

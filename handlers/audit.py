@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.audit import AuditKind, AuditRecord
 from core.dates import format_instant, parse_day
@@ -23,7 +23,7 @@ from handlers.auth import require
 from handlers.files.csv import table_csv
 from handlers.ledger import platform_of
 from handlers.types import Attachment, Button, CommandError, Context, Reply, UsageError
-from storage import audit_queries
+from storage import audit_queries, queries
 from storage.models import AuditEntry, Event, Member
 
 PAGE = 20  # entries a page; a More button carries the next page's command
@@ -269,11 +269,7 @@ def _page_command(options: dict[str, str], page: int) -> str:
 
 def _names(session: Session, external_ids: set[str]) -> dict[str, str]:
     """Today's display names of the people named by external id (someone forgotten has none)."""
-    wanted = [external_id for external_id in external_ids if external_id]
-    if not wanted:
-        return {}
-    rows = session.exec(select(Member.external_id, Member.display_name).where(col(Member.external_id).in_(wanted)))
-    return dict(rows.all())
+    return queries.display_names(session=session, external_ids=external_ids)
 
 
 def _who(external_id: str, names: dict[str, str]) -> object:

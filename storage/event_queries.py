@@ -270,3 +270,18 @@ def status_counts(*, session: Session, broadcast_id: int) -> Counter[str]:
 
 def delivery_exists(*, session: Session, key: str) -> bool:
     return session.exec(select(Delivery.id).where(Delivery.key == key)).first() is not None
+
+
+def owed_counts(*, session: Session) -> list[tuple[str, str, int]]:
+    """Rows still owed (pending or being sent), counted by kind and platform: the ledger's depth."""
+    query = (
+        select(Delivery.kind, Delivery.platform, func.count())
+        .where(col(Delivery.status).in_(OPEN))
+        .group_by(Delivery.kind, Delivery.platform)
+    )
+    return [(kind, platform, count) for kind, platform, count in session.exec(query)]
+
+
+def oldest_owed_due(*, session: Session) -> datetime | None:
+    """The due time of the oldest row still owed."""
+    return session.exec(select(func.min(Delivery.due_at)).where(col(Delivery.status).in_(OPEN))).one()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -293,3 +293,12 @@ def store_command(*, session: Session, token: str, command: str, now: datetime) 
 def stored_command(*, session: Session, token: str) -> str | None:
     row = session.get(StoredCommand, token)
     return row.command if row else None
+
+
+def display_names(*, session: Session, external_ids: Iterable[str]) -> dict[str, str]:
+    """Today's display names of the members with these external ids (someone erased has none)."""
+    wanted = sorted({external_id for external_id in external_ids if external_id})
+    if not wanted:
+        return {}
+    query = select(Member.external_id, Member.display_name).where(col(Member.external_id).in_(wanted))
+    return dict(session.exec(query).all())
