@@ -96,36 +96,13 @@ def configure_logging(level: str) -> None:
     # itself) goes unused is noise at every start.
     logging.getLogger("slack_bolt.App").addFilter(_not_about_the_given_client)
     if _program:  # the process's environment is the program's to set, not a calling test's
-        _matplotlib_cache()
+        from bot.config import use_matplotlib_cache
+
+        use_matplotlib_cache()
 
 
 def _not_about_the_given_client(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("As you gave `client` as well")
-
-
-def _matplotlib_cache() -> None:
-    """Matplotlib keeps its font cache under MPLCONFIGDIR; without a writable home it makes a temporary one on every
-    start, says so, and rebuilds the cache. Give it a lasting cache directory of ours unless the user chose one."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    if os.environ.get("MPLCONFIGDIR"):
-        return
-    home_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    getuid = getattr(os, "getuid", None)
-    user = str(getuid()) if getuid else "user"
-    for candidate in (
-        Path(home_cache) / "citypeers" / "matplotlib",
-        Path(tempfile.gettempdir()) / f"citypeers-{user}" / "matplotlib",
-    ):
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(candidate, os.W_OK):
-            os.environ["MPLCONFIGDIR"] = str(candidate)
-            return
 
 
 class _Version(argparse.Action):

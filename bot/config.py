@@ -238,3 +238,29 @@ def load_settings(**overrides: object) -> Settings:
             message = str(problem["msg"]).removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise ConfigError("; ".join(lines)) from None
+
+
+def use_matplotlib_cache() -> None:
+    """Matplotlib keeps its font cache under MPLCONFIGDIR; without a writable home it makes a temporary one on every
+    start, says so, and rebuilds the cache. Give it a lasting cache directory of ours unless the user chose one (the
+    environment is read here, as every setting is)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    home_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    getuid = getattr(os, "getuid", None)
+    user = str(getuid()) if getuid else "user"
+    for candidate in (
+        Path(home_cache) / "citypeers" / "matplotlib",
+        Path(tempfile.gettempdir()) / f"citypeers-{user}" / "matplotlib",
+    ):
+        try:
+            candidate.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(candidate, os.W_OK):
+            os.environ["MPLCONFIGDIR"] = str(candidate)
+            return
