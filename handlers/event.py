@@ -23,7 +23,7 @@ from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, spli
 from core.reminders import Occurrence, check_rrule, describe_lead, format_offset, plan_reminders
 from core.roles import ORGANISERS
 from core.text import ChannelMention, Mention
-from handlers import audit, ledger
+from handlers import audit, city, ledger
 from handlers.auth import require
 from handlers.event_reminders import (
     CALENDAR,
@@ -57,7 +57,7 @@ from handlers.types import (
     Variant,
     member_zone,
 )
-from storage import event_queries, feed_queries, queries
+from storage import event_queries, feed_queries
 from storage.models import Broadcast, Event, EventOccurrence, Member
 
 SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts"
@@ -271,9 +271,7 @@ def add(context: Context, args: Args) -> Reply:
     channel = checked_channel(options["channel"]) if "channel" in options else None
     cohort = None
     if "cohort" in options:
-        cohort = queries.get_cohort_by_name(session=context.session, name=options["cohort"])
-        if cohort is None:
-            raise CommandError(f"No cohort called `{options['cohort']}`.")
+        cohort = city.cohort_by_name(context, options["cohort"])  # an unknown one gets the nearest and the list
     event = event_queries.add_event(
         session=context.session,
         event=Event(

@@ -401,7 +401,8 @@ def _render_broadcast(session: Session, delivery: Delivery, settings: HandlerSet
     item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
     reply = Reply.of("{text}", text=item.text if item else "")
     if delivery.late:
-        reply.add(Strings.BROADCAST_LATE, due=format_instant(delivery.due_at, settings.default_tz))
+        # A broadcast goes to a channel: its due time is shown in each reader's own zone where the platform can.
+        reply.add(Strings.BROADCAST_LATE, due=Moment(delivery.due_at, settings.default_tz))
     return reply
 
 

@@ -39,7 +39,7 @@ from core.roles import ORGANISERS, READERS, Role
 from core.text import Mention, Text
 from core.tracks import resolve_track
 from handlers.auth import own_city, require
-from handlers.city import city_by_name, configured_tracks, country_name
+from handlers.city import city_by_name, cohort_by_name, configured_tracks, country_name
 from handlers.types import (
     Attachment,
     Button,
@@ -153,7 +153,6 @@ class Strings:
     RESUMED = "*{name}* is back in suggestions and rounds."
     NOT_PAUSED = "*{name}* was not paused."
 
-    NO_COHORT = "No cohort called `{name}`."
     ROUND_TOO_FEW = "A round needs at least two cities that have a representative and are not paused; found {count}."
     ROUND_DRY = "Dry run for {scope}, nothing sent: {pairs}{trio}."
     ROUND_DONE = "Round {number} for {scope}: {pairs}{trio}; introductions sent."
@@ -745,9 +744,7 @@ def _cohort_scope(context: Context, args: Args) -> tuple[int | None, str]:
     name = args.options.get("cohort", "").strip()
     if not name:
         return None, Strings.ALL_CITIES
-    cohort = queries.get_cohort_by_name(session=context.session, name=name)
-    if cohort is None:
-        raise CommandError(Strings.NO_COHORT.format(name=name))
+    cohort = cohort_by_name(context, name)  # an unknown one gets the nearest and the list
     return cohort.id, Strings.COHORT_SCOPE.format(name=cohort.name)
 
 

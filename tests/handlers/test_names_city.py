@@ -83,6 +83,12 @@ def test_names_an_unknown_cohort_lists_the_cohorts(polish):
     )
 
 
+def test_names_every_family_suggests_the_cohort_meant(polish):
+    expected = "No cohort called `icc`. Did you mean ICC 2020? Cohorts: ICC 2020."
+    assert say(polish, "ana", "/match round cohort=icc dry=yes") == expected
+    assert say(polish, "ana", '/event add Lab start="2027-03-01 10:00" cohort=icc') == expected
+
+
 def test_names_an_unknown_cohort_when_there_are_none(services):
     assert say(services, "carla", "/city list cohort=icc") == (
         "No cohort called `icc`. There are no cohorts yet; /city register … cohort=<name> makes one."

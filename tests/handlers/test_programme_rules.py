@@ -14,6 +14,7 @@ from icalendar import Calendar
 from bot.delivery import DeliveryEngine
 from bot.demo import load_demo
 from bot.scheduler import Runtime
+from core.text import Moment
 from handlers.event import feed_file
 from handlers.event_reminders import event_occurrences, extend_reminders
 from storage import event_queries
@@ -336,3 +337,14 @@ def test_scheduled_broadcasts_are_listed_and_can_be_withdrawn(services, clock):
     assert [who for _, who, _ in sender.sent] == ["labs", "ana"]  # #labs, then ana's summary of it
     assert say(services, "ana", "/event broadcast list") == "No broadcasts are waiting to go."
     assert "There is no broadcast 1 waiting" in say(services, "ana", "/event broadcast cancel 1")
+
+
+def test_a_late_broadcast_says_when_it_was_due_as_a_moment_each_reader_sees_in_their_zone(services, clock):
+    say(services, "ana", '/event broadcast #general Doors open at="2026-11-22 12:00"')
+    clock.advance(timedelta(hours=5))  # the bot was down when it fell due
+    sender = RecordingSender()
+    engine_for(services, sender).run_due()
+    (message,) = [m for m in sender.messages if m.kind == "broadcast"]
+    due = message.reply.sections[-1].text.values["due"]
+    assert isinstance(due, Moment) and due.instant == datetime(2026, 11, 22, 11, tzinfo=UTC)
+    assert message.reply.plain().endswith("Sent late: this broadcast was due Sun 22 Nov 2026, 12:00 CET.")
