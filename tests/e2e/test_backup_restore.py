@@ -11,18 +11,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.cli import main
+from tests.e2e.test_reminders import ADMIN, ANA, FAST, LABS, run, typed
 from tests.support.botprocess import SETTINGS_PREFIXES, BotProcess
 from tests.support.fakeslack import FakeSlack
 
-ADMIN, ANA = "U0ADMIN", "U0ANA"
-LABS = "C0LABS"
-BRUSSELS = ZoneInfo("Europe/Brussels")
-FAST = {"citypeers_sweep_seconds": "1"}
 # The morning: two sessions whose reminders go out before the backup, two whose reminders are still owed then.
 SENT_BEFORE = {"Session Alpha": 6, "Session Bravo": 9}  # seconds from now until the reminder is due
 OWED = {"Session Charlie": 40, "Session Delta": 44}
@@ -36,17 +32,6 @@ def slack():
             fake.set_user(user)
         yield fake
         assert not fake.problems, fake.problems
-
-
-def typed(moment: datetime) -> str:
-    return moment.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def run(bot: BotProcess, user: str, line: str) -> str:
-    sent = bot.sender.command(user, line)
-    assert sent.status == 200
-    (reply,) = bot.slack.wait_for_response(sent.response_token, timeout=30)
-    return reply["text"]
 
 
 def delivered(slack: FakeSlack) -> list[tuple[str, str]]:
