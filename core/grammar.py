@@ -298,3 +298,18 @@ def parse_count(value: str, key: str, *, minimum: int = 0, maximum: int = MAX_CO
 def split_list(text: str) -> list[str]:
     """`"Green economy, tourism;  upskilling"` -> three items; commas or semicolons separate."""
     return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
+
+
+_OPENING_DOUBLE = frozenset('"\u201c\u201d\u201e\u00ab')
+_CLOSING_DOUBLE = frozenset('"\u201c\u201d\u00bb')
+
+
+def read_text(value: str) -> str:
+    """Free text as a person means it: a value wholly in double quotes (straight or as phones type them) is its
+    content; an apostrophe inside a word stays text."""
+    text = value.strip()
+    if len(text) >= 2 and text[0] in _OPENING_DOUBLE and text[-1] in _CLOSING_DOUBLE:
+        inner = text[1:-1]
+        if _OPENING_DOUBLE.isdisjoint(inner) and _CLOSING_DOUBLE.isdisjoint(inner):
+            return inner.strip()
+    return text

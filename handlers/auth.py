@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.roles import Role
+from core.roles import ORGANISERS, Role
 from handlers.types import CommandError, Context
 from storage import queries
 from storage.models import City
@@ -22,3 +22,21 @@ def own_city(context: Context, what: str) -> City:
     if city is None:
         raise CommandError(f"You do not represent a city yet, so you cannot {what}. Ask with /city join <name>.")
     return city
+
+
+def city_to_edit(context: Context, chosen: City | None, what: str) -> City:
+    """The city a command changes: the actor's own, or the one named with `city=`, which organisers and admins may
+    act for (a city whose representatives all left is still kept). The caller audits such an act."""
+    if chosen is None:
+        return own_city(context, what)
+    if context.actor.role not in ORGANISERS and chosen.id != context.actor.member.city_id:
+        raise CommandError(
+            f"Only organisers and admins act for another city with city=; you can {what} for your own city.",
+            field="city",
+        )
+    return chosen
+
+
+def acts_for(context: Context, city: City) -> bool:
+    """Whether the actor changes a city as an organiser or admin (audited), not as its representative."""
+    return context.actor.role in ORGANISERS and context.actor.member.city_id != city.id

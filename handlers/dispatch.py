@@ -6,6 +6,7 @@ import difflib
 import importlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -13,8 +14,21 @@ from sqlmodel import Session
 from core.grammar import MAX_KEY, Args, GrammarError, UnknownOption, check_line, parse_args, split_first
 from core.roles import Role
 from handlers import audit
+from handlers.binding import bind, raw_values
 from handlers.ledger import queue_notices
-from handlers.types import Actor, Command, CommandError, Context, Reply, Request, Services, UsageError
+from handlers.types import (
+    Actor,
+    Command,
+    CommandError,
+    Context,
+    Param,
+    Reply,
+    Request,
+    Services,
+    UsageError,
+    Variant,
+    usage_of,
+)
 from storage import queries
 from storage.db import run_transaction
 
@@ -87,8 +101,10 @@ def handle(services: Services, request: Request) -> Reply:
         known = ", ".join(f"/{name}" for name in (*FAMILIES, HELP))
         hint = did_you_mean(typed, [*FAMILIES, HELP], lambda name: f"/{name}")
         return Reply.fail(Strings.UNKNOWN_FAMILY.format(name=typed, hint=hint, known=known))
-    name, rest = split_first(request.text)
     command_name = request.command.lstrip("/").lower()
+    if request.values is not None:
+        return _handle_values(services, request, command_name, family)
+    name, rest = split_first(request.text)
     default = DEFAULTS.get(command_name)
     if default is not None and takes_default(name, family):
         # `/match`, `/match 3`, `/match track=tourism`: the family's main command, given the whole text.
@@ -102,14 +118,21 @@ def handle(services: Services, request: Request) -> Reply:
         return Reply.fail(Strings.UNKNOWN_COMMAND.format(family=command_name, name=name, hint=hint))
     if rest.strip().lower() == "help":
         return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
+    form, rest = chosen_form(command, rest)
     try:
-        args = parse_args(rest, command.options)
-        reply = run_transaction(services.engine, lambda session: run_command(session, services, request, command, args))
+        if form.arguments is not None:
+            args = parse_args(rest, form.options)
+            given = raw_values(form.params, args)
+        else:
+            args = parse_args(rest, command.options)
+            given = None
+        reply = run_transaction(
+            services.engine, lambda session: run_command(session, services, request, command, args, form, given)
+        )
     except UnknownOption as error:
         return Reply.fail(unknown_option_line(command_name, command, error), field=error.key)
     except UsageError as error:
-        detail = f"{error.detail} " if error.detail else ""
-        return Reply.fail(f"{detail}Expected: {command.usage}", field=error.field)
+        return Reply.fail(usage_line(error, form.usage), field=error.field)
     except (CommandError, GrammarError) as error:
         return Reply.fail(str(error), field=getattr(error, "field", None))
     for hook in services.on_commit:
@@ -117,14 +140,102 @@ def handle(services: Services, request: Request) -> Reply:
     return reply
 
 
-def run_command(session: Session, services: Services, request: Request, command: Command, args: Args) -> Reply:
-    """One attempt at a command, inside its transaction: what it decides to tell others goes to the outbox, and the
-    privileged acts it declares to the audit trail, in that same transaction, so both are kept if and only if the
-    command's changes are (a refused or failed command raises, and its transaction is rolled back)."""
+@dataclass(frozen=True)
+class Form:
+    """What one form of a command needs to be read and run: the command itself, or one of its variants whose
+    words were typed (`/event broadcast list`) and that declares its own arguments."""
+
+    run: Callable[[Context, Any], Reply]
+    arguments: type | None
+    params: tuple[Param, ...]
+    usage: str
+
+    @property
+    def options(self) -> frozenset[str]:
+        return frozenset(p.key for p in self.params if p.key is not None)
+
+
+def command_form(command: Command) -> Form:
+    return Form(command.run, command.arguments, command.params, command.usage)
+
+
+def variant_form(command: Command, variant: Variant) -> Form:
+    assert variant.run is not None
+    return Form(
+        variant.run, variant.arguments, variant.params, usage_of(f"{command.head} {variant.words}", variant.params)
+    )
+
+
+def chosen_form(command: Command, rest: str) -> tuple[Form, str]:
+    """The variant whose words start `rest` (and the rest after them), else the command itself."""
+    typed = rest.split()
+    for variant in command.variants:
+        words = variant.words.split()
+        if variant.run is not None and [w.casefold() for w in typed[: len(words)]] == [w.casefold() for w in words]:
+            remainder = rest.strip()
+            for word in words:
+                remainder = remainder[len(word) :].lstrip()
+            return variant_form(command, variant), remainder
+    return command_form(command), rest
+
+
+def form_named(command_name: str, family: Mapping[str, Command], subcommand: str) -> tuple[Command, Form] | None:
+    """A command or variant by the name a platform with subcommands knows it by (`broadcast-list`)."""
+    for command in family.values():
+        if command.name == subcommand:
+            return command, command_form(command)
+        for variant in command.variants:
+            if variant.name == subcommand and variant.run is not None:
+                return command, variant_form(command, variant)
+    return None
+
+
+def _handle_values(services: Services, request: Request, command_name: str, family: Mapping[str, Command]) -> Reply:
+    """A command whose values came typed (Discord's options): the same parsers, resolvers and handler as a line."""
+    found = form_named(command_name, family, request.subcommand or "")
+    if found is None or found[1].arguments is None:
+        return Reply.fail(Strings.UNKNOWN_COMMAND.format(family=command_name, name=request.subcommand, hint=""))
+    command, form = found
+    given = dict(request.values or {})
+    try:
+        reply = run_transaction(
+            services.engine,
+            lambda session: run_command(session, services, request, command, Args(""), form, given),
+        )
+    except UsageError as error:
+        return Reply.fail(usage_line(error, form.usage), field=error.field)
+    except (CommandError, GrammarError) as error:
+        return Reply.fail(str(error), field=getattr(error, "field", None))
+    for hook in services.on_commit:
+        hook()
+    return reply
+
+
+def usage_line(error: UsageError, usage: str) -> str:
+    detail = f"{error.detail} " if error.detail else ""
+    return f"{detail}Expected: {usage}"
+
+
+def run_command(
+    session: Session,
+    services: Services,
+    request: Request,
+    command: Command,
+    args: Args,
+    form: Form | None = None,
+    given: Mapping[str, object] | None = None,
+) -> Reply:
+    """One attempt at a command, inside its transaction: its arguments are read and names resolved, what it
+    decides to tell others goes to the outbox, and the privileged acts it declares to the audit trail, in that same
+    transaction, so both are kept if and only if the command's changes are (a refused or failed command raises, and
+    its transaction is rolled back)."""
     actor = resolve_actor(session, services, request)
     now = services.clock.now()
     context = Context(session=session, actor=actor, now=now, services=services)
-    reply = command.run(context, args)
+    if form is not None and form.arguments is not None:
+        reply = form.run(context, bind(context, form.arguments, form.params, given or {}))
+    else:
+        reply = command.run(context, args)
     queue_notices(session, reply.notices, now=now, created_by=actor.member.id)
     if not reply.error:  # a refusal answered as a reply did nothing worth auditing
         audit.write(session, context.audit, actor=actor.member, now=now)

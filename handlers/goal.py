@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,6 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
 from core.audit import AuditKind
-from core.dates import parse_day
 from core.goals import (
     CHANGED_DAYS,
     CLOSED,
@@ -31,15 +31,14 @@ from core.goals import (
     is_overdue,
     local_day,
     may_move,
-    parse_status,
     status_label,
 )
-from core.grammar import Args, GrammarError, split_first, split_list
+from core.grammar import GrammarError
 from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
-from handlers.auth import own_city, require
-from handlers.city import city_by_name, cohort_by_name
+from handlers.auth import acts_for, city_to_edit, own_city, require
+from handlers.binding import param
 from handlers.files import csv as csv_files
 from handlers.files.chart import ChartWords, ProgressBar, progress_chart
 from handlers.types import (
@@ -50,7 +49,6 @@ from handlers.types import (
     Context,
     Kind,
     Notice,
-    Param,
     Reply,
     Section,
     Services,
@@ -61,7 +59,7 @@ from handlers.types import (
 from storage import goal_queries, queries
 from storage.db import unit_of_work
 from storage.goal_queries import GoalRow, ProgressCount
-from storage.models import City, Goal, Track, name_key
+from storage.models import City, Cohort, Goal, Track, name_key
 
 SUMMARY = "three-month goals: set them, follow them up, let experts check them"
 MAX_TEXT = 500
@@ -93,6 +91,7 @@ class Strings:
     CLOSED_ALREADY = "Goal #{id} is already {status}; it cannot become {new}."
     SAME_CLOSED = "Goal #{id} is already {status}."
     LEARNED_WHEN_CLOSING = "learned= is for closing a goal: use it with done or dropped."
+    OTHER_CITY_GOAL = "Goal #{id} is {city}'s, not {named}'s."
     OTHER_CITY_LIST = "Only admins, experts and organisers can see other cities' goals."
     LIST_WHOM = "You do not represent a city: ask to join one with /city join <name>."
 
@@ -138,7 +137,6 @@ class Strings:
     )
     CHART_EMPTY = "No goals to chart yet."
     CHART_CITY_OR_BY = "Give city=<name> or by=city, not both."
-    CHART_BY = "by= takes `city` (one bar per city), not `{by}`."
     CHART_AXIS = "goals"
     CHART_BAR_END = "{done}/{total} done"
     CHART_BAR_DROPPED = " · {dropped} dropped"
@@ -212,12 +210,8 @@ def checked_text(text: str, limit: int, message: str, field: str) -> str:
     return text
 
 
-def due_option(args: Args, set_on: date) -> date:
+def checked_due(due: date, set_on: date) -> date:
     """`due=`: a day from today on, within MAX_DUE_YEARS; a mistake names the `due` field."""
-    try:
-        due = parse_day(args.options["due"])
-    except GrammarError as error:
-        raise CommandError(str(error), field="due") from None
     if due < set_on:
         raise CommandError(Strings.DUE_PAST.format(due=show_date(due)), field="due")
     if due > set_on + relativedelta(years=MAX_DUE_YEARS):
@@ -257,15 +251,30 @@ def today(context: Context) -> date:
 # --- commands ----------------------------------------------------------------------------------------
 
 
-def add(context: Context, args: Args) -> Reply:
-    city = own_city(context, "add goals")
+@dataclass(frozen=True)
+class AddGoal:
+    text: str = param(
+        Kind.TEXT, "What your city will achieve, tangible and checkable", required=True, missing=Strings.TEXT_REQUIRED
+    )
+    due: date | None = param(
+        Kind.DATE, "When it is due, e.g. 2027-03-31 (three months from today if not given)", key="due"
+    )
+    track: Track | None = param(Kind.TRACK, "The thematic track it belongs to", key="track")
+    with_: list[City] = param(
+        Kind.CITIES, "Cities to work with on it, separated by semicolons: Porto;Brno", key="with", name="with"
+    )
+    city: City | None = param(Kind.CITY, "Organisers: the city to act for", key="city")
+
+
+def add(context: Context, args: AddGoal) -> Reply:
+    city = city_to_edit(context, args.city, "add goals")
     text = checked_text(args.text, MAX_TEXT, Strings.TEXT_TOO_LONG, "text")
     if not text:
         raise UsageError(Strings.TEXT_REQUIRED, field="text")
     set_on = today(context)
-    due = due_option(args, set_on) if "due" in args.options else default_due(set_on)
-    track = track_by_name(context, args.options["track"]) if "track" in args.options else None
-    partners = collaborators(context, city, args.options.get("with", ""))
+    due = checked_due(args.due, set_on) if args.due is not None else default_due(set_on)
+    track = args.track
+    partners = collaborators(city, args.with_)
     goal = goal_queries.add_goal(
         session=context.session,
         city_id=city.id,  # type: ignore[arg-type]
@@ -277,6 +286,8 @@ def add(context: Context, args: Args) -> Reply:
     )
     if partners:
         goal_queries.set_collaborators(session=context.session, goal_id=goal.id, city_ids=[p.id for p in partners])  # type: ignore[misc]
+    if acts_for(context, city):
+        context.record(AuditKind.CITY_EDIT, "goal", goal.id, city.name, after={"goal": text, "for": city.name})
     reply = Reply.of(
         Strings.ADDED.replace("{track}", Strings.ADDED_TRACK if track else ""),
         id=goal.id,
@@ -294,43 +305,55 @@ def add(context: Context, args: Args) -> Reply:
     return reply
 
 
-def collaborators(context: Context, city: City, typed: str) -> list[City]:
-    names = list(dict.fromkeys(split_list(typed)))
-    if len(names) > MAX_COLLABORATORS:
-        raise CommandError(Strings.WITH_TOO_MANY.format(max=MAX_COLLABORATORS))
-    found: dict[int, City] = {}
-    for name in names:
-        partner = city_by_name(context, name)
-        if partner.id == city.id:
-            raise CommandError(Strings.WITH_OWN.format(name=city.name))
-        found[partner.id] = partner  # type: ignore[index]
-    return list(found.values())
+def collaborators(city: City, partners: list[City]) -> list[City]:
+    if len(partners) > MAX_COLLABORATORS:
+        raise CommandError(Strings.WITH_TOO_MANY.format(max=MAX_COLLABORATORS), field="with")
+    if any(partner.id == city.id for partner in partners):
+        raise CommandError(Strings.WITH_OWN.format(name=city.name), field="with")
+    return partners
 
 
-def update(context: Context, args: Args) -> Reply:
-    ref, rest = split_first(args.text)
-    if not ref:
-        raise UsageError(Strings.ID_REQUIRED)
-    goal = goal_by_ref(context, ref)
-    typed_status, note = split_first(rest)
-    if not typed_status:
-        raise UsageError(Strings.STATUS_REQUIRED, field="status")
-    second, after = split_first(note)
-    if (typed_status.lower(), second.lower()) in (("on", "track"), ("at", "risk")):
-        typed_status, note = f"{typed_status}-{second}", after  # "on track" as people say it
-    try:
-        new = parse_status(typed_status)
-    except GrammarError as error:
-        raise CommandError(str(error), field="status") from None
+@dataclass(frozen=True)
+class UpdateGoal:
+    goal: Goal = param(
+        Kind.GOAL, "The goal's number, as /goal list shows it", required=True, name="id", missing=Strings.ID_REQUIRED
+    )
+    status: str = param(
+        Kind.CHOICE,
+        "How it goes",
+        required=True,
+        choices=tuple(status.value for status in Status),
+        spelled=(("on-track", "ontrack"), ("at-risk", "atrisk"), ("on-track", "on_track"), ("at-risk", "at_risk")),
+        missing=Strings.STATUS_REQUIRED,
+    )
+    note: str = param(Kind.TEXT, "A word on how it goes, for the experts", default="")
+    learned: str | None = param(
+        Kind.TEXT,
+        "What you learned, when the goal is done or dropped",
+        key="learned",
+        placeholder="<key learnings>",
+    )
+    city: City | None = param(Kind.CITY, "Organisers: the city to act for", key="city")
+
+
+def update(context: Context, args: UpdateGoal) -> Reply:
+    goal = args.goal
+    new = Status(args.status)
+    note = args.note
     city = queries.get_city(session=context.session, city_id=goal.city_id)
     assert city is not None  # a goal's city is a foreign key
-    if context.actor.member.city_id != goal.city_id:
+    if args.city is not None and args.city.id != city.id:
+        raise CommandError(
+            Strings.OTHER_CITY_GOAL.format(id=goal.id, city=city.name, named=args.city.name), field="city"
+        )
+    acting = args.city is not None and acts_for(context, city)
+    if context.actor.member.city_id != goal.city_id and not acting:
         raise CommandError(Strings.NOT_YOURS.format(city=city.name, id=goal.id))
     current = goal.status  # a Status, or new: nobody reported on it yet
     if not may_move(current, new):
         raise CommandError(Strings.CLOSED_ALREADY.format(id=goal.id, status=status_label(current), new=new.value))
     note = checked_text(note, MAX_NOTE, Strings.NOTE_TOO_LONG, "note") or None
-    learned = args.options.get("learned")
+    learned = args.learned
     if learned is not None:
         if new not in CLOSED:
             raise CommandError(Strings.LEARNED_WHEN_CLOSING, field="learned")
@@ -347,6 +370,8 @@ def update(context: Context, args: Args) -> Reply:
         member_id=context.actor.member.id,
         now=context.now,
     )
+    if acting:
+        context.record(AuditKind.CITY_EDIT, "goal", goal.id, city.name, after={"status": new.value, "for": city.name})
     template = Strings.UPDATED_NOTE if note else Strings.UPDATED
     reply = Reply.of(template, id=goal.id, city=city.name, status=new.value, note=note or "")
     if learned:
@@ -356,15 +381,22 @@ def update(context: Context, args: Args) -> Reply:
     return reply
 
 
-def list_goals(context: Context, args: Args) -> Reply:
-    words = args.words()
-    overdue = any(word.lower() == "overdue" for word in words)
-    everyone = any(word.lower() == "all" for word in words)
-    name = " ".join(word for word in words if word.lower() not in ("overdue", "all"))
+@dataclass(frozen=True)
+class ListGoals:
+    city: City | None = param(
+        Kind.CITY, "Whose goals: a city (experts and organisers any); yours if not given", placeholder="<name>|all"
+    )
+    all: bool = param(Kind.FLAG, "Every city's goals (experts and organisers)", placeholder="")
+    overdue: bool = param(Kind.FLAG, "Only goals past their due date")
+    track: Track | None = param(Kind.TRACK, "Only goals on this thematic track", key="track")
+
+
+def list_goals(context: Context, args: ListGoals) -> Reply:
+    overdue, everyone = args.overdue, args.all
     member = context.actor.member
     city: City | None
-    if name:
-        city = city_by_name(context, name)
+    if args.city is not None:
+        city = args.city
         if city.id != member.city_id and not is_reader(context):
             raise CommandError(Strings.OTHER_CITY_LIST)
     elif everyone or (is_reader(context) and member.city_id is None):
@@ -375,7 +407,7 @@ def list_goals(context: Context, args: Args) -> Reply:
         if member.city_id is None:
             raise CommandError(Strings.LIST_WHOM)
         city = own_city(context, "list goals")
-    track_id = track_by_name(context, args.options["track"]).id if "track" in args.options else None
+    track_id = args.track.id if args.track is not None else None
     day = today(context)
     filters = {
         "city_id": city.id if city else None,
@@ -443,10 +475,13 @@ EXPORT_COLUMNS = (
 )
 
 
-def export(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class NoArguments:
+    """A command that takes nothing after its name."""
+
+
+def export(context: Context, args: NoArguments) -> Reply:
     require(context, READERS, "export goals")
-    if args.text.strip():
-        raise UsageError()
     rows = goal_queries.find_goals(session=context.session)
     if not rows:
         return Reply.of(Strings.EXPORT_EMPTY)
@@ -492,18 +527,19 @@ def goal_line(row: GoalRow, *, today: date, authors: dict[int, str]) -> csv_file
 MAX_CHART_CITIES = 40  # bars in one picture; beyond, the cities with most to look at
 
 
-def chart(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class ChartGoals:
+    cohort: Cohort | None = param(Kind.COHORT, "Only this cohort's cities", key="cohort")
+    track: Track | None = param(Kind.TRACK, "Only goals on this thematic track", key="track")
+    city: City | None = param(Kind.CITY, "One city's goals, a bar per track", key="city")
+    by: str | None = param(Kind.CHOICE, "One bar per city instead of per cohort and track", key="by", choices=("city",))
+
+
+def chart(context: Context, args: ChartGoals) -> Reply:
     require(context, READERS, "chart goals")
-    if args.text.strip():
-        raise UsageError()
-    options = args.options
-    if "city" in options and "by" in options:
+    if args.city is not None and args.by is not None:
         raise CommandError(Strings.CHART_CITY_OR_BY, field="by")
-    if "by" in options and options["by"].strip().lower() != "city":
-        raise CommandError(Strings.CHART_BY.format(by=options["by"]), field="by")
-    cohort = cohort_by_name(context, options["cohort"]) if "cohort" in options else None  # unknown: lists them
-    track = track_by_name(context, options["track"]) if "track" in options else None
-    city = city_by_name(context, options["city"]) if "city" in options else None
+    cohort, track, city = args.cohort, args.track, args.city
     day = today(context)
     counts = goal_queries.progress_by(
         session=context.session,
@@ -519,7 +555,7 @@ def chart(context: Context, args: Args) -> Reply:
         bars = bars_by(counts, lambda c: c.track or Strings.NO_TRACK_LABEL, str)
         if len(bars) > 1:
             bars.insert(0, total_bar(Strings.CHART_ALL_TRACKS_BAR, bars))
-    elif "by" in options:
+    elif args.by is not None:
         rows = Strings.CHART_PER_CITY
         bars = bars_by(counts, lambda c: c.city, name_key)
     else:
@@ -736,19 +772,22 @@ def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Rep
     return reply
 
 
-def dashboard(context: Context, args: Args) -> Reply:
-    """A private link to the web dashboard (handlers.dashboard); `reset` revokes every link the actor got."""
+def dashboard(context: Context, args: NoArguments) -> Reply:
+    """A private link to the web dashboard (handlers.dashboard)."""
     from handlers import dashboard as web
 
     require(context, READERS, "open the dashboard")
-    typed = args.text.strip().lower()
-    if typed == "reset" and not args.options:
-        return Reply.of(web.Strings.RESET, count=counted(web.revoke(context), ("link", "links")))
-    if typed:
-        raise UsageError()
     reply = Reply.of(web.Strings.LINK, url=web.new_link(context))
     reply.add(web.Strings.LINK_PRIVATE)
     return reply
+
+
+def reset_dashboard(context: Context, args: NoArguments) -> Reply:
+    """`/goal dashboard reset`: every dashboard link the actor got stops working at once."""
+    from handlers import dashboard as web
+
+    require(context, READERS, "open the dashboard")
+    return Reply.of(web.Strings.RESET, count=counted(web.revoke(context), ("link", "links")))
 
 
 COMMANDS: dict[str, Command] = {
@@ -759,19 +798,7 @@ COMMANDS: dict[str, Command] = {
             "/goal add",
             "Reps: set a goal for your city, due in three months unless given; with= names cities to work with.",
             add,
-            params=(
-                Param("text", Kind.TEXT, "What your city will achieve, tangible and checkable", required=True),
-                Param(
-                    "due",
-                    Kind.DATE,
-                    "When it is due, e.g. 2027-03-31 (three months from today if not given)",
-                    key="due",
-                ),
-                Param("track", Kind.TRACK, "The thematic track it belongs to", key="track"),
-                Param(
-                    "with", Kind.CITIES, "Cities to work with on it, separated by semicolons: Porto;Brno", key="with"
-                ),
-            ),
+            arguments=AddGoal,
         ),
         Command(
             "list",
@@ -779,62 +806,40 @@ COMMANDS: dict[str, Command] = {
             "Your city's goals; experts and organisers see any city's, or all.",
             list_goals,
             aliases=("ls", "show"),
-            params=(
-                Param(
-                    "city",
-                    Kind.CITY,
-                    "Whose goals: a city, or all (experts and organisers); yours if not given",
-                    placeholder="<name>|all",
-                ),
-                Param("overdue", Kind.FLAG, "Only goals past their due date"),
-                Param("track", Kind.TRACK, "Only goals on this thematic track", key="track"),
-            ),
+            arguments=ListGoals,
         ),
         Command(
             "update",
             "/goal update",
             "Reps: say how a goal of your city goes; learned= keeps key learnings when it closes.",
             update,
-            params=(
-                Param("id", Kind.NUMBER, "The goal's number, as /goal list shows it", required=True),
-                Param(
-                    "status",
-                    Kind.CHOICE,
-                    "How it goes",
-                    required=True,
-                    choices=("on-track", "at-risk", "done", "dropped"),
-                ),
-                Param("note", Kind.TEXT, "A word on how it goes, for the experts"),
-                Param(
-                    "learned",
-                    Kind.TEXT,
-                    "What you learned, when the goal is done or dropped",
-                    key="learned",
-                    placeholder="<key learnings>",
-                ),
-            ),
+            arguments=UpdateGoal,
         ),
-        Command("export", "/goal export", "Experts and organisers: every goal as a CSV file.", export),
+        Command(
+            "export", "/goal export", "Experts and organisers: every goal as a CSV file.", export, arguments=NoArguments
+        ),
         Command(
             "chart",
             "/goal chart",
             "Experts and organisers: a picture of progress per cohort and track, per city, or of one city.",
             chart,
-            params=(
-                Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),
-                Param("track", Kind.TRACK, "Only goals on this thematic track", key="track"),
-                Param("city", Kind.CITY, "One city's goals, a bar per track", key="city"),
-                Param(
-                    "by", Kind.CHOICE, "One bar per city instead of per cohort and track", key="by", choices=("city",)
-                ),  # fmt: skip
-            ),
+            arguments=ChartGoals,
         ),
         Command(
             "dashboard",
             "/goal dashboard",
             "Experts and organisers: a private link to the programme's web dashboard; reset revokes it.",
             dashboard,
-            variants=(Variant("dashboard-reset", "reset", "Revoke your dashboard links; they stop working at once."),),
+            arguments=NoArguments,
+            variants=(
+                Variant(
+                    "dashboard-reset",
+                    "reset",
+                    "Revoke your dashboard links; they stop working at once.",
+                    arguments=NoArguments,
+                    run=reset_dashboard,
+                ),
+            ),
         ),
     )
 }

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -16,6 +16,7 @@ from core.audit import AuditKind, AuditRecord
 from core.clock import Clock
 from core.roles import Role
 from core.text import ChannelMention, Mention, Moment, Text
+from core.values import Kind
 from storage.models import Member
 
 
@@ -49,6 +50,10 @@ class Request:
     text: str
     tz: str | None = None  # the zone the platform reports for the person (Slack does; Discord does not)
     locale: str | None = None  # the person's language as the platform reports it (Discord does)
+    # A platform with typed options (Discord) names the subcommand and gives each parameter's value as a value:
+    # an int, a bool, a core.grammar.UserRef or ChannelRef, or text; `text` is then not read.
+    subcommand: str | None = None
+    values: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -219,30 +224,6 @@ def member_zone(member: Member | None, default: ZoneInfo) -> ZoneInfo:
     return default
 
 
-class Kind(StrEnum):
-    """What a parameter's value is: how help writes it and what each platform asks for (Discord's option type,
-    autocomplete)."""
-
-    TEXT = "text"  # free text, kept as typed
-    CITY = "city"  # a registered city's name
-    CITIES = "cities"  # several city names in one value
-    COHORT = "cohort"
-    TRACK = "track"
-    TRACKS = "tracks"  # several tracks in one value
-    USER = "user"
-    CHANNEL = "channel"
-    WHEN = "when"  # a date and time
-    DATE = "date"
-    DURATION = "duration"  # 2w, 30d
-    OFFSETS = "offsets"  # reminder offsets: 7d,1d,1h
-    NUMBER = "number"  # a whole number: a count or an id
-    CHOICE = "choice"  # one of `choices`
-    YESNO = "yesno"  # key=yes|no
-    FLAG = "flag"  # a word that is there or not (`overdue`, `all`)
-    ZONE = "zone"  # an IANA time zone
-    RRULE = "rrule"  # an iCalendar recurrence rule
-
-
 # How help writes a value of each kind, unless the parameter says otherwise (`placeholder`).
 PLACEHOLDERS: dict[Kind, str] = {
     Kind.CITY: "<name>",
@@ -259,6 +240,8 @@ PLACEHOLDERS: dict[Kind, str] = {
     Kind.YESNO: "yes",
     Kind.ZONE: "<Area/City>",
     Kind.RRULE: "<RRULE>",
+    Kind.EVENT: "<id>",
+    Kind.GOAL: "<id>",
 }
 # What a platform can complete as the person types.
 AUTOCOMPLETE: dict[Kind, str] = {
@@ -290,6 +273,8 @@ class Param:
     spelled: tuple[
         tuple[str, str], ...
     ] = ()  # a choice written otherwise in the line: ("site-visit", "met site-visit")
+    attr: str = ""  # the attribute of the command's arguments that receives it (its name unless that is a keyword)
+    missing: str | None = None  # the line a person reads when a required value is not given (else the usage)
 
     @property
     def autocomplete(self) -> str | None:
@@ -304,6 +289,8 @@ class Param:
         return dict(self.spelled).get(value, value)
 
     def usage(self) -> str:
+        if self.placeholder == "":
+            return ""  # written in another parameter's placeholder (`<name>|all`)
         if self.kind is Kind.FLAG:
             shown = self.flag_word
         elif self.placeholder is not None:
@@ -318,7 +305,7 @@ class Param:
 
 
 def usage_of(head: str, params: tuple[Param, ...]) -> str:
-    return " ".join([head, *(param.usage() for param in params)])
+    return " ".join([head, *(shown for shown in (param.usage() for param in params) if shown)])
 
 
 @dataclass(frozen=True)
@@ -330,6 +317,14 @@ class Variant:
     words: str
     summary: str
     params: tuple[Param, ...] = ()
+    arguments: type | None = None  # its typed arguments (see Command.arguments); then `run` answers it
+    run: Callable[[Context, Any], Reply] | None = None
+
+    def __post_init__(self) -> None:
+        if self.arguments is not None:
+            from handlers.binding import params_of
+
+            object.__setattr__(self, "params", params_of(self.arguments))
 
 
 @dataclass(frozen=True)
@@ -344,13 +339,22 @@ class Command:
     name: str
     head: str
     summary: str
-    run: Callable[[Context, object], Reply]
+    run: Callable[[Context, Any], Reply]
     options: frozenset[str] = frozenset()
     aliases: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     variants: tuple[Variant, ...] = ()
+    # A dataclass whose fields declare the parameters (`handlers.binding.param`): the dispatcher reads the line into
+    # one, each value parsed by its kind and names resolved, and `run` receives it instead of the raw Args.
+    arguments: type | None = None
 
     def __post_init__(self) -> None:
+        if self.arguments is not None:
+            from handlers.binding import params_of
+
+            if self.params:
+                raise TypeError(f"{self.name}: declare its parameters in its arguments, not both")
+            object.__setattr__(self, "params", params_of(self.arguments))
         if self.params or self.variants:
             if self.options:
                 raise TypeError(f"{self.name}: declare its options as params, not both")

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.grammar import QUOTES, Args, GrammarError, parse_args, shown
-from handlers.types import Command, Kind, Param
+from core.grammar import QUOTES, Args, ChannelRef, GrammarError, UserRef, parse_args, shown
+from handlers.types import Command, Kind, Param, Variant
 
 SUB_COMMAND, STRING, INTEGER, BOOLEAN, USER, CHANNEL = 1, 3, 4, 5, 6, 7
 ESCAPE_HATCH = "citypeers"
@@ -28,6 +28,8 @@ _TEXT_QUOTES = ('"', "\u00ab", "\u201c")  # quote marks that quote a whole free 
 _KEY_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}=")  # a word the grammar may read as a `key=` option
 OPTION_TYPES: Mapping[Kind, int] = {
     Kind.NUMBER: INTEGER,
+    Kind.EVENT: INTEGER,
+    Kind.GOAL: INTEGER,
     Kind.YESNO: BOOLEAN,
     Kind.FLAG: BOOLEAN,
     Kind.USER: USER,
@@ -56,13 +58,14 @@ class Subcommand:
     command: Command
     params: tuple[Param, ...]
     words: str = ""
+    variant: Variant | None = None
 
 
 def subcommands_of(commands: Mapping[str, Command]) -> list[Subcommand]:
     found: list[Subcommand] = []
     for name, command in commands.items():
         found.append(Subcommand(name, command.summary, command, command.params))
-        found += [Subcommand(v.name, v.summary, command, v.params, v.words) for v in command.variants]
+        found += [Subcommand(v.name, v.summary, command, v.params, v.words, v) for v in command.variants]
     return found
 
 
@@ -83,6 +86,8 @@ def option_definition(param: Param) -> dict[str, Any]:
         body["autocomplete"] = True
     if param.kind is Kind.NUMBER:
         body["min_value"] = 0
+    elif param.kind in (Kind.EVENT, Kind.GOAL):
+        body["min_value"] = 1
     return body
 
 
@@ -151,6 +156,44 @@ def canonical_line(
     text = " ".join(part for part in in_place if part != "")
     rest = _literal_rest(text, options, sub.command.options)
     return f"/{family} {sub.command.name} {rest}".rstrip()
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A subcommand as Discord sends it, its options as typed values (`handlers.types.Request.values`)."""
+
+    family: str
+    subcommand: str
+    values: dict[str, object]
+
+
+def typed_invocation(data: dict[str, Any], families: Mapping[str, Mapping[str, Command]]) -> Invocation | None:
+    """The subcommand and its values, each as Discord typed it: an INTEGER an int, a BOOLEAN a bool, a USER or a
+    CHANNEL a neutral reference (with the name Discord resolved), text as text. None when the subcommand reads a
+    line instead (help, and commands that declare no typed arguments)."""
+    family = str(data.get("name", ""))
+    if family not in families:
+        return None
+    [chosen] = data.get("options") or [{"name": HELP}]
+    sub = find_subcommand(families[family], str(chosen.get("name", HELP)))
+    if sub is None or (sub.variant.arguments if sub.variant is not None else sub.command.arguments) is None:
+        return None
+    resolved = data.get("resolved") or {}
+    users, channels = resolved.get("users") or {}, resolved.get("channels") or {}
+    kinds = {param.name: param.kind for param in sub.params}
+    values: dict[str, object] = {}
+    for option in chosen.get("options") or []:
+        name, value = str(option.get("name")), option.get("value")
+        if kinds.get(name) is Kind.USER:
+            person = users.get(str(value)) or {}
+            values[name] = UserRef(
+                f"discord:{value}", str(person.get("global_name") or person.get("username") or value)
+            )
+        elif kinds.get(name) is Kind.CHANNEL:
+            values[name] = ChannelRef(f"discord:{value}", str((channels.get(str(value)) or {}).get("name") or value))
+        elif name in kinds:
+            values[name] = value
+    return Invocation(family, sub.name, values)
 
 
 def focused_option(data: dict[str, Any], families: Mapping[str, Mapping[str, Command]]) -> tuple[Param, str] | None:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
-from bot.discord.commands import HOME, TextNotLiteral, canonical_line, focused_option
+from bot.discord.commands import HOME, Invocation, TextNotLiteral, canonical_line, focused_option, typed_invocation
 from bot.discord.render import COMMAND, FORM, Message
 from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
@@ -173,6 +173,10 @@ class Interactions:
             return {"type": PONG}
         if kind == APPLICATION_COMMAND:
             data = interaction.get("data") or {}
+            invocation = typed_invocation(data, FAMILIES)
+            if invocation is not None:  # its values as Discord typed them, never turned back into a line
+                self.executor.submit(self._run, interaction, invocation)
+                return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
             try:
                 line = canonical_line(data, FAMILIES, _channel_names(data))
             except TextNotLiteral as refused:  # refused whole rather than run with part of the text misread
@@ -215,7 +219,7 @@ class Interactions:
 
     # --- the slow side: run the command, then replace the deferred answer -------------------------------
 
-    def _run(self, interaction: dict[str, Any], line: str, form: Form | None = None) -> None:
+    def _run(self, interaction: dict[str, Any], line: str | Invocation, form: Form | None = None) -> None:
         token = str(interaction.get("token", ""))
         try:
             reply = self.run_line(interaction, line)
@@ -232,11 +236,22 @@ class Interactions:
             except DiscordError as failure:
                 log.warning("could not tell the user about ref=%s: %s", ref, failure)
 
-    def run_line(self, interaction: dict[str, Any], line: str) -> Reply:
+    def run_line(self, interaction: dict[str, Any], line: str | Invocation) -> Reply:
         person = (interaction.get("member") or {}).get("user") or interaction.get("user") or {}
         user_id = f"discord:{person.get('id', '')}"
         name = str(person.get("global_name") or person.get("username") or person.get("id", ""))
         locale = interaction.get("locale")
+        if isinstance(line, Invocation):
+            typed = Request(
+                user_id=user_id,
+                user_name=name,
+                command=line.family,
+                text="",
+                locale=locale,
+                subcommand=line.subcommand,
+                values=line.values,
+            )
+            return self.services.meter.measure(line.family, lambda: handle(self.services, typed))
         if line == f"/{HOME}":
             return home(self.services, user_id=user_id, user_name=name, tz=None, locale=locale)
         family, _, text = line.strip().lstrip("/").partition(" ")

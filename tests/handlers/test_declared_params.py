@@ -42,9 +42,12 @@ USAGE = {
     ("match", "outcome"): (
         "/match outcome <introduction> met shared-practice|joint-proposal|site-visit|nothing-yet | not-met"
     ),
-    ("goal", "add"): "/goal add <text> [due=<date>] [track=<track>] [with=<city>;<city>]",
+    # city=: organisers act for a city (the contract's `city=<name>` line).
+    ("goal", "add"): "/goal add <text> [due=<date>] [track=<track>] [with=<city>;<city>] [city=<name>]",
     ("goal", "list"): "/goal list [<name>|all] [overdue] [track=<track>]",
-    ("goal", "update"): "/goal update <id> on-track|at-risk|done|dropped [<note>] [learned=<key learnings>]",
+    ("goal", "update"): (
+        "/goal update <id> on-track|at-risk|done|dropped [<note>] [learned=<key learnings>] [city=<name>]"
+    ),
     ("goal", "export"): "/goal export",
     ("goal", "chart"): "/goal chart [cohort=<name>] [track=<track>] [city=<name>] [by=city]",
     ("goal", "dashboard"): "/goal dashboard | /goal dashboard reset",
@@ -79,9 +82,9 @@ OPTIONS = {
     ("match", "round"): {"cohort", "dry"},
     ("match", "stats"): {"cohort"},
     ("match", "map"): {"cohort", "track", "since"},
-    ("goal", "add"): {"due", "track", "with"},
+    ("goal", "add"): {"due", "track", "with", "city"},
     ("goal", "list"): {"track"},
-    ("goal", "update"): {"learned"},
+    ("goal", "update"): {"learned", "city"},
     ("goal", "chart"): {"cohort", "track", "city", "by"},
     ("event", "add"): {"start", "end", "tz", "where", "remind", "channel", "repeat", "cohort", "about"},
     ("event", "edit"): {"on", "title", "start", "end", "tz", "where", "channel", "repeat"},

@@ -103,7 +103,7 @@ def test_a_cohort_and_a_track_are_named(goals, drawn):
     "line, expected",
     [
         ("/goal chart city=Kraków by=city", "Give city=<name> or by=city, not both."),
-        ("/goal chart by=track", "by= takes `city` (one bar per city), not `track`."),
+        ("/goal chart by=track", "`by=` takes city, not `track`."),
         ("/goal chart city=Atlantis", "No city called `Atlantis`."),
     ],
 )

@@ -1,0 +1,189 @@
+"""The declaration is the parser: a command's arguments are a dataclass whose fields declare its parameters.
+
+    @dataclass(frozen=True)
+    class AddGoal:
+        text: str = param(Kind.TEXT, "What your city will achieve", required=True)
+        due: date | None = param(Kind.DATE, "When it is due", key="due")
+        with_: list[City] = param(Kind.CITIES, "Cities to work with", key="with")
+
+Help's usage line, the `key=` options the grammar allows, Discord's typed options and Slack's usage hints are made
+from these fields (`params_of`), and so is the value the command receives (`bind`): the line's free text is shared
+out among the in-place parameters (`core.values.split_in_place`), every value is read by its kind's one parser
+(`core.values.read_value`), and names are looked up by their kind's one resolver (`RESOLVERS`) in the command's
+transaction. A platform with typed options (Discord) gives values, not text: they go through the same parsers and
+resolvers, so the same input stores the same result on every platform.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from core.grammar import Args, GrammarError
+from core.values import NUMBERED, Kind, Slot, read_value, split_in_place
+from handlers.types import CommandError, Context, Param, UsageError
+
+PARAM = "citypeers.param"
+
+
+def param(
+    kind: Kind,
+    description: str,
+    *,
+    required: bool = False,
+    key: str | None = None,
+    name: str | None = None,
+    choices: tuple[str, ...] = (),
+    placeholder: str | None = None,
+    word: str | None = None,
+    spelled: tuple[tuple[str, str], ...] = (),
+    missing: str | None = None,
+    default: object = None,
+) -> Any:
+    """A field of a command's arguments that declares one parameter (see handlers.types.Param). `name` is how
+    platforms with named options call it, the field's name by default (`with_` is `with`); an absent optional
+    value is `default`, else None ([] for a list of names, False for a flag or yes/no)."""
+    declared = {
+        "kind": kind,
+        "description": description,
+        "required": required,
+        "key": key,
+        "name": name,
+        "choices": choices,
+        "placeholder": placeholder,
+        "word": word,
+        "spelled": spelled,
+        "missing": missing,
+    }
+    return dataclasses.field(default=default, metadata={PARAM: declared})
+
+
+def params_of(arguments: type) -> tuple[Param, ...]:
+    """The parameters a command's arguments declare, in the order of their fields."""
+    found: list[Param] = []
+    for item in dataclasses.fields(arguments):
+        declared = dict(item.metadata[PARAM])
+        name = declared.pop("name") or item.name.rstrip("_")
+        found.append(Param(name=name, attr=item.name, **declared))
+    return tuple(found)
+
+
+def _absent(param: Param, field_default: object) -> object:
+    if field_default is not None:
+        return field_default
+    if param.kind in (Kind.CITIES, Kind.TRACKS, Kind.OFFSETS):
+        return []
+    if param.kind in (Kind.FLAG, Kind.YESNO):
+        return False
+    return None
+
+
+def _field_of(param: Param) -> str:
+    """What a mistake in this value is about, for a form to show it beside its field."""
+    return param.key or param.name
+
+
+def raw_values(params: tuple[Param, ...], args: Args) -> dict[str, object]:
+    """What a typed line gives each parameter, as typed: options by key, the free text shared out in order."""
+    in_place = [
+        Slot(p.name, p.kind, p.required, p.choices, p.spelled, p.flag_word.casefold()) for p in params if p.key is None
+    ]
+    try:
+        shared: dict[str, object] = dict(split_in_place(args.text, in_place))
+    except GrammarError as error:  # more words than it takes: the usage line says what it does take
+        raise UsageError(str(error)) from None
+    for p in params:
+        if p.key is not None and p.key in args.options:
+            shared[p.name] = args.options[p.key]
+    return shared
+
+
+def bind(context: Context, arguments: type, params: tuple[Param, ...], given: Mapping[str, object]) -> Any:
+    """The command's arguments from each parameter's value as given (text, or a platform's typed value): each read
+    by its kind and names resolved; a missing required value or a bad one raises the one line to show."""
+    defaults = {item.name: item.default for item in dataclasses.fields(arguments)}
+    values: dict[str, object] = {}
+    for p in params:
+        raw = given.get(p.name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if p.required:
+                raise UsageError(p.missing or "", field=_field_of(p))
+            values[p.attr] = _absent(p, defaults[p.attr])
+            continue
+        try:
+            value = read_value(
+                p.kind, raw, what=p.key or p.name, keyed=p.key is not None, choices=p.choices, spelled=p.spelled
+            )
+            resolver = RESOLVERS.get(p.kind)
+            values[p.attr] = resolver(context, value) if resolver is not None else value
+        except GrammarError as error:
+            if p.missing and p.kind in NUMBERED and isinstance(raw, str) and not raw.strip().lstrip("#").isdecimal():
+                raise UsageError(p.missing, field=_field_of(p)) from None  # a word where its number goes
+            raise CommandError(str(error), field=_field_of(p)) from None
+        except CommandError as error:
+            raise type(error)(
+                str(error) if not isinstance(error, UsageError) else error.detail, field=_field_of(p)
+            ) from None
+    return arguments(**values)
+
+
+# --- one resolver per kind of name ------------------------------------------------------------------------
+# Each takes what the parser read and returns the stored thing, or raises CommandError with the nearest names.
+
+
+def _city(context: Context, typed: object) -> object:
+    from handlers.city import city_by_name
+
+    return city_by_name(context, str(typed))
+
+
+def _cities(context: Context, typed: object) -> object:
+    found: dict[object, object] = {}
+    for name in typed:  # type: ignore[attr-defined]
+        city = _city(context, name)
+        found.setdefault(city.id, city)  # type: ignore[attr-defined]
+    return list(found.values())
+
+
+def _cohort(context: Context, typed: object) -> object:
+    from handlers.city import cohort_by_name
+
+    return cohort_by_name(context, str(typed))
+
+
+def _track(context: Context, typed: object) -> object:
+    from handlers.goal import track_by_name
+
+    return track_by_name(context, str(typed))
+
+
+def _tracks(context: Context, typed: object) -> object:
+    found: dict[object, object] = {}
+    for name in typed:  # type: ignore[attr-defined]
+        track = _track(context, name)
+        found.setdefault(track.key, track)  # type: ignore[attr-defined]
+    return list(found.values())
+
+
+def _event(context: Context, number: object) -> object:
+    from handlers.event import event_by_id
+
+    return event_by_id(context, str(number), scheduled=False)
+
+
+def _goal(context: Context, number: object) -> object:
+    from handlers.goal import goal_by_ref
+
+    return goal_by_ref(context, str(number))
+
+
+RESOLVERS: Mapping[Kind, Callable[[Context, object], object]] = {
+    Kind.CITY: _city,
+    Kind.CITIES: _cities,
+    Kind.COHORT: _cohort,
+    Kind.TRACK: _track,
+    Kind.TRACKS: _tracks,
+    Kind.EVENT: _event,
+    Kind.GOAL: _goal,
+}
