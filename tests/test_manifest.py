@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from bot.slack.manifest import usage_hint, with_hints
 from handlers.dispatch import FAMILIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +48,17 @@ def test_interactivity_events_and_home_tab_match_the_listeners() -> None:
     assert data["features"]["app_home"]["messages_tab_enabled"] is True
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "mpim:write", "users:read"} <= scopes
+
+
+def test_usage_hints_are_made_from_the_declared_parameters() -> None:
+    """Each hint lists every form help shows (`python -m bot.slack.manifest` rewrites them)."""
+    hints = {c["command"]: c["usage_hint"] for c in manifest()["features"]["slash_commands"]}
+    for family in FAMILIES:
+        assert hints[f"/{family}"] == usage_hint(family), f"/{family}: run python -m bot.slack.manifest"
+    assert "add <text> [due=<date>]" in hints["/goal"] and "broadcast cancel <id>" in hints["/event"]
+
+
+def test_a_hint_that_drifts_from_the_declarations_is_rewritten() -> None:
+    text = (ROOT / "manifest.yaml").read_text(encoding="utf-8")
+    drifted = text.replace(json.dumps(usage_hint("goal")), '"add <text> | help"')
+    assert drifted != text and with_hints(drifted) == text
