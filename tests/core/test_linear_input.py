@@ -32,6 +32,7 @@ from core.grammar import (
 )
 from core.text import strip_markup
 from core.tracks import ICC_TRACKS, parse_track_list, resolve_track, slugify
+from core.values import Kind, Slot, read_value, split_in_place
 
 # How much more work ten times the input may cost: linear plus slack for fixed costs.
 GROWTH = 12
@@ -99,6 +100,12 @@ EVENT_ADD = ("about", "channel", "cohort", "end", "remind", "repeat", "start", "
 ZONE = ZoneInfo("Europe/Brussels")
 NOW = datetime(2026, 11, 22, 9, tzinfo=UTC)
 TRACKS = parse_track_list(ICC_TRACKS)
+GOAL_UPDATE = [
+    Slot("id", Kind.GOAL, True),
+    Slot("status", Kind.CHOICE, True, ("on-track", "at-risk", "done", "dropped"), (("on-track", "ontrack"),)),
+    Slot("note", Kind.TEXT),
+]
+NAME_AND_FLAGS = [Slot("city", Kind.CITY), Slot("all", Kind.FLAG, word="all"), Slot("no", Kind.FLAG, word="no")]
 
 
 def _quietly(parse: Callable[[str], object]) -> Callable[[str], None]:
@@ -135,6 +142,12 @@ PARSERS: dict[str, Callable[[str], None]] = {
         "slugify": slugify,
         "resolve_track": lambda t: resolve_track(t, TRACKS),
         "check_line": lambda t: check_line(t, limit=10 * MAX_LINE),
+        "split_in_place, goal update": lambda t: split_in_place(t, GOAL_UPDATE),
+        "split_in_place, name and flags": lambda t: split_in_place(t, NAME_AND_FLAGS),
+        "read_value, text": lambda t: read_value(Kind.TEXT, t, what="text"),
+        "read_value, cities": lambda t: read_value(Kind.CITIES, t, what="with"),
+        "read_value, choice": lambda t: read_value(Kind.CHOICE, t, what="status", choices=("on-track", "done")),
+        "read_value, goal number": lambda t: read_value(Kind.GOAL, t, what="id"),
     }.items()
 }
 SMALL = 300
