@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests
 import pycountry  # noqa: E402
 
 from bench.stats import pct  # noqa: E402
-from storage import event_queries  # noqa: E402
+from storage import ledger_queries  # noqa: E402
 from storage.db import make_engine, unit_of_work  # noqa: E402
 from tests.support.botprocess import BotProcess  # noqa: E402
 from tests.support.databases import temporary_schema  # noqa: E402
@@ -686,7 +686,7 @@ def reminder_ledger(url: str, event_id: int) -> dict[str, tuple[str, bool]]:
     engine = make_engine(url)
     try:
         with unit_of_work(engine) as session:
-            rows = event_queries.deliveries_for(session=session, event_id=event_id)
+            rows = ledger_queries.deliveries_for(session=session, event_id=event_id)
             return {
                 row.recipient.removeprefix("slack:"): (row.status, row.late) for row in rows if row.kind == "reminder"
             }

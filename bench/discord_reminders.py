@@ -33,7 +33,7 @@ from sqlmodel import col, select  # noqa: E402
 from bench.reminder_delivery import bench_services, database  # noqa: E402
 from handlers import event as event_handlers  # noqa: E402
 from handlers.types import Services  # noqa: E402
-from storage import event_queries, queries  # noqa: E402
+from storage import event_queries, ledger_queries, queries  # noqa: E402
 from storage.db import unit_of_work  # noqa: E402
 from storage.models import Delivery, Event  # noqa: E402
 from tests.support.botprocess import DiscordProcess  # noqa: E402
@@ -168,7 +168,7 @@ def wait_until_settled(discord: FakeDiscord, services: Services, expected: int, 
         if sum(1 for c in discord.calls(CREATE_MESSAGE) if c.ok and not c.deduped) >= expected:
             return
         with unit_of_work(services.engine) as session:
-            open_rows = session.exec(select(Delivery.id).where(col(Delivery.status).in_(event_queries.OPEN))).first()
+            open_rows = session.exec(select(Delivery.id).where(col(Delivery.status).in_(ledger_queries.OWED))).first()
         if open_rows is None:
             return
         time.sleep(0.5)  # polling the bench's own progress; the figures come from the fake's timestamps
@@ -176,7 +176,7 @@ def wait_until_settled(discord: FakeDiscord, services: Services, expected: int, 
 
 def ledger_statuses(services: Services, event_id: int) -> Counter[str]:
     with unit_of_work(services.engine) as session:
-        rows = event_queries.deliveries_for(session=session, event_id=event_id)
+        rows = ledger_queries.deliveries_for(session=session, event_id=event_id)
         return Counter(d.status for d in rows if d.status != "withdrawn")
 
 

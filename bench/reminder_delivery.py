@@ -38,7 +38,7 @@ from bot.app import build_services  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from handlers import event as event_handlers  # noqa: E402
 from handlers.types import Services  # noqa: E402
-from storage import event_queries, queries  # noqa: E402
+from storage import event_queries, ledger_queries, queries  # noqa: E402
 from storage.db import unit_of_work  # noqa: E402
 from storage.models import Delivery, Event  # noqa: E402
 from tests.handlers.conversation import say  # noqa: E402
@@ -149,7 +149,7 @@ def wait_until_settled(slack: FakeSlack, services: Services, expected: int, *, t
     deadline = time.monotonic() + timeout
     while len(accepted(slack)) < expected and time.monotonic() < deadline:
         with unit_of_work(services.engine) as session:
-            open_rows = session.exec(select(Delivery.id).where(col(Delivery.status).in_(event_queries.OPEN))).first()
+            open_rows = session.exec(select(Delivery.id).where(col(Delivery.status).in_(ledger_queries.OWED))).first()
         if open_rows is None:
             return
         time.sleep(0.5)  # polling the bench's own progress; the figures come from the fake's timestamps
@@ -169,7 +169,7 @@ def due_time(services: Services, event_id: int) -> datetime:
 
 def ledger_statuses(services: Services, event_id: int) -> Counter[str]:
     with unit_of_work(services.engine) as session:
-        rows = event_queries.deliveries_for(session=session, event_id=event_id)
+        rows = ledger_queries.deliveries_for(session=session, event_id=event_id)
         return Counter(d.status for d in rows if d.status != "withdrawn")
 
 

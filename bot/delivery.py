@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlmodel import Session
 
-from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
 from handlers import ledger
+from handlers.ledger import Outcome, Status
 from handlers.types import Reply, Services
-from storage import event_queries
 from storage.db import run_transaction, unit_of_work
 from storage.models import Delivery
 
@@ -43,14 +42,14 @@ class SendOutcome:
     connection, a 5xx after the platform may have acted): the next attempt asks the platform first.
     """
 
-    status: str  # sent, retry, failed
+    status: Outcome | str  # sent, retry, failed (handlers.ledger.Outcome)
     retry_after: float | None = None
     error: str | None = None
     certain: bool = True
 
     @classmethod
     def sent(cls) -> SendOutcome:
-        return cls("sent")
+        return cls(Outcome.SENT)
 
 
 class Arrival(Enum):
@@ -168,16 +167,14 @@ class DeliveryEngine:
 
     def _claim(self) -> list[int]:
         def claim(session: Session) -> list[int]:
-            now = self.services.clock.now()
-            rows = event_queries.claim_due(
-                session=session,
+            return ledger.claim(
+                session,
                 worker=self.worker,
-                now=now,
+                now=self.services.clock.now(),
                 limit=self.batch,
                 hold=self.claim_hold,
                 platforms=self.platforms,
             )
-            return [row.id for row in rows]
 
         return run_transaction(self.services.engine, claim)
 
@@ -196,7 +193,7 @@ class DeliveryEngine:
                 self._record(delivery_id, SendOutcome.sent(), stats)
                 return
             if arrival == Arrival.LATER:
-                self._record(delivery_id, SendOutcome("retry", error="arrival unknown yet", certain=False), stats)
+                self._record(delivery_id, SendOutcome(Outcome.RETRY, error="arrival unknown yet", certain=False), stats)
                 return
             if arrival == Arrival.UNKNOWN:
                 log.warning("delivery %s: cannot tell whether it arrived before; sending it again", delivery_id)
@@ -206,7 +203,7 @@ class DeliveryEngine:
             outcome = self.sender.send(message)
         except Exception as error:  # an unexpected failure must not lose the row: retry it later
             log.exception("sending delivery %s failed", delivery_id)
-            outcome = SendOutcome("retry", error=type(error).__name__, certain=False)
+            outcome = SendOutcome(Outcome.RETRY, error=type(error).__name__, certain=False)
         self._record(delivery_id, outcome, stats)
 
     def _prepare(self, delivery_id: int, stats: RunStats) -> tuple[Outgoing, datetime | None] | None:
@@ -217,20 +214,16 @@ class DeliveryEngine:
         def prepare(session: Session) -> tuple[Outgoing, datetime | None] | None:
             now = self.services.clock.now()
             # A batch can take a while at Slack's pace: renew the claim, or skip a row another worker took over.
-            if not event_queries.renew_claim(
-                session=session, delivery_id=delivery_id, worker=self.worker, until=now + self.claim_hold
-            ):
+            begun = ledger.begin(session, delivery_id, worker=self.worker, now=now, hold=self.claim_hold)
+            if begun is None:
                 return None
-            delivery = session.get(Delivery, delivery_id, populate_existing=True)
-            interrupted_at = delivery.attempted_at
+            delivery, interrupted_at = begun
             if interrupted_at is None and ledger.is_missed(session, delivery, settings, now):
-                delivery.status = "missed"
-                ledger.settled(session, delivery, now)
+                ledger.mark_missed(session, delivery, now)
                 return None
-            delivery.late = is_late(delivery.due_at, now)
+            ledger.attempt(delivery, now)
             reply = ledger.render(session, delivery, settings, now)
             entry = ledger.calendar_entry(session, delivery, now)
-            delivery.attempted_at = now
             message = Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply, delivery.kind, entry)
             return message, interrupted_at
 
@@ -245,7 +238,7 @@ class DeliveryEngine:
         """The row's kind and platform if we just recorded it as missed (not when another worker took it over)."""
         with unit_of_work(self.services.engine) as session:
             delivery = session.get(Delivery, delivery_id)
-            if delivery is not None and delivery.status == "missed" and delivery.claimed_by == self.worker:
+            if delivery is not None and delivery.status == Status.MISSED and delivery.claimed_by == self.worker:
                 return delivery.kind, delivery.platform
             return None
 
@@ -253,12 +246,12 @@ class DeliveryEngine:
         settled = run_transaction(self.services.engine, lambda session: self._record_in(session, delivery_id, outcome))
         self.last_progress = time.monotonic()
         lateness = None
-        if settled.status == "sent":
+        if settled.status == Status.SENT:
             stats.sent += 1
             stats.late += int(settled.late)
             told = "late" if settled.late else "sent"
             lateness = (settled.sent_at - settled.due_at).total_seconds() if settled.sent_at else None
-        elif settled.status == "pending":
+        elif settled.status == Status.PENDING:
             stats.retried += 1
             told = "retried"
             if outcome.retry_after is not None:
@@ -270,27 +263,12 @@ class DeliveryEngine:
         self.services.meter.delivery(settled.kind, settled.platform, told, lateness)
 
     def _record_in(self, session: Session, delivery_id: int, outcome: SendOutcome) -> Delivery:
-        delivery = session.get(Delivery, delivery_id, populate_existing=True)
-        now = self.services.clock.now()
-        delivery.attempts += 1
-        delivery.claimed_by = delivery.claim_expires_at = None
-        # An attempt whose fate is unknown stays on record, so the next one asks the platform first.
-        if outcome.certain:
-            delivery.attempted_at = None
-        if outcome.status == "sent":
-            delivery.status, delivery.sent_at, delivery.error = "sent", now, None
-        elif outcome.status == "retry" and (
-            outcome.retry_after is not None or delivery.attempts < MAX_TRANSIENT_ATTEMPTS
-        ):
-            wait = (
-                timedelta(seconds=outcome.retry_after)
-                if outcome.retry_after is not None
-                else transient_backoff(delivery.attempts)
-            )
-            delivery.status, delivery.next_attempt_at, delivery.error = "pending", now + wait, outcome.error
-        else:
-            delivery.status, delivery.error = "failed", (outcome.error or "gave up after retries")[:200]
-            ledger.failed(session, delivery, now)
-        if delivery.status != "pending":
-            ledger.settled(session, delivery, now)
-        return delivery
+        return ledger.record(
+            session,
+            delivery_id,
+            outcome.status,
+            now=self.services.clock.now(),
+            retry_after=outcome.retry_after,
+            error=outcome.error,
+            certain=outcome.certain,
+        )

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from bot.web import Route, StartResponse, not_found
 from handlers.types import Meter
-from storage import event_queries
+from storage import ledger_queries
 from storage.db import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,8 @@ class LedgerCollector(Collector):
         readable = GaugeMetricFamily("citypeers_ledger_readable", "1 when the ledger could be read at this scrape")
         try:
             with unit_of_work(self.engine) as session:
-                counts = event_queries.owed_counts(session=session)
-                first_due = event_queries.oldest_owed_due(session=session)
+                counts = ledger_queries.owed_counts(session=session)
+                first_due = ledger_queries.oldest_owed_due(session=session)
         except Exception as error:  # noqa: BLE001 - the process's own counters are still worth a scrape
             log.warning("metrics: cannot read the ledger (%s)", type(error).__name__)
             readable.add_metric([], 0)

@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.delivery import CLAIM_HOLD, DeliveryEngine, Pacer, Sender
 from handlers import event_reminders, jobs, privacy
 from handlers.types import Services
-from storage import event_queries
+from storage import ledger_queries
 from storage.db import run_transaction, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class Runtime:
     def refresh(self) -> None:
         """Set the one wake-up job to the earliest time a pending row falls due."""
         with unit_of_work(self.services.engine) as session:
-            due = event_queries.next_pending_at(session=session, platforms=self.platforms)
+            due = ledger_queries.next_pending_at(session=session, platforms=self.platforms)
         with self._lock:
             # Most commands queue nothing; and a row we already woke for that is still there is someone's
             # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.

@@ -39,7 +39,7 @@ from handlers.types import (
     Section,
     UsageError,
 )
-from storage import dashboard_queries, event_queries, queries
+from storage import dashboard_queries, ledger_queries, queries
 from storage.models import City, Cohort, Delivery, Member, name_key
 
 SUMMARY = "cities, their representatives, interests, offers and needs"
@@ -262,12 +262,12 @@ def tell_organisers(context: Context, organisers: tuple[str, ...], request_id: i
     hundreds of requests make a few messages per organiser, not hundreds (Slack allows one a second per DM)."""
     session = context.session
     for organiser in organisers:
-        if event_queries.pending_delivery(session=session, kind=REQUESTS_KIND, recipient=organiser) is not None:
+        if ledger_queries.pending_delivery(session=session, kind=REQUESTS_KIND, recipient=organiser) is not None:
             continue  # a message not yet sent will list this request too
         ledger.queue(
             session,
             kind=RowKind.JOIN_REQUESTS,
-            key=ledger.key(RowKind.JOIN_REQUESTS, request_id, organiser),
+            key=ledger.join_requests_key(request_id, organiser),
             recipient=organiser,
             due=context.now,
             created_by=context.actor.member.id,  # a failure to reach an organiser is reported to the asker

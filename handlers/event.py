@@ -385,7 +385,7 @@ def rsvp(context: Context, args: Args) -> Reply:
         if existing is None:
             raise CommandError(Strings.RSVP_NONE.format(title=event.title))
         event_queries.delete_rsvp(session=context.session, rsvp=existing)
-        event_queries.withdraw_pending(session=context.session, event_id=event.id, recipient=member.external_id)
+        ledger.withdraw(context.session, event_id=event.id, recipient=member.external_id)
         return Reply.of(Strings.RSVP_WITHDRAWN, title=event.title)
     if rest.strip():
         raise UsageError()
@@ -556,7 +556,7 @@ def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> 
     if end is not None and end <= start:
         raise CommandError(Strings.END_BEFORE_START, field="end")
     location = options["where"][:300] if "where" in options else occurrence.location
-    event_queries.withdraw_pending(session=context.session, event_id=event.id, occurrence_at=occurrence.start)
+    ledger.withdraw(context.session, event_id=event.id, occurrence_at=occurrence.start)
     event_queries.change_occurrence(
         session=context.session,
         change=EventOccurrence(
@@ -620,7 +620,7 @@ def cancel(context: Context, args: Args) -> Reply:
     )
     event.status = "cancelled"
     event.sequence += 1
-    withdrawn = event_queries.withdraw_pending(session=context.session, event_id=event.id, keep_kind=CALENDAR)
+    withdrawn = ledger.withdraw(context.session, event_id=event.id, keep_kind=CALENDAR)
     queue_calendar(context.session, event, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
     count = plural(len(attendees), "attendee")
@@ -632,9 +632,7 @@ def cancel(context: Context, args: Args) -> Reply:
 def cancel_occurrence(context: Context, event: Event, typed: str) -> Reply:
     """`/event cancel <id> on=<date>`: that one date is cancelled (an EXDATE); its reminders are withdrawn."""
     occurrence = find_occurrence(context, event, typed)
-    withdrawn = event_queries.withdraw_pending(
-        session=context.session, event_id=event.id, occurrence_at=occurrence.start
-    )
+    withdrawn = ledger.withdraw(context.session, event_id=event.id, occurrence_at=occurrence.start)
     event_queries.change_occurrence(
         session=context.session,
         change=EventOccurrence(
@@ -813,7 +811,7 @@ def broadcast(context: Context, args: Args) -> Reply:
     ledger.queue(
         context.session,
         kind=RowKind.BROADCAST,
-        key=ledger.key(RowKind.BROADCAST, item.id, channel.channel_id),
+        key=ledger.broadcast_key(item.id, channel.channel_id),
         broadcast_id=item.id,
         recipient=channel.channel_id,
         recipient_kind="channel",
@@ -866,9 +864,9 @@ def broadcast_cancel(context: Context, typed: str) -> Reply:
     item = event_queries.get_broadcast(session=context.session, broadcast_id=int(value))
     if item is None or item.cancelled_at is not None:
         raise CommandError(Strings.NO_BROADCAST.format(id=value))
-    withdrawn = event_queries.withdraw_broadcast(session=context.session, broadcast_id=item.id)
+    withdrawn = ledger.withdraw_broadcast(context.session, item.id)
     if not withdrawn:
-        counts = event_queries.status_counts(session=context.session, broadcast_id=item.id)
+        counts = ledger.broadcast_counts(context.session, item.id)
         template = Strings.BROADCAST_SENDING if counts["sending"] else Strings.BROADCAST_GONE
         raise CommandError(template.format(id=item.id))
     item.cancelled_at, item.cancelled_by_id = context.now, context.actor.member.id

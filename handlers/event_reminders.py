@@ -22,12 +22,12 @@ from core.dates import format_instant, format_span, parse_durations
 from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, reminder_due
 from core.text import ChannelMention, Mention, Moment
 from handlers import ledger
-from handlers.ledger import Kind, RowKind
+from handlers.ledger import Kind, RowKind, Status
 from handlers.types import Button, HandlerSettings, Reply, member_zone, reply_to_dict
-from storage import event_queries, queries
+from storage import event_queries, ledger_queries, queries
 from storage.models import Delivery, Event
 
-DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
+DM_CLOSED = ledger.DM_CLOSED  # a platform's answer when a person takes no direct messages from the bot
 CALENDAR = RowKind.CALENDAR.value
 LOOK_BACK = timedelta(days=400)  # how far back "the current occurrence" of an event is looked for
 EXTENSION_SLACK = timedelta(days=7)  # a recurring event's horizon exceeds its longest reminder by this
@@ -144,10 +144,6 @@ def event_buttons(event: Event) -> list[Button]:
 # --- queuing reminders ----------------------------------------------------------------------------------
 
 
-def reminder_key(event_id: int, occurrence: datetime, minutes: int, recipient: str) -> str:
-    return ledger.key(RowKind.REMINDER, event_id, f"{occurrence:%Y%m%dT%H%M%SZ}", minutes, recipient)
-
-
 def horizon_of(event: Event, settings: HandlerSettings) -> timedelta:
     """How far ahead a recurring event's reminders are kept: the programme's horizon, or a week more than its
     longest reminder, so every reminder is queued before it falls due while the extension runs."""
@@ -177,7 +173,7 @@ def queue_reminders(
     zone = event_zone(event)
     until = now + horizon_of(event, settings) if event.rrule else max(event.start_at, now)
     planned_until = event.reminders_until if only_missing else None
-    existing = event_queries.delivery_keys(session=session, event_id=event.id) if only_missing else set()
+    existing = ledger_queries.delivery_keys(session=session, event_id=event.id) if only_missing else set()
     offsets = offsets_of(event)
     queued = 0
     for occurrence in event_occurrences(session, event, after=now, until=until):
@@ -190,7 +186,7 @@ def queue_reminders(
                 continue  # already past when it was promised: not sent
             minutes = int(offset.total_seconds() // 60)
             for recipient_kind, recipient in recipients:
-                row_key = reminder_key(event.id, occurrence.start, minutes, recipient)
+                row_key = ledger.reminder_key(event.id, occurrence.start, minutes, recipient)
                 if row_key in existing:
                     continue
                 row = ledger.queue(
@@ -218,7 +214,7 @@ def everyone(session: Session, event: Event) -> list[tuple[str, str]]:
 
 def requeue_all(session: Session, event: Event, settings: HandlerSettings, now: datetime) -> int:
     # A pending calendar row stays: it shows the event as it is when sent, whatever changed meanwhile.
-    event_queries.withdraw_pending(session=session, event_id=event.id, keep_kind=CALENDAR)
+    ledger.withdraw(session, event_id=event.id, keep_kind=RowKind.CALENDAR)
     queue_calendar(session, event, now)
     return queue_reminders(session, event, settings, now, everyone(session, event))
 
@@ -237,9 +233,7 @@ def queue_next_date_shown(session: Session, event: Event, occurrence: Occurrence
     if not event.channel_id or ":" not in event.channel_id:
         return
     over = occurrence.end or occurrence.start + timedelta(hours=1)
-    row_key = ledger.key(
-        RowKind.CALENDAR, event.id, event.sequence, f"after-{occurrence.start:%Y%m%dT%H%M%SZ}", event.channel_id
-    )
+    row_key = ledger.next_date_key(event.id, event.sequence, occurrence.start, event.channel_id)
     if row_key not in existing:
         ledger.queue(
             session,
@@ -261,7 +255,7 @@ def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | 
     return ledger.queue(
         session,
         kind=RowKind.CALENDAR,
-        key=ledger.key(RowKind.CALENDAR, event.id, event.sequence, event.channel_id),
+        key=ledger.calendar_key(event.id, event.sequence, event.channel_id),
         event_id=event.id,
         recipient=event.channel_id,
         recipient_kind="channel",
@@ -349,10 +343,10 @@ def _reminder_missed(session: Session, delivery: Delivery, _settings: HandlerSet
 def _reminder_failed(session: Session, delivery: Delivery, now: datetime) -> None:
     if delivery.error == DM_CLOSED and delivery.recipient_kind == "user":
         reminder_in_channel(session, delivery, now)
-        report_key = ledger.key("report", DM_CLOSED, delivery.event_id, delivery.recipient)  # once per person, event
+        report_key = ledger.dm_closed_report_key(delivery.event_id, delivery.recipient)
         _report_event_failure(session, delivery, now, report_key)
     else:
-        _report_event_failure(session, delivery, now, ledger.key("report", "failed", delivery.id))
+        _report_event_failure(session, delivery, now, ledger.failure_report_key(delivery.id))
 
 
 def _report_event_failure(session: Session, delivery: Delivery, now: datetime, report_key: str) -> None:
@@ -387,7 +381,7 @@ def reminder_in_channel(session: Session, delivery: Delivery, now: datetime) -> 
     return ledger.queue(
         session,
         kind=RowKind.NOTICE,
-        key=ledger.key(DM_CLOSED, delivery.key),
+        key=ledger.in_channel_key(delivery),
         event_id=event.id,
         recipient=event.channel_id,
         recipient_kind="channel",
@@ -421,23 +415,23 @@ def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Deli
     item = event_queries.get_broadcast(session=session, broadcast_id=broadcast_id)
     if item is None or item.reported_at is not None or item.created_by_id is None or item.cancelled_at is not None:
         return None
-    counts = event_queries.status_counts(session=session, broadcast_id=broadcast_id)
-    if counts["pending"] or counts["sending"]:
+    counts = ledger_queries.status_counts(session=session, broadcast_id=broadcast_id)
+    if counts[Status.PENDING] or counts[Status.SENDING]:
         return None
-    deliveries = event_queries.deliveries_for(session=session, broadcast_id=broadcast_id)
+    deliveries = ledger_queries.deliveries_for(session=session, broadcast_id=broadcast_id)
     late = sum(1 for d in deliveries if d.late)
-    reasons = sorted({d.error for d in deliveries if d.status == "failed" and d.error})
+    reasons = sorted({d.error for d in deliveries if d.status == Status.FAILED and d.error})
     body = Reply.of(
         Strings.REPORT + (Strings.REASONS if reasons else ""),
         channel=ChannelMention(item.channel_id, item.channel_name),
-        sent=counts["sent"],
+        sent=counts[Status.SENT],
         late=late,
-        failed=counts["failed"],
-        missed=counts["missed"],
+        failed=counts[Status.FAILED],
+        missed=counts[Status.MISSED],
         reasons=", ".join(reasons),
     )
     item.reported_at = now
-    return ledger.queue_report(session, item.created_by_id, ledger.key("report", "broadcast", broadcast_id), body, now)
+    return ledger.queue_report(session, item.created_by_id, ledger.broadcast_report_key(broadcast_id), body, now)
 
 
 def _render_calendar(session: Session, delivery: Delivery, _settings: HandlerSettings, _now: datetime) -> Reply:
@@ -463,7 +457,7 @@ def _calendar_failed(session: Session, delivery: Delivery, now: datetime) -> Non
     event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
     creator_id = delivery.created_by_id or (event.created_by_id if event else None)
     # Told once per channel and organiser, not at every change.
-    _report_event_failure(session, delivery, now, ledger.key("report", CALENDAR, delivery.recipient, creator_id))
+    _report_event_failure(session, delivery, now, ledger.calendar_report_key(delivery.recipient, creator_id))
 
 
 ledger.register(Kind(RowKind.REMINDER, _render_reminder, _reminder_missed, on_failure=_reminder_failed))

@@ -11,10 +11,10 @@ import logging
 
 from core.reminders import digest_week_due
 from core.roles import Role
-from handlers import goal, match
+from handlers import goal, ledger, match
 from handlers.ledger import queue_notices
 from handlers.types import Services, member_zone
-from storage import audit_queries, event_queries, queries, retention_queries, seen_events
+from storage import audit_queries, ledger_queries, queries, retention_queries, seen_events
 from storage.db import run_transaction
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def queue_digests(services: Services) -> int:
         for expert in queries.members_with_roles(session=session, roles=[Role.EXPERT]):
             zone = member_zone(expert, settings.default_tz)
             week = digest_week_due(now.astimezone(zone), settings.digest_weekday, settings.digest_hour)
-            if week and not event_queries.delivery_exists(session=session, key=f"digest:{week}:{expert.external_id}"):
+            if week and not ledger.digest_queued(session, week=week, recipient=expert.external_id):
                 due[expert.external_id] = week
         return due
 
@@ -50,7 +50,7 @@ def queue_digests(services: Services) -> int:
 
         def queue_one(session, expert_id: str = expert_id, week: str = week) -> int:  # type: ignore[no-untyped-def]
             notices = goal.weekly_digest(services, only={expert_id}, session=session)
-            return queue_notices(session, notices, now=services.clock.now(), name=f"digest:{week}")
+            return queue_notices(session, notices, now=services.clock.now(), name=ledger.digest_name(week))
 
         queued += run_transaction(services.engine, queue_one)
     return queued
@@ -66,9 +66,9 @@ def prune_old_data(services: Services) -> dict[str, int]:
         now = services.clock.now()
         cutoff = now - settings.retention
         return {
-            "bodies": retention_queries.prune_delivery_bodies(session=session, before=cutoff),
+            "bodies": ledger_queries.prune_delivery_bodies(session=session, before=cutoff),
             "broadcasts": retention_queries.prune_broadcast_texts(session=session, before=cutoff),
-            "attempts": retention_queries.prune_delivery_attempts(session=session, before=cutoff),
+            "attempts": ledger_queries.prune_delivery_attempts(session=session, before=cutoff),
             "seen_events": seen_events.forget_before(session=session, before=cutoff),
             "audit": audit_queries.delete_before(session=session, before=now - settings.audit_retention),
         }

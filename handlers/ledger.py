@@ -1,40 +1,56 @@
-"""The delivery ledger's one owner: every row is queued here, and the engine asks here what a row says.
+"""The delivery ledger's one owner: a row's whole life goes through here, from its key to its last status.
 
-A row of the ledger (storage.models.Delivery) is one message to one recipient, written before it is sent. Each
-row has a kind, and each kind is registered here once with what only it knows:
+A row of the ledger (storage.models.Delivery) is one message to one recipient, written before it is sent. Its life:
+queued under its key (one builder per kind below) -> withdrawn, or claimed by one process -> an attempt begun ->
+sent, retried, failed for good or missed. Only this module and storage.ledger_queries write a row's status, its
+claim or its key (tests/handlers/test_ledger_ownership.py reads the tree to keep it so). Each row has a kind, and
+each kind is registered here once with what only it knows:
 - `render`: the message, rendered when it is sent, so it shows the world as it is then;
 - `missed`: whether it is too late to be useful (the event began, organisers decided every request …);
 - `on_failure`: whom a permanent failure is told (by default whoever asked for the message, once);
 - `settled`: what follows once it is sent, failed or missed (a broadcast's summary);
 - `calendar`: what a platform with its own event list should show (Discord's scheduled events).
-Handlers queue through `queue()`, whose keys are all built by `key()`; the delivery engine (bot/delivery.py)
-dispatches through `render()`, `is_missed()`, `failed()` and `settled()`. A kind is registered by the module
-that knows its words, imported the first time a row of that kind is handled (start-up loads none of them).
+Handlers queue through `queue()` with a key from this module's builders and withdraw through `withdraw()`; the
+delivery engine (bot/delivery.py) claims, begins and records through `claim()`, `begin()` and `record()`, and
+dispatches through `render()`, `is_missed()`, `failed()` and `settled()`. A kind is registered by the module that
+knows its words, imported the first time a row of that kind is handled (start-up loads none of them).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
 from core.text import ChannelMention
 from handlers.types import HandlerSettings, Notice, Reply, reply_from_dict, reply_to_dict
-from storage import event_queries, queries
-from storage.models import Delivery, Member
+from storage import ledger_queries, queries
+from storage.models import Delivery, DeliveryStatus, Member
 
 if TYPE_CHECKING:
     from core.calendar import Entry
 
 MAX_KEY = 200
+Status = DeliveryStatus  # pending, sending, sent, failed, missed, withdrawn (a CHECK holds the column to them)
+
+
+class Outcome(StrEnum):
+    """What a platform's sender says of one attempt."""
+
+    SENT = "sent"
+    RETRY = "retry"  # after the platform's Retry-After, or after a backoff
+    FAILED = "failed"  # for good
 
 
 class RowKind(StrEnum):
@@ -48,6 +64,9 @@ class RowKind(StrEnum):
 
 class Strings:
     FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
+
+
+DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
 
 
 Render = Callable[[Session, Delivery, HandlerSettings, datetime], Reply]
@@ -99,9 +118,76 @@ def kind_of(name: str) -> Kind:
 # --- queuing -------------------------------------------------------------------------------------------
 
 
-def key(*parts: object) -> str:
-    """The one form of a row's key: its parts joined by colons (what, which, when, to whom), at most 200."""
-    return ":".join(str(part) for part in parts)[:MAX_KEY]
+def _key(*parts: object) -> str:
+    """The one form of a row's key: its parts joined by colons (what, which, when, to whom), at most 200
+    characters. A longer one keeps its start and ends with a hash of the whole, so two long keys never meet."""
+    joined = ":".join(str(part) for part in parts)
+    if len(joined) <= MAX_KEY:
+        return joined
+    digest = hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{joined[: MAX_KEY - len(digest) - 1]}:{digest}"
+
+
+def reminder_key(event_id: int, occurrence: datetime, minutes: int, recipient: str) -> str:
+    """An event's reminder: which event, which occurrence, how long before, to whom."""
+    return _key(RowKind.REMINDER, event_id, f"{occurrence:%Y%m%dT%H%M%SZ}", minutes, recipient)
+
+
+def calendar_key(event_id: int, sequence: int, channel: str) -> str:
+    """One change of an event (its sequence), shown in a platform's own event list."""
+    return _key(RowKind.CALENDAR, event_id, sequence, channel)
+
+
+def next_date_key(event_id: int, sequence: int, occurrence: datetime, channel: str) -> str:
+    """A repeating event's next date shown once this occurrence is over."""
+    return _key(RowKind.CALENDAR, event_id, sequence, f"after-{occurrence:%Y%m%dT%H%M%SZ}", channel)
+
+
+def broadcast_key(broadcast_id: int, channel: str) -> str:
+    return _key(RowKind.BROADCAST, broadcast_id, channel)
+
+
+def join_requests_key(request_id: int, organiser: str) -> str:
+    """An organiser's list of waiting requests, named by the request that asked for it."""
+    return _key(RowKind.JOIN_REQUESTS, request_id, organiser)
+
+
+def digest_name(week: str) -> str:
+    """A weekly digest's name (`digest:2026-W48`): queued once per expert and week, by whichever process."""
+    return _key("digest", week)
+
+
+def digest_queued(session: Session, *, week: str, recipient: str) -> bool:
+    return ledger_queries.delivery_exists(session=session, key=_notice_key(digest_name(week), recipient))
+
+
+def _notice_key(prefix: str, recipient: str) -> str:
+    return _key(prefix, recipient)
+
+
+def failure_report_key(delivery_id: int | None) -> str:
+    """The report that one row failed for good: once per row."""
+    return _key("report", "failed", delivery_id)
+
+
+def dm_closed_report_key(event_id: int | None, recipient: str) -> str:
+    """The report that a person takes no DMs: once per person and event."""
+    return _key("report", DM_CLOSED, event_id, recipient)
+
+
+def calendar_report_key(channel: str, organiser_id: int | None) -> str:
+    """The report that a platform's event list refused an event: once per channel and organiser."""
+    return _key("report", RowKind.CALENDAR, channel, organiser_id)
+
+
+def broadcast_report_key(broadcast_id: int) -> str:
+    """A broadcast's summary to its organiser: once."""
+    return _key("report", "broadcast", broadcast_id)
+
+
+def in_channel_key(delivery: Delivery) -> str:
+    """A reminder its person could not take by DM, posted in the event's channel instead: once per row."""
+    return _key(DM_CLOSED, delivery.key)
 
 
 def platform_of(external_id: str) -> str:
@@ -128,7 +214,7 @@ def queue(
     """Queue one row by its key: a new key is added; a withdrawn or pending row of that key takes the new time;
     a row already sent (or failed, missed) stays as it is. Returns the row queued, or None."""
     row = Delivery(
-        key=key[:MAX_KEY],
+        key=key,
         kind=kind.value,
         platform=platform_of(recipient.split(",", 1)[0]),
         event_id=event_id,
@@ -142,7 +228,7 @@ def queue(
         next_attempt_at=due,
         created_by_id=created_by,
     )
-    return event_queries.queue_delivery(session=session, delivery=row)
+    return ledger_queries.queue_delivery(session=session, delivery=row)
 
 
 def queue_notices(
@@ -160,7 +246,7 @@ def queue_notices(
     queued = 0
     for notice in notices:
         body = json.dumps(reply_to_dict(notice.reply))
-        prefix = name or key("notice", uuid.uuid4().hex)
+        prefix = name or _key("notice", uuid.uuid4().hex)
         targets = (
             [("group", ",".join(notice.recipients))]
             if notice.together
@@ -170,7 +256,7 @@ def queue_notices(
             row = queue(
                 session,
                 kind=RowKind.NOTICE,
-                key=key(prefix, recipient),
+                key=_notice_key(prefix, recipient),
                 recipient=recipient,
                 recipient_kind=recipient_kind,
                 body=body,
@@ -191,6 +277,112 @@ def queue_report(
         return None
     stored = json.dumps(reply_to_dict(body)) if isinstance(body, Reply) else body
     return queue(session, kind=RowKind.REPORT, key=report_key, recipient=member.external_id, body=stored, due=now)
+
+
+# --- taking back what is still to go -----------------------------------------------------------------
+
+
+def withdraw(
+    session: Session,
+    *,
+    event_id: int,
+    recipient: str | None = None,
+    keep_kind: RowKind | str | None = None,
+    occurrence_at: datetime | None = None,
+) -> int:
+    """Withdraw what an event still owes: all of it, one recipient's, or one occurrence's, but rows of `keep_kind`.
+    Rows already claimed or settled stay as they are. Returns how many were withdrawn."""
+    return ledger_queries.withdraw_pending(
+        session=session, event_id=event_id, recipient=recipient, keep_kind=keep_kind, occurrence_at=occurrence_at
+    )
+
+
+def withdraw_broadcast(session: Session, broadcast_id: int) -> int:
+    """Withdraw a broadcast not yet claimed for sending; how many rows (0: it is being sent, or went)."""
+    return ledger_queries.withdraw_broadcast(session=session, broadcast_id=broadcast_id)
+
+
+def broadcast_counts(session: Session, broadcast_id: int) -> Counter[str]:
+    """A broadcast's rows by status (a Status's value)."""
+    return ledger_queries.status_counts(session=session, broadcast_id=broadcast_id)
+
+
+# --- the engine's half: claim, begin, record -----------------------------------------------------------
+
+
+def claim(
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    limit: int,
+    hold: timedelta,
+    platforms: Collection[str] | None = None,
+) -> list[int]:
+    """Rows due now taken for `worker` alone (a lapsed claim can be taken over); their ids, in sending order."""
+    rows = ledger_queries.claim_due(
+        session=session, worker=worker, now=now, limit=limit, hold=hold, platforms=platforms
+    )
+    return [row.id for row in rows if row.id is not None]
+
+
+def begin(
+    session: Session, delivery_id: int, *, worker: str, now: datetime, hold: timedelta
+) -> tuple[Delivery, datetime | None] | None:
+    """Renew `worker`'s claim and note the attempt, to be committed before anything is sent: the row and when an
+    earlier attempt began whose outcome was never recorded (its process died mid-send). None when another worker
+    took the row over."""
+    if not ledger_queries.renew_claim(session=session, delivery_id=delivery_id, worker=worker, until=now + hold):
+        return None
+    delivery = session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None:
+        return None
+    return delivery, delivery.attempted_at
+
+
+def attempt(delivery: Delivery, now: datetime) -> None:
+    """The attempt is under way from now; the message says it is late when it is."""
+    delivery.late = is_late(delivery.due_at, now)
+    delivery.attempted_at = now
+
+
+def mark_missed(session: Session, delivery: Delivery, now: datetime) -> None:
+    """Too late to be useful (is_missed): recorded, never sent."""
+    delivery.status = Status.MISSED
+    settled(session, delivery, now)
+
+
+def record(
+    session: Session,
+    delivery_id: int,
+    outcome: Outcome | str,
+    *,
+    now: datetime,
+    retry_after: float | None = None,
+    error: str | None = None,
+    certain: bool = True,
+) -> Delivery:
+    """What came of an attempt: sent; retried after `retry_after` (or a backoff, up to MAX_TRANSIENT_ATTEMPTS);
+    failed for good, told to whoever should know. `certain` False: it may have arrived although we did not hear
+    so, and the attempt stays on record so the next one asks the platform first."""
+    delivery = session.get(Delivery, delivery_id, populate_existing=True)
+    if delivery is None:
+        raise LookupError(f"delivery {delivery_id} is gone")
+    delivery.attempts += 1
+    delivery.claimed_by = delivery.claim_expires_at = None
+    if certain:
+        delivery.attempted_at = None
+    if outcome == Outcome.SENT:
+        delivery.status, delivery.sent_at, delivery.error = Status.SENT, now, None
+    elif outcome == Outcome.RETRY and (retry_after is not None or delivery.attempts < MAX_TRANSIENT_ATTEMPTS):
+        wait = timedelta(seconds=retry_after) if retry_after is not None else transient_backoff(delivery.attempts)
+        delivery.status, delivery.next_attempt_at, delivery.error = Status.PENDING, now + wait, error
+    else:
+        delivery.status, delivery.error = Status.FAILED, (error or "gave up after retries")[:200]
+        failed(session, delivery, now)
+    if delivery.status != Status.PENDING:
+        settled(session, delivery, now)
+    return delivery
 
 
 # --- what the engine asks ------------------------------------------------------------------------------
@@ -233,7 +425,7 @@ def report_failure(session: Session, delivery: Delivery, now: datetime) -> Deliv
     if delivery.recipient_kind == "channel":
         recipient = ChannelMention(delivery.recipient, delivery.recipient)  # the row knows no name: its id
     body = Reply.of(Strings.FAILED, recipient=recipient, error=delivery.error)
-    return queue_report(session, delivery.created_by_id, key("report", "failed", delivery.id), body, now)
+    return queue_report(session, delivery.created_by_id, failure_report_key(delivery.id), body, now)
 
 
 def display_name(session: Session, external_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import ConfigDict
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, text
@@ -15,6 +16,23 @@ from storage.types import UTCDateTime
 NAME_KEY_LENGTH = 80
 # audit_entry.what holds one of core.audit.AuditKind (migration 0013 writes the same list).
 AUDIT_KINDS_CHECK = "what IN (" + ", ".join(f"'{kind.value}'" for kind in AuditKind) + ")"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a row of the delivery ledger is in its life; only handlers.ledger moves it from one to the next."""
+
+    PENDING = "pending"  # owed: waits for its time (or its next attempt)
+    SENDING = "sending"  # claimed by one process, which is sending it
+    SENT = "sent"
+    FAILED = "failed"  # for good: the platform refused it, or it gave up after retries
+    MISSED = "missed"  # too late to be useful (its event began) when its turn came
+    WITHDRAWN = "withdrawn"  # taken back before it went (an RSVP withdrawn, an event cancelled, a person erased)
+
+
+OWED_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)  # still to go
+SETTLED_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.MISSED)  # never sent again
+# delivery.status holds one of DeliveryStatus (migration 0016 writes the same list).
+DELIVERY_STATUS_CHECK = "status IN (" + ", ".join(f"'{status.value}'" for status in DeliveryStatus) + ")"
 
 
 def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
@@ -309,7 +327,10 @@ class Delivery(Row, table=True):
     (status `sending`) by one worker at a time, so nothing is ever sent twice.
     """
 
-    __table_args__ = (Index("ix_delivery_status_next_attempt", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_delivery_status_next_attempt", "status", "next_attempt_at"),
+        CheckConstraint(DELIVERY_STATUS_CHECK, name="ck_delivery_status"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     kind: str = Field(max_length=16)  # a kind of handlers.ledger: reminder, broadcast, notice, report, calendar…
@@ -327,7 +348,7 @@ class Delivery(Row, table=True):
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     due_at: datetime = Field(sa_column=utc_column())
     next_attempt_at: datetime = Field(sa_column=utc_column())
-    status: str = Field(default="pending", max_length=16)  # pending, sending, sent, failed, missed, withdrawn
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16)  # a DeliveryStatus
     late: bool = False
     attempts: int = 0
     claimed_by: str | None = Field(default=None, max_length=64)

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Column, String, Table, Text, TypeDecorator, cast, d
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, SQLModel
 
+from storage import ledger_queries
 from storage.models import Delivery, Member
 
 TOMBSTONE = "a former representative"  # what stays where a forgotten person's name was
@@ -29,7 +30,7 @@ OWN_ROWS_TABLES = frozenset({"rsvp", "calendar_feed", "dashboard_link", "join_re
 NAMED_TABLES = frozenset({"delivery", "audit_entry"})
 # A button's command kept server-side under a hash of itself: a command naming the person goes whole.
 DELETED_WHEN_NAMED = frozenset({"stored_command"})
-OPEN_STATUSES = ("pending", "sending")
+OPEN_STATUSES = ledger_queries.OWED
 
 
 def member_columns() -> Iterator[tuple[Table, Column]]:  # type: ignore[type-arg]
@@ -177,20 +178,19 @@ def forget_member(*, session: Session, member: Member, pseudonym: str) -> Erased
 def _forget_deliveries(session: Session, scrub: Scrubber, erased: Erased) -> None:
     """Messages to the person: withdrawn when still to go, and their bodies gone; to a conversation of several,
     the others still get what is still to go, and the person leaves the recipients."""
-    table = Delivery.__table__
     for row in deliveries_to(session=session, external_id=scrub.external_id):
         others = [person for person in row.recipient.split(",") if person != scrub.external_id]
         still_to_go = row.status in OPEN_STATUSES
-        values: dict[str, Any] = {"key": f"forgotten:{row.id}", "recipient": ",".join(others) or FORMER}
+        body = None
         if still_to_go and others:
-            values["body"] = scrub.body(row.body, names=True) if row.body else row.body
+            body = scrub.body(row.body, names=True) if row.body else row.body
         else:
-            values["body"] = None
             erased.deliveries_emptied += 1
-            if still_to_go:
-                values["status"] = "withdrawn"
-                erased.deliveries_withdrawn += 1
-        session.connection().execute(update(table).where(table.c.id == row.id).values(values))
+            erased.deliveries_withdrawn += still_to_go
+        withdraw = still_to_go and not others
+        ledger_queries.forget_row(
+            session=session, delivery_id=row.id, recipient=",".join(others) or FORMER, body=body, withdraw=withdraw
+        )
 
 
 def _text_columns(table: Table) -> list[Column]:  # type: ignore[type-arg]

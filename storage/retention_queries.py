@@ -1,4 +1,5 @@
 """Retention: what is kept only for a while. Each query is one statement, so a large ledger is pruned in one pass.
+The ledger's own rows are pruned by storage.ledger_queries (prune_delivery_bodies, prune_delivery_attempts).
 
 The delivery ledger's rows themselves stay: a row's unique key is what makes each reminder and notice go out once,
 and deleting it would let a job that looks again (an occurrence's reminders, a named notice) queue it anew. What
@@ -10,47 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import and_, exists, update
 from sqlmodel import Session, col
 
-from storage.models import Broadcast, Delivery
-
-SETTLED = ("sent", "failed", "missed")  # a row in one of these is never sent again
-
-
-def prune_delivery_bodies(*, session: Session, before: datetime) -> int:
-    """Bodies of settled rows whose time (sent, else due) is before `before`; how many rows."""
-    settled_at = func.coalesce(col(Delivery.sent_at), col(Delivery.due_at))
-    statement = (
-        update(Delivery)
-        .where(col(Delivery.status).in_(SETTLED), settled_at < before, col(Delivery.body).is_not(None))
-        .values(body=None)
-    )
-    return session.execute(statement).rowcount or 0
-
-
-def prune_delivery_attempts(*, session: Session, before: datetime) -> int:
-    """The attempt traces (attempted_at, error, claim) of settled rows whose time is before `before`."""
-    settled_at = func.coalesce(col(Delivery.sent_at), col(Delivery.due_at))
-    traces = or_(
-        col(Delivery.attempted_at).is_not(None),
-        col(Delivery.error).is_not(None),
-        col(Delivery.claimed_by).is_not(None),
-        col(Delivery.claim_expires_at).is_not(None),
-    )
-    statement = (
-        update(Delivery)
-        .where(col(Delivery.status).in_(SETTLED), settled_at < before, traces)
-        .values(attempted_at=None, error=None, claimed_by=None, claim_expires_at=None)
-    )
-    return session.execute(statement).rowcount or 0
+from storage.models import OWED_STATUSES, Broadcast, Delivery
 
 
 def prune_broadcast_texts(*, session: Session, before: datetime) -> int:
     """A broadcast's text is its messages' body: emptied once it was due before `before` and none of its rows is
     still to go (pending or being sent), so a broadcast's text leaves with its bodies."""
     to_go = exists().where(
-        and_(col(Delivery.broadcast_id) == col(Broadcast.id), col(Delivery.status).in_(("pending", "sending")))
+        and_(col(Delivery.broadcast_id) == col(Broadcast.id), col(Delivery.status).in_(OWED_STATUSES))
     )
     statement = (
         update(Broadcast)

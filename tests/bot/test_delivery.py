@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.delivery import RunStats, SendOutcome
-from storage import event_queries
+from storage import ledger_queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import say
 from tests.support.outbox import RecordingSender, engine_for
@@ -27,7 +27,7 @@ def lab(services, clock):
 
 def statuses(services) -> list[tuple[str, str]]:
     with unit_of_work(services.engine) as session:
-        return [(d.key.split(":", 3)[-1], d.status) for d in event_queries.deliveries_for(session=session, event_id=1)]
+        return [(d.key.split(":", 3)[-1], d.status) for d in ledger_queries.deliveries_for(session=session, event_id=1)]
 
 
 def test_nothing_before_it_is_due_then_each_reminder_once(lab, clock):
@@ -79,7 +79,7 @@ def test_server_errors_back_off_then_give_up_and_the_organiser_hears(lab, clock)
         engine.run_due()
         clock.advance(timedelta(minutes=5))
     with unit_of_work(lab.engine) as session:
-        failed = [d for d in event_queries.deliveries_for(session=session, event_id=1) if d.status == "failed"]
+        failed = [d for d in ledger_queries.deliveries_for(session=session, event_id=1) if d.status == "failed"]
     assert len(failed) == 1 and failed[0].attempts == 8
     assert any("It will not be retried" in text for text in sender.texts_to("ana"))
 

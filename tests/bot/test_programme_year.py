@@ -27,7 +27,7 @@ from bot.delivery import Arrival, Outgoing, Pacer, SendOutcome
 from bot.scheduler import Runtime
 from core.clock import FakeClock
 from handlers import jobs
-from storage import event_queries
+from storage import ledger_queries
 from storage.db import unit_of_work
 from storage.models import City, Introduction
 from tests.conftest import make_settings
@@ -174,7 +174,7 @@ class Programme:
 
     def next_due(self) -> datetime | None:
         with unit_of_work(self.process.services.engine) as session:
-            return event_queries.next_pending_at(session=session)
+            return ledger_queries.next_pending_at(session=session)
 
     def timed(self, what: str, run) -> object:  # type: ignore[no-untyped-def]
         began = time.perf_counter()

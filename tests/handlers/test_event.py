@@ -7,7 +7,7 @@ from icalendar import Calendar
 
 from handlers.dispatch import handle
 from handlers.types import Request
-from storage import event_queries
+from storage import ledger_queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import ask, say
 from tests.support.snapshot import snapshot
@@ -40,7 +40,7 @@ def test_add_list_rsvp_in_each_readers_time_zone(services):
         "Reminders come by direct message 7d, 1d, 1h before."
     )
     with unit_of_work(services.engine) as session:
-        keys = [d.key for d in event_queries.deliveries_for(session=session, event_id=1)]
+        keys = [d.key for d in ledger_queries.deliveries_for(session=session, event_id=1)]
     assert len(keys) == 6 and len(set(keys)) == 6  # 3 offsets × (#labs, bob)
     assert "already attending" in say(services, "bob", "/event rsvp 1")
     assert "1 attending" in say(services, "ana", "/event list")
@@ -50,7 +50,7 @@ def test_withdrawing_an_rsvp_withdraws_its_reminders(lab):
     say(lab, "bob", "/event rsvp 1")
     assert say(lab, "bob", "/event rsvp 1 no").startswith("You are no longer attending First ICC City Lab")
     with unit_of_work(lab.engine) as session:
-        bobs = [d.status for d in event_queries.deliveries_for(session=session, event_id=1) if d.recipient == "bob"]
+        bobs = [d.status for d in ledger_queries.deliveries_for(session=session, event_id=1) if d.recipient == "bob"]
     assert bobs == ["withdrawn"] * 3
 
 
@@ -62,7 +62,7 @@ def test_recurring_event_gets_reminders_for_each_occurrence(services):
     )
     assert "Repeats: FREQ=MONTHLY;BYDAY=1TH." in reply
     with unit_of_work(services.engine) as session:
-        due = [d.due_at for d in event_queries.deliveries_for(session=session, event_id=1)]
+        due = [d.due_at for d in ledger_queries.deliveries_for(session=session, event_id=1)]
     # Within the 60-day horizon: 3 Dec and 7 Jan (the day before each, 14:00 CET).
     assert due == [datetime(2026, 12, 2, 13, tzinfo=UTC), datetime(2027, 1, 6, 13, tzinfo=UTC)]
 

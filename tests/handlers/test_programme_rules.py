@@ -17,7 +17,7 @@ from bot.scheduler import Runtime
 from core.text import Moment
 from handlers.event import feed_file
 from handlers.event_reminders import event_occurrences, extend_reminders
-from storage import event_queries
+from storage import event_queries, ledger_queries
 from storage.db import unit_of_work
 from storage.models import Delivery
 from tests.core.test_linear_input import work_done
@@ -29,7 +29,7 @@ DAY = timedelta(days=1)
 
 def rows(services, event_id: int = 1, status: str | None = "pending") -> list[Delivery]:
     with unit_of_work(services.engine) as session:
-        found = event_queries.deliveries_for(session=session, event_id=event_id)
+        found = ledger_queries.deliveries_for(session=session, event_id=event_id)
         return [row for row in found if status is None or row.status == status]
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from handlers.ledger import render as delivery_message
-from storage import event_queries
+from storage import ledger_queries
 from storage.db import unit_of_work
 from tests.handlers.conversation import say
 
@@ -17,7 +17,7 @@ def reminder_text(services, minutes_before: int, sent_after_due: timedelta) -> s
     with unit_of_work(services.engine) as session:
         (delivery,) = [
             d
-            for d in event_queries.deliveries_for(session=session, event_id=1)
+            for d in ledger_queries.deliveries_for(session=session, event_id=1)
             if d.key.endswith(f":{minutes_before}:labs")
         ]
         return delivery_message(session, delivery, services.settings, delivery.due_at + sent_after_due).plain()
