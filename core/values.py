@@ -31,7 +31,6 @@ from core.grammar import (
 )
 
 
-
 class Kind(StrEnum):
     """What a parameter's value is: how it is read, how help writes it and what each platform asks for."""
 
