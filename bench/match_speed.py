@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
+import os
 import random
 import resource
 import statistics
@@ -36,6 +38,7 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import insert
 from sqlmodel import select
 
@@ -82,7 +85,8 @@ def synthetic_profiles(size: int, rng: random.Random) -> list[Profile]:
 
 
 def populate(services: Services, size: int, rng: random.Random) -> list[int]:
-    """`size` cities in one cohort, with tracks, offers and needs; returns the ids of 200 cities with a rep."""
+    """`size` cities in one cohort, with tracks, offers, needs and a representative each; returns the ids of the
+    200 cities whose representatives (rep0 … rep199) ask for matches."""
     with unit_of_work(services.engine) as session:
         cohort = Cohort(name="Synthetic", name_key="synthetic", created_at=NOW)
         session.add(cohort)
@@ -108,6 +112,12 @@ def populate(services: Services, size: int, rng: random.Random) -> list[int]:
         members = [
             {"external_id": f"rep{i}", "display_name": f"rep{i}", "role": "rep", "city_id": city_id, "created_at": NOW}
             for i, city_id in enumerate(askers)
+        ]
+        # every other city has a representative too: a round pairs only cities someone can be introduced for
+        others = sorted(set(ids) - set(askers))
+        members += [
+            {"external_id": f"m{c}", "display_name": f"m{c}", "role": "rep", "city_id": c, "created_at": NOW}
+            for c in others
         ]
         members.append({"external_id": "organiser", "display_name": "organiser", "role": "organiser",
                         "city_id": None, "created_at": NOW})  # fmt: skip
@@ -154,12 +164,14 @@ def bench_size(size: int, asks: int, directory: Path, rng: random.Random) -> Non
         f"/match p50 {statistics.median(times):5.1f} ms  p95 {pct(sorted(times), 95):5.1f} ms | "
         f"first /match after an edit {after_change_ms:5.1f} ms"
     )
+    cpu = time.process_time()
     elapsed, text = ask(services, "organiser", "/match round cohort=Synthetic dry=yes")
+    cpu = time.process_time() - cpu  # this process's own CPU time: what a busy machine's other jobs do not add
     head, digest = text.splitlines()[0], hashlib.sha256(text.encode()).hexdigest()[:12]  # same pairs, same digest
     how = "exact" if size <= getattr(matching, "EXACT_ROUND_LIMIT", size) else "by parts"
     print(
-        f"{'':>6}        | /match round of {size} cities (dry run, via the handler, {how}): {elapsed / 1000:.2f} s · "
-        f"{head} (reply {digest})"
+        f"{'':>6}        | /match round of {size} cities (dry run, via the handler, {how}): {elapsed / 1000:.2f} s "
+        f"(CPU {cpu:.2f} s, load average {os.getloadavg()[0]:.1f}) · {head} (reply {digest})"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'':>6}        | peak resident memory of the process so far (ru_maxrss): {peak:.0f} MiB", flush=True)
@@ -222,11 +234,71 @@ def bench_quality(size: int, rng: random.Random) -> None:
         )
 
 
+def pairs_weight(groups: tuple[tuple[int, ...], ...], weights: dict[tuple[int, int], float]) -> float:
+    """The weight of a round's matching: each group's pair (a trio's first two), not the trio's extra ties."""
+    return sum(weights.get((min(g[:2]), max(g[:2])), 0.0) for g in groups)
+
+
+def bench_history(size: int, rng: random.Random) -> None:
+    """A round after a history: the most pairs and the weight, against exact matching over every allowed pair.
+
+    Eight earlier rounds' pairs have met, and one city in twenty has met nine in ten of the others, so the
+    weighted matching alone would leave cities single that the most pairs must place. The reference builds
+    every allowed pair (about size^2 / 2) and matches them exactly with the most pairs first (rustworkx);
+    the round never builds that graph.
+    """
+    from core import rounds
+
+    profiles = synthetic_profiles(size, rng)
+    ids = [p.city_id for p in profiles]
+    edges = MatchIndex(profiles).round_edges(ids)
+    weights = dict(zip(zip(edges.a.tolist(), edges.b.tolist(), strict=True), edges.w.tolist(), strict=True))
+    met: set[frozenset[int]] = set()
+    for _ in range(8):
+        groups = matching.plan_round(ids, edges, met=met).groups
+        met |= {frozenset(p) for g in groups for p in itertools.combinations(g, 2)}
+    for veteran in rng.sample(ids, size // 20):
+        met |= {frozenset((veteran, o)) for o in rng.sample(ids, size * 9 // 10) if o != veteran}
+    index = {c: i for i, c in enumerate(ids)}
+    graph = rounds._Allowed(size, {(index[min(p)], index[max(p)]) for p in met})
+    a = np.asarray([index[x] for x in edges.a.tolist()])
+    b = np.asarray([index[x] for x in edges.b.tolist()])
+    w = np.maximum(1, np.round(edges.w.astype(np.float64) * 1000)).astype(np.int64)
+    keep = ~graph.forbidden_pairs(a, b)
+    started = time.perf_counter()
+    mate = rounds._max_weight_full(size, graph, rounds._PairWeights(size, a[keep], b[keep], w[keep]))
+    reference_s = time.perf_counter() - started
+    most = int((mate >= 0).sum()) // 2
+    best = sum(weights.get((min(ids[x], ids[int(mate[x])]), max(ids[x], ids[int(mate[x])])), 0.0)
+               for x in range(size) if mate[x] > x)  # fmt: skip
+    print(
+        f"round after a history, {size} cities, {len(met)} pairs met: exact over every allowed pair "
+        f"{most} pairs, weight {best:.1f}, in {reference_s:.1f} s"
+    )
+    scaled = max(2, rounds.ROUND_PART_SIZE * size // 10_000)
+    for label, options in (
+        ("the round as run (exact weighted matching)", {"full_limit": 0}),
+        (f"by parts of <= {scaled} (as many parts as at 10,000 cities)", {"exact_limit": 0, "part_size": scaled}),
+    ):
+        started = time.perf_counter()
+        plan = matching.plan_round(ids, edges, met=met, **options)
+        elapsed = time.perf_counter() - started
+        total = pairs_weight(plan.groups, weights)
+        placed = sum(len(g) for g in plan.groups)
+        print(
+            f"  {label}: {len(plan.groups)} pairs ({'the most' if len(plan.groups) == most else 'NOT the most'}), "
+            f"{placed} cities placed, {len(plan.left_out)} left out, weight {total:.1f} = "
+            f"{100 * total / best:.2f} % of exact, {'proven exact' if plan.exact else 'not proven exact'}, "
+            f"in {elapsed:.2f} s"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--asks", type=int, default=200)
     parser.add_argument("--quality-size", type=int, default=3000, help="cities for exact vs by parts (0: skip)")
+    parser.add_argument("--history-size", type=int, default=800, help="cities for a round after a history (0: skip)")
     parser.add_argument("--db-dir", help="where the SQLite files go (default: a temporary directory)")
     parser.add_argument("--code", help="another checkout of CityPeers to run (default: this one)")
     parser.add_argument("--serve-peak", metavar="URL", help=argparse.SUPPRESS)  # the fresh process's part
@@ -249,6 +321,8 @@ def main() -> int:
         subprocess.run(command, check=True)
     if args.quality_size:
         bench_quality(args.quality_size, random.Random(2021))
+    if args.history_size:
+        bench_history(args.history_size, random.Random(2022))
     return 0
 
 

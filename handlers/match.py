@@ -22,6 +22,8 @@ from core.audit import AuditKind
 from core.dates import parse_day, parse_duration
 from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
 from core.matching import (
+    LeftOut,
+    LeftOutReason,
     Match,
     MentorOn,
     NotYetIntroduced,
@@ -166,7 +168,23 @@ class Strings:
     ROUND_NO_REASON = "no declared common ground yet"
     ROUND_PAUSED = "Paused, not paired: {names}."
     ROUND_PAUSED_CITY = "{name} (until {until})"
-    ROUND_LEFT_OUT = "Already met (or marked not a fit) every possible partner, not paired: {names}."
+    ROUND_NONE = "No new pair is possible in {scope} this round; nothing was sent."
+    ROUND_TRIOS = " and {count} trios"
+    ROUND_ONLY_TRIOS = "{count} trios"
+    ROUND_OUT_ALONE = "Not paired: *{name}* is the only city this round could pair."
+    ROUND_OUT_MET_ALL = "Not paired: *{name}* has met all {count} other cities in this round."
+    ROUND_OUT_NOT_FIT_ALL = "Not paired: *{name}* is marked not a fit with all {count} other cities in this round."
+    ROUND_OUT_MET_OR_NOT_FIT = (
+        "Not paired: of the {count} other cities in this round, *{name}* has met {met} and is marked not a fit "
+        "with {not_fit}."
+    )
+    ROUND_OUT_MET_ONLY = "Not paired: *{name}* has already met the only other city in this round."
+    ROUND_OUT_NOT_FIT_ONLY = "Not paired: *{name}* is marked not a fit with the only other city in this round."
+    ROUND_OUT_ONE_PARTNER = "Not paired: the only city *{name}* could meet this round has no room for it: {why}."
+    ROUND_OUT_PARTNERS = "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}."
+    ROUND_TAKEN_MET = "{partner} is paired with {other}, whom {name} has met"
+    ROUND_TAKEN_NOT_FIT = "{partner} is paired with {other}, marked not a fit with {name}"
+    ROUND_TAKEN_TRIO = "{partner} is already in a group of three"
     ROUND_NO_REPS = "No representative yet, not paired: {names}."
     ALL_CITIES = "all cities"
     COHORT_SCOPE = "cohort {name}"
@@ -740,6 +758,9 @@ def resume(context: Context, args: Args) -> Reply:
 # --- /match round ----------------------------------------------------------------------------------------------
 
 
+ROUND_PARTNERS_NAMED = 5  # a left-out city's possible partners named before "…and n more"
+
+
 def _cohort_scope(context: Context, args: Args) -> tuple[int | None, str]:
     name = args.options.get("cohort", "").strip()
     if not name:
@@ -757,17 +778,20 @@ def round_(context: Context, args: Args) -> Reply:
     session = context.session
     # ids and names only: a round of thousands of cities needs City rows only for the groups it introduces
     everyone = mq.city_names(session=session, cohort_id=cohort_id)
-    pauses = mq.pauses_until(session=session, now=context.now)
+    names = dict(everyone)
+    pauses = {c: until for c, until in mq.pauses_until(session=session, now=context.now).items() if c in names}
     # Only cities someone can be introduced for: a pair with nobody on one side is no introduction.
-    represented = mq.represented_city_ids(session=session, city_ids=[c for c, _ in everyone], role=Role.REP.value)
+    represented = mq.represented_city_ids(session=session, city_ids=list(names), role=Role.REP.value)
     by_id = {city_id: name for city_id, name in everyone if city_id not in pauses and city_id in represented}
     if len(by_id) < 2:
         raise CommandError(Strings.ROUND_TOO_FEW.format(count=len(by_id)))
     ids: list[int] = list(by_id)
     # Never a pair introduced before, nor one where either city said the other is not a fit.
-    met = mq.met_pairs(session=session, city_ids=ids) | mq.not_fit_pairs(session=session, city_ids=ids)
+    met = mq.met_pairs(session=session, city_ids=ids)
+    not_fit = mq.not_fit_pairs(session=session, city_ids=ids)
     with current_index(context) as index:
-        plan = plan_round(ids, index.round_edges(ids), met=met)
+        plan = plan_round(list(names), index.round_edges(ids), met=met, not_fit=not_fit, paused=pauses,
+                          unrepresented=set(names) - set(represented))  # fmt: skip
         explained: dict[frozenset[int], Sequence[Reason]] = {}
         for group in plan.groups:
             for i, a in enumerate(group):
@@ -778,10 +802,15 @@ def round_(context: Context, args: Args) -> Reply:
     trios = sum(1 for g in plan.groups if len(g) == 3)
     pair_count = len(plan.groups) - trios
     pairs = Strings.ROUND_ONE_PAIR if pair_count == 1 else Strings.ROUND_PAIRS.format(count=pair_count)
-    trio = Strings.ROUND_TRIO if trios else ""
+    trio = Strings.ROUND_TRIO if trios == 1 else Strings.ROUND_TRIOS.format(count=trios) if trios else ""
     if trios and not pair_count:
-        pairs, trio = Strings.ROUND_ONLY_TRIO, ""
+        pairs, trio = Strings.ROUND_ONLY_TRIO if trios == 1 else Strings.ROUND_ONLY_TRIOS.format(count=trios), ""
     rows: dict[int, City] = {}
+    if not plan.groups:  # nobody can meet anybody new: no round to number, nothing sent or audited
+        reply = Reply.of(Strings.ROUND_NONE, scope=scope)
+        for text in left_out_lines(context, plan.left_out, names, met):
+            reply.sections.append(Section(text))
+        return reply
     if dry:
         reply = Reply.of(Strings.ROUND_DRY, scope=scope, pairs=pairs, trio=trio)
         match_round, unexplained = None, Text(Strings.ROUND_NO_REASON)
@@ -809,19 +838,62 @@ def round_(context: Context, args: Args) -> Reply:
         groups = [[by_id[c] for c in group] for group in plan.groups]
         after = {"cohort_id": cohort_id, "number": number, "groups": groups}
         context.record(AuditKind.ROUND, "round", match_round.id, str(scope), after=after)
-    no_reps = [name for city_id, name in everyone if city_id not in represented]
-    if no_reps:
-        reply.add(Strings.ROUND_NO_REPS, names=", ".join(no_reps))
-    paused = [(name, pauses[city_id]) for city_id, name in everyone if city_id in pauses]
-    if paused:
+    for text in left_out_lines(context, plan.left_out, names, met):
+        reply.sections.append(Section(text))
+    return reply
+
+
+def left_out_lines(
+    context: Context, left_out: Sequence[LeftOut], names: Mapping[int, str], met: set[frozenset[int]]
+) -> list[Text]:
+    """Why each city is not in a group, from the round's codes: one line for those without a representative,
+    one for the paused (with until when), one each for the rest, saying whom they met or who is taken."""
+    lines: list[Text] = []
+    by_reason: dict[LeftOutReason, list[LeftOut]] = {}
+    for out in left_out:
+        by_reason.setdefault(out.reason, []).append(out)
+    if no_reps := by_reason.get(LeftOutReason.NO_REPRESENTATIVE):
+        lines.append(Text(Strings.ROUND_NO_REPS, names=", ".join(names[o.city_id] for o in no_reps)))
+    if paused := by_reason.get(LeftOutReason.PAUSED):
         listed = compose(
-            [(Strings.ROUND_PAUSED_CITY, {"name": name, "until": _when(context, until)}) for name, until in paused],
+            [(Strings.ROUND_PAUSED_CITY, {"name": names[o.city_id], "until": _when(context, o.until)}) for o in paused],
             ", ",
         )
-        reply.sections.append(Section(Text(Strings.ROUND_PAUSED.replace("{names}", listed.template), **listed.values)))
-    if plan.left_out:
-        reply.add(Strings.ROUND_LEFT_OUT, names=", ".join(sorted(by_id[c] for c in plan.left_out)))
-    return reply
+        lines.append(Text(Strings.ROUND_PAUSED.replace("{names}", listed.template), **listed.values))
+    for out in sorted(
+        (o for o in left_out if o.reason not in (LeftOutReason.NO_REPRESENTATIVE, LeftOutReason.PAUSED)),
+        key=lambda o: names[o.city_id],
+    ):
+        name = names[out.city_id]
+        if out.reason is LeftOutReason.ALONE:
+            lines.append(Text(Strings.ROUND_OUT_ALONE, name=name))
+        elif out.reason is LeftOutReason.MET_EVERYONE:
+            template = (
+                Strings.ROUND_OUT_MET_ALL if not out.not_fit else
+                Strings.ROUND_OUT_NOT_FIT_ALL if not out.met else Strings.ROUND_OUT_MET_OR_NOT_FIT
+            )  # fmt: skip
+            if out.others == 1:
+                template = Strings.ROUND_OUT_MET_ONLY if not out.not_fit else Strings.ROUND_OUT_NOT_FIT_ONLY
+            lines.append(Text(template, name=name, count=out.others, met=out.met, not_fit=out.not_fit))
+        else:
+            shown = out.partners[:ROUND_PARTNERS_NAMED]
+            parts: list[tuple[str, dict[str, object]]] = []
+            for taken in shown:
+                values: dict[str, object] = {"partner": names[taken.partner], "name": name}
+                if not taken.blockers:
+                    parts.append((Strings.ROUND_TAKEN_TRIO, values))
+                    continue
+                blocker = taken.blockers[0]
+                values["other"] = names[blocker]
+                was_met = frozenset((out.city_id, blocker)) in met
+                parts.append((Strings.ROUND_TAKEN_MET if was_met else Strings.ROUND_TAKEN_NOT_FIT, values))
+            if len(out.partners) > len(shown):
+                parts.append((Strings.MAP_MORE, {"more": len(out.partners) - len(shown)}))
+            why = compose(parts, "; ")
+            template = Strings.ROUND_OUT_ONE_PARTNER if len(out.partners) == 1 else Strings.ROUND_OUT_PARTNERS
+            lines.append(Text(template.replace("{why}", why.template), name=name, count=len(out.partners),
+                              **why.values))  # fmt: skip
+    return lines
 
 
 # --- /match stats ----------------------------------------------------------------------------------------------

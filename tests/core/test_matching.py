@@ -245,7 +245,7 @@ def test_cities_without_common_ground_are_still_paired(path: str) -> None:
 def test_a_city_that_met_everyone_is_reported_not_forced(path: str) -> None:
     met = {frozenset(p) for p in [(1, 2), (1, 3)]}
     plan = plan_round([1, 2, 3], {(1, 2): 1.0, (1, 3): 1.0, (2, 3): 1.0}, met=met, **PATHS[path])
-    assert plan.groups == ((2, 3),) and plan.left_out == (1,)
+    assert plan.groups == ((2, 3),) and plan.left_out_ids == (1,)
 
 
 def plan_total(plan_groups: tuple[tuple[int, ...], ...], weights: dict[tuple[int, int], float]) -> float:
@@ -261,7 +261,7 @@ def test_a_large_round_matched_by_parts_is_valid_near_exact_and_deterministic() 
     plan = plan_round(cities, index.round_edges(cities), met=met, exact_limit=100, part_size=40)
     assert exact.exact and not plan.exact
     seen = [c for g in plan.groups for c in g]
-    assert len(seen) == len(set(seen)) and sorted(seen + list(plan.left_out)) == sorted(cities)
+    assert len(seen) == len(set(seen)) and sorted(seen + list(plan.left_out_ids)) == sorted(cities)
     assert sum(len(g) == 3 for g in plan.groups) <= 1 and all(len(g) in (2, 3) for g in plan.groups)
     pairs = [frozenset(p) for g in plan.groups for p in itertools.combinations(g, 2)]
     assert not set(pairs) & met

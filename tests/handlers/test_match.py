@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-import core.matching as matching
+import core.rounds as rounds
 from core.clock import FakeClock
 from handlers.match import REINTRODUCE_AFTER, due_followups
 from handlers.types import Services
@@ -282,6 +282,7 @@ def test_a_round_never_gives_a_reason_it_did_not_score(programme: Services) -> N
     say(programme, "admin", "/match round cohort=ICC")  # rounds are numbered per cohort
     reply = ask(programme, "admin", "/match round cohort=Lab")
     assert "Gent + Vigo" not in reply.plain() and not reply.notices  # introduced on request: no repeat
+    assert reply.plain().startswith("No new pair is possible in cohort Lab this round")  # so it is not numbered
     say(programme, "admin", "/city register Lund country=SE cohort=Lab")
     say(programme, "lars", "/city join Lund")
     say(programme, "admin", "/city approve @lars Lund")
@@ -289,7 +290,7 @@ def test_a_round_never_gives_a_reason_it_did_not_score(programme: Services) -> N
     (notice,) = reply.notices
     message = notice.reply.plain()
     assert "introduced on request" not in message
-    assert "Why: matched in round 2 for cohort Lab." in message
+    assert "Why: matched in round 1 for cohort Lab." in message
 
 
 def test_a_round_never_pairs_a_city_with_one_it_marked_not_a_fit(programme: Services) -> None:
@@ -310,15 +311,15 @@ def test_a_round_never_pairs_a_city_with_one_it_marked_not_a_fit(programme: Serv
 def by_parts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Rounds matched by parts of two cities however small, recording each round's size."""
     calls: list[int] = []
-    by_parts = matching._match_by_parts
+    by_parts = rounds._match_by_parts
 
     def recorded(size: int, *args: object) -> list[int]:
         calls.append(size)
         return by_parts(size, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(matching, "EXACT_ROUND_LIMIT", 0)
-    monkeypatch.setattr(matching, "ROUND_PART_SIZE", 2)
-    monkeypatch.setattr(matching, "_match_by_parts", recorded)
+    monkeypatch.setattr(rounds, "EXACT_ROUND_LIMIT", 0)
+    monkeypatch.setattr(rounds, "ROUND_PART_SIZE", 2)
+    monkeypatch.setattr(rounds, "_match_by_parts", recorded)
     return calls
 
 
@@ -429,3 +430,43 @@ def test_stats_count_each_introduction_once_whatever_each_side_answered(programm
     assert "Outcomes: 1 shared practice, 1 joint proposal, 1 site visit, 1 nothing yet." in stats
     assert "Follow-ups sent: 3; answered by at least one side: 3." in stats
     assert "Answered before" not in stats
+
+
+def test_four_cities_two_of_which_met_make_two_pairs(programme: Services) -> None:
+    """Issue 21: Brno and Porto were introduced; a round of the four makes two pairs, not a trio and one out."""
+    say(programme, "ana", "/match intro Porto")
+    for _ in range(3):  # the same whichever ids and weights: a dry run changes nothing
+        text = say(programme, "admin", "/match round cohort=ICC dry=yes")
+        assert text.startswith("Dry run for cohort ICC, nothing sent: 2 pairs.") and "Not paired" not in text
+        assert "Brno + Porto" not in text and len(_groups(text)) == 2
+
+
+def test_those_left_out_are_told_truly_why(programme: Services) -> None:
+    # Brno, Porto and Riga have all met; each can meet only Kraków: one pair, and the other two told why.
+    say(programme, "ana", "/match intro Porto")
+    say(programme, "ana", "/match intro Riga")
+    say(programme, "rui", "/match intro Riga")
+    reply = say(programme, "admin", "/match round cohort=ICC dry=yes")
+    assert reply.startswith("Dry run for cohort ICC, nothing sent: 1 pair.")
+    [group] = _groups(reply)
+    partner = group.replace("Kraków", "").strip(" +")
+    out = sorted({"Brno", "Porto", "Riga"} - {partner})
+    for name in out:
+        assert (
+            f"Not paired: the only city {name} could meet this round has no room for it: Kraków is paired with "
+            f"{partner}, whom {name} has met." in reply
+        )
+    sent = ask(programme, "admin", "/match round cohort=ICC")
+    assert len(sent.notices) == 1
+    # Kraków's partner has now met all three others; the next round pairs Kraków with one of the other two
+    text = say(programme, "admin", "/match round cohort=ICC")
+    assert text.startswith("Round 2 for cohort ICC: 1 pair; introductions sent.")
+    assert f"Not paired: {partner} has met all 3 other cities in this round." in text
+    [paired] = [n for n in out if f"{n} + Kraków" in text or f"Kraków + {n}" in text]
+    [last] = set(out) - {paired}
+    assert f"the only city {last} could meet this round has no room for it: Kraków is paired with {paired}" in text
+    assert f"{last} + Kraków" in say(programme, "admin", "/match round cohort=ICC")  # round 3: the last pair left
+    text = say(programme, "admin", "/match round cohort=ICC")
+    assert text.splitlines()[0] == "No new pair is possible in cohort ICC this round; nothing was sent."
+    assert all(f"Not paired: {n} has met all 3 other cities in this round." in text for n in REPS.values())
+    assert "Round 4" not in say(programme, "admin", "/match round cohort=ICC")  # nothing was numbered
