@@ -1,9 +1,11 @@
 """The command grammar of the contract: free text, then `key=value` options in any order.
 
 `/city register Den Haag country=NL cohort="ICC 2020"` gives text `Den Haag` and two options.
-Values with spaces are quoted ("…", '…' or the curly quotes phones type). User and channel
-references come as Slack sends them (`<@U123|ana>`, `<#C123|general>`) or as typed in a terminal
-(`@ana`, `#general`).
+Values with spaces are quoted: straight or typographic double quotes in any pair phones and Slack produce
+(`"…"`, `“…”`, `„…“`, `«…»`, `”…”`, `“…"` …), or single quotes (`'…'`, `‘…’`) whose closing mark ends a word, so an
+apostrophe inside a word (`Miskolc's`, `L'Aquila`, `'s-Hertogenbosch`) stays text. A quoted value is its content
+(`read_text`). User and channel references come as Slack sends them (`<@U123|ana>`, `<#C123|general>`) or as typed
+in a terminal (`@ana`, `#general`).
 
 Bad input is cheap: a line over MAX_LINE characters, or holding a control character, is refused before any
 parsing (`check_line`), and parsing walks the words once, so its work is linear in the line, whatever it holds.
@@ -16,10 +18,29 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+# The pair each opening quote mark is written with (how we quote a value); reading takes more (_CLOSERS).
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201e": "\u201c", "\u2018": "\u2019", "\u00ab": "\u00bb"}
+_DOUBLE_MARKS = '"\u201c\u201d\u201e\u201f'  # " “ ” „ ‟
+_GUILLEMETS = "\u00ab\u00bb"  # « »
+_SINGLE_MARKS = "'\u2018\u2019\u201a\u201b"  # ' ‘ ’ ‚ ‛
+_SINGLE_GUILLEMETS = "\u2039\u203a"  # ‹ ›
+# What each opening mark may be closed by: English, German, Polish, Swedish, French and Danish pairs, and the
+# mixed ones a phone's autocorrect or an edit leaves (`“…"`, `"…”`, `„…”`). `„` and `‚` only ever open.
+_CLOSERS: dict[str, str] = {
+    **{mark: _DOUBLE_MARKS.replace("\u201e", "") for mark in _DOUBLE_MARKS},
+    **{mark: _GUILLEMETS for mark in _GUILLEMETS},
+    **{mark: _SINGLE_MARKS.replace("\u201a", "") for mark in _SINGLE_MARKS if mark != "\u201b"},
+    **{mark: _SINGLE_GUILLEMETS for mark in _SINGLE_GUILLEMETS},
+}
 # Quotes that only ever quote: one opening a word must be closed. A single quote may be an apostrophe
-# (`'s-Hertogenbosch`, `'90s`), so it quotes only the whole text, and only when it is closed.
-_DOUBLE_QUOTES = frozenset('"\u201c\u201e\u00ab')
+# (`'s-Hertogenbosch`, `'90s`), so it quotes only where its closing mark ends a word, and the text only as a whole.
+_DOUBLE_QUOTES = frozenset(_DOUBLE_MARKS + _GUILLEMETS)
+_SINGLE_QUOTES = frozenset(_CLOSERS) - _DOUBLE_QUOTES
+# A closing mark that ends a word (followed by a space or the end); one inside a word is an apostrophe or a mark
+# quoted in the value (`"Hall "B""`). Character classes, no nesting: each search is linear.
+_ENDING_CLOSER = {closers: re.compile(f"[{re.escape(closers)}](?=\\s|$)") for closers in set(_CLOSERS.values())}
+_ANY_CLOSER = {closers: re.compile(f"[{re.escape(closers)}]") for closers in set(_CLOSERS.values())}
+_LOOSE_APOSTROPHE = re.compile(f"(?<!\\w)[{_SINGLE_MARKS}]|[{_SINGLE_MARKS}](?!\\w)")
 # Linear-time on any input: each anchored at one position, no nested repeats (fullmatch of one token).
 # Neutral references, as each adapter writes its platform's mentions before dispatch: `<@slack:U123|ana>`,
 # `<@discord:80351110224678912>`, `<#slack:C123|general>`; the console's people and channels are typed bare.
@@ -131,19 +152,41 @@ def _key_end(raw: str, pos: int) -> int | None:
     return end if end < size and raw[end] == "=" and end - pos <= MAX_KEY else None
 
 
-def _read_value(raw: str, pos: int) -> tuple[str, int]:
-    """Read an option value at `pos`: a quoted string or everything up to the next space."""
-    if pos < len(raw) and raw[pos] in QUOTES:
-        close = QUOTES[raw[pos]]
-        end = raw.find(close, pos + 1)
-        if end < 0:
+class _Quotes:
+    """Where the quote opened at a position closes, in one line: searches that found nothing are remembered, so
+    however many quotes a line opens, each part of it is searched at most twice (linear)."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.failed: set[tuple[str, bool]] = set()
+
+    def closing(self, pos: int) -> int | None:
+        """The index of the mark closing the quote opened at `pos`: preferably one that ends a word; for a double
+        quote, else the first closing mark at all; for a single one (maybe an apostrophe), None."""
+        closers = _CLOSERS[self.raw[pos]]
+        for ending in (True, False) if self.raw[pos] in _DOUBLE_QUOTES else (True,):
+            if (closers, ending) in self.failed:
+                continue
+            found = (_ENDING_CLOSER if ending else _ANY_CLOSER)[closers].search(self.raw, pos + 1)
+            if found is not None:
+                return found.start()
+            self.failed.add((closers, ending))
+        return None
+
+
+def _read_value(raw: str, pos: int, quotes: _Quotes) -> tuple[str, int, bool]:
+    """Read an option value at `pos`: a quoted string or everything up to the next space; and whether quoted."""
+    if pos < len(raw) and raw[pos] in _CLOSERS:
+        end = quotes.closing(pos)
+        if end is not None:
+            return raw[pos + 1 : end], end + 1, True
+        if raw[pos] in _DOUBLE_QUOTES:
             raise GrammarError(_unclosed(raw, pos))
-        return raw[pos + 1 : end], end + 1
     end = _word_end(raw, pos)
-    return raw[pos:end], end
+    return raw[pos:end], end, False
 
 
-def _options_start(raw: str, allowed: Collection[str]) -> int:
+def _options_start(raw: str, allowed: Collection[str], quotes: _Quotes) -> int:
     """Index of the first word that is an allowed `key=` (len(raw) if none).
 
     A `key=` word before it that is close to a real option is a typo, not text, and is refused; so is one that
@@ -152,16 +195,15 @@ def _options_start(raw: str, allowed: Collection[str]) -> int:
     """
     pos, size = 0, len(raw)
     checked: set[str] = set()
-    unclosed: set[str] = set()  # quotes a search found no closing for: never searched again (linear)
     run: tuple[int, str] | None = None  # where the run of `key=value` words that ends the text so far starts
     while pos < size:
         if raw[pos].isspace():
             pos += 1
             continue
-        if raw[pos] in QUOTES and (raw[pos] in _DOUBLE_QUOTES or pos == 0):
+        if raw[pos] in _CLOSERS and (raw[pos] in _DOUBLE_QUOTES or pos == 0):
             # Quoted text is text, whatever it holds (`key=` too); jumping past it keeps the walk linear.
-            end = raw.find(QUOTES[raw[pos]], pos + 1)
-            if end >= 0:
+            end = quotes.closing(pos)
+            if end is not None:
                 pos, run = end + 1, None
                 continue
             if raw[pos] in _DOUBLE_QUOTES:
@@ -181,44 +223,82 @@ def _options_start(raw: str, allowed: Collection[str]) -> int:
                 raise UnknownOption(key, allowed)
         if run is None:
             run = (pos, key)
-        pos = _value_end(raw, equals + 1, unclosed)
+        pos = _value_end(raw, equals + 1, quotes)
     if run is not None:
         raise UnknownOption(run[1], allowed)
     return size
 
 
-def _value_end(raw: str, pos: int, unclosed: set[str]) -> int:
+def _value_end(raw: str, pos: int, quotes: _Quotes) -> int:
     """Where a value at `pos` ends: after its closing quote, else at the next space."""
-    if pos < len(raw) and raw[pos] in QUOTES and QUOTES[raw[pos]] not in unclosed:
-        end = raw.find(QUOTES[raw[pos]], pos + 1)
-        if end >= 0:
+    if pos < len(raw) and raw[pos] in _CLOSERS:
+        end = quotes.closing(pos)
+        if end is not None:
             return end + 1
-        unclosed.add(QUOTES[raw[pos]])
     return _word_end(raw, pos)
 
 
 def _unclosed(raw: str, pos: int) -> str:
     return (
         f"A quote opened at `{shown(raw[pos : pos + 20])}` is never closed; "
-        f'expected a closing {QUOTES[raw[pos]]}, as in "Den Haag".'
+        f'expected a closing {QUOTES.get(raw[pos], raw[pos])}, as in "Den Haag".'
     )
 
 
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] in QUOTES and text[-1] == QUOTES[text[0]]:
-        return text[1:-1].strip()
-    return text
+def read_text(value: str) -> str:
+    """A text value as meant: one wholly quoted is its content — straight or typographic double quotes in any pair
+    (`"…"`, `“…”`, `„…“`, `«…»`, `»…«`, `”…”`, `“…"`), or single quotes around text whose every other single quote
+    is an apostrophe inside a word (`'Miskolc's office'`). Text quoted only in part (`"Riga" and "Tallinn"`), and an
+    apostrophe (`L'Aquila`, `'s-Hertogenbosch`), stay as typed. Linear in the value."""
+    text = value.strip()
+    if len(text) < 2 or text[0] not in _CLOSERS or text[-1] not in _CLOSERS[text[0]]:
+        return text
+    inner = text[1:-1]
+    if text[0] in _SINGLE_QUOTES and text[0] not in _SINGLE_GUILLEMETS:
+        quoted_whole = _LOOSE_APOSTROPHE.search(inner) is None and not inner[:1].isspace()
+    else:
+        family = next(marks for marks in (_DOUBLE_MARKS, _GUILLEMETS, _SINGLE_GUILLEMETS) if text[0] in marks)
+        quoted_whole = frozenset(family).isdisjoint(inner)
+    return inner.strip() if quoted_whole else text
+
+
+class NeedsQuotes(GrammarError):
+    """Option values with spaces typed without quotes: the message shows them rewritten with the quotes they need
+    (`fixes`: each `key="value"`), so the line can be typed again as shown."""
+
+    def __init__(self, fixes: list[str]) -> None:
+        super().__init__(shown(NEEDS_QUOTES + " ".join(fixes), NEEDS_QUOTES_SHOWN))
+        self.fixes = tuple(fixes)
+
+
+NEEDS_QUOTES = "Quote values with spaces: "
+NEEDS_QUOTES_SHOWN = 190  # characters of that line at most: a value pasted whole is shown cut short
+
+
+def quote_value(value: str) -> str:
+    """A value written to read back whole: in the first pair of quote marks it does not hold."""
+    for opening, closing in (('"', '"'), ("\u00ab", "\u00bb"), ("\u2039", "\u203a")):
+        marks = _DOUBLE_MARKS if opening == '"' else opening + closing
+        if frozenset(marks).isdisjoint(value):
+            return f"{opening}{value}{closing}"
+    return f"'{value}'"
 
 
 def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
     """Split `raw` into free text and the options named in `allowed` (lower-case keys).
 
-    One pass over the words and one over the options: linear in the length of `raw`, whatever it holds.
+    Words after an unquoted option value that are no `key=` are that value's, typed without its quotes: refused
+    with the line as it should be (NeedsQuotes). One pass over the words and one over the options: linear in the
+    length of `raw`, whatever it holds.
     """
     raw = raw.strip()
-    start = _options_start(raw, allowed)
+    quotes = _Quotes(raw)
+    start = _options_start(raw, allowed, quotes)
     text = raw[:start].rstrip()
     options: dict[str, str] = {}
+    strays: dict[str, list[str]] = {}
+    last: tuple[str, bool] | None = None  # the option read last, and whether its value was quoted
+    stray_chars = 0
     pos, size = start, len(raw)
     while pos < size:
         if raw[pos].isspace():
@@ -226,16 +306,29 @@ def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
             continue
         equals = _key_end(raw, pos)
         if equals is None:
-            word = shown(raw[pos : _word_end(raw, pos)])
-            raise GrammarError(f"`{word}` comes after the options: put the text first, then key=value options.")
+            end = _word_end(raw, pos)
+            if last is None or last[1]:
+                word = shown(raw[pos:end])
+                raise GrammarError(f"`{word}` comes after the options: put the text first, then key=value options.")
+            strays.setdefault(last[0], []).append(raw[pos:end])
+            stray_chars += end - pos + 1
+            pos = end
+            if stray_chars > NEEDS_QUOTES_SHOWN:
+                break  # more than the error line shows: no need to read further
+            continue
         key = raw[pos:equals].lower()
         if key not in allowed:
             raise UnknownOption(key, allowed)
         if key in options:
             raise GrammarError(f"`{key}=` is given twice.")
-        value, pos = _read_value(raw, equals + 1)
+        value, pos, quoted = _read_value(raw, equals + 1, quotes)
         options[key] = value.strip()
-    return Args(text=_unquote(text), options=options)
+        last = (key, quoted)
+    if strays:
+        raise NeedsQuotes(
+            [f"{key}={quote_value(shown(' '.join([options[key], *words]), 100))}" for key, words in strays.items()]
+        )
+    return Args(text=read_text(text), options=options)
 
 
 def _unknown_option(key: str, allowed: Collection[str]) -> str:

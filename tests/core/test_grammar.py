@@ -40,7 +40,8 @@ def test_whole_quoted_text_is_unquoted():
     [
         ("Brno contry=CZ", "Did you mean `country=`?"),
         ("Brno country=CZ country=SK", "given twice"),
-        ("Brno country=CZ extra words", "comes after the options"),
+        ('Brno cohort="ICC 2020" extra words', "comes after the options"),
+        ("Brno country=CZ extra words", 'Quote values with spaces: country="CZ extra words"'),
         ('Brno cohort="ICC 2020 country=CZ', "never closed"),
     ],
 )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.dates import parse_day, parse_duration, parse_durations, parse_when, parse_zone
+from core.dates import parse_day, parse_duration, parse_durations, parse_when, parse_zone, read_when
 from core.grammar import (
     MAX_KEY,
     MAX_LINE,
@@ -27,6 +27,7 @@ from core.grammar import (
     parse_count,
     parse_user_ref,
     parse_yes_no,
+    read_text,
     split_first,
     split_list,
 )
@@ -136,6 +137,9 @@ PARSERS: dict[str, Callable[[str], None]] = {
         "parse_duration": parse_duration,
         "parse_durations": parse_durations,
         "parse_when": lambda t: parse_when(t, zone=ZONE, now=NOW),
+        "read_when": lambda t: read_when(t).resolve(zone=ZONE, now=NOW),
+        "read_text": read_text,
+        "parse_args, unquoted value with spaces": lambda t: parse_args(f"Summit start=2027-03-01 {t}", EVENT_ADD),
         "parse_day": parse_day,
         "parse_zone": parse_zone,
         "strip_markup": strip_markup,
@@ -200,7 +204,7 @@ def test_tabs_line_breaks_and_any_alphabet_are_text() -> None:
 def test_long_keys_are_never_options_and_never_typo_hints() -> None:
     long_key = "c" * (MAX_KEY + 1)
     assert parse_args(f"Brno {long_key}=CZ", REGISTER).text == f"Brno {long_key}=CZ"
-    with pytest.raises(GrammarError, match="comes after the options"):
+    with pytest.raises(GrammarError, match=f'Quote values with spaces: country="CZ {long_key}=x"'):
         parse_args(f"Brno country=CZ {long_key}=x", REGISTER)
     key = "c" * MAX_KEY
     with pytest.raises(GrammarError, match=f"Unknown option `{key}=`"):
