@@ -392,25 +392,3 @@ def split_list(text: str) -> list[str]:
     """`"Green economy, tourism;  upskilling"` -> three items; commas or semicolons separate."""
     return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
 
-
-_OPENING_DOUBLE = frozenset('"\u201c\u201d\u201e\u00ab')
-# The closing marks that may end a text opened by each mark: phones and Slack pair them loosely (“…”, „…“, "…”).
-_CLOSES = {
-    '"': '"\u201d',
-    "\u201c": "\u201d\u201c",
-    "\u201d": "\u201d",
-    "\u201e": "\u201c\u201d",
-    "\u00ab": "\u00bb",
-}
-
-
-def read_text(value: str) -> str:
-    """Free text as a person means it: a value wholly in double quotes (straight or as phones type them) is its
-    content, unless a mark that could close it stands inside (then which quote closes where is not known, and the
-    text is kept as typed); an apostrophe inside a word stays text."""
-    text = value.strip()
-    if len(text) >= 2 and text[0] in _OPENING_DOUBLE and text[-1] in _CLOSES[text[0]]:
-        inner = text[1:-1]
-        if not any(mark in inner for mark in _CLOSES[text[0]]):
-            return inner.strip()
-    return text
