@@ -391,4 +391,3 @@ def parse_count(value: str, key: str, *, minimum: int = 0, maximum: int = MAX_CO
 def split_list(text: str) -> list[str]:
     """`"Green economy, tourism;  upskilling"` -> three items; commas or semicolons separate."""
     return [item.strip() for item in text.replace(";", ",").split(",") if item.strip()]
-
