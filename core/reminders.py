@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
 
+from core.dates import parse_duration
 from core.grammar import GrammarError, shown
 
 ALLOWED_FREQUENCIES = {DAILY, WEEKLY, MONTHLY, YEARLY}
@@ -225,6 +226,13 @@ def plan_reminders(
         for offset in offsets
     ]
     return sorted((p for p in planned if p.due > now), key=lambda p: p.due)
+
+
+def stored_offsets(text: str) -> list[timedelta]:
+    """An event's stored offsets (`7d, 1d, 1h`), longest first; one stored as 0 before 0 was refused (`remind=0m`)
+    is no reminder and is left out."""
+    stored = {parse_duration(part) for part in text.split(",") if part.strip()}
+    return sorted((offset for offset in stored if offset), reverse=True)
 
 
 def format_offset(offset: timedelta) -> str:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core import calendar
-from core.dates import format_instant, format_span, parse_duration
-from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, reminder_due
+from core.dates import format_instant, format_span
+from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, reminder_due, stored_offsets
 from core.text import ChannelMention, Mention, Moment
 from handlers import ledger
 from handlers.ledger import Kind, RowKind, Status
@@ -59,9 +59,7 @@ def event_zone(event: Event) -> ZoneInfo:
 
 
 def offsets_of(event: Event) -> list[timedelta]:
-    """The event's offsets, longest first; one stored as 0 before 0 was refused (`remind=0m`) is no reminder."""
-    stored = {parse_duration(part) for part in event.remind.split(",") if part.strip()}
-    return sorted((offset for offset in stored if offset), reverse=True)
+    return stored_offsets(event.remind)
 
 
 def offsets_text(offsets: list[timedelta]) -> str:
