@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import recurring_ical_events
+from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 
 from bot.delivery import DeliveryEngine
@@ -179,10 +179,10 @@ DATE = re.compile(r"(\w{3} \d{1,2} \w{3} \d{4}),? (\d{2}:\d{2})")
 
 
 def dates_read(body: bytes, after: datetime, until: datetime) -> dict[str, list[datetime]]:
-    """Every occurrence an independent reader (recurring_ical_events) finds in a calendar file, by title."""
+    """Every occurrence an independent reader (`ical`, its own RFC 5545 parser) finds in a calendar file, by title."""
     found: dict[str, list[datetime]] = {}
-    for vevent in recurring_ical_events.of(Calendar.from_ical(body)).between(after, until):
-        found.setdefault(str(vevent["SUMMARY"]), []).append(vevent["DTSTART"].dt.astimezone(UTC))
+    for event in IcsCalendarStream.calendar_from_ics(body.decode()).timeline_tz(UTC).overlapping(after, until):
+        found.setdefault(str(event.summary), []).append(event.dtstart.astimezone(UTC))
     return {title: sorted(starts) for title, starts in found.items()}
 
 
