@@ -1,7 +1,9 @@
-"""Shared fixtures. Database tests run on SQLite and on PostgreSQL (TEST_DATABASE_URL).
+"""Shared fixtures. Database tests run on SQLite and on PostgreSQL.
 
-PostgreSQL is required: when it cannot be reached the tests fail, they are not skipped. Each test gets
-its own schema, so parallel runs on one server never see each other's rows.
+PostgreSQL is required: when it cannot be reached the tests fail, they are not skipped. Which server: the one at
+TEST_DATABASE_URL; else the one answering on 127.0.0.1:5432 (database `test`, trust auth); else a throwaway server
+the run starts and removes (tests/support/databases.py), chosen once for every xdist worker. Each test gets its own
+schema, so parallel runs on one server never see each other's rows.
 """
 
 from __future__ import annotations
@@ -17,10 +19,37 @@ from bot.app import build_services
 from bot.config import Settings, load_settings
 from core.clock import FakeClock
 from handlers.types import Services
-from tests.support.databases import temporary_schema
+from tests.support.databases import DEFAULT_URL, answers, temporary_schema, throwaway_server
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_URL)  # pytest_configure settles it before collection
+POSTGRES_CHOSEN = "TEST_DATABASE_URL"
+THROWAWAY = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Choose the PostgreSQL once, in the process that starts the xdist workers (they inherit the environment)."""
+    global POSTGRES_URL, POSTGRES_CHOSEN
+    if hasattr(config, "workerinput") or os.environ.get("TEST_DATABASE_URL"):
+        return
+    if answers("127.0.0.1", 5432):
+        POSTGRES_URL = os.environ["TEST_DATABASE_URL"] = DEFAULT_URL
+        POSTGRES_CHOSEN = "the server answering on 127.0.0.1:5432"
+        return
+    POSTGRES_CHOSEN = "a throwaway server started for this run: nothing answers on 127.0.0.1:5432"
+    server = contextlib.ExitStack()
+    POSTGRES_URL = os.environ["TEST_DATABASE_URL"] = server.enter_context(throwaway_server())
+    config.stash[THROWAWAY] = server
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if THROWAWAY in config.stash:
+        config.stash[THROWAWAY].close()
+        del os.environ["TEST_DATABASE_URL"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"PostgreSQL: {POSTGRES_URL} ({POSTGRES_CHOSEN})"
 
 
 def _postgres_schema_url() -> Iterator[str]:
@@ -28,7 +57,7 @@ def _postgres_schema_url() -> Iterator[str]:
         try:
             url = stack.enter_context(temporary_schema(POSTGRES_URL))
         except Exception as error:  # noqa: BLE001 - any failure to reach the server fails the run
-            pytest.fail(f"PostgreSQL is unreachable at {POSTGRES_URL} ({type(error).__name__}); start it, see README")
+            pytest.fail(f"PostgreSQL is unreachable at {POSTGRES_URL} ({type(error).__name__}); see README, Tests")
         yield url
 
 
