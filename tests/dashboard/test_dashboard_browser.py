@@ -1,6 +1,6 @@
-"""The web dashboard driven in a real headless browser: Debian's chromium through Playwright (never `playwright
-install`, which downloads a browser). One programme (tests/dashboard/programme.py) on SQLite behind the real web
-app on 127.0.0.1, read by an expert and an organiser."""
+"""The web dashboard driven in a real headless browser through Playwright (conftest.py finds the browser). One
+programme (tests/dashboard/programme.py) on SQLite behind the real web app on 127.0.0.1, read by an expert and an
+organiser."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlparse
 
-import playwright.sync_api as playwright_sync  # a test extra: pip install -e '.[test]'
 import pytest
 from sqlmodel import select
 
@@ -31,16 +29,6 @@ from tests.conftest import make_settings
 from tests.dashboard import programme
 from tests.handlers.conversation import say
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGES = ("", "goals", "city/1", "network", "events")
 
 
@@ -69,16 +57,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     stop_http_server(server)
     thread.join(timeout=10)
     services.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
-    with playwright_sync.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
