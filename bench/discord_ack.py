@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from the repo root: make `tests
 
 from bench.stats import figures, fire, first_arrivals_ms  # noqa: E402
 from tests.support.botprocess import DiscordProcess  # noqa: E402
-from tests.support.fakediscord import DiscordInteractions, FakeDiscord  # noqa: E402
+from tests.support.discord import DiscordInteractions, FakeDiscord  # noqa: E402
 
 USER = "1310000000000000901"
 DISCORD_LIMIT_MS = 3000

@@ -37,7 +37,7 @@ from storage import event_queries, ledger_queries, queries  # noqa: E402
 from storage.db import unit_of_work  # noqa: E402
 from storage.models import Delivery, Event  # noqa: E402
 from tests.support.botprocess import DiscordProcess  # noqa: E402
-from tests.support.fakediscord import Call, DiscordInteractions, DiscordLimits, FakeDiscord  # noqa: E402
+from tests.support.discord import Call, DiscordInteractions, DiscordLimits, FakeDiscord  # noqa: E402
 
 ADMIN = "1310000000000000901"
 CHANNEL = "1310000000000000300"

@@ -17,7 +17,7 @@ from bot.discord.api import DiscordClient
 from bot.metrics import Metrics
 from handlers.types import Reply
 from tests.support.botprocess import BotProcess
-from tests.support.fakediscord import GENERAL_CHANNEL_ID, FakeDiscord
+from tests.support.discord import GENERAL_CHANNEL_ID, FakeDiscord
 from tests.support.fakeslack import FakeSlack
 
 ADMIN, ANA = "U0ADMIN", "U0ANA"

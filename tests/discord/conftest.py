@@ -16,7 +16,7 @@ from bot.web import create_server, database_check, make_wsgi_app, stop_http_serv
 from core.clock import FakeClock
 from handlers.types import Services
 from tests.conftest import make_settings
-from tests.support.fakediscord import APPLICATION_ID, GUILD_ID, DiscordInteractions, FakeDiscord
+from tests.support.discord import APPLICATION_ID, GUILD_ID, DiscordInteractions, FakeDiscord
 
 ADMIN = "1310000000000000901"
 ANA = "1310000000000000902"

@@ -14,7 +14,7 @@ from core.calendar import Entry
 from core.clock import FakeClock
 from handlers.types import Reply
 from tests.discord.conftest import ADMIN, ANA, LABS, Bot
-from tests.support.fakediscord import GUILD_ID
+from tests.support.discord import GUILD_ID
 
 CREATE = "POST /guilds/{guild_id}/scheduled-events"
 EDIT = "PATCH /guilds/{guild_id}/scheduled-events/{event_id}"

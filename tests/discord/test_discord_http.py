@@ -8,7 +8,7 @@ import re
 from storage import queries
 from storage.db import unit_of_work
 from tests.discord.conftest import ADMIN, ANA, BOB, LABS, Bot
-from tests.support.fakediscord import GUILD_ID
+from tests.support.discord import GUILD_ID
 
 
 def run(bot: Bot, who: str, command: str, sub: str | None = None, **options: object) -> dict:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from core.clock import FakeClock
 from tests.discord.conftest import ADMIN, ANA, BOB, LABS, Bot
 from tests.discord.test_discord_http import run
-from tests.support.fakediscord import EPHEMERAL, LOADING
+from tests.support.discord import EPHEMERAL, LOADING
 
 
 def channel_reminder(bot: Bot, clock: FakeClock) -> dict:

@@ -8,7 +8,7 @@ import threading
 import time
 
 from bot.discord.api import DiscordClient, DiscordError, major_of
-from tests.support.fakediscord import GENERAL_CHANNEL_ID, DiscordLimits, FakeDiscord
+from tests.support.discord import GENERAL_CHANNEL_ID, DiscordLimits, FakeDiscord
 
 OTHER_CHANNEL = "1310000000000000301"
 MESSAGE = {"content": "Doors open at nine", "allowed_mentions": {"parse": []}}

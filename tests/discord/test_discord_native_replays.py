@@ -8,7 +8,7 @@ import time
 
 from tests.discord.conftest import ADMIN, LABS, Bot
 from tests.discord.test_discord_http import run
-from tests.support.fakediscord import DISCORD_EPOCH_MS, Answer
+from tests.support.discord import DISCORD_EPOCH_MS, Answer
 
 
 def broadcast(bot: Bot, text: str) -> Answer:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.discord.conftest import ADMIN, ANA, BOB, LABS
 from tests.support.botprocess import DiscordProcess
-from tests.support.fakediscord import DiscordInteractions, FakeDiscord
+from tests.support.discord import DiscordInteractions, FakeDiscord
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 FAST = {"citypeers_sweep_seconds": "1"}

@@ -21,17 +21,17 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from tests.support.fakediscord import (
+from tests.support.discord import (
     APPLICATION_ID,
     GENERAL_CHANNEL_ID,
     GUILD_ID,
     DiscordInteractions,
     DiscordLimits,
     FakeDiscord,
-    _Limiter,
-    _match,
     interaction_response_problems,
 )
+from tests.support.discord.ratelimits import Limiter
+from tests.support.discord.routes import match
 
 AGENT = "DiscordBot (https://example.org/citypeers, 0.1)"
 ANA = "1310000000000001001"
@@ -327,9 +327,9 @@ def test_scheduled_events_need_an_end_and_a_place_and_the_permission(fake: FakeD
 
 
 def test_a_bucket_per_route_and_channel_then_the_global_limit():
-    limiter = _Limiter(DiscordLimits(messages=(5, 5.0), other=(10, 1.0), global_per_second=8))
-    post, _ = _match("POST", MESSAGES)
-    get, _ = _match("GET", MESSAGES)
+    limiter = Limiter(DiscordLimits(messages=(5, 5.0), other=(10, 1.0), global_per_second=8))
+    post, _ = match("POST", MESSAGES)
+    get, _ = match("GET", MESSAGES)
     assert post is not None and get is not None
     channel = {"channel_id": GENERAL_CHANNEL_ID}
     verdicts = [limiter.take(post, channel, 100.0) for _ in range(5)]
