@@ -38,7 +38,6 @@ ERRORS = {
 }
 STATUS_TEXT = {401: "401: Unauthorized", 404: "404: Not Found", 405: "405: Method Not Allowed"}
 _NOT_EDITED = frozenset({"id", "timestamp", "webhook_id", "application_id"})  # kept when a component edits its message
-EVERYONE = ["users", "roles", "everyone"]  # what a channel message's mentions ping without allowed_mentions
 
 
 def error(code: int, message: str | None = None, **extra: Any) -> dict[str, Any]:
