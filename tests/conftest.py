@@ -1,9 +1,9 @@
 """Shared fixtures. Database tests run on SQLite and on PostgreSQL.
 
 PostgreSQL is required: when it cannot be reached the tests fail, they are not skipped. Which server: the one at
-TEST_DATABASE_URL; else the one answering on 127.0.0.1:5432 (database `test`, trust auth); else a throwaway server
-the run starts and removes (tests/support/databases.py), chosen once for every xdist worker. Each test gets its own
-schema, so parallel runs on one server never see each other's rows.
+TEST_DATABASE_URL; else the one answering on 127.0.0.1:5432 (database `test`, trust auth); else, or with
+TEST_DATABASE_URL=throwaway, a throwaway server the run starts and removes (tests/support/databases.py), chosen once
+for every xdist worker. Each test gets its own schema, so parallel runs on one server never see each other's rows.
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ THROWAWAY = pytest.StashKey[contextlib.ExitStack]()
 def pytest_configure(config: pytest.Config) -> None:
     """Choose the PostgreSQL once, in the process that starts the xdist workers (they inherit the environment)."""
     global POSTGRES_URL, POSTGRES_CHOSEN
-    if hasattr(config, "workerinput") or os.environ.get("TEST_DATABASE_URL"):
+    wanted = os.environ.get("TEST_DATABASE_URL", "")
+    if hasattr(config, "workerinput") or (wanted and wanted != "throwaway"):
         return
-    if answers("127.0.0.1", 5432):
+    if not wanted and answers("127.0.0.1", 5432):
         POSTGRES_URL = os.environ["TEST_DATABASE_URL"] = DEFAULT_URL
         POSTGRES_CHOSEN = "the server answering on 127.0.0.1:5432"
         return
-    POSTGRES_CHOSEN = "a throwaway server started for this run: nothing answers on 127.0.0.1:5432"
+    why = "TEST_DATABASE_URL=throwaway" if wanted else "nothing answers on 127.0.0.1:5432"
+    POSTGRES_CHOSEN = f"a throwaway server started for this run: {why}"
     server = contextlib.ExitStack()
     POSTGRES_URL = os.environ["TEST_DATABASE_URL"] = server.enter_context(throwaway_server())
     config.stash[THROWAWAY] = server
