@@ -6,6 +6,7 @@ a goal set on 30 November is due on 28 February, or 29 February in a leap year.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -55,8 +56,65 @@ def parse_status(typed: str) -> Status:
 
 
 def status_label(status: str) -> str:
-    """A goal's state as people read it: `new` is "not yet reported", the others as reps type them."""
+    """A goal's state as people read it: `new` is "not yet reported", the others as reps type them, and the
+    standing `overdue` as itself. Every view and export words a status with this, and nothing else."""
     return NEW_LABEL if status == NEW else status
+
+
+# --- the one way goals are counted ----------------------------------------------------------------------------
+#
+# A goal's *standing* on a day is its status, except that an open goal past its due date is `overdue`, whatever
+# was last reported. Each goal has exactly one standing, so counts add up to the number of goals; /goal list,
+# /goal chart, the digest, the dashboard and both CSVs all count standings, never a status and overdue side by
+# side. (Overdue is also a property of its own — `is_overdue` — which the list marks beside the status.)
+
+OVERDUE = "overdue"
+STANDINGS = (Status.DONE.value, Status.ON_TRACK.value, Status.AT_RISK.value, NEW, OVERDUE, Status.DROPPED.value)
+
+
+def standing(*, status: str, due: date, today: date) -> str:
+    return OVERDUE if is_overdue(status=status, due=due, today=today) else status
+
+
+@dataclass(frozen=True)
+class GoalCounts:
+    """Goals counted by standing. `counted` leaves dropped goals out: they were never work done or to do."""
+
+    done: int = 0
+    on_track: int = 0
+    at_risk: int = 0
+    not_reported: int = 0
+    overdue: int = 0
+    dropped: int = 0
+
+    FIELDS = {"done": "done", "on-track": "on_track", "at-risk": "at_risk", NEW: "not_reported",
+              OVERDUE: "overdue", "dropped": "dropped"}  # fmt: skip
+
+    @classmethod
+    def of(cls, standings: Iterable[str], weights: Iterable[int] | None = None) -> GoalCounts:
+        """Count standings (each `weights`' times when given: rows that already count several goals)."""
+        tally = dict.fromkeys(cls.FIELDS.values(), 0)
+        for value, times in zip(standings, weights if weights is not None else itertools.repeat(1), strict=False):
+            tally[cls.FIELDS[value]] += times
+        return cls(**tally)
+
+    def __add__(self, other: GoalCounts) -> GoalCounts:
+        return GoalCounts(**{f: getattr(self, f) + getattr(other, f) for f in self.FIELDS.values()})
+
+    def of_standing(self, value: str) -> int:
+        return int(getattr(self, self.FIELDS[value]))
+
+    @property
+    def open(self) -> int:
+        return self.on_track + self.at_risk + self.not_reported + self.overdue
+
+    @property
+    def counted(self) -> int:
+        return self.done + self.open
+
+    @property
+    def total(self) -> int:
+        return self.counted + self.dropped
 
 
 def may_move(current: str, new: Status) -> bool:
@@ -125,3 +183,26 @@ def digest_buckets(*, status: str, due: date, updated_at: datetime, today: date,
 def neutralise_cell(value: str) -> str:
     """Prefix an apostrophe so a spreadsheet shows the text instead of evaluating it as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+# --- introductions: met or not ----------------------------------------------------------------------------------
+#
+# What came of an introduction, as one side answered it (`/match outcome`), worded the one way every view says
+# it: the reply to the answer and the dashboard's city page.
+
+ANSWER_LABELS = {
+    "not-met": "not met yet",
+    "shared-practice": "met, a shared practice",
+    "joint-proposal": "met, a joint proposal",
+    "site-visit": "met, a site visit",
+    "nothing-yet": "met, nothing yet",
+}
+NOT_ANSWERED = "not answered"
+
+
+def answer_label(answer: tuple[bool, str] | None) -> str:
+    """(met, outcome) as one side answered, or None when it has not."""
+    if answer is None:
+        return NOT_ANSWERED
+    met, outcome = answer
+    return ANSWER_LABELS[outcome if met else "not-met"]

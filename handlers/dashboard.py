@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from core.goals import NEW_LABEL, OPEN, STATUSES, local_day
+from core.goals import OVERDUE, STANDINGS, STATUSES, is_overdue, local_day, standing, status_label
 from core.roles import ORGANISERS, READERS, Role
 from core.text import fold_name
 from handlers.event_reminders import current_occurrence
 from handlers.types import Context, HandlerSettings, member_zone
 from storage import dashboard_queries as q
+from storage import goal_queries
 from storage.models import Member
 
 PATH = "/dashboard/"
@@ -31,11 +32,9 @@ TOKEN_BYTES = 24  # 192 bits
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 TREND_WEEKS = 12
 PAGE_SIZE = 100
-OVERDUE = "overdue"
-# The order a count reads in: every state a goal can be in, then overdue (open goals past their due date).
-COLUMNS = (*STATUSES, OVERDUE)
-LABELS = {"new": NEW_LABEL, "on-track": "on track", "at-risk": "at risk", "done": "done", "dropped": "dropped"}
-LABELS[OVERDUE] = "overdue"
+# The order a count reads in: every standing a goal can have (core.goals: each goal in exactly one).
+COLUMNS = STANDINGS
+LABELS = {value: status_label(value) for value in (*STATUSES, OVERDUE)}
 NO_COHORT = "no cohort"
 NO_TRACK = "no track"
 
@@ -173,15 +172,13 @@ def overview(session: Session, who: Viewer, now: datetime) -> Overview:
             group = group_of.get(goal_id)
             if group is None:  # history of a goal since deleted
                 continue
-            tally[(*group, value)] += 1
-            if value in OPEN and due[goal_id] < day:
-                tally[(*group, OVERDUE)] += 1
+            tally[(*group, standing(status=value, due=due[goal_id], today=day))] += 1
         return tally
 
     def totalled(snapshot: dict[int, str], day: date) -> dict[str, int]:
-        kept = {goal_id: value for goal_id, value in snapshot.items() if goal_id in due}
-        tally = Counter(kept.values())
-        tally[OVERDUE] = sum(1 for goal_id, value in kept.items() if value in OPEN and due[goal_id] < day)
+        tally = Counter(
+            standing(status=value, due=due[goal_id], today=day) for goal_id, value in snapshot.items() if goal_id in due
+        )
         return {column: tally[column] for column in COLUMNS}
 
     now_tally = grouped(snapshots[-1], today)
@@ -193,7 +190,7 @@ def overview(session: Session, who: Viewer, now: datetime) -> Overview:
     for cohort, track in groups:
         counts = {column: now_tally[(cohort, track, column)] for column in COLUMNS}
         change = {column: counts[column] - then_tally[(cohort, track, column)] for column in COLUMNS}
-        rows.append(CountRow(cohort, track, counts, change, sum(counts[s] for s in STATUSES)))
+        rows.append(CountRow(cohort, track, counts, change, sum(counts.values())))
     totals = {column: sum(row.counts[column] for row in rows) for column in COLUMNS}
     weeks = [WeekRow(day, totalled(snapshot, day)) for day, snapshot in zip(days[1:], snapshots[1:], strict=True)]
     gaps = q.city_gaps(session=session)
@@ -216,7 +213,7 @@ def overview(session: Session, who: Viewer, now: datetime) -> Overview:
 # --- goals ----------------------------------------------------------------------------------------------
 
 SORT_KEYS = ("due", "city", "status", "cohort", "track")
-STATUS_CHOICES = (*STATUSES, OVERDUE)
+STATUS_CHOICES = (*STATUSES, OVERDUE)  # the goals page filters by a status as reported, or by overdue
 
 
 @dataclass(frozen=True)
@@ -242,6 +239,10 @@ class GoalView:
     latest_note: str | None
     history: list[HistoryEntry]
     learnings: str | None
+    created_at: datetime
+    created_by: str | None
+    updated_at: datetime
+    closed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,7 @@ def goal_views(session: Session, rows: list[q.GoalListRow], today: date) -> list
     ids = [row.goal_id for row in rows]
     history = q.histories(session=session, goal_ids=ids)
     partners = q.collaborator_names(session=session, goal_ids=ids)
+    authors = goal_queries.member_names(session=session, member_ids=[row.created_by_id for row in rows])
     views = []
     for row in rows:
         entries = [HistoryEntry(status, note, when) for status, note, when in history.get(row.goal_id, [])]
@@ -324,7 +326,7 @@ def goal_views(session: Session, rows: list[q.GoalListRow], today: date) -> list
                 goal_id=row.goal_id,
                 text=row.text,
                 status=row.status,
-                overdue=row.status in OPEN and row.due_on < today,
+                overdue=is_overdue(status=row.status, due=row.due_on, today=today),
                 due_on=row.due_on,
                 city_id=row.city_id,
                 city=row.city,
@@ -335,6 +337,10 @@ def goal_views(session: Session, rows: list[q.GoalListRow], today: date) -> list
                 latest_note=notes[-1] if notes else None,
                 history=entries,
                 learnings=row.learnings,
+                created_at=row.created_at,
+                created_by=authors.get(row.created_by_id) if row.created_by_id else None,
+                updated_at=row.updated_at,
+                closed_at=row.closed_at,
             )
         )
     return views

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -21,9 +21,9 @@ from core.goals import (
     CHANGED_DAYS,
     CLOSED,
     DUE_SOON_DAYS,
-    NEW,
     OPEN,
     CheckinKind,
+    GoalCounts,
     Status,
     checkin_due,
     default_due,
@@ -141,13 +141,7 @@ class Strings:
     CHART_BAR_END = "{done}/{total} done"
     CHART_BAR_DROPPED = " · {dropped} dropped"
     CHART_ALL_TRACKS_BAR = "all tracks"
-    CHART_SEGMENTS = {
-        "done": "done",
-        "on_track": "on track",
-        "at_risk": "at risk",
-        "not_reported": "not yet reported",
-        "overdue": "overdue (open, past due)",
-    }
+    CHART_SEGMENTS = {field: status_label(value) for value, field in GoalCounts.FIELDS.items()}
     GOALS = ("goal", "goals")
     CITIES = ("city", "cities")
     NO_COHORT_LABEL = "no cohort"
@@ -456,25 +450,6 @@ def goal_section(context: Context, row: GoalRow, *, today: date, show_city: bool
     return Section(text, buttons)
 
 
-EXPORT_COLUMNS = (
-    "id",
-    "city",
-    "country",
-    "cohort",
-    "track",
-    "goal",
-    "status",
-    "due",
-    "overdue",
-    "collaborators",
-    "key_learnings",
-    "created",
-    "created_by",
-    "updated",
-    "closed",
-)
-
-
 @dataclass(frozen=True)
 class NoArguments:
     """A command that takes nothing after its name."""
@@ -487,7 +462,8 @@ def export(context: Context, args: NoArguments) -> Reply:
         return Reply.of(Strings.EXPORT_EMPTY)
     day = today(context)
     authors = goal_queries.member_names(session=context.session, member_ids=[r.goal.created_by_id for r in rows])
-    content = goals_csv(rows, today=day, authors=authors)
+    history = goal_queries.histories(session=context.session, goal_ids=[r.goal.id for r in rows])  # type: ignore[misc]
+    content = goals_csv(rows, today=day, authors=authors, history=history)
     filename = f"goals-{day.isoformat()}.csv"
     cities = len({row.city.id for row in rows})
     reply = Reply.of(
@@ -498,29 +474,34 @@ def export(context: Context, args: NoArguments) -> Reply:
     return reply
 
 
-def goals_csv(rows: list[GoalRow], *, today: date, authors: dict[int, str]) -> bytes:
-    """The export's CSV (`handlers.files.csv` writes it): one neutral line per goal."""
-    return csv_files.goals_csv(goal_line(row, today=today, authors=authors) for row in rows)
-
-
-def goal_line(row: GoalRow, *, today: date, authors: dict[int, str]) -> csv_files.GoalLine:
-    goal = row.goal
-    return csv_files.GoalLine(
-        id=goal.id,  # type: ignore[arg-type]
-        city=row.city.name,
-        country=row.city.country,
-        cohort=row.cohort or "",
-        track=row.track.key if row.track else "",
-        goal=goal.text,
-        status=goal.status,
-        due=goal.due_on.isoformat(),
-        overdue="yes" if is_overdue(status=goal.status, due=goal.due_on, today=today) else "no",
-        collaborators="; ".join(row.collaborators),
-        key_learnings=goal.learnings or "",
-        created=goal.created_at.isoformat(timespec="seconds"),
-        created_by=authors.get(goal.created_by_id, "") if goal.created_by_id else "",
-        updated=goal.updated_at.isoformat(timespec="seconds"),
-        closed=goal.closed_at.isoformat(timespec="seconds") if goal.closed_at else "",
+def goals_csv(
+    rows: list[GoalRow],
+    *,
+    today: date,
+    authors: dict[int, str],
+    history: dict[int, list[tuple[str, str | None, datetime]]],
+) -> bytes:
+    """The export's CSV: the same columns as the dashboard's goals.csv (`handlers.files.csv.GoalLine`)."""
+    return csv_files.goals_csv(
+        csv_files.goal_line(
+            goal_id=row.goal.id,  # type: ignore[arg-type]
+            city=row.city.name,
+            country=row.city.country,
+            cohort=row.cohort,
+            track=row.track.key if row.track else None,
+            text=row.goal.text,
+            status=row.goal.status,
+            due=row.goal.due_on,
+            today=today,
+            history=history.get(row.goal.id, []),  # type: ignore[arg-type]
+            collaborators=row.collaborators,
+            learnings=row.goal.learnings,
+            created_at=row.goal.created_at,
+            created_by=authors.get(row.goal.created_by_id) if row.goal.created_by_id else None,
+            updated_at=row.goal.updated_at,
+            closed_at=row.goal.closed_at,
+        )
+        for row in rows
     )
 
 
@@ -626,21 +607,19 @@ def fill(template: str, parts: dict[str, str]) -> str:
 def bars_by(
     counts: list[ProgressCount], label_of: Callable[[ProgressCount], str], order: Callable[[str], str]
 ) -> list[ProgressBar]:
-    """One bar per label: each goal counted once — overdue if open and past due, else by its status."""
-    per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    """One bar per label, each goal counted once by its standing (`core.goals`)."""
+    per: dict[str, GoalCounts] = defaultdict(GoalCounts)
     for count in counts:
-        if count.overdue:
-            field = "overdue"
-        else:
-            field = {NEW: "not_reported", Status.ON_TRACK: "on_track", Status.AT_RISK: "at_risk",
-                     Status.DONE: "done", Status.DROPPED: "dropped"}[count.status]  # fmt: skip
-        per[label_of(count)][field] += count.goals
-    return [ProgressBar(label, **fields) for label, fields in sorted(per.items(), key=lambda item: order(item[0]))]
+        per[label_of(count)] += GoalCounts.of([count.standing], [count.goals])
+    return [as_bar(label, tally) for label, tally in sorted(per.items(), key=lambda item: order(item[0]))]
+
+
+def as_bar(label: str, counts: GoalCounts) -> ProgressBar:
+    return ProgressBar(label, **{name: getattr(counts, name) for name in GoalCounts.FIELDS.values()})
 
 
 def total_bar(label: str, bars: list[ProgressBar]) -> ProgressBar:
-    names = ("done", "on_track", "at_risk", "not_reported", "overdue", "dropped")
-    return ProgressBar(label, **{name: sum(getattr(bar, name) for bar in bars) for name in names})
+    return as_bar(label, sum(bars, GoalCounts()))
 
 
 # --- follow-ups the scheduler runs -------------------------------------------------------------------

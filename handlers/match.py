@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from core.audit import AuditKind
 from core.dates import parse_day, parse_duration
+from core.goals import answer_label
 from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
 from core.matching import (
     LeftOut,
@@ -193,13 +194,6 @@ class Strings:
     NO_INTRO = "There is no introduction number {id}."
     NOT_YOURS = "Introduction {id} is between {a} and {b}; only their representatives answer for it."
     OUTCOME_SAVED = "Thanks: recorded for *{city}* and *{other}*: {answer}."
-    OUTCOME_WORDS = {
-        "not-met": "not met yet",
-        "shared-practice": "met, a shared practice",
-        "joint-proposal": "met, a joint proposal",
-        "site-visit": "met, a site visit",
-        "nothing-yet": "met, nothing yet",
-    }
     FOLLOWUP = "Introduction {id}: on {date}, *{city}* was introduced to *{other}*. Did you meet, and what came of it?"
     BUTTON_NOT_MET = "Not met yet"
     BUTTON_OUTCOME = {
@@ -1148,7 +1142,7 @@ def outcome(context: Context, args: Args) -> Reply:
     mq.set_outcome(session=session, introduction_id=introduction_id, city_id=city_id, met=met, outcome=kind,  # type: ignore[arg-type]
                    member_id=context.actor.member.id, now=context.now)  # fmt: skip
     other = pair[1] if city_id == pair[0] else pair[0]
-    words = Strings.OUTCOME_WORDS[kind if met else "not-met"]
+    words = answer_label((met, kind))
     return Reply.of(Strings.OUTCOME_SAVED, city=names[city_id], other=names[other], answer=words)
 
 

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
+from core.goals import OPEN, OVERDUE
+from storage.goal_queries import histories  # noqa: F401  (the dashboard reads histories as the export does)
 from storage.models import (
     City,
     CityInterest,
@@ -28,7 +30,7 @@ from storage.models import (
     Track,
 )
 
-OPEN_STATUSES = ("new", "on-track", "at-risk")
+OPEN_STATUSES = tuple(sorted(OPEN))
 
 # --- links ----------------------------------------------------------------------------------------------
 
@@ -152,6 +154,9 @@ class GoalListRow:
     track: str | None
     updated_at: datetime
     learnings: str | None
+    created_at: datetime
+    created_by_id: int | None
+    closed_at: datetime | None
 
 
 SORTS = {
@@ -180,6 +185,9 @@ def goal_rows(
             Track.key,
             Goal.updated_at,
             Goal.learnings,
+            Goal.created_at,
+            Goal.created_by_id,
+            Goal.closed_at,
         )
         .join(City, col(City.id) == col(Goal.city_id))
         .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
@@ -192,7 +200,7 @@ def goal_rows(
         conditions.append(col(City.cohort_id) == wanted.cohort_id)
     if wanted.track_id is not None:
         conditions.append(col(Goal.track_id) == wanted.track_id)
-    if wanted.status == "overdue":
+    if wanted.status == OVERDUE:
         conditions += [col(Goal.status).in_(OPEN_STATUSES), col(Goal.due_on) < today]
     elif wanted.status:
         conditions.append(col(Goal.status) == wanted.status)
@@ -212,21 +220,6 @@ def goal_rows(
     total_query = select(func.count()).select_from(base.with_only_columns(Goal.id).subquery())
     total = session.exec(total_query).one() if limit is not None or offset else len(rows)
     return rows, total
-
-
-def histories(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[tuple[str, str | None, datetime]]]:
-    """Each goal's history, oldest first: (status, note, when)."""
-    found: dict[int, list[tuple[str, str | None, datetime]]] = {goal_id: [] for goal_id in goal_ids}
-    for start in range(0, len(goal_ids), 500):  # bounded IN lists
-        chunk = list(goal_ids[start : start + 500])
-        query = (
-            select(GoalUpdate.goal_id, GoalUpdate.status, GoalUpdate.note, GoalUpdate.created_at)
-            .where(col(GoalUpdate.goal_id).in_(chunk))
-            .order_by(col(GoalUpdate.goal_id), col(GoalUpdate.id))
-        )
-        for goal_id, status, note, when in session.exec(query):
-            found[goal_id].append((status, note, when))
-    return found
 
 
 def collaborator_names(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[str]]:

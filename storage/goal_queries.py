@@ -10,9 +10,10 @@ from sqlalchemy import func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from core.goals import OPEN, standing
 from storage.models import City, Cohort, Goal, GoalCheckin, GoalCollaborator, GoalUpdate, Member, Track
 
-OPEN_STATUSES = ("new", "on-track", "at-risk")  # new: nobody reported on it yet
+OPEN_STATUSES = tuple(sorted(OPEN))  # core.goals says which statuses are open (new: nobody reported on it yet)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,21 @@ def record_update(
     session.add(update)
     session.flush()
     return update
+
+
+def histories(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[tuple[str, str | None, datetime]]]:
+    """Each goal's history, oldest first: (status, note, when); a few queries however many goals."""
+    found: dict[int, list[tuple[str, str | None, datetime]]] = {goal_id: [] for goal_id in goal_ids}
+    for start in range(0, len(goal_ids), 500):  # bounded IN lists
+        chunk = list(goal_ids[start : start + 500])
+        query = (
+            select(GoalUpdate.goal_id, GoalUpdate.status, GoalUpdate.note, GoalUpdate.created_at)
+            .where(col(GoalUpdate.goal_id).in_(chunk))
+            .order_by(col(GoalUpdate.goal_id), col(GoalUpdate.id))
+        )
+        for goal_id, status, note, when in session.exec(query):
+            found[goal_id].append((status, note, when))
+    return found
 
 
 def goal_history(*, session: Session, goal_id: int) -> list[GoalUpdate]:
@@ -240,7 +256,7 @@ class ProgressCount:
     track: str | None  # the track's key
     city: str
     status: str
-    overdue: bool  # open and due before the day asked about
+    standing: str  # core.goals.standing on the day asked about: the status, or overdue
     goals: int
 
 
@@ -252,7 +268,7 @@ def progress_by(
     track_id: int | None = None,
     city_id: int | None = None,
 ) -> list[ProgressCount]:
-    """Goals counted by cohort, track, city, status and whether they are overdue on `today`."""
+    """Goals counted by cohort, track, city, status and standing on `today`."""
     # Grouped by due date, not by an overdue expression: PostgreSQL will not match a bound parameter in the
     # select list to its twin in GROUP BY.
     query = (
@@ -269,8 +285,8 @@ def progress_by(
         query = query.where(Goal.track_id == track_id)
     if city_id is not None:
         query = query.where(Goal.city_id == city_id)
-    counted: dict[tuple[str | None, str | None, str, str, bool], int] = {}
+    counted: dict[tuple[str | None, str | None, str, str, str], int] = {}
     for cohort, track, city, status, due_on, goals in session.exec(query):
-        key = (cohort, track, city, status, status in OPEN_STATUSES and due_on < today)
+        key = (cohort, track, city, status, standing(status=status, due=due_on, today=today))
         counted[key] = counted.get(key, 0) + goals
     return [ProgressCount(*key, goals) for key, goals in counted.items()]

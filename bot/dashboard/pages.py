@@ -3,8 +3,6 @@ handlers.dashboard. Nothing here reads the database."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from functools import cache
 from urllib.parse import urlencode
@@ -12,8 +10,9 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from core.goals import neutralise_cell
+from core.goals import answer_label
 from handlers import dashboard as data
+from handlers.files import csv as csv_files
 
 CSS_PATH = "/dashboard/static/dashboard.css"
 NAV = (("overview", "Overview", "/"), ("goals", "Goals", "/goals"), ("network", "Network", "/network"))
@@ -30,15 +29,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["labels"] = data.LABELS
-    env.globals["outcome"] = outcome
+    env.globals["outcome"] = answer_label
     return env
-
-
-def outcome(answer: tuple[bool, str] | None) -> str:
-    if answer is None:
-        return "not answered"
-    met, what = answer
-    return f"{'met' if met else 'not met'}, {what.replace('-', ' ')}"
 
 
 def render(template: str, *, base: str, who: data.Viewer, title: str, current: str, **values: object) -> bytes:
@@ -105,37 +97,32 @@ def goals_html(base: str, who: data.Viewer, page: data.GoalsPage) -> bytes:
     )
 
 
-CSV_COLUMNS = ("id", "city", "country", "cohort", "track", "goal", "status", "overdue", "due", "latest_note")
-CSV_COLUMNS += ("collaborators", "key_learnings", "history")
-
-
 def goals_csv(page: data.GoalsPage) -> bytes:
-    """The filtered goals in the page's order; UTF-8 with a byte-order mark; no cell can become a formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for goal in page.rows:
-        history = " | ".join(
-            f"{entry.when.isoformat(timespec='minutes')} {entry.status}" + (f": {entry.note}" if entry.note else "")
-            for entry in goal.history
-        )
-        cells = (
-            goal.goal_id,
-            goal.city,
-            goal.country,
-            goal.cohort,
-            goal.track,
-            goal.text,
-            goal.status,
-            "yes" if goal.overdue else "no",
-            goal.due_on.isoformat(),
-            goal.latest_note or "",
-            "; ".join(goal.collaborators),
-            goal.learnings or "",
-            history,
-        )
-        writer.writerow([neutralise_cell(cell) if isinstance(cell, str) else cell for cell in cells])
-    return buffer.getvalue().encode("utf-8-sig")
+    """The filtered goals in the page's order, with the columns of /goal export (handlers.files.csv.GoalLine)."""
+    return csv_files.goals_csv(
+        (
+            csv_files.goal_line(
+                goal_id=goal.goal_id,
+                city=goal.city,
+                country=goal.country,
+                cohort=None if goal.cohort == data.NO_COHORT else goal.cohort,
+                track=None if goal.track == data.NO_TRACK else goal.track,
+                text=goal.text,
+                status=goal.status,
+                due=goal.due_on,
+                today=page.today,
+                history=[(entry.status, entry.note, entry.when) for entry in goal.history],
+                collaborators=goal.collaborators,
+                learnings=goal.learnings,
+                created_at=goal.created_at,
+                created_by=goal.created_by,
+                updated_at=goal.updated_at,
+                closed_at=goal.closed_at,
+            )
+            for goal in page.rows
+        ),
+        ordered=True,
+    )
 
 
 def city_html(base: str, who: data.Viewer, city: data.CityPage) -> bytes:

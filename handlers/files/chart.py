@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.goals import GoalCounts
 from handlers.files.drawing import MIME, PNG_MAGIC, Format, new_figure, save
 
 __all__ = ["MIME", "PNG_MAGIC", "ChartWords", "ProgressBar", "progress_chart"]
@@ -22,23 +23,16 @@ SEGMENTS = (
 )
 
 
-@dataclass(frozen=True)
-class ProgressBar:
-    """Goals of one row by state. `overdue` holds every open goal past its due date, whatever it was reported
-    as, so each goal is in exactly one count."""
+@dataclass(frozen=True, init=False)
+class ProgressBar(GoalCounts):
+    """Goals of one row by standing (`core.goals.GoalCounts`): `overdue` holds every open goal past its due
+    date, whatever it was reported as, so each goal is in exactly one count."""
 
-    label: str
-    done: int = 0
-    on_track: int = 0
-    at_risk: int = 0
-    not_reported: int = 0
-    overdue: int = 0
-    dropped: int = 0
+    label: str = ""
 
-    @property
-    def counted(self) -> int:
-        """The goals that are or were work to do: every goal but the dropped ones."""
-        return self.done + self.on_track + self.at_risk + self.not_reported + self.overdue
+    def __init__(self, label: str, **counts: int) -> None:
+        object.__setattr__(self, "label", label)
+        super().__init__(**counts)
 
 
 @dataclass(frozen=True)

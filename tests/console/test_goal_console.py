@@ -99,7 +99,7 @@ def test_export_and_chart_are_written_as_files_in_the_current_directory(tmp_path
     assert exported.name in out
     rows = list(csv.DictReader(io.StringIO(exported.read_bytes().decode("utf-8-sig"))))
     assert [(r["id"], r["city"], r["status"], r["goal"]) for r in rows] == [
-        ("1", "Kraków", "new", "Open a tourism data hub"),
+        ("1", "Kraków", "not yet reported", "Open a tourism data hub"),
         ("2", "Kraków", "done", "'=SUM(A1:A9) tonnes of CO2 less"),
     ]
     assert rows[0]["collaborators"] == "Łódź" and rows[1]["key_learnings"] == "start early"

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from handlers.dispatch import handle
+from handlers.files.csv import GOAL_COLUMNS
 from handlers.goal import due_checkins, weekly_digest
 from handlers.types import Request
 from storage import goal_queries
@@ -253,12 +254,14 @@ def test_export_is_a_spreadsheet_safe_utf8_csv(programme, clock):
     assert rows[0]["track"] == "tourism" and rows[0]["collaborators"] == "Łódź"
     assert rows[2]["collaborators"] == "Kraków; Porto"
     assert rows[2]["key_learnings"] == "'=cmd|' /C calc'!A0"
-    assert [(r["status"], r["due"], r["overdue"]) for r in rows] == [
-        ("new", "2027-02-22", "no"),
-        ("new", "2026-12-01", "yes"),
-        ("done", "2027-02-22", "no"),
-        ("new", "2027-02-22", "no"),
+    assert [(r["status"], r["standing"], r["due"], r["overdue"]) for r in rows] == [
+        ("not yet reported", "not yet reported", "2027-02-22", "no"),
+        ("not yet reported", "overdue", "2026-12-01", "yes"),
+        ("done", "done", "2027-02-22", "no"),
+        ("not yet reported", "not yet reported", "2027-02-22", "no"),
     ]
+    assert list(rows[0]) == list(GOAL_COLUMNS)  # the dashboard's goals.csv has the same columns
+    assert rows[2]["history"].startswith("2026-11-22T09:00:00+00:00 not yet reported | 2026-11-22T09:00:00+00:00 done")
     assert rows[0]["created_by"] == "bob" and rows[2]["closed"] == "2026-11-22T09:00:00+00:00"
     for row in rows:
         assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in row.values())

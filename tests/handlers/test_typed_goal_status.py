@@ -42,7 +42,7 @@ def test_typed_new_goals_are_not_yet_reported_on_home(krakow):
     assert "#2 · on-track · due 2026-12-02" in page
 
 
-def test_typed_new_goals_are_not_yet_reported_in_the_digest_and_new_in_the_csv(krakow, clock):
+def test_typed_new_goals_are_not_yet_reported_in_the_digest_and_in_the_csv(krakow, clock):
     clock.set(datetime(2026, 11, 23, 7, tzinfo=UTC))
     [notice] = weekly_digest(krakow)
     digest = notice.reply.plain()
@@ -50,7 +50,7 @@ def test_typed_new_goals_are_not_yet_reported_in_the_digest_and_new_in_the_csv(k
     assert "• #2 Kraków · on-track · due 2026-12-02 · Train 50 civil servants" in digest
     [attachment] = ask(krakow, "eve", "/goal export").files
     rows = list(csv.DictReader(io.StringIO(attachment.content.decode("utf-8-sig"))))
-    assert [(r["id"], r["status"]) for r in rows] == [("1", "new"), ("2", "on-track")]
+    assert [(r["id"], r["status"]) for r in rows] == [("1", "not yet reported"), ("2", "on-track")]
 
 
 def test_typed_new_overdue_goals_are_overdue(krakow, clock):
