@@ -28,6 +28,12 @@ PARTNERS = st.lists(st.sampled_from(["Lyon", "lyon", "Tartu", "Łódź"]), max_s
 SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+def around(text: str, quotes: tuple[str, str]) -> str:
+    """The text in the line's quotes; bare when it holds double quotes itself, as a quoted text that does is kept
+    as typed (which mark closes it is not known: tests/core/test_quotes.py)."""
+    return text if '"' in text else f"{quotes[0]}{text}{quotes[1]}"
+
+
 @pytest.fixture
 def two_cities(bot: Bot) -> Bot:
     """ana represents Brno and bob Porto; Lyon, Tartu and Łódź are there to work with."""
@@ -74,7 +80,7 @@ def test_a_goal_typed_as_a_line_or_as_options_is_kept_the_same(
     bot, text = two_cities, " ".join(words)
     due = (bot.services.clock.now().date() + timedelta(days=due_in)).isoformat() if due_in is not None else None
     options: dict[str, object] = {"text": text}
-    line = f"/goal add {quotes[0]}{text}{quotes[1]}"
+    line = f"/goal add {around(text, quotes)}"
     for key, value in (("due", due), ("track", track), ("with", "; ".join(partners) or None)):
         if value is not None:
             options[key] = value
@@ -111,7 +117,7 @@ def test_an_update_typed_as_a_line_or_as_options_is_kept_the_same(
     line = f"/goal update {ids['Porto']} {typed}"
     if note is not None:
         options["note"] = note
-        line += f" {quotes[0]}{note}{quotes[1]}"
+        line += f" {around(note, quotes)}"
     run(bot, ANA, "goal", "update", **options)
     run(bot, BOB, "citypeers", line=line)
     with unit_of_work(bot.services.engine) as session:
