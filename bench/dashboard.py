@@ -3,8 +3,11 @@
 Writes a synthetic programme straight into a database (500 cities in five cohorts, 5,000 goals each with one to
 six history entries over six months, 2,000 introductions of which some came from rounds and some were met, 20
 events with RSVPs), starts a real `citypeers run` on it (against the fake Slack), and asks each page REQUESTS
-times, one at a time, over HTTP as an expert (the events page as an organiser too): p50/p95/p99 per page. Then
-takes a full-page screenshot of each page in Debian's chromium (Playwright, never `playwright install`).
+times, one at a time, over HTTP as an expert (the events page as an organiser too; the network whole, one cohort,
+the city with most goals and its neighbours two ties away, and new ties in the last thirty days): p50/p95/p99 per
+page. Then takes a full-page screenshot of each page in Debian's chromium (Playwright, never `playwright
+install`): the overview with its twelve-week chart and a small chart per cohort and track, the goals, that city
+with its goals on a timeline, the network whole, for one cohort, around that city and since a day, the events.
 
     python bench/dashboard.py [--cities 500] [--goals 5000] [--introductions 2000] [--requests 60]
                               [--database sqlite|postgresql] [--screenshots /tmp/citypeers-dashboard]
@@ -51,6 +54,7 @@ from tests.support.botprocess import BotProcess  # noqa: E402
 from tests.support.fakeslack import FakeSlack  # noqa: E402
 
 EXPERT_TOKEN = "benchExpertToken_0123456789abcdef"
+SINCE = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()  # the network's "new since" day
 ORGANISER_TOKEN = "benchOrganiserToken_0123456789ab"
 TRACKS = (
     ("green-economy", "Green economy and local green deals"),
@@ -249,7 +253,10 @@ def pages(city_id: int) -> list[tuple[str, str]]:
         ("goals filtered and sorted", f"/dashboard/{EXPERT_TOKEN}/goals?status=at-risk&sort=city&order=desc"),
         ("goals CSV (all 5,000)", f"/dashboard/{EXPERT_TOKEN}/goals.csv"),
         ("a city (the one with most goals)", f"/dashboard/{EXPERT_TOKEN}/city/{city_id}"),
-        ("network (500 cities)", f"/dashboard/{EXPERT_TOKEN}/network"),
+        ("network (every city)", f"/dashboard/{EXPERT_TOKEN}/network"),
+        ("network, one cohort", f"/dashboard/{EXPERT_TOKEN}/network?cohort=1"),
+        ("network, a city and two steps", f"/dashboard/{EXPERT_TOKEN}/network?city={city_id}&steps=2"),
+        ("network, new ties since a day", f"/dashboard/{EXPERT_TOKEN}/network?since={SINCE}"),
         ("events (expert)", f"/dashboard/{EXPERT_TOKEN}/events"),
         ("events (organiser, with who)", f"/dashboard/{ORGANISER_TOKEN}/events"),
     ]
@@ -278,6 +285,9 @@ SCREENSHOTS = (
     ("goals?status=overdue&sort=city", "goals-overdue.png"),
     ("city/{city}", "city.png"),
     ("network", "network.png"),
+    ("network?cohort=1", "network-cohort.png"),
+    ("network?city={city}&steps=1", "network-around.png"),
+    ("network?cohort=1&since=" + SINCE, "network-since.png"),
     ("events", "events.png"),
 )
 
@@ -293,6 +303,7 @@ def screenshots(origin: str, city_id: int, folder: Path) -> list[Path]:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for path, name in SCREENSHOTS:
+            print(f"  screenshot of {path.format(city=city_id)}", flush=True)
             token = ORGANISER_TOKEN if name == "events.png" else EXPERT_TOKEN
             page.goto(f"{origin}/dashboard/{token}/" + ("" if path == "overview" else path.format(city=city_id)))
             if name == "goals-overdue.png":

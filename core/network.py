@@ -91,6 +91,24 @@ def reading_order(cities: Iterable[City]) -> list[City]:
     return sorted(cities, key=lambda c: (fold_name(c.name), c.id))
 
 
+def neighbourhood(ties: Iterable[Tie], centre: int, steps: int, *, among: Iterable[int]) -> set[int]:
+    """The cities at most `steps` ties away from `centre` (itself included), going only through cities in
+    `among`; empty when the centre is not among them."""
+    kept = set(among)
+    if centre not in kept:
+        return set()
+    near: dict[int, set[int]] = defaultdict(set)
+    for tie in ties:
+        if tie.a in kept and tie.b in kept and tie.a != tie.b:
+            near[tie.a].add(tie.b)
+            near[tie.b].add(tie.a)
+    found, frontier = {centre}, {centre}
+    for _ in range(steps):
+        frontier = {other for city in frontier for other in near[city]} - found
+        found |= frontier
+    return found
+
+
 def analyse(cities: Iterable[City], ties: Iterable[Tie], *, since: datetime | None = None) -> Network:
     """Read the network of `cities`; ties with an end outside them, or a city tied to itself, are left out."""
     import rustworkx as rx  # loaded with the first map

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -110,6 +111,7 @@ class CountRow:
     counts: dict[str, int]
     change: dict[str, int]
     total: int
+    weeks: list[dict[str, int]] = field(default_factory=list)  # the counts at the end of each of twelve weeks
 
 
 @dataclass(frozen=True)
@@ -147,52 +149,60 @@ def overview(session: Session, who: Viewer, now: datetime) -> Overview:
     ends = [now - timedelta(weeks=weeks) for weeks in range(TREND_WEEKS, -1, -1)]
     days = [local_day(end, who.zone) for end in ends]
     changes = q.status_changes(session=session, ends=ends)
-    status: dict[int, str] = {}
-    snapshots: list[dict[int, str]] = []
-    index = 0
-    for bucket in range(len(ends)):
-        while index < len(changes) and changes[index][2] <= bucket:
-            status[changes[index][0]] = changes[index][1]
-            index += 1
-        snapshots.append(dict(status))
-    due = {state.goal_id: state.due_on for state in states}
-    for state in states:  # a goal with no history at all (imported) counts from now, as it is
-        snapshots[-1].setdefault(state.goal_id, state.status)
-    group_of = {
-        state.goal_id: (
+    # goals in order of due date, so those that can be overdue on a day are a prefix
+    states.sort(key=lambda state: (state.due_on, state.goal_id))
+    place = {state.goal_id: i for i, state in enumerate(states)}
+    dues = [state.due_on for state in states]
+    group_list = [
+        (
             cohorts.get(state.cohort_id, NO_COHORT) if state.cohort_id else NO_COHORT,
             tracks.get(state.track_id, NO_TRACK) if state.track_id else NO_TRACK,
         )
         for state in states
-    }
+    ]
+    current: list[str | None] = [None] * len(states)
+    snapshots: list[list[str | None]] = []
+    index = 0
+    for bucket in range(len(ends)):
+        while index < len(changes) and changes[index][2] <= bucket:
+            found = place.get(changes[index][0])  # None: history of a goal since deleted
+            if found is not None:
+                current[found] = changes[index][1]
+            index += 1
+        snapshots.append(list(current))
+    for i, state in enumerate(states):  # a goal with no history at all (imported) counts from now, as it is
+        if snapshots[-1][i] is None:
+            snapshots[-1][i] = state.status
 
-    def grouped(snapshot: dict[int, str], day: date) -> Counter[tuple[str, str, str]]:
-        tally: Counter[tuple[str, str, str]] = Counter()
-        for goal_id, value in snapshot.items():
-            group = group_of.get(goal_id)
-            if group is None:  # history of a goal since deleted
-                continue
-            tally[(*group, standing(status=value, due=due[goal_id], today=day))] += 1
+    def grouped(snapshot: list[str | None], day: date) -> Counter[tuple[tuple[str, str], str | None]]:
+        """Goals by (cohort, track) and standing on `day`: by status first, then each goal that may be past its
+        due date (a prefix of the goals) moved to its standing, as core.goals defines it. None: not set yet."""
+        tally: Counter[tuple[tuple[str, str], str | None]] = Counter(zip(group_list, snapshot, strict=True))
+        for i in range(bisect_left(dues, day)):
+            value = snapshot[i]
+            if value is not None and (kind := standing(status=value, due=dues[i], today=day)) != value:
+                tally[(group_list[i], value)] -= 1
+                tally[(group_list[i], kind)] += 1
         return tally
 
-    def totalled(snapshot: dict[int, str], day: date) -> dict[str, int]:
-        tally = Counter(
-            standing(status=value, due=due[goal_id], today=day) for goal_id, value in snapshot.items() if goal_id in due
-        )
-        return {column: tally[column] for column in COLUMNS}
-
-    now_tally = grouped(snapshots[-1], today)
-    then_tally = grouped(snapshots[0], days[0])
+    # each week-end's counts per cohort·track, from twelve weeks ago (the first) to now (the last, today)
+    tallies = [grouped(snapshot, day) for snapshot, day in zip(snapshots, days, strict=True)]
+    now_tally, then_tally = tallies[-1], tallies[0]
     groups = sorted(
-        {key[:2] for key in now_tally} | {key[:2] for key in then_tally}, key=lambda k: (fold_name(k[0]), k[1])
+        {group for tally in tallies for (group, value), n in tally.items() if value is not None and n},
+        key=lambda k: (fold_name(k[0]), k[1]),
     )
     rows = []
-    for cohort, track in groups:
-        counts = {column: now_tally[(cohort, track, column)] for column in COLUMNS}
-        change = {column: counts[column] - then_tally[(cohort, track, column)] for column in COLUMNS}
-        rows.append(CountRow(cohort, track, counts, change, sum(counts.values())))
+    for group in groups:
+        counts = {column: now_tally[(group, column)] for column in COLUMNS}
+        change = {column: counts[column] - then_tally[(group, column)] for column in COLUMNS}
+        trend = [{column: tally[(group, column)] for column in COLUMNS} for tally in tallies[1:]]
+        rows.append(CountRow(*group, counts, change, sum(counts.values()), trend))
     totals = {column: sum(row.counts[column] for row in rows) for column in COLUMNS}
-    weeks = [WeekRow(day, totalled(snapshot, day)) for day, snapshot in zip(days[1:], snapshots[1:], strict=True)]
+    weeks = [
+        WeekRow(day, {column: sum(row.weeks[k][column] for row in rows) for column in COLUMNS})
+        for k, day in enumerate(days[1:])
+    ]
     gaps = q.city_gaps(session=session)
 
     def ref(city_id: int, name: str, cohort_id: int | None) -> CityRef:
@@ -461,11 +471,38 @@ class NetworkPage:
     articulation: list[str]
     clusters: list[int]  # sizes, largest first
     top: list[NetworkCityRow]
+    new_edges: int = 0  # since the filter's day
+    joined: list[str] = field(default_factory=list)  # cities whose every tie is new since then
+
+
+@dataclass(frozen=True)
+class NetworkFilter:
+    """Which part of the network to draw: a cohort, a track, the neighbourhood of a city, new ties since a day."""
+
+    cohort_id: int | None = None
+    track_id: int | None = None
+    city_id: int | None = None
+    steps: int = 1  # the neighbourhood's reach: 1 or 2 ties
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class NetworkForm:
+    """The filter as read, and what the form offers and says about it."""
+
+    wanted: NetworkFilter
+    chosen: dict[str, str]  # as given, to fill the form
+    errors: list[str]
+    cohorts: list[tuple[int, str]]
+    tracks: list[tuple[int, str, str]]
+    cities: list[tuple[int, str]]
+    zone: str
+    described: str  # the filter in words, for the map's title
 
 
 def network_signature(session: Session) -> tuple[object, ...]:
     """What the map is drawn from, cheaply: cities and their cohorts and tracks, introductions and their outcome,
-    goals shared. The same signature gives the same map, so a drawn map can be kept."""
+    goals shared. The same signature (with the same filter) gives the same map, so a drawn map can be kept."""
     return (
         tuple(q.cities(session=session)),
         tuple(sorted(q.introduction_ties(session=session))),
@@ -474,15 +511,75 @@ def network_signature(session: Session) -> tuple[object, ...]:
     )
 
 
-def network(session: Session, settings: HandlerSettings) -> NetworkPage:
-    """The collaboration network as /match map draws it, in SVG, each city focusable and linking to its page."""
+def read_network_filter(session: Session, who: Viewer, now: datetime, params: dict[str, str]) -> NetworkForm:
+    """The query string as a network filter; what cannot be read is named and left out, never an error page."""
+    cohorts = q.cohorts(session=session)
+    tracks = q.tracks(session=session)
+    cities = [(city_id, name) for city_id, name, _, _ in q.cities(session=session)]
+    chosen: dict[str, str] = {}
+    errors: list[str] = []
+    words: list[str] = []
+    cohort_id = track_id = city_id = None
+    since: date | None = None
+    if value := params.get("cohort", "").strip():
+        cohort_id = next((i for i, _ in cohorts if str(i) == value), None)
+        if cohort_id is None:
+            errors.append("That cohort does not exist.")
+        else:
+            chosen["cohort"] = value
+            words.append(f"cohort {dict(cohorts)[cohort_id]}")
+    if value := params.get("track", "").strip():
+        track_id = next((i for i, key, _ in tracks if str(i) == value or key == value), None)
+        if track_id is None:
+            errors.append("That track does not exist.")
+        else:
+            chosen["track"] = str(track_id)
+            words.append(f"track {next(key for i, key, _ in tracks if i == track_id)}")
+    steps = 2 if params.get("steps", "").strip() == "2" else 1
+    if value := params.get("city", "").strip():
+        city_id = next((i for i, _ in cities if str(i) == value), None)
+        if city_id is None:
+            errors.append("That city does not exist.")
+        else:
+            chosen["city"], chosen["steps"] = value, str(steps)
+            reach = "one tie" if steps == 1 else "two ties"
+            words.append(f"{dict(cities)[city_id]} and the cities within {reach}")
+    if value := params.get("since", "").strip():
+        try:
+            since = date.fromisoformat(value)
+        except ValueError:
+            errors.append(f"{value[:20]} is not a date (YYYY-MM-DD).")
+        else:
+            if since > local_day(now, who.zone):
+                errors.append(f"since= is a day up to today, not {since.isoformat()}.")
+                since = None
+            else:
+                chosen["since"] = value
+                words.append(f"new since {since.isoformat()}")
+    wanted = NetworkFilter(cohort_id, track_id, city_id, steps, since)
+    described = " · ".join(words) or "every city"
+    return NetworkForm(wanted, chosen, errors, cohorts, tracks, cities, str(who.zone), described)
+
+
+def network(session: Session, settings: HandlerSettings, wanted: NetworkFilter, zone: ZoneInfo) -> NetworkPage:
+    """The collaboration network as /match map draws it, in SVG, each city focusable and linking to its page;
+    only the part `wanted` asks for, with ties new since its day (midnight in `zone`) drawn apart."""
     from handlers.files.network import NetworkWords, network_map
     from handlers.match import Strings as MatchStrings
     from handlers.match import load_network, map_groups
 
     cohorts = dict(q.cohorts(session=session))
     cohort_of = {city_id: cohorts.get(cohort_id, NO_COHORT) for city_id, _, _, cohort_id in q.cities(session=session)}
-    graph = load_network(session, track_order=[key for key, _ in settings.tracks])
+    since = datetime.combine(wanted.since, time(0), zone) if wanted.since else None
+    graph = load_network(
+        session,
+        track_order=[key for key, _ in settings.tracks],
+        cohort_id=wanted.cohort_id,
+        track_id=wanted.track_id,
+        since=since,
+        around=wanted.city_id,
+        steps=wanted.steps,
+    )
     groups, order = map_groups(graph, by_country=False)
     names = {city.id: city.name for city in graph.cities}
     partners: dict[int, list[str]] = defaultdict(list)
@@ -499,15 +596,16 @@ def network(session: Session, settings: HandlerSettings) -> NetworkPage:
             ties += f" and {len(others) - 12} more"
         return f"{city.name} ({city.country}, {cohort_of.get(city_id, NO_COHORT)}, {track}): {ties}"
 
+    new_words = f"new since {wanted.since.isoformat()}" if wanted.since else ""
     svg = network_map(
         graph,
         title="The collaboration network",
         words=NetworkWords(
             tie=MatchStrings.MAP_LEGEND_TIE,
             bridge=MatchStrings.MAP_LEGEND_BRIDGE,
-            new="",
+            new=new_words,
             articulation=MatchStrings.MAP_LEGEND_ARTICULATION,
-            joined="",
+            joined=f"joined since {wanted.since.isoformat()}" if wanted.since else "",
         ),
         groups=groups,
         group_order=order,
@@ -528,6 +626,8 @@ def network(session: Session, settings: HandlerSettings) -> NetworkPage:
             NetworkCityRow(c.id, c.name, cohort_of.get(c.id, NO_COHORT), (*c.tracks, NO_TRACK)[0], graph.strength[c.id])
             for c in top[:20]
         ],
+        new_edges=graph.new_edges,
+        joined=[names[city_id] for city_id in graph.joined],
     )
 
 

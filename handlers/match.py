@@ -37,7 +37,7 @@ from core.matching import (
     plan_round,
 )
 from core.network import City as NetworkCity
-from core.network import Network, Tie, TieKind, analyse
+from core.network import Network, Tie, TieKind, analyse, neighbourhood
 from core.roles import ORGANISERS, READERS, Role
 from core.text import Mention, Text
 from core.tracks import resolve_track
@@ -947,9 +947,12 @@ def load_network(
     cohort_id: int | None = None,
     track_id: int | None = None,
     since: datetime | None = None,
+    around: int | None = None,
+    steps: int = 1,
 ) -> Network:
     """The collaboration network of every city (of a cohort, on a track): introductions and goals shared with
-    `with=` are its ties. `track_order` (track keys) orders each city's tracks, the first giving its colour."""
+    `with=` are its ties. `track_order` (track keys) orders each city's tracks, the first giving its colour.
+    `around` keeps only that city and those within `steps` ties of it (through the cities kept)."""
     rows = mq.network_cities(session=session, cohort_id=cohort_id, track_id=track_id)
     rank = {key: i for i, key in enumerate(track_order)}
     tracks: dict[int, list[str]] = {}
@@ -964,6 +967,9 @@ def load_network(
         for a, b, in_round, at, met in mq.introduction_ties(session=session)
     ]
     ties += [Tie(a, b, TieKind.GOAL, at) for a, b, at in goal_collaboration_ties(session)]
+    if around is not None:
+        near = neighbourhood(ties, around, steps, among=[c.id for c in cities])
+        cities = [c for c in cities if c.id in near]
     return analyse(cities, ties, since=since)
 
 

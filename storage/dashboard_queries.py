@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
@@ -101,14 +102,14 @@ def goal_states(*, session: Session) -> list[GoalState]:
     return [GoalState(*row) for row in session.connection().execute(query).all()]
 
 
-def status_changes(*, session: Session, ends: Sequence[datetime]) -> list[tuple[int, str, int]]:
+def status_changes(*, session: Session, ends: Sequence[datetime]) -> Sequence[Sequence[Any]]:
     """(goal, status, bucket) of every history entry, oldest first: bucket is the index of the first of `ends`
     (ascending) the entry is not after, len(ends) for entries after the last: what the trend replays."""
     bucket = case(*((col(GoalUpdate.created_at) <= end, number) for number, end in enumerate(ends)), else_=len(ends))
     query = select(GoalUpdate.goal_id, GoalUpdate.status, bucket).order_by(
         col(GoalUpdate.created_at), col(GoalUpdate.id)
     )
-    return [(row[0], row[1], row[2]) for row in session.connection().execute(query).all()]
+    return session.connection().execute(query).all()  # rows as they come: (goal, status, bucket), 17,600 at scale
 
 
 def city_gaps(*, session: Session) -> list[tuple[int, str, int | None, bool, bool, bool]]:

@@ -81,11 +81,18 @@ def _send(start_response: StartResponse, method: str, page: Page, cache: str) ->
 HTML = "text/html; charset=utf-8"
 
 
-def network_page(session: Any, services: Services, maps: MapCache, base: str, who: data.Viewer) -> bytes:
+def network_page(
+    session: Any, services: Services, maps: MapCache, base: str, who: data.Viewer, params: dict[str, str]
+) -> bytes:
+    form = data.read_network_filter(session, who, services.clock.now(), params)
+    # a map is kept per state of the network and filter (and zone, which sets the day since= begins)
+    key = (data.network_signature(session), form.wanted, str(who.zone) if form.wanted.since else "")
     drawn, svg = maps.get(
-        data.network_signature(session), lambda: data.network(session, services.settings), title=MAP_TITLE
+        key,
+        lambda: data.network(session, services.settings, form.wanted, who.zone),
+        title=f"{MAP_TITLE}: {form.described}",
     )
-    return pages.network_html(base, who, drawn, for_reader(svg, base))
+    return pages.network_html(base, who, drawn, for_reader(svg, base), form)
 
 
 def _page(
@@ -103,7 +110,7 @@ def _page(
             "text/csv; charset=utf-8",
             pages.goals_csv(data.goals_page(session, who, now, params, every=True)),
         ),
-        "network": lambda: (HTML, network_page(session, services, maps, base, who)),
+        "network": lambda: (HTML, network_page(session, services, maps, base, who, params)),
         "events": lambda: (HTML, pages.events_html(base, who, data.events_page(session, who, now))),
     }
     if page in views:

@@ -16,7 +16,7 @@ from html import escape
 
 from handlers.dashboard import LINK_BASE, NetworkPage
 
-KEPT = 4  # drawn maps kept: one per network state, a few in case readers see two states around a change
+KEPT = 16  # drawn maps kept: one per state of the network and filter (about 1 MB each at 500 cities)
 _STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
 _PROPERTY = re.compile(r"^[a-z-]+$")
 
@@ -42,18 +42,20 @@ def inline_svg(svg: bytes, *, title: str) -> str:
     assert head is not None
     opening = head.group(0)
     opening = re.sub(r' (width|height)="[^"]*"', "", opening)  # the stylesheet sizes it; the viewBox keeps its shape
+    box = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) ', opening)
+    wide = box is not None and float(box.group(1)) > 900  # a large network's map is drawn bigger: shown as wide
     opening = opening.replace(
         "<svg ",
-        '<svg class="network" role="group" aria-labelledby="network-title" stroke-linejoin="round" '
-        'stroke-linecap="butt" ',
+        f'<svg class="network{" wide" if wide else ""}" role="group" aria-labelledby="network-title" '
+        'stroke-linejoin="round" stroke-linecap="butt" ',
         1,
     )
     return opening + f'<title id="network-title">{escape(title)}</title>' + text[head.end() :]
 
 
 class MapCache:
-    """Drawn maps by the network's signature (handlers.dashboard.network_signature), shared by every reader:
-    links point at LINK_BASE, which each page replaces with its own base."""
+    """Drawn maps by the network's signature (handlers.dashboard.network_signature) and filter, shared by every
+    reader: links point at LINK_BASE, which each page replaces with its own base. The oldest goes first."""
 
     def __init__(self) -> None:
         self._kept: dict[object, tuple[NetworkPage, str]] = {}

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from bot.dashboard import charts
 from core.goals import answer_label
 from handlers import dashboard as data
 from handlers.files import csv as csv_files
@@ -35,7 +36,8 @@ def environment() -> Environment:
 
 def render(template: str, *, base: str, who: data.Viewer, title: str, current: str, **values: object) -> bytes:
     def when(moment: datetime) -> str:
-        return moment.astimezone(who.zone).strftime("%Y-%m-%d %H:%M")
+        """Every time a page shows, in the reader's zone and saying which (`2026-11-22 10:00 CET`)."""
+        return moment.astimezone(who.zone).strftime("%Y-%m-%d %H:%M %Z")
 
     page = (
         environment()
@@ -49,6 +51,7 @@ def render(template: str, *, base: str, who: data.Viewer, title: str, current: s
             role=who.role.value,
             title=title,
             when=when,
+            zone=str(who.zone),
             **values,
         )
     )
@@ -61,6 +64,11 @@ def overview_html(base: str, who: data.Viewer, overview: data.Overview) -> bytes
         ("Cities with no goal", overview.no_goals),
         ("Cities never introduced", overview.no_introductions),
     )
+    high = max((sum(week.get(s, 0) for s in charts.DRAWN) for row in overview.rows for week in row.weeks), default=1)
+    small = [
+        charts.small_chart(row, high=high, label=f"{row.cohort} · {row.track}", ident=f"small-{i}")
+        for i, row in enumerate(overview.rows)
+    ]
     return render(
         "overview.html",
         base=base,
@@ -70,6 +78,8 @@ def overview_html(base: str, who: data.Viewer, overview: data.Overview) -> bytes
         data=overview,
         columns=data.COLUMNS,
         gaps=gaps,
+        weeks_chart=charts.weeks_chart(overview.weeks, zone=str(who.zone)),
+        small=small,
     )
 
 
@@ -126,10 +136,11 @@ def goals_csv(page: data.GoalsPage) -> bytes:
 
 
 def city_html(base: str, who: data.Viewer, city: data.CityPage) -> bytes:
-    return render("city.html", base=base, who=who, title=city.name, current="city", data=city)
+    timeline = charts.goal_timeline(city.goals, today=city.today, zone=who.zone) if city.goals else None
+    return render("city.html", base=base, who=who, title=city.name, current="city", data=city, timeline=timeline)
 
 
-def network_html(base: str, who: data.Viewer, network: data.NetworkPage, svg: str) -> bytes:
+def network_html(base: str, who: data.Viewer, network: data.NetworkPage, svg: str, form: data.NetworkForm) -> bytes:
     return render(
         "network.html",
         base=base,
@@ -137,6 +148,7 @@ def network_html(base: str, who: data.Viewer, network: data.NetworkPage, svg: st
         title="Network",
         current="network",
         data=network,
+        form=form,
         svg=Markup(svg),  # noqa: S704 - drawn by handlers.files.network, which escapes every name it writes
     )
 
@@ -150,5 +162,4 @@ def events_html(base: str, who: data.Viewer, events: list[data.EventView]) -> by
         current="events",
         data=events,
         organiser=who.organiser,
-        zone=str(who.zone),
     )

@@ -113,8 +113,14 @@ def network_map(
         circle.set_gid(f"city-{city.id}")
         axes.add_artist(circle)  # not add_patch: the limits are set, and updating them costs most of the time
 
-    for city_id, (x, y) in place_labels(network, where, radius, units_per_point=width / (fig_w * 72 * 0.92)):
-        axes.text(x, y, network.city(city_id).name, fontsize=LABEL_POINTS, va="center", ha="left", zorder=6)
+    # Drawing units per typographic point, erring large (the axes take at most 92 % of the width and the height
+    # left by title and legend, and the aspect is equal, so the tighter of the two sets the scale): a name's box is
+    # then never smaller than the name drawn, and a name placed clear of every circle stays clear.
+    plot_w, plot_h = fig_w * 72 * 0.92, (fig_h - 1.6) * 72 * 0.92
+    per_point = max((width + 2 * margin) / plot_w, (height + 2 * margin) / plot_h)
+    for city_id, (x, y) in place_labels(network, where, radius, units_per_point=per_point):
+        label = axes.text(x, y, network.city(city_id).name, fontsize=LABEL_POINTS, va="center", ha="left", zorder=6)
+        label.set_gid(f"label-{city_id}")
 
     handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=colour_of[group],
                       markeredgecolor="white", label=group) for group in group_order[: len(PALETTE)]]  # fmt: skip
@@ -187,29 +193,54 @@ def place_labels(
     network: Network, where: Mapping[int, tuple[float, float]], radius: Mapping[int, float], *, units_per_point: float
 ) -> list[tuple[int, tuple[float, float]]]:
     """Names that stay readable: the most connecting cities first (articulation, then betweenness, then weight),
-    each to the right of its circle, or to its left, or not at all when both would cover a name already placed."""
+    each to the right of its circle, or to its left, above or below it, or not at all when each would cover a name
+    already placed or any city's circle. The boxes are generous (a name's width at 0.62 of its size per letter,
+    its height at 1.3): a name is never drawn over a circle, at the price of a few names left out in a crowd."""
     index = {c.id: i for i, c in enumerate(network.cities)}
     articulation = set(network.articulation)
     order = sorted(
         network.cities,
         key=lambda c: (c.id not in articulation, -network.betweenness[c.id], -network.strength[c.id], index[c.id]),
     )
+    cell = max(max(radius.values(), default=0.5) * 2, 0.5)  # a grid of circles' boxes, to look up only the near ones
+    circles: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+    for city in network.cities:
+        x, y = where[city.id]
+        r = radius[city.id] + 0.02
+        box = (x - r, y - r, x + r, y + r)
+        for key in _cells(box, cell):
+            circles.setdefault(key, []).append(box)
     placed: list[tuple[float, float, float, float]] = []
     labels: list[tuple[int, tuple[float, float]]] = []
-    tall = LABEL_POINTS * 1.25 * units_per_point
+    tall = LABEL_POINTS * 1.3 * units_per_point
     for city in order:
         if len(labels) >= MAX_LABELS:
             break
-        wide = len(city.name) * LABEL_POINTS * 0.6 * units_per_point
+        wide = len(city.name) * LABEL_POINTS * 0.62 * units_per_point
         x, y = where[city.id]
-        gap = radius[city.id] + 0.05
-        for left in (x + gap, x - gap - wide):
-            box = (left, y - tall / 2, left + wide, y + tall / 2)
-            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+        gap = radius[city.id] + 0.06
+        # right of the circle, left of it, above it, below it: the first place that covers nothing
+        for left, middle in ((x + gap, y), (x - gap - wide, y), (x - wide / 2, y + gap + tall / 2),
+                             (x - wide / 2, y - gap - tall / 2)):  # fmt: skip
+            box = (left, middle - tall / 2, left + wide, middle + tall / 2)
+            near = [b for key in _cells(box, cell) for b in circles.get(key, ())]
+            if not any(_overlap(box, b) for b in placed) and not any(_overlap(box, b) for b in near):
                 placed.append(box)
-                labels.append((city.id, (left, y)))
+                labels.append((city.id, (left, middle)))
                 break
     return labels
+
+
+def _overlap(one: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+    return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
+
+
+def _cells(box: tuple[float, float, float, float], cell: float) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(math.floor(box[0] / cell), math.floor(box[2] / cell) + 1)
+        for j in range(math.floor(box[1] / cell), math.floor(box[3] / cell) + 1)
+    ]
 
 
 def focusable(svg: bytes, titles: Mapping[int, str], links: Mapping[int, str] | None = None) -> bytes:

@@ -52,3 +52,20 @@ def test_the_share_of_a_tracks_edges_that_leave_it():
     network = analyse(towns, [Tie(1, 2, TieKind.MET, OLD), Tie(2, 3, TieKind.MET, OLD), Tie(1, 3, TieKind.MET, OLD)])
     # x: A–B stays on it, B–C and A–C leave it; y: B–C stays on it, A–B and A–C leave it.
     assert network.track_edges == {"x": (2, 3), "y": (2, 3)}
+
+
+def test_a_neighbourhood_reaches_one_or_two_ties_through_the_cities_kept() -> None:
+    from core.network import neighbourhood
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    chain = [
+        Tie(1, 2, TieKind.MET, at),
+        Tie(2, 3, TieKind.GOAL, at),
+        Tie(3, 4, TieKind.PAIRED, at),
+        Tie(5, 5, TieKind.MET, at),
+    ]
+    assert neighbourhood(chain, 1, 1, among=range(1, 6)) == {1, 2}
+    assert neighbourhood(chain, 1, 2, among=range(1, 6)) == {1, 2, 3}
+    assert neighbourhood(chain, 3, 1, among=range(1, 6)) == {2, 3, 4}
+    assert neighbourhood(chain, 1, 2, among=[1, 3, 4]) == {1}  # 2 is filtered out, so 3 is out of reach
+    assert neighbourhood(chain, 9, 2, among=range(1, 6)) == set()  # a centre outside the cities kept

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -173,13 +174,108 @@ def test_axe_finds_no_serious_or_critical_violation(site: Site, page, user: str)
 
     axe = Axe()
     found = {}
-    for path in (*PAGES, "goals?status=at-risk", "city/7"):
+    for path in (*PAGES, "goals?status=at-risk", "city/7", "network?cohort=1&city=1&steps=2&since=2026-08-01"):
         page.goto(site.url(user, path))
         violations = axe.run(page).response["violations"]
         bad = [(v["id"], v["impact"], len(v["nodes"])) for v in violations if v["impact"] in ("serious", "critical")]
         if bad:
             found[path] = bad
     assert found == {}
+
+
+# --- the pictures ---------------------------------------------------------------------------------------
+
+
+def test_the_pictures_say_what_they_show_and_keep_their_numbers_beside_them(site: Site, page) -> None:
+    page.goto(site.url("eve"))
+    weeks = page.locator("svg.chart-weeks")
+    assert weeks.get_attribute("role") == "img"
+    assert page.get_by_role("img", name="Goals at the end of each of the last twelve weeks").count() == 1
+    desc = weeks.locator("desc").text_content()
+    assert "in the week ending" in desc and "the table below gives every number" in desc
+    bars = weeks.locator("rect title").all_text_contents()
+    assert bars and all(t.startswith("Week ending ") for t in bars)
+    # the same numbers as the table below it: the last week's overdue count, in the bar's title and in the table
+    table = page.locator("table", has=page.locator("caption", has_text="end of each week"))
+    last = table.locator("tbody tr").last.locator("td").all_inner_texts()
+    overdue_column = [h.strip() for h in table.locator("thead th").all_inner_texts()].index("overdue") - 1
+    ending = table.locator("tbody tr").last.locator("th").inner_text()
+    assert f"Week ending {ending}: {last[overdue_column]} overdue" in bars
+    small = page.locator("td.small-chart svg[role='img']")
+    rows = page.locator("table", has=page.locator("caption", has_text="per cohort and track")).locator("tbody tr")
+    assert small.count() == rows.count() > 0
+    assert page.get_by_role("img", name="ICC · upskilling: twelve weeks").count() == 1
+
+    page.goto(site.url("eve", "city/1"))  # Brno, two goals
+    timeline = page.get_by_role("img", name="The city's goals on a timeline")
+    assert timeline.count() == 1
+    goals = page.locator("svg.chart-timeline > g > title").all_text_contents()
+    assert len(goals) == 2 and all(t.startswith("#") for t in goals)
+    assert any("overdue" in t and "Train 200 civil servants" in t for t in goals)
+    updates = page.locator("svg.chart-timeline circle title").all_text_contents()
+    assert any("at-risk: trainers hard to find" in t for t in updates)
+    assert all(re.match(r"#\d+, \d{4}-\d\d-\d\d \d\d:\d\d CES?T: ", t) for t in updates)  # times say their zone
+
+
+def test_the_network_filter_works_from_the_keyboard(site: Site, page) -> None:
+    page.goto(site.url("eve", "network"))
+    everyone = page.locator("svg.network a.city").count()
+    page.locator("#n-cohort").focus()
+    page.keyboard.press("ArrowDown")  # the first cohort: ICC
+    for _ in range(3):  # track, city, reach
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "n-since"  # reached in order, by Tab alone
+    page.locator("#n-since").fill("2026-08-01")  # typing a date's digits depends on the browser's locale
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/network?*")
+    assert "cohort=" in page.url and "since=2026-08-01" in page.url
+    shown = page.locator("svg.network a.city").count()
+    assert 0 < shown < everyone and page.locator("#shown").inner_text().startswith("Showing cohort ICC")
+    assert "days begin at midnight" in page.locator("#shown").inner_text()
+
+
+def test_names_never_lie_over_circles_on_a_map_of_500_cities(page) -> None:
+    """A 500-city network drawn as the dashboard draws it, measured by the browser that shows it."""
+    import random
+
+    from core.network import City, Tie, TieKind, analyse
+    from handlers.files.network import NetworkWords, network_map
+
+    rng = random.Random(500)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    cities = [City(i, f"{rng.choice(['Bra', 'Lu', 'Porto', 'Gri', 'Saen'])}{rng.choice(['sa', 'ka', 'no'])} {i}", "EU",
+                   (f"track-{i % 5}",)) for i in range(1, 501)]  # fmt: skip
+    ties = [Tie(*rng.sample(range(1, 501), 2), rng.choice(list(TieKind)), when) for _ in range(2000)]
+    network = analyse(cities, ties)
+    words = NetworkWords(tie="tie", bridge="bridge", new="", articulation="articulation city", joined="")
+    groups = {c.id: c.tracks[0] for c in cities}
+    svg = network_map(network, title="500 cities", words=words, groups=groups,
+                      group_order=sorted(set(groups.values())), fmt="svg",
+                      titles={c.id: c.name for c in cities}).decode()  # fmt: skip
+    page.set_content(f"<!doctype html><html lang='en'><body>{svg[svg.index('<svg') :]}</body></html>")
+    boxes = page.evaluate(
+        """() => {
+            const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+            return {
+                labels: [...document.querySelectorAll('[id^="label-"]')].map(box),
+                circles: [...document.querySelectorAll('[id^="city-"] path')].map(box),
+            };
+        }"""
+    )
+    labels, circles = boxes["labels"], boxes["circles"]
+
+    def overlap(one: list[float], other: list[float]) -> bool:
+        return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
+
+    assert len(circles) == 500 and len(labels) >= 40  # names are written where there is room
+    assert overlap(labels[0], labels[0]) and overlap(labels[0], [labels[0][0] - 5, labels[0][1], labels[0][0] + 1,
+                                                                 labels[0][3]])  # fmt: skip
+    over_circles = [
+        (i, j) for i, label in enumerate(labels) for j, circle in enumerate(circles) if overlap(label, circle)
+    ]
+    over_names = [(i, j) for i, a in enumerate(labels) for j, b in enumerate(labels) if i < j and overlap(a, b)]
+    assert over_circles == [] and over_names == []
 
 
 # --- access ---------------------------------------------------------------------------------------------

@@ -164,3 +164,38 @@ def test_the_route_and_the_links_agree_on_the_path():
     import handlers.dashboard
 
     assert bot.dashboard.PATH == handlers.dashboard.PATH == "/dashboard/"
+
+
+def network_of(services, clock, token, **params):
+    with unit_of_work(services.engine) as session:
+        who = data.viewer(session, token, services.settings, clock.now())
+        form = data.read_network_filter(session, who, clock.now(), {k: str(v) for k, v in params.items()})
+        page = data.network(session, services.settings, form.wanted, who.zone)
+    return form, page
+
+
+def test_the_network_is_filtered_on_the_server(services, clock):
+    programme.build(services, clock)
+    say(services, "pia", "/match intro Lyon")  # Brno – Porto – Lyon: a chain, for one and two steps
+    token = token_of(say(services, "eve", "/goal dashboard"))
+    with unit_of_work(services.engine) as session:
+        city_id = {name: i for i, name, _, _ in data.q.cities(session=session)}
+        cohort_id = {name: i for i, name in data.q.cohorts(session=session)}
+
+    def names(page) -> set[str]:
+        return set(re.findall(r'aria-label="([^"(]+) \(', page.svg.decode()))
+
+    form, everyone = network_of(services, clock, token)
+    assert everyone.cities == len(programme.CITIES) and form.described == "every city" and not form.errors
+    form, icc = network_of(services, clock, token, cohort=cohort_id["ICC"])
+    assert names(icc) == {"Brno", "Porto", "Lyon", "Gdańsk"} and form.described == "cohort ICC"
+    form, near = network_of(services, clock, token, city=city_id["Brno"])
+    assert names(near) == {"Brno", "Porto"} and near.edges == 1
+    form, farther = network_of(services, clock, token, city=city_id["Brno"], steps=2)
+    assert names(farther) == {"Brno", "Porto", "Lyon"} and form.described == "Brno and the cities within two ties"
+    form, outside = network_of(services, clock, token, cohort=cohort_id["ICC"], city=city_id["Tartu"])
+    assert outside.cities == 0  # Tartu is not in ICC: nothing to draw, and the page says so
+    form, new = network_of(services, clock, token, since=clock.now().date().isoformat())
+    assert (new.new_edges, new.joined) == (1, ["Lyon"]) and new.cities == len(programme.CITIES)
+    form, wrong = network_of(services, clock, token, cohort=99, city=12345, since="2999-01-01", track="moon")
+    assert len(form.errors) == 4 and wrong.cities == len(programme.CITIES)  # named, left out, never an error page
