@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from core import dates
 from core.grammar import (
+    MAX_COUNT,
     QUOTES,
     ChannelRef,
     GrammarError,
@@ -133,6 +134,16 @@ def _choice_at(text: str, words: Sequence[Token], at: int, slot: Slot) -> tuple[
     return None
 
 
+def _not_a_choice(text: str, words: Sequence[Token], slot: Slot) -> tuple[str, int]:
+    """What was typed where a required choice goes and is none: its first word, or its first two when they start
+    as a two-word spelling does (`met lunch`), so the refusal quotes the answer as typed."""
+    first = _word(text, words[0])
+    starts = {spelling.casefold().split()[0] for _, spelling in slot.spelled if len(spelling.split()) == 2}
+    if len(words) > 1 and first.casefold() in starts:
+        return text[words[0].start : words[1].end], 2
+    return first, 1
+
+
 def _looks_like(kind: Kind, word: str) -> bool:
     """Whether a word can be an optional one-word parameter of `kind` (else that parameter is not given)."""
     if kind in NUMBERED:
@@ -151,8 +162,9 @@ def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
     """Share the free text of a line out among the in-place parameters, in the order declared.
 
     Flags are their word anywhere; a one-word parameter takes one word (two for a choice said in two), an optional
-    one only when the word can be one of its kind; the last other parameter takes the rest of the text. Returns each
-    given parameter's text as typed (a flag's True); what is left over is refused.
+    one only when the word can be one of its kind or nothing after it could take the word; the last other parameter
+    takes the rest of the text. Returns each given parameter's text as typed (a flag's True); what is left over is
+    refused.
     """
     words = tokens(text)
     flags = {slot.word.casefold(): slot for slot in slots if slot.kind is Kind.FLAG}
@@ -174,11 +186,16 @@ def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
             chosen = _choice_at(text, [words[i] for i in kept[at : at + 2]], 0, slot)
             if chosen is None and not slot.required:
                 continue
-            value, width = chosen if chosen is not None else (word, 1)
+            value, width = (
+                chosen if chosen is not None else _not_a_choice(text, [words[i] for i in kept[at : at + 2]], slot)
+            )
             found[slot.name] = value
             at += width
         elif slot.kind in ONE_WORD:
-            if not slot.required and not _looks_like(slot.kind, word):
+            # An optional one is taken when the word can be one, or when no later parameter could take the word:
+            # then its kind's parser says what was expected, not that the word is too much.
+            last = position == len(others) - 1
+            if not slot.required and not last and not _looks_like(slot.kind, word):
                 continue
             found[slot.name] = word
             at += 1
@@ -200,9 +217,14 @@ def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
     return found
 
 
-def read_number(typed: str, what: str) -> int:
-    """A count or an id as typed (`12`, `#12`, `1,000`); `what` names it in the error."""
-    return parse_count(typed.strip().lstrip("#"), what, minimum=0)
+def read_number(typed: str, what: str, *, keyed: bool = True) -> int:
+    """A count or an id as typed (`12`, `#12`, `1,000`); `what` names it in the error, as `what=` when keyed."""
+    try:
+        return parse_count(typed.strip().lstrip("#"), what, minimum=0)
+    except GrammarError:
+        if keyed:
+            raise
+        raise GrammarError(f"The {what} is a whole number up to {MAX_COUNT:,}, not `{shown(typed)}`.") from None
 
 
 def read_id(typed: str | int, what: str) -> str:
@@ -270,8 +292,8 @@ def read_value(
     (Discord's integers, booleans, people and channels). Names stay text: `handlers.binding` resolves them."""
     if kind in (Kind.FLAG, Kind.YESNO):
         return value if isinstance(value, bool) else parse_yes_no(str(value), what)
-    if kind is Kind.NUMBER:
-        return value if isinstance(value, int) and value >= 0 else read_number(str(value), what)
+    if kind is Kind.NUMBER:  # a platform's integer too: the same bounds as typed
+        return read_number(str(value), what, keyed=keyed)
     if kind in (Kind.EVENT, Kind.GOAL):
         return read_id(value if isinstance(value, int) else str(value), kind.value)
     if kind is Kind.USER:

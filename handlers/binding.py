@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from core.grammar import Args, GrammarError
+from core.grammar import Args, GrammarError, shown
 from core.values import NUMBERED, Kind, Slot, read_value, split_in_place
 from handlers.types import CommandError, Context, Param, UsageError
 
@@ -39,6 +39,7 @@ def param(
     word: str | None = None,
     spelled: tuple[tuple[str, str], ...] = (),
     missing: str | None = None,
+    invalid: str | None = None,
     default: object = None,
 ) -> Any:
     """A field of a command's arguments that declares one parameter (see handlers.types.Param). `name` is how
@@ -55,6 +56,7 @@ def param(
         "word": word,
         "spelled": spelled,
         "missing": missing,
+        "invalid": invalid,
     }
     return dataclasses.field(default=default, metadata={PARAM: declared})
 
@@ -120,6 +122,8 @@ def bind(context: Context, arguments: type, params: tuple[Param, ...], given: Ma
         except GrammarError as error:
             if p.missing and p.kind in NUMBERED and isinstance(raw, str) and not raw.strip().lstrip("#").isdecimal():
                 raise UsageError(p.missing, field=_field_of(p)) from None  # a word where its number goes
+            if p.invalid:  # the command's own words for a value it cannot take
+                raise CommandError(p.invalid.replace("{value}", shown(str(raw))), field=_field_of(p)) from None
             raise CommandError(str(error), field=_field_of(p)) from None
         except CommandError as error:
             raise type(error)(

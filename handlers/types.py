@@ -275,6 +275,7 @@ class Param:
     ] = ()  # a choice written otherwise in the line: ("site-visit", "met site-visit")
     attr: str = ""  # the attribute of the command's arguments that receives it (its name unless that is a keyword)
     missing: str | None = None  # the line a person reads when a required value is not given (else the usage)
+    invalid: str | None = None  # the line for a value its kind cannot read, `{value}` as typed (else the parser's)
 
     @property
     def autocomplete(self) -> str | None:

@@ -134,3 +134,49 @@ def test_flags_are_their_word_anywhere_and_the_rest_stays_whole() -> None:
 def test_options_and_in_place_values_come_from_one_line() -> None:
     args = parse_args('"Two districts signed" due=2027-03-01', {"due"})
     assert args.text == "Two districts signed" and args.options == {"due": "2027-03-01"}
+
+
+def test_an_optional_one_word_value_last_in_line_takes_a_word_of_another_kind_so_its_parser_can_refuse_it() -> None:
+    count = [Slot("count", Kind.NUMBER)]
+    assert split_in_place("3", count) == {"count": "3"}
+    assert split_in_place("many", count) == {"count": "many"}  # refused by the number's parser, not as "too much"
+    with pytest.raises(GrammarError, match="`words` is more than this command takes"):
+        split_in_place("many words", count)
+    # Not last: a word that cannot be it is left for what comes after.
+    slots = [Slot("user", Kind.USER), Slot("note", Kind.TEXT)]
+    assert split_in_place("hello there", slots) == {"note": "hello there"}
+
+
+OUTCOME = Slot(
+    "outcome",
+    Kind.CHOICE,
+    True,
+    ("site-visit", "nothing-yet", "not-met"),
+    (("site-visit", "met site-visit"), ("nothing-yet", "met nothing-yet")),
+)
+
+
+def test_a_choice_said_in_two_words_that_is_none_is_quoted_as_typed() -> None:
+    slots = [Slot("introduction", Kind.NUMBER, True), OUTCOME]
+    assert split_in_place("3 met site-visit", slots) == {"introduction": "3", "outcome": "site-visit"}
+    assert split_in_place("3 met lunch", slots) == {"introduction": "3", "outcome": "met lunch"}
+    assert split_in_place("3 lunch", slots) == {"introduction": "3", "outcome": "lunch"}
+    with pytest.raises(GrammarError, match="not `met lunch`"):
+        read_value(Kind.CHOICE, "met lunch", what="outcome", choices=OUTCOME.choices, spelled=OUTCOME.spelled)
+
+
+def test_a_number_in_place_is_refused_without_naming_an_option_it_does_not_have() -> None:
+    with pytest.raises(GrammarError) as in_place:
+        read_value(Kind.NUMBER, "many", what="count")
+    assert str(in_place.value) == "The count is a whole number up to 2,147,483,647, not `many`."
+    with pytest.raises(GrammarError, match="^`page=` expects a whole number"):
+        read_value(Kind.NUMBER, "many", what="page", keyed=True)
+
+
+@given(number=st.one_of(st.integers(max_value=-1), st.integers(min_value=2**31)))
+def test_a_number_out_of_bounds_is_refused_alike_typed_or_given(number: int) -> None:
+    with pytest.raises(GrammarError) as typed:
+        read_value(Kind.NUMBER, str(number), what="count")
+    with pytest.raises(GrammarError) as given_value:
+        read_value(Kind.NUMBER, number, what="count")
+    assert str(typed.value) == str(given_value.value)
