@@ -11,17 +11,15 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
-from datetime import datetime, time, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.audit import AuditKind
-from core.dates import parse_day, parse_duration
 from core.goals import answer_label
-from core.grammar import Args, GrammarError, parse_count, parse_yes_no, split_first
 from core.matching import (
     LeftOut,
     LeftOutReason,
@@ -40,9 +38,10 @@ from core.network import City as NetworkCity
 from core.network import Network, Tie, TieKind, analyse, neighbourhood
 from core.roles import ORGANISERS, READERS, Role
 from core.text import Mention, Text
-from core.tracks import resolve_track
 from handlers.auth import own_city, require
-from handlers.city import city_by_name, cohort_by_name, configured_tracks, country_name
+from handlers.binding import param
+from handlers.city import configured_tracks, country_name
+from handlers.goal import NoArguments
 from handlers.types import (
     Attachment,
     Button,
@@ -51,16 +50,14 @@ from handlers.types import (
     Context,
     Kind,
     Notice,
-    Param,
     Reply,
     Section,
     Services,
-    UsageError,
 )
 from storage import match_queries as mq
 from storage import queries
 from storage.db import unit_of_work
-from storage.models import City, Introduction, Member
+from storage.models import City, Cohort, Introduction, Member, Track
 
 if TYPE_CHECKING:
     from core.match_index import MatchIndex
@@ -191,6 +188,7 @@ class Strings:
     COHORT_SCOPE = "cohort {name}"
 
     OUTCOME_BAD = "Answer met or not-met, then one of shared-practice, joint-proposal, site-visit, nothing-yet."
+    INTRO_NUMBER = "Give the introduction's number, from its follow-up."
     NO_INTRO = "There is no introduction number {id}."
     NOT_YOURS = "Introduction {id} is between {a} and {b}; only their representatives answer for it."
     OUTCOME_SAVED = "Thanks: recorded for *{city}* and *{other}*: {answer}."
@@ -425,12 +423,12 @@ def _capitalised(template: str) -> str:
 # --- whose city ----------------------------------------------------------------------------------------------
 
 
-def _acting_city(context: Context, args: Args, what: str, *, readers: bool) -> tuple[City, bool]:
-    """The city a command is for, and whether the actor speaks as its rep ("you")."""
-    named = args.options.get("city", "").strip()
+def _acting_city(context: Context, named: City | None, what: str, *, readers: bool) -> tuple[City, bool]:
+    """The city a command is for (`named` with city=, else the actor's own), and whether the actor speaks as its rep
+    ("you")."""
     mine = context.actor.member.city_id
-    if named:
-        city = city_by_name(context, named)
+    if named is not None:
+        city = named
         if city.id != mine:
             allowed = READERS if readers else ORGANISERS
             if context.actor.role not in allowed:
@@ -445,17 +443,30 @@ def _acting_city(context: Context, args: Args, what: str, *, readers: bool) -> t
 # --- /match top ----------------------------------------------------------------------------------------------
 
 
-def top(context: Context, args: Args) -> Reply:
-    words = args.words()
-    if len(words) > 1:
-        raise UsageError()
-    count = DEFAULT_COUNT
-    if words:
-        if not words[0].isdecimal() or len(words[0]) > 3 or not 1 <= int(words[0]) <= MAX_COUNT:
-            raise CommandError(Strings.COUNT_BAD.format(max=MAX_COUNT, value=words[0]))
-        count = int(words[0])
-    city, you = _acting_city(context, args, "ask for matches", readers=True)
-    track = resolve_track(args.options["track"], configured_tracks(context)) if "track" in args.options else None
+# Organisers (and, to read, experts) may act for a city other than their own: `city=`, named for_city on Discord.
+ACT_FOR = "Organisers: the city to act for, if not your own"
+
+
+@dataclass(frozen=True)
+class TopMatches:
+    count: int | None = param(
+        Kind.NUMBER,
+        "How many cities to suggest (5 if not given)",
+        placeholder="<n>",
+        invalid=Strings.COUNT_BAD.replace("{max}", str(MAX_COUNT)),
+    )
+    track: Track | None = param(Kind.TRACK, "Only cities working on this thematic track", key="track")
+    for_city: City | None = param(
+        Kind.CITY, "Organisers and experts: the city to suggest for, if not your own", key="city"
+    )
+
+
+def top(context: Context, args: TopMatches) -> Reply:
+    count = DEFAULT_COUNT if args.count is None else args.count
+    if not 1 <= count <= MAX_COUNT:
+        raise CommandError(Strings.COUNT_BAD.format(max=MAX_COUNT, value=count))
+    city, you = _acting_city(context, args.for_city, "ask for matches", readers=True)
+    track = args.track
     session = context.session
     pause = mq.get_pause(session=session, city_id=city.id, now=context.now)  # type: ignore[arg-type]
     if pause is not None:
@@ -530,12 +541,16 @@ def _empty_answer(city: City, profile: Profile | None, track: str | None) -> Rep
 # --- /match intro --------------------------------------------------------------------------------------------
 
 
-def intro(context: Context, args: Args) -> Reply:
-    if not args.text.strip():
-        raise UsageError()
-    city, _ = _acting_city(context, args, "ask for introductions", readers=False)
-    other = city_by_name(context, args.text)
-    again = parse_yes_no(args.options["again"], "again") if "again" in args.options else False
+@dataclass(frozen=True)
+class Introduce:
+    other: City = param(Kind.CITY, "The city to introduce yours to", required=True, name="name")
+    again: bool = param(Kind.YESNO, "Introduce them again, though they were introduced before", key="again")
+    for_city: City | None = param(Kind.CITY, ACT_FOR, key="city")
+
+
+def intro(context: Context, args: Introduce) -> Reply:
+    city, _ = _acting_city(context, args.for_city, "ask for introductions", readers=False)
+    other, again = args.other, args.again
     session = context.session
     if other.id == city.id:
         raise CommandError(Strings.SAME_CITY)
@@ -698,16 +713,22 @@ def _side_section(context: Context, city: City) -> Section:
 # --- /match notfit and fit -------------------------------------------------------------------------------------
 
 
-def notfit(context: Context, args: Args) -> Reply:
-    city, _ = _acting_city(context, args, "keep a not-a-fit list", readers=False)
+@dataclass(frozen=True)
+class NotFit:
+    other: City | None = param(Kind.CITY, "The city to stop suggesting; leave empty to see the list", name="name")
+    for_city: City | None = param(Kind.CITY, ACT_FOR, key="city")
+
+
+def notfit(context: Context, args: NotFit) -> Reply:
+    city, _ = _acting_city(context, args.for_city, "keep a not-a-fit list", readers=False)
     session = context.session
-    if not args.text.strip():
+    if args.other is None:
         listed = mq.not_fit_ids(session=session, city_id=city.id)  # type: ignore[arg-type]
         if not listed:
             return Reply.of(Strings.NOTFIT_NONE, city=city.name)
         names = ", ".join(sorted(c.name for c in mq.cities(session=session, city_ids=sorted(listed))))
         return Reply.of(Strings.NOTFIT_LIST, city=city.name, names=names)
-    other = city_by_name(context, args.text)
+    other = args.other
     if other.id == city.id:
         raise CommandError(Strings.SAME_CITY)
     added = mq.add_not_fit(session=session, city_id=city.id, other_city_id=other.id,  # type: ignore[arg-type]
@@ -715,11 +736,15 @@ def notfit(context: Context, args: Args) -> Reply:
     return Reply.of(Strings.NOTFIT_DONE if added else Strings.NOTFIT_ALREADY, name=other.name, city=city.name)
 
 
-def fit(context: Context, args: Args) -> Reply:
-    if not args.text.strip():
-        raise UsageError()
-    city, _ = _acting_city(context, args, "keep a not-a-fit list", readers=False)
-    other = city_by_name(context, args.text)
+@dataclass(frozen=True)
+class Fit:
+    other: City = param(Kind.CITY, "The city to suggest again", required=True, name="name")
+    for_city: City | None = param(Kind.CITY, ACT_FOR, key="city")
+
+
+def fit(context: Context, args: Fit) -> Reply:
+    city, _ = _acting_city(context, args.for_city, "keep a not-a-fit list", readers=False)
+    other = args.other
     removed = mq.remove_not_fit(session=context.session, city_id=city.id, other_city_id=other.id)  # type: ignore[arg-type]
     return Reply.of(Strings.FIT_DONE if removed else Strings.FIT_NOT_LISTED, name=other.name, city=city.name)
 
@@ -727,10 +752,13 @@ def fit(context: Context, args: Args) -> Reply:
 # --- /match pause and resume -----------------------------------------------------------------------------------
 
 
-def pause(context: Context, args: Args) -> Reply:
-    if not args.text.strip():
-        raise UsageError()
-    duration = parse_duration(args.text)
+@dataclass(frozen=True)
+class Pause:
+    duration: timedelta = param(Kind.DURATION, "For how long, e.g. 2w or 30d", required=True)
+
+
+def pause(context: Context, args: Pause) -> Reply:
+    duration = args.duration
     if not MIN_PAUSE <= duration <= MAX_PAUSE:
         raise CommandError(Strings.PAUSE_BOUNDS.format(least=MIN_PAUSE.days, most=MAX_PAUSE.days))
     city = own_city(context, "pause matching")
@@ -740,9 +768,7 @@ def pause(context: Context, args: Args) -> Reply:
     return Reply.of(Strings.PAUSED, name=city.name, until=_when(context, until))
 
 
-def resume(context: Context, args: Args) -> Reply:
-    if args.text.strip():
-        raise UsageError()
+def resume(context: Context, args: NoArguments) -> Reply:
     city = own_city(context, "resume matching")
     was_paused = mq.get_pause(session=context.session, city_id=city.id, now=context.now) is not None  # type: ignore[arg-type]
     mq.delete_pause(session=context.session, city_id=city.id)  # type: ignore[arg-type]
@@ -755,20 +781,24 @@ def resume(context: Context, args: Args) -> Reply:
 ROUND_PARTNERS_NAMED = 5  # a left-out city's possible partners named before "…and n more"
 
 
-def _cohort_scope(context: Context, args: Args) -> tuple[int | None, str]:
-    name = args.options.get("cohort", "").strip()
-    if not name:
+def _cohort_scope(cohort: Cohort | None) -> tuple[int | None, str]:
+    if cohort is None:
         return None, Strings.ALL_CITIES
-    cohort = cohort_by_name(context, name)  # an unknown one gets the nearest and the list
     return cohort.id, Strings.COHORT_SCOPE.format(name=cohort.name)
 
 
-def round_(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class Round:
+    cohort: Cohort | None = param(
+        Kind.COHORT, "The cohort whose cities are paired (all cities if not given)", key="cohort"
+    )
+    dry: bool = param(Kind.YESNO, "Only show the pairs; introduce nobody", key="dry")
+
+
+def round_(context: Context, args: Round) -> Reply:
     require(context, ORGANISERS, "run matching rounds")
-    if args.text.strip():
-        raise UsageError()
-    dry = parse_yes_no(args.options["dry"], "dry") if "dry" in args.options else False
-    cohort_id, scope = _cohort_scope(context, args)
+    dry = args.dry
+    cohort_id, scope = _cohort_scope(args.cohort)
     session = context.session
     # ids and names only: a round of thousands of cities needs City rows only for the groups it introduces
     everyone = mq.city_names(session=session, cohort_id=cohort_id)
@@ -893,11 +923,14 @@ def left_out_lines(
 # --- /match stats ----------------------------------------------------------------------------------------------
 
 
-def stats(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class Stats:
+    cohort: Cohort | None = param(Kind.COHORT, "Only this cohort's cities", key="cohort")
+
+
+def stats(context: Context, args: Stats) -> Reply:
     require(context, READERS, "see matching statistics")
-    if args.text.strip():
-        raise UsageError()
-    cohort_id, scope = _cohort_scope(context, args)
+    cohort_id, scope = _cohort_scope(args.cohort)
     session = context.session
     cities = queries.list_cities(session=session, cohort_id=cohort_id)
     ids = [c.id for c in cities]
@@ -1004,26 +1037,24 @@ def _counted(count: int, forms: tuple[str, str]) -> str:
     return f"{count} {forms[0] if count == 1 else forms[1]}"
 
 
-def network_map(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class NetworkMap:
+    cohort: Cohort | None = param(Kind.COHORT, "Only this cohort's cities", key="cohort")
+    track: Track | None = param(Kind.TRACK, "Only cities working on this thematic track", key="track")
+    since: date | None = param(Kind.DATE, "Highlight what changed since this day, e.g. the last City Lab", key="since")
+
+
+def network_map(context: Context, args: NetworkMap) -> Reply:
     require(context, READERS, Strings.MAP_WHAT)
-    if args.text.strip():
-        raise UsageError()
-    cohort_id, scope = _cohort_scope(context, args)
-    track = resolve_track(args.options["track"], configured_tracks(context)) if "track" in args.options else None
+    cohort_id, scope = _cohort_scope(args.cohort)
+    track = args.track
     day = context.now.astimezone(context.zone).date()
     since = None
-    if "since" in args.options:
-        try:
-            since_day = parse_day(args.options["since"])
-        except GrammarError as error:
-            raise CommandError(str(error), field="since") from None
-        if since_day > day:
-            raise CommandError(Strings.MAP_SINCE_AHEAD.format(today=day, day=since_day), field="since")
-        since = datetime.combine(since_day, time(0), tzinfo=context.zone)
-    track_id = None
-    if track is not None:
-        stored = {t.key: t.id for t in queries.active_tracks(session=context.session)}
-        track_id = stored[track.key]
+    if args.since is not None:
+        if args.since > day:
+            raise CommandError(Strings.MAP_SINCE_AHEAD.format(today=day, day=args.since), field="since")
+        since = datetime.combine(args.since, time(0), tzinfo=context.zone)
+    track_id = track.id if track is not None else None
     scope_track = Strings.MAP_TRACK.format(track=track.key) if track else Strings.MAP_ALL_TRACKS
     order = [t.key for t in configured_tracks(context)]
     network = load_network(context.session, track_order=order, cohort_id=cohort_id, track_id=track_id, since=since)
@@ -1120,22 +1151,33 @@ def network_map(context: Context, args: Args) -> Reply:
 # --- follow-ups ------------------------------------------------------------------------------------------------
 
 
-def outcome(context: Context, args: Args) -> Reply:
-    number, rest = split_first(args.text)
-    answer, detail = split_first(rest)
-    if not number:
-        raise UsageError()
-    try:
-        introduction_id = parse_count(number, "introduction", minimum=1)
-    except GrammarError:
-        raise UsageError() from None
-    answer, detail = answer.lower(), detail.strip().lower()
-    if answer == "met" and detail in OUTCOMES:
-        met, kind = True, detail
-    elif answer == "not-met" and not detail:
-        met, kind = False, "nothing-yet"
-    else:
-        raise CommandError(Strings.OUTCOME_BAD)
+NOT_MET = "not-met"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    introduction: int = param(
+        Kind.NUMBER,
+        "The introduction's number, from its follow-up",
+        required=True,
+        missing=Strings.INTRO_NUMBER,
+    )
+    outcome: str = param(
+        Kind.CHOICE,
+        "What came of it; not-met if you have not met yet",
+        required=True,
+        choices=(*OUTCOMES, NOT_MET),
+        placeholder=f"met {'|'.join(OUTCOMES)} | {NOT_MET}",
+        spelled=tuple((kind, f"met {kind}") for kind in OUTCOMES),
+        missing=Strings.OUTCOME_BAD,
+        invalid=Strings.OUTCOME_BAD,
+    )
+
+
+def outcome(context: Context, args: Outcome) -> Reply:
+    introduction_id = args.introduction
+    met = args.outcome != NOT_MET
+    kind = args.outcome if met else "nothing-yet"
     session = context.session
     intro_row = mq.get_introduction(session=session, introduction_id=introduction_id)
     if intro_row is None:
@@ -1193,10 +1235,6 @@ def followup_message(intro_row: Introduction, city: str, other: str) -> Reply:
     )
 
 
-# Organisers (and, to read, experts) may act for a city other than their own: `city=`, named for_city on Discord.
-FOR_CITY = Param("for_city", Kind.CITY, "Organisers and experts: the city to suggest for, if not your own", key="city")
-ACT_FOR = Param("for_city", Kind.CITY, "Organisers: the city to act for, if not your own", key="city")
-
 COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
@@ -1206,11 +1244,7 @@ COMMANDS: dict[str, Command] = {
             "Reps: the cities most worth working with, and why; experts and organisers may name any city.",
             top,
             aliases=("best", "suggest"),
-            params=(
-                Param("count", Kind.NUMBER, "How many cities to suggest (5 if not given)", placeholder="<n>"),
-                Param("track", Kind.TRACK, "Only cities working on this thematic track", key="track"),
-                FOR_CITY,
-            ),
+            arguments=TopMatches,
         ),
         Command(
             "intro",
@@ -1218,11 +1252,7 @@ COMMANDS: dict[str, Command] = {
             "Reps: open one conversation with both cities' representatives and an introduction.",
             intro,
             aliases=("introduce",),
-            params=(
-                Param("name", Kind.CITY, "The city to introduce yours to", required=True),
-                Param("again", Kind.YESNO, "Introduce them again, though they were introduced before", key="again"),
-                ACT_FOR,
-            ),
+            arguments=Introduce,
         ),
         Command(
             "notfit",
@@ -1230,41 +1260,36 @@ COMMANDS: dict[str, Command] = {
             "Reps: stop suggesting a city to yours (without a name: the list).",
             notfit,
             aliases=("not-a-fit", "nofit"),
-            params=(Param("name", Kind.CITY, "The city to stop suggesting; leave empty to see the list"), ACT_FOR),
+            arguments=NotFit,
         ),
-        Command(
-            "fit",
-            "/match fit",
-            "Reps: suggest a city again.",
-            fit,
-            params=(Param("name", Kind.CITY, "The city to suggest again", required=True), ACT_FOR),
-        ),
+        Command("fit", "/match fit", "Reps: suggest a city again.", fit, arguments=Fit),
         Command(
             "round",
             "/match round",
             "Organisers: pair every city of a cohort for this round, no repeats; dry=yes only shows the pairs.",
             round_,
-            params=(
-                Param(
-                    "cohort", Kind.COHORT, "The cohort whose cities are paired (all cities if not given)", key="cohort"
-                ),
-                Param("dry", Kind.YESNO, "Only show the pairs; introduce nobody", key="dry"),
-            ),
+            arguments=Round,
         ),
         Command(
             "pause",
             "/match pause",
             "Reps: no suggestions or rounds for your city for a while (30d, 2w).",
             pause,
-            params=(Param("duration", Kind.DURATION, "For how long, e.g. 2w or 30d", required=True),),
+            arguments=Pause,
         ),
-        Command("resume", "/match resume", "Reps: restart suggestions and rounds for your city.", resume),
+        Command(
+            "resume",
+            "/match resume",
+            "Reps: restart suggestions and rounds for your city.",
+            resume,
+            arguments=NoArguments,
+        ),
         Command(
             "stats",
             "/match stats",
             "Organisers and experts: introductions made, met, outcomes, and cities left out.",
             stats,
-            params=(Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),),
+            arguments=Stats,
         ),
         Command(
             "map",
@@ -1272,29 +1297,14 @@ COMMANDS: dict[str, Command] = {
             "Experts and organisers: the cities' network, drawn and in words: clusters, bridges, isolated cities.",
             network_map,
             aliases=("network",),
-            params=(
-                Param("cohort", Kind.COHORT, "Only this cohort's cities", key="cohort"),
-                Param("track", Kind.TRACK, "Only cities working on this thematic track", key="track"),
-                Param("since", Kind.DATE, "Highlight what changed since this day, e.g. the last City Lab", key="since"),
-            ),
+            arguments=NetworkMap,
         ),
         Command(
             "outcome",
             "/match outcome",
             "Reps: what came of an introduction (the follow-up's buttons send this).",
             outcome,
-            params=(
-                Param("introduction", Kind.NUMBER, "The introduction's number, from its follow-up", required=True),
-                Param(
-                    "outcome",
-                    Kind.CHOICE,
-                    "What came of it; not-met if you have not met yet",
-                    required=True,
-                    choices=(*OUTCOMES, "not-met"),
-                    placeholder=f"met {'|'.join(OUTCOMES)} | not-met",
-                    spelled=tuple((kind, f"met {kind}") for kind in OUTCOMES),
-                ),
-            ),
+            arguments=Outcome,
         ),
     )
 }

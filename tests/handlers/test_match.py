@@ -9,8 +9,9 @@ from sqlmodel import select
 
 import core.rounds as rounds
 from core.clock import FakeClock
+from handlers.dispatch import handle
 from handlers.match import REINTRODUCE_AFTER, due_followups
-from handlers.types import Services
+from handlers.types import Request, Services
 from storage.db import unit_of_work
 from storage.models import Introduction
 from tests.handlers.conversation import ask, say
@@ -90,6 +91,11 @@ def test_bad_input_is_one_line_and_changes_nothing(programme: Services) -> None:
         ("/match intro Brno", "That is your own city."),
         ("/match pause soon", "`soon` is not a duration"),
         ("/match outcome x met", "Expected: /match outcome"),
+        ("/match ²", "Ask for 1 to 20 cities, not `²`."),
+        ("/match 0", "Ask for 1 to 20 cities, not `0`."),
+        ("/match outcome 1 maybe", "Answer met or not-met, then one of shared-practice"),
+        ("/match outcome 99999999999 met site-visit", "The introduction is a whole number up to 2,147,483,647"),
+        ("/match resume now", "`now` is more than this command takes. Expected: /match resume"),
     ]:
         reply = ask(programme, "ana", line)
         assert reply.error and "\n" not in reply.plain() and expected in reply.plain(), (line, reply.plain())
@@ -470,3 +476,25 @@ def test_those_left_out_are_told_truly_why(programme: Services) -> None:
     assert text.splitlines()[0] == "No new pair is possible in cohort ICC this round; nothing was sent."
     assert all(f"Not paired: {n} has met all 3 other cities in this round." in text for n in REPS.values())
     assert "Round 4" not in say(programme, "admin", "/match round cohort=ICC")  # nothing was numbered
+
+
+@pytest.mark.parametrize(
+    ("subcommand", "values", "line"),
+    [
+        ("top", {"count": 99}, "/match top 99"),
+        ("top", {"count": -1}, "/match top -1"),
+        ("top", {"count": 10**12}, "/match top 1000000000000"),
+        ("top", {"count": 2, "track": "tourism"}, "/match 2 track=tourism"),
+        ("outcome", {"introduction": 1, "outcome": "lunch"}, "/match outcome 1 lunch"),
+        ("outcome", {"introduction": 1, "outcome": "site-visit"}, "/match outcome 1 met site-visit"),
+        ("pause", {"duration": "soon"}, "/match pause soon"),
+    ],
+)
+def test_values_a_platform_gives_typed_read_as_the_line_does(
+    programme: Services, subcommand: str, values: dict[str, object], line: str
+) -> None:
+    """Discord gives integers and choices as values: the same parsers and checks, so the same answer as typed."""
+    say(programme, "ana", "/match intro Riga")  # introduction 1, for the outcome
+    typed = ask(programme, "ana", line)
+    given = handle(programme, Request("ana", "ana", "match", "", subcommand=subcommand, values=values))
+    assert given.plain() == typed.plain() and given.error == typed.error, (given.plain(), typed.plain())
