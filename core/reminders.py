@@ -2,7 +2,9 @@
 
 Events live in a local time zone. Day and week offsets are calendar arithmetic in that zone ("a week
 before, same time of day", even across a daylight-saving change); minute and hour offsets are elapsed
-time. Everything returned is an aware UTC instant.
+time. An all-day event has no time of day: its reminders fall at ALL_DAY_HOUR (09:00) in its zone on the day
+the offset names (7d: 09:00 seven days before its first day), never at night; its offsets are whole days.
+Everything returned is an aware UTC instant.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrulestr
@@ -201,8 +203,27 @@ def expand(
     return sorted(found, key=lambda item: (item.start, item.original))
 
 
-def reminder_due(occurrence: datetime, offset: timedelta, zone: ZoneInfo) -> datetime:
-    """When a reminder `offset` before `occurrence` falls due."""
+ALL_DAY_HOUR = 9  # an all-day event's reminders go at this hour in its zone: people read them over breakfast
+DAY = timedelta(days=1)
+
+
+def whole_days(offset: timedelta) -> bool:
+    return offset >= DAY and offset % DAY == timedelta(0)
+
+
+def all_day_offsets(offsets: Iterable[timedelta]) -> list[timedelta]:
+    """The offsets an all-day event is reminded at: whole days, longest first, each once. One stored that is no
+    whole number of days (a default `1h` from before all-day events were told apart) is the day before."""
+    return sorted({offset if whole_days(offset) else -(-offset // DAY) * DAY for offset in offsets}, reverse=True)
+
+
+def reminder_due(occurrence: datetime, offset: timedelta, zone: ZoneInfo, *, all_day: bool = False) -> datetime:
+    """When a reminder `offset` before `occurrence` falls due; for an all-day event, at ALL_DAY_HOUR on the day
+    that many days before its first day, in its zone."""
+    if all_day:
+        days = -(-offset // DAY)  # whole days, rounded up: a part of a day before is the day before
+        day = local_wall_time(occurrence, zone).date() - timedelta(days=days)
+        return from_wall_time(datetime.combine(day, time(ALL_DAY_HOUR)), zone)
     if offset.seconds == 0 and offset.microseconds == 0:
         return from_wall_time(local_wall_time(occurrence, zone) - offset, zone)
     return occurrence - offset
@@ -216,12 +237,17 @@ class PlannedReminder:
 
 
 def plan_reminders(
-    occurrence_starts: Iterable[datetime], offsets: Iterable[timedelta], zone: ZoneInfo, *, now: datetime
+    occurrence_starts: Iterable[datetime],
+    offsets: Iterable[timedelta],
+    zone: ZoneInfo,
+    *,
+    now: datetime,
+    all_day: bool = False,
 ) -> list[PlannedReminder]:
     """Every (occurrence, offset) whose due time is still ahead; reminders already past are not sent."""
     offsets = list(offsets)
     planned = [
-        PlannedReminder(occurrence, offset, reminder_due(occurrence, offset, zone))
+        PlannedReminder(occurrence, offset, reminder_due(occurrence, offset, zone, all_day=all_day))
         for occurrence in occurrence_starts
         for offset in offsets
     ]
@@ -265,6 +291,18 @@ def describe_lead(lead: timedelta) -> str:
     else:
         words = f"{amount} minute{'' if amount == 1 else 's'}"
     return f"starts in {words}" if minutes > 0 else f"started {words} ago"
+
+
+def describe_days_ahead(days: int) -> str:
+    """How far off an all-day event's first day is, in days: `starts today`, `starts tomorrow`, `starts in 7
+    days`, `starts in 2 weeks`, `started 2 days ago`."""
+    if days == 0:
+        return "starts today"
+    if days == 1:
+        return "starts tomorrow"
+    if days < 0:
+        return f"started {-days} day{'' if days == -1 else 's'} ago"
+    return f"starts in {days // 7} weeks" if days % 7 == 0 and days >= 14 else f"starts in {days} days"
 
 
 def describe_offset(offset: timedelta) -> str:

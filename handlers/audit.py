@@ -8,9 +8,11 @@ of the command line) calls `record` in its own transaction. Rows are never chang
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -224,7 +226,7 @@ def audit_command(context: Context, args: Args) -> Reply:
             "what": entry.what,
             "object": _object(entry, names),
         }
-        changes = _changes(entry)
+        changes = _changes(entry, context.zone)
         if changes:
             reply.add(Strings.LINE_CHANGED, changes=changes, **line)
         else:
@@ -288,8 +290,8 @@ def _object(entry: AuditEntry, names: dict[str, str]) -> str:
     return f"{entry.object_kind} {label}{number}{about}"
 
 
-def _changes(entry: AuditEntry) -> str:
-    """`role: rep → organiser; start: … → …`, cut to MAX_CHANGES."""
+def _changes(entry: AuditEntry, zone: ZoneInfo) -> str:
+    """`role: rep → organiser; start: … → …`, cut to MAX_CHANGES; instants in the reader's zone, named."""
     before, after = entry.before or {}, entry.after or {}
     parts = []
     for key in dict.fromkeys([*before, *after]):
@@ -297,20 +299,26 @@ def _changes(entry: AuditEntry) -> str:
         if key in before and key in after:
             if old == new:
                 continue
-            parts.append(f"{key}: {_value(old)} → {_value(new)}")
+            parts.append(f"{key}: {_value(old, zone)} → {_value(new, zone)}")
         else:
-            parts.append(f"{key}: {_value(new if key in after else old)}")
+            parts.append(f"{key}: {_value(new if key in after else old, zone)}")
     text = "; ".join(parts)
     return text if len(text) <= MAX_CHANGES else text[: MAX_CHANGES - 1] + "…"
 
 
-def _value(value: object) -> str:
+# An instant as the trail keeps it (ISO 8601 with its offset, as machine files keep it too).
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z)")
+
+
+def _value(value: object, zone: ZoneInfo) -> str:
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(_value(item) for item in value) or "none"
+        return ", ".join(_value(item, zone) for item in value) or "none"
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        return format_instant(datetime.fromisoformat(value.replace("Z", "+00:00")), zone)
     return str(value)
 
 

@@ -18,9 +18,20 @@ from sqlmodel import Session
 
 from core import calendar
 from core.audit import AuditKind
-from core.dates import format_instant, names_a_time, parse_day, parse_durations, parse_when, parse_zone
-from core.grammar import Args, ChannelRef, parse_channel_ref, parse_yes_no, split_first
-from core.reminders import Occurrence, check_rrule, describe_lead, format_offset, plan_reminders
+from core.dates import OffsetList, TypedWhen, format_instant, parse_durations, parse_zone, read_when, zone_note
+from core.grammar import Args, ChannelRef, GrammarError, parse_channel_ref, parse_yes_no, read_text, split_first
+from core.reminders import (
+    ALL_DAY_HOUR,
+    Occurrence,
+    check_rrule,
+    describe_days_ahead,
+    describe_lead,
+    format_offset,
+    plan_reminders,
+    reminder_due,
+    stored_offsets,
+    whole_days,
+)
 from core.roles import ORGANISERS
 from core.text import ChannelMention, Mention
 from handlers import audit, city, ledger
@@ -98,6 +109,24 @@ class Strings:
     )
     NO_REMINDERS_LEFT = "Too close to its start for the default reminders ({offsets}): none are sent."
     REPEATS = "Repeats: {rule}."
+    NOTE = "{note}"
+    ZONE_TWICE = (
+        "`start=` names {typed} and `tz=` is {zone}, whose clocks differ on that day: give the zone once, in "
+        "tz= or at the end of start=."
+    )
+    ALL_DAY_HOUR = "An all-day event is reminded at {hour} in its zone ({zone}) on each of those days."
+    ALL_DAY_DEFAULTS = (
+        "An all-day event has no time of day, so the default {dropped} before is left out; it is reminded at {hour} "
+        "in its zone ({zone})."
+    )
+    ALL_DAY_KEPT = (
+        "An all-day event has no time of day, so its {dropped} reminder is left out; reminders are {offsets} before, "
+        "at {hour} in its zone ({zone})."
+    )
+    ALL_DAY_OFFSETS = (
+        "An all-day event has no time of day: its reminders go at {hour} in its zone on a day before, so give them "
+        "in whole days or weeks (1d, 7d, 2w); {offsets} is not."
+    )
     NO_EVENTS = "No upcoming events. Organisers add them with /event add."
     RSVP_DONE = "You are attending *{title}*: {when}. Reminders come by direct message {offsets} before."
     RSVP_DONE_LATE = (
@@ -193,60 +222,118 @@ class Span:
     start: datetime
     end: datetime | None
     all_day: bool
+    zone: ZoneInfo = ZoneInfo("UTC")  # the event's own zone, that its times were typed in
+    notes: tuple[str, ...] = ()  # how the times were read, for the reply (an abbreviation, clocks going back)
 
 
-def checked_span(context: Context, options: dict[str, str], zone: ZoneInfo, *, default_day: datetime) -> Span:
-    """start= and end= as typed: a date without a time is an all-day event (its end, a day too, is inclusive);
-    a start in the past is refused."""
-    typed = options["start"]
-    all_day = not names_a_time(typed)
+def event_zone_for(start: TypedWhen | None, tz: ZoneInfo | None, fallback: ZoneInfo) -> ZoneInfo:
+    """An event's own zone: tz= when given, else the zone named at the end of start= (`10:00 EET`), else
+    `fallback` (the organiser's zone for a new event, the event's own for a change)."""
+    if tz is not None:
+        return tz
+    return start.zone if start is not None and start.zone is not None else fallback
+
+
+def checked_span(
+    context: Context, start_typed: TypedWhen, end_typed: TypedWhen | None, zone: ZoneInfo, *, default_day: datetime
+) -> Span:
+    """start= and end= as typed, in the event's zone: a date without a time is an all-day event (its end, a day too,
+    is inclusive); a start in the past, a time the clocks skip, and a zone in start= that disagrees with tz= are
+    refused; a time that happens twice, or a zone abbreviation, is said how it was read (`notes`)."""
+    notes: list[str] = []
+    all_day = start_typed.all_day
     if all_day:
-        day = parse_day(typed)
-        start = _midnight(day, zone)
+        start = _midnight(start_typed.on_day(zone, default_day), zone)
+        if start_typed.zone_typed and (note := zone_note(start_typed.zone_typed, start)):
+            notes.append(note)
     else:
-        start = parse_when(typed, zone=zone, now=default_day)
+        resolved = start_typed.resolve(zone=start_typed.zone or zone, now=default_day)
+        start = resolved.instant
+        notes.extend(resolved.notes)
+    if (
+        start_typed.zone is not None
+        and start.astimezone(start_typed.zone).utcoffset() != start.astimezone(zone).utcoffset()
+    ):
+        raise CommandError(Strings.ZONE_TWICE.format(typed=start_typed.zone_typed, zone=zone.key), field="tz")
     earliest = _midnight(context.now.astimezone(zone).date(), zone) if all_day else context.now - PAST_TOLERANCE
     if start < earliest:  # an all-day event may still be today
         raise CommandError(Strings.START_PAST.format(when=format_instant(start, context.zone)), field="start")
     end = None
-    if "end" in options:
+    if end_typed is not None:
         if all_day:
-            if names_a_time(options["end"]):
+            if not end_typed.all_day:
                 raise CommandError(Strings.END_NEEDS_DAY, field="end")
-            end = _midnight(parse_day(options["end"]) + timedelta(days=1), zone)
+            end = _midnight(end_typed.on_day(zone, start) + timedelta(days=1), zone)
         else:
-            end = parse_when(options["end"], zone=zone, now=start)
+            resolved = end_typed.resolve(zone=zone, now=start)
+            end = resolved.instant
+            notes.extend(note for note in resolved.notes if note not in notes)
     elif all_day:
         end = _midnight(start.astimezone(zone).date() + timedelta(days=1), zone)
     if end is not None and end <= start:
         raise CommandError(Strings.END_BEFORE_START, field="end")
-    return Span(start, end, all_day)
+    return Span(start, end, all_day, zone, tuple(notes))
+
+
+def typed_when(options: dict[str, str], key: str) -> TypedWhen | None:
+    """An option read as a date and time (until this family reads its options by their declarations)."""
+    return read_when(options[key]) if key in options else None
+
+
+def typed_zone(options: dict[str, str]) -> ZoneInfo | None:
+    return parse_zone(options["tz"]) if "tz" in options else None
+
+
+def zone_notes(options: dict[str, str], span: Span) -> tuple[str, ...]:
+    """How tz= was read, when written as an abbreviation (`tz=EET`), and how the times were read."""
+    note = zone_note(options["tz"], span.start) if "tz" in options else None
+    return ((note,) if note else ()) + span.notes
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
-def checked_offsets(typed: str, *, start: datetime, repeats: bool, now: datetime) -> list[timedelta]:
-    """Offsets as typed: a handful at most, none over a year, and (a one-off event) none before now."""
-    offsets = parse_durations(typed)
+def checked_offsets(
+    typed: str, *, start: datetime, repeats: bool, now: datetime, zone: ZoneInfo, all_day: bool = False
+) -> OffsetList:
+    """Offsets as typed: none of 0 (the same one twice is one, and `merged` says so), a handful at most, none over a
+    year, whole days for an all-day event, and (a one-off event) none falling before now."""
+    try:
+        offsets = parse_durations(typed)
+    except GrammarError as error:
+        raise CommandError(str(error), field="remind") from None
     if len(offsets) > MAX_OFFSETS:
         raise CommandError(
             Strings.TOO_MANY_OFFSETS.format(max=MAX_OFFSETS, count=len(offsets), offsets=offsets_text(offsets)),
             field="remind",
         )
+    if all_day and (parts := [offset for offset in offsets if not whole_days(offset)]):
+        message = Strings.ALL_DAY_OFFSETS.format(hour=ALL_DAY_TIME, offsets=offsets_text(parts))
+        raise CommandError(message, field="remind")
     for offset in offsets:
-        if not repeats and offset > start - now:
-            message = Strings.OFFSET_BEFORE_NOW.format(offset=format_offset(offset), lead=describe_lead(start - now))
+        if not repeats and reminder_due(start, offset, zone, all_day=all_day) <= now:
+            lead = soon_text_for(start, now, zone, all_day)
+            message = Strings.OFFSET_BEFORE_NOW.format(offset=format_offset(offset), lead=lead)
             raise CommandError(message, field="remind")
         if offset > MAX_OFFSET:
             raise CommandError(Strings.OFFSET_TOO_LONG.format(max="365d", offset=format_offset(offset)), field="remind")
     return offsets
 
 
+def soon_text_for(start: datetime, now: datetime, zone: ZoneInfo, all_day: bool) -> str:
+    if all_day:
+        return describe_days_ahead((start.astimezone(zone).date() - now.astimezone(zone).date()).days)
+    return describe_lead(start - now)
+
+
+ALL_DAY_TIME = f"{ALL_DAY_HOUR:02d}:00"
+
+
 def remaining_offsets(event: Event, occurrence: datetime, now: datetime) -> list[timedelta]:
     """The offsets of an occurrence whose reminders are still ahead."""
-    return [p.offset for p in plan_reminders([occurrence], offsets_of(event), event_zone(event), now=now)]
+    planned = plan_reminders([occurrence], offsets_of(event), event_zone(event), now=now, all_day=event.all_day)
+    return [p.offset for p in planned]
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -258,16 +345,25 @@ def add(context: Context, args: Args) -> Reply:
     options = args.options
     if "start" not in options:
         raise CommandError(Strings.START_REQUIRED)
-    zone = parse_zone(options["tz"]) if "tz" in options else context.zone
-    span = checked_span(context, options, zone, default_day=context.now)
+    start_typed = typed_when(options, "start")
+    zone = event_zone_for(start_typed, typed_zone(options), context.zone)
+    span = checked_span(context, start_typed, typed_when(options, "end"), zone, default_day=context.now)
     rule = check_rrule(options["repeat"], span.start, zone) if "repeat" in options else None
     defaults = "remind" not in options
     typed = options.get("remind", context.services.settings.default_remind)
+    part_days: list[timedelta] = []
     if defaults:  # the programme's defaults: those that would fall before now are left out, and said so
-        all_offsets = parse_durations(typed)
-        offsets = [o for o in all_offsets if rule or o <= span.start - context.now]
+        all_offsets = stored_offsets(typed)
+        if span.all_day:  # an all-day event has no time of day: reminders a day or more before, at 09:00
+            part_days = [o for o in all_offsets if not whole_days(o)]
+            all_offsets = [o for o in all_offsets if whole_days(o)]
+        offsets = [
+            o for o in all_offsets if rule or reminder_due(span.start, o, zone, all_day=span.all_day) > context.now
+        ]
     else:
-        offsets = checked_offsets(typed, start=span.start, repeats=bool(rule), now=context.now)
+        offsets = checked_offsets(
+            typed, start=span.start, repeats=bool(rule), now=context.now, zone=zone, all_day=span.all_day
+        )
     channel = checked_channel(options["channel"]) if "channel" in options else None
     cohort = None
     if "cohort" in options:
@@ -296,6 +392,8 @@ def add(context: Context, args: Args) -> Reply:
     context.record(AuditKind.EVENT_ADD, "event", event.id, event.title, after=audit.event_fields(event))
     when = when_text(context.session, event, context.zone, context.now)
     reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when)
+    for note in zone_notes(options, span):
+        reply.add(Strings.NOTE, note=note)
     to = {"channel": ChannelMention(channel.channel_id, channel.name)} if channel else {}
     if not offsets:
         reply.add(Strings.NO_REMINDERS_LEFT, offsets=offsets_text(all_offsets))
@@ -305,6 +403,12 @@ def add(context: Context, args: Args) -> Reply:
         reply.add(template, dropped=dropped, offsets=offsets_text(offsets), **to)
     else:
         reply.add(Strings.REMINDERS_TO if channel else Strings.REMINDERS, offsets=offsets_text(offsets), **to)
+    if isinstance(offsets, OffsetList) and (merged := offsets.merged_text()):
+        reply.add(Strings.NOTE, note=merged)
+    if part_days:
+        reply.add(Strings.ALL_DAY_DEFAULTS, dropped=offsets_text(part_days), hour=ALL_DAY_TIME, zone=zone.key)
+    elif offsets and span.all_day:
+        reply.add(Strings.ALL_DAY_HOUR, hour=ALL_DAY_TIME, zone=zone.key)
     if rule:
         reply.add(Strings.REPEATS, rule=rule)
     reply.sections[-1].buttons = event_buttons(event)
@@ -414,12 +518,20 @@ def remind(context: Context, args: Args) -> Reply:
     if not rest.strip():
         raise UsageError()
     start = current_occurrence(context.session, event, context.now).start
-    offsets = checked_offsets(rest, start=start, repeats=bool(event.rrule), now=context.now)
+    zone = event_zone(event)
+    offsets = checked_offsets(
+        rest, start=start, repeats=bool(event.rrule), now=context.now, zone=zone, all_day=event.all_day
+    )
     before = {"remind": event.remind}
     event.remind = offsets_text(offsets)
     context.record(AuditKind.EVENT_EDIT, "event", event.id, event.title, before=before, after={"remind": event.remind})
     queued = requeue_all(context.session, event, context.services.settings, context.now)
-    return Reply.of(Strings.REMIND_SET, title=event.title, offsets=event.remind, queued=queued)
+    reply = Reply.of(Strings.REMIND_SET, title=event.title, offsets=event.remind, queued=queued)
+    if merged := offsets.merged_text():
+        reply.add(Strings.NOTE, note=merged)
+    if event.all_day:
+        reply.add(Strings.ALL_DAY_HOUR, hour=ALL_DAY_TIME, zone=zone.key)
+    return reply
 
 
 EVERY_DATE_OPTIONS = ("title", "tz", "channel", "repeat")
@@ -434,24 +546,33 @@ def edit(context: Context, args: Args) -> Reply:
     if not options:
         raise CommandError(Strings.NOTHING_TO_CHANGE)
     before = audit.event_fields(event)
-    zone = parse_zone(options["tz"]) if "tz" in options else event_zone(event)
-    if "start" in options:
-        span = checked_span(context, options, zone, default_day=context.now)
-        if "end" not in options and event.end_at and not span.all_day and not event.all_day:
-            span = Span(span.start, span.start + (event.end_at - event.start_at), False)  # the same length
+    start_typed, end_typed = typed_when(options, "start"), typed_when(options, "end")
+    zone = event_zone_for(start_typed, typed_zone(options), event_zone(event))
+    if start_typed is not None:
+        span = checked_span(context, start_typed, end_typed, zone, default_day=context.now)
+        if end_typed is None and event.end_at and not span.all_day and not event.all_day:
+            same_length = span.start + (event.end_at - event.start_at)
+            span = Span(span.start, same_length, False, span.zone, span.notes)
     else:
         duration = event.end_at - event.start_at if event.end_at else None
         end = None
-        if "end" in options:
+        notes: tuple[str, ...] = ()
+        if end_typed is not None:
             if event.all_day:
-                end = _midnight(parse_day(options["end"]) + timedelta(days=1), zone)
+                if not end_typed.all_day:
+                    raise CommandError(Strings.END_NEEDS_DAY, field="end")
+                end = _midnight(end_typed.on_day(zone, event.start_at) + timedelta(days=1), zone)
             else:
-                end = parse_when(options["end"], zone=zone, now=event.start_at)
+                resolved = end_typed.resolve(zone=zone, now=event.start_at)
+                end, notes = resolved.instant, resolved.notes
         elif duration:
             end = event.start_at + duration
-        span = Span(event.start_at, end, event.all_day)
+        span = Span(event.start_at, end, event.all_day, zone, notes)
         if end is not None and end <= span.start:
             raise CommandError(Strings.END_BEFORE_START, field="end")
+    part_days = [o for o in stored_offsets(event.remind) if not whole_days(o)] if span.all_day else []
+    if part_days:  # now all-day: reminders at 09:00 on days before, so the ones within a day go
+        event.remind = offsets_text([o for o in stored_offsets(event.remind) if whole_days(o)])
     rule = event.rrule
     removed = False
     if "repeat" in options:
@@ -489,6 +610,11 @@ def edit(context: Context, args: Args) -> Reply:
         when=when_text(context.session, event, context.zone, context.now),
         count=plural(len(attendees), "attendee"),
     )
+    for note in zone_notes(options, span):
+        reply.add(Strings.NOTE, note=note)
+    if part_days:
+        kept = offsets_text(offsets_of(event)) or "none"
+        reply.add(Strings.ALL_DAY_KEPT, dropped=offsets_text(part_days), offsets=kept, hour=ALL_DAY_TIME, zone=zone.key)
     if removed:
         reply.add(Strings.REPEAT_REMOVED)
     elif rule and "repeat" in options:
@@ -502,8 +628,8 @@ def find_occurrence(context: Context, event: Event, typed: str) -> Occurrence:
     date the rule gives it."""
     if not event.rrule:
         raise CommandError(Strings.ON_NOT_RECURRING.format(id=event.id), field="on")
-    day = parse_day(typed)
     zone = event_zone(event)
+    day = read_when(typed).on_day(zone, context.now)
     around = _midnight(day, zone)
     found = event_occurrences(
         context.session,
@@ -543,14 +669,19 @@ def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> 
     occurrence = find_occurrence(context, event, options["on"])
     zone = event_zone(event)
     duration = occurrence.end - occurrence.start if occurrence.end else None
+    notes: list[str] = []
     if "start" in options:
-        start = parse_when(options["start"], zone=zone, now=occurrence.start)
+        resolved = read_when(options["start"]).resolve(zone=zone, now=occurrence.start)  # a time alone: that day
+        start = resolved.instant
+        notes.extend(resolved.notes)
         if start < context.now - PAST_TOLERANCE:
             raise CommandError(Strings.START_PAST.format(when=format_instant(start, context.zone)), field="start")
     else:
         start = occurrence.start
     if "end" in options:
-        end = parse_when(options["end"], zone=zone, now=start)
+        resolved = read_when(options["end"]).resolve(zone=zone, now=start)
+        end = resolved.instant
+        notes.extend(note for note in resolved.notes if note not in notes)
     else:
         end = start + duration if duration else None
     if end is not None and end <= start:
@@ -595,6 +726,8 @@ def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> 
         where=place,
         count=plural(len(attendees), "attendee"),
     )
+    for note in notes:
+        reply.add(Strings.NOTE, note=note)
     for member in attendees:
         if member.id == context.actor.member.id:
             continue
@@ -786,14 +919,16 @@ def broadcast(context: Context, args: Args) -> Reply:
     if not first:
         raise UsageError()
     channel = checked_channel(first)
-    text = text.strip()
+    text = read_text(text)  # "Welcome" posts Welcome: quotes around a message are no part of it
     if not text:
         raise UsageError()
     if len(text) > MAX_BROADCAST:
         raise CommandError(Strings.TOO_LONG.format(max=MAX_BROADCAST))
     send_at = context.now
+    notes: tuple[str, ...] = ()
     if "at" in args.options:
-        send_at = parse_when(args.options["at"], zone=context.zone, now=context.now)
+        resolved = read_when(args.options["at"]).resolve(zone=context.zone, now=context.now)
+        send_at, notes = resolved.instant, resolved.notes
         if send_at < context.now - PAST_TOLERANCE:
             raise CommandError(Strings.BROADCAST_PAST.format(when=format_instant(send_at, context.zone)), field="at")
         send_at = max(send_at, context.now)
@@ -824,6 +959,8 @@ def broadcast(context: Context, args: Args) -> Reply:
     reply = Reply.of(
         Strings.BROADCAST_QUEUED, id=item.id, channel=ChannelMention(channel.channel_id, channel.name), when=when
     )
+    for note in notes:
+        reply.add(Strings.NOTE, note=note)
     if send_at > context.now:
         reply.add(
             Strings.BROADCAST_UNDO,

@@ -18,8 +18,18 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core import calendar
-from core.dates import format_instant, format_span
-from core.reminders import Change, Occurrence, describe_lead, expand, format_offset, reminder_due, stored_offsets
+from core.dates import format_instant, format_read_back
+from core.reminders import (
+    Change,
+    Occurrence,
+    all_day_offsets,
+    describe_days_ahead,
+    describe_lead,
+    expand,
+    format_offset,
+    reminder_due,
+    stored_offsets,
+)
 from core.text import ChannelMention, Mention, Moment
 from handlers import ledger
 from handlers.ledger import Kind, RowKind, Status
@@ -59,7 +69,9 @@ def event_zone(event: Event) -> ZoneInfo:
 
 
 def offsets_of(event: Event) -> list[timedelta]:
-    return stored_offsets(event.remind)
+    """The offsets its reminders go at, longest first; an all-day event's in whole days (see core.reminders)."""
+    offsets = stored_offsets(event.remind)
+    return all_day_offsets(offsets) if event.all_day else offsets
 
 
 def offsets_text(offsets: list[timedelta]) -> str:
@@ -114,14 +126,15 @@ def current_span(session: Session, event: Event, now: datetime) -> tuple[datetim
 
 
 def span_text(event: Event, start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
-    """An occurrence's time in the reader's zone; an all-day event by its days only."""
+    """An occurrence's time in the event's own zone, as its organiser typed it, with the reader's time beside it
+    when the reader's clock differs; an all-day event by its days only."""
     if event.all_day:
         first = start.astimezone(event_zone(event))
         last = (end - timedelta(days=1)).astimezone(event_zone(event)) if end else first
         if first.date() == last.date():
             return f"{first:%a} {first.day} {first:%b %Y} (all day)"
         return f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y} (all day)"
-    return format_span(start, end, zone)
+    return format_read_back(start, end, event_zone(event), zone)
 
 
 def when_text(session: Session, event: Event, zone: ZoneInfo, now: datetime) -> str:
@@ -181,7 +194,7 @@ def queue_reminders(
             queue_next_date_shown(session, event, occurrence, existing)
         unplanned = planned_until is not None and occurrence.start > planned_until
         for offset in offsets:
-            due = reminder_due(occurrence.start, offset, zone)
+            due = reminder_due(occurrence.start, offset, zone, all_day=event.all_day)
             if due <= now and not unplanned:
                 continue  # already past when it was promised: not sent
             minutes = int(offset.total_seconds() // 60)
@@ -322,7 +335,7 @@ def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSett
     reply = Reply.of(
         Strings.REMINDER,
         title=event.title,
-        soon=describe_lead(start - now),
+        soon=soon_text(event, start, now),
         when=when,
         where=where_text(event, location),
     )
@@ -332,6 +345,15 @@ def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSett
     if delivery.recipient_kind == "channel":
         reply.sections[-1].buttons = event_buttons(event)
     return reply
+
+
+def soon_text(event: Event, start: datetime, now: datetime) -> str:
+    """How far off the start is: in hours and minutes, or for an all-day event in days (its reminder goes at 09:00,
+    so "starts in 15 hours" would say midnight)."""
+    if event.all_day:
+        zone = event_zone(event)
+        return describe_days_ahead((start.astimezone(zone).date() - now.astimezone(zone).date()).days)
+    return describe_lead(start - now)
 
 
 def _reminder_missed(session: Session, delivery: Delivery, _settings: HandlerSettings, now: datetime) -> bool:

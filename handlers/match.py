@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.audit import AuditKind
+from core.dates import format_day, format_instant
 from core.goals import answer_label
 from core.matching import (
     LeftOut,
@@ -406,8 +407,9 @@ def _quote(name: str) -> str:
     return f"'{name}'" if '"' in name else f'"{name}"'
 
 
-def _when(context: Context, moment: object) -> str:
-    return f"{moment.astimezone(context.zone):%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+def _when(context: Context, moment: datetime) -> str:
+    """A pause's end in the reader's zone, named: `Tue 22 Dec 2026, 10:00 CET`, as every time a person reads."""
+    return format_instant(moment, context.zone)
 
 
 def _mentions(members: Sequence[Member], prefix: str) -> tuple[str, dict[str, object]]:
@@ -561,7 +563,7 @@ def intro(context: Context, args: Introduce) -> Reply:
     if last is not None and context.now - last.created_at < REINTRODUCE_AFTER and not again:
         raise CommandError(
             Strings.INTRO_RECENT.format(
-                a=city.name, b=other.name, date=_when(context, last.created_at)[:10], id=last.id
+                a=city.name, b=other.name, date=format_day(last.created_at, context.zone), id=last.id
             )
         )
     reps = mq.reps_of_cities(session=session, city_ids=[city.id, other.id])  # type: ignore[list-item]

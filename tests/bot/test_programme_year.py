@@ -87,10 +87,15 @@ class EventModel:
     offsets: list[timedelta]
     dates: list[datetime]  # every occurrence as it will happen (moved ones moved, cancelled ones left out)
     attendees: dict[str, datetime] = field(default_factory=dict)  # who, and when they RSVP'd
+    all_day: bool = False  # a day without a time: reminded at 09:00 in Brussels on the days before
 
 
-def reminder_due(start: datetime, offset: timedelta) -> datetime:
-    """Day and week offsets keep the wall-clock time in Brussels; hours are elapsed time."""
+def reminder_due(start: datetime, offset: timedelta, all_day: bool = False) -> datetime:
+    """Day and week offsets keep the wall-clock time in Brussels; hours are elapsed time; an all-day event's
+    reminders are at 09:00 in Brussels, that many days before its first day."""
+    if all_day:
+        day = start.astimezone(BRUSSELS).date() - offset
+        return datetime(day.year, day.month, day.day, 9, tzinfo=BRUSSELS).astimezone(UTC)
     if offset % timedelta(days=1) == timedelta(0):
         wall = start.astimezone(BRUSSELS).replace(tzinfo=None) - offset
         return wall.replace(tzinfo=BRUSSELS).astimezone(UTC)
@@ -228,7 +233,7 @@ def test_a_programme_year(database_url):  # noqa: C901 - one story, told in orde
     for i in range(CITIES):
         actions.append((at, org, f'/city register "{city(i)}" country=BE cohort="{COHORT}"'))
     summit = EventModel(1, "summit", [timedelta(days=7), timedelta(days=1), HOUR], [local(2027, 6, 3, 10)])
-    lab = EventModel(2, "labs", [timedelta(days=7), timedelta(days=1)], [local(2027, 4, 5)])
+    lab = EventModel(2, "labs", [timedelta(days=7), timedelta(days=1)], [local(2027, 4, 5)], all_day=True)
     group = EventModel(3, "wg", [timedelta(days=7), timedelta(days=1), HOUR], [])
     autumn = EventModel(4, "autumn", [timedelta(days=7), timedelta(days=1), HOUR], [local(2027, 10, 22, 10)])
     actions += [
@@ -309,7 +314,7 @@ def test_a_programme_year(database_url):  # noqa: C901 - one story, told in orde
             if start > end + timedelta(days=7):
                 continue
             for offset in model.offsets:
-                due = reminder_due(start, offset)
+                due = reminder_due(start, offset, model.all_day)
                 if not START < due <= end:
                     continue
                 what = f"reminder {model.event_id} {start:%Y-%m-%d %H:%M} {int(offset.total_seconds() // 60)}"

@@ -33,10 +33,13 @@ def test_add_list_rsvp_in_each_readers_time_zone(services):
     ]
     assert say_in_zone(services, "bob", "Europe/Lisbon", "/event list").splitlines() == [
         "Upcoming events",
-        "First ICC City Lab (event 1) · Mon 28 Dec 2026 09:00 – Fri 1 Jan 2027 16:00 WET · Online · 0 attending",
+        # The time as the organiser typed it, in the event's zone, and the reader's beside it.
+        "First ICC City Lab (event 1) · Mon 28 Dec 2026 10:00 – Fri 1 Jan 2027 17:00 Brussels — "
+        "Mon 28 Dec 09:00 – Fri 1 Jan 16:00 your time (WET) · Online · 0 attending",
     ]
     assert say_in_zone(services, "bob", "Europe/Lisbon", "/event rsvp 1") == (
-        "You are attending First ICC City Lab: Mon 28 Dec 2026 09:00 – Fri 1 Jan 2027 16:00 WET. "
+        "You are attending First ICC City Lab: Mon 28 Dec 2026 10:00 – Fri 1 Jan 2027 17:00 Brussels — "
+        "Mon 28 Dec 09:00 – Fri 1 Jan 16:00 your time (WET). "
         "Reminders come by direct message 7d, 1d, 1h before."
     )
     with unit_of_work(services.engine) as session:

@@ -156,7 +156,7 @@ def test_the_same_pair_is_not_introduced_twice_within_90_days(programme: Service
     say(programme, "ana", "/match intro Porto")
     again = ask(programme, "rui", "/match intro Brno")
     assert again.error and again.plain() == (
-        "Porto and Brno were introduced on 2026-11-22 (introduction 1); add again=yes to introduce them again."
+        "Porto and Brno were introduced on Sun 22 Nov 2026 (introduction 1); add again=yes to introduce them again."
     )
     assert not again.notices
     assert "Introduced Porto and Brno" in say(programme, "rui", "/match intro Brno again=yes")
@@ -174,7 +174,7 @@ def test_intro_needs_reps_on_both_sides(programme: Services) -> None:
 def test_pause_hides_a_city_and_resume_brings_it_back(programme: Services, clock: FakeClock) -> None:
     assert "Porto" in say(programme, "ana", "/match top")
     assert say(programme, "rui", "/match pause 30d") == (
-        "Porto is paused until 2026-12-22 10:00: no suggestions, no rounds. `/match resume` restarts it."
+        "Porto is paused until Tue 22 Dec 2026, 10:00 CET: no suggestions, no rounds. `/match resume` restarts it."
     )
     assert "Porto" not in say(programme, "ana", "/match top")
     assert "Porto paused matching until" in say(programme, "ana", "/match intro Porto")
@@ -231,7 +231,7 @@ def test_round_with_an_odd_city_makes_a_trio_and_skips_paused_ones(programme: Se
     assert "1 pair and 1 trio" in text
     say(programme, "ola", "/match pause 2w")
     text = say(programme, "admin", "/match round cohort=ICC dry=yes")
-    assert "2 pairs." in text and "Paused, not paired: Kraków (until 2026-12-06 10:00)." in text
+    assert "2 pairs." in text and "Paused, not paired: Kraków (until Sun 6 Dec 2026, 10:00 CET)." in text
 
 
 def _groups(text: str) -> list[str]:
@@ -246,7 +246,7 @@ def test_a_round_pairs_only_cities_with_a_rep_that_are_not_paused(programme: Ser
     assert dry.startswith("Dry run for cohort ICC, nothing sent: 1 trio.")
     assert _groups(dry) == ["Brno + Porto + Riga"]
     assert "No representative yet, not paired: Gdańsk." in dry
-    assert "Paused, not paired: Kraków (until 2026-12-06 10:00)." in dry
+    assert "Paused, not paired: Kraków (until Sun 6 Dec 2026, 10:00 CET)." in dry
     reply = ask(programme, "admin", "/match round cohort=ICC")
     (notice,) = reply.notices
     assert sorted(notice.recipients) == ["ana", "ilze", "rui"]
@@ -393,19 +393,19 @@ def test_similar_open_goals_count_and_closed_ones_do_not(programme: Services) ->
 
 def test_a_pause_of_nothing_is_refused_and_keeps_the_pause_running(programme: Services) -> None:
     say(programme, "rui", "/match pause 2w")
-    assert "Porto paused matching until 2026-12-06 10:00" in say(programme, "ana", "/match intro Porto")
+    assert "Porto paused matching until Sun 6 Dec 2026, 10:00 CET" in say(programme, "ana", "/match intro Porto")
     for line in ("/match pause 0d", "/match pause 0w", "/match pause 30m"):
         reply = ask(programme, "rui", line)
         assert reply.error and reply.plain() == (
             "A pause is at least 1 day and at most 366 days, e.g. /match pause 2w; /match resume ends a pause."
         ), line
-    assert "Porto paused matching until 2026-12-06 10:00" in say(programme, "ana", "/match intro Porto")
+    assert "Porto paused matching until Sun 6 Dec 2026, 10:00 CET" in say(programme, "ana", "/match intro Porto")
     too_long = ask(programme, "rui", "/match pause 367d")
     assert too_long.error and too_long.plain() == (
         "A pause is at least 1 day and at most 366 days, e.g. /match pause 2w; /match resume ends a pause."
     )
-    assert "until 2027-11-23" in say(programme, "rui", "/match pause 366d")
-    assert "until 2026-11-23 10:00" in say(programme, "rui", "/match pause 1d")
+    assert "until Tue 23 Nov 2027, 10:00 CET" in say(programme, "rui", "/match pause 366d")
+    assert "until Mon 23 Nov 2026, 10:00 CET" in say(programme, "rui", "/match pause 1d")
 
 
 def test_stats_count_each_introduction_once_whatever_each_side_answered(programme: Services, clock: FakeClock) -> None:
