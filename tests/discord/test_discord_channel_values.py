@@ -42,7 +42,8 @@ def test_a_channel_reminder_carries_discord_timestamps_and_a_dm_keeps_the_reader
     assert f"this reminder was due <t:{int((start - timedelta(hours=1)).timestamp())}:F>" in posted["content"]
     assert "UTC" not in posted["content"]  # no fixed zone: each reader sees their own
     [dm] = bot.discord.wait_for(lambda: bot.discord.dms_to(ANA), what="Ana's reminder")
-    assert "Sun 22 Nov 2026, 20:00–21:00 JST" in shown(dm), dm["content"]
+    # The event's own time as typed (UTC), and Ana's beside it (Asia/Tokyo).
+    assert "Sun 22 Nov 2026, 11:00–12:00 UTC — 20:00–21:00 your time (JST)" in shown(dm), dm["content"]
     assert "<t:" not in dm["content"]
 
 

@@ -59,7 +59,8 @@ def test_a_channel_reminder_shows_its_time_as_slack_dates_and_a_dm_keeps_the_rea
     assert "Sun 22 Nov 2026, 11:00–12:00 UTC" in posted["text"] and "<!date" not in posted["text"]
     assert_valid_blocks(posted["blocks"])
     [dm] = bot.slack.wait_for_dm(ANA)
-    assert "Sun 22 Nov 2026, 12:00–13:00 CET" in words(dm), words(dm)  # Ana's zone, Europe/Prague
+    # The event's own time as typed (UTC), and Ana's beside it (Europe/Prague).
+    assert "Sun 22 Nov 2026, 11:00–12:00 UTC — 12:00–13:00 your time (CET)" in words(dm), words(dm)
     assert "<!date" not in words(dm) and "<!date" not in dm["text"]
 
 
