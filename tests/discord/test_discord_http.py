@@ -112,7 +112,7 @@ def test_a_calendar_file_arrives_as_an_attachment_and_times_follow_the_chosen_zo
     zone = run(bot, ANA, "city", "timezone", zone="Asia/Tokyo")
     assert zone["content"].startswith("Times are now shown to you in **Asia/Tokyo**")
     listed = run(bot, ANA, "event", "list")
-    assert "Tue 1 Dec 2026, 18:00 JST" in shown(listed)
+    assert "Tue 1 Dec 2026, 10:00 Brussels — 18:00 your time (JST)" in shown(listed)  # as typed, and hers
     answer = bot.interactions.command(ANA, "event", "ics", {"event": "1"})
     bot.discord.wait_for_original(answer.token)
     [(name, content)] = bot.discord.interaction_files(answer.token)
