@@ -144,7 +144,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_adapters, build_services, start_adapters
     from bot.calendar_feed import feed_route
     from bot.dashboard import dashboard_route
-    from bot.delivery import Pacer
     from bot.metrics import Metrics, metrics_route
     from bot.scheduler import Runtime
     from bot.web import database_check, serve
@@ -162,7 +161,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     runtime = Runtime(
         services,
         sender,
-        pacer=Pacer(per_channel=1.0, per_second=settings.citypeers_send_per_second),
+        paces=sending_paces(settings, {adapter.platform: adapter.pace for adapter in adapters}, sender.default),
         sweep_seconds=settings.citypeers_sweep_seconds,
         claim_hold=timedelta(seconds=settings.citypeers_claim_seconds),
     )
@@ -199,6 +198,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if serving:  # a start that failed is told in one line by main()
             logging.getLogger(__name__).info("stopped")
     return 0
+
+
+def sending_paces(settings: Settings, paces: dict[str, float], default: str | None) -> dict[str, float]:
+    """Messages a second this process sends each platform's rows at: the platform's own pace, or less when
+    CITYPEERS_SEND_PER_SECOND says so; rows whose ids carry no platform go at the default platform's."""
+    cap = settings.citypeers_send_per_second
+    sending = {platform: min(pace, cap) if cap else pace for platform, pace in paces.items()}
+    if default in sending:
+        sending[""] = sending[default]
+    return sending
 
 
 def listen_failure(error: OSError, settings: Settings) -> StartupFailure | None:

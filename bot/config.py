@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     citypeers_tracks: str = ICC_TRACKS
     citypeers_log_level: str = "INFO"
     citypeers_remind_default: str = "7d,1d,1h"
-    citypeers_send_per_second: float = Field(default=4.0, gt=0, le=100)
+    # At most this many messages a second per platform from each process (0: each platform's own pace).
+    citypeers_send_per_second: float = Field(default=0.0, ge=0, le=100)
     citypeers_sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600)
     # How long a process's claim on a message lasts; after a crash another process takes it over then.
     citypeers_claim_seconds: float = Field(default=300.0, ge=2, le=3600)

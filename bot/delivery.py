@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CLAIM_HOLD = timedelta(minutes=5)
 # Look for an interrupted message from a little before its attempt: the platform's clock is not ours.
 ARRIVAL_MARGIN = timedelta(minutes=2)
+BATCH_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Outgoing:
     reply: Reply
     kind: str = ""  # the ledger row's kind (handlers.ledger.RowKind): reminder, broadcast, notice, calendar…
     entry: Entry | None = None
+    platform: str = ""  # the row's platform (its recipient's), whose pace it keeps
 
 
 class Sender(Protocol):
@@ -96,35 +98,47 @@ class RunStats:
 
 
 class Pacer:
-    """Keeps within the platform's pace: one message a second per channel, `per_second` overall."""
+    """Keeps within a platform's pace: one message a second per channel, `per_second` overall."""
 
-    def __init__(self, *, per_channel: float, per_second: float, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        per_channel: float,
+        per_second: float,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.per_channel = per_channel
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.sleep = sleep
-        self._last_any = 0.0
+        self.monotonic = monotonic
+        self._last_any = float("-inf")
         self._last_by_channel: dict[str, float] = {}
-        self._paused_until = 0.0
+        self._paused_until = float("-inf")
 
     def wait_for(self, channel: str) -> None:
-        now = time.monotonic()
+        now = self.monotonic()
         ready = max(
             self._paused_until,
             self._last_any + self.interval,
-            self._last_by_channel.get(channel, 0.0) + self.per_channel,
+            self._last_by_channel.get(channel, float("-inf")) + self.per_channel,
         )
         if ready > now:
             self.sleep(ready - now)
-        stamp = time.monotonic()
+        stamp = self.monotonic()
         self._last_any = stamp
         self._last_by_channel[channel] = stamp
 
     def pause(self, seconds: float) -> None:
         """After a 429 the whole sender slows down, not only the row that got it."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
 
 
 class DeliveryEngine:
+    """Sends what the ledger says is due. With `paces` (platform -> messages a second this process sends it at),
+    each platform's rows are planned by that pace (handlers.ledger.plan) and paced by a Pacer of their own; a
+    `pacer` given instead paces every row (the console, tests)."""
+
     def __init__(
         self,
         services: Services,
@@ -132,20 +146,49 @@ class DeliveryEngine:
         *,
         worker: str,
         pacer: Pacer | None = None,
-        batch: int = 50,
+        batch: int | None = None,
         claim_hold: timedelta = CLAIM_HOLD,
         platforms: frozenset[str] | None = None,
+        paces: Mapping[str, float] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
         self.platforms = platforms  # the platforms whose rows this engine claims (None: every row)
         self.sender = sender
         self.worker = worker
-        self.pacer = pacer or Pacer(per_channel=1.0, per_second=20.0)
-        self.batch = batch
+        self.paces = dict(paces or {})
+        self.pacer = pacer or Pacer(per_channel=1.0, per_second=20.0, sleep=sleep, monotonic=monotonic)
+        self._pacers = {
+            platform: Pacer(per_channel=1.0, per_second=pace, sleep=sleep, monotonic=monotonic)
+            for platform, pace in self.paces.items()
+            if pacer is None
+        }
+        # Planned: a claim is what goes in half a second at the fastest pace, so a planned row that falls due while
+        # messages due at once are being sent waits no longer than that for its turn.
+        planned_batch = max(1, round(BATCH_SECONDS * max(self.paces.values()))) if self.paces else 50
+        self.batch = batch or planned_batch
         self.claim_hold = claim_hold
         self._running = threading.Lock()
         self._again = threading.Event()
         self.last_progress = time.monotonic()  # advances with every run and every row: a heartbeat for /healthz
+
+    def plan(self) -> int:
+        """Place the rows queued since the last look by their platform's pace (one planner at a time)."""
+        if not self.paces:
+            return 0
+        with unit_of_work(self.services.engine) as session:
+            if not ledger.planning_needed(session, list(self.paces)):
+                return 0
+
+        def place(session: Session) -> int:
+            now = self.services.clock.now()
+            return sum(ledger.plan(session, platform=p, pace=pace, now=now) for p, pace in self.paces.items())
+
+        return run_transaction(self.services.engine, place)
+
+    def _pacer(self, platform: str) -> Pacer:
+        return self._pacers.get(platform, self.pacer)
 
     def run_due(self) -> RunStats:
         """Send everything due now; if another thread of this process is already at it, ask it to go again."""
@@ -157,6 +200,7 @@ class DeliveryEngine:
         try:
             while True:
                 self._again.clear()
+                self.plan()
                 claimed = self._claim()
                 for delivery_id in claimed:
                     self._deliver(delivery_id, stats)
@@ -198,7 +242,7 @@ class DeliveryEngine:
             if arrival == Arrival.UNKNOWN:
                 log.warning("delivery %s: cannot tell whether it arrived before; sending it again", delivery_id)
         # Send outside any transaction: the row stays claimed by us, so nobody else sends it meanwhile.
-        self.pacer.wait_for(message.recipient)
+        self._pacer(message.platform).wait_for(message.recipient)
         try:
             outcome = self.sender.send(message)
         except Exception as error:  # an unexpected failure must not lose the row: retry it later
@@ -224,7 +268,8 @@ class DeliveryEngine:
             ledger.attempt(delivery, now)
             reply = ledger.render(session, delivery, settings, now)
             entry = ledger.calendar_entry(session, delivery, now)
-            message = Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply, delivery.kind, entry)
+            kind, platform = delivery.kind, delivery.platform
+            message = Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply, kind, entry, platform)
             return message, interrupted_at
 
         prepared = run_transaction(self.services.engine, prepare)
@@ -255,7 +300,7 @@ class DeliveryEngine:
             stats.retried += 1
             told = "retried"
             if outcome.retry_after is not None:
-                self.pacer.pause(outcome.retry_after)
+                self._pacer(settled.platform).pause(outcome.retry_after)
         else:
             stats.failed += 1
             told = "failed"

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ class Runtime:
         sender: Sender,
         *,
         pacer: Pacer | None = None,
+        paces: Mapping[str, float] | None = None,
         sweep_seconds: float = SWEEP_SECONDS,
         claim_hold: timedelta = CLAIM_HOLD,
         stall_after: timedelta | None = None,
@@ -64,7 +65,13 @@ class Runtime:
         self.platforms: frozenset[str] | None = getattr(sender, "platforms", None)
         sender = _Heartbeat(sender, self._progressed)  # type: ignore[assignment]
         self.engine = DeliveryEngine(
-            services, sender, worker=worker_name(), pacer=pacer, claim_hold=claim_hold, platforms=self.platforms
+            services,
+            sender,
+            worker=worker_name(),
+            pacer=pacer,
+            claim_hold=claim_hold,
+            platforms=self.platforms,
+            paces=paces,
         )
         self.sweep_seconds = sweep_seconds
         # A row stuck longer than its claim has been given up by us anyway: other processes may take it over.
@@ -110,7 +117,12 @@ class Runtime:
         self.services.on_commit.append(self.refresh)
 
     def refresh(self) -> None:
-        """Set the one wake-up job to the earliest time a pending row falls due."""
+        """Place what was queued by its platform's pace, then set the one wake-up job to the earliest time a
+        pending row is to be sent."""
+        try:
+            self.engine.plan()
+        except Exception:  # the rows keep their due time meanwhile; the next sweep plans them
+            log.exception("planning the ledger's sends failed")
         with unit_of_work(self.services.engine) as session:
             due = ledger_queries.next_pending_at(session=session, platforms=self.platforms)
         with self._lock:

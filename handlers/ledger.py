@@ -279,6 +279,72 @@ def queue_report(
     return queue(session, kind=RowKind.REPORT, key=report_key, recipient=member.external_id, body=stored, due=now)
 
 
+# --- the plan: each platform's sends placed by its pace -------------------------------------------------
+
+# The plan uses this share of the pace it is given: what is left takes the messages due at once (a notice, a retry
+# after a 429) without making a planned reminder late.
+PLAN_SHARE = 0.8
+# The last of a send's messages is placed this long before its due time (the platform's answer takes a moment).
+PLAN_MARGIN = timedelta(seconds=1)
+PLAN_BATCH = 5000  # rows placed in one transaction; a larger queue is placed over the next runs
+MAX_JUMPS = 200  # sends passed over to find room for one row; beyond that the row goes as soon as it can
+
+
+def plan(session: Session, *, platform: str, pace: float, now: datetime) -> int:
+    """Place the rows of `platform` queued since the last run, so that a send to N people starts early enough
+    for the last of them to go by its due time at PLAN_SHARE of `pace` (messages a second), never after it.
+
+    Each row of a send (rows due at the same time) takes the slot just before the send's earliest one, one step
+    (1 / the planned pace) apart, passing over other sends' slots; a row due within PLAN_MARGIN goes as queued, and
+    one with no room left before its due time goes as soon as it can. The plan is held in the rows
+    (next_attempt_at), so every process sends by the same plan; one planner runs at a time per platform. Returns
+    how many rows were placed."""
+    if pace <= 0:
+        return 0
+    ledger_queries.lock_plan(session=session, platform=platform)
+    step = timedelta(seconds=1.0 / (pace * PLAN_SHARE))
+    earliest: dict[datetime, datetime] = {}  # a send's earliest slot, as this run leaves it
+    rows = ledger_queries.unplanned(session=session, platform=platform, limit=PLAN_BATCH)
+    for delivery_id, due in rows:
+        slot = _slot(session, platform, due, now, step, earliest)
+        ledger_queries.place(session=session, delivery_id=delivery_id, at=slot)
+        if slot is not None and slot < due:
+            earliest[due] = min(slot, earliest.get(due, slot))
+    return len(rows)
+
+
+def _slot(
+    session: Session, platform: str, due: datetime, now: datetime, step: timedelta, earliest: dict[datetime, datetime]
+) -> datetime | None:
+    """The latest free slot by `due - PLAN_MARGIN`; `now` when none is left (it will be late: as little as it can
+    be); None when it is due about now (it goes as queued)."""
+    latest = due - PLAN_MARGIN
+    if latest <= now:
+        return None
+    held = earliest.get(due) or ledger_queries.earliest_placed(session=session, platform=platform, due=due)
+    candidate = min(latest, held - step) if held is not None else latest
+    for _ in range(MAX_JUMPS):
+        if candidate <= now:
+            return now
+        hit = ledger_queries.placed_between(
+            session=session, platform=platform, after=candidate - step, before=candidate + step
+        )
+        if hit is None:
+            return candidate
+        slot, other_due = hit
+        # Pass over that whole send: its rows hold consecutive slots down to its earliest.
+        other = earliest.get(other_due) or ledger_queries.earliest_placed(
+            session=session, platform=platform, due=other_due
+        )
+        candidate = min(slot, other or slot, candidate) - step
+    return now
+
+
+def planning_needed(session: Session, platforms: Collection[str]) -> bool:
+    """Whether rows of these platforms wait to be placed (a cheap look before a planning transaction)."""
+    return ledger_queries.any_unplanned(session=session, platforms=platforms)
+
+
 # --- taking back what is still to go -----------------------------------------------------------------
 
 

@@ -6,12 +6,13 @@ Only this module and handlers.ledger write a row of `delivery`: its status, its 
 
 from __future__ import annotations
 
+import zlib
 from collections import Counter
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from storage.db import insert_ignoring_conflict
@@ -38,6 +39,7 @@ def queue_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     if existing.status in (Status.WITHDRAWN, Status.PENDING):
         existing.status = Status.PENDING
         existing.due_at = existing.next_attempt_at = delivery.due_at
+        existing.planned = False  # its new time is placed again by its platform's pace
         existing.attempts = 0
         existing.error = None
         session.flush()
@@ -106,12 +108,23 @@ def claim_due(
     )
     if platforms is not None:
         due = and_(col(Delivery.platform).in_(sorted(platforms)), due)
+    # Rows placed ahead of their due time by the plan go first; rows already due when queued (a notice) fill the
+    # gaps, so a burst of notices never makes a planned reminder late.
+    order = (col(Delivery.next_attempt_at) >= col(Delivery.due_at), col(Delivery.next_attempt_at))
+    # Locked and limited once, in a CTE of its own: as a plain IN (subquery) PostgreSQL may run the subquery again
+    # for each row it updates, each run skipping what the last one locked, and claim far more than `limit`.
     candidates = (
-        select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
+        select(Delivery.id)
+        .where(due)
+        .order_by(*order)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     claimed_ids = session.execute(
         update(Delivery)
-        .where(col(Delivery.id).in_(candidates.scalar_subquery()), due)
+        .where(col(Delivery.id).in_(select(candidates.c.id)), due)
         .values(status=Status.SENDING, claimed_by=worker, claim_expires_at=now + hold)
         .returning(Delivery.id)
     ).scalars()
@@ -119,7 +132,7 @@ def claim_due(
     if not ids:
         return []
     session.expire_all()
-    rows = session.exec(select(Delivery).where(col(Delivery.id).in_(ids)).order_by(Delivery.next_attempt_at))
+    rows = session.exec(select(Delivery).where(col(Delivery.id).in_(ids)).order_by(*order))
     return list(rows)
 
 
@@ -131,6 +144,75 @@ def renew_claim(*, session: Session, delivery_id: int, worker: str, until: datet
         .values(claim_expires_at=until)
     )
     return (result.rowcount or 0) == 1
+
+
+# --- the plan: each platform's sends placed by its pace (handlers.ledger.plan) -------------------------
+
+
+def lock_plan(*, session: Session, platform: str) -> None:
+    """One planner at a time per platform, across processes, until the transaction ends: PostgreSQL's advisory
+    lock; SQLite's transactions already take the one write lock when they begin."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"citypeers plan {platform}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def unplanned(*, session: Session, platform: str, limit: int) -> list[tuple[int, datetime]]:
+    """(id, due time) of rows queued and not placed yet, latest due first."""
+    query = (
+        select(Delivery.id, Delivery.due_at)
+        .where(Delivery.status == Status.PENDING, col(Delivery.planned).is_(False), Delivery.platform == platform)
+        .order_by(col(Delivery.due_at).desc(), col(Delivery.id).desc())
+        .limit(limit)
+    )
+    return [(row_id, due) for row_id, due in session.exec(query) if row_id is not None]
+
+
+def any_unplanned(*, session: Session, platforms: Collection[str]) -> bool:
+    query = select(Delivery.id).where(
+        Delivery.status == Status.PENDING, col(Delivery.planned).is_(False), col(Delivery.platform).in_(platforms)
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def _placed_early(platform: str) -> Any:
+    """Rows still owed that the plan placed ahead of their due time: they hold a slot of their platform's pace."""
+    return and_(
+        Delivery.platform == platform,
+        col(Delivery.status).in_(OWED),
+        col(Delivery.planned).is_(True),
+        col(Delivery.next_attempt_at) < col(Delivery.due_at),
+    )
+
+
+def earliest_placed(*, session: Session, platform: str, due: datetime) -> datetime | None:
+    """The earliest slot held by the rows due at `due` (one reminder's recipients)."""
+    query = select(func.min(Delivery.next_attempt_at)).where(_placed_early(platform), Delivery.due_at == due)
+    return session.exec(query).one()
+
+
+def placed_between(
+    *, session: Session, platform: str, after: datetime, before: datetime
+) -> tuple[datetime, datetime] | None:
+    """(slot, due time) of a row holding a slot strictly between `after` and `before`, the earliest such."""
+    query = (
+        select(Delivery.next_attempt_at, Delivery.due_at)
+        .where(_placed_early(platform), Delivery.next_attempt_at > after, Delivery.next_attempt_at < before)
+        .order_by(Delivery.next_attempt_at)
+        .limit(1)
+    )
+    found = session.exec(query).first()
+    return (found[0], found[1]) if found else None
+
+
+def place(*, session: Session, delivery_id: int, at: datetime | None) -> None:
+    """The row is planned: sent at `at`, or (None) at its due time, as queued."""
+    values: dict[str, Any] = {"planned": True}
+    if at is not None:
+        values["next_attempt_at"] = at
+    session.execute(
+        update(Delivery).where(col(Delivery.id) == delivery_id, Delivery.status == Status.PENDING).values(values)
+    )
 
 
 # --- writing: retention --------------------------------------------------------------------------------

@@ -329,6 +329,9 @@ class Delivery(Row, table=True):
 
     __table_args__ = (
         Index("ix_delivery_status_next_attempt", "status", "next_attempt_at"),
+        # The planner's: rows still to place (status first: settled rows are never looked at), and a send's rows.
+        Index("ix_delivery_to_plan", "status", "planned", "platform"),
+        Index("ix_delivery_platform_due", "platform", "due_at"),
         CheckConstraint(DELIVERY_STATUS_CHECK, name="ck_delivery_status"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -347,7 +350,10 @@ class Delivery(Row, table=True):
     # A report's text, or a notice's reply as JSON (check-ins, follow-ups, digests), rendered when sent.
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     due_at: datetime = Field(sa_column=utc_column())
+    # When it is sent (a process claims it then): first the time handlers.ledger.plan gives it by its platform's
+    # pace, so that the last of a reminder's messages still goes by its due time; after a failure, the retry's.
     next_attempt_at: datetime = Field(sa_column=utc_column())
+    planned: bool = False  # next_attempt_at was placed by the plan (a row is queued unplanned, at its due time)
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16)  # a DeliveryStatus
     late: bool = False
     attempts: int = 0

@@ -20,6 +20,8 @@ from handlers.types import Services
 
 class DiscordAdapter:
     platform = "discord"
+    # Messages a second: a DM is two requests (open, post) under the global 50 a second, and opening DMs is a bucket.
+    pace = 10.0
 
     def __init__(self, settings: Settings, services: Services, *, workers: int = 16) -> None:
         self.settings = settings

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 class SlackAdapter:
     platform = "slack"
+    pace = 5.0  # messages a second: Slack's workspace limit for chat.postMessage: several hundred a minute (300)
 
     def __init__(self, settings: Settings, services: Services) -> None:
         self.settings = settings

@@ -44,3 +44,23 @@ def test_keys_keep_their_spelling_and_long_ones_never_meet():
     keys = {ledger.reminder_key(3, occurrence, 60, first), ledger.reminder_key(3, occurrence, 60, second)}
     assert len(keys) == 2
     assert all(len(key) == ledger.MAX_KEY and key.startswith("reminder:3:20270301T090000Z:60:matrix:@") for key in keys)
+
+
+def test_a_claim_takes_no_more_rows_than_asked_and_planned_rows_first(engine):
+    """Sixty notices due at once and one reminder placed ahead of its due time: a claim of two takes the reminder
+    and one notice, never the sixty (PostgreSQL may run a limited IN-subquery again per updated row)."""
+    from datetime import timedelta
+
+    from storage import ledger_queries
+
+    with unit_of_work(engine) as session:
+        for n in range(60):
+            ledger.queue(session, kind=RowKind.NOTICE, key=f"n{n}", recipient=f"p{n}", due=NOW)
+        reminder = ledger.queue(session, kind=RowKind.REMINDER, key="r", recipient="ana", due=NOW + timedelta(hours=1))
+        ledger_queries.place(session=session, delivery_id=reminder.id, at=NOW - timedelta(seconds=1))
+    with unit_of_work(engine) as session:
+        claimed = ledger_queries.claim_due(session=session, worker="w", now=NOW, limit=2, hold=timedelta(minutes=5))
+        assert [row.key for row in claimed][:1] == ["r"] and len(claimed) == 2
+    with unit_of_work(engine) as session:
+        sending = session.execute(text("SELECT count(*) FROM delivery WHERE status = 'sending'")).scalar_one()
+    assert sending == 2
