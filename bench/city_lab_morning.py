@@ -16,12 +16,15 @@ is not 200, its reply does not reach the response_url within --reply-timeout, or
 flow expects (for instance "Something went wrong on our side").
 
 Printed: commands sent and failed, ack latency (the signed POST's HTTP round trip) and reply latency (until the
-response_url POST reached the fake Slack) p50/p95/p99, commands per second, each process's peak RSS (VmHWM),
-how long join requests took to reach the organiser and to be approved; after the morning, whether every
-reminder due in it reached its channel and every attendee who RSVPed before it fell due exactly once.
+response_url POST reached the fake Slack) p50/p95/p99, commands per second, each process's peak RSS (VmHWM), the
+processes' CPU time (user + system, from /proc) over the morning per command, how long join requests took to reach
+the organiser and to be approved; after the morning, whether the City Lab's reminder reached its channel and every
+attendee who RSVPed before it fell due exactly once, and, by the ledger, how many went by their due time.
 
-A configuration takes about four minutes at 500 reps: besides the minute, the morning's thousand messages
-(welcomes to approved reps and the reminder's DMs) take 200 s at Slack's 5 a second.
+The reminder falls due 240 s into the morning (--reminder-at): 501 messages take 100 s at Slack's 5 a second, so a
+reminder due while people are still RSVPing cannot reach them all on time however it is sent; due four minutes in,
+it can, when its sending starts before its due time (the ledger plans it so). Each process sends at Slack's own
+pace unless --send-per-second caps it. A configuration takes about seven minutes at 500 reps.
 
     python bench/city_lab_morning.py [--reps 500] [--processes 1|2|both] [--database sqlite|postgresql|both]
 """
@@ -289,6 +292,7 @@ class Morning:
     first_sent: float = 0.0
     last_reply: float = 0.0
     doubled_replies: int = 0
+    cpu: float = 0.0  # the processes' CPU seconds (user + system) over the morning
 
 
 class LoadGenerator:
@@ -591,6 +595,8 @@ class Row:
     doubled: int
     finished: int
     reps: int
+    cpu_ms: float  # the processes' CPU per command over the morning
+    on_time: int  # reminders expected that the ledger records sent, not late
 
 
 def run_configuration(database: str, processes: int, args: argparse.Namespace) -> Row:
@@ -603,33 +609,30 @@ def run_configuration(database: str, processes: int, args: argparse.Namespace) -
         print(f"imported {len(cities)} cities with citypeers import in {time.perf_counter() - started:.1f}s")
         with WatchedSlack() as slack:
             slack.set_user(ORGANISER, "organiser")
-            pace = args.send_per_second / processes
+            capped = {"citypeers_send_per_second": f"{args.send_per_second:g}"} if args.send_per_second else {}
             bots = [
-                BotProcess(
-                    slack,
-                    url,
-                    admins=ORGANISER,
-                    citypeers_send_per_second=f"{pace:g}",
-                    citypeers_log_level=args.log_level,
-                )
+                BotProcess(slack, url, admins=ORGANISER, citypeers_log_level=args.log_level, **capped)
                 for _ in range(processes)
             ]
             with contextlib.ExitStack() as stack:
                 for bot in bots:
                     stack.enter_context(bot)
+                pace = f"{args.send_per_second:g} msg/s" if args.send_per_second else "Slack's pace"
                 print(f"{processes} citypeers run up after {time.perf_counter() - started:.1f}s; "
-                      f"each sends the ledger at {pace:g} msg/s (Slack allows 5/s for the workspace)")  # fmt: skip
+                      f"each sends the ledger at {pace} (Slack allows 5/s for the workspace)")  # fmt: skip
                 # Whole seconds, as the organiser types the start: the bot's due time is exactly this one.
                 due = (datetime.now(UTC) + timedelta(seconds=args.reminder_at + 3)).replace(microsecond=0)
                 lab_id = add_city_lab(bots[0].sender, slack, due)
                 print(f"the organiser added {LAB_TITLE} (event {lab_id}); its reminder falls due "
                       f"{args.reminder_at:g}s after the morning begins")  # fmt: skip
                 generator = LoadGenerator(slack, [b.sender for b in bots], args)
+                cpu = [cpu_seconds(bot) for bot in bots]
                 morning = generator.run([name for name, _ in cities], lab_id)
+                morning.cpu = sum(cpu_seconds(bot) - before for bot, before in zip(bots, cpu, strict=True))
                 print(f"morning over after {time.monotonic() - morning.start:.0f}s; "
                       "waiting for the reminders due in it")  # fmt: skip
                 reminders = wait_for_reminders(slack, morning, due, args)
-                reminders.ledger = reminder_ledger(url, lab_id)
+                reminders.ledger, reminders.after_due = reminder_ledger(url, lab_id)
                 rss = [peak_rss_mb(bot) for bot in bots]
                 errors = [log_errors(bot) for bot in bots]
             calls = slack.calls()
@@ -664,6 +667,7 @@ class Reminders:
     received: Counter[str]
     waited: float
     ledger: dict[str, tuple[str, bool]] = field(default_factory=dict)  # recipient -> (status, late), as recorded
+    after_due: list[float] = field(default_factory=list)  # seconds after its due time, of each reminder sent late
 
     def judged(self) -> dict[str, list[str]]:
         """Each expected recipient by what the ledger says of its reminder, not by how long the bench waited:
@@ -681,15 +685,17 @@ class Reminders:
         return found
 
 
-def reminder_ledger(url: str, event_id: int) -> dict[str, tuple[str, bool]]:
-    """What the delivery ledger holds of the City Lab's reminders, by recipient as Slack names it."""
+def reminder_ledger(url: str, event_id: int) -> tuple[dict[str, tuple[str, bool]], list[float]]:
+    """What the delivery ledger holds of the City Lab's reminders, by recipient as Slack names it, and how many
+    seconds after its due time each one sent after it went."""
     engine = make_engine(url)
     try:
         with unit_of_work(engine) as session:
             rows = ledger_queries.deliveries_for(session=session, event_id=event_id)
-            return {
-                row.recipient.removeprefix("slack:"): (row.status, row.late) for row in rows if row.kind == "reminder"
-            }
+            reminders = [row for row in rows if row.kind == "reminder"]
+            after = [(row.sent_at - row.due_at).total_seconds() for row in reminders if row.sent_at]
+            by_recipient = {row.recipient.removeprefix("slack:"): (row.status, row.late) for row in reminders}
+            return by_recipient, sorted(seconds for seconds in after if seconds > 0)
     finally:
         engine.dispose()
 
@@ -747,6 +753,16 @@ def peak_rss_mb(bot: BotProcess) -> float:
     return 0.0
 
 
+def cpu_seconds(bot: BotProcess) -> float:
+    """User + system CPU seconds the process has used so far (/proc/PID/stat, fields 14 and 15)."""
+    if bot.process is None:
+        return 0.0
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{bot.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def log_errors(bot: BotProcess) -> Counter[str]:
     """The process's ERROR lines, by what they say after the timestamp, and the exceptions named in it."""
     found: Counter[str] = Counter()
@@ -793,6 +809,8 @@ def report(
         print(f"  doubled, e.g. {attempt.step} answered {[t[:80] for t in attempt.texts]!r}")
     a50, a95, a99 = p3(acks)
     r50, r95, r99 = p3(replies)
+    cpu_ms = morning.cpu / len(attempts) * 1000 if attempts else 0.0
+    print(f"CPU of the citypeers processes over the morning: {morning.cpu:.1f}s, {cpu_ms:.1f} ms a command")
     print(f"ack ms   p50 {a50:7.1f}  p95 {a95:7.1f}  p99 {a99:7.1f}  max {acks[-1] if acks else 0:7.1f}")
     print(f"reply ms p50 {r50:7.1f}  p95 {r95:7.1f}  p99 {r99:7.1f}  max {replies[-1] if replies else 0:7.1f}")
     for step in ("join", "approve", "requests", "interests", "offer", "need", "match", "rsvp", "goal"):
@@ -829,6 +847,12 @@ def report(
           f"{reminders.waited:.0f}s. By the ledger: {len(judged['delivered'])} sent on time, {len(judged['late'])} "
           f"sent late, {len(judged['pending'])} still pending, {len(lost)} lost; doubled {doubled}, "
           f"unexpected {len(unexpected)}")  # fmt: skip
+    after = reminders.after_due
+    on_time = len(judged["delivered"]) / len(reminders.expected) if reminders.expected else 0.0
+    held = len(reminders.ledger)
+    by_up_to = f", by up to {after[-1]:.1f}s" if after else ""
+    print(f"  by the due time: {held - len(after)} of the {held} reminders the ledger holds; after it: "
+          f"{len(after)}{by_up_to}; on time (not marked late): {on_time:.1%} of those expected")  # fmt: skip
     if lost:
         print(f"  lost, e.g.: {[(r, reminders.ledger.get(r, ('absent', False))[0]) for r in lost[:5]]}")
     print(f"Slack's 429s to the bot: {limited}; messages Slack accepted: "
@@ -853,19 +877,22 @@ def report(
         doubled,
         finished,
         len(morning.reps),
+        cpu_ms,
+        len(judged["delivered"]),
     )
 
 
 def table(rows: list[Row]) -> None:
-    print("\n| configuration | sent | failed | ack p50/p95/p99 ms | reply p50/p95/p99 ms | cmd/s | peak RSS MB "
-          "| reminders expected/delivered | lost | doubled | through the morning |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| configuration | sent | failed | ack p50/p95/p99 ms | reply p50/p95/p99 ms | cmd/s | CPU ms/cmd "
+          "| peak RSS MB | reminders expected/delivered/on time | lost | doubled | through the morning |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ack = "/".join(f"{v:.0f}" for v in r.ack)
         reply = "/".join(f"{v:.0f}" for v in r.reply)
         rss = " + ".join(f"{mb:.0f}" for mb in r.rss_mb)
-        print(f"| {r.config} | {r.sent} | {r.failed} | {ack} | {reply} | {r.per_second:.1f} | {rss} "
-              f"| {r.expected}/{r.delivered} | {r.lost} | {r.doubled} | {r.finished}/{r.reps} |")  # fmt: skip
+        cells = [r.config, r.sent, r.failed, ack, reply, f"{r.per_second:.1f}", f"{r.cpu_ms:.1f}", rss,
+                 f"{r.expected}/{r.delivered}/{r.on_time}", r.lost, r.doubled, f"{r.finished}/{r.reps}"]  # fmt: skip
+        print("| " + " | ".join(str(cell) for cell in cells) + " |")
     print("\ntargets: 0 failed, 0 lost, 0 doubled; reply p99 under 1500 ms; ack p99 under 1000 ms")
     for r in rows:
         misses = [
@@ -895,8 +922,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=48, help="load-generator threads (default 48)")
     parser.add_argument("--reply-timeout", type=float, default=30.0, help="a reply later than this fails")
     parser.add_argument("--approval-timeout", type=float, default=120.0, help="give up waiting for approval")
-    parser.add_argument("--reminder-at", type=float, default=70.0, help="seconds into the morning it falls due")
-    parser.add_argument("--send-per-second", type=float, default=5.0, help="ledger pace, shared by the processes")
+    parser.add_argument("--reminder-at", type=float, default=240.0, help="seconds into the morning it falls due")
+    parser.add_argument("--send-per-second", type=float, help="CITYPEERS_SEND_PER_SECOND of each process (a cap)")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds to watch for doubles at the end")
     parser.add_argument("--log-level", default="WARNING", help="CITYPEERS_LOG_LEVEL of the processes")
     parser.add_argument("--seed", type=int, default=8)

@@ -21,7 +21,6 @@ from handlers.ledger import platform_of
 
 class Adapter(Protocol):
     platform: str  # the prefix of this platform's ids: "slack", "discord"
-    pace: float  # messages a second the platform lets the bot send overall: the ledger plans sends by it
 
     def routes(self) -> Sequence[Route]:
         """The endpoints this platform calls on the web app."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,6 +13,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings, StartupFailure
+from bot.platforms import Platform, platform, platforms
 from core.clock import Clock, SystemClock
 from handlers.types import HandlerSettings, Meter, Services
 from storage import queries
@@ -101,77 +101,35 @@ def database_failure(url: URL, error: OperationalError) -> StartupFailure:
     return StartupFailure("DATABASE_URL", f"PostgreSQL {where} refused the connection ({cause})")
 
 
-def slack_failure(error: BaseException, settings: Settings, token_setting: str) -> StartupFailure | None:
-    """Slack refusing a token (bolt's auth.test at start-up, Socket Mode's connection) or not answering, as one
-    line naming the setting; None for anything else."""
-    from urllib.error import URLError
-
-    from slack_sdk.errors import SlackApiError
-
-    if not isinstance(error, SlackApiError) and isinstance(error.__context__, SlackApiError):
-        error = error.__context__  # bolt raises BoltError while handling auth.test's SlackApiError
-    if isinstance(error, SlackApiError):
-        status = error.response.status_code
-        if status == 429 or status >= 500:
-            return StartupFailure("SLACK_API_URL", f"Slack at {settings.slack_api_url} answered HTTP {status}")
-        return StartupFailure(token_setting, f"was refused by Slack ({error.response.get('error')})", joiner=" ")
-    if isinstance(error, URLError | OSError):
-        reason = error.reason if isinstance(error, URLError) else error
-        if isinstance(reason, OSError):
-            cause = reason.strerror or ("timed out" if isinstance(reason, TimeoutError) else str(reason))
-        else:
-            cause = str(reason)
-        cause = cause[:1].lower() + cause[1:]
-        return StartupFailure("SLACK_API_URL", f"cannot reach Slack at {settings.slack_api_url} ({cause})")
-    return None
-
-
-# slack-sdk logs each failed attempt and retry as it goes; at start-up the outcome is told in one line instead.
-_SLACK_CLIENT_LOG = "slack_sdk.web.base_client"
+def enabled_platforms(settings: Settings) -> list[Platform]:
+    """The platforms whose settings are present, in the registry's order."""
+    return [found for found in platforms() if getattr(settings, found.enabled)]
 
 
 @contextlib.contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL + 1)
+def told_in_one_line(found: Platform, settings: Settings, phase: str) -> Iterator[None]:
+    """A platform refusing us while its adapter is built (`build`) or started (`start`) stops the program with one
+    line naming the setting, as the platform's declaration tells it (the same handling for every platform)."""
     try:
         yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+    except Exception as error:
+        failure = found.load("startup_failure")(error, settings, phase) if found.startup_failure else None
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def build_adapters(settings: Settings, services: Services) -> list[Adapter]:
     """Every platform whose settings are present (settings.require_platforms() said which)."""
     adapters: list[Adapter] = []
-    if settings.slack_enabled:
-        from bot.slack.adapter import SlackAdapter
-
-        try:
-            with _quiet(_SLACK_CLIENT_LOG):  # bolt checks the token with auth.test here
-                adapters.append(SlackAdapter(settings, services))
-        except Exception as error:
-            failure = slack_failure(error, settings, "SLACK_BOT_TOKEN")
-            if failure is None:
-                raise
-            raise failure from None
-    if settings.discord_enabled:
-        from bot.discord.adapter import DiscordAdapter
-
-        adapters.append(DiscordAdapter(settings, services, workers=2 * settings.web_threads))
+    for found in enabled_platforms(settings):
+        with told_in_one_line(found, settings, "build"):
+            adapters.append(found.load("adapter")(settings, services))
     return adapters
 
 
 def start_adapters(settings: Settings, adapters: list[Adapter]) -> None:
-    """Start each adapter; Slack refusing the app-level token (Socket Mode) is one StartupFailure."""
+    """Start each adapter (Slack's Socket Mode connects here)."""
     for adapter in adapters:
-        try:
-            with _quiet(_SLACK_CLIENT_LOG, "slack_bolt.App"):  # Socket Mode logs a refused app token as it raises
-                adapter.start()
-        except Exception as error:
-            failure = slack_failure(error, settings, "SLACK_APP_TOKEN") if adapter.platform == "slack" else None
-            if failure is None:
-                raise
-            raise failure from None
+        with told_in_one_line(platform(adapter.platform), settings, "start"):
+            adapter.start()

@@ -1,4 +1,5 @@
-"""`citypeers run | console | db upgrade | import | backup | discord sync`: the command line, settings read once."""
+"""`citypeers run | console | db upgrade | import | backup`, and each platform's own verbs (`discord sync`): the
+command line, settings read once."""
 
 from __future__ import annotations
 
@@ -14,20 +15,18 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="citypeers", description="Peer networking for cities, in Slack and Discord.")
+    from bot.platforms import add_verbs, platforms
+
+    titles = [found.title for found in platforms()]
+    where = ", ".join(titles[:-1]) + (" and " if len(titles) > 1 else "") + titles[-1] if titles else "a terminal"
+    parser = argparse.ArgumentParser(prog="citypeers", description=f"Peer networking for cities, in {where}.")
     parser.add_argument("--version", action=_Version, help="show the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser(
-        "run",
-        help="serve Slack and/or Discord, whichever is set up, over HTTP on PORT (or Slack Socket Mode)",
-    )
-    discord = commands.add_parser("discord", help="Discord maintenance: citypeers discord sync [--guild ID]")
-    discord_commands = discord.add_subparsers(dest="discord_command", required=True)
-    sync = discord_commands.add_parser("sync", help="register the slash commands with Discord")
-    sync.add_argument("--guild", help="one server's id: its commands change at once (for testing)")
+    commands.add_parser("run", help=f"serve each of {where} that is set up, with the dashboard, over HTTP on PORT")
+    add_verbs(commands)
 
-    console = commands.add_parser("console", help="the same commands in a terminal, no Slack needed")
+    console = commands.add_parser("console", help="the same commands in a terminal, no chat platform needed")
     console.add_argument("--user", default="you", help="who you are in the console (default: you)")
     console.add_argument("--db", help="database URL or SQLite file (default: DATABASE_URL)")
     console.add_argument("--demo", action="store_true", help="load sample cities, tracks and interests")
@@ -62,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
         settings = load_settings(**overrides)
         configure_logging(settings.citypeers_log_level)
-        return COMMANDS[args.command](settings, args)
+        return (getattr(args, "run", None) or COMMANDS[args.command])(settings, args)
     except ConfigError as error:
         print(f"citypeers: {error}", file=sys.stderr)
         return 2
@@ -141,7 +140,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.require_platforms()
     from bot.adapters import RoutingSender
-    from bot.app import build_adapters, build_services, start_adapters
+    from bot.app import build_adapters, build_services, enabled_platforms, start_adapters
     from bot.calendar_feed import feed_route
     from bot.dashboard import dashboard_route
     from bot.metrics import Metrics, metrics_route
@@ -154,14 +153,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except BaseException:
         services.engine.dispose()
         raise
+    serving = enabled_platforms(settings)
     sender = RoutingSender(
         {adapter.platform: adapter.sender() for adapter in adapters},
-        default="slack" if settings.slack_enabled else None,  # rows from before ids carried their platform
+        # Ids stored before ids carried their platform are that platform's.
+        default=next((found.name for found in serving if found.unprefixed), None),
     )
     runtime = Runtime(
         services,
         sender,
-        paces=sending_paces(settings, {adapter.platform: adapter.pace for adapter in adapters}, sender.default),
+        paces=sending_paces(settings, {found.name: found.pace for found in serving}, sender.default),
         sweep_seconds=settings.citypeers_sweep_seconds,
         claim_hold=timedelta(seconds=settings.citypeers_claim_seconds),
     )
@@ -223,28 +224,6 @@ def listen_failure(error: OSError, settings: Settings) -> StartupFailure | None:
     return StartupFailure(setting, f"cannot listen on {settings.host}:{settings.port} ({cause})")
 
 
-def discord(settings: Settings, args: argparse.Namespace) -> int:
-    """`citypeers discord sync [--guild ID]`: register the slash commands generated from the handlers."""
-    settings.require_discord()
-    from bot.app import build_services
-    from bot.discord.adapter import DiscordAdapter
-    from bot.discord.api import DiscordError
-
-    services = build_services(settings)
-    adapter = DiscordAdapter(settings, services, workers=1)
-    try:
-        registered = adapter.sync_commands(args.guild)
-    except DiscordError as error:
-        print(f"citypeers: Discord refused the commands: {error}", file=sys.stderr)
-        return 1
-    finally:
-        adapter.stop()
-        services.engine.dispose()
-    where = f"guild {args.guild} (at once)" if args.guild else "every server (global; Discord may take a while)"
-    print(f"Registered {len(registered or [])} commands for {where}.")
-    return 0
-
-
 def console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
@@ -291,7 +270,7 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"discord": discord, "run": run, "console": console, "db": db, "import": import_file, "backup": backup}
+COMMANDS = {"run": run, "console": console, "db": db, "import": import_file, "backup": backup}
 
 if __name__ == "__main__":
     sys.exit(main())

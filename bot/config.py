@@ -8,6 +8,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from bot.platforms import platforms
 from core.dates import parse_durations
 from core.grammar import GrammarError
 from core.reminders import WEEKDAYS
@@ -32,18 +33,16 @@ class StartupFailure(Exception):
         return StartupFailure(setting, self.problem, joiner=self.joiner)
 
 
-class Settings(BaseSettings):
+class CoreSettings(BaseSettings):
+    """The settings of CityPeers itself; each platform adds its own (bot/platforms.py), and `Settings` is this with
+    every platform's taken in."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    slack_bot_token: str = ""
-    slack_signing_secret: str = ""
-    slack_app_token: str = ""
-    slack_api_url: str = "https://slack.com/api/"
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     web_threads: int = Field(default=8, ge=1, le=64)
     database_url: str = "sqlite:///citypeers.db"
-    citypeers_admins: str = ""
     citypeers_default_tz: str = "Europe/Brussels"
     citypeers_tracks: str = ICC_TRACKS
     citypeers_log_level: str = "INFO"
@@ -64,11 +63,6 @@ class Settings(BaseSettings):
     citypeers_public_url: str = ""
     # GET /metrics answers only requests bearing this token (Authorization: Bearer …); unset, it is off (404).
     citypeers_metrics_token: str = ""
-    discord_application_id: str = ""
-    discord_public_key: str = ""
-    discord_bot_token: str = ""
-    discord_api_url: str = "https://discord.com/api/v10"
-    citypeers_discord_admins: str = ""
 
     @field_validator("citypeers_default_tz")
     @classmethod
@@ -95,36 +89,6 @@ class Settings(BaseSettings):
         if backend not in ("sqlite", "postgresql"):
             raise ValueError("only sqlite:// and postgresql:// databases are supported")
         return normalise_url(value)
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) URL such as https://slack.com/api/")
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("discord_public_key")
-    @classmethod
-    def _discord_key(cls, value: str) -> str:
-        value = value.strip()
-        if value and (len(value) != 64 or any(ch not in "0123456789abcdefABCDEF" for ch in value)):
-            raise ValueError("expected the application's public key: 64 hexadecimal characters")
-        return value.lower()
-
-    @field_validator("discord_application_id")
-    @classmethod
-    def _discord_application(cls, value: str) -> str:
-        value = value.strip()
-        if value and not (value.isdecimal() and len(value) <= 25):
-            raise ValueError("expected the application id, a number such as 1234567890123456789")
-        return value
-
-    @field_validator("discord_api_url")
-    @classmethod
-    def _discord_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) URL such as https://discord.com/api/v10")
-        return value.rstrip("/")
 
     @field_validator("citypeers_public_url")
     @classmethod
@@ -166,44 +130,29 @@ class Settings(BaseSettings):
 
     @property
     def admins(self) -> frozenset[str]:
-        """Admins by configuration, as member ids carrying their platform (Slack's and Discord's lists)."""
-        slack = {f"slack:{part.strip()}" for part in self.citypeers_admins.split(",") if part.strip()}
-        discord = {f"discord:{part.strip()}" for part in self.citypeers_discord_admins.split(",") if part.strip()}
-        return frozenset(slack | discord)
-
-    @property
-    def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token or self.slack_signing_secret or self.slack_app_token)
-
-    @property
-    def discord_enabled(self) -> bool:
-        return bool(self.discord_application_id or self.discord_public_key or self.discord_bot_token)
+        """Admins by configuration, as member ids carrying their platform (each platform's list of its own ids)."""
+        return frozenset(
+            found.prefixed(part.strip())
+            for found in platforms()
+            for part in str(getattr(self, found.admins)).split(",")
+            if part.strip()
+        )
 
     def require_platforms(self) -> None:
-        """`citypeers run` serves every platform whose settings are present, and needs at least one."""
-        if not self.slack_enabled and not self.discord_enabled:
+        """`citypeers run` serves every platform whose settings are present; each present one must be whole."""
+        if not self.platforms_enabled:
             raise ConfigError(
                 "No platform is set up: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or DISCORD_APPLICATION_ID, "
                 "DISCORD_PUBLIC_KEY and DISCORD_BOT_TOKEN (see .env.example), or try CityPeers without them: "
                 "citypeers console"
             )
-        if self.slack_enabled:
-            self.require_slack()
-        if self.discord_enabled:
-            self.require_discord()
+        for found in platforms():
+            if getattr(self, found.enabled):
+                getattr(self, found.require)()
 
-    def require_discord(self) -> None:
-        missing = [
-            name
-            for name, value in (
-                ("DISCORD_APPLICATION_ID", self.discord_application_id),
-                ("DISCORD_PUBLIC_KEY", self.discord_public_key),
-                ("DISCORD_BOT_TOKEN", self.discord_bot_token),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigError(f"{' and '.join(missing)} not set: Discord needs all three (see .env.example)")
+    @property
+    def platforms_enabled(self) -> list[str]:
+        return [found.name for found in platforms() if getattr(self, found.enabled)]
 
     @property
     def default_zone(self) -> ZoneInfo:
@@ -213,19 +162,15 @@ class Settings(BaseSettings):
     def tracks(self) -> tuple[tuple[str, str], ...]:
         return tuple((t.key, t.name) for t in parse_track_list(self.citypeers_tracks))
 
-    def require_slack(self) -> None:
-        """`citypeers run` needs tokens; say which are missing and where to go without them."""
-        missing = [] if self.slack_bot_token else ["SLACK_BOT_TOKEN"]
-        if not self.slack_app_token and not self.slack_signing_secret:
-            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
-        if missing:
-            raise ConfigError(
-                f"{' and '.join(missing)} not set: see .env.example, or try CityPeers without Slack: citypeers console"
-            )
-        if not self.slack_bot_token.startswith("xoxb-"):
-            raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
-        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+
+def _with_every_platform() -> type[CoreSettings]:
+    """CoreSettings with every platform's settings taken in: one class, read from the environment in one go."""
+    mixins = tuple(found.load("settings") for found in platforms())
+    bases = mixins or (CoreSettings,)
+    return type(bases[0])("Settings", bases, {"__module__": __name__, "__doc__": CoreSettings.__doc__})
+
+
+Settings = _with_every_platform()
 
 
 def load_settings(**overrides: object) -> Settings:

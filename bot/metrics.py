@@ -19,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
+from bot.platforms import names
 from bot.web import Route, StartResponse, not_found
 from handlers.types import Meter
 from storage import ledger_queries
@@ -27,7 +28,6 @@ from storage.db import unit_of_work
 log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
-PLATFORMS = ("slack", "discord")
 # Rows still owed: waiting for their time (pending) or claimed by a process that is sending them (sending).
 COMMAND_OUTCOMES = ("ok", "refused", "crashed")
 DELIVERY_OUTCOMES = ("sent", "late", "retried", "failed", "missed")
@@ -76,7 +76,7 @@ class Metrics(Meter):
             ["platform"],
             registry=self.registry,
         )
-        for platform in PLATFORMS:  # present from the start, so a rate of zero is a rate, not a gap
+        for platform in names():  # present from the start, so a rate of zero is a rate, not a gap
             self.rate_limits.labels(platform=platform)
         self.registry.register(LedgerCollector(engine))
 

@@ -1,7 +1,8 @@
 """Platform-neutral rich text: a template of our own markup plus user values kept apart.
 
-Templates use Slack-style `*bold*` and `_italic_`; user values are inserted by the renderer of each
-platform after it has escaped them, so user text can never become markup (or a `<!channel>` ping).
+Templates use our own markup, `*bold*` and `_italic_` (each platform's renderer turns it into its own); user values
+are inserted by the renderer of each platform after it has escaped them in that platform's markup (bot/<platform>),
+so user text can never become markup, or a ping.
 """
 
 from __future__ import annotations
@@ -36,15 +37,6 @@ def fold_name(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD_LETTERS).casefold())
     folded = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Me"))
     return " ".join("".join(ch if ch.isalnum() or unicodedata.category(ch) == "Mc" else " " for ch in folded).split())
-
-
-def escape_mrkdwn(value: str) -> str:
-    """Escape Slack's three control characters so user text is shown, never executed."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def unescape_mrkdwn(value: str) -> str:
-    return value.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ class Strings:
     NO_COHORTS = "There are no cohorts yet; /city register … cohort=<name> makes one."
     TZ_SET = "Times are now shown to you in *{zone}*: it is {now} there."
     TZ_AUTO = (
-        "Times now follow the time zone your platform reports (Slack does; Discord does not), else {default}: "
+        "Times now follow the time zone your platform reports, if it reports one, else {default}: "
         "it is {now} there."
     )
     TZ_SHOW = "Times are shown to you in *{zone}* (it is {now} there)."
@@ -682,7 +682,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "timezone",
             "/city timezone",
-            "The time zone every time is shown to you in (auto: your platform's; Discord gives none).",
+            "The time zone every time is shown to you in (auto: your platform's, where it gives one).",
             timezone,
             aliases=("tz", "zone"),
             params=(

@@ -40,7 +40,7 @@ from storage.models import Delivery, Event
 DM_CLOSED = ledger.DM_CLOSED  # a platform's answer when a person takes no direct messages from the bot
 CALENDAR = RowKind.CALENDAR.value
 LOOK_BACK = timedelta(days=400)  # how far back "the current occurrence" of an event is looked for
-EXTENSION_SLACK = timedelta(days=7)  # a recurring event's horizon exceeds its longest reminder by this
+EXTENSION_MARGIN = timedelta(days=7)  # a recurring event's horizon exceeds its longest reminder by this
 
 
 class Strings:
@@ -161,7 +161,7 @@ def horizon_of(event: Event, settings: HandlerSettings) -> timedelta:
     """How far ahead a recurring event's reminders are kept: the programme's horizon, or a week more than its
     longest reminder, so every reminder is queued before it falls due while the extension runs."""
     longest = max(offsets_of(event), default=timedelta(0))
-    return max(settings.reminder_horizon, longest + EXTENSION_SLACK)
+    return max(settings.reminder_horizon, longest + EXTENSION_MARGIN)
 
 
 def queue_reminders(

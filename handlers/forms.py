@@ -15,7 +15,7 @@ from core.goals import Status
 
 GOAL_CHARS = 500
 NOTE_CHARS = 500
-KEY_CHARS = 20  # what a form keeps of its button's command (a goal id); Slack's private_metadata holds 3,000
+KEY_CHARS = 20  # what a form keeps of its button's command (a goal id): short enough for any platform's form
 
 
 class Strings:
@@ -24,7 +24,7 @@ class Strings:
     SUBMIT_ADD = "Add"
     SUBMIT_UPDATE = "Save"
     CLOSE = "Cancel"
-    # Discord shows a label of at most 45 characters and a hint (placeholder) of at most 100.
+    # Titles, labels and hints fit every platform's forms (bot/platforms.py's limits; tests/bot/test_platforms.py).
     GOAL_TEXT = "What will your city achieve in three months?"
     GOAL_TEXT_HINT = "Tangible and checkable, e.g. “Publish the open data strategy”."
     DUE = "Due (three months from today if empty)"

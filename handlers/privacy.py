@@ -50,10 +50,10 @@ class Strings:
     # "Personal data" section (tests/handlers/test_privacy.py checks they agree).
     POLICY_TITLE = "What CityPeers keeps about people"
     POLICY = (
-        "*Who you are on each platform.* Your Slack or Discord user id, the display name the platform gives, the "
-        "time zone and language it reports (or the zone you chose with `/city timezone`), your role and the city "
-        "you represent. CityPeers needs them to know who may do what and to show times in your zone. They are kept "
-        "while you take part; a Slack member and a Discord member are two records, one per platform.",
+        "*Who you are on each platform.* Your user id on the chat platform, the display name the platform gives, "
+        "the time zone and language it reports (or the zone you chose with `/city timezone`), your role and the "
+        "city you represent. CityPeers needs them to know who may do what and to show times in your zone. They are "
+        "kept while you take part; one person on two platforms is two records, one per platform.",
         "*What you asked for and did.* Requests to represent a city and who decided them, the events you RSVP'd "
         "to, the goals, goal updates, offers and needs you wrote, introductions you asked for and the outcomes you "
         "reported, events and broadcasts you created. Goals, their history and introductions belong to your city "
@@ -68,9 +68,9 @@ class Strings:
         "described in the file. `/city privacy forget` erases you after a confirmation: your member record, RSVPs, "
         "links, join requests, messages still to be sent to you and the text of those sent; if you use CityPeers "
         "again you start afresh. Admins and organisers can do both for someone else, and that is audited. When "
-        "someone leaves the Slack workspace, organisers are told and the person is erased "
-        "`CITYPEERS_FORGET_DEPARTED_DAYS` later (30 days by default); Discord does not tell a bot over HTTP that "
-        "someone left a server, so there an organiser uses `/city privacy forget <@user>`.",
+        "the platform tells CityPeers that someone left its workspace or server, organisers are told and the person "
+        "is erased `CITYPEERS_FORGET_DEPARTED_DAYS` later (30 days by default); where it does not tell, an "
+        "organiser uses `/city privacy forget <@user>`.",
     )
     NOTHING = "CityPeers keeps nothing about {who}."
     EXPORTED = "Everything CityPeers keeps about {who} is in {file} ({records})."
@@ -135,7 +135,7 @@ SCHEMA: dict[str, Any] = {
     "format": "this file's format and version",
     "exported_at": "when the file was made (UTC, ISO 8601)",
     "member": "your member record on one platform (see fields.member)",
-    "platform": "slack, discord, or console",
+    "platform": "the chat platform of your member record (the start of its id), or console",
     "cities_represented": "the city you represent now and cities a request of yours to represent was approved for",
     "messages_to_you": "rows of the delivery ledger addressed to you or to a conversation you are in (fields.delivery)",
     "audit": "audit trail entries you did or that are about you (fields.audit_entry)",

@@ -186,9 +186,15 @@ def _placed_early(platform: str) -> Any:
 
 
 def earliest_placed(*, session: Session, platform: str, due: datetime) -> datetime | None:
-    """The earliest slot held by the rows due at `due` (one reminder's recipients)."""
-    query = select(func.min(Delivery.next_attempt_at)).where(_placed_early(platform), Delivery.due_at == due)
-    return session.exec(query).one()
+    """The earliest slot held by the rows due at `due` (one reminder's recipients): the first such row in the
+    (platform, due_at, next_attempt_at) index, so a send of 10,000 is not read whole for each row placed."""
+    query = (
+        select(Delivery.next_attempt_at)
+        .where(Delivery.platform == platform, Delivery.due_at == due, _placed_early(platform))
+        .order_by(Delivery.next_attempt_at)
+        .limit(1)
+    )
+    return session.exec(query).first()
 
 
 def placed_between(

@@ -14,6 +14,11 @@ from core.text import fold_name
 from storage.types import UTCDateTime
 
 NAME_KEY_LENGTH = 80
+# A platform's id with its prefix (`slack:U123`): every column holding one is this long. The prefix is at most
+# PLATFORM_NAME_LENGTH characters and an id at most 255 (Matrix's user and room ids); tests/bot/test_platforms.py
+# holds every registered platform to it.
+PLATFORM_NAME_LENGTH = 16
+PLATFORM_ID_LENGTH = 300
 # audit_entry.what holds one of core.audit.AuditKind (migration 0013 writes the same list).
 AUDIT_KINDS_CHECK = "what IN (" + ", ".join(f"'{kind.value}'" for kind in AuditKind) + ")"
 
@@ -83,7 +88,7 @@ class Member(Row, table=True):
     `discord:80351110224678912`); a console name carries none, so people of different platforms never collide."""
 
     id: int | None = Field(default=None, primary_key=True)
-    external_id: str = Field(max_length=64, unique=True)
+    external_id: str = Field(max_length=PLATFORM_ID_LENGTH, unique=True)
     display_name: str = Field(max_length=80)
     tz: str | None = Field(default=None, max_length=64)
     # True once the person chose `tz` themselves (/city timezone): the platform's zone no longer replaces it.
@@ -157,7 +162,7 @@ class Introduction(Row, table=True):
     city_b_id: int = Field(foreign_key="city.id", index=True)
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     round_id: int | None = Field(default=None, foreign_key="match_round.id", index=True)
-    conversation_id: str | None = Field(default=None, max_length=64)
+    conversation_id: str | None = Field(default=None, max_length=PLATFORM_ID_LENGTH)
     reasons: list[dict[str, object]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=utc_column())
     followup_due_at: datetime = Field(sa_column=utc_column())
@@ -269,7 +274,7 @@ class Event(Row, table=True):
     tz: str = Field(max_length=64)
     location: str = Field(default="", max_length=300)
     cohort_id: int | None = Field(default=None, foreign_key="cohort.id")
-    channel_id: str | None = Field(default=None, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=PLATFORM_ID_LENGTH)
     channel_name: str | None = Field(default=None, max_length=80)
     rrule: str | None = Field(default=None, max_length=300)
     remind: str = Field(max_length=64)  # offsets as typed, longest first: "7d,1d,1h"
@@ -308,7 +313,7 @@ class Rsvp(Row, table=True):
 
 class Broadcast(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    channel_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=PLATFORM_ID_LENGTH)
     channel_name: str = Field(max_length=80)
     text: str = Field(max_length=3000)
     send_at: datetime = Field(sa_column=utc_column())
@@ -331,7 +336,7 @@ class Delivery(Row, table=True):
         Index("ix_delivery_status_next_attempt", "status", "next_attempt_at"),
         # The planner's: rows still to place (status first: settled rows are never looked at), and a send's rows.
         Index("ix_delivery_to_plan", "status", "planned", "platform"),
-        Index("ix_delivery_platform_due", "platform", "due_at"),
+        Index("ix_delivery_platform_due", "platform", "due_at", "next_attempt_at"),
         CheckConstraint(DELIVERY_STATUS_CHECK, name="ck_delivery_status"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -339,13 +344,13 @@ class Delivery(Row, table=True):
     kind: str = Field(max_length=16)  # a kind of handlers.ledger: reminder, broadcast, notice, report, calendar…
     # The recipient's platform (`slack`, `discord`; `` for the console's people): a process claims only rows of
     # the platforms it serves.
-    platform: str = Field(default="", max_length=16)
+    platform: str = Field(default="", max_length=PLATFORM_NAME_LENGTH)
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
     occurrence_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     offset_minutes: int | None = None
     # A channel id, a member's external id (a DM), or several external ids joined by commas (a group DM).
-    recipient: str = Field(max_length=255)
+    recipient: str = Field(sa_column=Column(Text, nullable=False))
     recipient_kind: str = Field(max_length=8)  # channel, user, group
     # A report's text, or a notice's reply as JSON (check-ins, follow-ups, digests), rendered when sent.
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -373,7 +378,7 @@ class SeenEvent(Row, table=True):
     the first delivery is still answered once. Old rows are pruned."""
 
     __tablename__ = "seen_event"
-    event_id: str = Field(primary_key=True, max_length=100)
+    event_id: str = Field(primary_key=True, max_length=PLATFORM_ID_LENGTH)
     seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
@@ -429,13 +434,13 @@ class AuditEntry(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     actor_id: int | None = None
-    actor: str = Field(max_length=64, index=True)
-    platform: str = Field(default="", max_length=16)
+    actor: str = Field(max_length=PLATFORM_ID_LENGTH, index=True)
+    platform: str = Field(default="", max_length=PLATFORM_NAME_LENGTH)
     what: str = Field(max_length=24)
     object_kind: str = Field(max_length=16)
-    object_id: str = Field(max_length=100)
+    object_id: str = Field(max_length=PLATFORM_ID_LENGTH)
     object_name: str = Field(default="", max_length=200)
-    subject: str | None = Field(default=None, max_length=64, index=True)
+    subject: str | None = Field(default=None, max_length=PLATFORM_ID_LENGTH, index=True)
     before: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 

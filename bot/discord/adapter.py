@@ -6,13 +6,13 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from bot.config import Settings
 from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient
 from bot.discord.commands import command_set
 from bot.discord.events import ScheduledEvents
 from bot.discord.interactions import INTERACTIONS_PATH, Interactions
 from bot.discord.sender import DiscordDeliverySender
+from bot.discord.settings import DiscordSettings
 from bot.web import Route
 from handlers.dispatch import FAMILIES, SUMMARIES
 from handlers.types import Services
@@ -20,10 +20,8 @@ from handlers.types import Services
 
 class DiscordAdapter:
     platform = "discord"
-    # Messages a second: a DM is two requests (open, post) under the global 50 a second, and opening DMs is a bucket.
-    pace = 10.0
 
-    def __init__(self, settings: Settings, services: Services, *, workers: int = 16) -> None:
+    def __init__(self, settings: DiscordSettings, services: Services, *, workers: int | None = None) -> None:
         self.settings = settings
         self.services = services
         self.client = DiscordClient(
@@ -36,7 +34,7 @@ class DiscordAdapter:
             self.client,
             application_id=settings.discord_application_id,
             public_key=settings.discord_public_key,
-            workers=workers,
+            workers=workers or 2 * settings.web_threads,
         )
 
     def routes(self) -> Sequence[Route]:

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.config import Settings
 from bot.slack.app import build_slack_app
 from bot.slack.notifier import SlackDeliverySender, make_delivery_client
 from bot.slack.render import stored_value
 from bot.slack.server import slack_routes
+from bot.slack.settings import SlackSettings
+from bot.slack.startup import CLIENT_LOG, quiet
 from bot.web import Route
 from handlers.types import Services
 
@@ -21,12 +22,12 @@ log = logging.getLogger(__name__)
 
 class SlackAdapter:
     platform = "slack"
-    pace = 5.0  # messages a second: Slack's workspace limit for chat.postMessage: several hundred a minute (300)
 
-    def __init__(self, settings: Settings, services: Services) -> None:
+    def __init__(self, settings: SlackSettings, services: Services) -> None:
         self.settings = settings
         self.services = services
-        self.app = build_slack_app(settings, services)
+        with quiet(CLIENT_LOG):  # bolt checks the token with auth.test here; a refusal is told in one line
+            self.app = build_slack_app(settings, services)
         self._socket: SocketModeHandler | None = None
 
     def routes(self) -> Sequence[Route]:
@@ -40,7 +41,8 @@ class SlackAdapter:
     def start(self) -> None:
         if self.settings.slack_app_token:
             self._socket = SocketModeHandler(self.app, self.settings.slack_app_token)
-            self._socket.connect()
+            with quiet(CLIENT_LOG, "slack_bolt.App"):  # Socket Mode logs a refused app token as it raises
+                self._socket.connect()
             log.info("connected to Slack in Socket Mode (no public URL needed)")
 
     def stop(self) -> None:

@@ -22,9 +22,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.slack import forms as slack_forms
 from bot.slack import ids
+from bot.slack.markup import unescape as unescape_mrkdwn
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
-from core.text import unescape_mrkdwn
 from handlers import privacy, stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices

@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.slack.ids import PREFIX, slacks
-from core.text import Mention, Moment, Text, escape_mrkdwn
+from bot.slack.markup import escape as escape_mrkdwn
+from core.text import Mention, Moment, Text
 from handlers import stored_commands
 from handlers.types import Button, Reply, Services
 

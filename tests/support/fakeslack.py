@@ -84,10 +84,10 @@ class _Bucket:
 class _Limiter:
     """Per-channel and workspace token buckets; a message takes one token from each or is refused."""
 
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(self, limits: RateLimits, now: float) -> None:
         self.limits = limits
         burst = limits.workspace_burst
-        self._workspace = _Bucket(limits.workspace_per_minute / 60.0, burst, burst, time.monotonic())
+        self._workspace = _Bucket(limits.workspace_per_minute / 60.0, burst, burst, now)
         self._channels: dict[str, _Bucket] = {}
 
     def take(self, channel: str, now: float) -> float:
@@ -137,10 +137,13 @@ class _User:
 class FakeSlack:
     """`with FakeSlack() as slack:` … `slack.wait_for_calls("chat.postMessage")`."""
 
-    def __init__(self, *, rate_limits: RateLimits | None = None) -> None:
+    def __init__(
+        self, *, rate_limits: RateLimits | None = None, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._calls: list[Call] = []
         self.rate_limits = rate_limits
-        self._limiter = _Limiter(rate_limits) if rate_limits is not None else None
+        self.monotonic = monotonic  # the clock the limits and the calls' `at` are kept on (a bench's may be fake)
+        self._limiter = _Limiter(rate_limits, monotonic()) if rate_limits is not None else None
         self.rate_limited = 0  # 429s answered because a call went over `rate_limits` (not fail_next's)
         self._changed = threading.Condition()
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
@@ -356,7 +359,7 @@ class FakeSlack:
                 failure.times -= 1
                 if failure.times <= 0:
                     queue.popleft()  # type: ignore[union-attr]
-        now = time.monotonic()
+        now = self.monotonic()
         if failure is None and self._limiter is not None and method in self._limiter.limits.methods:
             with self._changed:
                 wait = self._limiter.take(str(params.get("channel", "")), now)

@@ -22,7 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("delivery", schema=None) as batch_op:
         batch_op.add_column(sa.Column("planned", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.create_index("ix_delivery_to_plan", ["status", "planned", "platform"], unique=False)
-        batch_op.create_index("ix_delivery_platform_due", ["platform", "due_at"], unique=False)
+        batch_op.create_index("ix_delivery_platform_due", ["platform", "due_at", "next_attempt_at"], unique=False)
     op.execute("UPDATE delivery SET planned = TRUE WHERE status NOT IN ('pending', 'sending')")
 
 
