@@ -135,7 +135,8 @@ def started() -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Serve every platform whose settings are present, on one web app, with one delivery runtime."""
+    """Serve every platform whose settings are present, on one web app, with one delivery runtime; with none, the
+    web dashboard and calendar feeds alone (a programme that uses only the console follows their links)."""
     from datetime import timedelta
 
     settings.require_platforms()
@@ -153,16 +154,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except BaseException:
         services.engine.dispose()
         raise
-    serving = enabled_platforms(settings)
+    served = enabled_platforms(settings)
     sender = RoutingSender(
         {adapter.platform: adapter.sender() for adapter in adapters},
         # Ids stored before ids carried their platform are that platform's.
-        default=next((found.name for found in serving if found.unprefixed), None),
+        default=next((found.name for found in served if found.unprefixed), None),
     )
     runtime = Runtime(
         services,
         sender,
-        paces=sending_paces(settings, {found.name: found.pace for found in serving}, sender.default),
+        paces=sending_paces(settings, {found.name: found.pace for found in served}, sender.default),
         sweep_seconds=settings.citypeers_sweep_seconds,
         claim_hold=timedelta(seconds=settings.citypeers_claim_seconds),
     )
@@ -174,6 +175,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         routes += [feed_route(services), dashboard_route(services)]
         if isinstance(services.meter, Metrics):  # GET /metrics is off (404) without its token
             routes.append(metrics_route(services.meter, settings.citypeers_metrics_token))
+        if not served:
+            logging.getLogger(__name__).info(
+                "no chat platform is set up: serving the web dashboard and calendar feeds (and /healthz) at %s; "
+                "set a platform's settings (see .env.example) to serve it too",
+                settings.public_url,
+            )
         started()
         serving = True
         # /healthz: 503 when the database, the scheduler or the delivery engine is not well.

@@ -132,15 +132,6 @@ def test_demo_answers_show_and_list(tmp_path):
     )
 
 
-def test_run_without_any_platform_says_so_in_one_line(tmp_path):
-    result = run("run", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "citypeers: No platform is set up: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or DISCORD_APPLICATION_ID, "
-        "DISCORD_PUBLIC_KEY and DISCORD_BOT_TOKEN (see .env.example), or try CityPeers without them: citypeers console"
-    ]
-
-
 def test_discord_settings_are_checked_with_one_line_naming_the_setting(tmp_path):
     (tmp_path / ".env").write_text("DISCORD_APPLICATION_ID=123\nDISCORD_PUBLIC_KEY=abc\n")
     result = run("run", cwd=tmp_path)

@@ -118,3 +118,26 @@ class DiscordProcess(BotProcess):
         interactions.url = f"http://127.0.0.1:{self.port}/discord/interactions"
         self.sender = SlackSender(f"http://127.0.0.1:{self.port}", SECRET, None)  # for GET /healthz only
         self.process = None
+
+
+class PlainProcess(BotProcess):
+    """A real `citypeers run` with no chat platform's settings: the dashboard, calendar feeds and /healthz alone.
+    `public_url` is where its links point (CITYPEERS_PUBLIC_URL), for a console writing to the same database."""
+
+    def __init__(self, database_url: str, **settings: str) -> None:
+        self.slack = None  # type: ignore[assignment]
+        self.port = free_port()
+        self.public_url = f"http://127.0.0.1:{self.port}"
+        self.workdir = Path(tempfile.mkdtemp(prefix="citypeers-run-"))
+        self.log_path = self.workdir / "citypeers.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)},
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "CITYPEERS_PUBLIC_URL": self.public_url,
+            "CITYPEERS_LOG_LEVEL": "INFO",
+            **{key.upper(): value for key, value in settings.items()},
+        }
+        self.sender = SlackSender(self.public_url, SECRET, None)  # for plain GETs only
+        self.process = None
