@@ -111,8 +111,7 @@ class Strings:
     NO_COHORTS = "There are no cohorts yet; /city register … cohort=<name> makes one."
     TZ_SET = "Times are now shown to you in *{zone}*: it is {now} there."
     TZ_AUTO = (
-        "Times now follow the time zone your platform reports, if it reports one, else {default}: "
-        "it is {now} there."
+        "Times now follow the time zone your platform reports, if it reports one, else {default}: it is {now} there."
     )
     TZ_SHOW = "Times are shown to you in *{zone}* (it is {now} there)."
     TZ_CHOSEN = "You chose it; `/city timezone auto` gives it back to your platform."
