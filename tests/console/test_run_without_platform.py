@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 import urllib.request
 
-import pytest
-
 from tests.console.test_console import run
 from tests.support.botprocess import PlainProcess
 
@@ -26,7 +24,6 @@ def opened(url: str) -> tuple[int, str, str]:
         return response.status, response.headers.get("Content-Type", ""), response.read().decode()
 
 
-@pytest.mark.postgres
 def test_a_console_only_programme_opens_its_dashboard_link_from_citypeers_run(database_url, tmp_path):
     bot = PlainProcess(database_url)
     console = run("console", "--db", database_url, stdin=SESSION, cwd=tmp_path,
