@@ -80,7 +80,7 @@ def test_commands_of_every_family_run_through_a_real_process(discord, database_u
             (ADMIN, "match", "stats", {}, "ntroduction"),
             (ADMIN, "goal", "export", {}, "Exported 1 goal of 1 city"),
             (ADMIN, "event", "add", {"title": "City Lab", "start": "2030-09-28 10:00", "channel": LABS}, "Scheduled"),
-            (ANA, "event", "list", {"all": True}, "Sat 28 Sep 2030, 09:00 WEST"),  # 10:00 Brussels, in her zone
+            (ANA, "event", "list", {"all": True}, "Sat 28 Sep 2030, 10:00 Brussels — 09:00 your time"),
             (ANA, "event", "rsvp", {"id": 1}, "You are attending **City Lab**"),
             (ADMIN, "event", "remind", {"id": 1, "offsets": "1d"}, "Reminders for **City Lab** are now 1d before"),
             (ANA, "event", "subscribe", {}, "Your private calendar feed of the events you attend: webcal://"),
