@@ -13,6 +13,7 @@ import re
 import secrets
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -495,7 +496,7 @@ class NetworkForm:
     errors: list[str]
     cohorts: list[tuple[int, str]]
     tracks: list[tuple[int, str, str]]
-    cities: list[tuple[int, str]]
+    cities: Sequence[tuple[int, str]]
     zone: str
     described: str  # the filter in words, for the map's title
 
@@ -511,11 +512,20 @@ def network_signature(session: Session) -> tuple[object, ...]:
     )
 
 
-def read_network_filter(session: Session, who: Viewer, now: datetime, params: dict[str, str]) -> NetworkForm:
-    """The query string as a network filter; what cannot be read is named and left out, never an error page."""
+def read_network_filter(
+    session: Session,
+    who: Viewer,
+    now: datetime,
+    params: dict[str, str],
+    *,
+    cities: Sequence[tuple[int, str, str, int | None]] | None = None,
+) -> NetworkForm:
+    """The query string as a network filter; what cannot be read is named and left out, never an error page.
+    `cities`: every city as `q.cities` gives them, when the caller has them already (the network's signature)."""
     cohorts = q.cohorts(session=session)
     tracks = q.tracks(session=session)
-    cities = [(city_id, name) for city_id, name, _, _ in q.cities(session=session)]
+    rows = q.cities(session=session) if cities is None else cities
+    named = [(city_id, name) for city_id, name, _, _ in rows]
     chosen: dict[str, str] = {}
     errors: list[str] = []
     words: list[str] = []
@@ -537,13 +547,13 @@ def read_network_filter(session: Session, who: Viewer, now: datetime, params: di
             words.append(f"track {next(key for i, key, _ in tracks if i == track_id)}")
     steps = 2 if params.get("steps", "").strip() == "2" else 1
     if value := params.get("city", "").strip():
-        city_id = next((i for i, _ in cities if str(i) == value), None)
+        city_id = next((i for i, _ in named if str(i) == value), None)
         if city_id is None:
             errors.append("That city does not exist.")
         else:
             chosen["city"], chosen["steps"] = value, str(steps)
             reach = "one tie" if steps == 1 else "two ties"
-            words.append(f"{dict(cities)[city_id]} and the cities within {reach}")
+            words.append(f"{dict(named)[city_id]} and the cities within {reach}")
     if value := params.get("since", "").strip():
         try:
             since = date.fromisoformat(value)
@@ -558,7 +568,7 @@ def read_network_filter(session: Session, who: Viewer, now: datetime, params: di
                 words.append(f"new since {since.isoformat()}")
     wanted = NetworkFilter(cohort_id, track_id, city_id, steps, since)
     described = " · ".join(words) or "every city"
-    return NetworkForm(wanted, chosen, errors, cohorts, tracks, cities, str(who.zone), described)
+    return NetworkForm(wanted, chosen, errors, cohorts, tracks, named, str(who.zone), described)
 
 
 def network(session: Session, settings: HandlerSettings, wanted: NetworkFilter, zone: ZoneInfo) -> NetworkPage:

@@ -84,9 +84,10 @@ HTML = "text/html; charset=utf-8"
 def network_page(
     session: Any, services: Services, maps: MapCache, base: str, who: data.Viewer, params: dict[str, str]
 ) -> bytes:
-    form = data.read_network_filter(session, who, services.clock.now(), params)
+    signature = data.network_signature(session)
+    form = data.read_network_filter(session, who, services.clock.now(), params, cities=signature[0])  # type: ignore[arg-type]
     # a map is kept per state of the network and filter (and zone, which sets the day since= begins)
-    key = (data.network_signature(session), form.wanted, str(who.zone) if form.wanted.since else "")
+    key = (signature, form.wanted, str(who.zone) if form.wanted.since else "")
     drawn, svg = maps.get(
         key,
         lambda: data.network(session, services.settings, form.wanted, who.zone),

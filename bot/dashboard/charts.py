@@ -102,7 +102,7 @@ def weeks_chart(weeks: Sequence[data.WeekRow], *, zone: str) -> Markup:
         )
     for i, week in enumerate(weeks):
         x = left + i * band + (band - bar) / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         ending = week.ending.isoformat()
         for standing in DRAWN:
             count = week.counts.get(standing, 0)
