@@ -32,6 +32,16 @@ class Strings:
     STATUS = "Status"
     NOTE = "Note (optional)"
     LEARNED = "Key learnings (when closing it)"
+    OUTCOME_TITLE = "How did introduction {id} go?"
+    SUBMIT_OUTCOME = "Tell"
+    OUTCOME = "What came of it"
+    OUTCOMES = (
+        ("met shared-practice", "Met: a shared practice"),
+        ("met joint-proposal", "Met: a joint proposal"),
+        ("met site-visit", "Met: a site visit"),
+        ("met nothing-yet", "Met: nothing yet"),
+        ("not-met", "Not met yet"),
+    )
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,15 @@ def _last_word(command: str) -> str:
 
 STATUSES = tuple((status.value, status.value.replace("-", " ").capitalize()) for status in Status)
 
+
+# --- /match outcome <id> ------------------------------------------------------------------------------
+
+
+def _match_outcome(answers: Mapping[str, str], key: str) -> str:
+    """The follow-up beside an introduced city: its answer is one of OUTCOMES' values, as /match outcome reads it."""
+    return f"/match outcome {key} {one_line(answers.get('outcome', ''))}"
+
+
 FORMS: dict[str, Form] = {
     form.name: form
     for form in (
@@ -132,6 +151,14 @@ FORMS: dict[str, Form] = {
                 Field("learned", Strings.LEARNED, "paragraph", optional=True, max_length=NOTE_CHARS),
             ),
             _goal_update,
+            key_of=_last_word,
+        ),
+        Form(
+            "match-outcome",
+            Strings.OUTCOME_TITLE,
+            Strings.SUBMIT_OUTCOME,
+            (Field("outcome", Strings.OUTCOME, "choice", choices=Strings.OUTCOMES),),
+            _match_outcome,
             key_of=_last_word,
         ),
     )

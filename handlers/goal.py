@@ -98,7 +98,14 @@ class Strings:
     ADDED = "Goal *#{id}* for *{city}*: {text}\nDue {due}{track}. Report with /goal update {id} on-track|at-risk|done."
     ADDED_TRACK = " · track {track}"
     SUGGEST_INTRO = "You named *{name}* as a collaborator: an introduction puts your cities in touch."
-    INTRO_BUTTON = "Introduce us"
+    SUGGEST_NO_REPS = "You named *{name}* as a collaborator; it has no representative yet, so nobody to introduce."
+    SUGGEST_INTRODUCED = (
+        "You named *{name}* as a collaborator: your cities were introduced on {date} (introduction {intro_id})."
+    )
+    SUGGEST_ANSWERED = (
+        "You named *{name}* as a collaborator: your cities were introduced on {date} (introduction {intro_id}): "
+        "{answer}."
+    )
     UPDATED = "Goal *#{id}* of *{city}* is now *{status}*."
     UPDATED_NOTE = "Goal *#{id}* of *{city}* is now *{status}*: {note}"
     LEARNINGS_KEPT = "Key learnings kept: {learnings}"
@@ -242,6 +249,14 @@ def today(context: Context) -> date:
     return local_day(context.now, context.zone)
 
 
+SUGGESTIONS = {  # by handlers.match.PartnerState
+    "new": Strings.SUGGEST_INTRO,
+    "no-reps": Strings.SUGGEST_NO_REPS,
+    "introduced": Strings.SUGGEST_INTRODUCED,
+    "answered": Strings.SUGGEST_ANSWERED,
+}
+
+
 # --- commands ----------------------------------------------------------------------------------------
 
 
@@ -290,12 +305,14 @@ def add(context: Context, args: AddGoal) -> Reply:
         due=show_date(due),
         track=track.name if track else "",
     )
+    # the same rule as /match: an introduction suggested only where one can be made and was not made yet
+    from handlers.match import partner_offer, partners_of
+
+    known = partners_of(context.session, city.id, [p.id for p in partners])  # type: ignore[arg-type]
+    you = context.actor.member.city_id == city.id
     for partner in partners:
-        reply.add(
-            Strings.SUGGEST_INTRO,
-            name=partner.name,
-            buttons=[Button(Strings.INTRO_BUTTON, f"/match intro {partner.name}", "primary")],
-        )
+        state, values, buttons = partner_offer(context, known[partner.id], partner.name, city, you=you)  # type: ignore[index]
+        reply.add(SUGGESTIONS[state], name=partner.name, buttons=buttons, **values)
     return reply
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -87,7 +88,12 @@ class Strings:
     HEADER_TRACK = "Cities for *{name}* on {track}, best first:"
     RESULT = "*{rank}. {city}* ({country}) · score {score}\n{reasons}"
     INTRODUCE = "Introduce us"
+    INTRODUCE_AGAIN = "Introduce us again"
     NOT_A_FIT = "Not a fit"
+    FOLLOW_UP = "How did it go?"
+    RESULT_NO_REPS = "\n_{city} has no representative yet: there is nobody to introduce._"
+    RESULT_INTRODUCED = "\n_Introduced on {date} (introduction {intro_id}); how it went is not answered yet._"
+    RESULT_ANSWERED = "\n_Introduced on {date} (introduction {intro_id}): {answer}._"
     EMPTY_DECLARE = "No matches for *{name}* yet: declare {missing} to get some."
     EMPTY_SOME = "No other city has anything in common with *{name}* yet; declaring {missing} widens the search."
     EMPTY_NOBODY = (
@@ -491,9 +497,82 @@ def top(context: Context, args: TopMatches) -> Reply:
     )
     countries = {c.id: c.country for c in mq.cities(session=session, city_ids=[m.city_id for m in found])}
     names = _track_names(context)
+    known = partners_of(session, city.id, [m.city_id for m in found])  # type: ignore[arg-type]
     for rank, match in enumerate(found, start=1):
-        reply.sections.append(_result_section(context, city, match, rank, countries, names, you=you))
+        section = _result_section(context, city, match, rank, countries, names, you=you)
+        state, values, buttons = partner_offer(context, known[match.city_id], match.name, city, you=you)
+        if state != PartnerState.NEW:
+            section.text = Text(section.text.template + RESULT_WORDS[state], **section.text.values, **values)
+        section.buttons = buttons
+        reply.sections.append(section)
     return reply
+
+
+class PartnerState(StrEnum):
+    NEW = "new"  # not introduced yet, and someone to introduce
+    NO_REPS = "no-reps"  # nobody represents it: no introduction can be made
+    INTRODUCED = "introduced"  # introduced, and this city has not said how it went
+    ANSWERED = "answered"  # introduced, and this city said how it went
+
+
+RESULT_WORDS = {
+    PartnerState.NO_REPS: Strings.RESULT_NO_REPS,
+    PartnerState.INTRODUCED: Strings.RESULT_INTRODUCED,
+    PartnerState.ANSWERED: Strings.RESULT_ANSWERED,
+}
+
+
+@dataclass(frozen=True)
+class Partner:
+    """Another city as a list of possible partners sees it: can it be introduced, or was it already?"""
+
+    represented: bool
+    introduction: Introduction | None  # the latest introduction between the two cities
+    answer: tuple[bool, str] | None  # what the asking city said came of it
+
+
+def partners_of(session: Session, city_id: int, other_ids: Sequence[int]) -> dict[int, Partner]:
+    """Each of `other_ids` as a partner of `city_id`: a few queries for the whole list."""
+    represented = mq.represented_city_ids(session=session, city_ids=list(other_ids), role=Role.REP.value)
+    last = mq.last_introductions(session=session, city_id=city_id, other_city_ids=other_ids)
+    answers = {
+        o.introduction_id: (o.met, o.outcome)
+        for o in mq.outcomes(session=session, introduction_ids=[i.id for i in last.values()])  # type: ignore[misc]
+        if o.city_id == city_id
+    }
+    return {
+        other: Partner(other in represented, last.get(other), answers.get(last[other].id) if other in last else None)  # type: ignore[arg-type]
+        for other in other_ids
+    }
+
+
+def partner_offer(
+    context: Context, partner: Partner, name: str, city: City, *, you: bool
+) -> tuple[PartnerState, dict[str, object], list[Button]]:
+    """What a list says beside a possible partner of `city` and which buttons it offers, the same in /match, on
+    Home and after /goal add with=: *Introduce us* only when there is someone to introduce and the two were not
+    introduced; once introduced, when, and a follow-up (how did it go?) instead. Only buttons the reader may press:
+    a city's reps act for it, organisers for any city (`city=`), experts only read."""
+    may_act = you or context.actor.role in ORGANISERS
+    suffix = "" if you else f" city={_quote(city.name)}"
+    not_a_fit = [Button(Strings.NOT_A_FIT, f"/match notfit {name}{suffix}", "danger")] if may_act else []
+    intro = partner.introduction
+    if intro is None:
+        if not partner.represented:
+            return PartnerState.NO_REPS, {}, not_a_fit
+        introduce = [Button(Strings.INTRODUCE, f"/match intro {name}{suffix}", "primary")] if may_act else []
+        return PartnerState.NEW, {}, introduce + not_a_fit
+    values: dict[str, object] = {"date": format_day(intro.created_at, context.zone), "intro_id": intro.id}
+    if partner.answer is None:
+        follow = (
+            [Button(Strings.FOLLOW_UP, f"/match outcome {intro.id}", "primary", form="match-outcome")] if you else []
+        )
+        return PartnerState.INTRODUCED, values, follow + not_a_fit
+    values["answer"] = answer_label(partner.answer)
+    again = []
+    if may_act and partner.represented and context.now - intro.created_at >= REINTRODUCE_AFTER:
+        again = [Button(Strings.INTRODUCE_AGAIN, f"/match intro {name} again=yes{suffix}")]
+    return PartnerState.ANSWERED, values, again + not_a_fit
 
 
 def _result_section(
@@ -515,12 +594,7 @@ def _result_section(
         score=f"{match.score:.1f}",
         **reasons.values,
     )
-    suffix = "" if you else f" city={_quote(city.name)}"
-    buttons = [
-        Button(Strings.INTRODUCE, f"/match intro {match.name}{suffix}", "primary"),
-        Button(Strings.NOT_A_FIT, f"/match notfit {match.name}{suffix}", "danger"),
-    ]
-    return Section(text, buttons)
+    return Section(text)
 
 
 def _empty_answer(city: City, profile: Profile | None, track: str | None) -> Reply:

@@ -286,6 +286,27 @@ def last_introduction(*, session: Session, city_id: int, other_city_id: int) -> 
     return session.exec(query).first()
 
 
+def last_introductions(*, session: Session, city_id: int, other_city_ids: Sequence[int]) -> dict[int, Introduction]:
+    """The latest introduction between `city_id` and each of the others it was introduced to."""
+    if not other_city_ids:
+        return {}
+    others = list(other_city_ids)
+    query = (
+        select(Introduction)
+        .where(
+            or_(
+                (Introduction.city_a_id == city_id) & col(Introduction.city_b_id).in_(others),
+                (Introduction.city_b_id == city_id) & col(Introduction.city_a_id).in_(others),
+            )
+        )
+        .order_by(col(Introduction.created_at), col(Introduction.id))
+    )
+    found: dict[int, Introduction] = {}
+    for intro in session.exec(query):  # oldest first: the last one written wins
+        found[intro.city_b_id if intro.city_a_id == city_id else intro.city_a_id] = intro
+    return found
+
+
 def met_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
     """Pairs among these cities that have ever been introduced (so a round does not repeat them)."""
     return _pairs_among(session, Introduction.city_a_id, Introduction.city_b_id, city_ids)

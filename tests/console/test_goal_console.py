@@ -44,8 +44,9 @@ def test_goals_in_the_console(tmp_path):
     expected_lines = [
         "Goal #1 for Kraków: Open a tourism data hub",
         f"Due {due} · track Green and digital transition in tourism. Report with /goal update 1 on-track|at-risk|done.",
-        "You named Łódź as a collaborator: an introduction puts your cities in touch.",
-        "  [Introduce us] /match intro Łódź",
+        # nobody represents Łódź: no introduction is offered, as none could be made
+        "You named Łódź as a collaborator; it has no representative yet, so nobody to introduce.",
+        "  [Not a fit] /match notfit Łódź",
         "Goal #2 for Kraków: =SUM(A1:A9) tonnes of CO2 less",
         "error: `yesterday` is not a date like 2020-09-28 10:00 or 28/09/2020.",
         "Goals of Kraków (2)",

@@ -46,6 +46,11 @@ def test_introduce_us_opens_one_conversation_with_both_reps_and_posts_one_introd
     assert "were introduced on" in words(refused)
     assert len(group_opens(bot)) == 1 and len(bot.slack.messages_in(bot.slack.channel_of(ANA, BOB))) == 1
 
+    # asked again, the list says when they were introduced and offers the follow-up, not another introduction
+    after = answer(bot, ANA, "/match top")
+    assert "(introduction 1); how it went is not answered yet" in words(after)
+    assert [b["text"]["text"] for b in buttons(after)] == ["How did it go?", "Not a fit"]
+
 
 def test_not_a_fit_drops_the_city_from_the_next_answer(bot: Bot) -> None:
     two_cities_with_common_ground(bot)

@@ -48,9 +48,13 @@ def test_add_defaults_to_three_months_and_suggests_introductions(programme):
         "Due 2027-02-22 · track Green and digital transition in tourism. "
         "Report with /goal update 1 on-track|at-risk|done.",
         "You named Łódź as a collaborator: an introduction puts your cities in touch.",
-        "You named Porto as a collaborator: an introduction puts your cities in touch.",
+        "You named Porto as a collaborator; it has no representative yet, so nobody to introduce.",
     ]
-    assert [b.command for s in reply.sections for b in s.buttons] == ["/match intro Łódź", "/match intro Porto"]
+    assert [b.command for s in reply.sections for b in s.buttons] == [  # Porto has nobody to introduce
+        "/match intro Łódź",
+        "/match notfit Łódź",
+        "/match notfit Porto",
+    ]
     goal, history = goal_row(programme, 1)
     assert (goal.due_on, goal.status, goal.closed_at) == (date(2027, 2, 22), "new", None)
     assert history == [("new", None)]

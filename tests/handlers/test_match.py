@@ -10,8 +10,10 @@ from sqlmodel import select
 import core.rounds as rounds
 from core.clock import FakeClock
 from handlers.dispatch import handle
+from handlers.forms import FORMS
+from handlers.home import home
 from handlers.match import REINTRODUCE_AFTER, due_followups
-from handlers.types import Request, Services
+from handlers.types import Request, Section, Services
 from storage.db import unit_of_work
 from storage.models import Introduction
 from tests.handlers.conversation import ask, say
@@ -199,7 +201,9 @@ def test_permissions(programme: Services) -> None:
     assert say(programme, "eve", "/match top") == "You do not represent a city: name one with city=<name>."
     expert_view = ask(programme, "eve", "/match top city=Brno")
     assert "Porto offers an open data platform for urban mobility, which Brno needs" in expert_view.plain()
-    assert expert_view.sections[1].buttons[0].command == '/match intro Porto city="Brno"'
+    assert expert_view.sections[1].buttons == []  # an expert reads; a button would only say they may not
+    organiser_view = ask(programme, "admin", "/match top city=Brno")
+    assert organiser_view.sections[1].buttons[0].command == '/match intro Porto city="Brno"'
     assert (
         say(programme, "eve", '/match intro Porto city="Brno"')
         == "Only organisers and admins can act for another city."
@@ -498,3 +502,74 @@ def test_values_a_platform_gives_typed_read_as_the_line_does(
     typed = ask(programme, "ana", line)
     given = handle(programme, Request("ana", "ana", "match", "", subcommand=subcommand, values=values))
     assert given.plain() == typed.plain() and given.error == typed.error, (given.plain(), typed.plain())
+
+
+# --- no button leads nowhere ----------------------------------------------------------------------------------
+
+
+def test_a_city_nobody_represents_is_shown_as_such_and_never_offered_an_introduction(programme: Services) -> None:
+    say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
+    say(programme, "gosia", "/city join Gdańsk")
+    say(programme, "admin", "/city approve @gosia Gdańsk")
+    say(programme, "gosia", "/city offer open data platform for mobility and traffic")
+    say(programme, "gosia", "/city interests green-economy")
+    say(programme, "admin", "/city role @gosia none")  # its representative left: nobody represents it now
+    reply = ask(programme, "ana", "/match")
+    [gdansk] = [s for s in reply.sections if "Gdańsk" in s.text.plain()]
+    assert "Gdańsk has no representative yet: there is nobody to introduce." in gdansk.text.plain()
+    assert [(b.label, b.command) for b in gdansk.buttons] == [("Not a fit", "/match notfit Gdańsk")]
+    assert say(programme, "ana", "/match intro Gdańsk").endswith(
+        "has no representative yet, so there is nobody to introduce."
+    )
+
+
+def test_a_city_already_introduced_says_when_and_offers_a_follow_up_instead(
+    programme: Services, clock: FakeClock
+) -> None:
+    def porto() -> Section:
+        [found] = [s for s in ask(programme, "ana", "/match").sections if "Porto" in s.text.plain()]
+        return found
+
+    assert [b.label for b in porto().buttons] == ["Introduce us", "Not a fit"]
+    say(programme, "ana", "/match intro Porto")
+    introduced = porto()
+    assert "Introduced on Sun 22 Nov 2026 (introduction 1); how it went is not answered yet." in introduced.text.plain()
+    assert [(b.label, b.command, b.form) for b in introduced.buttons] == [
+        ("How did it go?", "/match outcome 1", "match-outcome"),
+        ("Not a fit", "/match notfit Porto", None),
+    ]
+    # the follow-up's form asks what came of it and runs the line its answer builds
+    form = FORMS["match-outcome"]
+    key = form.key_of("/match outcome 1")
+    assert form.title_for(key) == "How did introduction 1 go?"
+    line = form.build({"outcome": "met joint-proposal"}, key)
+    assert line == "/match outcome 1 met joint-proposal"
+    assert [value for value, _ in form.fields[0].choices][-1] == "not-met"
+    assert say(programme, "ana", line).startswith("Thanks: recorded for Brno and Porto: met, a joint proposal.")
+    answered = porto()
+    assert "Introduced on Sun 22 Nov 2026 (introduction 1): met, a joint proposal." in answered.text.plain()
+    assert [b.label for b in answered.buttons] == ["Not a fit"]  # nothing to ask, too soon to meet again
+    clock.advance(REINTRODUCE_AFTER + timedelta(days=1))
+    again = porto()
+    assert [(b.label, b.command) for b in again.buttons][0] == ("Introduce us again", "/match intro Porto again=yes")
+    # Home shows the matches as /match does
+    page = home(programme, user_id="ana", user_name="ana", tz=None)
+    [on_home] = [s for s in page.sections if "Porto" in s.text.plain() and "score" in s.text.plain()]
+    assert [b.label for b in on_home.buttons] == ["Introduce us again", "Not a fit"]
+
+
+def test_a_goals_with_suggests_only_the_introductions_that_can_still_be_made(programme: Services) -> None:
+    say(programme, "admin", "/city register Gdańsk country=PL cohort=ICC")
+    say(programme, "ana", "/match intro Porto")
+    reply = ask(programme, "ana", "/goal add Shared mobility data with=Porto;Riga;Gdańsk")
+    lines = [s.text.plain() for s in reply.sections[1:]]
+    assert lines == [
+        "You named Porto as a collaborator: your cities were introduced on Sun 22 Nov 2026 (introduction 1).",
+        "You named Riga as a collaborator: an introduction puts your cities in touch.",
+        "You named Gdańsk as a collaborator; it has no representative yet, so nobody to introduce.",
+    ]
+    assert [[b.command for b in s.buttons] for s in reply.sections[1:]] == [
+        ["/match outcome 1", "/match notfit Porto"],  # the first opens the follow-up's form
+        ["/match intro Riga", "/match notfit Riga"],
+        ["/match notfit Gdańsk"],
+    ]
