@@ -19,7 +19,7 @@ from bot.app import build_services
 from bot.config import Settings, load_settings
 from core.clock import FakeClock
 from handlers.types import Services
-from tests.support.databases import DEFAULT_URL, answers, temporary_schema, throwaway_server
+from tests.support.databases import DEFAULT_URL, MigratedCopies, answers, temporary_schema, throwaway_server
 
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_URL)  # pytest_configure settles it before collection
@@ -38,10 +38,21 @@ def pytest_configure(config: pytest.Config) -> None:
         POSTGRES_CHOSEN = "the server answering on 127.0.0.1:5432"
         return
     why = "TEST_DATABASE_URL=throwaway" if wanted else "nothing answers on 127.0.0.1:5432"
-    POSTGRES_CHOSEN = f"a throwaway server started for this run: {why}"
     server = contextlib.ExitStack()
-    POSTGRES_URL = os.environ["TEST_DATABASE_URL"] = server.enter_context(throwaway_server())
+    POSTGRES_URL, folder = server.enter_context(throwaway_server())
+    os.environ["TEST_DATABASE_URL"] = POSTGRES_URL
+    POSTGRES_CHOSEN = f"a throwaway server started for this run in {folder}: {why}"
     config.stash[THROWAWAY] = server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`postgres` marks every test that runs on PostgreSQL through database_url (parametrized here or indirectly).
+    Slow tests go first, so parallel workers start the long ones while the short ones fill the gaps."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -63,12 +74,26 @@ def _postgres_schema_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_copies(tmp_path_factory: pytest.TempPathFactory) -> MigratedCopies:
+    return MigratedCopies(tmp_path_factory.mktemp("migrated"))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def database_url(request: pytest.FixtureRequest, tmp_path, migrated_copies: MigratedCopies) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database of the test's own, its schema already migrated (a copy, see MigratedCopies); a test module marked
+    `empty_database` gets it empty, to run the migrations itself."""
+    migrated = request.node.get_closest_marker("empty_database") is None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'citypeers.db'}"
+        path = tmp_path / "citypeers.db"
+        if migrated:
+            migrated_copies.sqlite(path)
+        yield f"sqlite:///{path}"
     else:
-        yield from _postgres_schema_url()
+        for url in _postgres_schema_url():
+            if migrated:
+                migrated_copies.postgresql(url, POSTGRES_URL)
+            yield url
 
 
 @pytest.fixture

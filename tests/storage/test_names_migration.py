@@ -2,11 +2,14 @@
 
 import logging
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
 from storage import queries
 from storage.db import alembic_config, make_engine, unit_of_work
+
+pytestmark = pytest.mark.empty_database  # these tests run the migrations themselves
 
 CITIES = [("Kraków", "kraków"), ("krakow", "krakow"), ("Saint-Étienne", "saint-étienne"), ("Αθήνα", "αθήνα")]
 

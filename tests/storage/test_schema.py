@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +11,8 @@ from sqlmodel import SQLModel
 
 from storage import queries
 from storage.db import alembic_config, make_engine, schema_heads, schema_is_current, unit_of_work, upgrade
+
+pytestmark = pytest.mark.empty_database  # these tests run the migrations themselves
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 

@@ -10,17 +10,20 @@ import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from alembic import command
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
-from storage.db import normalise_url
+from storage.db import alembic_config, make_engine, normalise_url, schema_is_current, upgrade
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SYSTEM_USER = "pgserver"  # PostgreSQL refuses to run as root; pgserver's own helpers create this user
@@ -86,9 +89,9 @@ def _run(command: list[str], user: str | None) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[str]:
+def throwaway_server() -> Iterator[tuple[str, Path]]:
     """A new PostgreSQL with a `test` database, trust auth and durability off (nothing in it outlives the run);
-    yields its URL; stops it and deletes its folder after."""
+    yields its URL and its folder; stops it and deletes the folder after."""
     folder = Path(tempfile.mkdtemp(prefix="citypeers-pg-"))
     data, log = folder / "data", folder / "server.log"
     started = False
@@ -109,8 +112,75 @@ def throwaway_server() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text("CREATE DATABASE test"))
         admin.dispose()
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/test"
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/test", folder
     finally:
         if started:
             _run([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], user)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class MigratedCopies:
+    """The schema's migrations, run once per process for each kind of database; each test gets a copy of the result
+    instead of running them again (about 0.3 s on SQLite and 0.8 s on PostgreSQL a test, here). SQLite: the migrated
+    file is copied. PostgreSQL: the statements the migrations sent to an empty schema are recorded and sent again, in
+    one transaction, to each test's empty schema; the first copy is compared with the original, table by table."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: Path | None = None
+        self._statements: list[tuple[str, Any, bool]] | None = None
+        self._tables: dict[str, list[str]] = {}
+        self._compared = False
+
+    def sqlite(self, path: Path) -> None:
+        if self._sqlite is None:
+            template = self.folder / "migrated.db"
+            engine = make_engine(f"sqlite:///{template}")
+            upgrade(engine)
+            engine.dispose()
+            with contextlib.closing(sqlite3.connect(template)) as connection:  # all of it in the file we copy
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._sqlite = template
+        shutil.copyfile(self._sqlite, path)
+
+    def postgresql(self, url: str, server_url: str) -> None:
+        if self._statements is None:
+            self._statements = []
+            with temporary_schema(server_url, prefix="migrated") as template_url:
+                engine = make_engine(template_url)
+                sent = self._statements
+
+                @event.listens_for(engine, "before_cursor_execute")
+                def record(_conn, _cursor, statement, parameters, _context, executemany) -> None:  # type: ignore[no-untyped-def]
+                    sent.append((statement, parameters, executemany))
+
+                command.upgrade(alembic_config(engine), "heads")  # what upgrade() runs on an empty schema
+                self._tables = _tables(engine)
+                engine.dispose()
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:
+                for statement, parameters, _many in self._statements:
+                    connection.exec_driver_sql(statement, parameters)
+            if not self._compared:
+                copied = _tables(engine)
+                assert copied == self._tables, f"the migrated copy differs from the migrations' result: {copied}"
+                assert schema_is_current(engine), "the migrated copy does not stand at the newest revision"
+                self._compared = True
+        finally:
+            engine.dispose()
+
+
+def _tables(engine: Any) -> dict[str, list[str]]:
+    """Each table's columns, indexes and constraints, by name: what a copy must have like the original."""
+    found = inspect(engine)
+    return {
+        table: sorted(
+            [f"column {c['name']} {c['type']} {c['nullable']}" for c in found.get_columns(table)]
+            + [f"index {i['name']}" for i in found.get_indexes(table)]
+            + [f"unique {u['name']}" for u in found.get_unique_constraints(table)]
+            + [f"foreign key {f['name']}" for f in found.get_foreign_keys(table)]
+            + [f"check {c['name']}" for c in found.get_check_constraints(table)]
+        )
+        for table in sorted(found.get_table_names())
+    }
