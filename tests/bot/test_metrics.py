@@ -20,6 +20,8 @@ from tests.support.botprocess import BotProcess
 from tests.support.discord import GENERAL_CHANNEL_ID, FakeDiscord
 from tests.support.fakeslack import FakeSlack
 
+pytestmark = pytest.mark.slow  # real `citypeers run` processes
+
 ADMIN, ANA = "U0ADMIN", "U0ANA"
 LABS = "C0LABS"
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from sqlmodel import select
 
@@ -32,6 +33,8 @@ from storage.db import unit_of_work
 from storage.models import City, Introduction
 from tests.conftest import make_settings
 from tests.handlers.conversation import ask
+
+pytestmark = pytest.mark.slow  # a year of a programme: a minute or two of work
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 START = datetime(2027, 1, 4, 7, 0, tzinfo=UTC)  # Monday 08:00 in Brussels

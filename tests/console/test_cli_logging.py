@@ -4,9 +4,13 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from tests.console.test_console import CITYPEERS
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import FakeSlack
+
+pytestmark = pytest.mark.slow  # the command line in real processes
 
 
 def test_run_logs_no_scheduler_line_at_info(tmp_path):

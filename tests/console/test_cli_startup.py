@@ -11,6 +11,8 @@ from tests.console.test_console import run
 from tests.support.botprocess import free_port
 from tests.support.fakeslack import FakeSlack
 
+pytestmark = pytest.mark.slow  # the command line in real processes
+
 
 def slack_env(api_url: str, tmp_path) -> dict[str, str]:
     return {

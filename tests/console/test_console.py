@@ -6,8 +6,12 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from storage import queries
 from storage.db import make_engine, unit_of_work
+
+pytestmark = pytest.mark.slow  # the command line in real processes
 
 # The script installed beside this interpreter, whether or not its virtual environment is activated.
 CITYPEERS = str(Path(sys.executable).with_name("citypeers"))

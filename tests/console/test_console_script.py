@@ -5,7 +5,11 @@ from datetime import datetime, timedelta
 from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.console.test_console import run
+
+pytestmark = pytest.mark.slow  # the command line in real processes
 
 # An organiser registers Brno and approves @bob as its representative, who adds a goal.
 PROGRAMME = """\

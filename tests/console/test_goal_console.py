@@ -5,9 +5,13 @@ import io
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from storage import goal_queries
 from storage.db import make_engine, unit_of_work
 from tests.console.test_console import run
+
+pytestmark = pytest.mark.slow  # the command line in real processes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -30,6 +30,8 @@ from tests.conftest import make_settings
 from tests.dashboard import programme
 from tests.handlers.conversation import say
 
+pytestmark = pytest.mark.slow  # a real browser
+
 PAGES = ("", "goals", "city/1", "network", "events")
 
 

@@ -16,6 +16,8 @@ from tests.discord.conftest import ADMIN, ANA, BOB, LABS
 from tests.support.botprocess import DiscordProcess
 from tests.support.discord import DiscordInteractions, FakeDiscord
 
+pytestmark = pytest.mark.slow  # real `citypeers run` processes on real time
+
 BRUSSELS = ZoneInfo("Europe/Brussels")
 FAST = {"citypeers_sweep_seconds": "1"}
 # The fake Discord is tests/discord/conftest.py's `discord` fixture, checked for problems when a test ends.

@@ -6,9 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import pytest
+
 from storage import event_queries, queries
 from storage.db import unit_of_work
 from tests.discord.conftest import ADMIN, LABS, Bot
+
+pytestmark = pytest.mark.slow  # 42 interactions at once, each answered within Discord's 3 s of real time
 
 PEOPLE = [f"13100000000000020{n:02d}" for n in range(12)]
 

@@ -19,6 +19,8 @@ from tests.e2e.test_reminders import ADMIN, ANA, FAST, LABS, run, typed
 from tests.support.botprocess import SETTINGS_PREFIXES, BotProcess
 from tests.support.fakeslack import FakeSlack
 
+pytestmark = pytest.mark.slow  # real processes, a backup and a restore
+
 # The morning: two sessions whose reminders go out before the backup, two whose reminders are still owed then.
 SENT_BEFORE = {"Session Alpha": 6, "Session Bravo": 9}  # seconds from now until the reminder is due
 OWED = {"Session Charlie": 40, "Session Delta": 44}

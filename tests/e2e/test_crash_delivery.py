@@ -18,6 +18,8 @@ from storage.models import Delivery
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import FakeSlack
 
+pytestmark = pytest.mark.slow  # real processes killed mid-send
+
 ADMIN, ANA = "U0ADMIN", "U0ANA"
 QUICK = {"citypeers_sweep_seconds": "1", "citypeers_claim_seconds": "2"}
 

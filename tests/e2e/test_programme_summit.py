@@ -20,6 +20,8 @@ from tests.e2e.test_reminders import ADMIN, ANA, BRUSSELS, FAST
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import FakeSlack
 
+pytestmark = pytest.mark.slow  # real processes on real time
+
 SUMMIT = "C0SUMMIT"
 
 

@@ -16,6 +16,8 @@ from handlers.ledger import PLAN_MARGIN, PLAN_SHARE
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import FakeSlack
 
+pytestmark = pytest.mark.slow  # real processes on real time
+
 ADMIN, ANA, BOB = "U0ADMIN", "U0ANA", "U0BOB"
 LABS = "C0LABS"
 BRUSSELS = ZoneInfo("Europe/Brussels")

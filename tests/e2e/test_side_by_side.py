@@ -30,6 +30,8 @@ from tests.e2e.conftest import ADMIN, Bot
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import FakeSlack, Sent, SlackSender
 
+pytestmark = pytest.mark.slow  # real processes and threads on real time
+
 PEOPLE = tuple(f"U0NEW{n:02d}" for n in range(12))
 CITIES = ("Brno", "Porto", "Tallinn")
 EVENTS = tuple(f"City Lab day {n}" for n in range(1, 7))

@@ -19,6 +19,8 @@ from tests.e2e.test_reminders import ADMIN, LABS, run, typed
 from tests.support.botprocess import BotProcess
 from tests.support.fakeslack import Call, FakeSlack
 
+pytestmark = pytest.mark.slow  # real processes killed in turn, on real time
+
 PEOPLE = ["U0P001", "U0P002", "U0P003", "U0P004"]
 RECIPIENTS = [LABS, *PEOPLE]
 WAKE_UPS = 6

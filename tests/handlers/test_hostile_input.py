@@ -23,6 +23,8 @@ from tests.core.test_linear_input import FIXED, GROWTH, hostile, outside_databas
 from tests.handlers.conversation import ask, say
 from tests.support.snapshot import snapshot
 
+pytestmark = pytest.mark.slow  # every command traced line by line over long input: minutes of work
+
 SMALL = 300  # ten times this, plus the command, stays under MAX_LINE: these lines are parsed
 HUGE = 100_000
 # What refusing a line over the limit may cost, in Python lines: a fixed handful, whatever its length.

@@ -23,6 +23,8 @@ from storage.models import City
 from tests.handlers.conversation import ask, say
 from tests.handlers.test_goal import PNG_MAGIC
 
+pytestmark = pytest.mark.slow  # maps of 500 cities and two console processes
+
 OLD = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # before the City Lab of 1 November
 NEW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
