@@ -231,7 +231,8 @@ def read_id(typed: str | int, what: str) -> str:
     """The number of an event or a goal (`12`, `#12`), as digits: whether one has it is the resolver's to say."""
     digits = str(typed).strip().lstrip("#")
     if not digits.isdecimal():  # isdecimal, not isdigit: int() refuses `²`
-        raise GrammarError(f"`{shown(str(typed))}` is not a {what} number; see the list for the numbers.")
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise GrammarError(f"`{shown(str(typed))}` is not {article} {what} number; see the list for the numbers.")
     return digits
 
 

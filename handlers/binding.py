@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from core.grammar import Args, GrammarError, shown
@@ -59,6 +60,11 @@ def param(
         "invalid": invalid,
     }
     return dataclasses.field(default=default, metadata={PARAM: declared})
+
+
+@dataclass(frozen=True)
+class NoArguments:
+    """A command that takes nothing after its name."""
 
 
 def params_of(arguments: type) -> tuple[Param, ...]:

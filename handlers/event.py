@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 from core import calendar
 from core.audit import AuditKind
-from core.dates import OffsetList, TypedWhen, format_instant, parse_durations, parse_zone, read_when, zone_note
-from core.grammar import Args, ChannelRef, GrammarError, parse_channel_ref, parse_yes_no, read_text, split_first
+from core.dates import OffsetList, TypedWhen, format_instant, zone_note
+from core.grammar import ChannelRef
 from core.reminders import (
     ALL_DAY_HOUR,
     Occurrence,
@@ -34,8 +34,9 @@ from core.reminders import (
 )
 from core.roles import ORGANISERS
 from core.text import ChannelMention, Mention
-from handlers import audit, city, ledger
+from handlers import audit, ledger
 from handlers.auth import require
+from handlers.binding import NoArguments, param
 from handlers.event_reminders import (
     CALENDAR,
     calendar_entry,
@@ -62,14 +63,13 @@ from handlers.types import (
     Context,
     Kind,
     Notice,
-    Param,
     Reply,
     UsageError,
     Variant,
     member_zone,
 )
 from storage import event_queries, feed_queries
-from storage.models import Broadcast, Event, EventOccurrence, Member
+from storage.models import Broadcast, Cohort, Event, EventOccurrence, Member
 
 SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts"
 MAX_TITLE = 200
@@ -210,13 +210,6 @@ def checked_title(text: str) -> str:
     return title
 
 
-def checked_channel(value: str) -> ChannelRef:
-    ref = parse_channel_ref(value)
-    if ref is None:
-        raise CommandError(Strings.CHANNEL_BAD.format(value=value))
-    return ref
-
-
 @dataclass(frozen=True)
 class Span:
     start: datetime
@@ -275,19 +268,18 @@ def checked_span(
     return Span(start, end, all_day, zone, tuple(notes))
 
 
-def typed_when(options: dict[str, str], key: str) -> TypedWhen | None:
-    """An option read as a date and time (until this family reads its options by their declarations)."""
-    return read_when(options[key]) if key in options else None
-
-
-def typed_zone(options: dict[str, str]) -> ZoneInfo | None:
-    return parse_zone(options["tz"]) if "tz" in options else None
-
-
-def zone_notes(options: dict[str, str], span: Span) -> tuple[str, ...]:
-    """How tz= was read, when written as an abbreviation (`tz=EET`), and how the times were read."""
-    note = zone_note(options["tz"], span.start) if "tz" in options else None
+def zone_notes(tz: ZoneInfo | None, span: Span) -> tuple[str, ...]:
+    """How tz= was read, when it is one of the zones European abbreviations name (`tz=EET`), and how the times
+    were read."""
+    note = zone_note(tz.key, span.start) if tz is not None else None
     return ((note,) if note else ()) + span.notes
+
+
+def scheduled(event: Event) -> Event:
+    """An event a command changes or attends: not one that was cancelled."""
+    if event.status != "scheduled":
+        raise CommandError(Strings.CANCELLED.format(id=event.id))
+    return event
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -295,14 +287,10 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def checked_offsets(
-    typed: str, *, start: datetime, repeats: bool, now: datetime, zone: ZoneInfo, all_day: bool = False
+    offsets: OffsetList, *, start: datetime, repeats: bool, now: datetime, zone: ZoneInfo, all_day: bool = False
 ) -> OffsetList:
-    """Offsets as typed: none of 0 (the same one twice is one, and `merged` says so), a handful at most, none over a
+    """Offsets as read (none of 0; the same one twice is one, and `merged` says so): a handful at most, none over a
     year, whole days for an all-day event, and (a one-off event) none falling before now."""
-    try:
-        offsets = parse_durations(typed)
-    except GrammarError as error:
-        raise CommandError(str(error), field="remind") from None
     if len(offsets) > MAX_OFFSETS:
         raise CommandError(
             Strings.TOO_MANY_OFFSETS.format(max=MAX_OFFSETS, count=len(offsets), offsets=offsets_text(offsets)),
@@ -339,21 +327,54 @@ def remaining_offsets(event: Event, occurrence: datetime, now: datetime) -> list
 # --- commands -----------------------------------------------------------------------------------------
 
 
-def add(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class AddEvent:
+    title: str = param(
+        Kind.TEXT, "What the event is called, e.g. City Lab Brno", required=True, missing=Strings.TITLE_REQUIRED
+    )
+    start: TypedWhen = param(
+        Kind.WHEN,
+        "When it starts, e.g. 2027-03-01 10:00 or 01/03/2027 10:00",
+        required=True,
+        key="start",
+        missing=Strings.START_REQUIRED,
+    )
+    end: TypedWhen | None = param(Kind.WHEN, "When it ends (for a calendar and the server's event list)", key="end")
+    tz: ZoneInfo | None = param(
+        Kind.ZONE, "The time zone of its times, e.g. Europe/Brussels (yours if not given)", key="tz"
+    )
+    where: str = param(
+        Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>", default=""
+    )
+    remind: OffsetList = param(
+        Kind.OFFSETS,
+        "How long before it reminders go, e.g. 7d,1d,1h (m, h, d, w)",
+        key="remind",
+        placeholder="7d,1d,1h",
+    )
+    channel: ChannelRef | None = param(Kind.CHANNEL, "The channel that gets its reminders", key="channel")
+    repeat: str | None = param(Kind.RRULE, "How it repeats, as an iCalendar rule: FREQ=WEEKLY;BYDAY=TU", key="repeat")
+    cohort: Cohort | None = param(Kind.COHORT, "The cohort it is for", key="cohort")
+    about: str = param(
+        Kind.TEXT,
+        "What it is about, shown in calendars and the server's event list",
+        key="about",
+        placeholder="<text>",
+        default="",
+    )
+
+
+def add(context: Context, args: AddEvent) -> Reply:
     require(context, ORGANISERS, "create events")
-    title = checked_title(args.text)
-    options = args.options
-    if "start" not in options:
-        raise CommandError(Strings.START_REQUIRED)
-    start_typed = typed_when(options, "start")
-    zone = event_zone_for(start_typed, typed_zone(options), context.zone)
-    span = checked_span(context, start_typed, typed_when(options, "end"), zone, default_day=context.now)
-    rule = check_rrule(options["repeat"], span.start, zone) if "repeat" in options else None
-    defaults = "remind" not in options
-    typed = options.get("remind", context.services.settings.default_remind)
+    title = checked_title(args.title)
+    start_typed = args.start
+    zone = event_zone_for(start_typed, args.tz, context.zone)
+    span = checked_span(context, start_typed, args.end, zone, default_day=context.now)
+    rule = check_rrule(args.repeat, span.start, zone) if args.repeat is not None else None
+    defaults = not args.remind
     part_days: list[timedelta] = []
-    if defaults:  # the programme's defaults: those that would fall before now are left out, and said so
-        all_offsets = stored_offsets(typed)
+    if not args.remind:  # the programme's defaults: those that would fall before now are left out, and said so
+        all_offsets = stored_offsets(context.services.settings.default_remind)
         if span.all_day:  # an all-day event has no time of day: reminders a day or more before, at 09:00
             part_days = [o for o in all_offsets if not whole_days(o)]
             all_offsets = [o for o in all_offsets if whole_days(o)]
@@ -362,22 +383,19 @@ def add(context: Context, args: Args) -> Reply:
         ]
     else:
         offsets = checked_offsets(
-            typed, start=span.start, repeats=bool(rule), now=context.now, zone=zone, all_day=span.all_day
+            args.remind, start=span.start, repeats=bool(rule), now=context.now, zone=zone, all_day=span.all_day
         )
-    channel = checked_channel(options["channel"]) if "channel" in options else None
-    cohort = None
-    if "cohort" in options:
-        cohort = city.cohort_by_name(context, options["cohort"])  # an unknown one gets the nearest and the list
+    channel, cohort = args.channel, args.cohort
     event = event_queries.add_event(
         session=context.session,
         event=Event(
             title=title,
-            description=options.get("about", "")[:2000],
+            description=args.about[:2000],
             start_at=span.start,
             end_at=span.end,
             all_day=span.all_day,
             tz=zone.key,
-            location=options.get("where", "")[:300],
+            location=args.where[:300],
             cohort_id=cohort.id if cohort else None,
             channel_id=channel.channel_id if channel else None,
             channel_name=channel.name if channel else None,
@@ -392,7 +410,7 @@ def add(context: Context, args: Args) -> Reply:
     context.record(AuditKind.EVENT_ADD, "event", event.id, event.title, after=audit.event_fields(event))
     when = when_text(context.session, event, context.zone, context.now)
     reply = Reply.of(Strings.CREATED, title=title, id=event.id, when=when)
-    for note in zone_notes(options, span):
+    for note in zone_notes(args.tz, span):
         reply.add(Strings.NOTE, note=note)
     to = {"channel": ChannelMention(channel.channel_id, channel.name)} if channel else {}
     if not offsets:
@@ -415,10 +433,13 @@ def add(context: Context, args: Args) -> Reply:
     return reply
 
 
-def list_events(context: Context, args: Args) -> Reply:
-    show_all = args.text.strip().lower() == "all"
-    if args.text.strip() and not show_all:
-        raise UsageError()
+@dataclass(frozen=True)
+class ListEvents:
+    all: bool = param(Kind.FLAG, "Show past events too")
+
+
+def list_events(context: Context, args: ListEvents) -> Reply:
+    show_all = args.all
     session = context.session
     events = event_queries.all_events(session=session) if show_all else event_queries.scheduled_events(session=session)
     upcoming: list[tuple[Occurrence, Event]] = []
@@ -480,19 +501,25 @@ def dates_text(context: Context, event: Event) -> str:
     return text
 
 
-def rsvp(context: Context, args: Args) -> Reply:
-    first, rest = split_first(args.text)
-    event = event_by_id(context, first)
+EVENT_ID = "The event's number, as /event list shows it"
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
+    withdraw: bool = param(Kind.FLAG, "Say you no longer attend", word="no")
+
+
+def rsvp(context: Context, args: Rsvp) -> Reply:
+    event = scheduled(args.event)
     member = context.actor.member
     existing = event_queries.get_rsvp(session=context.session, event_id=event.id, member_id=member.id)
-    if rest.strip().lower() in ("no", "cancel", "off"):
+    if args.withdraw:
         if existing is None:
             raise CommandError(Strings.RSVP_NONE.format(title=event.title))
         event_queries.delete_rsvp(session=context.session, rsvp=existing)
         ledger.withdraw(context.session, event_id=event.id, recipient=member.external_id)
         return Reply.of(Strings.RSVP_WITHDRAWN, title=event.title)
-    if rest.strip():
-        raise UsageError()
     if existing is not None:
         raise CommandError(Strings.RSVP_ALREADY.format(title=event.title))
     occurrence = current_occurrence(context.session, event, context.now)
@@ -511,16 +538,19 @@ def rsvp(context: Context, args: Args) -> Reply:
     return Reply.of(Strings.RSVP_DONE, title=event.title, when=when, offsets=offsets_text(left))
 
 
-def remind(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class Remind:
+    event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
+    offsets: OffsetList = param(Kind.OFFSETS, "How long before it reminders go, e.g. 7d,1d,1h", required=True)
+
+
+def remind(context: Context, args: Remind) -> Reply:
     require(context, ORGANISERS, "change reminders")
-    first, rest = split_first(args.text)
-    event = event_by_id(context, first)
-    if not rest.strip():
-        raise UsageError()
+    event = scheduled(args.event)
     start = current_occurrence(context.session, event, context.now).start
     zone = event_zone(event)
     offsets = checked_offsets(
-        rest, start=start, repeats=bool(event.rrule), now=context.now, zone=zone, all_day=event.all_day
+        args.offsets, start=start, repeats=bool(event.rrule), now=context.now, zone=zone, all_day=event.all_day
     )
     before = {"remind": event.remind}
     event.remind = offsets_text(offsets)
@@ -537,17 +567,42 @@ def remind(context: Context, args: Args) -> Reply:
 EVERY_DATE_OPTIONS = ("title", "tz", "channel", "repeat")
 
 
-def edit(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class EditEvent:
+    event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
+    on: date | None = param(Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
+    title: str | None = param(Kind.TEXT, "A new title", key="title", placeholder="<text>")
+    start: TypedWhen | None = param(Kind.WHEN, "A new start, e.g. 2027-03-01 10:00", key="start")
+    end: TypedWhen | None = param(Kind.WHEN, "A new end, e.g. 2027-03-01 17:00", key="end")
+    tz: ZoneInfo | None = param(Kind.ZONE, "A new time zone for its times, e.g. Europe/Brussels", key="tz")
+    where: str | None = param(
+        Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>"
+    )
+    channel: ChannelRef | None = param(Kind.CHANNEL, "The channel that gets its reminders", key="channel")
+    repeat: str | None = param(
+        Kind.RRULE,
+        "A new iCalendar rule (FREQ=WEEKLY;BYDAY=TU), or none to stop repeating",
+        key="repeat",
+        placeholder="<RRULE>|none",
+    )
+
+    def given(self) -> list[str]:
+        """The options given, as `key`s, the event's number aside."""
+        return [
+            name for name in ("on", *EVERY_DATE_OPTIONS, "start", "end", "where") if getattr(self, name) is not None
+        ]
+
+
+def edit(context: Context, args: EditEvent) -> Reply:
     require(context, ORGANISERS, "change events")
-    event = event_by_id(context, args.text)
-    options = args.options
-    if "on" in options:
-        return edit_occurrence(context, event, options)
-    if not options:
+    event = scheduled(args.event)
+    if args.on is not None:
+        return edit_occurrence(context, event, args)
+    if not args.given():
         raise CommandError(Strings.NOTHING_TO_CHANGE)
     before = audit.event_fields(event)
-    start_typed, end_typed = typed_when(options, "start"), typed_when(options, "end")
-    zone = event_zone_for(start_typed, typed_zone(options), event_zone(event))
+    start_typed, end_typed = args.start, args.end
+    zone = event_zone_for(start_typed, args.tz, event_zone(event))
     if start_typed is not None:
         span = checked_span(context, start_typed, end_typed, zone, default_day=context.now)
         if end_typed is None and event.end_at and not span.all_day and not event.all_day:
@@ -575,19 +630,18 @@ def edit(context: Context, args: Args) -> Reply:
         event.remind = offsets_text([o for o in stored_offsets(event.remind) if whole_days(o)])
     rule = event.rrule
     removed = False
-    if "repeat" in options:
-        typed = options["repeat"].strip()
+    if args.repeat is not None:
+        typed = args.repeat.strip()
         removed = typed.lower() in ("none", "no", "off", "")
         rule = None if removed else typed
     if rule:
         rule = check_rrule(rule, span.start, zone)
-    if "title" in options:
-        event.title = checked_title(options["title"])
-    if "channel" in options:
-        channel = checked_channel(options["channel"])
-        event.channel_id, event.channel_name = channel.channel_id, channel.name
-    if "where" in options:
-        event.location = options["where"][:300]
+    if args.title is not None:
+        event.title = checked_title(args.title)
+    if args.channel is not None:
+        event.channel_id, event.channel_name = args.channel.channel_id, args.channel.name
+    if args.where is not None:
+        event.location = args.where[:300]
     if rule != event.rrule or span.start != event.start_at or zone.key != event.tz:
         # The rule's dates change: one-date changes of the old dates no longer mean anything.
         event_queries.clear_occurrence_changes(session=context.session, event_id=event.id)
@@ -610,26 +664,25 @@ def edit(context: Context, args: Args) -> Reply:
         when=when_text(context.session, event, context.zone, context.now),
         count=plural(len(attendees), "attendee"),
     )
-    for note in zone_notes(options, span):
+    for note in zone_notes(args.tz, span):
         reply.add(Strings.NOTE, note=note)
     if part_days:
         kept = offsets_text(offsets_of(event)) or "none"
         reply.add(Strings.ALL_DAY_KEPT, dropped=offsets_text(part_days), offsets=kept, hour=ALL_DAY_TIME, zone=zone.key)
     if removed:
         reply.add(Strings.REPEAT_REMOVED)
-    elif rule and "repeat" in options:
+    elif rule and args.repeat is not None:
         reply.add(Strings.REPEATS, rule=rule)
     reply.notices.extend(personal_notices(context, event, attendees, Strings.EDITED_NOTICE))
     return reply
 
 
-def find_occurrence(context: Context, event: Event, typed: str) -> Occurrence:
+def find_occurrence(context: Context, event: Event, day: date) -> Occurrence:
     """The occurrence of a recurring event on the day typed (in the event's zone): where it happens now, or the
     date the rule gives it."""
     if not event.rrule:
         raise CommandError(Strings.ON_NOT_RECURRING.format(id=event.id), field="on")
     zone = event_zone(event)
-    day = read_when(typed).on_day(zone, context.now)
     around = _midnight(day, zone)
     found = event_occurrences(
         context.session,
@@ -659,34 +712,35 @@ def day_text(event: Event, occurrence: Occurrence) -> str:
     return f"{local:%a} {local.day} {local:%b %Y}"
 
 
-def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> Reply:
+def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
     """`/event edit <id> on=<date> start=… [end=…] [where=…]`: that one date moves; the rule stays."""
-    every = [f"{key}=" for key in EVERY_DATE_OPTIONS if key in options]
+    every = [f"{key}=" for key in EVERY_DATE_OPTIONS if key in args.given()]
     if every:
         raise CommandError(Strings.ON_OPTIONS.format(keys=", ".join(every)))
-    if not {"start", "end", "where"} & set(options):
+    if not {"start", "end", "where"} & set(args.given()):
         raise CommandError(Strings.ON_NOTHING)
-    occurrence = find_occurrence(context, event, options["on"])
+    assert args.on is not None
+    occurrence = find_occurrence(context, event, args.on)
     zone = event_zone(event)
     duration = occurrence.end - occurrence.start if occurrence.end else None
     notes: list[str] = []
-    if "start" in options:
-        resolved = read_when(options["start"]).resolve(zone=zone, now=occurrence.start)  # a time alone: that day
+    if args.start is not None:
+        resolved = args.start.resolve(zone=zone, now=occurrence.start)  # a time alone: that day
         start = resolved.instant
         notes.extend(resolved.notes)
         if start < context.now - PAST_TOLERANCE:
             raise CommandError(Strings.START_PAST.format(when=format_instant(start, context.zone)), field="start")
     else:
         start = occurrence.start
-    if "end" in options:
-        resolved = read_when(options["end"]).resolve(zone=zone, now=start)
+    if args.end is not None:
+        resolved = args.end.resolve(zone=zone, now=start)
         end = resolved.instant
         notes.extend(note for note in resolved.notes if note not in notes)
     else:
         end = start + duration if duration else None
     if end is not None and end <= start:
         raise CommandError(Strings.END_BEFORE_START, field="end")
-    location = options["where"][:300] if "where" in options else occurrence.location
+    location = args.where[:300] if args.where is not None else occurrence.location
     ledger.withdraw(context.session, event_id=event.id, occurrence_at=occurrence.start)
     event_queries.change_occurrence(
         session=context.session,
@@ -738,11 +792,17 @@ def edit_occurrence(context: Context, event: Event, options: dict[str, str]) -> 
     return reply
 
 
-def cancel(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class CancelEvent:
+    event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
+    on: date | None = param(Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
+
+
+def cancel(context: Context, args: CancelEvent) -> Reply:
     require(context, ORGANISERS, "cancel events")
-    event = event_by_id(context, args.text)
-    if "on" in args.options:
-        return cancel_occurrence(context, event, args.options["on"])
+    event = scheduled(args.event)
+    if args.on is not None:
+        return cancel_occurrence(context, event, args.on)
     context.record(
         AuditKind.EVENT_CANCEL,
         "event",
@@ -762,9 +822,9 @@ def cancel(context: Context, args: Args) -> Reply:
     return reply
 
 
-def cancel_occurrence(context: Context, event: Event, typed: str) -> Reply:
+def cancel_occurrence(context: Context, event: Event, day: date) -> Reply:
     """`/event cancel <id> on=<date>`: that one date is cancelled (an EXDATE); its reminders are withdrawn."""
-    occurrence = find_occurrence(context, event, typed)
+    occurrence = find_occurrence(context, event, day)
     withdrawn = ledger.withdraw(context.session, event_id=event.id, occurrence_at=occurrence.start)
     event_queries.change_occurrence(
         session=context.session,
@@ -821,14 +881,21 @@ def personal_notices(context: Context, event: Event, attendees: list[Member], te
     ]
 
 
-def ics(context: Context, args: Args) -> Reply:
-    typed = args.text.strip()
-    if typed.lower() == "all":
+@dataclass(frozen=True)
+class Ics:
+    event: Event | None = param(Kind.EVENT, "The event's number, or all for every event", placeholder="<id>|all")
+    all: bool = param(Kind.FLAG, "Every event", placeholder="")
+
+
+def ics(context: Context, args: Ics) -> Reply:
+    if args.all and args.event is None:
         events = event_queries.scheduled_events(session=context.session)
         filename = "citypeers-events.ics"
-    else:
-        events = [event_by_id(context, typed, scheduled=False)]
+    elif args.event is not None and not args.all:
+        events = [args.event]
         filename = f"citypeers-event-{events[0].id}.ics"
+    else:
+        raise UsageError()
     reply = Reply.of("iCalendar file with {count}: {name}", count=plural(len(events), "event"), name=filename)
     body = calendar_bytes(context.session, events, context.now)
     reply.files.append(Attachment(filename, body, "text/calendar"))
@@ -858,15 +925,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def subscribe(context: Context, args: Args) -> Reply:
-    typed = args.text.strip().lower()
+@dataclass(frozen=True)
+class Subscribe:
+    all: bool = param(Kind.YESNO, "Every event, not only those you attend", key="all")
+
+
+def subscribe_reset(context: Context, args: NoArguments) -> Reply:
+    """`/event subscribe reset`: every calendar feed link the person got stops working."""
+    count = feed_queries.revoke_feeds(session=context.session, member_id=context.actor.member.id, now=context.now)
+    return Reply.of(Strings.SUBSCRIBE_RESET, count=plural(count, "feed link"))
+
+
+def subscribe(context: Context, args: Subscribe) -> Reply:
     member = context.actor.member
-    if typed == "reset" and not args.options:
-        count = feed_queries.revoke_feeds(session=context.session, member_id=member.id, now=context.now)
-        return Reply.of(Strings.SUBSCRIBE_RESET, count=plural(count, "feed link"))
-    if typed:
-        raise UsageError()
-    every = parse_yes_no(args.options["all"], "all") if "all" in args.options else False
+    every = args.all
     token = secrets.token_urlsafe(TOKEN_BYTES)
     scope = "all" if every else "rsvp"
     feed_queries.add_feed(
@@ -909,25 +981,27 @@ def feed_file(session: Session, token: str, now: datetime) -> FeedFile | None:
     return FeedFile(calendar_bytes(session, events, feed.changed_at, about), f'"{digest[:40]}"', feed.changed_at)
 
 
-def broadcast(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class PostBroadcast:
+    channel: ChannelRef = param(Kind.CHANNEL, "The channel to post to", required=True)
+    text: str = param(Kind.TEXT, "The message, as people will read it", required=True)
+    at: TypedWhen | None = param(Kind.WHEN, "When to post it, e.g. 2027-03-01 09:00 (now if not given)", key="at")
+
+
+@dataclass(frozen=True)
+class CancelBroadcast:
+    number: int = param(Kind.NUMBER, "The broadcast's number, as broadcast-list shows it", required=True, name="id")
+
+
+def broadcast(context: Context, args: PostBroadcast) -> Reply:
     require(context, ORGANISERS, "broadcast")
-    first, text = split_first(args.text)
-    if first.lower() == "list" and not text.strip() and not args.options:
-        return broadcast_list(context)
-    if first.lower() == "cancel" and not args.options:
-        return broadcast_cancel(context, text)
-    if not first:
-        raise UsageError()
-    channel = checked_channel(first)
-    text = read_text(text)  # "Welcome" posts Welcome: quotes around a message are no part of it
-    if not text:
-        raise UsageError()
+    channel, text = args.channel, args.text  # "Welcome" posts Welcome: quotes around it are no part of it
     if len(text) > MAX_BROADCAST:
         raise CommandError(Strings.TOO_LONG.format(max=MAX_BROADCAST))
     send_at = context.now
     notes: tuple[str, ...] = ()
-    if "at" in args.options:
-        resolved = read_when(args.options["at"]).resolve(zone=context.zone, now=context.now)
+    if args.at is not None:
+        resolved = args.at.resolve(zone=context.zone, now=context.now)
         send_at, notes = resolved.instant, resolved.notes
         if send_at < context.now - PAST_TOLERANCE:
             raise CommandError(Strings.BROADCAST_PAST.format(when=format_instant(send_at, context.zone)), field="at")
@@ -970,8 +1044,9 @@ def broadcast(context: Context, args: Args) -> Reply:
     return reply
 
 
-def broadcast_list(context: Context) -> Reply:
+def broadcast_list(context: Context, args: NoArguments) -> Reply:
     """The broadcasts still to go: when, where, by whom, the start of the text, each with a Cancel button."""
+    require(context, ORGANISERS, "broadcast")
     waiting = event_queries.broadcasts_to_go(session=context.session)
     if not waiting:
         return Reply.of(Strings.NO_BROADCASTS)
@@ -991,13 +1066,12 @@ def broadcast_list(context: Context) -> Reply:
     return reply
 
 
-def broadcast_cancel(context: Context, typed: str) -> Reply:
+def broadcast_cancel(context: Context, args: CancelBroadcast) -> Reply:
     """Withdraw a broadcast before it is sent; one already sent (or being sent) cannot be taken back."""
-    value = typed.strip().lstrip("#")
-    if not value:
-        raise UsageError()
-    if not value.isdecimal() or len(value) > 9:
-        raise CommandError(Strings.BROADCAST_ID_BAD.format(value=typed.strip()))
+    require(context, ORGANISERS, "broadcast")
+    value = str(args.number)
+    if len(value) > 9:
+        raise CommandError(Strings.NO_BROADCAST.format(id=value))
     item = event_queries.get_broadcast(session=context.session, broadcast_id=int(value))
     if item is None or item.cancelled_at is not None:
         raise CommandError(Strings.NO_BROADCAST.format(id=value))
@@ -1018,15 +1092,6 @@ def broadcast_cancel(context: Context, typed: str) -> Reply:
     return Reply.of(Strings.BROADCAST_CANCELLED, id=item.id, channel=ChannelMention(item.channel_id, item.channel_name))
 
 
-EVENT_ID = Param("id", Kind.NUMBER, "The event's number, as /event list shows it", required=True)
-ON = Param("on", Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
-ZONE = Param("tz", Kind.ZONE, "The time zone of its times, e.g. Europe/Brussels (yours if not given)", key="tz")
-NEW_ZONE = Param("tz", Kind.ZONE, "A new time zone for its times, e.g. Europe/Brussels", key="tz")
-WHERE = Param(
-    "where", Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>"
-)
-EVENT_CHANNEL = Param("channel", Kind.CHANNEL, "The channel that gets its reminders", key="channel")
-
 COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
@@ -1035,106 +1100,57 @@ COMMANDS: dict[str, Command] = {
             "/event add",
             "Organisers: schedule an event; reminders go to its channel and to everyone who RSVPs.",
             add,
-            params=(
-                Param("title", Kind.TEXT, "What the event is called, e.g. City Lab Brno", required=True),
-                Param("start", Kind.WHEN, "When it starts, e.g. 2027-03-01 10:00 or 01/03/2027 10:00", True, "start"),
-                Param("end", Kind.WHEN, "When it ends (for a calendar and the server's event list)", key="end"),
-                ZONE,
-                WHERE,
-                Param(
-                    "remind",
-                    Kind.OFFSETS,
-                    "How long before it reminders go, e.g. 7d,1d,1h (m, h, d, w)",
-                    key="remind",
-                    placeholder="7d,1d,1h",
-                ),
-                EVENT_CHANNEL,
-                Param("repeat", Kind.RRULE, "How it repeats, as an iCalendar rule: FREQ=WEEKLY;BYDAY=TU", key="repeat"),
-                Param("cohort", Kind.COHORT, "The cohort it is for", key="cohort"),
-                Param(
-                    "about",
-                    Kind.TEXT,
-                    "What it is about, shown in calendars and the server's event list",
-                    key="about",
-                    placeholder="<text>",
-                ),
-            ),
+            arguments=AddEvent,
         ),
         Command(
             "list",
             "/event list",
             "Upcoming events in your time zone (all: past ones too).",
             list_events,
-            params=(Param("all", Kind.FLAG, "Show past events too"),),
+            arguments=ListEvents,
         ),
         Command(
             "rsvp",
             "/event rsvp",
             "Attend an event; reminders come to you by direct message (`no` withdraws).",
             rsvp,
-            params=(EVENT_ID, Param("withdraw", Kind.FLAG, "Say you no longer attend", word="no")),
+            arguments=Rsvp,
         ),
         Command(
             "remind",
             "/event remind",
             "Organisers: replace the reminder offsets (m, h, d, w: 30m,1d,1w).",
             remind,
-            params=(EVENT_ID, Param("offsets", Kind.OFFSETS, "How long before it reminders go, e.g. 7d,1d,1h", True)),
+            arguments=Remind,
         ),
         Command(
             "edit",
             "/event edit",
             "Organisers: change an event, or one date of a repeating one; reminders move, attendees are told.",
             edit,
-            params=(
-                EVENT_ID,
-                ON,
-                Param("title", Kind.TEXT, "A new title", key="title", placeholder="<text>"),
-                Param("start", Kind.WHEN, "A new start, e.g. 2027-03-01 10:00", key="start"),
-                Param("end", Kind.WHEN, "A new end, e.g. 2027-03-01 17:00", key="end"),
-                NEW_ZONE,
-                WHERE,
-                EVENT_CHANNEL,
-                Param(
-                    "repeat",
-                    Kind.RRULE,
-                    "A new iCalendar rule (FREQ=WEEKLY;BYDAY=TU), or none to stop repeating",
-                    key="repeat",
-                    placeholder="<RRULE>|none",
-                ),
-            ),
+            arguments=EditEvent,
         ),
         Command(
             "cancel",
             "/event cancel",
             "Organisers: cancel an event, or one date of a repeating one; reminders go, attendees are told.",
             cancel,
-            params=(EVENT_ID, ON),
+            arguments=CancelEvent,
         ),
-        Command(
-            "ics",
-            "/event ics",
-            "An iCalendar file to import into your calendar.",
-            ics,
-            params=(
-                Param(
-                    "event",
-                    Kind.TEXT,
-                    "The event's number, or all for every event",
-                    required=True,
-                    placeholder="<id>|all",
-                ),
-            ),
-        ),
+        Command("ics", "/event ics", "An iCalendar file to import into your calendar.", ics, arguments=Ics),
         Command(
             "subscribe",
             "/event subscribe",
             "A private calendar feed URL of the events you attend (all=yes: every event); reset revokes it.",
             subscribe,
-            params=(Param("all", Kind.YESNO, "Every event, not only those you attend", key="all"),),
+            arguments=Subscribe,
             variants=(
                 Variant(
-                    "subscribe-reset", "reset", "Revoke your calendar feed links; calendars using them stop updating."
+                    "subscribe-reset",
+                    "reset",
+                    "Revoke your calendar feed links; calendars using them stop updating.",
+                    arguments=NoArguments,
+                    run=subscribe_reset,
                 ),
             ),
         ),
@@ -1143,18 +1159,21 @@ COMMANDS: dict[str, Command] = {
             "/event broadcast",
             "Organisers: post to a channel now or at a time; list those still to go, or withdraw one.",
             broadcast,
-            params=(
-                Param("channel", Kind.CHANNEL, "The channel to post to", required=True),
-                Param("text", Kind.TEXT, "The message, as people will read it", required=True),
-                Param("at", Kind.WHEN, "When to post it, e.g. 2027-03-01 09:00 (now if not given)", key="at"),
-            ),
+            arguments=PostBroadcast,
             variants=(
-                Variant("broadcast-list", "list", "Organisers: the broadcasts still to go, each with a Cancel button."),
+                Variant(
+                    "broadcast-list",
+                    "list",
+                    "Organisers: the broadcasts still to go, each with a Cancel button.",
+                    arguments=NoArguments,
+                    run=broadcast_list,
+                ),
                 Variant(
                     "broadcast-cancel",
                     "cancel",
                     "Organisers: withdraw a broadcast before it goes.",
-                    (Param("id", Kind.NUMBER, "The broadcast's number, as broadcast-list shows it", required=True),),
+                    arguments=CancelBroadcast,
+                    run=broadcast_cancel,
                 ),
             ),
         ),

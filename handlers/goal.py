@@ -38,7 +38,7 @@ from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
 from handlers.auth import acts_for, city_to_edit, own_city, require
-from handlers.binding import param
+from handlers.binding import NoArguments, param
 from handlers.files import csv as csv_files
 from handlers.files.chart import ChartWords, ProgressBar, progress_chart
 from handlers.types import (
@@ -465,11 +465,6 @@ def goal_section(context: Context, row: GoalRow, *, today: date, show_city: bool
     mine = context.actor.member.city_id == goal.city_id
     buttons = status_buttons(goal.id) if mine and goal.status in OPEN else []  # type: ignore[arg-type]
     return Section(text, buttons)
-
-
-@dataclass(frozen=True)
-class NoArguments:
-    """A command that takes nothing after its name."""
 
 
 def export(context: Context, args: NoArguments) -> Reply:

@@ -41,9 +41,8 @@ from core.network import Network, Tie, TieKind, analyse, neighbourhood
 from core.roles import ORGANISERS, READERS, Role
 from core.text import Mention, Text
 from handlers.auth import own_city, require
-from handlers.binding import param
+from handlers.binding import NoArguments, param
 from handlers.city import configured_tracks, country_name
-from handlers.goal import NoArguments
 from handlers.types import (
     Attachment,
     Button,

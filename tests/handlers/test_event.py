@@ -135,7 +135,7 @@ def test_broadcast_is_queued_for_now_or_later(services):
         ("ana", "/event remind 1", "Expected: /event remind <id> <offsets>"),
         ("ana", "/event edit 1", "Say what changes"),
         ("bob", "/event cancel 1", "Only admins and organisers can cancel events."),
-        ("ana", "/event ics", "Expected: /event ics <id>|all"),
+        ("ana", "/event ics", "Expected: /event ics [<id>|all]"),
         ("ana", "/event broadcast general hi", "`general` is not a channel"),
         ("ana", "/event broadcast #general", "Expected: /event broadcast <#channel> <text>"),
         ("bob", "/event broadcast #general hi", "Only admins and organisers can broadcast."),
