@@ -175,6 +175,9 @@ class Interactions:
             data = interaction.get("data") or {}
             invocation = typed_invocation(data, FAMILIES)
             if invocation is not None:  # its values as Discord typed them, never turned back into a line
+                # People and channels Discord writes into a text (`<@id>`) carry the platform, as in a line.
+                neutral = {k: discord_line(v) if isinstance(v, str) else v for k, v in invocation.values.items()}
+                invocation = Invocation(invocation.family, invocation.subcommand, neutral)
                 self.executor.submit(self._run, interaction, invocation)
                 return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
             try:
