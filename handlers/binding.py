@@ -41,6 +41,8 @@ def param(
     spelled: tuple[tuple[str, str], ...] = (),
     missing: str | None = None,
     invalid: str | None = None,
+    asked_by_command: bool = False,
+    may_be_new: bool = False,
     default: object = None,
 ) -> Any:
     """A field of a command's arguments that declares one parameter (see handlers.types.Param). `name` is how
@@ -58,6 +60,8 @@ def param(
         "spelled": spelled,
         "missing": missing,
         "invalid": invalid,
+        "asked_by_command": asked_by_command,
+        "may_be_new": may_be_new,
     }
     return dataclasses.field(default=default, metadata={PARAM: declared})
 
@@ -100,22 +104,40 @@ def raw_values(params: tuple[Param, ...], args: Args) -> dict[str, object]:
     try:
         shared: dict[str, object] = dict(split_in_place(args.text, in_place))
     except GrammarError as error:  # more words than it takes: the usage line says what it does take
-        raise UsageError(str(error)) from None
+        asked = next((p for p in params if p.key is None and p.asked_by_command), None)
+        if asked is None:
+            raise UsageError(str(error)) from None
+        shared = {asked.name: args.text}  # not readable as that value either: the command asks for it
     for p in params:
         if p.key is not None and p.key in args.options:
             shared[p.name] = args.options[p.key]
     return shared
 
 
+def _offered_flags(params: tuple[Param, ...], given: Mapping[str, object]) -> Mapping[str, object]:
+    """A flag's word given as the value of the parameter whose placeholder offers it (`<Area/City>|auto` typed into
+    a platform's text option as `auto`) is that flag, as a line reads it."""
+    found = dict(given)
+    for flag in (p for p in params if p.kind is Kind.FLAG and p.placeholder == ""):
+        for p in params:
+            typed = found.get(p.name)
+            offered = flag.flag_word in (p.placeholder or "").split("|")[1:]
+            if offered and isinstance(typed, str) and typed.strip().casefold() == flag.flag_word.casefold():
+                found[flag.name] = True
+                del found[p.name]
+    return found
+
+
 def bind(context: Context, arguments: type, params: tuple[Param, ...], given: Mapping[str, object]) -> Any:
     """The command's arguments from each parameter's value as given (text, or a platform's typed value): each read
     by its kind and names resolved; a missing required value or a bad one raises the one line to show."""
     defaults = {item.name: item.default for item in dataclasses.fields(arguments)}
+    given = _offered_flags(params, given)
     values: dict[str, object] = {}
     for p in params:
         raw = given.get(p.name)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            if p.required:
+            if p.required and not p.asked_by_command:
                 raise UsageError(p.missing or "", field=_field_of(p))
             values[p.attr] = _absent(p, defaults[p.attr])
             continue
@@ -123,11 +145,15 @@ def bind(context: Context, arguments: type, params: tuple[Param, ...], given: Ma
             value = read_value(
                 p.kind, raw, what=p.key or p.name, keyed=p.key is not None, choices=p.choices, spelled=p.spelled
             )
-            resolver = RESOLVERS.get(p.kind)
+            resolver = None if p.may_be_new else RESOLVERS.get(p.kind)
             values[p.attr] = resolver(context, value) if resolver is not None else value
         except GrammarError as error:
-            if p.missing and p.kind in NUMBERED and isinstance(raw, str) and not raw.strip().lstrip("#").isdecimal():
-                raise UsageError(p.missing, field=_field_of(p)) from None  # a word where its number goes
+            if p.asked_by_command:
+                values[p.attr] = None
+                continue
+            numbered = p.kind in NUMBERED and not str(raw).strip().lstrip("#").isdecimal()
+            if p.missing and isinstance(raw, str) and (numbered or p.kind in (Kind.USER, Kind.CHANNEL)):
+                raise UsageError(p.missing, field=_field_of(p)) from None  # a word where its number or @name goes
             if p.invalid:  # the command's own words for a value it cannot take
                 raise CommandError(p.invalid.replace("{value}", shown(str(raw))), field=_field_of(p)) from None
             raise CommandError(str(error), field=_field_of(p)) from None
