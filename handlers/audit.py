@@ -10,21 +10,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from core.audit import AuditKind, AuditRecord
-from core.dates import format_instant, parse_day
-from core.grammar import Args, parse_count, parse_user_ref, shown
+from core.dates import format_instant
+from core.grammar import UserRef
 from core.roles import Role
 from core.text import Mention
 from handlers.auth import require
+from handlers.binding import param
 from handlers.files.csv import table_csv
 from handlers.ledger import platform_of
-from handlers.types import Attachment, Button, CommandError, Context, Reply, UsageError
+from handlers.types import Attachment, Button, CommandError, Context, Kind, Reply
 from storage import audit_queries, queries
 from storage.models import AuditEntry, Event, Member
 
@@ -58,8 +60,7 @@ class Strings:
     LINE_CHANGED = "{when} · {who} · {what} · {object} · {changes}"
     MORE = "More"
     FILE = "All {total} entries{filters} are in {file}."
-    WHAT_BAD = "`what=` is one of: {kinds}; not `{value}`."
-    WHO_BAD = "`who=` names a person as @name, not `{value}`."
+    PAGE_BAD = "`page=` counts from 1, not {page}."
     SINCE = " since {day}"
     BY = " by {who}"
     OF_KIND = " of kind {what}"
@@ -177,33 +178,31 @@ def entries_about(session: Session, external_id: str) -> list[dict[str, Any]]:
 # --- /city audit ----------------------------------------------------------------------------------------
 
 
-def audit_command(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class AuditFilters:
+    since: date | None = param(Kind.DATE, "Only entries from this day on (yours), e.g. 2027-01-31", key="since")
+    who: UserRef | None = param(Kind.USER, "Only the acts of this person", key="who")
+    what: str | None = param(
+        Kind.CHOICE,
+        "Only acts of this kind",
+        key="what",
+        choices=tuple(kind.value for kind in AuditKind),
+        placeholder="<kind>",
+    )
+    page: int | None = param(Kind.NUMBER, "Which page of 20 entries (1 if not given)", key="page", placeholder="<n>")
+
+
+def audit_command(context: Context, args: AuditFilters) -> Reply:
     """`/city audit [since=<date>] [who=<@user>] [what=<kind>] [page=<n>]`: admins only; newest first, a page at a
     time, each line in the reader's zone; the first page comes with a CSV of every entry the filters select."""
     require(context, ADMINS, Strings.WHAT)
-    if args.text.strip():
-        raise UsageError()
-    options = args.options
-    since = None
-    day_typed = ""
-    if "since" in options:
-        day = parse_day(options["since"])
-        since = datetime.combine(day, time(), tzinfo=context.zone)
-        day_typed = day.isoformat()
-    actor = None
-    if "who" in options:
-        ref = parse_user_ref(options["who"])
-        if ref is None:
-            raise CommandError(Strings.WHO_BAD.format(value=shown(options["who"])), field="who")
-        actor = ref.user_id
-    whats = None
-    if "what" in options:
-        typed = options["what"].strip().lower()
-        if typed not in {kind.value for kind in AuditKind}:
-            kinds = ", ".join(kind.value for kind in AuditKind)
-            raise CommandError(Strings.WHAT_BAD.format(kinds=kinds, value=shown(options["what"])), field="what")
-        whats = [typed]
-    page = parse_count(options["page"], "page", minimum=1) if "page" in options else 1
+    since = datetime.combine(args.since, time(), tzinfo=context.zone) if args.since is not None else None
+    day_typed = args.since.isoformat() if args.since is not None else ""
+    actor = args.who.user_id if args.who is not None else None
+    whats = [args.what] if args.what is not None else None
+    page = args.page if args.page is not None else 1
+    if page < 1:
+        raise CommandError(Strings.PAGE_BAD.format(page=page), field="page")
     session = context.session
     found = audit_queries.find_entries(
         session=session, since=since, actor=actor, whats=whats, offset=(page - 1) * PAGE, limit=PAGE + 1
@@ -232,7 +231,7 @@ def audit_command(context: Context, args: Args) -> Reply:
         else:
             reply.add(Strings.LINE, **line)
     if len(found) > PAGE:
-        reply.sections[-1].buttons = [Button(Strings.MORE, _page_command(options, page + 1))]
+        reply.sections[-1].buttons = [Button(Strings.MORE, _page_command(args, page + 1))]
     if page == 1:
         every = audit_queries.find_entries(session=session, since=since, actor=actor, whats=whats)
         filename = f"audit-{context.now.astimezone(context.zone).date().isoformat()}.csv"
@@ -258,13 +257,15 @@ def _filters(context: Context, day: str, actor: str | None, whats: list[str] | N
     return template, values
 
 
-def _page_command(options: dict[str, str], page: int) -> str:
-    """The command of another page: the same filters, quoted as typed."""
+def _page_command(args: AuditFilters, page: int) -> str:
+    """The command of another page: the same filters, each as the grammar reads it back."""
     parts = ["/city audit"]
-    for key in ("since", "who", "what"):
-        if key in options:
-            value = options[key].replace('"', "")
-            parts.append(f'{key}="{value}"' if " " in value else f"{key}={value}")
+    if args.since is not None:
+        parts.append(f"since={args.since.isoformat()}")
+    if args.who is not None:
+        parts.append(f"who=<@{args.who.user_id}>")
+    if args.what is not None:
+        parts.append(f"what={args.what}")
     parts.append(f"page={page}")
     return " ".join(parts)
 

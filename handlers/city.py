@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pycountry
 from sqlmodel import Session
 
 from core.audit import AuditKind
-from core.dates import format_instant, parse_zone
-from core.grammar import (
-    MAX_NUMBER_DIGITS,
-    Args,
-    parse_count,
-    parse_user_ref,
-    parse_yes_no,
-    shown,
-    split_first,
-    split_list,
-)
+from core.dates import format_instant
+from core.grammar import UserRef, shown
 from core.roles import GRANTABLE, ORGANISERS, READERS, Role, may_grant
 from core.text import Mention, Text, closest_names
-from core.tracks import TrackSpec, resolve_track
+from core.tracks import TrackSpec
 from handlers import audit, ledger, privacy
 from handlers.auth import own_city, require
+from handlers.binding import param
 from handlers.ledger import RowKind
 from handlers.types import (
     Button,
@@ -34,13 +28,13 @@ from handlers.types import (
     HandlerSettings,
     Kind,
     Notice,
-    Param,
     Reply,
     Section,
     UsageError,
+    Variant,
 )
 from storage import dashboard_queries, ledger_queries, queries
-from storage.models import City, Cohort, Delivery, Member, name_key
+from storage.models import City, Cohort, Delivery, Member, Track, name_key
 
 SUMMARY = "cities, their representatives, interests, offers and needs"
 MAX_NAME = 80
@@ -58,6 +52,7 @@ class Strings:
     NAME_BAD = "A city name is 1 to {max} characters without < > or line breaks."
     COUNTRY_REQUIRED = "`country=` is required: an ISO 3166 two-letter code such as CZ or PT."
     COUNTRY_BAD = "`country=` expects an ISO 3166 two-letter code such as CZ or PT, not `{value}`."
+    POPULATION_BAD = "`population=` expects a whole number of at least 1, not `{value}`."
     EXISTS = "{name} is already registered."
     EXISTS_AS = "{typed} is already registered. It is written {name}."
     NAME_NO_LETTERS = "A name needs at least one letter or digit."
@@ -88,7 +83,6 @@ class Strings:
         "A rep represents a city: reps are made by approving their request to represent it "
         "(they type /city join <name>, then /city approve <@user> <name>)."
     )
-    ROLE_BAD = "The role is one of organiser, expert, rep or none, not `{value}`."
     ROLE_CONFIG_ADMIN = "{who} is an admin by configuration (CITYPEERS_ADMINS); roles cannot change that."
     ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
     ROLE_SET = "{who} is now {role}."
@@ -179,16 +173,6 @@ def country_name(code: str) -> str:
     return getattr(country, "common_name", None) or (country.name if country else code)
 
 
-def person_and_city(context: Context, args: Args) -> tuple[Member, City]:
-    """`<@user> <city name>`: the member (created if they never spoke to us) and the city."""
-    first, rest = split_first(args.text)
-    ref = parse_user_ref(first)
-    if ref is None:
-        raise UsageError(Strings.USER_REQUIRED)
-    city = city_by_name(context, rest)
-    return member_for(context, ref.user_id, ref.name), city
-
-
 def member_for(context: Context, user_id: str, name: str) -> Member:
     return queries.ensure_member(
         session=context.session, external_id=user_id, display_name=name, role=Role.NONE, now=context.now
@@ -212,21 +196,45 @@ def configured_tracks(context: Context) -> list[TrackSpec]:
 # --- commands ----------------------------------------------------------------------------------------
 
 
-def register(context: Context, args: Args) -> Reply:
-    require(context, ORGANISERS, "register cities")
-    name = checked_name(args.text)
-    country = checked_country(args.options.get("country"))
-    population = (
-        parse_count(args.options["population"], "population", minimum=1) if "population" in args.options else None
+@dataclass(frozen=True)
+class NoArguments:
+    """A command that takes nothing after its name."""
+
+
+@dataclass(frozen=True)
+class RegisterCity:
+    name: str = param(
+        Kind.TEXT, "The city's name, as people know it, e.g. Brno", required=True, missing=Strings.NAME_REQUIRED
     )
-    mentor = parse_yes_no(args.options["mentor"], "mentor") if "mentor" in args.options else False
+    country: str = param(
+        Kind.TEXT,
+        "Its country, as a two-letter code: CZ, PT, DE",
+        required=True,
+        key="country",
+        placeholder="<XX>",
+        missing=Strings.COUNTRY_REQUIRED,
+    )
+    population: int | None = param(Kind.NUMBER, "How many people live there", key="population", placeholder="<n>")
+    mentor: bool = param(Kind.YESNO, "A mentor city, which shares its experience with others", key="mentor")
+    cohort: str | None = param(
+        Kind.COHORT, "The cohort it belongs to; a new name starts a cohort", key="cohort", may_be_new=True
+    )
+
+
+def register(context: Context, args: RegisterCity) -> Reply:
+    require(context, ORGANISERS, "register cities")
+    name = checked_name(args.name)
+    country = checked_country(args.country)
+    population, mentor = args.population, args.mentor
+    if population is not None and population < 1:
+        raise CommandError(Strings.POPULATION_BAD.format(value=population), field="population")
     if existing := queries.get_city_by_name(session=context.session, name=name):
         if existing.name == name:
             raise CommandError(Strings.EXISTS.format(name=name))
         raise CommandError(Strings.EXISTS_AS.format(typed=name, name=existing.name))
     cohort = None
-    if cohort_name := args.options.get("cohort", "").strip():
-        cohort = queries.get_or_add_cohort(session=context.session, name=checked_name(cohort_name), now=context.now)
+    if args.cohort:
+        cohort = queries.get_or_add_cohort(session=context.session, name=checked_name(args.cohort), now=context.now)
     city = queries.add_city(
         session=context.session,
         name=name,
@@ -241,8 +249,13 @@ def register(context: Context, args: Args) -> Reply:
     return Reply.of(Strings.REGISTERED, name=name, country=country)
 
 
-def join(context: Context, args: Args) -> Reply:
-    city = city_by_name(context, args.text)
+@dataclass(frozen=True)
+class JoinCity:
+    name: City = param(Kind.CITY, "The city you represent", required=True, missing=Strings.NAME_REQUIRED)
+
+
+def join(context: Context, args: JoinCity) -> Reply:
+    city = args.name
     member = context.actor.member
     if member.city_id == city.id:
         raise CommandError(Strings.ALREADY_REP.format(name=city.name))
@@ -296,10 +309,8 @@ def pending_requests_reply(session: Session) -> Reply:
     return reply
 
 
-def requests(context: Context, args: Args) -> Reply:
+def requests(context: Context, args: NoArguments) -> Reply:
     require(context, ORGANISERS, "review requests to represent a city")
-    if args.text.strip():
-        raise UsageError()
     return pending_requests_reply(context.session)
 
 
@@ -312,9 +323,17 @@ def still_waiting(context: Context, reply: Reply) -> Reply:
     return reply
 
 
-def approve(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class PersonAndCity:
+    """`<@user> <city name>`: someone who asked to represent a city, and the city."""
+
+    user: UserRef = param(Kind.USER, "Who asked to represent the city", required=True, missing=Strings.USER_REQUIRED)
+    name: City = param(Kind.CITY, "The city they asked to represent", required=True, missing=Strings.NAME_REQUIRED)
+
+
+def approve(context: Context, args: PersonAndCity) -> Reply:
     require(context, ORGANISERS, "approve representatives")
-    member, city = person_and_city(context, args)
+    member, city = member_for(context, args.user.user_id, args.user.name), args.name
     if member.city_id == city.id:
         raise CommandError(Strings.ALREADY_REP_THEM.format(who=f"@{member.display_name}", name=city.name))
     request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
@@ -337,9 +356,9 @@ def approve(context: Context, args: Args) -> Reply:
     return still_waiting(context, reply)
 
 
-def reject(context: Context, args: Args) -> Reply:
+def reject(context: Context, args: PersonAndCity) -> Reply:
     require(context, ORGANISERS, "decline requests")
-    member, city = person_and_city(context, args)
+    member, city = member_for(context, args.user.user_id, args.user.name), args.name
     request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
     if request is None:
         raise CommandError(Strings.NO_REQUEST.format(who=f"@{member.display_name}", name=city.name))
@@ -353,18 +372,20 @@ def reject(context: Context, args: Args) -> Reply:
     return still_waiting(context, reply)
 
 
-def role(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class GrantRole:
+    user: UserRef = param(Kind.USER, "Who gets the role", required=True, missing=Strings.USER_REQUIRED)
+    role: str = param(
+        Kind.CHOICE,
+        "What they may do; none removes their role and city",
+        required=True,
+        choices=tuple(granted.value for granted in GRANTABLE),
+    )
+
+
+def role(context: Context, args: GrantRole) -> Reply:
     require(context, ORGANISERS, "grant roles")
-    words = args.words()
-    ref = parse_user_ref(words[0]) if words else None
-    if ref is None or len(words) != 2:
-        raise UsageError()
-    try:
-        new_role = Role(words[1].lower())
-    except ValueError:
-        raise CommandError(Strings.ROLE_BAD.format(value=words[1])) from None
-    if new_role not in GRANTABLE:
-        raise CommandError(Strings.ROLE_BAD.format(value=words[1]))
+    ref, new_role = args.user, Role(args.role)  # a role GRANTABLE: the choices are those
     if ref.user_id == context.actor.user_id:
         raise CommandError(Strings.ROLE_OWN)
     if ref.user_id in context.services.settings.admins:
@@ -390,32 +411,54 @@ def role(context: Context, args: Args) -> Reply:
     return reply
 
 
-def interests(context: Context, args: Args) -> Reply:
-    city = own_city(context, "set interests")
-    typed = split_list(args.text)
-    if not typed:
+def audit_edit(
+    context: Context, city: City, *, before: dict[str, object] | None = None, after: dict[str, object] | None = None
+) -> None:
+    """An organiser's or admin's edit of a city is audited."""
+    if context.actor.role not in ORGANISERS:
+        return
+    context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, before=before, after=after)
+
+
+@dataclass(frozen=True)
+class SetInterests:
+    tracks: list[Track] = param(Kind.TRACKS, "Your city's thematic tracks, separated by commas", required=True)
+
+
+def interests(context: Context, args: SetInterests) -> Reply:
+    if not args.tracks:  # only separators: no track named
         raise UsageError()
-    available = configured_tracks(context)
-    chosen = list(dict.fromkeys(resolve_track(item, available) for item in typed))
-    stored = {t.key: t for t in queries.active_tracks(session=context.session)}
-    if context.actor.role in ORGANISERS:  # an organiser's or admin's edit of a city is audited
-        held = queries.city_tracks(session=context.session, city_ids=[city.id]).get(city.id, [])
-        before = {"interests": [t.key for t in held]}
-        after = {"interests": [t.key for t in chosen]}
-        context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, before=before, after=after)
-    queries.set_city_tracks(session=context.session, city_id=city.id, track_ids=[stored[t.key].id for t in chosen])
+    city = own_city(context, "set interests")
+    chosen = args.tracks
+    held = queries.city_tracks(session=context.session, city_ids=[city.id]).get(city.id, [])
+    before = {"interests": [t.key for t in held]}
+    audit_edit(context, city, before=before, after={"interests": [t.key for t in chosen]})
+    queries.set_city_tracks(session=context.session, city_id=city.id, track_ids=[t.id for t in chosen])  # type: ignore[misc]
     return Reply.of(Strings.INTERESTS_SET, name=city.name, tracks="; ".join(t.name for t in chosen))
 
 
-def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
-    def run(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class AddOffer:
+    text: str = param(Kind.TEXT, "Something your city can share with others", required=True)
+
+
+@dataclass(frozen=True)
+class AddNeed:
+    text: str = param(Kind.TEXT, "Something your city is looking for", required=True)
+
+
+@dataclass(frozen=True)
+class RemoveItem:
+    # Without a readable number the command answers with the numbered items to choose from.
+    number: int | None = param(
+        Kind.NUMBER, "Which one, by its number in /city show", required=True, asked_by_command=True
+    )
+
+
+def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
+    def run(context: Context, args: AddOffer | AddNeed) -> Reply:
         city = own_city(context, f"add {VERB[kind]}")
         text = " ".join(args.text.split())
-        first, rest = split_first(text)
-        if first.lower() == "remove":  # never added as an item: `remove one` is a slip, not an offer
-            if not (rest.isdecimal() and len(rest) <= MAX_NUMBER_DIGITS):  # isdigit would let `²` reach int()
-                raise CommandError(_remove_which(context, city, kind))
-            return _remove_item(context, city, kind, int(rest))
         if not text:
             raise UsageError()
         if len(text) > MAX_ITEM:
@@ -424,42 +467,45 @@ def _item_command(kind: str) -> Callable[[Context, Args], Reply]:
             raise CommandError(Strings.ITEM_FULL.format(name=city.name, max=MAX_ITEMS, kind=kind))
         queries.add_city_item(
             session=context.session,
-            city_id=city.id,
+            city_id=city.id,  # type: ignore[arg-type]
             kind=kind,
             text=text,
             member_id=context.actor.member.id,
             now=context.now,
         )
-        if context.actor.role in ORGANISERS:  # an organiser's or admin's edit of a city is audited
-            context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, after={kind: text})
+        audit_edit(context, city, after={kind: text})
         return Reply.of(Strings.ITEM_ADDED, name=city.name, verb=VERB[kind], text=text)
 
     return run
 
 
-def _remove_which(context: Context, city: City, kind: str) -> str:
-    """The line refusing a `remove` without a number: the numbered items to choose from."""
-    items = queries.city_items(session=context.session, city_id=city.id, kind=kind)
-    if not items:
-        return Strings.REMOVE_NOTHING.format(name=city.name, kind=kind)
-    numbered = "; ".join(f"{i}. {item.text}" for i, item in enumerate(items, start=1))
-    return Strings.REMOVE_WHICH.format(kind=kind, items=numbered)
+def _remove_item(kind: str) -> Callable[[Context, RemoveItem], Reply]:
+    def run(context: Context, args: RemoveItem) -> Reply:
+        city = own_city(context, f"remove {VERB[kind]}")
+        items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
+        if args.number is None:  # `remove one` is a slip, not an offer: the numbered items to choose from
+            if not items:
+                raise CommandError(Strings.REMOVE_NOTHING.format(name=city.name, kind=kind))
+            numbered = "; ".join(f"{i}. {item.text}" for i, item in enumerate(items, start=1))
+            raise CommandError(Strings.REMOVE_WHICH.format(kind=kind, items=numbered))
+        if not 1 <= args.number <= len(items):
+            raise CommandError(Strings.ITEM_NOT_FOUND.format(number=args.number))
+        item = items[args.number - 1]
+        queries.delete_city_item(session=context.session, item=item)
+        audit_edit(context, city, before={kind: item.text}, after={kind: None})
+        return Reply.of(Strings.ITEM_REMOVED, name=city.name, verb=VERB[kind], text=item.text)
+
+    return run
 
 
-def _remove_item(context: Context, city: City, kind: str, number: int) -> Reply:
-    items = queries.city_items(session=context.session, city_id=city.id, kind=kind)
-    if not 1 <= number <= len(items):
-        raise CommandError(Strings.ITEM_NOT_FOUND.format(number=number))
-    item = items[number - 1]
-    queries.delete_city_item(session=context.session, item=item)
-    if context.actor.role in ORGANISERS:  # an organiser's or admin's edit of a city is audited
-        context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, before={kind: item.text})
-    return Reply.of(Strings.ITEM_REMOVED, name=city.name, verb=VERB[kind], text=item.text)
+@dataclass(frozen=True)
+class ShowCity:
+    name: City | None = param(Kind.CITY, "The city to show (yours if not given)")
 
 
-def show(context: Context, args: Args) -> Reply:
-    if args.text.strip():
-        city = city_by_name(context, args.text)
+def show(context: Context, args: ShowCity) -> Reply:
+    if args.name is not None:
+        city = args.name
     else:
         if context.actor.member.city_id is None:
             raise CommandError(Strings.SHOW_WHOM)
@@ -501,20 +547,22 @@ def labelled_list(label: str, items: list[object], *, numbered: bool) -> Section
     return Section(Text(f"*{label}:* " + ", ".join(f"{{v{i}}}" for i in range(len(items))), **values))
 
 
-def list_cities(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class ListCities:
+    track: Track | None = param(Kind.TRACK, "Only cities working on this thematic track", key="track")
+    cohort: Cohort | None = param(Kind.COHORT, "Only the cities of this cohort", key="cohort")
+
+
+def list_cities(context: Context, args: ListCities) -> Reply:
     session = context.session
     track_id = cohort_id = None
     title_parts: list[str] = []
-    if "track" in args.options:
-        track = resolve_track(args.options["track"], configured_tracks(context))
-        track_id = next(t.id for t in queries.active_tracks(session=session) if t.key == track.key)
-        title_parts.append(f"track {track.name}")
-    if "cohort" in args.options:
-        cohort = cohort_by_name(context, args.options["cohort"])
-        cohort_id = cohort.id
-        title_parts.append(f"cohort {cohort.name}")
-    if args.text.strip():
-        raise UsageError()
+    if args.track is not None:
+        track_id = args.track.id
+        title_parts.append(f"track {args.track.name}")
+    if args.cohort is not None:
+        cohort_id = args.cohort.id
+        title_parts.append(f"cohort {args.cohort.name}")
     cities = queries.list_cities(session=session, track_id=track_id, cohort_id=cohort_id)
     if not cities:
         return Reply.of(Strings.LIST_EMPTY)
@@ -532,16 +580,27 @@ def list_cities(context: Context, args: Args) -> Reply:
     return reply
 
 
-def timezone(context: Context, args: Args) -> Reply:
+@dataclass(frozen=True)
+class ChooseZone:
+    zone: ZoneInfo | None = param(
+        Kind.ZONE,
+        "A zone like Europe/Brussels, or auto for your platform's; empty shows yours",
+        placeholder="<Area/City>|auto",
+    )
+    auto: bool = param(Kind.FLAG, "Follow the zone your platform reports again", placeholder="")
+
+
+def timezone(context: Context, args: ChooseZone) -> Reply:
     """Show, choose or give back to the platform the zone every time is shown in."""
     member = context.actor.member
-    typed = args.text.strip()
-    if typed.lower() == "auto":
+    if args.auto and args.zone is not None:
+        raise UsageError()
+    if args.auto:
         member.tz, member.tz_chosen = None, False
         zone = context.services.settings.default_tz
         return Reply.of(Strings.TZ_AUTO, default=zone.key, now=format_instant(context.now, zone))
-    if typed:
-        zone = parse_zone(typed)
+    if args.zone is not None:
+        zone = args.zone
         member.tz, member.tz_chosen = zone.key, True
         return Reply.of(Strings.TZ_SET, zone=zone.key, now=format_instant(context.now, zone))
     zone = context.zone
@@ -549,7 +608,7 @@ def timezone(context: Context, args: Args) -> Reply:
     return Reply.of(Strings.TZ_SHOW + " " + source, zone=zone.key, now=format_instant(context.now, zone))
 
 
-def tracks(context: Context, args: Args) -> Reply:
+def tracks(context: Context, args: NoArguments) -> Reply:
     counts = queries.track_city_counts(session=context.session)
     reply = Reply(title="Thematic tracks (use the key or the name)")
     for track in queries.active_tracks(session=context.session):
@@ -571,47 +630,12 @@ COMMANDS: dict[str, Command] = {
             "/city register",
             "Organisers: register a city (country is an ISO 3166 two-letter code).",
             register,
-            params=(
-                Param("name", Kind.TEXT, "The city's name, as people know it, e.g. Brno", required=True),
-                Param(
-                    "country",
-                    Kind.TEXT,
-                    "Its country, as a two-letter code: CZ, PT, DE",
-                    True,
-                    "country",
-                    placeholder="<XX>",
-                ),
-                Param("population", Kind.NUMBER, "How many people live there", key="population", placeholder="<n>"),
-                Param("mentor", Kind.YESNO, "A mentor city, which shares its experience with others", key="mentor"),
-                Param("cohort", Kind.COHORT, "The cohort it belongs to; a new name starts a cohort", key="cohort"),
-            ),
+            arguments=RegisterCity,
         ),
+        Command("join", "/city join", "Ask to represent a city; an organiser approves.", join, arguments=JoinCity),
+        Command("approve", "/city approve", "Organisers: approve a representative.", approve, arguments=PersonAndCity),
         Command(
-            "join",
-            "/city join",
-            "Ask to represent a city; an organiser approves.",
-            join,
-            params=(Param("name", Kind.CITY, "The city you represent", required=True),),
-        ),
-        Command(
-            "approve",
-            "/city approve",
-            "Organisers: approve a representative.",
-            approve,
-            params=(
-                Param("user", Kind.USER, "Who asked to represent the city", required=True),
-                Param("name", Kind.CITY, "The city they asked to represent", required=True),
-            ),
-        ),
-        Command(
-            "reject",
-            "/city reject",
-            "Organisers: decline a request to represent.",
-            reject,
-            params=(
-                Param("user", Kind.USER, "Who asked to represent the city", required=True),
-                Param("name", Kind.CITY, "The city they asked to represent", required=True),
-            ),
+            "reject", "/city reject", "Organisers: decline a request to represent.", reject, arguments=PersonAndCity
         ),
         Command(
             "requests",
@@ -619,22 +643,14 @@ COMMANDS: dict[str, Command] = {
             "Organisers: the requests to represent a city that wait, with Approve and Reject.",
             requests,
             aliases=("pending",),
+            arguments=NoArguments,
         ),
         Command(
             "role",
             "/city role",
             "Admins and organisers: give someone a role (none removes it and the city link).",
             role,
-            params=(
-                Param("user", Kind.USER, "Who gets the role", required=True),
-                Param(
-                    "role",
-                    Kind.CHOICE,
-                    "What they may do; none removes their role and city",
-                    required=True,
-                    choices=("organiser", "expert", "rep", "none"),
-                ),
-            ),
+            arguments=GrantRole,
         ),
         Command(
             "interests",
@@ -642,56 +658,54 @@ COMMANDS: dict[str, Command] = {
             "Reps: set your city's thematic tracks (see /city tracks).",
             interests,
             aliases=("interest",),
-            params=(Param("tracks", Kind.TRACKS, "Your city's thematic tracks, separated by commas", required=True),),
+            arguments=SetInterests,
         ),
         Command(
             "offer",
             "/city offer",
-            "Reps: add something your city can share (`/city offer remove <number>` removes one).",
-            _item_command("offer"),
+            "Reps: add something your city can share; remove takes one away by its number.",
+            _add_item("offer"),
             aliases=("offers",),
-            params=(Param("text", Kind.TEXT, "Something your city can share with others", required=True),),
+            arguments=AddOffer,
+            variants=(
+                Variant(
+                    "offer-remove",
+                    "remove",
+                    "Reps: remove one of your city's offers by its number in /city show.",
+                    arguments=RemoveItem,
+                    run=_remove_item("offer"),
+                ),
+            ),
         ),
         Command(
             "need",
             "/city need",
-            "Reps: add something your city is looking for (`/city need remove <number>` removes one).",
-            _item_command("need"),
+            "Reps: add something your city is looking for; remove takes one away by its number.",
+            _add_item("need"),
             aliases=("needs",),
-            params=(Param("text", Kind.TEXT, "Something your city is looking for", required=True),),
-        ),
-        Command(
-            "show",
-            "/city show",
-            "A city's profile; your own city by default.",
-            show,
-            params=(Param("name", Kind.CITY, "The city to show (yours if not given)"),),
-        ),
-        Command(
-            "list",
-            "/city list",
-            "Every city, or those on a track or in a cohort.",
-            list_cities,
-            params=(
-                Param("track", Kind.TRACK, "Only cities working on this thematic track", key="track"),
-                Param("cohort", Kind.COHORT, "Only the cities of this cohort", key="cohort"),
+            arguments=AddNeed,
+            variants=(
+                Variant(
+                    "need-remove",
+                    "remove",
+                    "Reps: remove one of your city's needs by its number in /city show.",
+                    arguments=RemoveItem,
+                    run=_remove_item("need"),
+                ),
             ),
         ),
-        Command("tracks", "/city tracks", "The thematic tracks cities can work on.", tracks),
+        Command("show", "/city show", "A city's profile; your own city by default.", show, arguments=ShowCity),
+        Command(
+            "list", "/city list", "Every city, or those on a track or in a cohort.", list_cities, arguments=ListCities
+        ),
+        Command("tracks", "/city tracks", "The thematic tracks cities can work on.", tracks, arguments=NoArguments),
         Command(
             "timezone",
             "/city timezone",
             "The time zone every time is shown to you in (auto: your platform's, where it gives one).",
             timezone,
             aliases=("tz", "zone"),
-            params=(
-                Param(
-                    "zone",
-                    Kind.ZONE,
-                    "A zone like Europe/Brussels, or auto for your platform's; empty shows yours",
-                    placeholder="<Area/City>|auto",
-                ),
-            ),
+            arguments=ChooseZone,
         ),
         privacy.COMMAND,
         Command(
@@ -699,19 +713,7 @@ COMMANDS: dict[str, Command] = {
             "/city audit",
             "Admins: who did which privileged act, newest first, with a CSV of the entries.",
             audit.audit_command,
-            params=(
-                Param("since", Kind.DATE, "Only entries from this day on (yours), e.g. 2027-01-31", key="since"),
-                Param("who", Kind.USER, "Only the acts of this person", key="who"),
-                Param(
-                    "what",
-                    Kind.CHOICE,
-                    "Only acts of this kind",
-                    key="what",
-                    choices=tuple(kind.value for kind in AuditKind),
-                    placeholder="<kind>",
-                ),
-                Param("page", Kind.NUMBER, "Which page of 20 entries (1 if not given)", key="page", placeholder="<n>"),
-            ),
+            arguments=audit.AuditFilters,
         ),
     )
 }

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from core.audit import AuditKind
-from core.grammar import Args, parse_user_ref, split_first
+from core.grammar import UserRef
 from core.roles import ORGANISERS, Role
 from core.text import Mention
 from handlers import audit, ledger
+from handlers.binding import param
 from handlers.types import (
     Attachment,
     Button,
@@ -27,7 +29,6 @@ from handlers.types import (
     Context,
     Kind,
     Notice,
-    Param,
     Reply,
     Services,
     UsageError,
@@ -320,34 +321,37 @@ def record_count(data: dict[str, Any]) -> int:
 # --- the command ---------------------------------------------------------------------------------------
 
 
-def privacy(context: Context, args: Args) -> Reply:
-    action, rest = split_first(args.text)
-    action = action.lower()
-    if not action:
-        return policy_reply()
-    if action not in ACTIONS:
-        raise UsageError()
-    confirmed = False
-    rest = rest.strip()
-    if rest.lower() == CONFIRM or rest.lower().endswith(" " + CONFIRM):
-        confirmed, rest = True, rest[: -len(CONFIRM)].strip()
-    target = context.actor.member
-    if rest:
-        ref = parse_user_ref(rest)
-        if ref is None:
+@dataclass(frozen=True)
+class PrivacyArguments:
+    action: str | None = param(
+        Kind.CHOICE,
+        "export: a file of everything kept about you; forget: erase it; empty: what is kept and why",
+        choices=ACTIONS,
+    )
+    user: UserRef | None = param(Kind.USER, "Admins and organisers: someone else (yourself if not given)")
+    # The Erase button's word (`/city privacy forget confirm`): help does not show it, a person presses it.
+    confirm: bool = param(Kind.FLAG, "Erase at once, without asking first", word=CONFIRM, placeholder="")
+
+
+def privacy(context: Context, args: PrivacyArguments) -> Reply:
+    action, ref = args.action, args.user
+    if action is None:
+        if ref is not None or args.confirm:
             raise UsageError()
-        if ref.user_id != context.actor.user_id:
-            if context.actor.role not in ORGANISERS:
-                raise CommandError(Strings.OTHERS)
-            found = queries.get_member(session=context.session, external_id=ref.user_id)
-            if found is None:
-                return Reply.of(Strings.NOTHING, who=f"@{ref.name}")
-            target = found
+        return policy_reply()
+    target = context.actor.member
+    if ref is not None and ref.user_id != context.actor.user_id:
+        if context.actor.role not in ORGANISERS:
+            raise CommandError(Strings.OTHERS)
+        found = queries.get_member(session=context.session, external_id=ref.user_id)
+        if found is None:
+            return Reply.of(Strings.NOTHING, who=f"@{ref.name}")
+        target = found
     if action == "export":
         return export(context, target)
     if not _may_erase(context, target):
         raise CommandError(Strings.FORGET_STAFF)
-    if not confirmed:
+    if not args.confirm:
         return forget_question(context, target)
     return forget(context, target)
 
@@ -513,13 +517,5 @@ COMMAND = Command(
     "/city privacy",
     "What is kept about people and why; export: a JSON file of yours; forget: erase it.",
     privacy,
-    params=(
-        Param(
-            "action",
-            Kind.CHOICE,
-            "export: a file of everything kept about you; forget: erase it; empty: what is kept and why",
-            choices=ACTIONS,
-        ),
-        Param("user", Kind.USER, "Admins and organisers: someone else (yourself if not given)"),
-    ),
+    arguments=PrivacyArguments,
 )

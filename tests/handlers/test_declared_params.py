@@ -22,8 +22,9 @@ USAGE = {
     ("city", "requests"): "/city requests",
     ("city", "role"): "/city role <@user> organiser|expert|rep|none",
     ("city", "interests"): "/city interests <track>, <track>, ...",
-    ("city", "offer"): "/city offer <text>",
-    ("city", "need"): "/city need <text>",
+    # `remove <number>` is a form of its own (a Discord subcommand with a number).
+    ("city", "offer"): "/city offer <text> | /city offer remove <number>",
+    ("city", "need"): "/city need <text> | /city need remove <number>",
     ("city", "show"): "/city show [<name>]",
     ("city", "list"): "/city list [track=<track>] [cohort=<name>]",
     ("city", "tracks"): "/city tracks",
