@@ -17,7 +17,7 @@ from core.roles import GRANTABLE, ORGANISERS, READERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec
 from handlers import audit, ledger, privacy
-from handlers.auth import own_city, require
+from handlers.auth import acts_for, city_to_edit, own_city, require
 from handlers.binding import param
 from handlers.ledger import RowKind
 from handlers.types import (
@@ -83,6 +83,7 @@ class Strings:
         "A rep represents a city: reps are made by approving their request to represent it "
         "(they type /city join <name>, then /city approve <@user> <name>)."
     )
+    ACT_FOR = "Organisers: the city to act for (a city whose representatives left is still kept)"
     ROLE_CONFIG_ADMIN = "{who} is an admin by configuration (CITYPEERS_ADMINS); roles cannot change that."
     ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
     ROLE_SET = "{who} is now {role}."
@@ -414,21 +415,24 @@ def role(context: Context, args: GrantRole) -> Reply:
 def audit_edit(
     context: Context, city: City, *, before: dict[str, object] | None = None, after: dict[str, object] | None = None
 ) -> None:
-    """An organiser's or admin's edit of a city is audited."""
+    """An organiser's or admin's edit of a city is audited; acting for a city they do not represent says for which."""
     if context.actor.role not in ORGANISERS:
         return
+    if acts_for(context, city):
+        after = {**(after or {}), "for": city.name}
     context.record(AuditKind.CITY_EDIT, "city", city.id, city.name, before=before, after=after)
 
 
 @dataclass(frozen=True)
 class SetInterests:
     tracks: list[Track] = param(Kind.TRACKS, "Your city's thematic tracks, separated by commas", required=True)
+    city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
 def interests(context: Context, args: SetInterests) -> Reply:
     if not args.tracks:  # only separators: no track named
         raise UsageError()
-    city = own_city(context, "set interests")
+    city = city_to_edit(context, args.city, "set interests")
     chosen = args.tracks
     held = queries.city_tracks(session=context.session, city_ids=[city.id]).get(city.id, [])
     before = {"interests": [t.key for t in held]}
@@ -440,11 +444,13 @@ def interests(context: Context, args: SetInterests) -> Reply:
 @dataclass(frozen=True)
 class AddOffer:
     text: str = param(Kind.TEXT, "Something your city can share with others", required=True)
+    city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
 @dataclass(frozen=True)
 class AddNeed:
     text: str = param(Kind.TEXT, "Something your city is looking for", required=True)
+    city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
 @dataclass(frozen=True)
@@ -453,11 +459,12 @@ class RemoveItem:
     number: int | None = param(
         Kind.NUMBER, "Which one, by its number in /city show", required=True, asked_by_command=True
     )
+    city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
 def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
     def run(context: Context, args: AddOffer | AddNeed) -> Reply:
-        city = own_city(context, f"add {VERB[kind]}")
+        city = city_to_edit(context, args.city, f"add {VERB[kind]}")
         text = " ".join(args.text.split())
         if not text:
             raise UsageError()
@@ -481,7 +488,7 @@ def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
 
 def _remove_item(kind: str) -> Callable[[Context, RemoveItem], Reply]:
     def run(context: Context, args: RemoveItem) -> Reply:
-        city = own_city(context, f"remove {VERB[kind]}")
+        city = city_to_edit(context, args.city, f"remove {VERB[kind]}")
         items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
         if args.number is None:  # `remove one` is a slip, not an offer: the numbered items to choose from
             if not items:
@@ -655,7 +662,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "interests",
             "/city interests",
-            "Reps: set your city's thematic tracks (see /city tracks).",
+            "Reps: set your city's thematic tracks (see /city tracks); organisers for any city with city=.",
             interests,
             aliases=("interest",),
             arguments=SetInterests,
@@ -663,7 +670,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "offer",
             "/city offer",
-            "Reps: add something your city can share; remove takes one away by its number.",
+            "Reps: add something your city can share; organisers for any city with city=.",
             _add_item("offer"),
             aliases=("offers",),
             arguments=AddOffer,
@@ -680,7 +687,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "need",
             "/city need",
-            "Reps: add something your city is looking for; remove takes one away by its number.",
+            "Reps: add something your city is looking for; organisers for any city with city=.",
             _add_item("need"),
             aliases=("needs",),
             arguments=AddNeed,

@@ -78,7 +78,7 @@ Added to what Brno offers: open data platform <!channel>
 @bob> /city need reskilling programme
 Added to what Brno needs: reskilling programme
 @bob> /city need
-error: Expected: /city need <text> | /city need remove <number>
+error: Expected: /city need <text> [city=<name>] | /city need remove <number> [city=<name>]
 @bob> /city show
 Brno · Czechia (CZ) · population 380,000 · cohort ICC 2020
 Tracks: Green economy and local green deals, Upskilling and reskilling

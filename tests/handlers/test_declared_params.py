@@ -21,10 +21,10 @@ USAGE = {
     ("city", "reject"): "/city reject <@user> <name>",
     ("city", "requests"): "/city requests",
     ("city", "role"): "/city role <@user> organiser|expert|rep|none",
-    ("city", "interests"): "/city interests <track>, <track>, ...",
-    # `remove <number>` is a form of its own (a Discord subcommand with a number).
-    ("city", "offer"): "/city offer <text> | /city offer remove <number>",
-    ("city", "need"): "/city need <text> | /city need remove <number>",
+    # city=: organisers act for a city; `remove <number>` is a form of its own (a Discord subcommand with a number).
+    ("city", "interests"): "/city interests <track>, <track>, ... [city=<name>]",
+    ("city", "offer"): "/city offer <text> [city=<name>] | /city offer remove <number> [city=<name>]",
+    ("city", "need"): "/city need <text> [city=<name>] | /city need remove <number> [city=<name>]",
     ("city", "show"): "/city show [<name>]",
     ("city", "list"): "/city list [track=<track>] [cohort=<name>]",
     ("city", "tracks"): "/city tracks",
@@ -74,6 +74,9 @@ USAGE = {
 # The key= options each command's grammar allows, as before.
 OPTIONS = {
     ("city", "register"): {"country", "population", "mentor", "cohort"},
+    ("city", "interests"): {"city"},
+    ("city", "offer"): {"city"},
+    ("city", "need"): {"city"},
     ("city", "list"): {"track", "cohort"},
     ("city", "audit"): {"since", "who", "what", "page"},
     ("match", "top"): {"track", "city"},

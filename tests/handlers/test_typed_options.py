@@ -63,8 +63,12 @@ def test_typed_a_command_without_options_says_so(services):
     say(services, "bob", "/city join Brno")
     say(services, "ana", "/city approve @bob Brno")
     before = snapshot(services.engine)
+    assert say(services, "carla", "/city join Brno licence=CC-BY") == (
+        "Unknown option `licence=`: /city join takes none; text that holds = goes in quotes."
+    )
+    # /city offer takes city= (organisers act for a city): its one option is named.
     assert say(services, "bob", "/city offer open data licence=CC-BY") == (
-        "Unknown option `licence=`: /city offer takes none; text that holds = goes in quotes."
+        "Unknown option `licence=`. Options of /city offer: city=; text that holds = goes in quotes."
     )
     assert snapshot(services.engine) == before
     assert say(services, "bob", '/city offer "open data licence=CC-BY"') == (
