@@ -60,7 +60,9 @@ class Strings:
     LINE_CHANGED = "{when} · {who} · {what} · {object} · {changes}"
     MORE = "More"
     FILE = "All {total} entries{filters} are in {file}."
-    PAGE_BAD = "`page=` counts from 1, not {page}."
+    WHAT_BAD = "`what=` is one of: {kinds}; not `{{value}}`."
+    WHO_BAD = "`who=` names a person as @name, not `{value}`."
+    PAGE_BAD = "`page=` expects a whole number of at least 1, not `{value}`."
     SINCE = " since {day}"
     BY = " by {who}"
     OF_KIND = " of kind {what}"
@@ -181,15 +183,22 @@ def entries_about(session: Session, external_id: str) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class AuditFilters:
     since: date | None = param(Kind.DATE, "Only entries from this day on (yours), e.g. 2027-01-31", key="since")
-    who: UserRef | None = param(Kind.USER, "Only the acts of this person", key="who")
+    who: UserRef | None = param(Kind.USER, "Only the acts of this person", key="who", invalid=Strings.WHO_BAD)
     what: str | None = param(
         Kind.CHOICE,
         "Only acts of this kind",
         key="what",
         choices=tuple(kind.value for kind in AuditKind),
         placeholder="<kind>",
+        invalid=Strings.WHAT_BAD.format(kinds=", ".join(kind.value for kind in AuditKind)),
     )
-    page: int | None = param(Kind.NUMBER, "Which page of 20 entries (1 if not given)", key="page", placeholder="<n>")
+    page: int | None = param(
+        Kind.NUMBER,
+        "Which page of 20 entries (1 if not given)",
+        key="page",
+        placeholder="<n>",
+        invalid=Strings.PAGE_BAD,
+    )
 
 
 def audit_command(context: Context, args: AuditFilters) -> Reply:
@@ -202,7 +211,7 @@ def audit_command(context: Context, args: AuditFilters) -> Reply:
     whats = [args.what] if args.what is not None else None
     page = args.page if args.page is not None else 1
     if page < 1:
-        raise CommandError(Strings.PAGE_BAD.format(page=page), field="page")
+        raise CommandError(Strings.PAGE_BAD.format(value=page), field="page")
     session = context.session
     found = audit_queries.find_entries(
         session=session, since=since, actor=actor, whats=whats, offset=(page - 1) * PAGE, limit=PAGE + 1

@@ -215,7 +215,9 @@ class RegisterCity:
         placeholder="<XX>",
         missing=Strings.COUNTRY_REQUIRED,
     )
-    population: int | None = param(Kind.NUMBER, "How many people live there", key="population", placeholder="<n>")
+    population: int | None = param(
+        Kind.NUMBER, "How many people live there", key="population", placeholder="<n>", invalid=Strings.POPULATION_BAD
+    )
     mentor: bool = param(Kind.YESNO, "A mentor city, which shares its experience with others", key="mentor")
     cohort: str | None = param(
         Kind.COHORT, "The cohort it belongs to; a new name starts a cohort", key="cohort", may_be_new=True

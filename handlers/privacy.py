@@ -87,6 +87,7 @@ class Strings:
     )
     FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} erased or made anonymous)."
     OTHERS = "Only admins and organisers can export or erase someone else's data."
+    NEITHER = "`{value}` is neither export nor forget, nor a person as @name."
     FORGET_STAFF = "Only admins can erase an organiser's or an admin's data; they can erase their own."
     LEFT = (
         "{who} left the {platform} workspace. What CityPeers keeps about them will be erased on {when}; erase it now "
@@ -328,7 +329,9 @@ class PrivacyArguments:
         "export: a file of everything kept about you; forget: erase it; empty: what is kept and why",
         choices=ACTIONS,
     )
-    user: UserRef | None = param(Kind.USER, "Admins and organisers: someone else (yourself if not given)")
+    user: UserRef | None = param(
+        Kind.USER, "Admins and organisers: someone else (yourself if not given)", invalid=Strings.NEITHER
+    )
     # The Erase button's word (`/city privacy forget confirm`): help does not show it, a person presses it.
     confirm: bool = param(Kind.FLAG, "Erase at once, without asking first", word=CONFIRM, placeholder="")
 

@@ -286,9 +286,9 @@ def test_filters_since_who_and_what(world, clock):
 @pytest.mark.parametrize(
     "line, expected",
     [
-        # what= and who= are read by the one parser of a choice and of a person, worded as every command words them.
-        ("/city audit what=nuke", "`what=` takes approve, reject, role,"),
-        ("/city audit who=olga", "`olga` is not a person: expected @name."),
+        ("/city audit what=nuke", "`what=` is one of: approve, reject, role,"),
+        ("/city audit who=olga", "`who=` names a person as @name, not `olga`."),
+        ("/city audit page=many", "`page=` expects a whole number of at least 1, not `many`."),
         ("/city audit since=someday", "`someday` is not a date"),
         ("/city audit page=0", "page"),
         ("/city audit everything", "Expected: /city audit [since=<date>] [who=<@user>] [what=<kind>] [page=<n>]"),
