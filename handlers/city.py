@@ -18,7 +18,7 @@ from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec
 from handlers import audit, ledger, privacy
 from handlers.auth import acts_for, city_to_edit, own_city, require
-from handlers.binding import param
+from handlers.binding import NoArguments, param
 from handlers.ledger import RowKind
 from handlers.types import (
     Button,
@@ -195,11 +195,6 @@ def configured_tracks(context: Context) -> list[TrackSpec]:
 
 
 # --- commands ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NoArguments:
-    """A command that takes nothing after its name."""
 
 
 @dataclass(frozen=True)
