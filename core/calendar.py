@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def year_transitions(zone: ZoneInfo, year: int) -> tuple[Transition, ...]:
 def _candidates(onset: datetime, before: timedelta, after: timedelta) -> Iterable[YearlyRule]:
     """Weekday-of-month patterns that produce this one onset, most usual first."""
     time = onset - datetime(onset.year, onset.month, onset.day)
-    common = {"month": onset.month, "time": time, "before": before, "after": after}
+    common: dict[str, Any] = {"month": onset.month, "time": time, "before": before, "after": after}
     weekday, day = onset.weekday(), onset.day
     if day <= 28:
         yield YearlyRule(weekday=weekday, ordinal=(day - 1) // 7 + 1, **common)
@@ -338,4 +338,5 @@ def render(entries: Sequence[Entry], *, stamp: datetime, feed: Feed | None = Non
     for entry in entries:
         for each in (entry, *entry.overrides):
             calendar.add_component(_vevent(each, stamp))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -21,7 +21,7 @@ import difflib
 import functools
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import parser as dateutil_parser
@@ -331,7 +331,7 @@ class TypedWhen:
     def all_day(self) -> bool:
         return self.time is None
 
-    def wall(self, zone: ZoneInfo, now: datetime) -> datetime:
+    def wall(self, zone: tzinfo, now: datetime) -> datetime:
         """The wall-clock time typed, with what was not typed filled from `now` in `zone` (today, midnight)."""
         if self.day is not None:
             return datetime.combine(self.day, self.time or time())
@@ -411,9 +411,10 @@ def _dateutil(body: str, default: datetime, typed: str, year: int | None) -> dat
     if not year_first:
         _refuse_month_first(body, year)
     try:
-        return dateutil_parser.parse(
+        parsed: datetime = dateutil_parser.parse(
             body, default=default, dayfirst=not year_first, yearfirst=year_first, tzinfos=_no_zone
         )
+        return parsed
     except _ZoneInBody as found:
         if isinstance(found.args[0], str):  # a zone's name; an offset inside (`10:00-11:00`) is no date at all
             raise GrammarError(Strings.ZONE_NOT_AT_END.format(typed=shown(typed))) from None

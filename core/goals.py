@@ -124,11 +124,13 @@ def may_move(current: str, new: Status) -> bool:
 
 def default_due(set_on: date) -> date:
     """Three calendar months after the day the goal was set; month ends clamp (30 Nov -> 28/29 Feb)."""
-    return set_on + relativedelta(months=GOAL_MONTHS)
+    due: date = set_on + relativedelta(months=GOAL_MONTHS)
+    return due
 
 
 def month_before(due: date) -> date:
-    return due - relativedelta(months=1)
+    before: date = due - relativedelta(months=1)
+    return before
 
 
 def checkin_dates(due: date) -> dict[CheckinKind, date]:

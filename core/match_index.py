@@ -26,13 +26,13 @@ from core.matching import (
     NotYetIntroduced,
     Profile,
     Reason,
-    RoundEdges,
     SharedTracks,
     SimilarGoals,
     TheyOffer,
     Weights,
     YouOffer,
 )
+from core.rounds import RoundEdges
 
 # --- text vectors ------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
 from core.text import fold_name
 
@@ -149,7 +150,9 @@ def analyse(cities: Iterable[City], ties: Iterable[Tie], *, since: datetime | No
 
     articulation = sorted((ids[i] for i in rx.articulation_points(graph)), key=most_between)
     sizes = _cut_sizes(len(ordered), [(index[e.a], index[e.b]) for e in edges])
-    bridges = [Bridge(ids[min(u, v)], ids[max(u, v)], sizes[frozenset((u, v))]) for u, v in rx.bridges(graph)]
+    # rustworkx's stub says one-element tuples; the function returns (u, v) pairs.
+    pairs = cast("set[tuple[int, int]]", rx.bridges(graph))
+    bridges = [Bridge(ids[min(u, v)], ids[max(u, v)], sizes[frozenset((u, v))]) for u, v in pairs]
     bridges.sort(key=lambda br: (-br.cut_off, index[br.a], index[br.b]))
 
     track_edges: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -201,8 +201,8 @@ def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
             at += 1
         elif position == len(others) - 1:
             # The rest of the text as typed; when a flag stood among its words, its words joined without it.
-            first, last = kept[at], kept[-1]
-            whole = last - first == len(kept) - 1 - at
+            first, final = kept[at], kept[-1]
+            whole = final - first == len(kept) - 1 - at
             rest = [words[i] for i in kept[at:]]
             found[slot.name] = (
                 text[rest[0].start : rest[-1].end] if whole else " ".join(_word(text, token) for token in rest)
