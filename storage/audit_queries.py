@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
+from storage.db import rowcount
 from storage.models import AuditEntry
 
 MAX_ACTOR = 64
@@ -53,7 +54,7 @@ def _filtered(statement, *, since: datetime | None, actor: str | None, whats: Se
     if since is not None:
         statement = statement.where(col(AuditEntry.at) >= since)
     if actor is not None:
-        statement = statement.where(AuditEntry.actor == actor)
+        statement = statement.where(col(AuditEntry.actor) == actor)
     if whats is not None:
         statement = statement.where(col(AuditEntry.what).in_(list(whats)))
     return statement
@@ -63,7 +64,8 @@ def count_entries(
     *, session: Session, since: datetime | None = None, actor: str | None = None, whats: Sequence[str] | None = None
 ) -> int:
     statement = _filtered(select(func.count()).select_from(AuditEntry), since=since, actor=actor, whats=whats)
-    return session.exec(statement).one()
+    count: int = session.exec(statement).one()
+    return count
 
 
 def find_entries(
@@ -87,7 +89,7 @@ def entries_about(*, session: Session, external_id: str) -> list[AuditEntry]:
     """Every entry a person acted in or was the subject of, oldest first (for their privacy export)."""
     statement = (
         select(AuditEntry)
-        .where(or_(AuditEntry.actor == external_id, AuditEntry.subject == external_id))
+        .where(or_(col(AuditEntry.actor) == external_id, col(AuditEntry.subject) == external_id))
         .order_by(col(AuditEntry.at), col(AuditEntry.id))
     )
     return list(session.exec(statement))
@@ -96,4 +98,4 @@ def entries_about(*, session: Session, external_id: str) -> list[AuditEntry]:
 def delete_before(*, session: Session, before: datetime) -> int:
     """Retention, the one way an audit row goes: entries older than `before`; how many went."""
     result = session.execute(delete(AuditEntry).where(col(AuditEntry.at) < before))
-    return result.rowcount or 0
+    return rowcount(result)

@@ -29,6 +29,7 @@ from storage.models import (
     Member,
     Rsvp,
     Track,
+    key,
 )
 
 OPEN_STATUSES = tuple(sorted(OPEN))
@@ -48,7 +49,7 @@ def live_link_owner(*, session: Session, token_hash: str) -> Member | None:
     query = (
         select(Member)
         .join(DashboardLink, col(DashboardLink.member_id) == col(Member.id))
-        .where(DashboardLink.token_hash == token_hash, col(DashboardLink.revoked_at).is_(None))
+        .where(col(DashboardLink.token_hash) == token_hash, col(DashboardLink.revoked_at).is_(None))
     )
     return session.exec(query).first()
 
@@ -66,18 +67,21 @@ def revoke_links(*, session: Session, member_id: int, now: datetime) -> int:
 
 
 def cohorts(*, session: Session) -> list[tuple[int, str]]:
-    return [(row[0], row[1]) for row in session.exec(select(Cohort.id, Cohort.name).order_by(Cohort.name_key))]
+    return [
+        (row[0], row[1])
+        for row in session.exec(select(key(Cohort.id), col(Cohort.name)).order_by(col(Cohort.name_key)))
+    ]
 
 
 def tracks(*, session: Session) -> list[tuple[int, str, str]]:
     """Every track ever used (an inactive one may still label old goals): id, key, name."""
-    query = select(Track.id, Track.key, Track.name).order_by(Track.key)
+    query = select(key(Track.id), col(Track.key), col(Track.name)).order_by(col(Track.key))
     return [(row[0], row[1], row[2]) for row in session.exec(query)]
 
 
 def cities(*, session: Session) -> list[tuple[int, str, str, int | None]]:
     """id, name, country, cohort id of every city, by name."""
-    query = select(City.id, City.name, City.country, City.cohort_id).order_by(City.name_key)
+    query = select(key(City.id), col(City.name), col(City.country), col(City.cohort_id)).order_by(col(City.name_key))
     return [(row[0], row[1], row[2], row[3]) for row in session.exec(query)]
 
 
@@ -96,9 +100,9 @@ class GoalState:
 
 
 def goal_states(*, session: Session) -> list[GoalState]:
-    query = select(Goal.id, City.cohort_id, Goal.track_id, Goal.due_on, Goal.status).join(
-        City, col(City.id) == col(Goal.city_id)
-    )
+    query = select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+        col(Goal.id), col(City.cohort_id), col(Goal.track_id), col(Goal.due_on), col(Goal.status)
+    ).join(City, col(City.id) == col(Goal.city_id))
     return [GoalState(*row) for row in session.connection().execute(query).all()]
 
 
@@ -106,7 +110,7 @@ def status_changes(*, session: Session, ends: Sequence[datetime]) -> Sequence[Se
     """(goal, status, bucket) of every history entry, oldest first: bucket is the index of the first of `ends`
     (ascending) the entry is not after, len(ends) for entries after the last: what the trend replays."""
     bucket = case(*((col(GoalUpdate.created_at) <= end, number) for number, end in enumerate(ends)), else_=len(ends))
-    query = select(GoalUpdate.goal_id, GoalUpdate.status, bucket).order_by(
+    query = select(col(GoalUpdate.goal_id), col(GoalUpdate.status), bucket).order_by(
         col(GoalUpdate.created_at), col(GoalUpdate.id)
     )
     return session.connection().execute(query).all()  # rows as they come: (goal, status, bucket), 17,600 at scale
@@ -114,12 +118,12 @@ def status_changes(*, session: Session, ends: Sequence[datetime]) -> Sequence[Se
 
 def city_gaps(*, session: Session) -> list[tuple[int, str, int | None, bool, bool, bool]]:
     """Every city with whether it has reps, goals and introductions: (id, name, cohort id, reps, goals, intros)."""
-    with_reps = select(Member.city_id).where(col(Member.city_id).is_not(None)).distinct()
-    with_goals = select(Goal.city_id).distinct()
+    with_reps = select(col(Member.city_id)).where(col(Member.city_id).is_not(None)).distinct()
+    with_goals = select(col(Goal.city_id)).distinct()
     reps = set(session.exec(with_reps))
     goals = set(session.exec(with_goals))
-    intros = set(session.exec(select(Introduction.city_a_id).distinct()))
-    intros |= set(session.exec(select(Introduction.city_b_id).distinct()))
+    intros = set(session.exec(select(col(Introduction.city_a_id)).distinct()))
+    intros |= set(session.exec(select(col(Introduction.city_b_id)).distinct()))
     return [
         (city_id, name, cohort_id, city_id in reps, city_id in goals, city_id in intros)
         for city_id, name, _country, cohort_id in cities(session=session)
@@ -174,21 +178,21 @@ def goal_rows(
 ) -> tuple[list[GoalListRow], int]:
     """The goals the filter keeps, in its order, from `offset` (at most `limit`), and how many it keeps in all."""
     base = (
-        select(
-            Goal.id,
-            Goal.text,
-            Goal.status,
-            Goal.due_on,
-            City.id,
-            City.name,
-            City.country,
-            Cohort.name,
-            Track.key,
-            Goal.updated_at,
-            Goal.learnings,
-            Goal.created_at,
-            Goal.created_by_id,
-            Goal.closed_at,
+        select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+            col(Goal.id),
+            col(Goal.text),
+            col(Goal.status),
+            col(Goal.due_on),
+            col(City.id),
+            col(City.name),
+            col(City.country),
+            col(Cohort.name),
+            col(Track.key),
+            col(Goal.updated_at),
+            col(Goal.learnings),
+            col(Goal.created_at),
+            col(Goal.created_by_id),
+            col(Goal.closed_at),
         )
         .join(City, col(City.id) == col(Goal.city_id))
         .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
@@ -218,7 +222,7 @@ def goal_rows(
     if limit is not None:
         query = query.limit(limit)
     rows = [GoalListRow(*row) for row in session.exec(query)]
-    total_query = select(func.count()).select_from(base.with_only_columns(Goal.id).subquery())
+    total_query = select(func.count()).select_from(base.with_only_columns(col(Goal.id)).subquery())
     total = session.exec(total_query).one() if limit is not None or offset else len(rows)
     return rows, total
 
@@ -228,7 +232,7 @@ def collaborator_names(*, session: Session, goal_ids: Sequence[int]) -> dict[int
     for start in range(0, len(goal_ids), 500):
         chunk = list(goal_ids[start : start + 500])
         query = (
-            select(GoalCollaborator.goal_id, City.name)
+            select(col(GoalCollaborator.goal_id), col(City.name))
             .join(City, col(City.id) == col(GoalCollaborator.city_id))
             .where(col(GoalCollaborator.goal_id).in_(chunk))
             .order_by(col(City.name_key))
@@ -242,28 +246,40 @@ def collaborator_names(*, session: Session, goal_ids: Sequence[int]) -> dict[int
 
 
 def city_profile(*, session: Session, city_id: int) -> tuple[City, str | None] | None:
-    query = select(City, Cohort.name).outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id)).where(City.id == city_id)
+    query = (
+        select(City, col(Cohort.name))
+        .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
+        .where(col(City.id) == city_id)
+    )
     row = session.exec(query).first()
     return None if row is None else (row[0], row[1])
 
 
 def city_interests(*, session: Session, city_id: int) -> list[str]:
     query = (
-        select(Track.name)
+        select(col(Track.name))
         .join(CityInterest, col(CityInterest.track_id) == col(Track.id))
-        .where(CityInterest.city_id == city_id)
-        .order_by(Track.key)
+        .where(col(CityInterest.city_id) == city_id)
+        .order_by(col(Track.key))
     )
     return list(session.exec(query))
 
 
 def city_items(*, session: Session, city_id: int) -> list[tuple[str, str]]:
-    query = select(CityItem.kind, CityItem.text).where(CityItem.city_id == city_id).order_by(col(CityItem.id))
+    query = (
+        select(col(CityItem.kind), col(CityItem.text))
+        .where(col(CityItem.city_id) == city_id)
+        .order_by(col(CityItem.id))
+    )
     return [(row[0], row[1]) for row in session.exec(query)]
 
 
 def city_reps(*, session: Session, city_id: int) -> list[tuple[str, str]]:
-    query = select(Member.display_name, Member.role).where(Member.city_id == city_id).order_by(Member.display_name)
+    query = (
+        select(col(Member.display_name), col(Member.role))
+        .where(col(Member.city_id) == city_id)
+        .order_by(col(Member.display_name))
+    )
     return [(row[0], row[1]) for row in session.exec(query)]
 
 
@@ -279,33 +295,35 @@ class IntroductionRow:
 
 def city_introductions(*, session: Session, city_id: int) -> list[IntroductionRow]:
     query = (
-        select(Introduction.id, Introduction.city_a_id, Introduction.city_b_id, Introduction.created_at)
-        .where(or_(Introduction.city_a_id == city_id, Introduction.city_b_id == city_id))
+        select(
+            key(Introduction.id), col(Introduction.city_a_id), col(Introduction.city_b_id), col(Introduction.created_at)
+        )
+        .where(or_(col(Introduction.city_a_id) == city_id, col(Introduction.city_b_id) == city_id))
         .order_by(col(Introduction.created_at).desc(), col(Introduction.id))
     )
     rows = list(session.exec(query))
     rounds = {
         row
         for row in session.exec(
-            select(Introduction.id).where(
-                or_(Introduction.city_a_id == city_id, Introduction.city_b_id == city_id),
+            select(col(Introduction.id)).where(
+                or_(col(Introduction.city_a_id) == city_id, col(Introduction.city_b_id) == city_id),
                 col(Introduction.round_id).is_not(None),
             )
         )
     }
     others = {b if a == city_id else a for _, a, b, _ in rows}
     names = (
-        {row[0]: row[1] for row in session.exec(select(City.id, City.name).where(col(City.id).in_(others)))}
+        {row[0]: row[1] for row in session.exec(select(col(City.id), col(City.name)).where(col(City.id).in_(others)))}
         if others
         else {}
     )
     answers: dict[int, dict[int, tuple[bool, str]]] = {}
     if rows:
         outcome_query = select(
-            IntroductionOutcome.introduction_id,
-            IntroductionOutcome.city_id,
-            IntroductionOutcome.met,
-            IntroductionOutcome.outcome,
+            col(IntroductionOutcome.introduction_id),
+            col(IntroductionOutcome.city_id),
+            col(IntroductionOutcome.met),
+            col(IntroductionOutcome.outcome),
         ).where(col(IntroductionOutcome.introduction_id).in_([row[0] for row in rows]))
         for intro_id, answer_city, met, outcome in session.exec(outcome_query):
             answers.setdefault(intro_id, {})[answer_city] = (met, outcome)
@@ -325,10 +343,10 @@ def city_introductions(*, session: Session, city_id: int) -> list[IntroductionRo
 def city_events(*, session: Session, city_id: int) -> list[tuple[int, str, datetime, str]]:
     """Events any of the city's people RSVP'd to: (id, title, start, status), latest first."""
     query = (
-        select(Event.id, Event.title, Event.start_at, Event.status)
+        select(key(Event.id), col(Event.title), col(Event.start_at), col(Event.status))
         .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
         .join(Member, col(Member.id) == col(Rsvp.member_id))
-        .where(Member.city_id == city_id)
+        .where(col(Member.city_id) == city_id)
         .distinct()
         .order_by(col(Event.start_at).desc())
     )
@@ -343,24 +361,28 @@ def introduction_ties(*, session: Session) -> list[tuple[int, int, bool, bool]]:
     met = {
         row
         for row in session.exec(
-            select(IntroductionOutcome.introduction_id).where(col(IntroductionOutcome.met).is_(True)).distinct()
+            select(col(IntroductionOutcome.introduction_id)).where(col(IntroductionOutcome.met).is_(True)).distinct()
         )
     }
-    query = select(Introduction.id, Introduction.city_a_id, Introduction.city_b_id, Introduction.round_id)
+    query = select(
+        col(Introduction.id), col(Introduction.city_a_id), col(Introduction.city_b_id), col(Introduction.round_id)
+    )
     return [(a, b, intro_id in met, round_id is not None) for intro_id, a, b, round_id in session.exec(query)]
 
 
 def collaboration_ties(*, session: Session) -> list[tuple[int, int]]:
     """A goal's city and each city it names with `with=`."""
-    query = select(Goal.city_id, GoalCollaborator.city_id).join(Goal, col(Goal.id) == col(GoalCollaborator.goal_id))
+    query = select(col(Goal.city_id), col(GoalCollaborator.city_id)).join(
+        Goal, col(Goal.id) == col(GoalCollaborator.goal_id)
+    )
     return [(row[0], row[1]) for row in session.exec(query)]
 
 
 def city_tracks(*, session: Session) -> dict[int, list[str]]:
-    query = select(CityInterest.city_id, Track.key).join(Track, col(Track.id) == col(CityInterest.track_id))
+    query = select(col(CityInterest.city_id), col(Track.key)).join(Track, col(Track.id) == col(CityInterest.track_id))
     found: dict[int, list[str]] = {}
-    for city_id, key in session.exec(query.order_by(Track.key)):
-        found.setdefault(city_id, []).append(key)
+    for city_id, track_key in session.exec(query.order_by(col(Track.key))):
+        found.setdefault(city_id, []).append(track_key)
     return found
 
 
@@ -368,11 +390,13 @@ def city_tracks(*, session: Session) -> dict[int, list[str]]:
 
 
 def scheduled_events(*, session: Session) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.status == "scheduled").order_by(Event.start_at, Event.id)))
+    return list(
+        session.exec(select(Event).where(col(Event.status) == "scheduled").order_by(col(Event.start_at), col(Event.id)))
+    )
 
 
 def rsvp_counts(*, session: Session) -> dict[int, int]:
-    query = select(Rsvp.event_id, func.count()).group_by(Rsvp.event_id)
+    query = select(col(Rsvp.event_id), func.count()).group_by(col(Rsvp.event_id))
     return {row[0]: row[1] for row in session.exec(query)}
 
 
@@ -381,11 +405,11 @@ def attendee_names(*, session: Session, event_ids: Sequence[int]) -> dict[int, l
     if not event_ids:
         return {}
     query = (
-        select(Rsvp.event_id, Member.display_name, City.name)
+        select(col(Rsvp.event_id), col(Member.display_name), col(City.name))
         .join(Member, col(Member.id) == col(Rsvp.member_id))
         .outerjoin(City, col(City.id) == col(Member.city_id))
         .where(col(Rsvp.event_id).in_(event_ids))
-        .order_by(Member.display_name)
+        .order_by(col(Member.display_name))
     )
     found: dict[int, list[tuple[str, str | None]]] = {}
     for event_id, name, city in session.exec(query):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.db import insert_ignoring_conflict
 from storage.models import DiscordScheduledEvent
@@ -52,7 +52,7 @@ def claim_creation(
     }
     if replacing is None and insert_ignoring_conflict(session, DiscordScheduledEvent, values, ["event_uid"]):
         return True
-    query = select(DiscordScheduledEvent).where(DiscordScheduledEvent.event_uid == event_uid).with_for_update()
+    query = select(DiscordScheduledEvent).where(col(DiscordScheduledEvent.event_uid) == event_uid).with_for_update()
     row = session.exec(query).first()
     if row is None:
         return False  # withdrawn meanwhile: the caller tries again from scratch

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from storage.db import rowcount
 from storage.models import OWED_STATUSES, Broadcast, Delivery, Event, EventOccurrence, Member, Rsvp
 
 # --- events --------------------------------------------------------------------------------------------
@@ -25,20 +26,24 @@ def get_event(*, session: Session, event_id: int) -> Event | None:
 
 
 def scheduled_events(*, session: Session) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.status == "scheduled").order_by(Event.start_at)))
+    return list(session.exec(select(Event).where(col(Event.status) == "scheduled").order_by(col(Event.start_at))))
 
 
 def all_events(*, session: Session) -> list[Event]:
-    return list(session.exec(select(Event).order_by(Event.start_at)))
+    return list(session.exec(select(Event).order_by(col(Event.start_at))))
 
 
 def recurring_events(*, session: Session) -> list[Event]:
-    query = select(Event).where(Event.status == "scheduled", col(Event.rrule).is_not(None))
+    query = select(Event).where(col(Event.status) == "scheduled", col(Event.rrule).is_not(None))
     return list(session.exec(query))
 
 
 def occurrence_changes(*, session: Session, event_id: int) -> list[EventOccurrence]:
-    query = select(EventOccurrence).where(EventOccurrence.event_id == event_id).order_by(EventOccurrence.original_at)
+    query = (
+        select(EventOccurrence)
+        .where(col(EventOccurrence.event_id) == event_id)
+        .order_by(col(EventOccurrence.original_at))
+    )
     return list(session.exec(query))
 
 
@@ -58,7 +63,7 @@ def change_occurrence(*, session: Session, change: EventOccurrence) -> EventOccu
 def clear_occurrence_changes(*, session: Session, event_id: int) -> int:
     """A new rule or start makes the old rule's dates meaningless: their changes go with them."""
     result = session.execute(delete(EventOccurrence).where(col(EventOccurrence.event_id) == event_id))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 # --- RSVPs ---------------------------------------------------------------------------------------------
@@ -84,8 +89,8 @@ def attendees(*, session: Session, event_id: int) -> list[Member]:
     query = (
         select(Member)
         .join(Rsvp, col(Rsvp.member_id) == col(Member.id))
-        .where(Rsvp.event_id == event_id)
-        .order_by(Member.id)
+        .where(col(Rsvp.event_id) == event_id)
+        .order_by(col(Member.id))
     )
     return list(session.exec(query))
 
@@ -93,7 +98,9 @@ def attendees(*, session: Session, event_id: int) -> list[Member]:
 def rsvp_counts(*, session: Session, event_ids: Sequence[int]) -> dict[int, int]:
     if not event_ids:
         return {}
-    query = select(Rsvp.event_id, func.count()).where(col(Rsvp.event_id).in_(event_ids)).group_by(Rsvp.event_id)
+    query = (
+        select(col(Rsvp.event_id), func.count()).where(col(Rsvp.event_id).in_(event_ids)).group_by(col(Rsvp.event_id))
+    )
     return {event_id: count for event_id, count in session.exec(query)}
 
 
@@ -117,11 +124,11 @@ def broadcasts_to_go(*, session: Session) -> list[Broadcast]:
         .where(
             col(Broadcast.cancelled_at).is_(None),
             col(Broadcast.id).in_(
-                select(Delivery.broadcast_id).where(
-                    Delivery.kind == "broadcast", col(Delivery.status).in_(OWED_STATUSES)
+                select(col(Delivery.broadcast_id)).where(
+                    col(Delivery.kind) == "broadcast", col(Delivery.status).in_(OWED_STATUSES)
                 )
             ),
         )
-        .order_by(Broadcast.send_at, Broadcast.id)
+        .order_by(col(Broadcast.send_at), col(Broadcast.id))
     )
     return list(session.exec(query))

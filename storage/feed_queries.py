@@ -19,7 +19,9 @@ def add_feed(*, session: Session, member_id: int, token_hash: str, scope: str, n
 
 def live_feed(*, session: Session, token_hash: str) -> CalendarFeed | None:
     """The feed this token opens, unless it was revoked."""
-    query = select(CalendarFeed).where(CalendarFeed.token_hash == token_hash, col(CalendarFeed.revoked_at).is_(None))
+    query = select(CalendarFeed).where(
+        col(CalendarFeed.token_hash) == token_hash, col(CalendarFeed.revoked_at).is_(None)
+    )
     return session.exec(query).first()
 
 
@@ -38,7 +40,7 @@ def attended_events(*, session: Session, member_id: int) -> list[Event]:
     query = (
         select(Event)
         .join(Rsvp, col(Rsvp.event_id) == col(Event.id))
-        .where(Rsvp.member_id == member_id)
-        .order_by(Event.start_at, Event.id)
+        .where(col(Rsvp.member_id) == member_id)
+        .order_by(col(Event.start_at), col(Event.id))
     )
     return list(session.exec(query))

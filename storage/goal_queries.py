@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from core.goals import OPEN, standing
-from storage.models import City, Cohort, Goal, GoalCheckin, GoalCollaborator, GoalUpdate, Member, Track
+from storage.models import City, Cohort, Goal, GoalCheckin, GoalCollaborator, GoalUpdate, Member, Track, key
 
 OPEN_STATUSES = tuple(sorted(OPEN))  # core.goals says which statuses are open (new: nobody reported on it yet)
 
@@ -53,6 +53,7 @@ def add_goal(
     )
     session.add(goal)
     session.flush()
+    assert goal.id is not None  # the flush gave it one
     session.add(GoalUpdate(goal_id=goal.id, status=goal.status, note=None, member_id=member_id, created_at=now))
     session.flush()
     return goal
@@ -63,7 +64,7 @@ def get_goal(*, session: Session, goal_id: int) -> Goal | None:
 
 
 def set_collaborators(*, session: Session, goal_id: int, city_ids: Sequence[int]) -> None:
-    for link in session.exec(select(GoalCollaborator).where(GoalCollaborator.goal_id == goal_id)):
+    for link in session.exec(select(GoalCollaborator).where(col(GoalCollaborator.goal_id) == goal_id)):
         session.delete(link)
     session.flush()
     for city_id in dict.fromkeys(city_ids):
@@ -90,6 +91,7 @@ def record_update(
     if learnings is not None:
         goal.learnings = learnings
     session.add(goal)
+    assert goal.id is not None  # a stored goal
     update = GoalUpdate(goal_id=goal.id, status=status, note=note, member_id=member_id, created_at=now)
     session.add(update)
     session.flush()
@@ -102,7 +104,7 @@ def histories(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[tu
     for start in range(0, len(goal_ids), 500):  # bounded IN lists
         chunk = list(goal_ids[start : start + 500])
         query = (
-            select(GoalUpdate.goal_id, GoalUpdate.status, GoalUpdate.note, GoalUpdate.created_at)
+            select(col(GoalUpdate.goal_id), col(GoalUpdate.status), col(GoalUpdate.note), col(GoalUpdate.created_at))
             .where(col(GoalUpdate.goal_id).in_(chunk))
             .order_by(col(GoalUpdate.goal_id), col(GoalUpdate.id))
         )
@@ -112,7 +114,7 @@ def histories(*, session: Session, goal_ids: Sequence[int]) -> dict[int, list[tu
 
 
 def goal_history(*, session: Session, goal_id: int) -> list[GoalUpdate]:
-    query = select(GoalUpdate).where(GoalUpdate.goal_id == goal_id).order_by(col(GoalUpdate.id))
+    query = select(GoalUpdate).where(col(GoalUpdate.goal_id) == goal_id).order_by(col(GoalUpdate.id))
     return list(session.exec(query))
 
 
@@ -133,15 +135,15 @@ def find_goals(
     `overdue_on` keeps open goals due before that day; `due_until` with `changed_since` keeps goals that
     are open and due by then OR changed since then (the weekly digest's net).
     """
-    query = select(Goal, City, Cohort.name, Track).join(City, col(City.id) == col(Goal.city_id))
+    query = select(Goal, City, col(Cohort.name), Track).join(City, col(City.id) == col(Goal.city_id))
     query = query.outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
     query = query.outerjoin(Track, col(Track.id) == col(Goal.track_id))
     if city_id is not None:
-        query = query.where(Goal.city_id == city_id)
+        query = query.where(col(Goal.city_id) == city_id)
     if track_id is not None:
-        query = query.where(Goal.track_id == track_id)
+        query = query.where(col(Goal.track_id) == track_id)
     if cohort_id is not None:
-        query = query.where(City.cohort_id == cohort_id)
+        query = query.where(col(City.cohort_id) == cohort_id)
     if overdue_on is not None:
         query = query.where(col(Goal.status).in_(OPEN_STATUSES), col(Goal.due_on) < overdue_on)
     if open_only:
@@ -158,7 +160,7 @@ def find_goals(
     rows = list(session.exec(query))
     partners = collaborator_names(session=session, goal_ids=[goal.id for goal, *_ in rows])
     return [
-        GoalRow(goal=goal, city=city, cohort=cohort, track=track, collaborators=tuple(partners.get(goal.id, ())))
+        GoalRow(goal=goal, city=city, cohort=cohort, track=track, collaborators=tuple(partners.get(goal.id or 0, ())))
         for goal, city, cohort, track in rows
     ]
 
@@ -172,9 +174,9 @@ def count_goals(
 ) -> int:
     query = select(func.count()).select_from(Goal)
     if city_id is not None:
-        query = query.where(Goal.city_id == city_id)
+        query = query.where(col(Goal.city_id) == city_id)
     if track_id is not None:
-        query = query.where(Goal.track_id == track_id)
+        query = query.where(col(Goal.track_id) == track_id)
     if overdue_on is not None:
         query = query.where(col(Goal.status).in_(OPEN_STATUSES), col(Goal.due_on) < overdue_on)
     return session.exec(query).one()
@@ -186,7 +188,7 @@ def collaborator_names(*, session: Session, goal_ids: Sequence[int | None]) -> d
     if not ids:
         return result
     query = (
-        select(GoalCollaborator.goal_id, City.name)
+        select(col(GoalCollaborator.goal_id), col(City.name))
         .join(City, col(City.id) == col(GoalCollaborator.city_id))
         .where(col(GoalCollaborator.goal_id).in_(ids))
         .order_by(col(City.name_key))
@@ -200,7 +202,7 @@ def member_names(*, session: Session, member_ids: Collection[int | None]) -> dic
     ids = [member_id for member_id in set(member_ids) if member_id is not None]
     if not ids:
         return {}
-    rows = session.exec(select(Member.id, Member.display_name).where(col(Member.id).in_(ids)))
+    rows = session.exec(select(key(Member.id), col(Member.display_name)).where(col(Member.id).in_(ids)))
     return {member_id: name for member_id, name in rows}
 
 
@@ -212,7 +214,7 @@ def checkins_sent(*, session: Session, goal_ids: Sequence[int | None]) -> dict[i
     result: dict[int, set[str]] = {}
     if not ids:
         return result
-    query = select(GoalCheckin.goal_id, GoalCheckin.kind).where(col(GoalCheckin.goal_id).in_(ids))
+    query = select(col(GoalCheckin.goal_id), col(GoalCheckin.kind)).where(col(GoalCheckin.goal_id).in_(ids))
     for goal_id, kind in session.exec(query):
         result.setdefault(goal_id, set()).add(kind)
     return result
@@ -230,7 +232,7 @@ def claim_checkin(*, session: Session, goal_id: int, kind: str, now: datetime) -
         insert(GoalCheckin)
         .values(goal_id=goal_id, kind=kind, sent_at=now)
         .on_conflict_do_nothing(index_elements=["goal_id", "kind"])
-        .returning(GoalCheckin.id)
+        .returning(col(GoalCheckin.id))
     )
     # A returned row, not rowcount: drivers disagree on rowcount once RETURNING is involved.
     return session.connection().execute(statement).first() is not None
@@ -242,10 +244,10 @@ def claim_checkin(*, session: Session, goal_id: int, kind: str, now: datetime) -
 def collaboration_ties(*, session: Session) -> list[tuple[int, int, datetime]]:
     """(goal's city, a city named in with=, when the goal was set) for every goal not dropped."""
     query = (
-        select(Goal.city_id, GoalCollaborator.city_id, Goal.created_at)
+        select(col(Goal.city_id), col(GoalCollaborator.city_id), col(Goal.created_at))
         .join(GoalCollaborator, col(GoalCollaborator.goal_id) == col(Goal.id))
-        .where(Goal.status != "dropped")
-        .order_by(Goal.id, GoalCollaborator.city_id)
+        .where(col(Goal.status) != "dropped")
+        .order_by(col(Goal.id), col(GoalCollaborator.city_id))
     )
     return [(city_id, partner_id, at) for city_id, partner_id, at in session.exec(query)]
 
@@ -272,19 +274,21 @@ def progress_by(
     # Grouped by due date, not by an overdue expression: PostgreSQL will not match a bound parameter in the
     # select list to its twin in GROUP BY.
     query = (
-        select(Cohort.name, Track.key, City.name, Goal.status, Goal.due_on, func.count())
+        select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+            col(Cohort.name), col(Track.key), col(City.name), col(Goal.status), col(Goal.due_on), func.count()
+        )
         .select_from(Goal)
         .join(City, col(City.id) == col(Goal.city_id))
         .outerjoin(Cohort, col(Cohort.id) == col(City.cohort_id))
         .outerjoin(Track, col(Track.id) == col(Goal.track_id))
-        .group_by(Cohort.name, Track.key, City.name, Goal.status, Goal.due_on)
+        .group_by(col(Cohort.name), col(Track.key), col(City.name), col(Goal.status), col(Goal.due_on))
     )
     if cohort_id is not None:
-        query = query.where(City.cohort_id == cohort_id)
+        query = query.where(col(City.cohort_id) == cohort_id)
     if track_id is not None:
-        query = query.where(Goal.track_id == track_id)
+        query = query.where(col(Goal.track_id) == track_id)
     if city_id is not None:
-        query = query.where(Goal.city_id == city_id)
+        query = query.where(col(Goal.city_id) == city_id)
     counted: dict[tuple[str | None, str | None, str, str, str], int] = {}
     for cohort, track, city, status, due_on, goals in session.exec(query):
         key = (cohort, track, city, status, standing(status=status, due=due_on, today=today))

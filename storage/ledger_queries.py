@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, text, update
 from sqlmodel import Session, col, select
 
-from storage.db import insert_ignoring_conflict
+from storage.db import insert_ignoring_conflict, rowcount
 from storage.models import OWED_STATUSES, SETTLED_STATUSES, Delivery, DeliveryStatus
 
 Status = DeliveryStatus
@@ -32,7 +32,10 @@ def queue_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     # Insert or yield to the row already there (also one a concurrent transaction is adding right now).
     inserted = insert_ignoring_conflict(session, Delivery, values, ["key"])
     existing = session.exec(
-        select(Delivery).where(Delivery.key == delivery.key).with_for_update().execution_options(populate_existing=True)
+        select(Delivery)
+        .where(col(Delivery.key) == delivery.key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     if inserted:
         return existing
@@ -57,25 +60,25 @@ def withdraw_pending(
 ) -> int:
     """Withdraw what an event still owes (all of it, one recipient's or one occurrence's, but rows of
     `keep_kind`); sent rows stay as history."""
-    conditions = [Delivery.event_id == event_id, Delivery.status == Status.PENDING]
+    conditions = [col(Delivery.event_id) == event_id, col(Delivery.status) == Status.PENDING]
     if recipient is not None:
-        conditions.append(Delivery.recipient == recipient)
+        conditions.append(col(Delivery.recipient) == recipient)
     if occurrence_at is not None:
-        conditions.append(Delivery.occurrence_at == occurrence_at)
+        conditions.append(col(Delivery.occurrence_at) == occurrence_at)
     if keep_kind is not None:
-        conditions.append(Delivery.kind != keep_kind)
+        conditions.append(col(Delivery.kind) != keep_kind)
     result = session.execute(update(Delivery).where(*conditions).values(status=Status.WITHDRAWN))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def withdraw_broadcast(*, session: Session, broadcast_id: int) -> int:
     """Withdraw a broadcast's deliveries not yet claimed for sending; returns how many."""
     result = session.execute(
         update(Delivery)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == Status.PENDING)
+        .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == Status.PENDING)
         .values(status=Status.WITHDRAWN)
     )
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def forget_row(*, session: Session, delivery_id: int, recipient: str, body: str | None, withdraw: bool) -> None:
@@ -103,8 +106,8 @@ def claim_due(
     one writer at a time on SQLite). A claim that outlived `hold` (its worker died) can be taken again. With
     `platforms`, only rows for those platforms: a process leaves the others to a process that serves them."""
     due = or_(
-        and_(Delivery.status == Status.PENDING, Delivery.next_attempt_at <= now),
-        and_(Delivery.status == Status.SENDING, Delivery.claim_expires_at < now),
+        and_(col(Delivery.status) == Status.PENDING, col(Delivery.next_attempt_at) <= now),
+        and_(col(Delivery.status) == Status.SENDING, col(Delivery.claim_expires_at) < now),
     )
     if platforms is not None:
         due = and_(col(Delivery.platform).in_(sorted(platforms)), due)
@@ -114,7 +117,7 @@ def claim_due(
     # Locked and limited once, in a CTE of its own: as a plain IN (subquery) PostgreSQL may run the subquery again
     # for each row it updates, each run skipping what the last one locked, and claim far more than `limit`.
     candidates = (
-        select(Delivery.id)
+        select(col(Delivery.id))
         .where(due)
         .order_by(*order)
         .limit(limit)
@@ -126,7 +129,7 @@ def claim_due(
         update(Delivery)
         .where(col(Delivery.id).in_(select(candidates.c.id)), due)
         .values(status=Status.SENDING, claimed_by=worker, claim_expires_at=now + hold)
-        .returning(Delivery.id)
+        .returning(col(Delivery.id))
     ).scalars()
     ids = list(claimed_ids)
     if not ids:
@@ -140,10 +143,12 @@ def renew_claim(*, session: Session, delivery_id: int, worker: str, until: datet
     """Extend this worker's claim just before sending; False when the claim lapsed and another worker took it."""
     result = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.claimed_by == worker, Delivery.status == Status.SENDING)
+        .where(
+            col(Delivery.id) == delivery_id, col(Delivery.claimed_by) == worker, col(Delivery.status) == Status.SENDING
+        )
         .values(claim_expires_at=until)
     )
-    return (result.rowcount or 0) == 1
+    return rowcount(result) == 1
 
 
 # --- the plan: each platform's sends placed by its pace (handlers.ledger.plan) -------------------------
@@ -160,8 +165,10 @@ def lock_plan(*, session: Session, platform: str) -> None:
 def unplanned(*, session: Session, platform: str, limit: int) -> list[tuple[int, datetime]]:
     """(id, due time) of rows queued and not placed yet, latest due first."""
     query = (
-        select(Delivery.id, Delivery.due_at)
-        .where(Delivery.status == Status.PENDING, col(Delivery.planned).is_(False), Delivery.platform == platform)
+        select(col(Delivery.id), col(Delivery.due_at))
+        .where(
+            col(Delivery.status) == Status.PENDING, col(Delivery.planned).is_(False), col(Delivery.platform) == platform
+        )
         .order_by(col(Delivery.due_at).desc(), col(Delivery.id).desc())
         .limit(limit)
     )
@@ -169,8 +176,8 @@ def unplanned(*, session: Session, platform: str, limit: int) -> list[tuple[int,
 
 
 def any_unplanned(*, session: Session, platforms: Collection[str]) -> bool:
-    query = select(Delivery.id).where(
-        Delivery.status == Status.PENDING, col(Delivery.planned).is_(False), col(Delivery.platform).in_(platforms)
+    query = select(col(Delivery.id)).where(
+        col(Delivery.status) == Status.PENDING, col(Delivery.planned).is_(False), col(Delivery.platform).in_(platforms)
     )
     return session.exec(query.limit(1)).first() is not None
 
@@ -178,7 +185,7 @@ def any_unplanned(*, session: Session, platforms: Collection[str]) -> bool:
 def _placed_early(platform: str) -> Any:
     """Rows still owed that the plan placed ahead of their due time: they hold a slot of their platform's pace."""
     return and_(
-        Delivery.platform == platform,
+        col(Delivery.platform) == platform,
         col(Delivery.status).in_(OWED),
         col(Delivery.planned).is_(True),
         col(Delivery.next_attempt_at) < col(Delivery.due_at),
@@ -189,9 +196,9 @@ def earliest_placed(*, session: Session, platform: str, due: datetime) -> dateti
     """The earliest slot held by the rows due at `due` (one reminder's recipients): the first such row in the
     (platform, due_at, next_attempt_at) index, so a send of 10,000 is not read whole for each row placed."""
     query = (
-        select(Delivery.next_attempt_at)
-        .where(Delivery.platform == platform, Delivery.due_at == due, _placed_early(platform))
-        .order_by(Delivery.next_attempt_at)
+        select(col(Delivery.next_attempt_at))
+        .where(col(Delivery.platform) == platform, col(Delivery.due_at) == due, _placed_early(platform))
+        .order_by(col(Delivery.next_attempt_at))
         .limit(1)
     )
     return session.exec(query).first()
@@ -202,9 +209,9 @@ def placed_between(
 ) -> tuple[datetime, datetime] | None:
     """(slot, due time) of a row holding a slot strictly between `after` and `before`, the earliest such."""
     query = (
-        select(Delivery.next_attempt_at, Delivery.due_at)
-        .where(_placed_early(platform), Delivery.next_attempt_at > after, Delivery.next_attempt_at < before)
-        .order_by(Delivery.next_attempt_at)
+        select(col(Delivery.next_attempt_at), col(Delivery.due_at))
+        .where(_placed_early(platform), col(Delivery.next_attempt_at) > after, col(Delivery.next_attempt_at) < before)
+        .order_by(col(Delivery.next_attempt_at))
         .limit(1)
     )
     found = session.exec(query).first()
@@ -217,7 +224,7 @@ def place(*, session: Session, delivery_id: int, at: datetime | None) -> None:
     if at is not None:
         values["next_attempt_at"] = at
     session.execute(
-        update(Delivery).where(col(Delivery.id) == delivery_id, Delivery.status == Status.PENDING).values(values)
+        update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == Status.PENDING).values(values)
     )
 
 
@@ -232,7 +239,7 @@ def prune_delivery_bodies(*, session: Session, before: datetime) -> int:
         .where(col(Delivery.status).in_(SETTLED), settled_at < before, col(Delivery.body).is_not(None))
         .values(body=None)
     )
-    return session.execute(statement).rowcount or 0
+    return rowcount(session.execute(statement))
 
 
 def prune_delivery_attempts(*, session: Session, before: datetime) -> int:
@@ -249,7 +256,7 @@ def prune_delivery_attempts(*, session: Session, before: datetime) -> int:
         .where(col(Delivery.status).in_(SETTLED), settled_at < before, traces)
         .values(attempted_at=None, error=None, claimed_by=None, claim_expires_at=None)
     )
-    return session.execute(statement).rowcount or 0
+    return rowcount(session.execute(statement))
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -260,7 +267,7 @@ def pending_delivery(*, session: Session, kind: str, recipient: str) -> Delivery
     worker claims it before what we add to it is visible."""
     query = (
         select(Delivery)
-        .where(Delivery.kind == kind, Delivery.recipient == recipient, Delivery.status == Status.PENDING)
+        .where(col(Delivery.kind) == kind, col(Delivery.recipient) == recipient, col(Delivery.status) == Status.PENDING)
         .limit(1)
         .with_for_update()
     )
@@ -270,7 +277,7 @@ def pending_delivery(*, session: Session, kind: str, recipient: str) -> Delivery
 def next_pending_at(*, session: Session, platforms: Collection[str] | None = None) -> datetime | None:
     """When the next pending row falls due (of these platforms). Rows being sent are left out: their sender
     settles them, or the sweep takes them over once the claim lapses."""
-    query = select(func.min(Delivery.next_attempt_at)).where(Delivery.status == Status.PENDING)
+    query = select(func.min(col(Delivery.next_attempt_at))).where(col(Delivery.status) == Status.PENDING)
     if platforms is not None:
         query = query.where(col(Delivery.platform).in_(sorted(platforms)))
     return session.exec(query).one()
@@ -278,37 +285,41 @@ def next_pending_at(*, session: Session, platforms: Collection[str] | None = Non
 
 def delivery_keys(*, session: Session, event_id: int) -> set[str]:
     """Every key the ledger holds for an event, whatever its status."""
-    return set(session.exec(select(Delivery.key).where(Delivery.event_id == event_id)))
+    return set(session.exec(select(col(Delivery.key)).where(col(Delivery.event_id) == event_id)))
 
 
 def deliveries_for(*, session: Session, event_id: int | None = None, broadcast_id: int | None = None) -> list[Delivery]:
-    query = select(Delivery).order_by(Delivery.due_at, Delivery.id)
+    query = select(Delivery).order_by(col(Delivery.due_at), col(Delivery.id))
     if event_id is not None:
-        query = query.where(Delivery.event_id == event_id)
+        query = query.where(col(Delivery.event_id) == event_id)
     if broadcast_id is not None:
-        query = query.where(Delivery.broadcast_id == broadcast_id)
+        query = query.where(col(Delivery.broadcast_id) == broadcast_id)
     return list(session.exec(query))
 
 
 def status_counts(*, session: Session, broadcast_id: int) -> Counter[str]:
-    query = select(Delivery.status, func.count()).where(Delivery.broadcast_id == broadcast_id).group_by(Delivery.status)
+    query = (
+        select(col(Delivery.status), func.count())
+        .where(col(Delivery.broadcast_id) == broadcast_id)
+        .group_by(col(Delivery.status))
+    )
     return Counter({status: count for status, count in session.exec(query)})
 
 
 def delivery_exists(*, session: Session, key: str) -> bool:
-    return session.exec(select(Delivery.id).where(Delivery.key == key)).first() is not None
+    return session.exec(select(col(Delivery.id)).where(col(Delivery.key) == key)).first() is not None
 
 
 def owed_counts(*, session: Session) -> list[tuple[str, str, int]]:
     """Rows still owed (pending or being sent), counted by kind and platform: the ledger's depth."""
     query = (
-        select(Delivery.kind, Delivery.platform, func.count())
+        select(col(Delivery.kind), col(Delivery.platform), func.count())
         .where(col(Delivery.status).in_(OWED))
-        .group_by(Delivery.kind, Delivery.platform)
+        .group_by(col(Delivery.kind), col(Delivery.platform))
     )
     return [(kind, platform, count) for kind, platform, count in session.exec(query)]
 
 
 def oldest_owed_due(*, session: Session) -> datetime | None:
     """The due time of the oldest row still owed."""
-    return session.exec(select(func.min(Delivery.due_at)).where(col(Delivery.status).in_(OWED))).one()
+    return session.exec(select(func.min(col(Delivery.due_at))).where(col(Delivery.status).in_(OWED))).one()

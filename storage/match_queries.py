@@ -33,6 +33,7 @@ from storage.models import (
     NotAFit,
     ProfileRevision,
     Track,
+    key,
 )
 
 COUNTER = 0  # the profile_revision row that holds the counter, not a city
@@ -110,7 +111,9 @@ def profile_revision(*, session: Session) -> int:
 
 
 def changed_city_ids(*, session: Session, since: int) -> list[int]:
-    query = select(ProfileRevision.city_id).where(ProfileRevision.revision > since, ProfileRevision.city_id != COUNTER)
+    query = select(col(ProfileRevision.city_id)).where(
+        col(ProfileRevision.revision) > since, col(ProfileRevision.city_id) != COUNTER
+    )
     return list(session.exec(query))
 
 
@@ -118,7 +121,7 @@ def changed_city_ids(*, session: Session, since: int) -> list[int]:
 
 
 def cities(*, session: Session, city_ids: Sequence[int] | None = None) -> list[City]:
-    query = select(City).order_by(City.id)
+    query = select(City).order_by(col(City.id))
     if city_ids is not None:
         query = query.where(col(City.id).in_(city_ids))
     return list(session.exec(query))
@@ -128,30 +131,30 @@ def city_profile_rows(
     *, session: Session, city_ids: Sequence[int] | None = None
 ) -> list[tuple[int, str, bool, int | None]]:
     """(id, name, mentor, cohort id) of these cities (all when None), by id: columns, not City rows."""
-    query = select(City.id, City.name, City.mentor, City.cohort_id).order_by(City.id)
+    query = select(key(City.id), col(City.name), col(City.mentor), col(City.cohort_id)).order_by(col(City.id))
     if city_ids is not None:
         query = query.where(col(City.id).in_(city_ids))
     return [(city_id, name, mentor, cohort_id) for city_id, name, mentor, cohort_id in session.exec(query)]
 
 
 def city_ids(*, session: Session) -> list[int]:
-    return list(session.exec(select(City.id).order_by(City.id)))
+    return list(session.exec(select(key(City.id)).order_by(col(City.id))))
 
 
 def city_names(*, session: Session, cohort_id: int | None = None) -> list[tuple[int, str]]:
     """(id, name) of every city (of a cohort), in the order of `queries.list_cities`: no City rows to load."""
-    query = select(City.id, City.name).order_by(City.name_key)
+    query = select(key(City.id), col(City.name)).order_by(col(City.name_key))
     if cohort_id is not None:
-        query = query.where(City.cohort_id == cohort_id)
+        query = query.where(col(City.cohort_id) == cohort_id)
     return [(city_id, name) for city_id, name in session.exec(query)]
 
 
 def interest_keys(*, session: Session, city_ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
     """(city id, track key) for every active interest."""
     query = (
-        select(CityInterest.city_id, Track.key)
+        select(col(CityInterest.city_id), col(Track.key))
         .join(Track, col(Track.id) == col(CityInterest.track_id))
-        .where(Track.active)
+        .where(col(Track.active))
     )
     if city_ids is not None:
         query = query.where(col(CityInterest.city_id).in_(city_ids))
@@ -160,7 +163,7 @@ def interest_keys(*, session: Session, city_ids: Sequence[int] | None = None) ->
 
 def item_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
     """(city id, "offer" or "need", text), oldest first."""
-    query = select(CityItem.city_id, CityItem.kind, CityItem.text).order_by(CityItem.id)
+    query = select(col(CityItem.city_id), col(CityItem.kind), col(CityItem.text)).order_by(col(CityItem.id))
     if city_ids is not None:
         query = query.where(col(CityItem.city_id).in_(city_ids))
     return [(city_id, kind, text) for city_id, kind, text in session.exec(query)]
@@ -169,7 +172,7 @@ def item_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> li
 def open_goal_texts(*, session: Session, city_ids: Sequence[int] | None = None) -> dict[int, list[str]]:
     """Each city's open goals (not yet reported, on track or at risk), as text, for the goal similarity of the
     match score."""
-    query = select(Goal.city_id, Goal.text).where(col(Goal.status).in_(OPEN_STATUSES)).order_by(Goal.id)
+    query = select(col(Goal.city_id), col(Goal.text)).where(col(Goal.status).in_(OPEN_STATUSES)).order_by(col(Goal.id))
     if city_ids is not None:
         query = query.where(col(Goal.city_id).in_(city_ids))
     result: dict[int, list[str]] = {}
@@ -182,7 +185,7 @@ def reps_of_cities(*, session: Session, city_ids: Sequence[int]) -> dict[int, li
     result: dict[int, list[Member]] = {city_id: [] for city_id in city_ids}
     if not city_ids:
         return result
-    query = select(Member).where(col(Member.city_id).in_(city_ids)).order_by(Member.display_name, Member.id)
+    query = select(Member).where(col(Member.city_id).in_(city_ids)).order_by(col(Member.display_name), col(Member.id))
     for member in session.exec(query):
         result[member.city_id].append(member)  # type: ignore[index]
     return result
@@ -193,7 +196,7 @@ def represented_city_ids(*, session: Session, city_ids: Sequence[int], role: str
     found: set[int] = set()
     for start in range(0, len(city_ids), 1000):  # a round of thousands: statements of a bounded size
         chunk = list(city_ids[start : start + 1000])
-        query = select(Member.city_id).where(col(Member.city_id).in_(chunk), Member.role == role).distinct()
+        query = select(col(Member.city_id)).where(col(Member.city_id).in_(chunk), col(Member.role) == role).distinct()
         found.update(city_id for city_id in session.exec(query) if city_id is not None)
     return found
 
@@ -202,12 +205,12 @@ def represented_city_ids(*, session: Session, city_ids: Sequence[int], role: str
 
 
 def not_fit_ids(*, session: Session, city_id: int) -> set[int]:
-    return set(session.exec(select(NotAFit.other_city_id).where(NotAFit.city_id == city_id)))
+    return set(session.exec(select(col(NotAFit.other_city_id)).where(col(NotAFit.city_id) == city_id)))
 
 
 def not_fit_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
     """Pairs among these cities where one marked the other not a fit (a round does not pair them either)."""
-    return _pairs_among(session, NotAFit.city_id, NotAFit.other_city_id, city_ids)
+    return _pairs_among(session, col(NotAFit.city_id), col(NotAFit.other_city_id), city_ids)
 
 
 def add_not_fit(*, session: Session, city_id: int, other_city_id: int, member_id: int | None, now: datetime) -> bool:
@@ -234,12 +237,12 @@ def get_pause(*, session: Session, city_id: int, now: datetime) -> MatchPause | 
 
 
 def paused_city_ids(*, session: Session, now: datetime) -> set[int]:
-    return set(session.exec(select(MatchPause.city_id).where(MatchPause.until > now)))
+    return set(session.exec(select(col(MatchPause.city_id)).where(col(MatchPause.until) > now)))
 
 
 def pauses_until(*, session: Session, now: datetime) -> dict[int, datetime]:
     """Each paused city's id and when its pause ends."""
-    query = select(MatchPause.city_id, MatchPause.until).where(MatchPause.until > now)
+    query = select(col(MatchPause.city_id), col(MatchPause.until)).where(col(MatchPause.until) > now)
     return {city_id: until for city_id, until in session.exec(query)}
 
 
@@ -270,8 +273,8 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 def introduced_ids(*, session: Session, city_id: int) -> set[int]:
     """Every city ever introduced to this one."""
-    query = select(Introduction.city_a_id, Introduction.city_b_id).where(
-        or_(Introduction.city_a_id == city_id, Introduction.city_b_id == city_id)
+    query = select(col(Introduction.city_a_id), col(Introduction.city_b_id)).where(
+        or_(col(Introduction.city_a_id) == city_id, col(Introduction.city_b_id) == city_id)
     )
     return {b if a == city_id else a for a, b in session.exec(query)}
 
@@ -280,7 +283,7 @@ def last_introduction(*, session: Session, city_id: int, other_city_id: int) -> 
     a, b = _pair(city_id, other_city_id)
     query = (
         select(Introduction)
-        .where(Introduction.city_a_id == a, Introduction.city_b_id == b)
+        .where(col(Introduction.city_a_id) == a, col(Introduction.city_b_id) == b)
         .order_by(col(Introduction.created_at).desc(), col(Introduction.id).desc())
     )
     return session.exec(query).first()
@@ -295,8 +298,8 @@ def last_introductions(*, session: Session, city_id: int, other_city_ids: Sequen
         select(Introduction)
         .where(
             or_(
-                (Introduction.city_a_id == city_id) & col(Introduction.city_b_id).in_(others),
-                (Introduction.city_b_id == city_id) & col(Introduction.city_a_id).in_(others),
+                (col(Introduction.city_a_id) == city_id) & col(Introduction.city_b_id).in_(others),
+                (col(Introduction.city_b_id) == city_id) & col(Introduction.city_a_id).in_(others),
             )
         )
         .order_by(col(Introduction.created_at), col(Introduction.id))
@@ -309,7 +312,7 @@ def last_introductions(*, session: Session, city_id: int, other_city_ids: Sequen
 
 def met_pairs(*, session: Session, city_ids: Iterable[int]) -> set[frozenset[int]]:
     """Pairs among these cities that have ever been introduced (so a round does not repeat them)."""
-    return _pairs_among(session, Introduction.city_a_id, Introduction.city_b_id, city_ids)
+    return _pairs_among(session, col(Introduction.city_a_id), col(Introduction.city_b_id), city_ids)
 
 
 def _pairs_among(session: Session, first: Any, second: Any, city_ids: Iterable[int]) -> set[frozenset[int]]:
@@ -362,8 +365,8 @@ def claim_due_followups(*, session: Session, now: datetime, limit: int = 200) ->
     """Introductions whose follow-up is due and unsent, locked so two processes never both take one."""
     query = (
         select(Introduction)
-        .where(col(Introduction.followup_sent_at).is_(None), Introduction.followup_due_at <= now)
-        .order_by(Introduction.followup_due_at, Introduction.id)
+        .where(col(Introduction.followup_sent_at).is_(None), col(Introduction.followup_due_at) <= now)
+        .order_by(col(Introduction.followup_due_at), col(Introduction.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -382,7 +385,9 @@ def set_outcome(
     if not insert_ignoring_conflict(session, IntroductionOutcome, key | answer, list(key)):
         session.execute(
             update(IntroductionOutcome)
-            .where(IntroductionOutcome.introduction_id == introduction_id, IntroductionOutcome.city_id == city_id)
+            .where(
+                col(IntroductionOutcome.introduction_id) == introduction_id, col(IntroductionOutcome.city_id) == city_id
+            )
             .values(**answer)
         )
     row = session.get(IntroductionOutcome, (introduction_id, city_id), populate_existing=True)
@@ -392,7 +397,7 @@ def set_outcome(
 
 def introductions(*, session: Session, city_ids: Sequence[int] | None = None) -> list[Introduction]:
     """Introductions touching any of these cities (all of them when None)."""
-    query = select(Introduction).order_by(Introduction.id)
+    query = select(Introduction).order_by(col(Introduction.id))
     if city_ids is not None:
         query = query.where(or_(col(Introduction.city_a_id).in_(city_ids), col(Introduction.city_b_id).in_(city_ids)))
     return list(session.exec(query))
@@ -407,7 +412,7 @@ def outcomes(*, session: Session, introduction_ids: Sequence[int]) -> list[Intro
 
 def count_rounds(*, session: Session, cohort_id: int | None) -> int:
     """Rounds run for this cohort (None: the rounds run for all cities), so each scope numbers its own."""
-    scope = col(MatchRound.cohort_id).is_(None) if cohort_id is None else MatchRound.cohort_id == cohort_id
+    scope = col(MatchRound.cohort_id).is_(None) if cohort_id is None else col(MatchRound.cohort_id) == cohort_id
     return session.exec(select(func.count()).select_from(MatchRound).where(scope)).one()
 
 
@@ -418,12 +423,12 @@ def network_cities(
     *, session: Session, cohort_id: int | None = None, track_id: int | None = None
 ) -> list[tuple[int, str, str]]:
     """(id, name, country) of the cities a map shows: all, a cohort's, or those working on a track."""
-    query = select(City.id, City.name, City.country).order_by(City.name_key, City.id)
+    query = select(key(City.id), col(City.name), col(City.country)).order_by(col(City.name_key), col(City.id))
     if cohort_id is not None:
-        query = query.where(City.cohort_id == cohort_id)
+        query = query.where(col(City.cohort_id) == cohort_id)
     if track_id is not None:
         query = query.join(CityInterest, col(CityInterest.city_id) == col(City.id)).where(
-            CityInterest.track_id == track_id
+            col(CityInterest.track_id) == track_id
         )
     return [(city_id, name, country) for city_id, name, country in session.exec(query)]
 
@@ -431,9 +436,13 @@ def network_cities(
 def introduction_ties(*, session: Session) -> list[tuple[int, int, bool, datetime, bool]]:
     """Every introduction as (city a, city b, made by a round, made at, met): met when either side said so."""
     met = set(
-        session.exec(select(IntroductionOutcome.introduction_id).where(IntroductionOutcome.met).distinct())  # type: ignore[arg-type]
+        session.exec(select(col(IntroductionOutcome.introduction_id)).where(col(IntroductionOutcome.met)).distinct())
     )
-    query = select(
-        Introduction.id, Introduction.city_a_id, Introduction.city_b_id, Introduction.round_id, Introduction.created_at
-    ).order_by(Introduction.id)
+    query = select(  # type: ignore[call-overload]  # sqlmodel's select() is typed for at most four columns
+        col(Introduction.id),
+        col(Introduction.city_a_id),
+        col(Introduction.city_b_id),
+        col(Introduction.round_id),
+        col(Introduction.created_at),
+    ).order_by(col(Introduction.id))
     return [(a, b, round_id is not None, at, intro_id in met) for intro_id, a, b, round_id, at in session.exec(query)]

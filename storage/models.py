@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import cast
 
 from pydantic import ConfigDict
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, SQLModel, col
 
 from core.audit import AuditKind
 from core.text import fold_name
@@ -55,7 +57,8 @@ class Row(SQLModel):
     table's pydantic validator and serializer are built the first time something asks for them (defer_build), not
     at every start (a sixth of importing the tables)."""
 
-    model_config = ConfigDict(defer_build=True)
+    # SQLModel types model_config as its SQLModelConfig, pydantic's ConfigDict plus table options; this is one.
+    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
 
 
 class Cohort(Row, table=True):
@@ -455,3 +458,9 @@ class DashboardLink(Row, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     created_at: datetime = Field(sa_column=utc_column())
     revoked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+def key(column: int | None) -> Mapped[int]:
+    """A primary key selected as a column: typed int, as it is in every stored row (the model says int | None only
+    because a row has no id before it is inserted)."""
+    return cast("Mapped[int]", col(column))

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, String, Table, Text, TypeDecorator, cast, delete, or_, select, update
 from sqlalchemy.types import TypeEngine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from storage import ledger_queries
 from storage.models import Delivery, Member
@@ -64,7 +64,7 @@ def _is_recipient(delivery: Delivery, external_id: str) -> bool:
 def deliveries_to(*, session: Session, external_id: str) -> list[Delivery]:
     """Every row of the ledger addressed to the person: to them alone, or to a conversation they are part of."""
     pattern = f"%{like_escaped(external_id)}%"
-    query = select(Delivery).where(Delivery.recipient.like(pattern, escape="\\")).order_by(Delivery.id)  # type: ignore[attr-defined]
+    query = select(Delivery).where(col(Delivery.recipient).like(pattern, escape="\\")).order_by(col(Delivery.id))
     return [row for row in session.scalars(query) if _is_recipient(row, external_id)]
 
 
@@ -170,7 +170,9 @@ def forget_member(*, session: Session, member: Member, pseudonym: str) -> Erased
     _forget_deliveries(session, scrub, erased)
     _scrub_every_table(session, scrub, erased, member_id=member_id)
     session.expunge(member)
-    erased.members = connection.execute(delete(Member.__table__).where(Member.__table__.c.id == member_id)).rowcount
+    # SQLModel sets __table__ on every table class when it is made; its stubs do not declare it.
+    members: Table = Member.__table__  # type: ignore[attr-defined]
+    erased.members = connection.execute(delete(members).where(members.c.id == member_id)).rowcount
     session.expire_all()
     return erased
 
@@ -188,6 +190,7 @@ def _forget_deliveries(session: Session, scrub: Scrubber, erased: Erased) -> Non
             erased.deliveries_emptied += 1
             erased.deliveries_withdrawn += still_to_go
         withdraw = still_to_go and not others
+        assert row.id is not None  # a stored row
         ledger_queries.forget_row(
             session=session, delivery_id=row.id, recipient=",".join(others) or FORMER, body=body, withdraw=withdraw
         )
@@ -261,5 +264,9 @@ def _add(counts: dict[str, int], name: str, count: int) -> None:
 
 def departed_members(*, session: Session, before: datetime) -> list[Member]:
     """Members who left their workspace or server before `before` (see Member.left_at), oldest first."""
-    query = select(Member).where(Member.left_at.is_not(None), Member.left_at <= before).order_by(Member.left_at)  # type: ignore[union-attr]
+    query = (
+        select(Member)
+        .where(col(Member.left_at).is_not(None), col(Member.left_at) <= before)
+        .order_by(col(Member.left_at))
+    )
     return list(session.scalars(query))

@@ -16,7 +16,7 @@ from storage.models import City, CityInterest, CityItem, Cohort, JoinRequest, Me
 
 
 def get_member(*, session: Session, external_id: str) -> Member | None:
-    return session.exec(select(Member).where(Member.external_id == external_id)).first()
+    return session.exec(select(Member).where(col(Member.external_id) == external_id)).first()
 
 
 def count_members(*, session: Session) -> int:
@@ -36,18 +36,18 @@ def ensure_member(*, session: Session, external_id: str, display_name: str, role
 
 
 def members_with_roles(*, session: Session, roles: Sequence[str]) -> list[Member]:
-    return list(session.exec(select(Member).where(col(Member.role).in_(roles)).order_by(Member.id)))
+    return list(session.exec(select(Member).where(col(Member.role).in_(roles)).order_by(col(Member.id))))
 
 
 def reps_of(*, session: Session, city_id: int) -> list[Member]:
-    return list(session.exec(select(Member).where(Member.city_id == city_id).order_by(Member.display_name)))
+    return list(session.exec(select(Member).where(col(Member.city_id) == city_id).order_by(col(Member.display_name))))
 
 
 # --- cohorts and tracks ---------------------------------------------------------------------------
 
 
 def get_cohort_by_name(*, session: Session, name: str) -> Cohort | None:
-    return session.exec(select(Cohort).where(Cohort.name_key == name_key(name))).first()
+    return session.exec(select(Cohort).where(col(Cohort.name_key) == name_key(name))).first()
 
 
 def get_or_add_cohort(*, session: Session, name: str, now: datetime) -> Cohort:
@@ -61,11 +61,11 @@ def get_or_add_cohort(*, session: Session, name: str, now: datetime) -> Cohort:
 
 
 def all_cohort_names(*, session: Session) -> list[str]:
-    return list(session.exec(select(Cohort.name).order_by(Cohort.name_key)))
+    return list(session.exec(select(col(Cohort.name)).order_by(col(Cohort.name_key))))
 
 
 def active_tracks(*, session: Session) -> list[Track]:
-    return list(session.exec(select(Track).where(Track.active).order_by(Track.id)))
+    return list(session.exec(select(Track).where(col(Track.active)).order_by(col(Track.id))))
 
 
 def sync_tracks(*, session: Session, tracks: Sequence[tuple[str, str]]) -> None:
@@ -83,7 +83,7 @@ def sync_tracks(*, session: Session, tracks: Sequence[tuple[str, str]]) -> None:
 
 
 def track_city_counts(*, session: Session) -> dict[int, int]:
-    rows = session.exec(select(CityInterest.track_id, func.count()).group_by(CityInterest.track_id))
+    rows = session.exec(select(col(CityInterest.track_id), func.count()).group_by(col(CityInterest.track_id)))
     return {track_id: count for track_id, count in rows}
 
 
@@ -91,12 +91,12 @@ def track_city_counts(*, session: Session) -> dict[int, int]:
 
 
 def get_city_by_name(*, session: Session, name: str) -> City | None:
-    return session.exec(select(City).where(City.name_key == name_key(name))).first()
+    return session.exec(select(City).where(col(City.name_key) == name_key(name))).first()
 
 
 def all_city_names(*, session: Session) -> list[str]:
     """Every city's name (one column: a near miss is compared with all of them)."""
-    return list(session.exec(select(City.name).order_by(City.name_key)))
+    return list(session.exec(select(col(City.name)).order_by(col(City.name_key))))
 
 
 def get_city(*, session: Session, city_id: int) -> City | None:
@@ -128,13 +128,13 @@ def add_city(
 
 
 def list_cities(*, session: Session, track_id: int | None = None, cohort_id: int | None = None) -> list[City]:
-    query = select(City).order_by(City.name_key)
+    query = select(City).order_by(col(City.name_key))
     if track_id is not None:
         query = query.join(CityInterest, col(CityInterest.city_id) == col(City.id)).where(
-            CityInterest.track_id == track_id
+            col(CityInterest.track_id) == track_id
         )
     if cohort_id is not None:
-        query = query.where(City.cohort_id == cohort_id)
+        query = query.where(col(City.cohort_id) == cohort_id)
     return list(session.exec(query))
 
 
@@ -144,10 +144,10 @@ def city_tracks(*, session: Session, city_ids: Sequence[int]) -> dict[int, list[
     if not city_ids:
         return result
     rows = session.exec(
-        select(CityInterest.city_id, Track)
+        select(col(CityInterest.city_id), Track)
         .join(Track, col(Track.id) == col(CityInterest.track_id))
         .where(col(CityInterest.city_id).in_(city_ids))
-        .order_by(Track.id)
+        .order_by(col(Track.id))
     )
     for city_id, track in rows:
         result[city_id].append(track)
@@ -155,7 +155,7 @@ def city_tracks(*, session: Session, city_ids: Sequence[int]) -> dict[int, list[
 
 
 def set_city_tracks(*, session: Session, city_id: int, track_ids: Sequence[int]) -> None:
-    for interest in session.exec(select(CityInterest).where(CityInterest.city_id == city_id)):
+    for interest in session.exec(select(CityInterest).where(col(CityInterest.city_id) == city_id)):
         session.delete(interest)
     session.flush()
     for track_id in dict.fromkeys(track_ids):
@@ -171,7 +171,7 @@ def registered_name_keys(*, session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        found.update(session.exec(select(City.name_key).where(col(City.name_key).in_(chunk))))
+        found.update(session.exec(select(col(City.name_key)).where(col(City.name_key).in_(chunk))))
     return found
 
 
@@ -201,7 +201,9 @@ def add_interests_and_items(
 
 
 def city_items(*, session: Session, city_id: int, kind: str) -> list[CityItem]:
-    query = select(CityItem).where(CityItem.city_id == city_id, CityItem.kind == kind).order_by(CityItem.id)
+    query = (
+        select(CityItem).where(col(CityItem.city_id) == city_id, col(CityItem.kind) == kind).order_by(col(CityItem.id))
+    )
     return list(session.exec(query))
 
 
@@ -231,7 +233,9 @@ def cohort_names(*, session: Session, cohort_ids: Sequence[int | None]) -> dict[
 
 def pending_join_request(*, session: Session, member_id: int, city_id: int) -> JoinRequest | None:
     query = select(JoinRequest).where(
-        JoinRequest.member_id == member_id, JoinRequest.city_id == city_id, JoinRequest.status == "pending"
+        col(JoinRequest.member_id) == member_id,
+        col(JoinRequest.city_id) == city_id,
+        col(JoinRequest.status) == "pending",
     )
     return session.exec(query).first()
 
@@ -249,15 +253,15 @@ def pending_join_requests(*, session: Session, limit: int) -> list[tuple[JoinReq
         select(JoinRequest, Member, City)
         .join(Member, col(Member.id) == col(JoinRequest.member_id))
         .join(City, col(City.id) == col(JoinRequest.city_id))
-        .where(JoinRequest.status == "pending")
-        .order_by(JoinRequest.created_at, JoinRequest.id)
+        .where(col(JoinRequest.status) == "pending")
+        .order_by(col(JoinRequest.created_at), col(JoinRequest.id))
         .limit(limit)
     )
     return [(request, member, city) for request, member, city in session.exec(query)]
 
 
 def count_pending_join_requests(*, session: Session) -> int:
-    return session.exec(select(func.count()).select_from(JoinRequest).where(JoinRequest.status == "pending")).one()
+    return session.exec(select(func.count()).select_from(JoinRequest).where(col(JoinRequest.status) == "pending")).one()
 
 
 def city_names_matching(*, session: Session, typed: str, limit: int) -> list[str]:
@@ -265,17 +269,17 @@ def city_names_matching(*, session: Session, typed: str, limit: int) -> list[str
     key = name_key(typed)
     starts = list(
         session.exec(
-            select(City.name)
+            select(col(City.name))
             .where(col(City.name_key).startswith(key, autoescape=True))
-            .order_by(City.name_key)
+            .order_by(col(City.name_key))
             .limit(limit)
         )
     )
     if len(starts) < limit and key:
         inside = (
-            select(City.name)
+            select(col(City.name))
             .where(col(City.name_key).contains(key, autoescape=True))
-            .order_by(City.name_key)
+            .order_by(col(City.name_key))
             .limit(limit * 2)
         )
         starts += [name for name in session.exec(inside) if name not in starts][: limit - len(starts)]
@@ -300,5 +304,5 @@ def display_names(*, session: Session, external_ids: Iterable[str]) -> dict[str,
     wanted = sorted({external_id for external_id in external_ids if external_id})
     if not wanted:
         return {}
-    query = select(Member.external_id, Member.display_name).where(col(Member.external_id).in_(wanted))
+    query = select(col(Member.external_id), col(Member.display_name)).where(col(Member.external_id).in_(wanted))
     return dict(session.exec(query).all())

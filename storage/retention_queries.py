@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, update
 from sqlmodel import Session, col
 
+from storage.db import rowcount
 from storage.models import OWED_STATUSES, Broadcast, Delivery
 
 
@@ -29,4 +30,4 @@ def prune_broadcast_texts(*, session: Session, before: datetime) -> int:
         .values(text="")
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount or 0
+    return rowcount(session.execute(statement))

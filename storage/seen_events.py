@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from storage.db import rowcount
 from storage.models import SeenEvent
 
 KEEP = timedelta(days=1)  # Slack retries within minutes; a day is plenty
@@ -28,7 +29,7 @@ def first_sighting(*, session: Session, event_id: str, now: datetime) -> bool:
         insert(SeenEvent)
         .values(event_id=event_id[:MAX_ID], seen_at=now)
         .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(SeenEvent.event_id)
+        .returning(col(SeenEvent.event_id))
     )
     # A returned row, not rowcount: drivers disagree on rowcount once RETURNING is involved.
     first = session.connection().execute(statement).first() is not None
@@ -41,4 +42,4 @@ def first_sighting(*, session: Session, event_id: str, now: datetime) -> bool:
 def forget_before(*, session: Session, before: datetime) -> int:
     """Delete the ids seen before `before`; how many went."""
     result = session.execute(delete(SeenEvent).where(col(SeenEvent.seen_at) < before))
-    return result.rowcount or 0
+    return rowcount(result)
