@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.grammar import MAX_KEY, Args, GrammarError, UnknownOption, check_line, parse_args, split_first
+from core.grammar import MAX_KEY, GrammarError, UnknownOption, check_line, parse_args, split_first
 from core.roles import Role
 from handlers import audit
 from handlers.binding import bind, raw_values
@@ -120,15 +120,8 @@ def handle(services: Services, request: Request) -> Reply:
         return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
     form, rest = chosen_form(command, rest)
     try:
-        if form.arguments is not None:
-            args = parse_args(rest, form.options)
-            given = raw_values(form.params, args)
-        else:
-            args = parse_args(rest, command.options)
-            given = None
-        reply = run_transaction(
-            services.engine, lambda session: run_command(session, services, request, command, args, form, given)
-        )
+        given = raw_values(form.params, parse_args(rest, form.options))
+        reply = run_transaction(services.engine, lambda session: run_command(session, services, request, form, given))
     except UnknownOption as error:
         return Reply.fail(unknown_option_line(command_name, command, error), field=error.key)
     except UsageError as error:
@@ -146,7 +139,7 @@ class Form:
     words were typed (`/event broadcast list`) and that declares its own arguments."""
 
     run: Callable[[Context, Any], Reply]
-    arguments: type | None
+    arguments: type
     params: tuple[Param, ...]
     usage: str
 
@@ -156,11 +149,12 @@ class Form:
 
 
 def command_form(command: Command) -> Form:
+    assert command.arguments is not None  # Command refuses to be made without
     return Form(command.run, command.arguments, command.params, command.usage)
 
 
 def variant_form(command: Command, variant: Variant) -> Form:
-    assert variant.run is not None
+    assert variant.run is not None and variant.arguments is not None  # a variant's words alone never run
     return Form(
         variant.run, variant.arguments, variant.params, usage_of(f"{command.head} {variant.words}", variant.params)
     )
@@ -193,14 +187,14 @@ def form_named(command_name: str, family: Mapping[str, Command], subcommand: str
 def _handle_values(services: Services, request: Request, command_name: str, family: Mapping[str, Command]) -> Reply:
     """A command whose values came typed (Discord's options): the same parsers, resolvers and handler as a line."""
     found = form_named(command_name, family, request.subcommand or "")
-    if found is None or found[1].arguments is None:
+    if found is None:
         return Reply.fail(Strings.UNKNOWN_COMMAND.format(family=command_name, name=request.subcommand, hint=""))
     command, form = found
     given = dict(request.values or {})
     try:
         reply = run_transaction(
             services.engine,
-            lambda session: run_command(session, services, request, command, Args(""), form, given),
+            lambda session: run_command(session, services, request, form, given),
         )
     except UsageError as error:
         return Reply.fail(usage_line(error, form.usage), field=error.field)
@@ -220,10 +214,8 @@ def run_command(
     session: Session,
     services: Services,
     request: Request,
-    command: Command,
-    args: Args,
-    form: Form | None = None,
-    given: Mapping[str, object] | None = None,
+    form: Form,
+    given: Mapping[str, object],
 ) -> Reply:
     """One attempt at a command, inside its transaction: its arguments are read and names resolved, what it
     decides to tell others goes to the outbox, and the privileged acts it declares to the audit trail, in that same
@@ -232,10 +224,7 @@ def run_command(
     actor = resolve_actor(session, services, request)
     now = services.clock.now()
     context = Context(session=session, actor=actor, now=now, services=services)
-    if form is not None and form.arguments is not None:
-        reply = form.run(context, bind(context, form.arguments, form.params, given or {}))
-    else:
-        reply = command.run(context, args)
+    reply = form.run(context, bind(context, form.arguments, form.params, given))
     queue_notices(session, reply.notices, now=now, created_by=actor.member.id)
     if not reply.error:  # a refusal answered as a reply did nothing worth auditing
         audit.write(session, context.audit, actor=actor.member, now=now)

@@ -338,33 +338,29 @@ class Command:
 
     `head` is the command as typed before its parameters (`/city register`; `/match` for a family's main
     command); the usage line is generated from it and `params` (and `variants`), and so are the `key=` options
-    the grammar allows. `options` is only for a command whose usage is still written whole in `head`.
+    the grammar allows.
     """
 
     name: str
     head: str
     summary: str
     run: Callable[[Context, Any], Reply]
-    options: frozenset[str] = frozenset()
     aliases: tuple[str, ...] = ()
-    params: tuple[Param, ...] = ()
     variants: tuple[Variant, ...] = ()
     # A dataclass whose fields declare the parameters (`handlers.binding.param`): the dispatcher reads the line into
-    # one, each value parsed by its kind and names resolved, and `run` receives it instead of the raw Args.
+    # one, each value parsed by its kind and names resolved, and `run` receives it.
     arguments: type | None = None
+    params: tuple[Param, ...] = field(init=False, default=())
+    options: frozenset[str] = field(init=False, default=frozenset())  # the `key=` options the grammar allows
 
     def __post_init__(self) -> None:
-        if self.arguments is not None:
-            from handlers.binding import params_of
+        if self.arguments is None:  # the declaration is the parser: a command without one could not be read
+            raise TypeError(f"{self.name}: declare its arguments (handlers.binding.param)")
+        from handlers.binding import params_of
 
-            if self.params:
-                raise TypeError(f"{self.name}: declare its parameters in its arguments, not both")
-            object.__setattr__(self, "params", params_of(self.arguments))
-        if self.params or self.variants:
-            if self.options:
-                raise TypeError(f"{self.name}: declare its options as params, not both")
-            keys = frozenset(p.key for p in self.all_params() if p.key is not None)
-            object.__setattr__(self, "options", keys)
+        object.__setattr__(self, "params", params_of(self.arguments))
+        keys = frozenset(p.key for p in self.all_params() if p.key is not None)
+        object.__setattr__(self, "options", keys)
 
     @property
     def declared(self) -> bool:

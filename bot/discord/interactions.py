@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
-from bot.discord.commands import HOME, Invocation, TextNotLiteral, canonical_line, focused_option, typed_invocation
+from bot.discord.commands import HOME, Invocation, canonical_line, focused_option, typed_invocation
 from bot.discord.render import COMMAND, FORM, Message
 from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
@@ -180,10 +180,7 @@ class Interactions:
                 invocation = Invocation(invocation.family, invocation.subcommand, neutral)
                 self.executor.submit(self._run, interaction, invocation)
                 return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
-            try:
-                line = canonical_line(data, FAMILIES, _channel_names(data))
-            except TextNotLiteral as refused:  # refused whole rather than run with part of the text misread
-                return {"type": MESSAGE, "data": self.render(Reply.fail(str(refused))).payload(ephemeral=True)}
+            line = canonical_line(data, FAMILIES)
             self.executor.submit(self._run, interaction, discord_line(line))
             return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
         if kind == MESSAGE_COMPONENT:
@@ -343,11 +340,6 @@ def is_own_message(interaction: dict[str, Any]) -> bool:
         return True
     channel = interaction.get("channel") or {}
     return not interaction.get("guild_id") and channel.get("type", DM_CHANNEL) == DM_CHANNEL
-
-
-def _channel_names(data: dict[str, Any]) -> dict[str, str]:
-    channels = ((data.get("resolved") or {}).get("channels")) or {}
-    return {str(key): str(value.get("name", "")) for key, value in channels.items() if isinstance(value, dict)}
 
 
 def _modal_answers(data: dict[str, Any]) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Discord's slash commands come from each command's declared parameters (`Command.params`), never from its usage
 line: every option a person sees is described for people, whole, and valid by Discord's rules, and an interaction
-becomes the very canonical line Slack and the console read."""
+reaches the same command with its values as Discord typed them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from typing import Any
 
 import pytest
 
-from bot.discord.commands import BOOLEAN, CHANNEL, INTEGER, STRING, SUB_COMMAND, USER, canonical_line, command_set
+from bot.discord.commands import (
+    BOOLEAN,
+    CHANNEL,
+    INTEGER,
+    STRING,
+    SUB_COMMAND,
+    USER,
+    Invocation,
+    canonical_line,
+    command_set,
+    typed_invocation,
+)
+from core.grammar import ChannelRef, UserRef
 from handlers.dispatch import FAMILIES, SUMMARIES
 from handlers.forms import FORMS
 from tests.discord.conftest import ADMIN, ANA, BOB, LABS, Bot
@@ -143,84 +155,56 @@ def interaction(family: str, sub: str, **options: object) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("data", "line"),
+    ("data", "subcommand", "values"),
     [
         (
-            interaction(
-                "city", "register", name="Brno", country="CZ", population=380000, mentor=True, cohort="ICC 2020"
-            ),
-            '/city register Brno country=CZ population=380000 mentor=yes cohort="ICC 2020"',
-        ),
-        (interaction("city", "approve", user="42", name="Brno"), "/city approve <@discord:42> Brno"),
-        (interaction("city", "role", user="42", role="expert"), "/city role <@discord:42> expert"),
-        (interaction("city", "interests", tracks="tourism, upskilling"), "/city interests tourism, upskilling"),
-        (interaction("city", "timezone", zone="Europe/Lisbon"), "/city timezone Europe/Lisbon"),
-        (interaction("city", "list", cohort="ICC 2020", track="tourism"), '/city list track=tourism cohort="ICC 2020"'),
-        (
-            interaction("match", "top", count=3, track="tourism", for_city="Porto"),
-            "/match top 3 track=tourism city=Porto",
+            interaction("city", "register", name="Brno", country="CZ", population=380000, mentor=True),
+            "register",
+            {"name": "Brno", "country": "CZ", "population": 380000, "mentor": True},
         ),
         (
-            interaction("match", "intro", name="Porto", again=True, for_city="Brno"),
-            "/match intro Porto again=yes city=Brno",
+            {
+                **interaction("city", "approve", user="42", name="Brno"),
+                "resolved": {"users": {"42": {"username": "bo"}}},
+            },
+            "approve",
+            {"user": UserRef("discord:42", "bo"), "name": "Brno"},
         ),
-        (interaction("match", "round", dry=True), "/match round dry=yes"),
-        (interaction("match", "outcome", introduction=3, outcome="site-visit"), "/match outcome 3 met site-visit"),
-        (interaction("match", "outcome", introduction=3, outcome="not-met"), "/match outcome 3 not-met"),
+        (interaction("match", "top", count=3, for_city="Porto"), "top", {"count": 3, "for_city": "Porto"}),
         (
-            interaction("goal", "add", text="Cut emissions", due="2027-01-31", track="tourism"),
-            "/goal add Cut emissions due=2027-01-31 track=tourism",
+            interaction("match", "outcome", introduction=3, outcome="site-visit"),
+            "outcome",
+            {"introduction": 3, "outcome": "site-visit"},
         ),
+        (interaction("goal", "update", id=1, status="done"), "update", {"id": 1, "status": "done"}),
         (
-            interaction("goal", "add", text="Cut emissions", **{"with": "Porto;Brno"}),
-            "/goal add Cut emissions with=Porto;Brno",
+            interaction("event", "broadcast", channel="300", text="Doors open"),
+            "broadcast",
+            {"channel": ChannelRef("discord:300", "300"), "text": "Doors open"},
         ),
-        (
-            interaction("goal", "list", city="all", overdue=True, track="tourism"),
-            "/goal list all overdue track=tourism",
-        ),
-        (
-            interaction("goal", "update", id=1, status="done", note="went well", learned="be quick"),
-            '/goal update 1 done went well learned="be quick"',
-        ),
-        (
-            interaction(
-                "event",
-                "add",
-                title="City Lab",
-                start="2026-12-01 10:00",
-                end="2026-12-01 12:00",
-                tz="UTC",
-                where="Brno City Hall",
-                remind="1d",
-                channel="300",
-                repeat="FREQ=WEEKLY",
-            ),
-            '/event add City Lab start="2026-12-01 10:00" end="2026-12-01 12:00" tz=UTC where="Brno City Hall" '
-            "remind=1d channel=<#discord:300|city-labs> repeat=FREQ=WEEKLY",
-        ),
-        (interaction("event", "list", all=True), "/event list all"),
-        (interaction("event", "rsvp", id=1, withdraw=True), "/event rsvp 1 no"),
-        (interaction("event", "rsvp", id=1, withdraw=False), "/event rsvp 1"),
-        (
-            interaction("event", "edit", id=1, on="2026-12-08", title="Lab", repeat="none"),
-            "/event edit 1 on=2026-12-08 title=Lab repeat=none",
-        ),
-        (interaction("event", "ics", event="all"), "/event ics all"),
-        (interaction("event", "subscribe", all=True), "/event subscribe all=yes"),
-        (interaction("event", "subscribe-reset"), "/event subscribe reset"),
-        (
-            interaction("event", "broadcast", channel="300", text="Doors open", at="2026-12-01 09:00"),
-            '/event broadcast <#discord:300|city-labs> Doors open at="2026-12-01 09:00"',
-        ),
-        (interaction("event", "broadcast-list"), "/event broadcast list"),
-        (interaction("event", "broadcast-cancel", id=4), "/event broadcast cancel 4"),
-        (interaction("city", "help"), "/city help"),
-        ({"name": "citypeers", "options": [{"name": "line", "value": "/city show Brno"}]}, "/city show Brno"),
+        (interaction("event", "rsvp", id=1, withdraw=True), "rsvp", {"id": 1, "withdraw": True}),
+        (interaction("event", "broadcast-cancel", id=4), "broadcast-cancel", {"id": 4}),
+        (interaction("event", "subscribe-reset"), "subscribe-reset", {}),
     ],
 )
-def test_an_interaction_becomes_the_canonical_line(data: dict[str, Any], line: str) -> None:
-    assert canonical_line(data, FAMILIES, {"300": "city-labs"}) == line
+def test_an_interaction_reaches_the_command_as_typed_values(
+    data: dict[str, Any], subcommand: str, values: dict[str, object]
+) -> None:
+    """Integers stay integers, booleans booleans, people and channels references: never a line read again."""
+    assert typed_invocation(data, FAMILIES) == Invocation(data["name"], subcommand, values)
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (interaction("city", "help"), "/city help"),
+        ({"name": "citypeers", "options": [{"name": "line", "value": "/city show Brno"}]}, "/city show Brno"),
+        ({"name": "home"}, "/home"),
+    ],
+)
+def test_help_home_and_the_escape_hatch_are_lines(data: dict[str, Any], line: str) -> None:
+    assert typed_invocation(data, FAMILIES) is None
+    assert canonical_line(data, FAMILIES) == line
 
 
 def test_the_goal_form_labels_reach_discord_whole(bot: Bot) -> None:
