@@ -285,6 +285,7 @@ def _when(entry: Entry, moment: datetime) -> object:
     return local.date() if entry.all_day else local
 
 
+# icalendar's Event is untyped here; the caller only adds it to a Calendar.
 def _vevent(entry: Entry, stamp: datetime):  # type: ignore[no-untyped-def]
     from icalendar import Event as CalendarEvent
     from icalendar import vRecur

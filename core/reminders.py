@@ -39,6 +39,7 @@ RULE_SEARCH = timedelta(days=5 * 366)  # a rule must give a second date within t
 MAX_COUNT = 1000  # COUNT= above this is refused: a finite series is walked from its start
 
 
+# dateutil has no types (pyproject.toml): its rrule would be Any anyway.
 def _rule(body: str, wall_start: datetime):  # type: ignore[no-untyped-def]
     try:
         return rrulestr(body, dtstart=wall_start)
@@ -55,6 +56,7 @@ def _shifted(moment: datetime, years: int) -> datetime:
     return moment.replace(year=moment.year + years)
 
 
+# `series` is a dateutil rrule or rruleset, which have no types (pyproject.toml).
 def _walk(series, wall_until: datetime) -> Iterator[datetime]:  # type: ignore[no-untyped-def]
     """The rule's own dates from its start up to `wall_until`, in bounded time whatever the rule.
 

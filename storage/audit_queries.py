@@ -50,6 +50,7 @@ def add_entry(
     return entry
 
 
+# one filter for a select of rows and a select of a count: two Select types.
 def _filtered(statement, *, since: datetime | None, actor: str | None, whats: Sequence[str] | None):  # type: ignore[no-untyped-def]
     if since is not None:
         statement = statement.where(col(AuditEntry.at) >= since)

@@ -52,6 +52,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
+# a DB-API connection and pool record, which SQLAlchemy's event hooks type as Any.
 def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # We say when transactions begin (below), instead of the driver's habit of beginning before the first write.
     dbapi_connection.isolation_level = None
@@ -62,6 +63,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+# a SQLAlchemy event hook; its connection argument is untyped there.
 def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     """Every transaction takes SQLite's one write lock at its start, waiting for it (busy_timeout): a transaction
     that read first and wrote later could otherwise fail at once with "database is locked" when another wrote in

@@ -27,6 +27,7 @@ SETTLED = SETTLED_STATUSES
 
 def queue_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     """Queue by key: a withdrawn row comes back, a pending one takes the new time, a finished one stays."""
+    # SQLModel sets __table__ on every table class when it is made; its stubs do not declare it.
     values = {column.name: getattr(delivery, column.name) for column in Delivery.__table__.columns}  # type: ignore[attr-defined]
     values.pop("id")
     # Insert or yield to the row already there (also one a concurrent transaction is adding right now).

@@ -80,6 +80,7 @@ if not event.contains(OrmSession, "after_flush", _note_profile_changes):
 def mark_profiles_changed(*, session: OrmSession, city_ids: Sequence[int]) -> int:
     """Give these cities a new revision. Core statements, so it is safe inside a flush event."""
     connection = session.connection()
+    # SQLModel sets __table__ on every table class when it is made; its stubs do not declare it.
     table = ProfileRevision.__table__  # type: ignore[attr-defined]
     bumped = connection.execute(
         update(table).where(table.c.city_id == COUNTER).values(revision=table.c.revision + 1)
@@ -187,6 +188,7 @@ def reps_of_cities(*, session: Session, city_ids: Sequence[int]) -> dict[int, li
         return result
     query = select(Member).where(col(Member.city_id).in_(city_ids)).order_by(col(Member.display_name), col(Member.id))
     for member in session.exec(query):
+        # a member here was found by city_id in city_ids, so it is never None.
         result[member.city_id].append(member)  # type: ignore[index]
     return result
 

@@ -42,7 +42,7 @@ SETTLED_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.M
 DELIVERY_STATUS_CHECK = "status IN (" + ", ".join(f"'{status.value}'" for status in DeliveryStatus) + ")"
 
 
-def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def utc_column(nullable: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable)
 
 

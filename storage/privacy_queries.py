@@ -33,7 +33,7 @@ DELETED_WHEN_NAMED = frozenset({"stored_command"})
 OPEN_STATUSES = ledger_queries.OWED
 
 
-def member_columns() -> Iterator[tuple[Table, Column]]:  # type: ignore[type-arg]
+def member_columns() -> Iterator[tuple[Table, Column[Any]]]:
     """Every column of every table that points at a member row (a foreign key to member.id)."""
     for table in SQLModel.metadata.sorted_tables:
         for column in table.columns:
@@ -196,12 +196,12 @@ def _forget_deliveries(session: Session, scrub: Scrubber, erased: Erased) -> Non
         )
 
 
-def _text_columns(table: Table) -> list[Column]:  # type: ignore[type-arg]
+def _text_columns(table: Table) -> list[Column[Any]]:
     """Columns holding text or JSON, including types that wrap them (sqlmodel's AutoString)."""
     return [c for c in table.columns if isinstance(_stored_type(c), String | Text | JSON)]
 
 
-def _stored_type(column: Column) -> TypeEngine:  # type: ignore[type-arg]
+def _stored_type(column: Column[Any]) -> TypeEngine[Any]:
     return column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
 
 
@@ -249,7 +249,7 @@ def _scrub_every_table(session: Session, scrub: Scrubber, erased: Erased, *, mem
             connection.execute(update(audit).where(audit.c.actor_id == member_id).values(actor_id=None))
 
 
-def _scrubbed(scrub: Scrubber, value: object, column: Column, *, names: bool) -> object:  # type: ignore[type-arg]
+def _scrubbed(scrub: Scrubber, value: object, column: Column[Any], *, names: bool) -> object:
     if isinstance(_stored_type(column), JSON):
         return scrub.value(value, names=names)
     if isinstance(value, str) and column.name == "body":

@@ -177,6 +177,7 @@ def registered_name_keys(*, session: Session, keys: Sequence[str]) -> set[str]:
 
 def add_cities(*, session: Session, cities: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many cities (column values) in few statements; returns their ids in the same order."""
+    # SQLModel sets __table__ on every table class when it is made; its stubs do not declare it.
     table = City.__table__  # type: ignore[attr-defined]
     connection = session.connection()
     ids: list[int] = []
@@ -194,6 +195,7 @@ def add_interests_and_items(
     RETURNING makes SQLAlchemy send each batch as one multi-row INSERT (its "insertmanyvalues"), where a plain
     executemany would cost PostgreSQL a round trip per row."""
     connection = session.connection()
+    # SQLModel sets __table__ on every table class when it is made; its stubs do not declare it.
     for table, rows in ((CityInterest.__table__, interests), (CityItem.__table__, items)):  # type: ignore[attr-defined]
         statement = insert(table).returning(table.c.city_id)
         for start in range(0, len(rows), CHUNK):
@@ -225,6 +227,7 @@ def cohort_names(*, session: Session, cohort_ids: Sequence[int | None]) -> dict[
     ids = [cohort_id for cohort_id in set(cohort_ids) if cohort_id is not None]
     if not ids:
         return {}
+    # a stored Cohort's id is never None; the model types it int | None before insert.
     return {c.id: c.name for c in session.exec(select(Cohort).where(col(Cohort.id).in_(ids)))}  # type: ignore[misc]
 
 
