@@ -309,15 +309,20 @@ def _changes(entry: AuditEntry, zone: ZoneInfo) -> str:
         if key in before and key in after:
             if old == new:
                 continue
-            parts.append(f"{key}: {_value(old, zone)} → {_value(new, zone)}")
+            parts.append(f"{_words(key)}: {_value(old, zone)} → {_value(new, zone)}")
         else:
-            parts.append(f"{key}: {_value(new if key in after else old, zone)}")
+            parts.append(f"{_words(key)}: {_value(new if key in after else old, zone)}")
     text = "; ".join(parts)
     return text if len(text) <= MAX_CHANGES else text[: MAX_CHANGES - 1] + "…"
 
 
 # An instant as the trail keeps it (ISO 8601 with its offset, as machine files keep it too).
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z)")
+
+
+def _words(key: str) -> str:
+    """A field's name as words: `rows_deleted` reads `rows deleted`."""
+    return key.replace("_", " ")
 
 
 def _value(value: object, zone: ZoneInfo) -> str:
@@ -327,6 +332,8 @@ def _value(value: object, zone: ZoneInfo) -> str:
         return "yes" if value else "no"
     if isinstance(value, list):
         return ", ".join(_value(item, zone) for item in value) or "none"
+    if isinstance(value, dict):  # counts by kind (`{"join_request": 1}`): in words, never as a Python value
+        return ", ".join(f"{_words(str(key))} {_value(item, zone)}" for key, item in value.items()) or "none"
     if isinstance(value, str) and _INSTANT.fullmatch(value):
         return format_instant(datetime.fromisoformat(value.replace("Z", "+00:00")), zone)
     return str(value)

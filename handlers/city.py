@@ -84,11 +84,15 @@ class Strings:
         "(they type /city join <name>, then /city approve <@user> <name>)."
     )
     ACT_FOR = "Organisers: the city to act for (a city whose representatives left is still kept)"
-    ROLE_CONFIG_ADMIN = "{who} is an admin by configuration (CITYPEERS_ADMINS); roles cannot change that."
+    ROLE_CONFIG_ADMIN = "{who} is an admin in the bot's configuration; roles cannot change that."
     ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
     ROLE_SET = "{who} is now {role}."
     ROLE_SET_YOU = "{by} made you {role} in CityPeers."
     ROLE_NONE = "{who} no longer has a role and represents no city."
+    ROLE_NONE_YOU = "{by} removed your role in CityPeers."
+    ROLE_NONE_CITY_YOU = "{by} removed your role in CityPeers: you no longer represent {city}."
+    ROLE_ALREADY = "{who} is already {role}; nothing changed."
+    ROLE_ALREADY_NONE = "{who} has no role already; nothing changed."
     INTERESTS_SET = "*{name}* works on: {tracks}."
     ITEM_ADDED = "Added to what *{name}* {verb}: {text}"
     ITEM_TOO_LONG = "Keep it under {max} characters."
@@ -393,7 +397,11 @@ def role(context: Context, args: GrantRole) -> Reply:
         raise CommandError(Strings.ROLE_REP_NO_CITY)
     if not may_grant(context.actor.role, Role(member.role), new_role):
         raise CommandError(Strings.ROLE_REFUSED.format(who=f"@{member.display_name}", role=new_role.value))
+    if member.role == new_role and (new_role != Role.NONE or member.city_id is None):  # nothing to change or tell
+        template = Strings.ROLE_ALREADY_NONE if new_role == Role.NONE else Strings.ROLE_ALREADY
+        return Reply.of(template, who=mention(member), role=new_role.value)
     before = {"role": member.role, "city_id": member.city_id}
+    represented = queries.get_city(session=context.session, city_id=member.city_id) if member.city_id else None
     member.role = new_role
     if new_role == Role.NONE:
         member.city_id = None
@@ -401,8 +409,12 @@ def role(context: Context, args: GrantRole) -> Reply:
     if Role(before["role"]) in READERS and new_role not in READERS:  # their dashboard links close with the role
         dashboard_queries.revoke_links(session=context.session, member_id=member.id, now=context.now)
     context.record(AuditKind.ROLE, "member", member.external_id, subject=member.external_id, before=before, after=after)
-    if new_role == Role.NONE:
-        return Reply.of(Strings.ROLE_NONE, who=mention(member))
+    if new_role == Role.NONE:  # the person is told, as when given a role
+        reply = Reply.of(Strings.ROLE_NONE, who=mention(member))
+        told = Strings.ROLE_NONE_CITY_YOU if represented else Strings.ROLE_NONE_YOU
+        you = Reply.of(told, by=mention(context.actor.member), city=represented.name if represented else "")
+        reply.notices.append(Notice((member.external_id,), you))
+        return reply
     reply = Reply.of(Strings.ROLE_SET, who=mention(member), role=new_role.value)
     you = Reply.of(Strings.ROLE_SET_YOU, by=mention(context.actor.member), role=new_role.value)
     reply.notices.append(Notice((member.external_id,), you))

@@ -109,6 +109,11 @@ class Strings:
     UPDATED = "Goal *#{id}* of *{city}* is now *{status}*."
     UPDATED_NOTE = "Goal *#{id}* of *{city}* is now *{status}*: {note}"
     LEARNINGS_KEPT = "Key learnings kept: {learnings}"
+    LEARNINGS_ADDED = "Added to the key learnings ({count} in all, each with its day): {learnings}"
+    LEARNINGS_FULL = (
+        "Goal #{id} already keeps {held} characters of key learnings; with this one, dated, they would pass "
+        "{max}. Say it more briefly."
+    )
     ASK_LEARNINGS = 'What did {city} learn? Add it with /goal update {id} {status} learned="..."'
 
     LIST_TITLE = "Goals of {whom} ({count})"
@@ -372,12 +377,21 @@ def update(context: Context, args: UpdateGoal) -> Reply:
     # A closed goal only takes a note or its learnings; pressing Done twice changes nothing.
     if current in CLOSED and note is None and learned is None:
         raise CommandError(Strings.SAME_CLOSED.format(id=goal.id, status=status_label(current)))
+    # learnings are kept with their day, and a second learned= adds to the first rather than replacing it
+    earlier = goal.learnings
+    learnings = f"{today(context).isoformat()}: {learned}" if learned else None
+    if learnings and earlier:
+        learnings = f"{earlier}\n{learnings}"
+    if learnings and len(learnings) > MAX_LEARNINGS:
+        raise CommandError(
+            Strings.LEARNINGS_FULL.format(id=goal.id, held=len(earlier or ""), max=MAX_LEARNINGS), field="learned"
+        )
     goal_queries.record_update(
         session=context.session,
         goal=goal,
         status=new.value,
         note=note,
-        learnings=learned,
+        learnings=learnings,
         member_id=context.actor.member.id,
         now=context.now,
     )
@@ -385,7 +399,9 @@ def update(context: Context, args: UpdateGoal) -> Reply:
         context.record(AuditKind.CITY_EDIT, "goal", goal.id, city.name, after={"status": new.value, "for": city.name})
     template = Strings.UPDATED_NOTE if note else Strings.UPDATED
     reply = Reply.of(template, id=goal.id, city=city.name, status=new.value, note=note or "")
-    if learned:
+    if learned and earlier:
+        reply.add(Strings.LEARNINGS_ADDED, learnings=learned, count=len((learnings or "").splitlines()))
+    elif learned:
         reply.add(Strings.LEARNINGS_KEPT, learnings=learned)
     elif new in CLOSED and not goal.learnings:
         reply.add(Strings.ASK_LEARNINGS, city=city.name, id=goal.id, status=new.value)

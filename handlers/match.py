@@ -156,6 +156,8 @@ class Strings:
         "A pause is at least {least} day and at most {most} days, e.g. /match pause 2w; /match resume ends a pause."
     )
     PAUSED = "*{name}* is paused until {until}: no suggestions, no rounds. `/match resume` restarts it."
+    PAUSED_ALREADY = "*{name}* is already paused until {until}; nothing changed."
+    PAUSE_MOVED = "*{name}* was paused until {before}; now until {until}. `/match resume` restarts it."
     RESUMED = "*{name}* is back in suggestions and rounds."
     NOT_PAUSED = "*{name}* was not paused."
 
@@ -838,8 +840,14 @@ def pause(context: Context, args: Pause) -> Reply:
         raise CommandError(Strings.PAUSE_BOUNDS.format(least=MIN_PAUSE.days, most=MAX_PAUSE.days))
     city = own_city(context, "pause matching")
     until = context.now + duration
+    running = mq.get_pause(session=context.session, city_id=city.id, now=context.now)  # type: ignore[arg-type]
+    if running is not None and abs(running.until - until) < timedelta(minutes=1):  # the same pause: nothing changes
+        return Reply.of(Strings.PAUSED_ALREADY, name=city.name, until=_when(context, running.until))
     mq.set_pause(session=context.session, city_id=city.id, until=until, member_id=context.actor.member.id,  # type: ignore[arg-type]
                  now=context.now)  # fmt: skip
+    if running is not None:
+        return Reply.of(Strings.PAUSE_MOVED, name=city.name, before=_when(context, running.until),
+                        until=_when(context, until))  # fmt: skip
     return Reply.of(Strings.PAUSED, name=city.name, until=_when(context, until))
 
 

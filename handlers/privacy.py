@@ -7,6 +7,7 @@ A person who leaves the Slack workspace is erased `forget_departed_after` later 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from handlers.types import (
     Reply,
     Services,
     UsageError,
+    reply_from_dict,
 )
 from storage import privacy_queries, queries
 from storage.db import run_transaction
@@ -70,7 +72,7 @@ class Strings:
         "links, join requests, messages still to be sent to you and the text of those sent; if you use CityPeers "
         "again you start afresh. Admins and organisers can do both for someone else, and that is audited. When "
         "the platform tells CityPeers that someone left its workspace or server, organisers are told and the person "
-        "is erased `CITYPEERS_FORGET_DEPARTED_DAYS` later (30 days by default); where it does not tell, an "
+        "is erased after a delay the programme's operator sets (30 days by default); where it does not tell, an "
         "organiser uses `/city privacy forget <@user>`.",
     )
     NOTHING = "CityPeers keeps nothing about {who}."
@@ -238,7 +240,7 @@ SCHEMA: dict[str, Any] = {
             "offset_minutes": "how long before it",
             "recipient": "a user id, several joined by commas (a conversation) or a channel",
             "recipient_kind": "user, group or channel",
-            "body": "the message as kept (text, or a reply as JSON); reminders are written from the event",
+            "body": "the message's text as it reads; a reminder's is written from the event when it is sent",
             "due_at": "when it is due",
             "status": "pending, sending, sent, failed, missed or withdrawn",
             "sent_at": "when it was sent",
@@ -274,6 +276,16 @@ def _row(model: Any) -> dict[str, Any]:
     return {column.name: privacy_queries.plain(getattr(model, column.name)) for column in model.__table__.columns}
 
 
+def _message(delivery: Any) -> dict[str, Any]:
+    """A ledger row as its reader would: the body a reply was kept as (JSON) becomes the text it reads as."""
+    row = _row(delivery)
+    body = row.get("body")
+    if isinstance(body, str) and body.startswith("{"):
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            row["body"] = reply_from_dict(json.loads(body)).plain()
+    return row
+
+
 def build_export(session: Session, member: Member, now: datetime) -> dict[str, Any]:
     """Everything linked to one member row, as JSON-able data, with its own description (`schema`)."""
     pointing = privacy_queries.rows_pointing_at(session=session, member_id=member.id)
@@ -303,7 +315,7 @@ def build_export(session: Session, member: Member, now: datetime) -> dict[str, A
         "member": _row(member),
         "cities_represented": [{"id": c.id, "name": c.name, "country": c.country} for c in cities.values()],
         **{section: sections.get(section, []) for section, _ in SECTIONS.values()},
-        "messages_to_you": [_row(row) for row in messages],
+        "messages_to_you": [_message(row) for row in messages],
         "audit": audit.entries_about(session, member.external_id),
         "other_records": other,
         "schema": SCHEMA,

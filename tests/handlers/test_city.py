@@ -142,8 +142,27 @@ def test_roles_admin_organiser_expert(programme):
     assert say(programme, "olga", "/city role @eve expert") == "@eve is now expert."
     assert "You cannot make @ana" in say(programme, "olga", "/city role @ana none")
     assert "You cannot make @pat organiser" in say(programme, "olga", "/city role @pat organiser")
-    assert say(programme, "olga", "/city role @bob none") == "@bob no longer has a role and represents no city."
+    removed = ask(programme, "olga", "/city role @bob none")
+    assert removed.plain() == "@bob no longer has a role and represents no city."
+    [told] = removed.notices  # the person hears of it, as when given a role
+    assert told.recipients == ("bob",) and told.reply.plain() == (
+        "@olga removed your role in CityPeers: you no longer represent Brno."
+    )
     assert "You do not represent a city yet" in say(programme, "bob", "/city offer anything")
+
+
+def test_a_role_someone_already_has_changes_nothing_and_tells_nobody(programme):
+    say(programme, "ana", "/city role @olga organiser")
+    assert say(programme, "olga", "/city role @eve expert") == "@eve is now expert."
+    before = snapshot(programme.engine)
+    again = ask(programme, "olga", "/city role @eve expert")
+    assert again.plain() == "@eve is already expert; nothing changed." and again.notices == []
+    assert snapshot(programme.engine) == before  # no audit entry, no change
+    say(programme, "olga", "/city role @eve none")
+    before = snapshot(programme.engine)
+    none_again = ask(programme, "olga", "/city role @eve none")
+    assert none_again.plain() == "@eve has no role already; nothing changed." and none_again.notices == []
+    assert snapshot(programme.engine) == before
 
 
 def test_organisers_hear_of_join_requests(programme):
@@ -197,7 +216,7 @@ def test_config_admins_are_admins_and_cannot_be_demoted(database_url, clock):
     assert say(services, "discord:80351110224678912", "/city register Brno country=CZ") == "Registered Brno (CZ)."
     assert "Only admins and organisers" in say(services, "U0ADMIN", "/city register Gdansk country=PL")
     say(services, "slack:U0ADMIN", "/city role @olga organiser")
-    assert "admin by configuration" in say(services, "olga", "/city role <@slack:U0ADMIN|root> none")
+    assert "admin in the bot's configuration" in say(services, "olga", "/city role <@slack:U0ADMIN|root> none")
     services.engine.dispose()
 
 

@@ -155,3 +155,11 @@ def test_help(services):
     text = say(services, "bob", "/event help")
     for usage in ("/event add <title> start=<when>", "/event rsvp <id>", "/event broadcast <#channel> <text>"):
         assert usage in text
+
+
+def test_a_repeated_rsvp_says_so_and_queues_and_audits_nothing(lab):
+    say(lab, "bob", "/event rsvp 1")
+    before = snapshot(lab.engine)
+    again = ask(lab, "bob", "/event rsvp 1")
+    assert again.error and again.plain() == "You are already attending First ICC City Lab."
+    assert again.notices == [] and snapshot(lab.engine) == before  # no reminder queued twice, no audit entry

@@ -143,16 +143,23 @@ def test_update_keeps_history_notes_and_key_learnings(programme, clock):
         ("on-track", None),
         ("done", "launched"),
     ]
-    assert goal.learnings == "Start procurement early"
+    assert goal.learnings == "2026-12-22: Start procurement early"  # kept with its day
     assert goal.closed_at == clock.now() == goal.updated_at
     # Closed is closed: pressing Done again changes nothing; reopening is refused.
     assert say(programme, "bob", "/goal update 1 done") == "Goal #1 is already done."
     assert say(programme, "bob", "/goal update 1 on-track") == "Goal #1 is already done; it cannot become on-track."
-    # ...but a closed goal still takes its key learnings later.
-    assert "Key learnings kept: Talk to suppliers" in say(
+    # ...but a closed goal still takes key learnings later: added to the first, each with its day, never replacing
+    clock.advance(timedelta(days=3))
+    assert "Added to the key learnings (2 in all, each with its day): Talk to suppliers" in say(
         programme, "bob", "/goal update 1 done learned='Talk to suppliers'"
     )
-    assert goal_row(programme, 1)[0].closed_at == goal.closed_at
+    later = goal_row(programme, 1)[0]
+    assert later.learnings == "2026-12-22: Start procurement early\n2026-12-25: Talk to suppliers"
+    assert later.closed_at == goal.closed_at
+    before = snapshot(programme.engine)
+    refused = ask(programme, "bob", "/goal update 1 done learned='" + "x" * 990 + "'")
+    assert refused.error and "already keeps 65 characters of key learnings" in refused.plain()
+    assert snapshot(programme.engine) == before  # nothing kept, nothing cut
 
 
 def test_closing_without_learnings_asks_for_them(programme):
@@ -257,7 +264,7 @@ def test_export_is_a_spreadsheet_safe_utf8_csv(programme, clock):
     ]
     assert rows[0]["track"] == "tourism" and rows[0]["collaborators"] == "Łódź"
     assert rows[2]["collaborators"] == "Kraków; Porto"
-    assert rows[2]["key_learnings"] == "'=cmd|' /C calc'!A0"
+    assert rows[2]["key_learnings"] == "2026-11-22: =cmd|' /C calc'!A0"  # dated, so it starts with no formula
     assert [(r["status"], r["standing"], r["due"], r["overdue"]) for r in rows] == [
         ("not yet reported", "not yet reported", "2027-02-22", "no"),
         ("not yet reported", "overdue", "2026-12-01", "yes"),

@@ -17,6 +17,7 @@ from handlers.types import Request, Section, Services
 from storage.db import unit_of_work
 from storage.models import Introduction
 from tests.handlers.conversation import ask, say
+from tests.support.snapshot import snapshot
 
 # The first person to speak is the admin; then the cities and their reps.
 SETUP = [
@@ -573,3 +574,17 @@ def test_a_goals_with_suggests_only_the_introductions_that_can_still_be_made(pro
         ["/match intro Riga", "/match notfit Riga"],
         ["/match notfit Gdańsk"],
     ]
+
+
+def test_a_pause_that_changes_nothing_says_so_and_one_that_moves_says_from_when(
+    programme: Services, clock: FakeClock
+) -> None:
+    first = say(programme, "rui", "/match pause 30d")
+    assert first.startswith("Porto is paused until ")
+    before = snapshot(programme.engine)
+    again = say(programme, "rui", "/match pause 30d")
+    assert again.startswith("Porto is already paused until ") and again.endswith("; nothing changed.")
+    assert snapshot(programme.engine) == before
+    clock.advance(timedelta(days=1))
+    moved = say(programme, "rui", "/match pause 2w")
+    assert moved.startswith("Porto was paused until ") and "; now until " in moved

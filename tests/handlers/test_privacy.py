@@ -224,6 +224,19 @@ def test_an_organiser_exports_and_forgets_someone_else_and_it_is_audited(program
     export, forget = [e for e in entries if e["what"] in ("privacy-export", "privacy-forget")]
     assert export["actor"] == forget["actor"] == RUI[0]
     assert export["subject"] == forget["subject"] and export["subject"].startswith("former-")  # named no more
+    # the trail says what was erased in words, never as a Python value
+    assert isinstance(forget["after"]["rows_deleted"], dict) and forget["after"]["rows_deleted"]
+    trail = say(programme, ADMIN, "/city audit what=privacy-forget")
+    assert "rows deleted: " in trail and "{" not in trail and "'" not in trail.split("rows deleted: ")[1]
+
+
+def test_an_export_holds_each_message_as_it_reads_never_json_inside_json(programme: Services) -> None:
+    reply = ask(programme, ZUZ_SLACK, "/city privacy export")
+    (file,) = reply.files
+    assert b"\\u" not in file.content  # no escaped letters: UTF-8 as written
+    bodies = [m["body"] for m in exported(reply)["messages_to_you"] if m["body"]]
+    assert bodies and not any(body.lstrip().startswith("{") for body in bodies)
+    assert any(" meet " in body and "Brno" in body for body in bodies)  # the introduction, as it was read
 
 
 def test_a_rep_cannot_export_or_forget_someone_else(programme: Services) -> None:
