@@ -10,13 +10,18 @@ also populated the databases and traced a build, so last a fresh process does on
 with the largest database: start the services, answer one `/match` (which builds the index) and run the round;
 its peak resident memory is the bot's own.
 
-Rounds above `EXACT_ROUND_LIMIT` cities are matched by parts, not exactly. Last, on `--quality-size` cities
+Every city has a representative, so a round pairs all of them (a round leaves out cities nobody represents).
+Rounds above `EXACT_ROUND_LIMIT` cities are matched by parts, not exactly. Then, on `--quality-size` cities
 (small enough for exact matching), the same round's total weight matched exactly and by parts, with the
 real part size and with parts scaled down so there are as many as a 10,000-city round has; the weights,
-the exact and the approximate run are measured after the run's peak memory is printed.
+the exact and the approximate run are measured after the run's peak memory is printed. Last, on
+`--history-size` cities after eight earlier rounds and with one city in twenty that met nine in ten others, the
+round as run and by parts against exact matching over every allowed pair with the most pairs first (built
+explicitly, about n^2/2 pairs; the round never builds it): the number of pairs (which must be the most) and the
+weight's share of the best.
 
-    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--quality-size 3000] [--db-dir DIR]
-        [--code DIR]
+    python bench/match_speed.py [--sizes 100,1000,10000] [--asks 200] [--quality-size 3000] [--history-size 800]
+        [--db-dir DIR] [--code DIR]
 
 `--code` runs another checkout of CityPeers (e.g. `git archive <commit> | tar -x -C DIR`), for before/after.
 """
