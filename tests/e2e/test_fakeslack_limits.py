@@ -14,7 +14,7 @@ from tests.support.fakeslack import FakeSlack, RateLimits, _Limiter
 
 
 def test_a_channel_gets_its_burst_then_one_message_a_second():
-    limiter = _Limiter(RateLimits(channel_burst=3, workspace_burst=100))
+    limiter = _Limiter(RateLimits(channel_burst=3, workspace_burst=100), 100.0)
     assert [limiter.take("C1", 100.0) for _ in range(3)] == [0.0, 0.0, 0.0]
     assert limiter.take("C1", 100.0) == pytest.approx(1.0)
     assert limiter.take("C2", 100.0) == 0.0  # another channel has its own allowance
@@ -24,7 +24,7 @@ def test_a_channel_gets_its_burst_then_one_message_a_second():
 
 
 def test_the_workspace_limit_spans_channels():
-    limiter = _Limiter(RateLimits(workspace_per_minute=300, workspace_burst=2))
+    limiter = _Limiter(RateLimits(workspace_per_minute=300, workspace_burst=2), 50.0)
     start = limiter._workspace.stamp
     assert limiter.take("C1", start) == 0.0
     assert limiter.take("C2", start) == 0.0
