@@ -108,7 +108,9 @@ def test_update_a_goal_from_home(bot: Bot) -> None:
     bot.slack.wait_for_calls("views.publish", 2)
     with unit_of_work(bot.services.engine) as session:
         [row] = goal_queries.find_goals(session=session)
-        assert (row.goal.status, row.goal.learnings) == ("done", "Start procurement early")
+        # Learnings are kept with the day they were told (the reader's day; here the bot's clock's).
+        day = bot.services.clock.now().astimezone(bot.services.settings.default_tz).date().isoformat()
+        assert (row.goal.status, row.goal.learnings) == ("done", f"{day}: Start procurement early")
 
 
 def test_a_status_button_in_home_records_and_republishes(bot: Bot) -> None:
