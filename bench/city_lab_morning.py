@@ -24,7 +24,7 @@ attendee who RSVPed before it fell due exactly once, and, by the ledger, how man
 The reminder falls due 240 s into the morning (--reminder-at): 501 messages take 100 s at Slack's 5 a second, so a
 reminder due while people are still RSVPing cannot reach them all on time however it is sent; due four minutes in,
 it can, when its sending starts before its due time (the ledger plans it so). Each process sends at Slack's own
-pace unless --send-per-second caps it. A configuration takes about seven minutes at 500 reps.
+pace unless --send-per-second sets another. A configuration takes about seven minutes at 500 reps.
 
     python bench/city_lab_morning.py [--reps 500] [--processes 1|2|both] [--database sqlite|postgresql|both]
 """
@@ -609,9 +609,9 @@ def run_configuration(database: str, processes: int, args: argparse.Namespace) -
         print(f"imported {len(cities)} cities with citypeers import in {time.perf_counter() - started:.1f}s")
         with WatchedSlack() as slack:
             slack.set_user(ORGANISER, "organiser")
-            capped = {"citypeers_send_per_second": f"{args.send_per_second:g}"} if args.send_per_second else {}
+            chosen = {"citypeers_send_per_second": f"{args.send_per_second:g}"} if args.send_per_second else {}
             bots = [
-                BotProcess(slack, url, admins=ORGANISER, citypeers_log_level=args.log_level, **capped)
+                BotProcess(slack, url, admins=ORGANISER, citypeers_log_level=args.log_level, **chosen)
                 for _ in range(processes)
             ]
             with contextlib.ExitStack() as stack:
@@ -923,7 +923,7 @@ def main() -> int:
     parser.add_argument("--reply-timeout", type=float, default=30.0, help="a reply later than this fails")
     parser.add_argument("--approval-timeout", type=float, default=120.0, help="give up waiting for approval")
     parser.add_argument("--reminder-at", type=float, default=240.0, help="seconds into the morning it falls due")
-    parser.add_argument("--send-per-second", type=float, help="CITYPEERS_SEND_PER_SECOND of each process (a cap)")
+    parser.add_argument("--send-per-second", type=float, help="CITYPEERS_SEND_PER_SECOND of each process")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds to watch for doubles at the end")
     parser.add_argument("--log-level", default="WARNING", help="CITYPEERS_LOG_LEVEL of the processes")
     parser.add_argument("--seed", type=int, default=8)

@@ -209,10 +209,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def sending_paces(settings: Settings, paces: dict[str, float], default: str | None) -> dict[str, float]:
-    """Messages a second this process sends each platform's rows at: the platform's own pace, or less when
-    CITYPEERS_SEND_PER_SECOND says so; rows whose ids carry no platform go at the default platform's."""
-    cap = settings.citypeers_send_per_second
-    sending = {platform: min(pace, cap) if cap else pace for platform, pace in paces.items()}
+    """Messages a second this process sends each platform's rows at, and the ledger plans them by: the platform's
+    own pace, or CITYPEERS_SEND_PER_SECOND when set (a workspace with other limits, a proxy, several processes
+    sharing the pace); rows whose ids carry no platform go at the default platform's."""
+    chosen = settings.citypeers_send_per_second
+    sending = {platform: chosen or pace for platform, pace in paces.items()}
     if default in sending:
         sending[""] = sending[default]
     return sending

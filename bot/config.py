@@ -47,7 +47,7 @@ class CoreSettings(BaseSettings):
     citypeers_tracks: str = ICC_TRACKS
     citypeers_log_level: str = "INFO"
     citypeers_remind_default: str = "7d,1d,1h"
-    # At most this many messages a second per platform from each process (0: each platform's own pace).
+    # Messages a second per platform from each process, and the pace sends are planned by (0: each platform's own).
     citypeers_send_per_second: float = Field(default=0.0, ge=0, le=100)
     citypeers_sweep_seconds: float = Field(default=15.0, ge=0.5, le=3600)
     # How long a process's claim on a message lasts; after a crash another process takes it over then.

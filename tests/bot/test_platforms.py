@@ -211,3 +211,14 @@ def test_nothing_in_core_or_handlers_names_a_platform():
         for problem in platform_names_in_code(path.read_text(encoding="utf-8"), path.relative_to(ROOT).as_posix())
     ]
     assert found == []
+
+
+def test_each_platform_is_sent_and_planned_at_its_own_pace_unless_the_setting_says_otherwise():
+    from bot.cli import sending_paces
+
+    declared = {found.name: found.pace for found in platforms()}
+    assert declared == {"discord": 10.0, "slack": 5.0}
+    own = sending_paces(load_settings(_env_file=None), declared, "slack")
+    assert own == {"discord": 10.0, "slack": 5.0, "": 5.0}  # ids without a prefix go at their platform's pace
+    chosen = sending_paces(load_settings(_env_file=None, citypeers_send_per_second=2.5), declared, None)
+    assert chosen == {"discord": 2.5, "slack": 2.5}
