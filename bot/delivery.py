@@ -173,13 +173,18 @@ class DeliveryEngine:
         self._again = threading.Event()
         self.last_progress = time.monotonic()  # advances with every run and every row: a heartbeat for /healthz
 
-    def plan(self) -> int:
-        """Place the rows queued since the last look by their platform's pace (one planner at a time)."""
+    def planning_needed(self, session: Session) -> bool:
+        return bool(self.paces) and ledger.planning_needed(session, list(self.paces))
+
+    def plan(self, *, looked: bool = False) -> int:
+        """Place the rows queued since the last look by their platform's pace (one planner at a time). `looked`:
+        the caller just saw rows waiting to be placed (planning_needed)."""
         if not self.paces:
             return 0
-        with unit_of_work(self.services.engine) as session:
-            if not ledger.planning_needed(session, list(self.paces)):
-                return 0
+        if not looked:
+            with unit_of_work(self.services.engine) as session:
+                if not self.planning_needed(session):
+                    return 0
 
         def place(session: Session) -> int:
             now = self.services.clock.now()

@@ -119,12 +119,17 @@ class Runtime:
     def refresh(self) -> None:
         """Place what was queued by its platform's pace, then set the one wake-up job to the earliest time a
         pending row is to be sent."""
-        try:
-            self.engine.plan()
-        except Exception:  # the rows keep their due time meanwhile; the next sweep plans them
-            log.exception("planning the ledger's sends failed")
+        # One look for both, after every commit: most commands queue nothing.
         with unit_of_work(self.services.engine) as session:
+            unplanned = self.engine.planning_needed(session)
             due = ledger_queries.next_pending_at(session=session, platforms=self.platforms)
+        if unplanned:
+            try:
+                self.engine.plan(looked=True)
+            except Exception:  # the rows keep their due time meanwhile; the next sweep plans them
+                log.exception("planning the ledger's sends failed")
+            with unit_of_work(self.services.engine) as session:
+                due = ledger_queries.next_pending_at(session=session, platforms=self.platforms)
         with self._lock:
             # Most commands queue nothing; and a row we already woke for that is still there is someone's
             # (claimed, or about to be): the sweep takes it over if its claim lapses, so no wake-up loop here.

@@ -17,14 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from bot.discord.platform import PLATFORM as DISCORD
 from core.text import Mention, Moment, Text
 from handlers.types import Button, Reply
 
-CONTENT_CHARS = 2000
+# What the platform declares (bot/discord/platform.py) is what the renderer keeps to.
+CONTENT_CHARS = DISCORD.limits.message
 ROWS = 5
 BUTTONS_PER_ROW = 5
-LABEL_CHARS = 80
-CUSTOM_ID_CHARS = 100
+LABEL_CHARS = DISCORD.limits.button_label
+CUSTOM_ID_CHARS = DISCORD.limits.button_payload
 WARNING = "⚠️ "
 ELLIPSIS = "…"
 # Every ASCII punctuation character Discord's Markdown could act on; a backslash before one shows it as typed.

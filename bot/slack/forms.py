@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.platform import PLATFORM as SLACK
 from handlers.forms import Choices, Field, Form, Strings
 
 Block = dict[str, Any]
 CALLBACK_PREFIX = "form:"
-TITLE_CHARS = 24  # Slack's limit for a view's title
+TITLE_CHARS = SLACK.limits.form_title  # a view's title
 OPTION_CHARS = 75
 MAX_OPTIONS = 100
 

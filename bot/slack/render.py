@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from bot.slack.ids import PREFIX, slacks
 from bot.slack.markup import escape as escape_mrkdwn
+from bot.slack.platform import PLATFORM as SLACK
 from core.text import Mention, Moment, Text
 from handlers import stored_commands
 from handlers.types import Button, Reply, Services
@@ -27,10 +28,11 @@ log = logging.getLogger(__name__)
 
 MESSAGE_BLOCKS = 50
 HOME_BLOCKS = 100
-SECTION_CHARS = 3000
+# What the platform declares (bot/slack/platform.py) is what the renderer keeps to.
+SECTION_CHARS = SLACK.limits.message
 HEADER_CHARS = 150
-BUTTON_CHARS = 75
-BUTTON_VALUE_CHARS = 2000
+BUTTON_CHARS = SLACK.limits.button_label
+BUTTON_VALUE_CHARS = SLACK.limits.button_payload
 ACTIONS_PER_BLOCK = 25
 FALLBACK_CHARS = 3000
 WARNING = ":warning: "
