@@ -32,7 +32,7 @@ class Strings:
     STATUS = "Status"
     NOTE = "Note (optional)"
     LEARNED = "Key learnings (when closing it)"
-    OUTCOME_TITLE = "How did introduction {id} go?"
+    OUTCOME_TITLE = "Introduction #{id}"  # the field asks how it went; a 9-digit id still fits Slack's 24
     SUBMIT_OUTCOME = "Tell"
     OUTCOME = "What came of it"
     OUTCOMES = (

@@ -35,7 +35,7 @@ def test_match_buttons_follow_what_can_still_be_done(bot: Bot) -> None:
     assert "Introduced on " in shown(listed) and "(introduction 1); how it went is not answered yet." in shown(listed)
     assert sorted(labels(listed)) == ["How did it go?", "Not a fit", "Not a fit"]
     opened = bot.interactions.click(ANA, listed, label="How did it go?")
-    assert opened.body["type"] == 9 and opened.body["data"]["title"] == "How did introduction 1 go?"
+    assert opened.body["type"] == 9 and opened.body["data"]["title"] == "Introduction #1"
     answered = bot.interactions.submit_modal(
         ANA, opened.body["data"]["custom_id"], {"outcome": "met site-visit"}, modal=opened.body
     )

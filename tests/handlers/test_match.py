@@ -542,7 +542,7 @@ def test_a_city_already_introduced_says_when_and_offers_a_follow_up_instead(
     # the follow-up's form asks what came of it and runs the line its answer builds
     form = FORMS["match-outcome"]
     key = form.key_of("/match outcome 1")
-    assert form.title_for(key) == "How did introduction 1 go?"
+    assert form.title_for(key) == "Introduction #1"
     line = form.build({"outcome": "met joint-proposal"}, key)
     assert line == "/match outcome 1 met joint-proposal"
     assert [value for value, _ in form.fields[0].choices][-1] == "not-met"
