@@ -174,12 +174,17 @@ def _city(context: Context, typed: object) -> object:
     return city_by_name(context, str(typed))
 
 
-def _cities(context: Context, typed: object) -> object:
-    found: dict[object, object] = {}
-    for name in typed:  # type: ignore[attr-defined]
-        city = _city(context, name)
-        found.setdefault(city.id, city)  # type: ignore[attr-defined]
-    return list(found.values())
+def _each(resolve: Callable[[Context, object], object], by: str) -> Callable[[Context, object], object]:
+    """A resolver of several names in one value: each resolved once, in the order typed, none twice (by `by`)."""
+
+    def resolve_all(context: Context, typed: object) -> object:
+        found: dict[object, object] = {}
+        for name in typed:  # type: ignore[attr-defined]
+            item = resolve(context, name)
+            found.setdefault(getattr(item, by), item)
+        return list(found.values())
+
+    return resolve_all
 
 
 def _cohort(context: Context, typed: object) -> object:
@@ -194,18 +199,10 @@ def _track(context: Context, typed: object) -> object:
     return track_by_name(context, str(typed))
 
 
-def _tracks(context: Context, typed: object) -> object:
-    found: dict[object, object] = {}
-    for name in typed:  # type: ignore[attr-defined]
-        track = _track(context, name)
-        found.setdefault(track.key, track)  # type: ignore[attr-defined]
-    return list(found.values())
-
-
 def _event(context: Context, number: object) -> object:
     from handlers.event import event_by_id
 
-    return event_by_id(context, str(number), scheduled=False)
+    return event_by_id(context, str(number))
 
 
 def _goal(context: Context, number: object) -> object:
@@ -216,10 +213,10 @@ def _goal(context: Context, number: object) -> object:
 
 RESOLVERS: Mapping[Kind, Callable[[Context, object], object]] = {
     Kind.CITY: _city,
-    Kind.CITIES: _cities,
+    Kind.CITIES: _each(_city, "id"),
     Kind.COHORT: _cohort,
     Kind.TRACK: _track,
-    Kind.TRACKS: _tracks,
+    Kind.TRACKS: _each(_track, "key"),
     Kind.EVENT: _event,
     Kind.GOAL: _goal,
 }

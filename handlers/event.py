@@ -187,7 +187,8 @@ class Strings:
 # --- shared helpers ----------------------------------------------------------------------------------
 
 
-def event_by_id(context: Context, text: str, *, scheduled: bool = True) -> Event:
+def event_by_id(context: Context, text: str) -> Event:
+    """An event by its number, cancelled or not (a command that changes or attends one asks `scheduled`)."""
     typed = text.strip().lstrip("#")
     if not typed:
         raise UsageError()
@@ -196,8 +197,6 @@ def event_by_id(context: Context, text: str, *, scheduled: bool = True) -> Event
     event = event_queries.get_event(session=context.session, event_id=int(typed))
     if event is None:
         raise CommandError(Strings.NO_EVENT.format(id=typed))
-    if scheduled and event.status != "scheduled":
-        raise CommandError(Strings.CANCELLED.format(id=typed))
     return event
 
 
