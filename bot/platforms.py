@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 
@@ -68,14 +67,15 @@ class Platform:
 
 @cache
 def platforms() -> tuple[Platform, ...]:
-    """Every platform, found as a folder of bot/ holding a `platform.py`, in the order of their names."""
+    """Every platform, found as a folder of bot/ holding a `platform.py`, in the order of their names.
+
+    The folders are read, not imported: asking importlib for `bot.<name>.platform` imports the package `bot.<name>`
+    first, and a package that is not a platform (bot/dashboard: Jinja2, SQLAlchemy, the handlers) would then load
+    with `citypeers --help`. Only the declarations found are imported, with their (light) packages."""
     import bot
 
-    found = []
-    for info in sorted(pkgutil.iter_modules(bot.__path__), key=lambda info: info.name):
-        if info.ispkg and importlib.util.find_spec(f"bot.{info.name}.platform") is not None:
-            found.append(importlib.import_module(f"bot.{info.name}.platform").PLATFORM)
-    return tuple(found)
+    folders = {path.parent.name for where in bot.__path__ for path in Path(where).glob("*/platform.py")}
+    return tuple(importlib.import_module(f"bot.{name}.platform").PLATFORM for name in sorted(folders))
 
 
 def platform(name: str) -> Platform:

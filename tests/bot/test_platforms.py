@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -86,6 +88,51 @@ def test_settings_admins_and_checks_come_from_each_platform():
     assert half.platforms_enabled == ["discord"]
     with pytest.raises(ConfigError, match="DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY not set"):
         half.require_platforms()
+
+
+# --- `citypeers --help` reads the declarations and nothing heavier ----------------------------------------------
+
+# What a platform's adapter, the settings and the handlers bring in: none of it is needed to print the help.
+HEAVY = (
+    "slack_bolt",
+    "slack_sdk",
+    "cryptography",
+    "sqlalchemy",
+    "sqlmodel",
+    "pydantic",
+    "waitress",
+    "handlers",
+    "storage",
+)
+LOADED = """
+import sys
+from bot.cli import main
+{before}
+try:
+    main(["--help"])
+except SystemExit:
+    pass
+print("loaded:", *sorted({{name.split(".")[0] for name in sys.modules}} & set(sys.argv[1:])))
+"""
+
+
+def heavy_modules_after_help(before: str = "") -> set[str]:
+    """The HEAVY modules loaded in a fresh Python once `citypeers --help` has run (after `before`)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED.format(before=before), *HEAVY], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: citypeers" in done.stdout
+    return set(done.stdout.strip().splitlines()[-1].removeprefix("loaded:").split())
+
+
+@pytest.mark.slow  # fresh Python processes
+def test_help_imports_no_platform_library_nor_the_dashboard_nor_the_database():
+    # The probe sees each of them when they are loaded: every platform's adapter, the dashboard and the database.
+    every = "import bot.config, bot.dashboard\nfor found in __import__('bot.platforms').platforms.platforms():\n"
+    every += "    found.load('adapter')"
+    assert heavy_modules_after_help(every) == set(HEAVY)
+    assert heavy_modules_after_help() == set()
 
 
 # --- one more platform is one more folder ------------------------------------------------------------------
