@@ -36,6 +36,7 @@ def build_services(
     handler_settings = HandlerSettings(
         admins=settings.admins,
         default_tz=settings.default_zone,
+        default_language=settings.citypeers_default_language,
         tracks=settings.tracks,
         first_user_is_admin=first_user_is_admin,
         default_remind=settings.citypeers_remind_default,

@@ -44,6 +44,8 @@ class CoreSettings(BaseSettings):
     web_threads: int = Field(default=8, ge=1, le=64)
     database_url: str = "sqlite:///citypeers.db"
     citypeers_default_tz: str = "Europe/Brussels"
+    # The programme's language: channel posts, and people who chose none and whose platform reports none we have.
+    citypeers_default_language: str = "en"
     citypeers_tracks: str = ICC_TRACKS
     citypeers_log_level: str = "INFO"
     citypeers_remind_default: str = "7d,1d,1h"
@@ -72,6 +74,17 @@ class CoreSettings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"`{value}` is not an IANA time zone such as Europe/Brussels") from None
         return value
+
+    @field_validator("citypeers_default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        import locales
+
+        found = locales.find(value)
+        if found is None:
+            there = ", ".join(locales.codes())
+            raise ValueError(f"`{value}` is no language CityPeers is written in; there are {there}") from None
+        return found
 
     @field_validator("citypeers_tracks")
     @classmethod

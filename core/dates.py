@@ -22,11 +22,13 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from types import ModuleType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dateutil import parser as dateutil_parser
 
 from core.grammar import GrammarError, shown
+from core.i18n import ENGLISH, current
 from core.text import fold_name
 
 DATE_HINT = "a date like 2020-09-28 10:00 or 28/09/2020"
@@ -81,7 +83,7 @@ class Strings:
     ZERO_OFFSET = "A reminder 0 before is no reminder: give how long before, e.g. 15m, 1h or 1d."
     NO_OFFSETS = "Expected offsets like 7d,1d,1h."
     MERGED = "{typed} are the same time before: one reminder."
-    YOUR_TIME = "{when} your time ({zone})"
+    READ_BACK = "{own} — {when} your time ({zone})"
 
 
 # --- zones -------------------------------------------------------------------------------------------
@@ -565,31 +567,51 @@ def parse_durations(text: str) -> OffsetList:
 # --- writing times for people --------------------------------------------------------------------------
 
 
-def format_day(instant: datetime, zone: ZoneInfo) -> str:
+def _babel_locale(language: str | None) -> str | None:
+    """The Babel locale a time is written in (`pl`, `pt_BR`), or None for English, whose forms are our own
+    (`Mon 28 Sep 2020`): a given `language`, else the reader of now's."""
+    code = language or current().code
+    return None if code in (ENGLISH, "xx") else code.replace("-", "_")
+
+
+@functools.cache
+def _babel_dates() -> ModuleType:
+    import babel.dates  # CLDR's day and month names and orders, loaded with the first time not in English
+
+    return babel.dates
+
+
+def _date(local: datetime, locale: str | None, *, year: bool = True) -> str:
+    """`Mon 28 Sep 2020` (`pon., 28 wrz 2020` in Polish: CLDR's own order and names)."""
+    if locale is None:
+        return f"{local:%a} {local.day} {local:%b %Y}" if year else f"{local:%a} {local.day} {local:%b}"
+    return str(_babel_dates().format_skeleton("yMMMEd" if year else "MMMEd", local, locale=locale))
+
+
+def format_day(instant: datetime, zone: ZoneInfo, *, language: str | None = None) -> str:
     """`Sun 28 Mar 2027`, the day of `instant` in `zone`."""
-    local = instant.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y}"
+    return _date(instant.astimezone(zone), _babel_locale(language))
 
 
-def format_instant(instant: datetime, zone: ZoneInfo) -> str:
+def format_instant(instant: datetime, zone: ZoneInfo, *, language: str | None = None) -> str:
     """`Mon 28 Sep 2020, 10:00 CEST` in the reader's zone."""
     local = instant.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    return f"{_date(local, _babel_locale(language))}, {local:%H:%M} {local.tzname()}"
 
 
-def format_span(start: datetime, end: datetime | None, zone: ZoneInfo) -> str:
+def format_span(start: datetime, end: datetime | None, zone: ZoneInfo, *, language: str | None = None) -> str:
     """An event's time in the reader's zone: one day with start–end, or several days as a range."""
-    return _span(start, end, zone, (end or start).astimezone(zone).tzname() or "")
+    return _span(start, end, zone, (end or start).astimezone(zone).tzname() or "", _babel_locale(language))
 
 
-def _span(start: datetime, end: datetime | None, zone: ZoneInfo, label: str) -> str:
+def _span(start: datetime, end: datetime | None, zone: ZoneInfo, label: str, locale: str | None) -> str:
     first = start.astimezone(zone)
     if end is None:
-        return f"{first:%a} {first.day} {first:%b %Y, %H:%M} {label}"
+        return f"{_date(first, locale)}, {first:%H:%M} {label}"
     last = end.astimezone(zone)
     if first.date() == last.date():
-        return f"{first:%a} {first.day} {first:%b %Y, %H:%M}–{last:%H:%M} {label}"
-    return f"{first:%a} {first.day} {first:%b %Y %H:%M} – {last:%a} {last.day} {last:%b %Y %H:%M} {label}"
+        return f"{_date(first, locale)}, {first:%H:%M}–{last:%H:%M} {label}"
+    return f"{_date(first, locale)} {first:%H:%M} – {_date(last, locale)} {last:%H:%M} {label}"
 
 
 def format_read_back(start: datetime, end: datetime | None, zone: ZoneInfo, reader: ZoneInfo) -> str:
@@ -599,14 +621,15 @@ def format_read_back(start: datetime, end: datetime | None, zone: ZoneInfo, read
     moments = [start] if end is None else [start, end]
     if all(moment.astimezone(zone).utcoffset() == moment.astimezone(reader).utcoffset() for moment in moments):
         return format_span(start, end, zone)
-    own = _span(start, end, zone, zone_label(zone, start))
+    locale = _babel_locale(None)
+    own = _span(start, end, zone, zone_label(zone, start), locale)
     first, last = start.astimezone(reader), (end or start).astimezone(reader)
     same_day = first.date() == start.astimezone(zone).date()
     if end is None:
-        yours = f"{first:%H:%M}" if same_day else f"{first:%a} {first.day} {first:%b}, {first:%H:%M}"
+        yours = f"{first:%H:%M}" if same_day else f"{_date(first, locale, year=False)}, {first:%H:%M}"
     elif first.date() == last.date():
         times = f"{first:%H:%M}–{last:%H:%M}"
-        yours = times if same_day else f"{first:%a} {first.day} {first:%b}, {times}"
+        yours = times if same_day else f"{_date(first, locale, year=False)}, {times}"
     else:
-        yours = f"{first:%a} {first.day} {first:%b %H:%M} – {last:%a} {last.day} {last:%b %H:%M}"
-    return f"{own} — " + Strings.YOUR_TIME.format(when=yours, zone=last.tzname())
+        yours = f"{_date(first, locale, year=False)} {first:%H:%M} – {_date(last, locale, year=False)} {last:%H:%M}"
+    return Strings.READ_BACK.format(own=own, when=yours, zone=last.tzname())

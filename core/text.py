@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.i18n import Template, template_text, value_text
+
 _FORMATTER = string.Formatter()
 
 # Letters NFKD does not take apart into a base letter and a mark, spelled as people type them without the key.
@@ -41,22 +43,26 @@ def fold_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Text:
-    """`Text("*{city}* joined", city=name)`: the template is ours, the values are the user's."""
+    """`Text("*{city}* joined", city=name)`: the template is ours, the values are the user's.
 
-    template: str
+    The template is a message (core.i18n: a `Msg`, a `Plural` chosen by a count among the values, or a plain
+    string), rendered in the language of whoever reads now; `handlers.types.Reply.localize` fixes it for a reader.
+    """
+
+    template: Template
     values: dict[str, object] = field(default_factory=dict)
 
-    def __init__(self, template: str, **values: object) -> None:
+    def __init__(self, template: Template, **values: object) -> None:
         object.__setattr__(self, "template", template)
         object.__setattr__(self, "values", values)
 
     def render(self, show: Callable[[object], str], markup: Callable[[str], str] = lambda s: s) -> str:
         """Render with `show` turning each user value into safe text and `markup` the template's own."""
         out: list[str] = []
-        for literal, name, spec, conversion in _FORMATTER.parse(self.template):
+        for literal, name, spec, conversion in _FORMATTER.parse(template_text(self.template, self.values)):
             out.append(markup(literal))
             if name is not None:
-                value = self.values[name]
+                value = value_text(self.values[name])
                 if conversion:
                     value = _FORMATTER.convert_field(value, conversion)
                 out.append(show(format(value, spec) if spec else value))
@@ -110,6 +116,7 @@ class Moment:
     zone: ZoneInfo
     style: str = "F"
     end: datetime | None = None
+    language: str | None = None  # whose words and order its text takes (a Babel locale); None: the reader of now
 
     def __post_init__(self) -> None:
         if self.instant.utcoffset() is None or (self.end is not None and self.end.utcoffset() is None):
@@ -128,9 +135,9 @@ class Moment:
         from core.dates import format_instant, format_span  # core.dates reads names with fold_name from here
 
         return (
-            format_instant(self.instant, self.zone)
+            format_instant(self.instant, self.zone, language=self.language)
             if self.end is None
-            else format_span(self.instant, self.end, self.zone)
+            else format_span(self.instant, self.end, self.zone, language=self.language)
         )
 
 

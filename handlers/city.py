@@ -10,13 +10,16 @@ from zoneinfo import ZoneInfo
 import pycountry
 from sqlmodel import Session
 
+import locales
+from core import i18n
 from core.audit import AuditKind
 from core.dates import format_instant
 from core.grammar import UserRef, shown
+from core.i18n import N_
 from core.roles import GRANTABLE, ORGANISERS, READERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec
-from handlers import audit, ledger, privacy
+from handlers import audit, languages, ledger, privacy
 from handlers.auth import acts_for, city_to_edit, own_city, require
 from handlers.binding import NoArguments, param
 from handlers.ledger import RowKind
@@ -116,6 +119,23 @@ class Strings:
     TZ_CHOSEN = "You chose it; `/city timezone auto` gives it back to your platform."
     TZ_PLATFORM = "It comes from your platform; `/city timezone <Area/City>` chooses another."
     TZ_DEFAULT = "It is the programme's default; `/city timezone <Area/City>` chooses yours."
+    LANGUAGE_SET = N_("CityPeers now writes to you in *{name}*; `/city language auto` gives it back to your platform.")
+    LANGUAGE_AUTO = N_(
+        "CityPeers now writes to you in the language your platform reports, else the programme's: *{name}*."
+    )
+    LANGUAGE_CHOSEN = N_(
+        "CityPeers writes to you in *{name}* (`{code}`): you chose it; `/city language auto` gives it back to your "
+        "platform. Languages: {languages}."
+    )
+    LANGUAGE_PLATFORM = N_(
+        "CityPeers writes to you in *{name}* (`{code}`), the language your platform reports; "
+        "`/city language <code>` chooses another: {languages}."
+    )
+    LANGUAGE_DEFAULT = N_(
+        "CityPeers writes to you in *{name}* (`{code}`), the programme's language; "
+        "`/city language <code>` chooses yours: {languages}."
+    )
+    LANGUAGE_UNKNOWN = N_("`{typed}` is no language CityPeers is written in; there are {languages}.")
 
 
 VERB = {"offer": "offers", "need": "needs"}
@@ -624,6 +644,44 @@ def timezone(context: Context, args: ChooseZone) -> Reply:
     return Reply.of(Strings.TZ_SHOW + " " + source, zone=zone.key, now=format_instant(context.now, zone))
 
 
+@dataclass(frozen=True)
+class ChooseLanguage:
+    code: str | None = param(
+        Kind.TEXT,
+        "A language code like pl, el, de or es, or auto for your platform's; empty shows yours",
+        placeholder="<code>|auto",
+    )
+
+
+def language(context: Context, args: ChooseLanguage) -> Reply:
+    """Show, choose or give back to the platform the language CityPeers writes to the person in."""
+    member = context.actor.member
+    settings = context.services.settings
+    typed = " ".join((args.code or "").split())
+    there = languages.listed()
+    if typed.casefold() == "auto":
+        member.locale, member.locale_chosen = context.platform_locale, False
+        chosen = languages.for_member(member, context.platform_locale, settings)
+        i18n.set_current(chosen)
+        return Reply.of(Strings.LANGUAGE_AUTO, name=chosen.name)
+    if typed:
+        found = locales.find(typed)
+        if found is None:
+            raise CommandError(Strings.LANGUAGE_UNKNOWN, field="code", typed=typed, languages=there)
+        member.locale, member.locale_chosen = found, True
+        chosen = locales.language(found)
+        i18n.set_current(chosen)
+        return Reply.of(Strings.LANGUAGE_SET, name=chosen.name)
+    code = languages.code_for(member, context.platform_locale, settings)
+    if member.locale_chosen and locales.find(member.locale) == code:
+        shown_as = Strings.LANGUAGE_CHOSEN
+    elif locales.find(context.platform_locale or member.locale) == code:
+        shown_as = Strings.LANGUAGE_PLATFORM
+    else:
+        shown_as = Strings.LANGUAGE_DEFAULT
+    return Reply.of(shown_as, name=locales.name_of(code), code=code, languages=there)
+
+
 def tracks(context: Context, args: NoArguments) -> Reply:
     counts = queries.track_city_counts(session=context.session)
     reply = Reply(title="Thematic tracks (use the key or the name)")
@@ -722,6 +780,14 @@ COMMANDS: dict[str, Command] = {
             timezone,
             aliases=("tz", "zone"),
             arguments=ChooseZone,
+        ),
+        Command(
+            "language",
+            "/city language",
+            "The language CityPeers writes to you in (auto: your platform's).",
+            language,
+            aliases=("lang",),
+            arguments=ChooseLanguage,
         ),
         privacy.COMMAND,
         Command(

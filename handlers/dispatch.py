@@ -6,14 +6,17 @@ import difflib
 import importlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
+import locales
+from core import i18n
 from core.grammar import MAX_KEY, GrammarError, UnknownOption, check_line, parse_args, split_first
 from core.roles import Role
-from handlers import audit
+from handlers import audit, languages
 from handlers.binding import bind, raw_values
 from handlers.ledger import queue_notices
 from handlers.types import (
@@ -87,8 +90,41 @@ DEFAULTS: Mapping[str, str] = {"match": "top"}
 SUMMARIES: Mapping[str, str] = _FamilyRegistry("SUMMARY")
 
 
+# Whether this command's reader is known (their member read, their language set): see handle.
+_READER_KNOWN: ContextVar[bool] = ContextVar("citypeers_reader_known", default=False)
+
+
 def handle(services: Services, request: Request) -> Reply:
-    """Answer one command. User mistakes come back as one-line error replies with nothing changed."""
+    """Answer one command, in the language of whoever typed it. User mistakes come back as one-line error replies
+    with nothing changed.
+
+    The language is the platform's (or the programme's) until the command's transaction reads the member, who may
+    have chosen their own (resolve_actor). A line refused before that (an unknown command, help, a malformed
+    option) changed nothing: when its person chose another language it is answered again in theirs."""
+    first = languages.for_member(None, request.locale, services.settings)
+    with i18n.reading(first):
+        known = _READER_KNOWN.set(False)
+        try:
+            reply = _answer(services, request)
+            if not _READER_KNOWN.get():
+                own = _own_language(services, request)
+                if own is not None and own != first.code:
+                    i18n.set_current(locales.language(own))
+                    reply = _answer(services, request)
+            return reply.localize()
+        finally:
+            _READER_KNOWN.reset(known)
+
+
+def _own_language(services: Services, request: Request) -> str | None:
+    with Session(services.engine) as session:
+        member = queries.get_member(session=session, external_id=request.user_id)
+        if member is None:
+            return None
+        return languages.code_for(member, request.locale, services.settings)
+
+
+def _answer(services: Services, request: Request) -> Reply:
     try:
         check_line(request.text)  # before any parsing: a huge or binary line is refused at once
     except GrammarError as error:
@@ -223,7 +259,7 @@ def run_command(
     its transaction is rolled back)."""
     actor = resolve_actor(session, services, request)
     now = services.clock.now()
-    context = Context(session=session, actor=actor, now=now, services=services)
+    context = Context(session=session, actor=actor, now=now, services=services, platform_locale=request.locale)
     reply = form.run(context, bind(context, form.arguments, form.params, given))
     queue_notices(session, reply.notices, now=now, created_by=actor.member.id)
     if not reply.error:  # a refusal answered as a reply did nothing worth auditing
@@ -304,7 +340,9 @@ def resolve_actor(session: Session, services: Services, request: Request) -> Act
         member.display_name = request.user_name[:80]
     if request.tz and not member.tz_chosen and member.tz != request.tz:
         member.tz = request.tz  # the platform's zone, until the person chooses one (/city timezone)
-    if request.locale and member.locale != request.locale:
-        member.locale = request.locale[:16]
+    if request.locale and not member.locale_chosen and member.locale != request.locale:
+        member.locale = request.locale[:16]  # the platform's language, until the person chooses (/city language)
+    i18n.set_current(languages.for_member(member, request.locale, services.settings))
+    _READER_KNOWN.set(True)
     role = Role.ADMIN if request.user_id in services.settings.admins else Role(member.role)
     return Actor(member=member, role=role)

@@ -6,6 +6,8 @@ would, with the same permissions. Parts are cut to a few items so the whole page
 
 from __future__ import annotations
 
+from core.i18n import N_
+from handlers import languages
 from handlers.dispatch import handle
 from handlers.types import Button, Reply, Request, Services
 from storage import queries
@@ -31,9 +33,20 @@ class Strings:
     ADD_GOAL = "Add a goal"
     NO_EVENTS = "_No upcoming events._"
     COMMANDS = "Every command answers `help`: `/city help`, `/match help`, `/goal help`, `/event help`."
+    LANGUAGE = N_("You read CityPeers in *{name}*; `/city language <code>` chooses another: {languages}.")
 
 
 def home(services: Services, *, user_id: str, user_name: str, tz: str | None, locale: str | None = None) -> Reply:
+    """The page, in the person's language (what each part answers is in it already: handle localizes)."""
+    page = _page(services, user_id=user_id, user_name=user_name, tz=tz, locale=locale)
+    with unit_of_work(services.engine) as session:
+        member = queries.get_member(session=session, external_id=user_id)
+        language = languages.for_member(member, locale, services.settings)
+    page.add(Strings.LANGUAGE, name=language.name, languages=languages.listed())
+    return page.localize(language)
+
+
+def _page(services: Services, *, user_id: str, user_name: str, tz: str | None, locale: str | None) -> Reply:
     def ask(family: str, text: str) -> Reply:
         request = Request(user_id=user_id, user_name=user_name, command=family, text=text, tz=tz, locale=locale)
         return handle(services, request)

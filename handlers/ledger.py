@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from core import i18n
+from core.i18n import Language
 from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
 from core.text import ChannelMention
+from handlers import languages
 from handlers.types import HandlerSettings, Notice, Reply, reply_from_dict, reply_to_dict
 from storage import ledger_queries, queries
 from storage.models import Delivery, DeliveryStatus, Member
@@ -455,7 +458,20 @@ def record(
 
 
 def render(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> Reply:
-    return kind_of(delivery.kind).render(session, delivery, settings, now)
+    """The row's message in its recipient's language, which the first attempt fixes in the row: a retry, or
+    another process taking the row over, writes the same words. A channel or a group conversation reads the
+    programme's language; a person their own (handlers.languages)."""
+    if delivery.locale is None:
+        delivery.locale = recipient_language(session, delivery, settings).code
+    with i18n.reading(languages.by_code(delivery.locale, settings)):
+        return kind_of(delivery.kind).render(session, delivery, settings, now).localize()
+
+
+def recipient_language(session: Session, delivery: Delivery, settings: HandlerSettings) -> Language:
+    if delivery.recipient_kind != "user":
+        return languages.programme(settings)
+    member = queries.get_member(session=session, external_id=delivery.recipient)
+    return languages.for_member(member, None, settings)
 
 
 def is_missed(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> bool:

@@ -152,7 +152,8 @@ SCHEMA: dict[str, Any] = {
             "display_name": "the name the platform gave last",
             "tz": "your time zone (IANA)",
             "tz_chosen": "true when you chose it with /city timezone",
-            "locale": "the language the platform reports",
+            "locale": "the language CityPeers writes to you in: the platform's, or the one you chose",
+            "locale_chosen": "true when you chose it with /city language",
             "role": "none, rep, expert, organiser or admin",
             "city_id": "the city you represent",
             "created_at": "first contact",
@@ -247,6 +248,7 @@ SCHEMA: dict[str, Any] = {
             "late": "sent after its time",
             "attempts": "tries",
             "error": "why it failed",
+            "locale": "the language it is written in, fixed when it is first sent",
         },
         "calendar_feed": {
             "id": "number",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from core.audit import AuditKind, AuditRecord
 from core.clock import Clock
+from core.i18n import Language, Msg, Plural, Template, current, template_text, value_text
 from core.roles import Role
 from core.text import ChannelMention, Mention, Moment, Text
 from core.values import Kind
@@ -24,12 +25,21 @@ class CommandError(Exception):
     """A user's mistake or a refusal: shown as one line, and the transaction is rolled back.
 
     `field` names what the mistake is about — an option key (`due`), or `text` for the free text — so a form
-    can show it next to the field that asked for it.
+    can show it next to the field that asked for it. `CommandError(Strings.NOT_YOURS, id=3)` keeps a message and
+    its values apart: the line is written in the reader's language when it is shown (`str`).
     """
 
-    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+    def __init__(self, message: Template = "", *, field: str | None = None, **values: object) -> None:
         super().__init__(message)
         self.field = field
+        self.template = message
+        self.values = values
+
+    def __str__(self) -> str:
+        if not self.values and not isinstance(self.template, (Msg, Plural)):
+            return str(self.template)
+        text = template_text(self.template, self.values)
+        return text.format(**{key: value_text(value) for key, value in self.values.items()})
 
 
 class UsageError(CommandError):
@@ -60,7 +70,7 @@ class Request:
 class Button:
     """A button runs `command` as whoever presses it, so a button can do nothing typing cannot."""
 
-    label: str
+    label: str  # a message (core.i18n.Msg), shown in the reader's language
     command: str
     style: str | None = None  # "primary" or "danger"
     form: str | None = None  # a form (a Slack modal) that asks for the rest of the command before running it
@@ -104,18 +114,43 @@ class Reply:
     error_field: str | None = None  # what an error is about (see CommandError.field)
 
     @classmethod
-    def of(cls, template: str, **values: object) -> Reply:
+    def of(cls, template: Template, **values: object) -> Reply:
         """A one-section reply; `values` are user data, escaped by each adapter."""
         return cls(sections=[Section(Text(template, **values))])
 
     @classmethod
-    def fail(cls, line: str, *, field: str | None = None) -> Reply:
+    def fail(cls, line: Template, *, field: str | None = None, **values: object) -> Reply:
+        """A one-line refusal: `line` a message with `values`, written in the reader's language (or a line
+        already written, such as a CommandError's)."""
+        if values or isinstance(line, (Msg, Plural)):
+            line = template_text(line, values).format(**{k: value_text(v) for k, v in values.items()})
         line = " ".join(line.split())  # one line, even when it quotes typed text with line breaks
         return cls(sections=[Section(Text("{line}", line=line))], error=True, error_field=field)
 
-    def add(self, template: str, *, buttons: list[Button] | None = None, **values: object) -> Reply:
+    def add(self, template: Template, *, buttons: list[Button] | None = None, **values: object) -> Reply:
         self.sections.append(Section(Text(template, **values), buttons or []))
         return self
+
+    def localize(self, language: Language | None = None) -> Reply:
+        """This reply as a reader of `language` (else the reader of now) reads it: every template, message value,
+        title and button label in their language, times in their words; user values stay values, escaped by each
+        platform after this. Notices (for other people) stay as they are: each is localized for its recipient
+        when the ledger sends it."""
+        chosen = language or current()
+        return replace(
+            self,
+            title=None if self.title is None else template_text(self.title, {}, chosen),
+            sections=[
+                Section(
+                    Text(
+                        template_text(section.text.template, section.text.values, chosen),
+                        **{key: _localized(value, chosen) for key, value in section.text.values.items()},
+                    ),
+                    [replace(button, label=template_text(button.label, {}, chosen)) for button in section.buttons],
+                )
+                for section in self.sections
+            ],
+        )
 
     def plain(self) -> str:
         lines = [self.title] if self.title else []
@@ -128,6 +163,7 @@ class HandlerSettings:
     admins: frozenset[str]
     default_tz: ZoneInfo
     tracks: tuple[tuple[str, str], ...]
+    default_language: str = "en"  # CITYPEERS_DEFAULT_LANGUAGE: channel posts, and readers with no language of theirs
     first_user_is_admin: bool = False
     default_remind: str = "7d,1d,1h"
     reminder_horizon: timedelta = timedelta(days=60)  # how far ahead recurring events get reminders queued
@@ -194,6 +230,7 @@ class Context:
     services: Services
     # Privileged acts the command did, written to the audit trail by the dispatcher in the command's transaction.
     audit: list[AuditRecord] = field(default_factory=list)
+    platform_locale: str | None = None  # the language the person's platform reports with this command, if any
 
     @property
     def zone(self) -> ZoneInfo:
@@ -377,6 +414,14 @@ class Command:
         return self.params + tuple(p for variant in self.variants for p in variant.params)
 
 
+def _localized(value: object, language: Language) -> object:
+    if isinstance(value, Msg):
+        return value.translated(language)
+    if isinstance(value, Moment) and value.language is None:
+        return replace(value, language=language.code)
+    return value
+
+
 # --- a Reply kept in the delivery ledger until it is sent ---------------------------------------------
 
 
@@ -385,6 +430,8 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
     what they are (`{"mention": [id, name]}`, `{"channel": [id, name]}`, `{"moment": [iso, zone, style, end]}`)."""
 
     def value(item: object) -> object:
+        if isinstance(item, Msg):
+            return {"msg": [item.context, item.msgid]}
         if isinstance(item, Mention):
             return {"mention": [item.user_id, item.name]}
         if isinstance(item, ChannelMention):
@@ -395,23 +442,45 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
         return str(item)
 
     return {
-        "title": reply.title,
+        "title": message_to_json(reply.title),
         "error": reply.error,
         "sections": [
             {
-                "template": section.text.template,
+                "template": message_to_json(section.text.template),
                 "values": {key: value(item) for key, item in section.text.values.items()},
-                "buttons": [[b.label, b.command, b.style, b.form] for b in section.buttons],
+                "buttons": [[message_to_json(b.label), b.command, b.style, b.form] for b in section.buttons],
             }
             for section in reply.sections
         ],
     }
 
 
+def message_to_json(template: Template | None) -> object:
+    """A message as the ledger keeps it: its English id, with its context or plural forms when it has them, so
+    it is translated for its recipient when it is sent (a plain string: as written)."""
+    if isinstance(template, Plural):
+        return {"plural": [template.context, template.singular, template.plural, template.count]}
+    if isinstance(template, Msg):
+        return template.msgid if template.context is None else {"msg": [template.context, template.msgid]}
+    return template
+
+
+def message_from_json(data: object) -> Template:
+    if isinstance(data, dict):
+        if "plural" in data:
+            context, singular, plural, count = data["plural"]
+            return Plural(singular, plural, context, count)
+        context, msgid = data["msg"]
+        return Msg(msgid, context)
+    return Msg(str(data))
+
+
 def reply_from_dict(data: dict) -> Reply:  # type: ignore[type-arg]
     def value(item: object) -> object:
         if not isinstance(item, dict):
             return item
+        if "msg" in item:
+            return message_from_json(item)
         if "channel" in item:
             return ChannelMention(*item["channel"])
         if "moment" in item:
@@ -420,13 +489,14 @@ def reply_from_dict(data: dict) -> Reply:  # type: ignore[type-arg]
             return Moment(datetime.fromisoformat(instant), ZoneInfo(zone), style, ends)
         return Mention(*item["mention"])
 
+    title = data.get("title")
     return Reply(
-        title=data.get("title"),
+        title=None if title is None else message_from_json(title),  # type: ignore[arg-type]
         error=bool(data.get("error")),
         sections=[
             Section(
-                Text(section["template"], **{k: value(v) for k, v in section["values"].items()}),
-                [Button(*button) for button in section["buttons"]],
+                Text(message_from_json(section["template"]), **{k: value(v) for k, v in section["values"].items()}),
+                [Button(message_from_json(button[0]), *button[1:]) for button in section["buttons"]],  # type: ignore[arg-type]
             )
             for section in data.get("sections", [])
         ],

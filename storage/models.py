@@ -96,7 +96,10 @@ class Member(Row, table=True):
     tz: str | None = Field(default=None, max_length=64)
     # True once the person chose `tz` themselves (/city timezone): the platform's zone no longer replaces it.
     tz_chosen: bool = False
-    locale: str | None = Field(default=None, max_length=16)  # the language the platform reports (Discord)
+    # The language CityPeers writes to the person in: the one the platform reports (Discord's interaction locale,
+    # Slack's users.info), until the person chooses one (/city language): then `locale_chosen` is True.
+    locale: str | None = Field(default=None, max_length=16)
+    locale_chosen: bool = False
     role: str = Field(default="none", max_length=16)
     city_id: int | None = Field(default=None, foreign_key="city.id", index=True)
     created_at: datetime = Field(sa_column=utc_column())
@@ -369,6 +372,8 @@ class Delivery(Row, table=True):
     claim_expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     error: str | None = Field(default=None, max_length=200)
+    # The language it is written in, fixed when it is first rendered: a retry or a takeover writes the same bytes.
+    locale: str | None = Field(default=None, max_length=16)
     # Set, and committed, just before the platform is called; cleared with the outcome. A claim retaken while it
     # is set means a process died mid-send: the platform is asked whether the message arrived before resending.
     attempted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

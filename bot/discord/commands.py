@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import locales
 from core.grammar import ChannelRef, UserRef
+from core.i18n import N_, template_text
 from handlers.types import Command, Kind, Param, Variant
 
 SUB_COMMAND, STRING, INTEGER, BOOLEAN, USER, CHANNEL = 1, 3, 4, 5, 6, 7
@@ -35,11 +37,45 @@ OPTION_TYPES: Mapping[Kind, int] = {
 }  # every other kind is a STRING
 
 
+# Discord's locales and the language each reads (Discord has no pt-PT: Brazilian Portuguese reads Portuguese).
+DISCORD_LOCALES: Mapping[str, str] = {
+    "de": "de",
+    "es-ES": "es",
+    "fr": "fr",
+    "it": "it",
+    "pl": "pl",
+    "pt-BR": "pt",
+    "el": "el",
+}
+MAX_DESCRIPTION = 100  # Discord's limit on a command's or an option's description
+
+
 class Strings:
-    HELP = "How to use /{family}"
-    LINE = "A whole command as you would type it in Slack, e.g. /city show Brno"
-    ESCAPE_HATCH = "Run a CityPeers command typed in full, e.g. /city show Brno"
-    HOME = "Your city, its goals, the next events, matches"
+    HELP = N_("How to use /{family}")
+    LINE = N_("A whole command as you would type it in Slack, e.g. /city show Brno")
+    ESCAPE_HATCH = N_("Run a CityPeers command typed in full, e.g. /city show Brno")
+    HOME = N_("Your city, its goals, the next events, matches")
+
+
+def localized(body: dict[str, Any], **values: object) -> dict[str, Any]:
+    """A command's or option's definition with its description in each of Discord's locales we have (from the
+    one catalogue; the English where a message is not translated yet) and its name the same English name in
+    every locale: names are what people type, the same on every platform."""
+    description = body["description"]
+    english = _description(description, values, "en")
+    descriptions = {locale: _description(description, values, code) for locale, code in DISCORD_LOCALES.items()}
+    return {
+        **body,
+        "description": english,
+        "name_localizations": {locale: body["name"] for locale in DISCORD_LOCALES},
+        "description_localizations": descriptions,
+    }
+
+
+def _description(template: str, values: Mapping[str, object], code: str) -> str:
+    language = locales.language(locales.find(code) or "en")
+    text = template_text(template, values, language)
+    return (text.format(**values) if values else text)[:MAX_DESCRIPTION]
 
 
 @dataclass(frozen=True)
@@ -67,12 +103,14 @@ def find_subcommand(commands: Mapping[str, Command], name: str) -> Subcommand | 
 
 
 def option_definition(param: Param) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": OPTION_TYPES.get(param.kind, STRING),
-        "name": param.name,
-        "description": param.description,
-        "required": param.required,
-    }
+    body: dict[str, Any] = localized(
+        {
+            "type": OPTION_TYPES.get(param.kind, STRING),
+            "name": param.name,
+            "description": param.description,
+            "required": param.required,
+        }
+    )
     if param.choices:
         body["choices"] = [{"name": choice, "value": choice} for choice in param.choices]
     elif param.autocomplete:
@@ -92,26 +130,26 @@ def command_set(families: Mapping[str, Mapping[str, Command]], summaries: Mappin
     definitions: list[dict[str, Any]] = []
     for family, commands in families.items():
         subcommands = [
-            {
-                "type": SUB_COMMAND,
-                "name": sub.name,
-                "description": sub.summary,
-                # Discord wants the required options first; the canonical line keeps the declared order.
-                "options": [option_definition(p) for p in sorted(sub.params, key=lambda p: not p.required)],
-            }
+            localized(
+                {
+                    "type": SUB_COMMAND,
+                    "name": sub.name,
+                    "description": sub.summary,
+                    # Discord wants the required options first; the canonical line keeps the declared order.
+                    "options": [option_definition(p) for p in sorted(sub.params, key=lambda p: not p.required)],
+                }
+            )
             for sub in subcommands_of(commands)
         ]
-        subcommands.append({"type": SUB_COMMAND, "name": HELP, "description": Strings.HELP.format(family=family)})
-        definitions.append({"name": family, "type": 1, "description": summaries[family], "options": subcommands})
+        subcommands.append(localized({"type": SUB_COMMAND, "name": HELP, "description": Strings.HELP}, family=family))
+        definitions.append(
+            localized({"name": family, "type": 1, "description": summaries[family], "options": subcommands})
+        )
+    line = localized({"type": STRING, "name": "line", "description": Strings.LINE, "required": True})
     definitions.append(
-        {
-            "name": ESCAPE_HATCH,
-            "type": 1,
-            "description": Strings.ESCAPE_HATCH,
-            "options": [{"type": STRING, "name": "line", "description": Strings.LINE, "required": True}],
-        }
+        localized({"name": ESCAPE_HATCH, "type": 1, "description": Strings.ESCAPE_HATCH, "options": [line]})
     )
-    definitions.append({"name": HOME, "type": 1, "description": Strings.HOME})
+    definitions.append(localized({"name": HOME, "type": 1, "description": Strings.HOME}))
     return definitions
 
 

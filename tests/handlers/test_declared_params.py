@@ -29,6 +29,7 @@ USAGE = {
     ("city", "list"): "/city list [track=<track>] [cohort=<name>]",
     ("city", "tracks"): "/city tracks",
     ("city", "timezone"): "/city timezone [<Area/City>|auto]",
+    ("city", "language"): "/city language [<code>|auto]",
     ("city", "privacy"): "/city privacy [export|forget] [<@user>]",
     ("city", "audit"): "/city audit [since=<date>] [who=<@user>] [what=<kind>] [page=<n>]",
     ("match", "top"): "/match [<n>] [track=<track>] [city=<name>]",

@@ -22,11 +22,11 @@ def stored_zone(services, user: str) -> tuple[str | None, bool, str | None]:
 
 
 def test_choose_keep_and_give_back_a_time_zone(services):
-    assert line(services, "discord:42", "/city timezone", locale="pt-BR") == (
+    assert line(services, "discord:42", "/city timezone", locale="en-GB") == (
         "Times are shown to you in Europe/Brussels (it is Sun 22 Nov 2026, 10:00 CET there). "
         "It is the programme's default; `/city timezone <Area/City>` chooses yours."
     )
-    assert stored_zone(services, "discord:42") == (None, False, "pt-BR")  # the language is kept for translations
+    assert stored_zone(services, "discord:42") == (None, False, "en-GB")  # the platform's language is kept
     assert line(services, "slack:U1", "/city timezone", tz="Europe/Prague").endswith(
         "It comes from your platform; `/city timezone <Area/City>` chooses another."
     )
