@@ -56,35 +56,39 @@ class Strings:
     UNKNOWN_BUTTON = stored_commands.UNKNOWN_BUTTON
 
 
+Profile = tuple[str, str | None, str | None]  # display name, time zone, language (Slack's `pl-PL`)
+
+
 class ProfileCache:
-    """users.info answers (display name, time zone) kept for `ttl` seconds, so a command costs no extra call."""
+    """users.info answers (display name, time zone, language) kept for `ttl` seconds, so a command costs no extra
+    call."""
 
     def __init__(
         self,
-        lookup: Callable[[str], tuple[str, str | None]],
+        lookup: Callable[[str], Profile],
         ttl: float = PROFILE_TTL,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl
         self._now = now
-        self._entries: dict[str, tuple[float, str, str | None]] = {}
+        self._entries: dict[str, tuple[float, Profile]] = {}
         self._lock = threading.Lock()
 
-    def get(self, user_id: str, fallback_name: str = "") -> tuple[str, str | None]:
+    def get(self, user_id: str, fallback_name: str = "") -> Profile:
         with self._lock:
             entry = self._entries.get(user_id)
         if entry is not None and entry[0] > self._now():
-            return entry[1], entry[2]
+            return entry[1]
         try:
-            name, tz = self._lookup(user_id)
+            profile = self._lookup(user_id)
         except (SlackApiError, SlackClientError, OSError) as error:
-            # The command still runs, with the name Slack sent and the default time zone.
+            # The command still runs, with the name Slack sent, the default time zone and the member's language.
             log.warning("users.info failed for %s (%s); using the name from the request", user_id, error)
-            return fallback_name or user_id, None
+            return fallback_name or user_id, None, None
         with self._lock:
-            self._entries[user_id] = (self._now() + self._ttl, name, tz)
-        return name, tz
+            self._entries[user_id] = (self._now() + self._ttl, profile)
+        return profile
 
 
 def register(app: App, services: Services, notifier: SlackNotifier, *, profile_ttl: float = PROFILE_TTL) -> None:
@@ -94,9 +98,11 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
 
     def run_line(user_id: str, fallback_name: str, line: str, context: BoltContext) -> Reply:
         """Run `/family rest` as `user_id`; its notices for others are in the delivery ledger already."""
-        name, tz = profiles.get(user_id, fallback_name)
+        name, tz, locale = profiles.get(user_id, fallback_name)
         family, _, text = line.strip().lstrip("/").partition(" ")
-        request = Request(user_id=ids.ours(user_id), user_name=name, command=family, text=ids.neutral(text), tz=tz)
+        request = Request(
+            user_id=ids.ours(user_id), user_name=name, command=family, text=ids.neutral(text), tz=tz, locale=locale
+        )
         reply = services.meter.measure(family, lambda: handle(services, request))
         context[HANDLED] = True
         if reply.files:
@@ -140,8 +146,8 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         _check(respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False))
 
     def publish_home(user_id: str) -> None:
-        name, tz = profiles.get(user_id)
-        page = home(services, user_id=ids.ours(user_id), user_name=name, tz=tz)
+        name, tz, locale = profiles.get(user_id)
+        page = home(services, user_id=ids.ours(user_id), user_name=name, tz=tz, locale=locale)
         notifier.publish_home(user_id, render(page, max_blocks=HOME_BLOCKS, value=value).blocks)
 
     def on_home_opened(event: dict[str, Any]) -> None:

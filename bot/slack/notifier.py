@@ -109,12 +109,13 @@ class SlackNotifier:
     def publish_home(self, user_id: str, blocks: Sequence[dict[str, Any]]) -> None:
         self.client.views_publish(user_id=user_id, view={"type": "home", "blocks": list(blocks)})
 
-    def user_profile(self, user_id: str) -> tuple[str, str | None]:
-        """(display name, IANA time zone) from users.info; raises SlackApiError when Slack refuses."""
-        user = self.client.users_info(user=user_id)["user"]
+    def user_profile(self, user_id: str) -> tuple[str, str | None, str | None]:
+        """(display name, IANA time zone, language such as `pl-PL`) from users.info; raises SlackApiError when
+        Slack refuses."""
+        user = self.client.users_info(user=user_id, include_locale=True)["user"]
         profile = user.get("profile") or {}
         name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
-        return str(name or user_id), user.get("tz") or None
+        return str(name or user_id), user.get("tz") or None, user.get("locale") or None
 
     def _post(self, users: Sequence[str], message: Message) -> bool:
         try:

@@ -132,6 +132,7 @@ class _Hold:
 class _User:
     name: str
     tz: str = DEFAULT_TZ
+    locale: str = "en-US"  # given only to a users.info call with include_locale, as Slack does
 
 
 class FakeSlack:
@@ -200,9 +201,9 @@ class FakeSlack:
 
     # --- set-up -------------------------------------------------------------------------------------
 
-    def set_user(self, user_id: str, name: str | None = None, tz: str = DEFAULT_TZ) -> None:
+    def set_user(self, user_id: str, name: str | None = None, tz: str = DEFAULT_TZ, locale: str = "en-US") -> None:
         with self._changed:
-            self._users[user_id] = _User(name or user_id.lower(), tz)
+            self._users[user_id] = _User(name or user_id.lower(), tz, locale)
 
     def fail_next(
         self, method: str, status: int = 429, retry_after: int | None = 2, times: int = 1, error: str | None = None
@@ -450,7 +451,10 @@ class FakeSlack:
             with self._changed:
                 user = self._users.get(user_id, _User(user_id.lower()))
             profile = {"display_name": user.name, "real_name": user.name.title()}
-            return {"ok": True, "user": {"id": user_id, "name": user.name, "tz": user.tz, "profile": profile}}, []
+            answer = {"id": user_id, "name": user.name, "tz": user.tz, "profile": profile}
+            if str(params.get("include_locale", "")).lower() in ("true", "1"):
+                answer["locale"] = user.locale
+            return {"ok": True, "user": answer}, []
         if method == "auth.test":
             return {
                 "ok": True,
