@@ -266,16 +266,23 @@ def import_file(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def backup(settings: Settings, args: argparse.Namespace) -> int:
-    """`citypeers backup FILE`: SQLite's online backup into a new file, consistent while the bot writes; one line."""
+    """`citypeers backup FILE`: SQLite's online backup into a new file, consistent while the bot writes; one line.
+    A platform's own SQLite files (Matrix's device and keys) are copied too, beside it as FILE.<platform>."""
+    from bot.app import enabled_platforms
     from bot.backup import BackupFailed, backup_sqlite
 
-    try:
-        copied = backup_sqlite(settings.database_url, args.file)
-    except BackupFailed as failure:
-        print(f"citypeers: backup: {failure}", file=sys.stderr)
-        return 1
-    print(copied)
-    return 0
+    copies = [(settings.database_url, str(args.file))]
+    for found in enabled_platforms(settings):
+        if found.stores:
+            copies += [(f"sqlite:///{path}", f"{args.file}.{found.name}") for path in found.load("stores")(settings)]
+    status = 0
+    for source, target in copies:
+        try:
+            print(backup_sqlite(source, target))
+        except BackupFailed as failure:
+            print(f"citypeers: backup: {failure}", file=sys.stderr)
+            status = 1
+    return status
 
 
 COMMANDS = {"run": run, "console": console, "db": db, "import": import_file, "backup": backup}

@@ -9,7 +9,9 @@ A declaration says everything the rest of the program needs to know of a platfor
 - `verbs`: what it adds to the command line (`citypeers discord sync`), optional;
 - `pace`: messages a second it lets a bot send overall (the ledger plans every send by it);
 - `limits`: how long its messages, buttons and forms may be; `escape`: how user text is made safe in its markup;
-- `id_length`: its longest id, so the database's id columns are known to hold it (tests/storage).
+- `id_length`: its longest id, so the database's id columns are known to hold it (tests/storage);
+- `stores`: SQLite files of its own beside the database (Matrix's device and keys), which `citypeers backup` copies
+  too, optional.
 
 Declarations are light (no platform library is imported): `citypeers --help` reads them. What they name by
 "module:attribute" is imported when it is used, only for a platform that is set up.
@@ -54,6 +56,7 @@ class Platform:
     id_length: int
     startup_failure: str | None = None  # "module:function", (error, settings, phase) -> StartupFailure | None
     verbs: str | None = None  # "module:function", (argparse subparsers) -> None; each verb sets `run`
+    stores: str | None = None  # "module:function", (settings) -> paths of its own SQLite files to back up
     unprefixed: bool = False  # ids stored before ids carried their platform (migration 0007) are this one's
 
     def load(self, what: str) -> Any:
