@@ -39,7 +39,7 @@ PLATFORM_COLUMNS = ("delivery.platform", "audit_entry.platform")
 
 def test_each_folder_with_a_declaration_is_a_platform_and_only_those():
     folders = sorted(path.parent.name for path in (ROOT / "bot").glob("*/platform.py"))
-    assert [found.name for found in platforms()] == folders == ["discord", "slack"]
+    assert [found.name for found in platforms()] == folders == ["discord", "matrix", "slack"]
     assert all(isinstance(found, Platform) for found in platforms())
 
 
@@ -194,7 +194,7 @@ def elsewhere(tmp_path, monkeypatch):
 
 
 def test_a_new_platform_is_one_folder_and_everything_follows(elsewhere, monkeypatch):
-    assert registry.names() == ("discord", "elsewhere", "slack")
+    assert registry.names() == ("discord", "elsewhere", "matrix", "slack")
     settings_class = _with_every_platform()
     settings = settings_class(_env_file=None, elsewhere_homeserver="http://x", citypeers_elsewhere_admins="@ana:x")
     assert settings.platforms_enabled == ["elsewhere"]
@@ -264,8 +264,8 @@ def test_each_platform_is_sent_and_planned_at_its_own_pace_unless_the_setting_sa
     from bot.cli import sending_paces
 
     declared = {found.name: found.pace for found in platforms()}
-    assert declared == {"discord": 10.0, "slack": 5.0}
+    assert declared == {"discord": 10.0, "matrix": 0.2, "slack": 5.0}
     own = sending_paces(load_settings(_env_file=None), declared, "slack")
-    assert own == {"discord": 10.0, "slack": 5.0, "": 5.0}  # ids without a prefix go at their platform's pace
+    assert own == {"discord": 10.0, "matrix": 0.2, "slack": 5.0, "": 5.0}  # ids without a prefix: their platform's
     chosen = sending_paces(load_settings(_env_file=None, citypeers_send_per_second=2.5), declared, None)
-    assert chosen == {"discord": 2.5, "slack": 2.5}
+    assert chosen == {"discord": 2.5, "matrix": 2.5, "slack": 2.5}

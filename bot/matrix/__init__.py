@@ -1,0 +1,1 @@
+"""Matrix: a bot account on a homeserver (see bot/matrix/platform.py)."""
