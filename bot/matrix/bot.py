@@ -65,7 +65,11 @@ T = TypeVar("T")
 COMMAND = re.compile(r"!([A-Za-z]{1,16})(?:\s+(.*))?", re.DOTALL)
 # Typed Matrix user ids in a command (the grammar of user ids, spec appendix), not inside a neutral reference.
 TYPED_USER = re.compile(r"(?<![<\w|:\x00])@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::\d{1,5})?(?![\w:])")
-TYPED_ROOM = re.compile(r"(?<![<\w|:])([#!])[^\s:<>|#!]+:[A-Za-z0-9.\-]+(?::\d{1,5})?(?![\w:])")
+# Rooms typed as an alias (`#lab:example.org`) or an id: `!abc:example.org`, or room version 12's, 43 characters of
+# unpadded base64 with no server (`!n9UUr9…Tt73c`).
+TYPED_ROOM = re.compile(
+    r"(?<![<\w|:])(?:#[^\s:<>|#!]+:[A-Za-z0-9.\-]+(?::\d{1,5})?|!(?:[A-Za-z0-9_\-+/]{43}|[^\s:<>|#!]+:[A-Za-z0-9.\-]+(?::\d{1,5})?))(?![\w:])"
+)
 PILL = re.compile(r'<a\s+href="https://matrix\.to/#/(@[^"?]+)(?:\?[^"]*)?"\s*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
 ROOM_PILL = re.compile(r'<a\s+href="https://matrix\.to/#/([#!][^"?]+)(?:\?[^"]*)?"\s*>.*?</a>', re.I | re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
@@ -168,6 +172,7 @@ class MatrixBot:
         self._sync_task: asyncio.Future[Any] | None = None
         self.accept_after_ms = 0  # commands older than this are not answered (the first start's old messages)
         self.recovery_key: str | None = None
+        self._joined: set[str] = set()
 
     # --- the thread ----------------------------------------------------------------------------------------
 
@@ -347,6 +352,8 @@ class MatrixBot:
     async def _on_member(self, event: StateEvent) -> None:
         if event.state_key != self.mxid or event.content.membership != Membership.INVITE:
             return
+        if event.room_id in self._joined:
+            return  # the invitation is seen in the room's state and its timeline: joined once
         if not self._allowed(event.sender):
             log.info("Matrix: an invitation from %s (not an allowed homeserver) left unanswered", event.sender)
             return
@@ -356,6 +363,7 @@ class MatrixBot:
         except Exception as error:
             log.warning("Matrix: could not join %s: %s", event.room_id, error)
             return
+        self._joined.add(event.room_id)
         if getattr(event.content, "is_direct", False):
             await self._remember_direct(event.sender, event.room_id)
         log.info("Matrix: joined %s, invited by %s", event.room_id, event.sender)
@@ -404,17 +412,27 @@ class MatrixBot:
         out, end = [], 0
         for found in TYPED_ROOM.finditer(line):
             typed = found.group(0)
-            room = typed
+            room, name = typed, typed[1:].split(":", 1)[0]
             if typed.startswith("#"):
                 try:
                     room = str((await self.client.resolve_room_alias(typed)).room_id)  # type: ignore[arg-type]
                 except Exception:
                     continue
+            else:
+                name = await self._room_name(room) or name[:12]
             out.append(line[end : found.start()])
-            out.append(f"<#{PREFIX}{room}|{typed[1:].split(':', 1)[0]}>")
+            out.append(f"<#{PREFIX}{room}|{name}>")
             end = found.end()
         out.append(line[end:])
         return "".join(out)
+
+    async def _room_name(self, room: str) -> str | None:
+        assert self.client is not None
+        try:
+            state = await self.client.get_state_event(RoomID(room), EventType.ROOM_NAME)
+            return str(getattr(state, "name", "") or "") or None
+        except Exception:
+            return None
 
     async def _on_reaction(self, event: Any) -> None:
         if event.sender == self.mxid or event.timestamp < self.accept_after_ms:

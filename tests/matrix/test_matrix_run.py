@@ -5,6 +5,7 @@ mentions; a restart answers no old command and adds no device."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,3 +68,63 @@ def test_invited_it_answers_commands_in_a_thread_and_approves_by_reaction(synaps
         alice.sync()
         mine = [e for _room, e in alice.all_messages(bot_id)]
         assert mine and all("m.mentions" in e["content"] and not e["content"]["m.mentions"].get("room") for e in mine)
+
+
+def typed(moment: datetime) -> str:
+    return moment.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def is_reminder(event: dict) -> bool:
+    return "City Lab" in body(event) and "starts" in body(event)
+
+
+def test_a_reminder_arrives_once_in_the_room_and_the_dm_and_a_restart_answers_no_old_command(
+    synapse, bot_account, people, tmp_path
+):
+    alice, bruno = people("alice", "bruno")
+    database = f"sqlite:///{tmp_path / 'citypeers.db'}"
+    bot = MatrixProcess(synapse, bot_account, database, admins=alice.user_id)
+    bot_id = bot_account.user_id
+    registered = [d["device_id"] for d in synapse.devices(synapse.admin.access_token, bot_id)]  # registration's
+    with bot:
+        room = alice.create_room(invite=[bot_id, bruno.user_id])
+        bruno.join(room)
+        alice.wait_for(lambda: bot_id in alice.members(room), what="the bot to join")
+        due = datetime.now(UTC) + timedelta(seconds=25)
+        added = alice.say(
+            room, f'!event add "City Lab" start="{typed(due + timedelta(minutes=1))}" remind=1m channel={room}'
+        )
+        assert "Scheduled" in body(alice.answer_to(room, added, bot_id)), bot.log()
+        rsvp = bruno.say(room, "!event rsvp 1")
+        assert "attending" in body(bruno.answer_to(room, rsvp, bot_id))
+
+        def arrived():
+            in_room = [e for e in bruno.messages(room, bot_id) if is_reminder(e)]
+            in_dm = [e for d in bruno.direct_rooms() for e in bruno.messages(d, bot_id) if is_reminder(e)]
+            return (in_room, in_dm) if in_room and in_dm else None
+
+        in_room, in_dm = bruno.wait_for(arrived, timeout=120, what="the reminders")
+        assert "!event rsvp 1" in body(in_room[0])  # the typed form, beside the reaction
+        # RSVP by reaction on the room's reminder: the bot reacted ✅ there itself; bruno's runs the command as him.
+        bruno.react(room, in_room[0]["event_id"], "✅")
+        assert "attending" in body(bruno.answer_to(room, in_room[0]["event_id"], bot_id)).lower()
+        commands = [added, rsvp]
+    devices = [d["device_id"] for d in synapse.devices(synapse.admin.access_token, bot_id)]
+
+    with bot:  # the same store: the same device, the sync position where it was
+        shown = alice.say(room, "!city tracks")
+        alice.answer_to(room, shown, bot_id)  # it answers new commands: an answer to an old one would be seen too
+        bruno.sync()
+        alice.sync()
+    assert [d["device_id"] for d in synapse.devices(synapse.admin.access_token, bot_id)] == devices
+    assert len(devices) == len(registered) + 1  # the one login of the first start, and no other
+    for command in commands:
+        answers = [
+            e for e in alice.messages(room, bot_id) if e["content"].get("m.relates_to", {}).get("event_id") == command
+        ]
+        assert len(answers) == 1, command
+    assert len([e for e in bruno.messages(room, bot_id) if is_reminder(e)]) == 1
+    assert len([e for d in bruno.direct_rooms() for e in bruno.messages(d, bot_id) if is_reminder(e)]) == 1
+    assert "logged in once" in bot.log() and bot.log().count("logged in once") == 1
+    every = [e for _room, e in alice.all_messages(bot_id) + bruno.all_messages(bot_id)]
+    assert every and all("m.mentions" in e["content"] for e in every)
