@@ -270,8 +270,8 @@ class DeliveryEngine:
             if interrupted_at is None and ledger.is_missed(session, delivery, settings, now):
                 ledger.mark_missed(session, delivery, now)
                 return None
-            ledger.attempt(delivery, now)
-            reply = ledger.render(session, delivery, settings, now)
+            as_of = ledger.attempt(delivery, now)  # an interrupted attempt is written again as it was
+            reply = ledger.render(session, delivery, settings, as_of)
             entry = ledger.calendar_entry(session, delivery, now)
             kind, platform = delivery.kind, delivery.platform
             message = Outgoing(delivery.key, delivery.recipient_kind, delivery.recipient, reply, kind, entry, platform)

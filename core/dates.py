@@ -28,11 +28,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from dateutil import parser as dateutil_parser
 
 from core.grammar import GrammarError, shown
-from core.i18n import ENGLISH, current
+from core.i18n import ENGLISH, N_, current, format_list
 from core.text import fold_name
 
-DATE_HINT = "a date like 2020-09-28 10:00 or 28/09/2020"
-NOT_DAY_FIRST = "`{typed}` is read day first, as 28/09/2020 is, and {month} is no month: write {iso} (year-month-day)."
 _YEAR_FIRST = re.compile(r"^\s*\d{4}[-/.]")
 # Day, separator, month and an optional year (the same separator): `02/15/2027`, `1/13`, `12.13.2027`.
 _DAY_MONTH = re.compile(r"\s*(\d{1,2})([-/.])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/.-])")
@@ -45,45 +43,51 @@ MAX_OFFSET_HOURS = 14  # the widest offset in use (Pacific/Kiritimati)
 
 
 class Strings:
-    """What reading times says to people, in one place so it can be translated later."""
+    """What reading times says to people: whole messages of the catalogue (locales/)."""
 
-    NOT_A_ZONE = "`{typed}` is not a time zone; expected an Area/City name like Europe/Brussels."
-    NOT_A_ZONE_CLOSE = "`{typed}` is not a time zone. Did you mean {close}?"
-    ABBREVIATION_REFUSED = (
+    DATE_TOO_LONG = N_("A date is at most {max} characters; expected a date like 2020-09-28 10:00 or 28/09/2020.")
+    NOT_A_DATE = N_("`{typed}` is not a date like 2020-09-28 10:00 or 28/09/2020.")
+    NOT_DAY_FIRST = N_(
+        "`{typed}` is read day first, as 28/09/2020 is, and {month} is no month: write {iso} (year-month-day)."
+    )
+
+    NOT_A_ZONE = N_("`{typed}` is not a time zone; expected an Area/City name like Europe/Brussels.")
+    NOT_A_ZONE_CLOSE = N_("`{typed}` is not a time zone. Did you mean {close}?")
+    ABBREVIATION_REFUSED = N_(
         "`{typed}` is a zone abbreviation that names different offsets in different places; write the zone, "
         "{instead}. Abbreviations read: WET, CET, EET (and their summer forms), GMT, BST, MSK."
     )
-    ABBREVIATION_UNKNOWN = (
+    ABBREVIATION_UNKNOWN = N_(
         "`{typed}` is not a time zone; write an Area/City name like Europe/Brussels, an offset like +02:00, "
         "or WET, CET, EET (and their summer forms), GMT, BST or MSK."
     )
-    OFFSET_NOT_WHOLE = (
+    OFFSET_NOT_WHOLE = N_(
         "`{typed}` is not a whole-hour offset; write the zone that keeps it instead, e.g. Asia/Kolkata for +05:30."
     )
-    OFFSET_TOO_WIDE = "`{typed}` is no offset in use: offsets go from -12:00 to +14:00."
-    ZONE_NOT_AT_END = "`{typed}` names a time zone in the middle: write it at the end, e.g. 2027-03-01 10:00 EET."
-    NO_DATE = "`{typed}` names a zone but no date or time; expected e.g. 2027-03-01 10:00 {zone}."
-    GAP = (
+    OFFSET_TOO_WIDE = N_("`{typed}` is no offset in use: offsets go from -12:00 to +14:00.")
+    ZONE_NOT_AT_END = N_("`{typed}` names a time zone in the middle: write it at the end, e.g. 2027-03-01 10:00 EET.")
+    NO_DATE = N_("`{typed}` names a zone but no date or time; expected e.g. 2027-03-01 10:00 {zone}.")
+    GAP = N_(
         "{time} does not exist on {day} in {zone}: clocks go from {gap_from} straight to {gap_to}. "
         "The nearest valid times are {before} and {after}."
     )
-    FOLD = (
+    FOLD = N_(
         "{time} happens twice on {day} in {zone} (clocks go back at {back}): taken as the first, {time} {name} "
         "({offset}); for the second, write {time} {second}."
     )
-    READ_AS = "`{typed}` read as {region}: {name}, {offset} on {day}."
-    READ_AS_OTHER = (
+    READ_AS = N_("`{typed}` read as {region}: {name}, {offset} on {day}.")
+    READ_AS_OTHER = N_(
         "`{typed}` read as {region}: on {day} its clocks show {name}, {offset}; for a fixed offset write {fixed}."
     )
-    GMT_IS_UTC = "`GMT` read as UTC (UTC+00:00 all year); for UK time write BST or Europe/London."
-    GMT_IN_SUMMER = (
+    GMT_IS_UTC = N_("`GMT` read as UTC (UTC+00:00 all year); for UK time write BST or Europe/London.")
+    GMT_IN_SUMMER = N_(
         "`GMT` read as UTC (UTC+00:00 all year); on {day} London is on BST, UTC+01:00: for UK time write BST "
         "or Europe/London."
     )
-    ZERO_OFFSET = "A reminder 0 before is no reminder: give how long before, e.g. 15m, 1h or 1d."
-    NO_OFFSETS = "Expected offsets like 7d,1d,1h."
-    MERGED = "{typed} are the same time before: one reminder."
-    READ_BACK = "{own} — {when} your time ({zone})"
+    ZERO_OFFSET = N_("A reminder 0 before is no reminder: give how long before, e.g. 15m, 1h or 1d.")
+    NO_OFFSETS = N_("Expected offsets like 7d,1d,1h.")
+    MERGED = N_("{typed} are the same time before: one reminder.")
+    READ_BACK = N_("{own} — {when} your time ({zone})")
 
 
 # --- zones -------------------------------------------------------------------------------------------
@@ -116,10 +120,10 @@ class Abbreviation:
     fixed: str = ""  # the offset it names in its own season, for people who mean that offset
 
 
-_CENTRAL = "Central European time (Brussels, Paris, Berlin, Rome, Warsaw …)"
-_EASTERN = "Eastern European time (Helsinki, Tallinn, Riga, Vilnius, Athens, Bucharest, Sofia …)"
-_WESTERN = "Western European time (Lisbon, the Canary Islands, the Faroes)"
-_UK = "UK time (London)"
+_CENTRAL = N_("Central European time (Brussels, Paris, Berlin, Rome, Warsaw …)")
+_EASTERN = N_("Eastern European time (Helsinki, Tallinn, Riga, Vilnius, Athens, Bucharest, Sofia …)")
+_WESTERN = N_("Western European time (Lisbon, the Canary Islands, the Faroes)")
+_UK = N_("UK time (London)")
 # Keys are upper case; German forms too (MEZ, OEZ, WEZ), as German-speaking cities write them.
 ABBREVIATIONS: dict[str, Abbreviation] = {
     "WET": Abbreviation("WET", _WESTERN, "standard", "+00:00"),
@@ -360,7 +364,7 @@ def read_when(text: str, *, year: int | None = None) -> TypedWhen:
     typed month first, and a zone it does not read; `year` is only for the suggestion in an error (the year a
     date typed without one is in). Linear: at most MAX_DATE_CHARS are read."""
     if len(text) > MAX_DATE_CHARS:
-        raise GrammarError(f"A date is at most {MAX_DATE_CHARS} characters; expected {DATE_HINT}.")
+        raise GrammarError(Strings.DATE_TOO_LONG.format(max=MAX_DATE_CHARS))
     body, zone_typed = _split_zone(text.strip())
     zone = parse_zone(zone_typed) if zone_typed is not None else None
     if not body.strip(" ,") and zone_typed is not None:
@@ -420,9 +424,9 @@ def _dateutil(body: str, default: datetime, typed: str, year: int | None) -> dat
     except _ZoneInBody as found:
         if isinstance(found.args[0], str):  # a zone's name; an offset inside (`10:00-11:00`) is no date at all
             raise GrammarError(Strings.ZONE_NOT_AT_END.format(typed=shown(typed))) from None
-        raise GrammarError(f"`{shown(typed)}` is not {DATE_HINT}.") from None
+        raise GrammarError(Strings.NOT_A_DATE.format(typed=shown(typed))) from None
     except (ValueError, OverflowError, dateutil_parser.ParserError):
-        raise GrammarError(f"`{shown(typed)}` is not {DATE_HINT}.") from None
+        raise GrammarError(Strings.NOT_A_DATE.format(typed=shown(typed))) from None
 
 
 def _refuse_month_first(text: str, this_year: int | None) -> None:
@@ -442,7 +446,7 @@ def _refuse_month_first(text: str, this_year: int | None) -> None:
     iso = f"{'YYYY' if full_year is None else f'{full_year:04d}'}-{first:02d}-{second:02d}"
     rest = text[match.end() :].strip()
     iso = f"{iso} {rest}" if rest else iso
-    raise GrammarError(NOT_DAY_FIRST.format(typed=shown(text), month=second, iso=shown(iso)))
+    raise GrammarError(Strings.NOT_DAY_FIRST.format(typed=shown(text), month=second, iso=shown(iso)))
 
 
 def local_instant(wall: datetime, zone: ZoneInfo, typed: str = "") -> tuple[datetime, str | None]:
@@ -456,7 +460,7 @@ def local_instant(wall: datetime, zone: ZoneInfo, typed: str = "") -> tuple[date
         if first.utcoffset() == second.utcoffset():
             return instant, None
     except (ValueError, OverflowError):  # an offset of a day or more, or a year past 9999 in UTC
-        raise GrammarError(f"`{shown(typed or str(wall))}` is not {DATE_HINT}.") from None
+        raise GrammarError(Strings.NOT_A_DATE.format(typed=shown(typed or str(wall)))) from None
     shown_time = f"{wall:%H:%M}"
     before, after = first.utcoffset() or timedelta(0), second.utcoffset() or timedelta(0)
     if instant.astimezone(zone).replace(tzinfo=None) != wall:  # in a gap, fold=0 reads it in the offset before
@@ -544,7 +548,7 @@ class OffsetList(list[timedelta]):
         """`1d and 24h are the same time before: one reminder.` (None when nothing was merged)."""
         if not self.merged:
             return None
-        return " ".join(Strings.MERGED.format(typed=" and ".join(group)) for group in self.merged)
+        return " ".join(Strings.MERGED.format(typed=format_list(list(group))) for group in self.merged)
 
 
 def parse_durations(text: str) -> OffsetList:

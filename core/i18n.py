@@ -204,6 +204,17 @@ def render(template: Template, **values: object) -> str:
     return template_text(template, values).format(**{k: value_text(v) for k, v in values.items()})
 
 
+def format_list(items: list[str], language: Language | None = None) -> str:
+    """`Brno, Porto i Lyon`: a list as the reader's language writes it (CLDR, through Babel); English as it always
+    was here (`Brno and Porto`)."""
+    chosen = language or current()
+    if chosen.code in (ENGLISH, "xx") or len(items) < 2:
+        return " and ".join(items)
+    from babel.lists import format_list as babel_list
+
+    return str(babel_list(items, locale=chosen.babel_locale))
+
+
 # --- what a translation may contain ---------------------------------------------------------------------------
 
 _MARKUP_CHARS = "<>&@"

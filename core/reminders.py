@@ -273,38 +273,61 @@ def format_offset(offset: timedelta) -> str:
     return f"{minutes}m"
 
 
-def describe_lead(lead: timedelta) -> str:
-    """How far off a start is, as people say it: `starts in 7 days`, `starts in 2 hours`, `starts now`,
-    `started 5 minutes ago`. Rounded to the nearest minute, then to hours from two hours on and to days from two
-    days on, so a reminder sent late never reads `in 1435 minutes`."""
+@dataclass(frozen=True)
+class Lead:
+    """How far off a start is, as people say it, for a message to say: `unit` is `now`, `today`, `tomorrow`,
+    `minutes`, `hours`, `days` or `weeks`; `amount` how many; `past` when the start is behind."""
+
+    unit: str
+    amount: int = 0
+    past: bool = False
+
+
+def lead_of(lead: timedelta) -> Lead:
+    """Rounded to the nearest minute, then to hours from two hours on and to days from two days on, so a reminder
+    sent late never says `in 1435 minutes`; weeks from two on when whole."""
     minutes = round(lead / timedelta(minutes=1))
     if minutes == 0:
-        return "starts now"
-    amount = abs(minutes)
+        return Lead("now")
+    amount, past = abs(minutes), minutes < 0
     if amount >= 2 * 24 * 60:
         days = round(amount / (24 * 60))
-        words = f"{days // 7} weeks" if days % 7 == 0 and days >= 14 else f"{days} days"
-    elif amount == 24 * 60:
-        words = "1 day"
-    elif amount >= 2 * 60:
-        words = f"{round(amount / 60)} hours"
-    elif amount % 60 == 0:
-        words = "1 hour"
-    else:
-        words = f"{amount} minute{'' if amount == 1 else 's'}"
-    return f"starts in {words}" if minutes > 0 else f"started {words} ago"
+        return Lead("weeks", days // 7, past) if days % 7 == 0 and days >= 14 else Lead("days", days, past)
+    if amount == 24 * 60:
+        return Lead("days", 1, past)
+    if amount >= 2 * 60:
+        return Lead("hours", round(amount / 60), past)
+    if amount % 60 == 0:
+        return Lead("hours", 1, past)
+    return Lead("minutes", amount, past)
+
+
+def days_lead(days: int) -> Lead:
+    """An all-day event's first day, in days: today, tomorrow, in 7 days, in 2 weeks, 2 days ago."""
+    if days == 0:
+        return Lead("today")
+    if days == 1:
+        return Lead("tomorrow")
+    if days < 0:
+        return Lead("days", -days, True)
+    return Lead("weeks", days // 7) if days % 7 == 0 and days >= 14 else Lead("days", days)
+
+
+def describe_lead(lead: timedelta) -> str:
+    """How far off a start is, in English (`starts in 7 days`, `started 5 minutes ago`): see `lead_of`."""
+    return _english(lead_of(lead))
 
 
 def describe_days_ahead(days: int) -> str:
-    """How far off an all-day event's first day is, in days: `starts today`, `starts tomorrow`, `starts in 7
-    days`, `starts in 2 weeks`, `started 2 days ago`."""
-    if days == 0:
-        return "starts today"
-    if days == 1:
-        return "starts tomorrow"
-    if days < 0:
-        return f"started {-days} day{'' if days == -1 else 's'} ago"
-    return f"starts in {days // 7} weeks" if days % 7 == 0 and days >= 14 else f"starts in {days} days"
+    """How far off an all-day event's first day is, in English: see `days_lead`."""
+    return _english(days_lead(days))
+
+
+def _english(lead: Lead) -> str:
+    if lead.unit in ("now", "today", "tomorrow"):
+        return f"starts {lead.unit}"
+    words = f"{lead.amount} {lead.unit[:-1] if lead.amount == 1 else lead.unit}"
+    return f"started {words} ago" if lead.past else f"starts in {words}"
 
 
 def describe_offset(offset: timedelta) -> str:

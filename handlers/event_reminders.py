@@ -18,15 +18,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core import calendar
-from core.dates import format_instant, format_read_back
+from core.dates import format_day, format_instant, format_read_back
+from core.i18n import N_, Template, nN_, pN_
 from core.reminders import (
     Change,
+    Lead,
     Occurrence,
     all_day_offsets,
-    describe_days_ahead,
-    describe_lead,
+    days_lead,
     expand,
     format_offset,
+    lead_of,
     reminder_due,
     stored_offsets,
 )
@@ -44,21 +46,78 @@ EXTENSION_MARGIN = timedelta(days=7)  # a recurring event's horizon exceeds its 
 
 
 class Strings:
-    """What reminders, broadcasts and their reports say, in one place so it can be translated later."""
+    """What reminders, broadcasts and their reports say: whole messages of the catalogue (locales/). A reminder
+    is one message per way of saying how far off the start is; `{when}` is the time, `{where}` the place after a
+    middle dot (` · Hotel Metropole`) or nothing. The ⏰ is a Unicode emoji: every platform shows it."""
 
-    REMINDER = "⏰ *{title}* {soon}: {when}{where}"  # a Unicode emoji: every platform shows it
-    REMINDER_LATE = "_Sent late: this reminder was due {due}._"
-    BROADCAST_LATE = "_Sent late: this broadcast was due {due}._"
-    REPORT = "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed."
-    REASONS = " Reasons: {reasons}."
-    FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
-    CALENDAR_FAILED = (
+    # TRANSLATORS: an event's reminder; {title} is the event's title, {when} its date and time.
+    REMINDER_NOW = N_("⏰ *{title}* starts now: {when}{where}")
+    REMINDER_TODAY = N_("⏰ *{title}* starts today: {when}{where}")
+    REMINDER_TOMORROW = N_("⏰ *{title}* starts tomorrow: {when}{where}")
+    REMINDER_IN = {
+        "minutes": nN_(
+            "⏰ *{title}* starts in {n} minute: {when}{where}",
+            "⏰ *{title}* starts in {n} minutes: {when}{where}",
+        ),
+        "hours": nN_(
+            "⏰ *{title}* starts in {n} hour: {when}{where}",
+            "⏰ *{title}* starts in {n} hours: {when}{where}",
+        ),
+        "days": nN_(
+            "⏰ *{title}* starts in {n} day: {when}{where}",
+            "⏰ *{title}* starts in {n} days: {when}{where}",
+        ),
+        "weeks": nN_(
+            "⏰ *{title}* starts in {n} week: {when}{where}",
+            "⏰ *{title}* starts in {n} weeks: {when}{where}",
+        ),
+    }
+    REMINDER_AGO = {
+        "minutes": nN_(
+            "⏰ *{title}* started {n} minute ago: {when}{where}",
+            "⏰ *{title}* started {n} minutes ago: {when}{where}",
+        ),
+        "hours": nN_(
+            "⏰ *{title}* started {n} hour ago: {when}{where}",
+            "⏰ *{title}* started {n} hours ago: {when}{where}",
+        ),
+        "days": nN_(
+            "⏰ *{title}* started {n} day ago: {when}{where}",
+            "⏰ *{title}* started {n} days ago: {when}{where}",
+        ),
+        "weeks": nN_(
+            "⏰ *{title}* started {n} week ago: {when}{where}",
+            "⏰ *{title}* started {n} weeks ago: {when}{where}",
+        ),
+    }
+    # TRANSLATORS: an all-day event's one day, or its first and last days.
+    ALL_DAY = N_("{day} (all day)")
+    ALL_DAYS = N_("{first} – {last} (all day)")
+    REMINDER_LATE = N_("_Sent late: this reminder was due {due}._")
+    BROADCAST_LATE = N_("_Sent late: this broadcast was due {due}._")
+    REPORT = N_("Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed.")
+    REPORT_REASONS = N_(
+        "Broadcast to {channel}: {sent} sent ({late} late), {failed} failed, {missed} missed. Reasons: {reasons}."
+    )
+    FAILED = N_("Could not deliver to {recipient}: {error}. It will not be retried.")
+    CALENDAR_FAILED = N_(
         "{title} is not shown in the server's event list ({recipient}): {error}. The event stands and its "
         "reminders still go out; you are told this once."
     )
-    DM_CLOSED_FALLBACK = "{who}, your direct messages are closed to CityPeers, so your reminder is here:"
-    RSVP = "RSVP"
-    ADD_TO_CALENDAR = "Add to calendar"
+    DM_CLOSED_FALLBACK = N_("{who}, your direct messages are closed to CityPeers, so your reminder is here:")
+    RSVP = pN_("button", "RSVP")
+    ADD_TO_CALENDAR = pN_("button", "Add to calendar")
+
+
+def reminder_message(lead: Lead) -> tuple[Template, dict[str, object]]:
+    """The reminder's message for how far off its start is, and the count it takes."""
+    if lead.unit == "now":
+        return Strings.REMINDER_NOW, {}
+    if lead.unit == "today":
+        return Strings.REMINDER_TODAY, {}
+    if lead.unit == "tomorrow":
+        return Strings.REMINDER_TOMORROW, {}
+    return (Strings.REMINDER_AGO if lead.past else Strings.REMINDER_IN)[lead.unit], {"n": lead.amount}
 
 
 # --- an event's dates -----------------------------------------------------------------------------------
@@ -129,11 +188,12 @@ def span_text(event: Event, start: datetime, end: datetime | None, zone: ZoneInf
     """An occurrence's time in the event's own zone, as its organiser typed it, with the reader's time beside it
     when the reader's clock differs; an all-day event by its days only."""
     if event.all_day:
-        first = start.astimezone(event_zone(event))
-        last = (end - timedelta(days=1)).astimezone(event_zone(event)) if end else first
+        own = event_zone(event)
+        first = start.astimezone(own)
+        last = (end - timedelta(days=1)).astimezone(own) if end else first
         if first.date() == last.date():
-            return f"{first:%a} {first.day} {first:%b %Y} (all day)"
-        return f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y} (all day)"
+            return Strings.ALL_DAY.format(day=format_day(first, own))
+        return Strings.ALL_DAYS.format(first=format_day(first, own), last=format_day(last, own))
     return format_read_back(start, end, event_zone(event), zone)
 
 
@@ -332,13 +392,8 @@ def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSett
     # all-day event's days stay text: a day is no instant). A DM says it in the reader's zone.
     shared = delivery.recipient_kind == "channel"
     when = Moment(start, zone, "F", end) if shared and not event.all_day else span_text(event, start, end, zone)
-    reply = Reply.of(
-        Strings.REMINDER,
-        title=event.title,
-        soon=soon_text(event, start, now),
-        when=when,
-        where=where_text(event, location),
-    )
+    template, count = reminder_message(lead_until(event, start, now))
+    reply = Reply.of(template, title=event.title, when=when, where=where_text(event, location), **count)
     if delivery.late:
         due = Moment(delivery.due_at, zone, "F") if shared else format_instant(delivery.due_at, zone)
         reply.add(Strings.REMINDER_LATE, due=due)
@@ -347,13 +402,13 @@ def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSett
     return reply
 
 
-def soon_text(event: Event, start: datetime, now: datetime) -> str:
+def lead_until(event: Event, start: datetime, now: datetime) -> Lead:
     """How far off the start is: in hours and minutes, or for an all-day event in days (its reminder goes at 09:00,
     so "starts in 15 hours" would say midnight)."""
     if event.all_day:
         zone = event_zone(event)
-        return describe_days_ahead((start.astimezone(zone).date() - now.astimezone(zone).date()).days)
-    return describe_lead(start - now)
+        return days_lead((start.astimezone(zone).date() - now.astimezone(zone).date()).days)
+    return lead_of(start - now)
 
 
 def _reminder_missed(session: Session, delivery: Delivery, _settings: HandlerSettings, now: datetime) -> bool:
@@ -444,7 +499,7 @@ def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Deli
     late = sum(1 for d in deliveries if d.late)
     reasons = sorted({d.error for d in deliveries if d.status == Status.FAILED and d.error})
     body = Reply.of(
-        Strings.REPORT + (Strings.REASONS if reasons else ""),
+        Strings.REPORT_REASONS if reasons else Strings.REPORT,
         channel=ChannelMention(item.channel_id, item.channel_name),
         sent=counts[Status.SENT],
         late=late,

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from core import i18n
-from core.i18n import Language
+from core.i18n import N_, Language
 from core.reminders import MAX_TRANSIENT_ATTEMPTS, is_late, transient_backoff
 from core.text import ChannelMention
 from handlers import languages
@@ -66,7 +66,7 @@ class RowKind(StrEnum):
 
 
 class Strings:
-    FAILED = "Could not deliver to {recipient}: {error}. It will not be retried."
+    FAILED = N_("Could not deliver to {recipient}: {error}. It will not be retried.")
 
 
 DM_CLOSED = "dm_closed"  # a platform's answer when a person takes no direct messages from the bot
@@ -409,10 +409,15 @@ def begin(
     return delivery, delivery.attempted_at
 
 
-def attempt(delivery: Delivery, now: datetime) -> None:
-    """The attempt is under way from now; the message says it is late when it is."""
-    delivery.late = is_late(delivery.due_at, now)
-    delivery.attempted_at = now
+def attempt(delivery: Delivery, now: datetime) -> datetime:
+    """The attempt is under way from now; the message says it is late when it is. Returns the moment the message
+    is written as of: now, or, when an earlier attempt's outcome was never heard (its process died mid-send), that
+    attempt's moment, so the message is written again byte for byte as it was then (its language is kept in the
+    row too: `render`) — what Discord's takeover compares, and what its reader may already have."""
+    if delivery.attempted_at is None:
+        delivery.late = is_late(delivery.due_at, now)
+        delivery.attempted_at = now
+    return delivery.attempted_at
 
 
 def mark_missed(session: Session, delivery: Delivery, now: datetime) -> None:
