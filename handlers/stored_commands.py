@@ -8,12 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from core.i18n import N_
 from handlers.types import Services
 from storage import queries
 from storage.db import run_transaction
 
 STORED = "s:"
-UNKNOWN_BUTTON = "This button has expired; run the command again."  # a payload command_of cannot resolve
+UNKNOWN_BUTTON = N_("This button has expired; run the command again.")  # a payload command_of cannot resolve
 TOKEN_CHARS = 26  # 130 bits of SHA-256 in base32: no two commands meet by chance
 
 
