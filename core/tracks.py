@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.grammar import GrammarError, shown
+from core.i18n import N_
 from core.text import closest_names, fold_name
 
 # The five thematic tracks of the Intelligent Cities Challenge (second City Lab, February 2021).
@@ -18,6 +19,15 @@ ICC_TRACKS = (
     "tourism=Green and digital transition in tourism"
 )
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+class Strings:
+    """What a person reads when a track they typed is not one: whole messages, values named."""
+
+    NAME_A_TRACK = N_("Name a track; see /city tracks.")
+    AMBIGUOUS = N_("`{typed}` could be any of {keys}; say which.")
+    NOT_A_TRACK = N_("`{typed}` is not a track. Tracks: {keys} (see /city tracks).")
+    NOT_A_TRACK_CLOSE = N_("`{typed}` is not a track. Did you mean {close}? Tracks: {keys} (see /city tracks).")
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ def resolve_track(typed: str, tracks: Sequence[TrackSpec]) -> TrackSpec:
     """A track by key, by name, or by the unique start of either, whatever the case, accents or hyphens."""
     wanted = fold_name(typed)
     if not wanted:
-        raise GrammarError("Name a track; see /city tracks.")
+        raise GrammarError(Strings.NAME_A_TRACK.format())
     for track in tracks:
         if wanted in (fold_name(track.key), fold_name(track.name)):
             return track
@@ -60,8 +70,9 @@ def resolve_track(typed: str, tracks: Sequence[TrackSpec]) -> TrackSpec:
     if len(starts) == 1:
         return starts[0]
     if starts:
-        raise GrammarError(f"`{shown(typed)}` could be any of {', '.join(t.key for t in starts)}; say which.")
-    keys = ", ".join(t.key for t in tracks)
+        raise GrammarError(Strings.AMBIGUOUS.format(typed=shown(typed), keys=", ".join(t.key for t in starts)))
+    keys = ", ".join(t.key for t in tracks)  # keys are typed as they are, in every language
     close = closest_names(typed, [t.key for t in tracks], cutoff=0.7)
-    hint = f" Did you mean {close[0]}?" if close else ""
-    raise GrammarError(f"`{shown(typed)}` is not a track.{hint} Tracks: {keys} (see /city tracks).")
+    if close:
+        raise GrammarError(Strings.NOT_A_TRACK_CLOSE.format(typed=shown(typed), close=close[0], keys=keys))
+    raise GrammarError(Strings.NOT_A_TRACK.format(typed=shown(typed), keys=keys))
