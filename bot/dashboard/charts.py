@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from core.goals import NEW, OVERDUE, status_label
+from core.i18n import ENGLISH, N_, current, nN_
 from handlers import dashboard as data
 
 # Bottom to top in a stacked bar; dropped goals are not work done or to do, so like /goal chart they are not drawn.
@@ -35,6 +36,59 @@ INK = "#1a1a1a"
 MUTED = "#4a4a4a"
 GRID = "#d9d9d9"
 FONT = 12
+
+
+class Strings:
+    """Every word of the pictures, as whole messages in the reader's language (titles, descriptions, tooltips,
+    axis labels). A count that chooses a plural form is `n`; where English has one form for both, so does its id."""
+
+    WEEKS_TITLE = N_("Goals at the end of each of the last twelve weeks")
+    WEEKS_AXIS = N_("Week ending ({zone})")
+    WEEKS_BAR = nN_("Week ending {day}: {n} {status}", "Week ending {day}: {n} {status}")
+    WEEKS_NONE = N_("No goals yet.")
+    WEEKS_DESC = N_(
+        "A stacked bar per week, from the bottom: done, on-track, at-risk, not yet reported, overdue. "
+        "In the week ending {first_day}: {first_counts}; in the week ending {last_day}: {last_counts}. "
+        "Dropped goals ({dropped} now) are not drawn; the table below gives every number."
+    )
+    STATUS_COUNT = nN_("{n} {status}", "{n} {status}")
+    SMALL_TITLE = N_("{label}: twelve weeks")
+    SMALL_DESC = nN_(
+        "Twelve weeks ago {n} goals, {then_done} done; now {now}, {now_done} done, {overdue} overdue.",
+        "Twelve weeks ago {n} goals, {then_done} done; now {now}, {now_done} done, {overdue} overdue.",
+    )
+    TIMELINE_TITLE = N_("The city's goals on a timeline")
+    TIMELINE_GOAL = nN_(
+        "#{id} {text} — set {start}, due {due}, {status}; {n} updates",
+        "#{id} {text} — set {start}, due {due}, {status}; {n} updates",
+    )
+    TIMELINE_GOAL_OVERDUE = nN_(
+        "#{id} {text} — set {start}, due {due}, {status}, overdue; {n} updates",
+        "#{id} {text} — set {start}, due {due}, {status}, overdue; {n} updates",
+    )
+    TIMELINE_UPDATE = N_("#{id}, {when}: {status}")
+    TIMELINE_UPDATE_NOTE = N_("#{id}, {when}: {status}: {note}")
+    TIMELINE_TODAY = N_("today, {day}")
+    TIMELINE_HOW = N_(
+        "A dot is an update, in the colour of the status it reported; a diamond is the due date, hatched when overdue."
+    )
+    TIMELINE_ZONE = N_("Days in {zone}.")
+    TIMELINE_DESC = nN_(
+        "{n} goals from {first} to {last}: {done} done, {overdue} overdue. "
+        "Each row runs from the day the goal was set to its due date; the table below lists every goal and update.",
+        "{n} goals from {first} to {last}: {done} done, {overdue} overdue. "
+        "Each row runs from the day the goal was set to its due date; the table below lists every goal and update.",
+    )
+
+
+def _short_day(day: date, skeleton: str, english: str) -> str:
+    """An axis label in the reader's words: `08 Dec` / `Dec 2026` in English as always, CLDR's otherwise."""
+    code = current().code
+    if code in (ENGLISH, "xx"):
+        return day.strftime(english)
+    from babel.dates import format_skeleton  # loaded with the first picture not in English
+
+    return str(format_skeleton(skeleton, day, locale=code.replace("-", "_")))
 
 
 def _fill(standing: str, prefix: str | None) -> str:
@@ -110,7 +164,7 @@ def weeks_chart(weeks: Sequence[data.WeekRow], *, zone: str) -> Markup:
                 continue
             h = count * scale
             base -= h
-            said = f"Week ending {ending}: {count} {status_label(standing)}"
+            said = Strings.WEEKS_BAR.format(day=ending, n=count, status=status_label(standing))
             parts.append(
                 f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
                 f'fill="{_fill(standing, prefix)}" stroke="#ffffff" stroke-width="0.75">'
@@ -123,35 +177,35 @@ def weeks_chart(weeks: Sequence[data.WeekRow], *, zone: str) -> Markup:
             )
         parts.append(
             f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 16}" font-size="{FONT - 1}" fill="{MUTED}" '
-            f'text-anchor="middle">{escape(week.ending.strftime("%d %b"))}</text>'
+            f'text-anchor="middle">{escape(_short_day(week.ending, "ddMMM", "%d %b"))}</text>'
         )
     parts.append(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="{INK}"/>'
-        f'<text x="{left}" y="{top + plot_h + 34}" font-size="{FONT}" fill="{MUTED}">Week ending ({escape(zone)})'
-        "</text>"
+        f'<text x="{left}" y="{top + plot_h + 34}" font-size="{FONT}" fill="{MUTED}">'
+        f"{escape(Strings.WEEKS_AXIS.format(zone=zone))}</text>"
     )
     legend, legend_h = _legend(left, top + plot_h + 58, prefix, plot_w)
     parts.append(legend)
     height = top + plot_h + 58 + legend_h
     first, last = (weeks[0], weeks[-1]) if weeks else (None, None)
-    title = "Goals at the end of each of the last twelve weeks"
+    title = str(Strings.WEEKS_TITLE)
     desc = _weeks_desc(first, last)
     return _svg(prefix, width, height, title, desc, "".join(parts), css="chart chart-weeks")
 
 
 def _weeks_desc(first: data.WeekRow | None, last: data.WeekRow | None) -> str:
     if first is None or last is None:
-        return "No goals yet."
+        return str(Strings.WEEKS_NONE)
 
-    def said(week: data.WeekRow) -> str:
-        shown = ", ".join(f"{week.counts.get(s, 0)} {status_label(s)}" for s in DRAWN)
-        return f"in the week ending {week.ending.isoformat()}: {shown}"
+    def counts(week: data.WeekRow) -> str:  # one count per status, in the order of the bars
+        return ", ".join(Strings.STATUS_COUNT.format(n=week.counts.get(s, 0), status=status_label(s)) for s in DRAWN)
 
-    dropped = last.counts.get("dropped", 0)
-    return (
-        f"A stacked bar per week, from the bottom: done, on-track, at-risk, not yet reported, overdue. "
-        f"{said(first).capitalize()}; {said(last)}. Dropped goals ({dropped} now) are not drawn; "
-        "the table below gives every number."
+    return Strings.WEEKS_DESC.format(
+        first_day=first.ending.isoformat(),
+        first_counts=counts(first),
+        last_day=last.ending.isoformat(),
+        last_counts=counts(last),
+        dropped=last.counts.get("dropped", 0),
     )
 
 
@@ -176,12 +230,15 @@ def small_chart(row: data.CountRow, *, high: int, label: str, ident: str) -> Mar
     parts.append(f'<line x1="0" x2="{width}" y1="{height - 0.5}" y2="{height - 0.5}" stroke="{INK}"/>')
     now = row.weeks[-1] if row.weeks else {}
     then = row.weeks[0] if row.weeks else {}
-    desc = (
-        f"Twelve weeks ago {sum(then.get(s, 0) for s in DRAWN)} goals, "
-        f"{then.get('done', 0)} done; now {sum(now.get(s, 0) for s in DRAWN)}, {now.get('done', 0)} done, "
-        f"{now.get(OVERDUE, 0)} overdue."
+    desc = Strings.SMALL_DESC.format(
+        n=sum(then.get(s, 0) for s in DRAWN),
+        then_done=then.get("done", 0),
+        now=sum(now.get(s, 0) for s in DRAWN),
+        now_done=now.get("done", 0),
+        overdue=now.get(OVERDUE, 0),
     )
-    return _svg(ident, width, height, f"{label}: twelve weeks", desc, "".join(parts), css="chart chart-small")
+    title = Strings.SMALL_TITLE.format(label=label)
+    return _svg(ident, width, height, title, desc, "".join(parts), css="chart chart-small")
 
 
 def goal_timeline(goals: Sequence[data.GoalView], *, today: date, zone: ZoneInfo) -> Markup:
@@ -210,7 +267,7 @@ def goal_timeline(goals: Sequence[data.GoalView], *, today: date, zone: ZoneInfo
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{plot_bottom}" stroke="{GRID}"/>')
             parts.append(
                 f'<text x="{x + 3:.1f}" y="{top - 8}" font-size="{FONT - 1}" fill="{MUTED}">'
-                f"{escape(month.strftime('%b %Y'))}</text>"
+                f"{escape(_short_day(month, 'yMMM', '%b %Y'))}</text>"
             )
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     for i, goal in enumerate(goals):
@@ -218,9 +275,13 @@ def goal_timeline(goals: Sequence[data.GoalView], *, today: date, zone: ZoneInfo
         start, due = goal.created_at.astimezone(zone).date(), goal.due_on
         standing = OVERDUE if goal.overdue else goal.status
         end = goal.closed_at.astimezone(zone).date() if goal.closed_at else today
-        said = (
-            f"#{goal.goal_id} {goal.text} — set {start.isoformat()}, due {due.isoformat()}, "
-            f"{status_label(goal.status)}{', overdue' if goal.overdue else ''}; {len(goal.history)} updates"
+        said = (Strings.TIMELINE_GOAL_OVERDUE if goal.overdue else Strings.TIMELINE_GOAL).format(
+            id=goal.goal_id,
+            text=goal.text,
+            start=start.isoformat(),
+            due=due.isoformat(),
+            status=status_label(goal.status),
+            n=len(goal.history),
         )
         parts.append(f"<g><title>{escape(said)}</title>")
         parts.append(
@@ -238,10 +299,12 @@ def goal_timeline(goals: Sequence[data.GoalView], *, today: date, zone: ZoneInfo
         for entry in goal.history:
             ex = x_of(entry.when.astimezone(zone).date())
             colour = COLOURS.get(entry.status, MUTED)
+            update = (Strings.TIMELINE_UPDATE_NOTE if entry.note else Strings.TIMELINE_UPDATE).format(
+                id=goal.goal_id, when=_when(entry.when, zone), status=status_label(entry.status), note=entry.note
+            )
             parts.append(
                 f'<circle cx="{ex:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}" stroke="#ffffff" stroke-width="1.2">'
-                f"<title>{escape(f'#{goal.goal_id}, {_when(entry.when, zone)}: {status_label(entry.status)}')}"
-                f"{escape(': ' + entry.note) if entry.note else ''}</title></circle>"
+                f"<title>{escape(update)}</title></circle>"
             )
         dx = x_of(due)
         diamond = f"{dx:.1f},{y - 7:.1f} {dx + 7:.1f},{y:.1f} {dx:.1f},{y + 7:.1f} {dx - 7:.1f},{y:.1f}"
@@ -252,29 +315,28 @@ def goal_timeline(goals: Sequence[data.GoalView], *, today: date, zone: ZoneInfo
         f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{top - 4}" y2="{plot_bottom + 4}" stroke="{INK}" '
         'stroke-dasharray="4 3" stroke-width="1.2"/>'
         f'<text x="{tx:.1f}" y="{plot_bottom + 18}" font-size="{FONT}" fill="{INK}" text-anchor="middle">'
-        f"today, {today.isoformat()}</text>"
+        f"{escape(Strings.TIMELINE_TODAY.format(day=today.isoformat()))}</text>"
     )
     legend_y = plot_bottom + 44
     legend, legend_h = _legend(left, legend_y, prefix, plot_w, (*DRAWN, "dropped"))
     parts.append(legend)
     note_y = legend_y + legend_h + 4
     parts.append(
-        f'<text x="{left}" y="{note_y}" font-size="{FONT}" fill="{MUTED}">A dot is an update, in the colour of '
-        "the status it reported; a diamond is the due date, hatched when overdue.</text>"
-        f'<text x="{left}" y="{note_y + FONT + 6}" font-size="{FONT}" fill="{MUTED}">Days in {escape(str(zone))}.'
-        "</text>"
+        f'<text x="{left}" y="{note_y}" font-size="{FONT}" fill="{MUTED}">{escape(Strings.TIMELINE_HOW)}</text>'
+        f'<text x="{left}" y="{note_y + FONT + 6}" font-size="{FONT}" fill="{MUTED}">'
+        f"{escape(Strings.TIMELINE_ZONE.format(zone=str(zone)))}</text>"
     )
     height = note_y + FONT + 16
     overdue = sum(1 for g in goals if g.overdue)
     done = sum(1 for g in goals if g.status == "done")
-    desc = (
-        f"{len(goals)} goals from {min(starts).isoformat() if starts else today.isoformat()} to "
-        f"{max(g.due_on for g in goals).isoformat() if goals else today.isoformat()}: {done} done, {overdue} overdue. "
-        "Each row runs from the day the goal was set to its due date; the table below lists every goal and update."
+    desc = Strings.TIMELINE_DESC.format(
+        n=len(goals),
+        first=min(starts).isoformat() if starts else today.isoformat(),
+        last=max(g.due_on for g in goals).isoformat() if goals else today.isoformat(),
+        done=done,
+        overdue=overdue,
     )
-    return _svg(
-        prefix, width, height, "The city's goals on a timeline", desc, "".join(parts), css="chart chart-timeline"
-    )
+    return _svg(prefix, width, height, str(Strings.TIMELINE_TITLE), desc, "".join(parts), css="chart chart-timeline")
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
