@@ -17,7 +17,10 @@ from urllib.parse import parse_qsl
 from bot.dashboard import pages
 from bot.dashboard.network import MapCache, for_reader
 from bot.web import StartResponse, WsgiApp
+from core import i18n
+from core.i18n import N_
 from handlers import dashboard as data
+from handlers import languages
 from handlers.types import Services
 from storage.db import run_transaction
 
@@ -34,7 +37,7 @@ SECURITY_HEADERS = [
     ("X-Frame-Options", "DENY"),
 ]
 MAX_QUERY = 2000
-MAP_TITLE = "The collaboration network: cities and their ties"
+MAP_TITLE = N_("The collaboration network: cities and their ties: {shown}")
 Page = tuple[str, bytes]  # content type, body
 
 
@@ -86,12 +89,13 @@ def network_page(
 ) -> bytes:
     signature = data.network_signature(session)
     form = data.read_network_filter(session, who, services.clock.now(), params, cities=signature[0])  # type: ignore[arg-type]
-    # a map is kept per state of the network and filter (and zone, which sets the day since= begins)
-    key = (signature, form.wanted, str(who.zone) if form.wanted.since else "")
+    # a map is kept per state of the network and filter (and zone, which sets the day since= begins), and per
+    # language, which its title is written in
+    key = (signature, form.wanted, str(who.zone) if form.wanted.since else "", i18n.current().code)
     drawn, svg = maps.get(
         key,
         lambda: data.network(session, services.settings, form.wanted, who.zone),
-        title=f"{MAP_TITLE}: {form.described}",
+        title=MAP_TITLE.format(shown=form.described),
     )
     return pages.network_html(base, who, drawn, for_reader(svg, base), form)
 
@@ -104,6 +108,21 @@ def _page(
     if who is None:
         return None
     base = f"{data.PATH}{token}"
+    # The page is in its owner's language: the one they chose, else the one their platform last reported.
+    with i18n.reading(languages.for_member(who.member, None, services.settings)):
+        return _view(session, services, maps, who, base, page, params)
+
+
+def _view(
+    session: Any,
+    services: Services,
+    maps: MapCache,
+    who: data.Viewer,
+    base: str,
+    page: str,
+    params: dict[str, str],
+) -> Page | None:
+    now = services.clock.now()
     views: dict[str, Callable[[], Page]] = {
         "": lambda: (HTML, pages.overview_html(base, who, data.overview(session, who, now))),
         "goals": lambda: (HTML, pages.goals_html(base, who, data.goals_page(session, who, now, params))),

@@ -1,5 +1,12 @@
 """The dashboard's pages as HTML (Jinja2, autoescaped) and its goals as CSV, from the neutral rows of
-handlers.dashboard. Nothing here reads the database."""
+handlers.dashboard. Nothing here reads the database.
+
+Pages are written in the language of whoever reads now (core.i18n: bot.dashboard.app sets the link owner's).
+Templates mark their sentences with Jinja's i18n extension, installed with our catalogue's callables:
+`{{ _("Goals by {name}", name=x) }}`, `{{ ngettext("{n} goal", "{n} goals", n) }}` — whole messages with `{values}`
+as everywhere else, gathered by `bash .ci/i18n extract` (babel.cfg reads the templates). A message's own text is
+written into the page as it is (no translation may bring `<`, `>`, `&` or `@`; quotes are escaped so a message can
+stand in an attribute); its values are escaped, as every value in an autoescaped template."""
 
 from __future__ import annotations
 
@@ -11,14 +18,89 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from bot.dashboard import charts
+from core import i18n
 from core.goals import answer_label
+from core.i18n import N_, pN_
 from handlers import dashboard as data
 from handlers.files import csv as csv_files
 
 CSS_PATH = "/dashboard/static/dashboard.css"
-NAV = (("overview", "Overview", "/"), ("goals", "Goals", "/goals"), ("network", "Network", "/network"))
-NAV += (("events", "Events", "/events"),)
-SORT_LABELS = (("due", "due date"), ("city", "city"), ("status", "status"), ("cohort", "cohort"), ("track", "track"))
+
+
+class Strings:
+    """The page titles and words the dashboard's Python gives its templates (the templates hold the rest)."""
+
+    OVERVIEW = pN_("dashboard page", "Overview")
+    GOALS = pN_("dashboard page", "Goals")
+    NETWORK = pN_("dashboard page", "Network")
+    EVENTS = pN_("dashboard page", "Events")
+    NO_REPS = N_("Cities with no representative")
+    NO_GOALS = N_("Cities with no goal")
+    NO_INTRODUCTIONS = N_("Cities never introduced")
+    SORT_DUE = pN_("sort goals by", "due date")
+    SORT_CITY = pN_("sort goals by", "city")
+    SORT_STATUS = pN_("sort goals by", "status")
+    SORT_COHORT = pN_("sort goals by", "cohort")
+    SORT_TRACK = pN_("sort goals by", "track")
+
+
+# A viewer's role as the page names it (only these open a dashboard; another is shown as it is stored).
+ROLES = {
+    "expert": pN_("role", "expert"),
+    "organiser": pN_("role", "organiser"),
+    "admin": pN_("role", "admin"),
+}
+NAV = (
+    ("overview", Strings.OVERVIEW, "/"),
+    ("goals", Strings.GOALS, "/goals"),
+    ("network", Strings.NETWORK, "/network"),
+    ("events", Strings.EVENTS, "/events"),
+)
+SORT_LABELS = (
+    ("due", Strings.SORT_DUE),
+    ("city", Strings.SORT_CITY),
+    ("status", Strings.SORT_STATUS),
+    ("cohort", Strings.SORT_COHORT),
+    ("track", Strings.SORT_TRACK),
+)
+
+
+def _text(translated: str) -> Markup:
+    """A message's own words, as page markup: a translation brings no `<`, `>`, `&` (core.i18n.safe_translation);
+    its quotes are escaped so it may stand in an attribute."""
+    return Markup(translated.replace('"', "&quot;"))  # noqa: S704 - our message, and nothing in it is markup
+
+
+def gettext(message: str, **values: object) -> Markup:
+    """`{{ _("…{value}…", value=x) }}`: the message in the reader's language, its values escaped."""
+    return _text(i18n.current().gettext(message)).format(**{k: i18n.value_text(v) for k, v in values.items()})
+
+
+def pgettext(context: str, message: str, **values: object) -> Markup:
+    return _text(i18n.current().gettext(message, context)).format(**{k: i18n.value_text(v) for k, v in values.items()})
+
+
+def ngettext(singular: str, plural: str, count: int, **values: object) -> Markup:
+    """`{{ ngettext("{n} goal", "{n} goals", count) }}`: the form the reader's language takes for the count, `{n}`."""
+    shown = {k: i18n.value_text(v) for k, v in values.items()}
+    return _text(i18n.current().ngettext(singular, plural, count)).format(**{"n": count, **shown})
+
+
+def code(text: str) -> Markup:
+    """A command or a column's name inside a sentence: the same in every language."""
+    return Markup("<code>{}</code>").format(text)
+
+
+def emphasis(text: str) -> Markup:
+    return Markup("<em>{}</em>").format(text)
+
+
+def link(href: str) -> Markup:
+    """Where a link begins inside a sentence (`{link}words{end}`), so the sentence stays one message."""
+    return Markup('<a href="{}">').format(href)
+
+
+EVENT_STATUS = {"cancelled": pN_("event", "cancelled")}
 
 
 @cache
@@ -28,9 +110,18 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension adds it
+        gettext=gettext, ngettext=ngettext, newstyle=False, pgettext=pgettext
     )
     env.globals["labels"] = data.LABELS
     env.globals["outcome"] = answer_label
+    env.globals["code"] = code
+    env.globals["emphasis"] = emphasis
+    env.globals["link"] = link
+    env.globals["end_link"] = Markup("</a>")
+    env.globals["event_status"] = lambda status: EVENT_STATUS.get(status, status)
     return env
 
 
@@ -45,11 +136,12 @@ def render(template: str, *, base: str, who: data.Viewer, title: str, current: s
         .render(
             base=base,
             css=CSS_PATH,
-            nav=[(key, label, base + path) for key, label, path in NAV],
+            nav=[(key, label.translated(), base + path) for key, label, path in NAV],
             current=current,
             who=who.member.display_name,
-            role=who.role.value,
+            role=ROLES.get(who.role.value, who.role.value),
             title=title,
+            lang=i18n.current().code,
             when=when,
             zone=str(who.zone),
             **values,
@@ -60,9 +152,9 @@ def render(template: str, *, base: str, who: data.Viewer, title: str, current: s
 
 def overview_html(base: str, who: data.Viewer, overview: data.Overview) -> bytes:
     gaps = (
-        ("Cities with no representative", overview.no_reps),
-        ("Cities with no goal", overview.no_goals),
-        ("Cities never introduced", overview.no_introductions),
+        (Strings.NO_REPS.translated(), overview.no_reps),
+        (Strings.NO_GOALS.translated(), overview.no_goals),
+        (Strings.NO_INTRODUCTIONS.translated(), overview.no_introductions),
     )
     high = max((sum(week.get(s, 0) for s in charts.DRAWN) for row in overview.rows for week in row.weeks), default=1)
     small = [
@@ -73,7 +165,7 @@ def overview_html(base: str, who: data.Viewer, overview: data.Overview) -> bytes
         "overview.html",
         base=base,
         who=who,
-        title="Overview",
+        title=Strings.OVERVIEW.translated(),
         current="overview",
         data=overview,
         columns=data.COLUMNS,
@@ -95,12 +187,12 @@ def goals_html(base: str, who: data.Viewer, page: data.GoalsPage) -> bytes:
         "goals.html",
         base=base,
         who=who,
-        title="Goals",
+        title=Strings.GOALS.translated(),
         current="goals",
         data=page,
         statuses=data.STATUS_CHOICES,
-        sorts=SORT_LABELS,
-        sort_label=dict(SORT_LABELS)[chosen.get("sort", "due")],
+        sorts=[(value, label.translated()) for value, label in SORT_LABELS],
+        sort_label=dict(SORT_LABELS)[chosen.get("sort", "due")].translated(),
         filtered=filtered,
         csv_href=f"{base}/goals.csv?{goals_query(chosen)}",
         page_href=lambda number: f"{base}/goals?{goals_query(chosen, page=number)}",
@@ -145,7 +237,7 @@ def network_html(base: str, who: data.Viewer, network: data.NetworkPage, svg: st
         "network.html",
         base=base,
         who=who,
-        title="Network",
+        title=Strings.NETWORK.translated(),
         current="network",
         data=network,
         form=form,
@@ -158,7 +250,7 @@ def events_html(base: str, who: data.Viewer, events: list[data.EventView]) -> by
         "events.html",
         base=base,
         who=who,
-        title="Events",
+        title=Strings.EVENTS.translated(),
         current="events",
         data=events,
         organiser=who.organiser,
