@@ -27,9 +27,9 @@ def line(services, user: str, text: str, *, locale: str | None = None) -> str:
 @pytest.mark.parametrize(
     ("code", "answer"),
     [
-        ("pl", "CityPeers pisze teraz do Ciebie w języku: Polski;"),
+        ("pl", "CityPeers pisze teraz w języku: Polski;"),
         ("el", "Το CityPeers σας γράφει τώρα στα Ελληνικά·"),
-        ("de", "CityPeers schreibt dir jetzt auf Deutsch;"),
+        ("de", "CityPeers schreibt Ihnen jetzt auf Deutsch;"),
         ("es", "CityPeers ahora te escribe en Español;"),
     ],
 )
@@ -54,7 +54,7 @@ def test_an_unknown_code_is_refused_with_the_languages_there_are_and_changes_not
 
 def test_a_discord_member_who_chose_nothing_reads_their_clients_language(services) -> None:
     assert line(services, "discord:7", "/city language", locale="de").startswith(
-        "CityPeers schreibt dir auf *Deutsch* (`de`), der Sprache, die deine Plattform meldet;".replace("*", "")
+        "CityPeers schreibt Ihnen auf *Deutsch* (`de`), der Sprache, die Ihre Plattform meldet;".replace("*", "")
     )
     assert line(services, "discord:8", "/city language", locale="pt-BR").startswith(
         "O CityPeers escreve-lhe em Português"
@@ -65,8 +65,8 @@ def test_a_discord_member_who_chose_nothing_reads_their_clients_language(service
     # Their choice wins over the client's; auto gives it back.
     line(services, "discord:7", "/city language el", locale="de")
     assert line(services, "discord:7", "/city language", locale="de").startswith("Το CityPeers")
-    assert line(services, "discord:7", "/city language auto", locale="de").startswith("CityPeers schreibt dir jetzt")
-    assert line(services, "discord:7", "/city language", locale="de").startswith("CityPeers schreibt dir auf")
+    assert line(services, "discord:7", "/city language auto", locale="de").startswith("CityPeers schreibt Ihnen jetzt")
+    assert line(services, "discord:7", "/city language", locale="de").startswith("CityPeers schreibt Ihnen auf")
 
 
 def test_the_programme_language_is_for_those_whose_platform_says_nothing(tmp_path, clock) -> None:
@@ -76,7 +76,7 @@ def test_the_programme_language_is_for_those_whose_platform_says_nothing(tmp_pat
         assert line(services, "console", "/city language").startswith(
             "CityPeers te escribe en *Español*".replace("*", "")
         )
-        assert line(services, "discord:1", "/city language", locale="pl").startswith("CityPeers pisze do Ciebie")
+        assert line(services, "discord:1", "/city language", locale="pl").startswith("CityPeers pisze w języku")
         # A refusal before any command ran (an unknown subcommand) is in their language as well.
         line(services, "ana", "/city language el")
         assert line(services, "ana", "/city language xx").startswith("⟦")
