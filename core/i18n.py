@@ -215,6 +215,16 @@ def format_list(items: list[str], language: Language | None = None) -> str:
     return str(babel_list(items, locale=chosen.babel_locale))
 
 
+def format_number(number: int, language: Language | None = None) -> str:
+    """`660,000` in English, `660 000` in Polish, `660.000` in German: CLDR's grouping, through Babel."""
+    chosen = language or current()
+    if chosen.code in (ENGLISH, "xx"):
+        return f"{number:,}"
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(number, locale=chosen.babel_locale))
+
+
 # --- what a translation may contain ---------------------------------------------------------------------------
 
 _MARKUP_CHARS = "<>&@"

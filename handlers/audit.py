@@ -20,6 +20,7 @@ from sqlmodel import Session
 from core.audit import AuditKind, AuditRecord
 from core.dates import format_instant
 from core.grammar import UserRef
+from core.i18n import N_
 from core.roles import Role
 from core.text import Mention
 from handlers.auth import require
@@ -52,21 +53,21 @@ CSV_COLUMNS = (
 class Strings:
     """Every user-facing line of /city audit, in one place so it can be translated later."""
 
-    WHAT = "read the audit trail"
-    TITLE = "Audit trail{filters}, newest first: {first}–{last} of {total}"
-    EMPTY = "No audit entries{filters}."
-    PAST_END = "Page {page} is past the last of {total} entries{filters}."
-    LINE = "{when} · {who} · {what} · {object}"
-    LINE_CHANGED = "{when} · {who} · {what} · {object} · {changes}"
-    MORE = "More"
-    FILE = "All {total} entries{filters} are in {file}."
-    WHAT_BAD = "`what=` is one of: {kinds}; not `{{value}}`."
-    WHO_BAD = "`who=` names a person as @name, not `{value}`."
-    PAGE_BAD = "`page=` expects a whole number of at least 1, not `{value}`."
-    SINCE = " since {day}"
-    BY = " by {who}"
-    OF_KIND = " of kind {what}"
-    COMMAND_LINE = "the command line"
+    WHAT = N_("read the audit trail")
+    TITLE = N_("Audit trail{filters}, newest first: {first}–{last} of {total}")
+    EMPTY = N_("No audit entries{filters}.")
+    PAST_END = N_("Page {page} is past the last of {total} entries{filters}.")
+    LINE = N_("{when} · {who} · {what} · {object}")
+    LINE_CHANGED = N_("{when} · {who} · {what} · {object} · {changes}")
+    MORE = N_("More")
+    FILE = N_("All {total} entries{filters} are in {file}.")
+    WHAT_BAD = N_("`what=` is one of: {kinds}; not `{{value}}`.")
+    WHO_BAD = N_("`who=` names a person as @name, not `{value}`.")
+    PAGE_BAD = N_("`page=` expects a whole number of at least 1, not `{value}`.")
+    SINCE = N_(" since {day}")
+    BY = N_(" by {who}")
+    OF_KIND = N_(" of kind {what}")
+    COMMAND_LINE = N_("the command line")
 
 
 CLI_ACTOR = "cli"  # who the command line's acts are by: whoever runs `citypeers`, with the server's rights
@@ -182,11 +183,11 @@ def entries_about(session: Session, external_id: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class AuditFilters:
-    since: date | None = param(Kind.DATE, "Only entries from this day on (yours), e.g. 2027-01-31", key="since")
-    who: UserRef | None = param(Kind.USER, "Only the acts of this person", key="who", invalid=Strings.WHO_BAD)
+    since: date | None = param(Kind.DATE, N_("Only entries from this day on (yours), e.g. 2027-01-31"), key="since")
+    who: UserRef | None = param(Kind.USER, N_("Only the acts of this person"), key="who", invalid=Strings.WHO_BAD)
     what: str | None = param(
         Kind.CHOICE,
-        "Only acts of this kind",
+        N_("Only acts of this kind"),
         key="what",
         choices=tuple(kind.value for kind in AuditKind),
         placeholder="<kind>",
@@ -194,7 +195,7 @@ class AuditFilters:
     )
     page: int | None = param(
         Kind.NUMBER,
-        "Which page of 20 entries (1 if not given)",
+        N_("Which page of 20 entries (1 if not given)"),
         key="page",
         placeholder="<n>",
         invalid=Strings.PAGE_BAD,

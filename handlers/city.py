@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gettext
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +17,7 @@ from core import i18n
 from core.audit import AuditKind
 from core.dates import format_instant
 from core.grammar import UserRef, shown
-from core.i18n import N_
+from core.i18n import N_, Msg, format_number, nN_, pN_
 from core.roles import GRANTABLE, ORGANISERS, READERS, Role, may_grant
 from core.text import Mention, Text, closest_names
 from core.tracks import TrackSpec
@@ -39,7 +41,7 @@ from handlers.types import (
 from storage import dashboard_queries, ledger_queries, queries
 from storage.models import City, Cohort, Delivery, Member, Track, name_key
 
-SUMMARY = "cities, their representatives, interests, offers and needs"
+SUMMARY = N_("cities, their representatives, interests, offers and needs")
 MAX_NAME = 80
 MAX_ITEM = 500
 MAX_ITEMS = 20
@@ -51,74 +53,114 @@ REQUESTS_KIND = RowKind.JOIN_REQUESTS.value  # the delivery that tells an organi
 class Strings:
     """Every user-facing line of /city, in one place so it can be translated later."""
 
-    NAME_REQUIRED = "Name the city."
-    NAME_BAD = "A city name is 1 to {max} characters without < > or line breaks."
-    COUNTRY_REQUIRED = "`country=` is required: an ISO 3166 two-letter code such as CZ or PT."
-    COUNTRY_BAD = "`country=` expects an ISO 3166 two-letter code such as CZ or PT, not `{value}`."
-    POPULATION_BAD = "`population=` expects a whole number of at least 1, not `{value}`."
-    EXISTS = "{name} is already registered."
-    EXISTS_AS = "{typed} is already registered. It is written {name}."
-    NAME_NO_LETTERS = "A name needs at least one letter or digit."
-    NO_CITY = "No city called `{name}`. See /city list."
-    NO_CITY_CLOSE = "No city called `{name}`. Did you mean {close}?"
-    REGISTERED = "Registered *{name}* ({country})."
+    NAME_REQUIRED = N_("Name the city.")
+    NAME_BAD = N_("A city name is 1 to {max} characters without < > or line breaks.")
+    COUNTRY_REQUIRED = N_("`country=` is required: an ISO 3166 two-letter code such as CZ or PT.")
+    COUNTRY_BAD = N_("`country=` expects an ISO 3166 two-letter code such as CZ or PT, not `{value}`.")
+    POPULATION_BAD = N_("`population=` expects a whole number of at least 1, not `{value}`.")
+    EXISTS = N_("{name} is already registered.")
+    EXISTS_AS = N_("{typed} is already registered. It is written {name}.")
+    NAME_NO_LETTERS = N_("A name needs at least one letter or digit.")
+    NO_CITY = N_("No city called `{name}`. See /city list.")
+    NO_CITY_CLOSE = N_("No city called `{name}`. Did you mean {close}?")
+    REGISTERED = N_("Registered *{name}* ({country}).")
     # Errors are single plain lines: no markup, since they carry what the user typed.
-    ALREADY_REP = "You already represent {name}."
-    ALREADY_REP_THEM = "{who} already represents {name}."
-    ALREADY_ASKED = "You already asked to represent {name}; an organiser will answer."
-    JOIN_SENT = "Asked to represent *{name}*. An organiser will approve it; you will hear back here."
-    JOIN_NOBODY = "Asked to represent *{name}*, but no organiser is set up yet to approve it."
-    JOIN_NOTICE = "{who} asks to represent *{name}*."
-    REQUESTS_TITLE = "{count} requests to represent a city"
-    REQUESTS_MORE = "…and {count} more: /city requests"
-    NO_REQUESTS = "No requests to represent a city are waiting."
-    STILL_WAITING = "{count} more waiting."
-    REVIEW = "Review requests"
-    USER_REQUIRED = "Name the person as @name."
-    APPROVED = "{who} now represents *{name}*."
-    APPROVED_YOU = "You now represent *{name}* (approved by {by})."
-    REJECTED = "{who}'s request to represent *{name}* is declined."
-    REJECTED_YOU = "Your request to represent *{name}* was declined by {by}."
-    NO_REQUEST = "{who} has no open request to represent {name}."
-    NOT_ASKED = "{who} has not asked to represent {name}: they ask with /city join {name}, and you approve it then."
-    ROLE_OWN = "Nobody changes their own role; another admin or organiser can."
-    ROLE_REP_NO_CITY = (
+    ALREADY_REP = N_("You already represent {name}.")
+    ALREADY_REP_THEM = N_("{who} already represents {name}.")
+    ALREADY_ASKED = N_("You already asked to represent {name}; an organiser will answer.")
+    JOIN_SENT = N_("Asked to represent *{name}*. An organiser will approve it; you will hear back here.")
+    JOIN_NOBODY = N_("Asked to represent *{name}*, but no organiser is set up yet to approve it.")
+    JOIN_NOTICE = N_("{who} asks to represent *{name}*.")
+    REQUESTS_TITLE = N_("{count} requests to represent a city")
+    REQUESTS_MORE = N_("…and {count} more: /city requests")
+    NO_REQUESTS = N_("No requests to represent a city are waiting.")
+    STILL_WAITING = N_("{count} more waiting.")
+    REVIEW = N_("Review requests")
+    USER_REQUIRED = N_("Name the person as @name.")
+    APPROVED = N_("{who} now represents *{name}*.")
+    APPROVED_YOU = N_("You now represent *{name}* (approved by {by}).")
+    REJECTED = N_("{who}'s request to represent *{name}* is declined.")
+    REJECTED_YOU = N_("Your request to represent *{name}* was declined by {by}.")
+    NO_REQUEST = N_("{who} has no open request to represent {name}.")
+    NOT_ASKED = N_("{who} has not asked to represent {name}: they ask with /city join {name}, and you approve it then.")
+    ROLE_OWN = N_("Nobody changes their own role; another admin or organiser can.")
+    ROLE_REP_NO_CITY = N_(
         "A rep represents a city: reps are made by approving their request to represent it "
         "(they type /city join <name>, then /city approve <@user> <name>)."
     )
-    ACT_FOR = "Organisers: the city to act for (a city whose representatives left is still kept)"
-    ROLE_CONFIG_ADMIN = "{who} is an admin in the bot's configuration; roles cannot change that."
-    ROLE_REFUSED = "You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps."
-    ROLE_SET = "{who} is now {role}."
-    ROLE_SET_YOU = "{by} made you {role} in CityPeers."
-    ROLE_NONE = "{who} no longer has a role and represents no city."
-    ROLE_NONE_YOU = "{by} removed your role in CityPeers."
-    ROLE_NONE_CITY_YOU = "{by} removed your role in CityPeers: you no longer represent {city}."
-    ROLE_ALREADY = "{who} is already {role}; nothing changed."
-    ROLE_ALREADY_NONE = "{who} has no role already; nothing changed."
-    INTERESTS_SET = "*{name}* works on: {tracks}."
-    ITEM_ADDED = "Added to what *{name}* {verb}: {text}"
-    ITEM_TOO_LONG = "Keep it under {max} characters."
-    ITEM_FULL = "{name} already lists {max} of these; remove one with `/city {kind} remove <number>`."
-    ITEM_REMOVED = "Removed from what *{name}* {verb}: {text}"
-    ITEM_NOT_FOUND = "There is no number {number}; see /city show."
-    REMOVE_WHICH = "Say which to remove by its number, as in /city {kind} remove 1: {items}"
-    REMOVE_NOTHING = "{name} lists no {kind}s yet, so there is nothing to remove."
-    SHOW_WHOM = "You do not represent a city: name one (/city show <name>) or ask to join (/city join <name>)."
-    NONE_YET = "_none yet_"
-    LIST_EMPTY = "No cities match. Organisers add them with /city register."
-    NO_COHORT = "No cohort called `{name}`."
-    COHORT_CLOSE = "Did you mean {close}?"
-    COHORTS = "Cohorts: {names}."
-    NO_COHORTS = "There are no cohorts yet; /city register … cohort=<name> makes one."
-    TZ_SET = "Times are now shown to you in *{zone}*: it is {now} there."
-    TZ_AUTO = (
+    ACT_FOR = N_("Organisers: the city to act for (a city whose representatives left is still kept)")
+    ROLE_CONFIG_ADMIN = N_("{who} is an admin in the bot's configuration; roles cannot change that.")
+    ROLE_REFUSED = N_("You cannot make {who} {role}: admins grant organiser, organisers manage experts and reps.")
+    ROLE_SET = N_("{who} is now {role}.")
+    ROLE_SET_YOU = N_("{by} made you {role} in CityPeers.")
+    ROLE_NONE = N_("{who} no longer has a role and represents no city.")
+    ROLE_NONE_YOU = N_("{by} removed your role in CityPeers.")
+    ROLE_NONE_CITY_YOU = N_("{by} removed your role in CityPeers: you no longer represent {city}.")
+    ROLE_ALREADY = N_("{who} is already {role}; nothing changed.")
+    ROLE_ALREADY_NONE = N_("{who} has no role already; nothing changed.")
+    INTERESTS_SET = N_("*{name}* works on: {tracks}.")
+    OFFER_ADDED = N_("Added to what *{name}* offers: {text}")
+    NEED_ADDED = N_("Added to what *{name}* needs: {text}")
+    ITEM_TOO_LONG = N_("Keep it under {max} characters.")
+    ITEM_FULL = N_("{name} already lists {max} of these; remove one with `/city {kind} remove <number>`.")
+    OFFER_REMOVED = N_("Removed from what *{name}* offers: {text}")
+    NEED_REMOVED = N_("Removed from what *{name}* needs: {text}")
+    ITEM_NOT_FOUND = N_("There is no number {number}; see /city show.")
+    REMOVE_WHICH = N_("Say which to remove by its number, as in /city {kind} remove 1: {items}")
+    REMOVE_NO_OFFER = N_("{name} lists no offers yet, so there is nothing to remove.")
+    REMOVE_NO_NEED = N_("{name} lists no needs yet, so there is nothing to remove.")
+    # A city's card: its facts after its name, each a message of its own, between middle dots.
+    FACT_COUNTRY = N_("{country} ({code})")
+    FACT_POPULATION = N_("population {population}")
+    FACT_COHORT = N_("cohort {cohort}")
+    FACT_MENTOR = N_("mentor city")
+    TRACKS_LABEL = N_("*Tracks:*")
+    OFFERS_LABEL = N_("*Offers:*")
+    NEEDS_LABEL = N_("*Needs:*")
+    REPS_LABEL = N_("*Representatives:*")
+    CITIES = nN_("{n} city", "{n} cities")
+    CITIES_ON_TRACK = nN_("{n} city (track {track})", "{n} cities (track {track})")
+    CITIES_IN_COHORT = nN_("{n} city (cohort {cohort})", "{n} cities (cohort {cohort})")
+    CITIES_ON_TRACK_IN_COHORT = nN_(
+        "{n} city (track {track}, cohort {cohort})", "{n} cities (track {track}, cohort {cohort})"
+    )
+    NO_TRACKS_YET = N_("no tracks yet")
+    MENTOR = N_("mentor")
+    TRACKS_TITLE = N_("Thematic tracks (use the key or the name)")
+    TRACK_LINE = nN_("`{key}` {name} · {n} city", "`{key}` {name} · {n} cities")
+    TZ_SHOW_CHOSEN = N_(
+        "Times are shown to you in *{zone}* (it is {now} there). You chose it; `/city timezone auto` gives it back "
+        "to your platform."
+    )
+    TZ_SHOW_PLATFORM = N_(
+        "Times are shown to you in *{zone}* (it is {now} there). It comes from your platform; "
+        "`/city timezone <Area/City>` chooses another."
+    )
+    TZ_SHOW_DEFAULT = N_(
+        "Times are shown to you in *{zone}* (it is {now} there). It is the programme's default; "
+        "`/city timezone <Area/City>` chooses yours."
+    )
+    APPROVE = pN_("button", "Approve")
+    REJECT = pN_("button", "Reject")
+    # TRANSLATORS: the roles people have; `/city role` takes them in English, as typed.
+    ROLES = {
+        "organiser": pN_("role", "organiser"),
+        "expert": pN_("role", "expert"),
+        "rep": pN_("role", "rep"),
+        "admin": pN_("role", "admin"),
+        "none": pN_("role", "none"),
+    }
+    SHOW_WHOM = N_("You do not represent a city: name one (/city show <name>) or ask to join (/city join <name>).")
+    NONE_YET = N_("_none yet_")
+    LIST_EMPTY = N_("No cities match. Organisers add them with /city register.")
+    NO_COHORT = N_("No cohort called `{name}`.")
+    COHORT_CLOSE = N_("Did you mean {close}?")
+    COHORTS = N_("Cohorts: {names}.")
+    NO_COHORTS = N_("There are no cohorts yet; /city register … cohort=<name> makes one.")
+    TZ_SET = N_("Times are now shown to you in *{zone}*: it is {now} there.")
+    TZ_AUTO = N_(
         "Times now follow the time zone your platform reports, if it reports one, else {default}: it is {now} there."
     )
-    TZ_SHOW = "Times are shown to you in *{zone}* (it is {now} there)."
-    TZ_CHOSEN = "You chose it; `/city timezone auto` gives it back to your platform."
-    TZ_PLATFORM = "It comes from your platform; `/city timezone <Area/City>` chooses another."
-    TZ_DEFAULT = "It is the programme's default; `/city timezone <Area/City>` chooses yours."
     LANGUAGE_SET = N_("CityPeers now writes to you in *{name}*; `/city language auto` gives it back to your platform.")
     LANGUAGE_AUTO = N_(
         "CityPeers now writes to you in the language your platform reports, else the programme's: *{name}*."
@@ -136,9 +178,6 @@ class Strings:
         "`/city language <code>` chooses yours: {languages}."
     )
     LANGUAGE_UNKNOWN = N_("`{typed}` is no language CityPeers is written in; there are {languages}.")
-
-
-VERB = {"offer": "offers", "need": "needs"}
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
@@ -194,8 +233,15 @@ def checked_country(value: str | None) -> str:
 
 
 def country_name(code: str) -> str:
+    """A country's name in the reader's language, from pycountry's own ISO 3166 catalogues."""
     country = pycountry.countries.get(alpha_2=code)
-    return getattr(country, "common_name", None) or (country.name if country else code)
+    english = getattr(country, "common_name", None) or (country.name if country else code)
+    return _countries(i18n.current().code).gettext(english)
+
+
+@functools.cache
+def _countries(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
 def member_for(context: Context, user_id: str, name: str) -> Member:
@@ -224,22 +270,26 @@ def configured_tracks(context: Context) -> list[TrackSpec]:
 @dataclass(frozen=True)
 class RegisterCity:
     name: str = param(
-        Kind.TEXT, "The city's name, as people know it, e.g. Brno", required=True, missing=Strings.NAME_REQUIRED
+        Kind.TEXT, N_("The city's name, as people know it, e.g. Brno"), required=True, missing=Strings.NAME_REQUIRED
     )
     country: str = param(
         Kind.TEXT,
-        "Its country, as a two-letter code: CZ, PT, DE",
+        N_("Its country, as a two-letter code: CZ, PT, DE"),
         required=True,
         key="country",
         placeholder="<XX>",
         missing=Strings.COUNTRY_REQUIRED,
     )
     population: int | None = param(
-        Kind.NUMBER, "How many people live there", key="population", placeholder="<n>", invalid=Strings.POPULATION_BAD
+        Kind.NUMBER,
+        N_("How many people live there"),
+        key="population",
+        placeholder="<n>",
+        invalid=Strings.POPULATION_BAD,
     )
-    mentor: bool = param(Kind.YESNO, "A mentor city, which shares its experience with others", key="mentor")
+    mentor: bool = param(Kind.YESNO, N_("A mentor city, which shares its experience with others"), key="mentor")
     cohort: str | None = param(
-        Kind.COHORT, "The cohort it belongs to; a new name starts a cohort", key="cohort", may_be_new=True
+        Kind.COHORT, N_("The cohort it belongs to; a new name starts a cohort"), key="cohort", may_be_new=True
     )
 
 
@@ -273,7 +323,7 @@ def register(context: Context, args: RegisterCity) -> Reply:
 
 @dataclass(frozen=True)
 class JoinCity:
-    name: City = param(Kind.CITY, "The city you represent", required=True, missing=Strings.NAME_REQUIRED)
+    name: City = param(Kind.CITY, N_("The city you represent"), required=True, missing=Strings.NAME_REQUIRED)
 
 
 def join(context: Context, args: JoinCity) -> Reply:
@@ -322,8 +372,8 @@ def pending_requests_reply(session: Session) -> Reply:
             who=mention(member),
             name=city.name,
             buttons=[
-                Button("Approve", f"/city approve {ref}", "primary"),
-                Button("Reject", f"/city reject {ref}", "danger"),
+                Button(Strings.APPROVE, f"/city approve {ref}", "primary"),
+                Button(Strings.REJECT, f"/city reject {ref}", "danger"),
             ],
         )
     if total > len(waiting):
@@ -349,8 +399,10 @@ def still_waiting(context: Context, reply: Reply) -> Reply:
 class PersonAndCity:
     """`<@user> <city name>`: someone who asked to represent a city, and the city."""
 
-    user: UserRef = param(Kind.USER, "Who asked to represent the city", required=True, missing=Strings.USER_REQUIRED)
-    name: City = param(Kind.CITY, "The city they asked to represent", required=True, missing=Strings.NAME_REQUIRED)
+    user: UserRef = param(
+        Kind.USER, N_("Who asked to represent the city"), required=True, missing=Strings.USER_REQUIRED
+    )
+    name: City = param(Kind.CITY, N_("The city they asked to represent"), required=True, missing=Strings.NAME_REQUIRED)
 
 
 def approve(context: Context, args: PersonAndCity) -> Reply:
@@ -396,10 +448,10 @@ def reject(context: Context, args: PersonAndCity) -> Reply:
 
 @dataclass(frozen=True)
 class GrantRole:
-    user: UserRef = param(Kind.USER, "Who gets the role", required=True, missing=Strings.USER_REQUIRED)
+    user: UserRef = param(Kind.USER, N_("Who gets the role"), required=True, missing=Strings.USER_REQUIRED)
     role: str = param(
         Kind.CHOICE,
-        "What they may do; none removes their role and city",
+        N_("What they may do; none removes their role and city"),
         required=True,
         choices=tuple(granted.value for granted in GRANTABLE),
     )
@@ -416,10 +468,12 @@ def role(context: Context, args: GrantRole) -> Reply:
     if new_role == Role.REP and member.city_id is None:
         raise CommandError(Strings.ROLE_REP_NO_CITY)
     if not may_grant(context.actor.role, Role(member.role), new_role):
-        raise CommandError(Strings.ROLE_REFUSED.format(who=f"@{member.display_name}", role=new_role.value))
+        raise CommandError(
+            Strings.ROLE_REFUSED.format(who=f"@{member.display_name}", role=Strings.ROLES[new_role.value])
+        )
     if member.role == new_role and (new_role != Role.NONE or member.city_id is None):  # nothing to change or tell
         template = Strings.ROLE_ALREADY_NONE if new_role == Role.NONE else Strings.ROLE_ALREADY
-        return Reply.of(template, who=mention(member), role=new_role.value)
+        return Reply.of(template, who=mention(member), role=Strings.ROLES[new_role.value])
     before = {"role": member.role, "city_id": member.city_id}
     represented = queries.get_city(session=context.session, city_id=member.city_id) if member.city_id else None
     member.role = new_role
@@ -435,8 +489,8 @@ def role(context: Context, args: GrantRole) -> Reply:
         you = Reply.of(told, by=mention(context.actor.member), city=represented.name if represented else "")
         reply.notices.append(Notice((member.external_id,), you))
         return reply
-    reply = Reply.of(Strings.ROLE_SET, who=mention(member), role=new_role.value)
-    you = Reply.of(Strings.ROLE_SET_YOU, by=mention(context.actor.member), role=new_role.value)
+    reply = Reply.of(Strings.ROLE_SET, who=mention(member), role=Strings.ROLES[new_role.value])
+    you = Reply.of(Strings.ROLE_SET_YOU, by=mention(context.actor.member), role=Strings.ROLES[new_role.value])
     reply.notices.append(Notice((member.external_id,), you))
     return reply
 
@@ -454,7 +508,7 @@ def audit_edit(
 
 @dataclass(frozen=True)
 class SetInterests:
-    tracks: list[Track] = param(Kind.TRACKS, "Your city's thematic tracks, separated by commas", required=True)
+    tracks: list[Track] = param(Kind.TRACKS, N_("Your city's thematic tracks, separated by commas"), required=True)
     city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
@@ -472,13 +526,13 @@ def interests(context: Context, args: SetInterests) -> Reply:
 
 @dataclass(frozen=True)
 class AddOffer:
-    text: str = param(Kind.TEXT, "Something your city can share with others", required=True)
+    text: str = param(Kind.TEXT, N_("Something your city can share with others"), required=True)
     city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
 @dataclass(frozen=True)
 class AddNeed:
-    text: str = param(Kind.TEXT, "Something your city is looking for", required=True)
+    text: str = param(Kind.TEXT, N_("Something your city is looking for"), required=True)
     city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
@@ -486,14 +540,14 @@ class AddNeed:
 class RemoveItem:
     # Without a readable number the command answers with the numbered items to choose from.
     number: int | None = param(
-        Kind.NUMBER, "Which one, by its number in /city show", required=True, asked_by_command=True
+        Kind.NUMBER, N_("Which one, by its number in /city show"), required=True, asked_by_command=True
     )
     city: City | None = param(Kind.CITY, Strings.ACT_FOR, key="city")
 
 
 def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
     def run(context: Context, args: AddOffer | AddNeed) -> Reply:
-        city = city_to_edit(context, args.city, f"add {VERB[kind]}")
+        city = city_to_edit(context, args.city, "add offers" if kind == "offer" else "add needs")
         text = " ".join(args.text.split())
         if not text:
             raise UsageError()
@@ -510,18 +564,20 @@ def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
             now=context.now,
         )
         audit_edit(context, city, after={kind: text})
-        return Reply.of(Strings.ITEM_ADDED, name=city.name, verb=VERB[kind], text=text)
+        return Reply.of(Strings.OFFER_ADDED if kind == "offer" else Strings.NEED_ADDED, name=city.name, text=text)
 
     return run
 
 
 def _remove_item(kind: str) -> Callable[[Context, RemoveItem], Reply]:
     def run(context: Context, args: RemoveItem) -> Reply:
-        city = city_to_edit(context, args.city, f"remove {VERB[kind]}")
+        city = city_to_edit(context, args.city, "remove offers" if kind == "offer" else "remove needs")
         items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
         if args.number is None:  # `remove one` is a slip, not an offer: the numbered items to choose from
             if not items:
-                raise CommandError(Strings.REMOVE_NOTHING.format(name=city.name, kind=kind))
+                raise CommandError(
+                    Strings.REMOVE_NO_OFFER if kind == "offer" else Strings.REMOVE_NO_NEED, name=city.name
+                )
             numbered = "; ".join(f"{i}. {item.text}" for i, item in enumerate(items, start=1))
             raise CommandError(Strings.REMOVE_WHICH.format(kind=kind, items=numbered))
         if not 1 <= args.number <= len(items):
@@ -529,14 +585,15 @@ def _remove_item(kind: str) -> Callable[[Context, RemoveItem], Reply]:
         item = items[args.number - 1]
         queries.delete_city_item(session=context.session, item=item)
         audit_edit(context, city, before={kind: item.text}, after={kind: None})
-        return Reply.of(Strings.ITEM_REMOVED, name=city.name, verb=VERB[kind], text=item.text)
+        removed = Strings.OFFER_REMOVED if kind == "offer" else Strings.NEED_REMOVED
+        return Reply.of(removed, name=city.name, text=item.text)
 
     return run
 
 
 @dataclass(frozen=True)
 class ShowCity:
-    name: City | None = param(Kind.CITY, "The city to show (yours if not given)")
+    name: City | None = param(Kind.CITY, N_("The city to show (yours if not given)"))
 
 
 def show(context: Context, args: ShowCity) -> Reply:
@@ -551,66 +608,79 @@ def show(context: Context, args: ShowCity) -> Reply:
 
 def city_card(context: Context, city: City) -> Reply:
     session = context.session
-    facts = ["{country} ({code})"]
+    # The card's first line is its facts, each a whole message in the reader's language, between middle dots; the
+    # values stay values (a cohort's name is typed by people), so the template is the facts' templates joined.
+    facts = [str(Strings.FACT_COUNTRY)]
     values: dict[str, object] = {"name": city.name, "country": country_name(city.country), "code": city.country}
     if city.population:
-        facts.append("population {population}")
-        values["population"] = f"{city.population:,}"
+        facts.append(str(Strings.FACT_POPULATION))
+        values["population"] = format_number(city.population)
     if city.cohort_id:
-        facts.append("cohort {cohort}")
+        facts.append(str(Strings.FACT_COHORT))
         values["cohort"] = queries.cohort_names(session=session, cohort_ids=[city.cohort_id])[city.cohort_id]
     if city.mentor:
-        facts.append("mentor city")
+        facts.append(str(Strings.FACT_MENTOR))
     reply = Reply.of("*{name}* · " + " · ".join(facts), **values)
     tracks = queries.city_tracks(session=session, city_ids=[city.id])[city.id]
-    reply.sections.append(labelled_list("Tracks", [t.name for t in tracks], numbered=False))
-    for kind, label in (("offer", "Offers"), ("need", "Needs")):
+    reply.sections.append(labelled_list(Strings.TRACKS_LABEL, [t.name for t in tracks], numbered=False))
+    for kind, label in (("offer", Strings.OFFERS_LABEL), ("need", Strings.NEEDS_LABEL)):
         items = queries.city_items(session=session, city_id=city.id, kind=kind)
         reply.sections.append(labelled_list(label, [item.text for item in items], numbered=True))
     reps = queries.reps_of(session=session, city_id=city.id)
-    reply.sections.append(labelled_list("Representatives", [mention(m) for m in reps], numbered=False))
+    reply.sections.append(labelled_list(Strings.REPS_LABEL, [mention(m) for m in reps], numbered=False))
     return reply
 
 
-def labelled_list(label: str, items: list[object], *, numbered: bool) -> Section:
-    """`*Offers*` then one line per item; user values stay values so they are escaped."""
+def labelled_list(label: Msg, items: list[object], *, numbered: bool) -> Section:
+    """`*Offers:*` then one line per item; user values stay values so they are escaped."""
     if not items:
-        return Section(Text(f"*{label}:* " + Strings.NONE_YET))
+        return Section(Text(f"{label} {Strings.NONE_YET}"))
     values = {f"v{i}": item for i, item in enumerate(items)}
     if numbered:
         lines = [f"{i + 1}. {{v{i}}}" for i in range(len(items))]
-        return Section(Text(f"*{label}:*\n" + "\n".join(lines), **values))
-    return Section(Text(f"*{label}:* " + ", ".join(f"{{v{i}}}" for i in range(len(items))), **values))
+        return Section(Text(f"{label}\n" + "\n".join(lines), **values))
+    return Section(Text(f"{label} " + ", ".join(f"{{v{i}}}" for i in range(len(items))), **values))
 
 
 @dataclass(frozen=True)
 class ListCities:
-    track: Track | None = param(Kind.TRACK, "Only cities working on this thematic track", key="track")
-    cohort: Cohort | None = param(Kind.COHORT, "Only the cities of this cohort", key="cohort")
+    track: Track | None = param(Kind.TRACK, N_("Only cities working on this thematic track"), key="track")
+    cohort: Cohort | None = param(Kind.COHORT, N_("Only the cities of this cohort"), key="cohort")
 
 
 def list_cities(context: Context, args: ListCities) -> Reply:
     session = context.session
     track_id = cohort_id = None
-    title_parts: list[str] = []
     if args.track is not None:
         track_id = args.track.id
-        title_parts.append(f"track {args.track.name}")
     if args.cohort is not None:
         cohort_id = args.cohort.id
-        title_parts.append(f"cohort {args.cohort.name}")
     cities = queries.list_cities(session=session, track_id=track_id, cohort_id=cohort_id)
     if not cities:
         return Reply.of(Strings.LIST_EMPTY)
     tracks = queries.city_tracks(session=session, city_ids=[c.id for c in cities])
-    title = f"{len(cities)} {'city' if len(cities) == 1 else 'cities'}"
-    reply = Reply(title=title + (f" ({', '.join(title_parts)})" if title_parts else ""))
+    counted = (
+        Strings.CITIES_ON_TRACK_IN_COHORT
+        if args.track and args.cohort
+        else Strings.CITIES_ON_TRACK
+        if args.track
+        else Strings.CITIES_IN_COHORT
+        if args.cohort
+        else Strings.CITIES
+    )
+    reply = Reply(
+        title=counted.format(
+            n=len(cities),
+            track=args.track.name if args.track else "",
+            cohort=args.cohort.name if args.cohort else "",
+        )
+    )
     values: dict[str, object] = {}
     lines = []
     for i, city in enumerate(cities):
         values[f"n{i}"] = city.name
-        keys = ", ".join(t.key for t in tracks[city.id]) or "no tracks yet"
-        mentor = " · mentor" if city.mentor else ""
+        keys = ", ".join(t.key for t in tracks[city.id]) or str(Strings.NO_TRACKS_YET)
+        mentor = f" · {Strings.MENTOR}" if city.mentor else ""
         lines.append(f"*{{n{i}}}* ({city.country}){mentor} · {keys}")
     reply.sections.append(Section(Text("\n".join(lines), **values)))
     return reply
@@ -620,10 +690,10 @@ def list_cities(context: Context, args: ListCities) -> Reply:
 class ChooseZone:
     zone: ZoneInfo | None = param(
         Kind.ZONE,
-        "A zone like Europe/Brussels, or auto for your platform's; empty shows yours",
+        N_("A zone like Europe/Brussels, or auto for your platform's; empty shows yours"),
         placeholder="<Area/City>|auto",
     )
-    auto: bool = param(Kind.FLAG, "Follow the zone your platform reports again", placeholder="")
+    auto: bool = param(Kind.FLAG, N_("Follow the zone your platform reports again"), placeholder="")
 
 
 def timezone(context: Context, args: ChooseZone) -> Reply:
@@ -640,15 +710,21 @@ def timezone(context: Context, args: ChooseZone) -> Reply:
         member.tz, member.tz_chosen = zone.key, True
         return Reply.of(Strings.TZ_SET, zone=zone.key, now=format_instant(context.now, zone))
     zone = context.zone
-    source = Strings.TZ_CHOSEN if member.tz_chosen else Strings.TZ_PLATFORM if member.tz else Strings.TZ_DEFAULT
-    return Reply.of(Strings.TZ_SHOW + " " + source, zone=zone.key, now=format_instant(context.now, zone))
+    shown_as = (
+        Strings.TZ_SHOW_CHOSEN
+        if member.tz_chosen
+        else Strings.TZ_SHOW_PLATFORM
+        if member.tz
+        else Strings.TZ_SHOW_DEFAULT
+    )
+    return Reply.of(shown_as, zone=zone.key, now=format_instant(context.now, zone))
 
 
 @dataclass(frozen=True)
 class ChooseLanguage:
     code: str | None = param(
         Kind.TEXT,
-        "A language code like pl, el, de or es, or auto for your platform's; empty shows yours",
+        N_("A language code like pl, el, de or es, or auto for your platform's; empty shows yours"),
         placeholder="<code>|auto",
     )
 
@@ -684,15 +760,10 @@ def language(context: Context, args: ChooseLanguage) -> Reply:
 
 def tracks(context: Context, args: NoArguments) -> Reply:
     counts = queries.track_city_counts(session=context.session)
-    reply = Reply(title="Thematic tracks (use the key or the name)")
+    reply = Reply(title=Strings.TRACKS_TITLE)
     for track in queries.active_tracks(session=context.session):
         count = counts.get(track.id, 0)
-        reply.add(
-            "`{key}` {name} · {count}",
-            key=track.key,
-            name=track.name,
-            count=f"{count} {'city' if count == 1 else 'cities'}",
-        )
+        reply.add(Strings.TRACK_LINE, key=track.key, name=track.name, n=count)
     return reply
 
 
@@ -702,19 +773,21 @@ COMMANDS: dict[str, Command] = {
         Command(
             "register",
             "/city register",
-            "Organisers: register a city (country is an ISO 3166 two-letter code).",
+            N_("Organisers: register a city (country is an ISO 3166 two-letter code)."),
             register,
             arguments=RegisterCity,
         ),
-        Command("join", "/city join", "Ask to represent a city; an organiser approves.", join, arguments=JoinCity),
-        Command("approve", "/city approve", "Organisers: approve a representative.", approve, arguments=PersonAndCity),
+        Command("join", "/city join", N_("Ask to represent a city; an organiser approves."), join, arguments=JoinCity),
         Command(
-            "reject", "/city reject", "Organisers: decline a request to represent.", reject, arguments=PersonAndCity
+            "approve", "/city approve", N_("Organisers: approve a representative."), approve, arguments=PersonAndCity
+        ),
+        Command(
+            "reject", "/city reject", N_("Organisers: decline a request to represent."), reject, arguments=PersonAndCity
         ),
         Command(
             "requests",
             "/city requests",
-            "Organisers: the requests to represent a city that wait, with Approve and Reject.",
+            N_("Organisers: the requests to represent a city that wait, with Approve and Reject."),
             requests,
             aliases=("pending",),
             arguments=NoArguments,
@@ -722,14 +795,14 @@ COMMANDS: dict[str, Command] = {
         Command(
             "role",
             "/city role",
-            "Admins and organisers: give someone a role (none removes it and the city link).",
+            N_("Admins and organisers: give someone a role (none removes it and the city link)."),
             role,
             arguments=GrantRole,
         ),
         Command(
             "interests",
             "/city interests",
-            "Reps: set your city's thematic tracks (see /city tracks); organisers for any city with city=.",
+            N_("Reps: set your city's thematic tracks (see /city tracks); organisers for any city with city=."),
             interests,
             aliases=("interest",),
             arguments=SetInterests,
@@ -737,7 +810,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "offer",
             "/city offer",
-            "Reps: add something your city can share; organisers for any city with city=.",
+            N_("Reps: add something your city can share; organisers for any city with city=."),
             _add_item("offer"),
             aliases=("offers",),
             arguments=AddOffer,
@@ -745,7 +818,7 @@ COMMANDS: dict[str, Command] = {
                 Variant(
                     "offer-remove",
                     "remove",
-                    "Reps: remove one of your city's offers by its number in /city show.",
+                    N_("Reps: remove one of your city's offers by its number in /city show."),
                     arguments=RemoveItem,
                     run=_remove_item("offer"),
                 ),
@@ -754,7 +827,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "need",
             "/city need",
-            "Reps: add something your city is looking for; organisers for any city with city=.",
+            N_("Reps: add something your city is looking for; organisers for any city with city=."),
             _add_item("need"),
             aliases=("needs",),
             arguments=AddNeed,
@@ -762,21 +835,25 @@ COMMANDS: dict[str, Command] = {
                 Variant(
                     "need-remove",
                     "remove",
-                    "Reps: remove one of your city's needs by its number in /city show.",
+                    N_("Reps: remove one of your city's needs by its number in /city show."),
                     arguments=RemoveItem,
                     run=_remove_item("need"),
                 ),
             ),
         ),
-        Command("show", "/city show", "A city's profile; your own city by default.", show, arguments=ShowCity),
+        Command("show", "/city show", N_("A city's profile; your own city by default."), show, arguments=ShowCity),
         Command(
-            "list", "/city list", "Every city, or those on a track or in a cohort.", list_cities, arguments=ListCities
+            "list",
+            "/city list",
+            N_("Every city, or those on a track or in a cohort."),
+            list_cities,
+            arguments=ListCities,
         ),
-        Command("tracks", "/city tracks", "The thematic tracks cities can work on.", tracks, arguments=NoArguments),
+        Command("tracks", "/city tracks", N_("The thematic tracks cities can work on."), tracks, arguments=NoArguments),
         Command(
             "timezone",
             "/city timezone",
-            "The time zone every time is shown to you in (auto: your platform's, where it gives one).",
+            N_("The time zone every time is shown to you in (auto: your platform's, where it gives one)."),
             timezone,
             aliases=("tz", "zone"),
             arguments=ChooseZone,
@@ -784,7 +861,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "language",
             "/city language",
-            "The language CityPeers writes to you in (auto: your platform's).",
+            N_("The language CityPeers writes to you in (auto: your platform's)."),
             language,
             aliases=("lang",),
             arguments=ChooseLanguage,
@@ -793,7 +870,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "audit",
             "/city audit",
-            "Admins: who did which privileged act, newest first, with a CSV of the entries.",
+            N_("Admins: who did which privileged act, newest first, with a CSV of the entries."),
             audit.audit_command,
             arguments=audit.AuditFilters,
         ),

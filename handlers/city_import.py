@@ -17,6 +17,7 @@ from typing import TextIO
 
 from core.audit import AuditKind
 from core.grammar import GrammarError, bad_character, parse_count, parse_yes_no, shown
+from core.i18n import N_
 from core.tracks import TrackSpec, resolve_track
 from handlers import audit
 from handlers.city import MAX_ITEM, MAX_ITEMS, checked_country, checked_name
@@ -34,23 +35,23 @@ MAX_LINE = 100_000  # more than a row of full cells; a longer line is refused be
 class Strings:
     """Every line the import prints, in one place."""
 
-    NOT_UTF8 = "{path} is not UTF-8 text (save it as CSV UTF-8)."
-    NO_FILE = "{path}: no such file."
-    EMPTY = "{path} has no header row; expected the columns {columns}."
-    MISSING_COLUMNS = "line 1: the header lacks {missing}; expected the columns {columns}."
-    UNKNOWN_COLUMNS = "line 1: unknown columns {unknown}; expected the columns {columns}."
-    LINE = "line {line}: {problem}"
-    DUPLICATE = "{name} appears twice in the file (first on line {first})."
-    EXISTS = "{name} is already registered."
-    TOO_LONG = "an {kind} is longer than {max} characters."
-    TOO_MANY = "more than {max} {kind}s."
-    EXTRA_CELLS = "more cells than columns (a `;` or `,` inside a cell needs the cell in double quotes)."
-    CELL_TOO_LONG = "the {column} cell has {length:,} characters; a cell holds at most {max:,}."
-    BAD_CHARACTER = "the {column} cell holds {code} at character {position:,}, a control character; remove it."
-    LINE_TOO_LONG = "longer than {max:,} characters; the rest of the file was not read."
-    NOT_CSV = "not readable as CSV ({error}); the rest of the file was not read."
-    DONE = "Imported {cities} cities ({offers} offers, {needs} needs)."
-    FAILED = "Nothing imported: {count} bad rows."
+    NOT_UTF8 = N_("{path} is not UTF-8 text (save it as CSV UTF-8).")
+    NO_FILE = N_("{path}: no such file.")
+    EMPTY = N_("{path} has no header row; expected the columns {columns}.")
+    MISSING_COLUMNS = N_("line 1: the header lacks {missing}; expected the columns {columns}.")
+    UNKNOWN_COLUMNS = N_("line 1: unknown columns {unknown}; expected the columns {columns}.")
+    LINE = N_("line {line}: {problem}")
+    DUPLICATE = N_("{name} appears twice in the file (first on line {first}).")
+    EXISTS = N_("{name} is already registered.")
+    TOO_LONG = N_("an {kind} is longer than {max} characters.")
+    TOO_MANY = N_("more than {max} {kind}s.")
+    EXTRA_CELLS = N_("more cells than columns (a `;` or `,` inside a cell needs the cell in double quotes).")
+    CELL_TOO_LONG = N_("the {column} cell has {length:,} characters; a cell holds at most {max:,}.")
+    BAD_CHARACTER = N_("the {column} cell holds {code} at character {position:,}, a control character; remove it.")
+    LINE_TOO_LONG = N_("longer than {max:,} characters; the rest of the file was not read.")
+    NOT_CSV = N_("not readable as CSV ({error}); the rest of the file was not read.")
+    DONE = N_("Imported {cities} cities ({offers} offers, {needs} needs).")
+    FAILED = N_("Nothing imported: {count} bad rows.")
 
 
 class ImportFailed(Exception):

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core.goals import OVERDUE, STANDINGS, STATUSES, is_overdue, local_day, standing, status_label
+from core.i18n import N_
 from core.roles import ORGANISERS, READERS, Role
 from core.text import fold_name
 from handlers.event_reminders import current_occurrence
@@ -44,12 +45,12 @@ NO_TRACK = "no track"
 class Strings:
     """Every user-facing line of /goal dashboard, in one place so it can be translated later."""
 
-    LINK = "Your private dashboard: {url}"
-    LINK_PRIVATE = (
+    LINK = N_("Your private dashboard: {url}")
+    LINK_PRIVATE = N_(
         "Anyone with the link sees what you see: keep it private. It stops working if you lose the expert or "
         "organiser role; /goal dashboard reset revokes it."
     )
-    RESET = "Revoked {count}; /goal dashboard gives a new one."
+    RESET = N_("Revoked {count}; /goal dashboard gives a new one.")
 
 
 def token_hash(token: str) -> str:

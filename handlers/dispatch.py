@@ -15,6 +15,7 @@ from sqlmodel import Session
 import locales
 from core import i18n
 from core.grammar import MAX_KEY, GrammarError, UnknownOption, check_line, parse_args, split_first
+from core.i18n import N_
 from core.roles import Role
 from handlers import audit, languages
 from handlers.binding import bind, raw_values
@@ -42,16 +43,24 @@ HELP = "help"  # `/help city` answers as `/city help` does
 class Strings:
     """The dispatcher's own lines: commands that do not exist, and help."""
 
-    UNKNOWN_FAMILY = "Unknown command /{name}. {hint}Commands: {known}."
-    UNKNOWN_COMMAND = "Unknown command `/{family} {name}`. {hint}Try /{family} help."
-    NO_FAMILY = "No command family called `{name}`. {hint}Commands: {known}."
-    DID_YOU_MEAN = "Did you mean {command}? "
-    UNKNOWN_OPTION = "Unknown option `{key}=`. {hint}Options of /{family} {command}: {options}"
-    OPTION_MEANT = "Did you mean `{key}=`? "
-    NO_OPTIONS = "Unknown option `{key}=`: /{family} {command} takes none; text that holds = goes in quotes."
-    QUOTE_TEXT = "; text that holds = goes in quotes."
-    HELP_TITLE = "CityPeers commands (`/help <command>` or `/<command> help` for each one's):"
-    HELP_FAMILY = "`/{name}`: {summary}"
+    UNKNOWN_FAMILY = N_("Unknown command /{name}. Commands: {known}.")
+    UNKNOWN_FAMILY_CLOSE = N_("Unknown command /{name}. Did you mean {command}? Commands: {known}.")
+    UNKNOWN_COMMAND = N_("Unknown command `/{family} {name}`. Try /{family} help.")
+    UNKNOWN_COMMAND_CLOSE = N_("Unknown command `/{family} {name}`. Did you mean {command}? Try /{family} help.")
+    NO_FAMILY = N_("No command family called `{name}`. Commands: {known}.")
+    NO_FAMILY_CLOSE = N_("No command family called `{name}`. Did you mean {command}? Commands: {known}.")
+    UNKNOWN_OPTION = N_(
+        "Unknown option `{key}=`. Options of /{family} {command}: {options}; text that holds = goes in quotes."
+    )
+    UNKNOWN_OPTION_CLOSE = N_(
+        "Unknown option `{key}=`. Did you mean `{close}=`? Options of /{family} {command}: {options}"
+    )
+    EXPECTED = N_("Expected: {usage}")
+    EXPECTED_AFTER = N_("{detail} Expected: {usage}")
+    OPTIONS_HELP = N_('Options are key=value after the text; quote values with spaces: where="Hotel Metropole".')
+    NO_OPTIONS = N_("Unknown option `{key}=`: /{family} {command} takes none; text that holds = goes in quotes.")
+    HELP_TITLE = N_("CityPeers commands (`/help <command>` or `/<command> help` for each one's):")
+    HELP_FAMILY = N_("`/{name}`: {summary}")
 
 
 # Each family's commands, usage lines and summary live in its module (`COMMANDS`, `SUMMARY`).
@@ -103,6 +112,10 @@ def handle(services: Services, request: Request) -> Reply:
     option) changed nothing: when its person chose another language it is answered again in theirs."""
     first = languages.for_member(None, request.locale, services.settings)
     with i18n.reading(first):
+        try:
+            check_line(request.text)  # before any parsing or reading: a huge or binary line is refused at once
+        except GrammarError as error:
+            return Reply.fail(str(error))
         known = _READER_KNOWN.set(False)
         try:
             reply = _answer(services, request)
@@ -125,18 +138,16 @@ def _own_language(services: Services, request: Request) -> str | None:
 
 
 def _answer(services: Services, request: Request) -> Reply:
-    try:
-        check_line(request.text)  # before any parsing: a huge or binary line is refused at once
-    except GrammarError as error:
-        return Reply.fail(str(error))
     family = FAMILIES.get(request.command.lstrip("/").lower())
     if family is None:
         if request.command.lstrip("/").lower() == HELP:
             return overall_help(request.text)
         typed = request.command.lstrip("/")
         known = ", ".join(f"/{name}" for name in (*FAMILIES, HELP))
-        hint = did_you_mean(typed, [*FAMILIES, HELP], lambda name: f"/{name}")
-        return Reply.fail(Strings.UNKNOWN_FAMILY.format(name=typed, hint=hint, known=known))
+        close = did_you_mean(typed, [*FAMILIES, HELP], lambda name: f"/{name}")
+        if close:
+            return Reply.fail(Strings.UNKNOWN_FAMILY_CLOSE, name=typed, command=close, known=known)
+        return Reply.fail(Strings.UNKNOWN_FAMILY, name=typed, known=known)
     command_name = request.command.lstrip("/").lower()
     if request.values is not None:
         return _handle_values(services, request, command_name, family)
@@ -150,8 +161,10 @@ def _answer(services: Services, request: Request) -> Reply:
     command = find_command(family, name)
     if command is None:
         names = [spelling for c in family.values() for spelling in (c.name, *c.aliases)]
-        hint = did_you_mean(name, names, lambda typo: f"/{command_name} {find_command(family, typo).name}")  # type: ignore[union-attr]
-        return Reply.fail(Strings.UNKNOWN_COMMAND.format(family=command_name, name=name, hint=hint))
+        close = did_you_mean(name, names, lambda typo: f"/{command_name} {find_command(family, typo).name}")  # type: ignore[union-attr]
+        if close:
+            return Reply.fail(Strings.UNKNOWN_COMMAND_CLOSE, family=command_name, name=name, command=close)
+        return Reply.fail(Strings.UNKNOWN_COMMAND, family=command_name, name=name)
     if rest.strip().lower() == "help":
         return Reply.of("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
     form, rest = chosen_form(command, rest)
@@ -224,7 +237,7 @@ def _handle_values(services: Services, request: Request, command_name: str, fami
     """A command whose values came typed (Discord's options): the same parsers, resolvers and handler as a line."""
     found = form_named(command_name, family, request.subcommand or "")
     if found is None:
-        return Reply.fail(Strings.UNKNOWN_COMMAND.format(family=command_name, name=request.subcommand, hint=""))
+        return Reply.fail(Strings.UNKNOWN_COMMAND, family=command_name, name=request.subcommand)
     command, form = found
     given = dict(request.values or {})
     try:
@@ -242,8 +255,9 @@ def _handle_values(services: Services, request: Request, command_name: str, fami
 
 
 def usage_line(error: UsageError, usage: str) -> str:
-    detail = f"{error.detail} " if error.detail else ""
-    return f"{detail}Expected: {usage}"
+    if error.detail:
+        return Strings.EXPECTED_AFTER.format(detail=error.detail, usage=usage)
+    return Strings.EXPECTED.format(usage=usage)
 
 
 def run_command(
@@ -283,16 +297,18 @@ def unknown_option_line(family: str, command: Command, error: UnknownOption) -> 
     """`foo=` named with the command it is not an option of, and the options that command takes."""
     if not error.allowed:
         return Strings.NO_OPTIONS.format(key=error.key, family=family, command=command.name)
-    hint = Strings.OPTION_MEANT.format(key=error.close) if error.close else ""
     options = ", ".join(f"{key}=" for key in sorted(error.allowed))
-    line = Strings.UNKNOWN_OPTION.format(key=error.key, hint=hint, family=family, command=command.name, options=options)
-    return line if error.close else line + Strings.QUOTE_TEXT  # a slip of an option is no text
+    if error.close:  # a slip of an option is no text
+        return Strings.UNKNOWN_OPTION_CLOSE.format(
+            key=error.key, close=error.close, family=family, command=command.name, options=options
+        )
+    return Strings.UNKNOWN_OPTION.format(key=error.key, family=family, command=command.name, options=options)
 
 
 def did_you_mean(typed: str, names: list[str], spell: Callable[[str], str]) -> str:
-    """`Did you mean /city show? ` for a slip of one of `names` (difflib), else nothing."""
+    """`/city show` for a slip of one of `names` (difflib), spelled by `spell`; else nothing."""
     close = difflib.get_close_matches(typed.lower()[:MAX_KEY], names, n=1, cutoff=0.6)
-    return Strings.DID_YOU_MEAN.format(command=spell(close[0])) if close else ""
+    return spell(close[0]) if close else ""
 
 
 def overall_help(topic: str) -> Reply:
@@ -306,8 +322,10 @@ def overall_help(topic: str) -> Reply:
     name = family_name.lstrip("/").lower()
     if name not in FAMILIES:
         known = ", ".join(f"/{family}" for family in FAMILIES)
-        hint = did_you_mean(name, list(FAMILIES), lambda close: f"/{close}")
-        return Reply.fail(Strings.NO_FAMILY.format(name=family_name, hint=hint, known=known))
+        close = did_you_mean(name, list(FAMILIES), lambda close: f"/{close}")
+        if close:
+            return Reply.fail(Strings.NO_FAMILY_CLOSE, name=family_name, command=close, known=known)
+        return Reply.fail(Strings.NO_FAMILY, name=family_name, known=known)
     return family_help(name, FAMILIES[name], topic=rest)
 
 
@@ -319,7 +337,7 @@ def family_help(command_name: str, family: Mapping[str, Command], topic: str = "
     reply = Reply(title=f"/{command_name}: {SUMMARIES[command_name]}")
     for command in family.values():
         reply.add("`{usage}`\n{summary}", usage=command.usage, summary=command.summary)
-    reply.add('Options are key=value after the text; quote values with spaces: where="Hotel Metropole".')
+    reply.add(Strings.OPTIONS_HELP)
     return reply
 
 

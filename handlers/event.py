@@ -20,6 +20,7 @@ from core import calendar
 from core.audit import AuditKind
 from core.dates import OffsetList, TypedWhen, format_instant, zone_note
 from core.grammar import ChannelRef
+from core.i18n import N_
 from core.reminders import (
     ALL_DAY_HOUR,
     Occurrence,
@@ -71,7 +72,7 @@ from handlers.types import (
 from storage import event_queries, feed_queries
 from storage.models import Broadcast, Cohort, Event, EventOccurrence, Member
 
-SUMMARY = "City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts"
+SUMMARY = N_("City Labs, summits and meetings: RSVPs, reminders in your time zone, broadcasts")
 MAX_TITLE = 200
 MAX_BROADCAST = 3000
 MAX_OFFSETS = 5  # reminders per event: more is noise, and every one is a message to every attendee
@@ -84,104 +85,112 @@ PAST_TOLERANCE = timedelta(minutes=1)  # "now" typed as a time a few seconds ago
 class Strings:
     """Every user-facing line of /event, in one place so it can be translated later."""
 
-    TITLE_REQUIRED = "Give the event a title."
-    TITLE_BAD = "A title is 1 to 200 characters without line breaks."
-    START_REQUIRED = '`start=` is required, e.g. start="2020-09-28 10:00".'
-    START_PAST = "The start, {when}, is in the past: give a time from now on."
-    END_BEFORE_START = "The end must come after the start."
-    END_NEEDS_DAY = "An all-day event ends on a day too: end= a date without a time, e.g. end=2027-03-05."
-    ID_BAD = "`{value}` is not an event number; see /event list."
-    NO_EVENT = "There is no event {id}; see /event list."
-    CANCELLED = "Event {id} is cancelled."
-    CHANNEL_BAD = "`{value}` is not a channel; name it as #channel."
-    TOO_LONG = "Keep a broadcast under {max} characters."
-    NOTHING_TO_CHANGE = "Say what changes: title=, start=, end=, tz=, where=, channel= or repeat= (none removes it)."
-    TOO_MANY_OFFSETS = "At most {max} reminders an event; you gave {count} ({offsets})."
-    OFFSET_TOO_LONG = "A reminder is at most {max} before its event; {offset} is longer."
-    OFFSET_BEFORE_NOW = "A {offset} reminder would fall before now: the event {lead}. Use offsets shorter than that."
-    CREATED = "Scheduled *{title}* (event {id}): {when}."
+    TITLE_REQUIRED = N_("Give the event a title.")
+    TITLE_BAD = N_("A title is 1 to 200 characters without line breaks.")
+    START_REQUIRED = N_('`start=` is required, e.g. start="2020-09-28 10:00".')
+    START_PAST = N_("The start, {when}, is in the past: give a time from now on.")
+    END_BEFORE_START = N_("The end must come after the start.")
+    END_NEEDS_DAY = N_("An all-day event ends on a day too: end= a date without a time, e.g. end=2027-03-05.")
+    ID_BAD = N_("`{value}` is not an event number; see /event list.")
+    NO_EVENT = N_("There is no event {id}; see /event list.")
+    CANCELLED = N_("Event {id} is cancelled.")
+    CHANNEL_BAD = N_("`{value}` is not a channel; name it as #channel.")
+    TOO_LONG = N_("Keep a broadcast under {max} characters.")
+    NOTHING_TO_CHANGE = N_(
+        "Say what changes: title=, start=, end=, tz=, where=, channel= or repeat= (none removes it)."
+    )
+    TOO_MANY_OFFSETS = N_("At most {max} reminders an event; you gave {count} ({offsets}).")
+    OFFSET_TOO_LONG = N_("A reminder is at most {max} before its event; {offset} is longer.")
+    OFFSET_BEFORE_NOW = N_(
+        "A {offset} reminder would fall before now: the event {lead}. Use offsets shorter than that."
+    )
+    CREATED = N_("Scheduled *{title}* (event {id}): {when}.")
     # Whole sentences with and without the channel (a channel is a value each platform shows as its own link).
-    REMINDERS = "Reminders {offsets} before, and by direct message to everyone who RSVPs."
-    REMINDERS_TO = "Reminders {offsets} before to {channel}, and by direct message to everyone who RSVPs."
-    REMINDERS_DROPPED = "The default {dropped} would fall before now, so reminders are {offsets} before."
-    REMINDERS_DROPPED_TO = (
+    REMINDERS = N_("Reminders {offsets} before, and by direct message to everyone who RSVPs.")
+    REMINDERS_TO = N_("Reminders {offsets} before to {channel}, and by direct message to everyone who RSVPs.")
+    REMINDERS_DROPPED = N_("The default {dropped} would fall before now, so reminders are {offsets} before.")
+    REMINDERS_DROPPED_TO = N_(
         "The default {dropped} would fall before now, so reminders are {offsets} before to {channel}."
     )
-    NO_REMINDERS_LEFT = "Too close to its start for the default reminders ({offsets}): none are sent."
-    REPEATS = "Repeats: {rule}."
-    NOTE = "{note}"
-    ZONE_TWICE = (
+    NO_REMINDERS_LEFT = N_("Too close to its start for the default reminders ({offsets}): none are sent.")
+    REPEATS = N_("Repeats: {rule}.")
+    NOTE = N_("{note}")
+    ZONE_TWICE = N_(
         "`start=` names {typed} and `tz=` is {zone}, whose clocks differ on that day: give the zone once, in "
         "tz= or at the end of start=."
     )
-    ALL_DAY_HOUR = "An all-day event is reminded at {hour} in its zone ({zone}) on each of those days."
-    ALL_DAY_DEFAULTS = (
+    ALL_DAY_HOUR = N_("An all-day event is reminded at {hour} in its zone ({zone}) on each of those days.")
+    ALL_DAY_DEFAULTS = N_(
         "An all-day event has no time of day, so the default {dropped} before is left out; it is reminded at {hour} "
         "in its zone ({zone})."
     )
-    ALL_DAY_KEPT = (
+    ALL_DAY_KEPT = N_(
         "An all-day event has no time of day, so its {dropped} reminder is left out; reminders are {offsets} before, "
         "at {hour} in its zone ({zone})."
     )
-    ALL_DAY_OFFSETS = (
+    ALL_DAY_OFFSETS = N_(
         "An all-day event has no time of day: its reminders go at {hour} in its zone on a day before, so give them "
         "in whole days or weeks (1d, 7d, 2w); {offsets} is not."
     )
-    NO_EVENTS = "No upcoming events. Organisers add them with /event add."
-    RSVP_DONE = "You are attending *{title}*: {when}. Reminders come by direct message {offsets} before."
-    RSVP_DONE_LATE = (
+    NO_EVENTS = N_("No upcoming events. Organisers add them with /event add.")
+    RSVP_DONE = N_("You are attending *{title}*: {when}. Reminders come by direct message {offsets} before.")
+    RSVP_DONE_LATE = N_(
         "You are attending *{title}*: {when}. Its reminders before this date have gone out; by direct message you "
         "get {offsets}."
     )
-    RSVP_DONE_NONE_LEFT = "You are attending *{title}*: {when}. Its reminders have already gone out."
-    RSVP_ALREADY = "You are already attending {title}."
-    RSVP_WITHDRAWN = "You are no longer attending *{title}*; its reminders to you are withdrawn."
-    RSVP_NONE = "You were not attending {title}."
-    PAST = "{title} has already taken place."
-    REMIND_SET = "Reminders for *{title}* are now {offsets} before; {queued} queued."
-    EDITED = "*{title}* (event {id}) changed: {when}. Pending reminders moved; {count} told."
-    EDITED_NOTICE = "*{title}* has changed: {when}{where}."
-    REPEAT_REMOVED = "It no longer repeats."
-    CANCEL_DONE = "*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {count} told."
-    CANCEL_NOTICE = "*{title}*, planned for {when}, is cancelled."
-    ON_NOT_RECURRING = "`on=` picks one date of a repeating event; event {id} happens once: change it without on=."
-    ON_NO_OCCURRENCE = "*{title}* does not meet on {day}; its next dates: {dates}."
-    ON_PAST = "*{title}* on {day} has already taken place."
-    ON_ALREADY_CANCELLED = "*{title}* on {day} is already cancelled."
-    ON_OPTIONS = "With on=, only start=, end= and where= change (that one date); {keys} change every date."
-    ON_NOTHING = "Say what changes on that date: start=, end= or where=."
-    OCCURRENCE_CANCELLED = (
+    RSVP_DONE_NONE_LEFT = N_("You are attending *{title}*: {when}. Its reminders have already gone out.")
+    RSVP_ALREADY = N_("You are already attending {title}.")
+    RSVP_WITHDRAWN = N_("You are no longer attending *{title}*; its reminders to you are withdrawn.")
+    RSVP_NONE = N_("You were not attending {title}.")
+    PAST = N_("{title} has already taken place.")
+    REMIND_SET = N_("Reminders for *{title}* are now {offsets} before; {queued} queued.")
+    EDITED = N_("*{title}* (event {id}) changed: {when}. Pending reminders moved; {count} told.")
+    EDITED_NOTICE = N_("*{title}* has changed: {when}{where}.")
+    REPEAT_REMOVED = N_("It no longer repeats.")
+    CANCEL_DONE = N_("*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {count} told.")
+    CANCEL_NOTICE = N_("*{title}*, planned for {when}, is cancelled.")
+    ON_NOT_RECURRING = N_("`on=` picks one date of a repeating event; event {id} happens once: change it without on=.")
+    ON_NO_OCCURRENCE = N_("*{title}* does not meet on {day}; its next dates: {dates}.")
+    ON_PAST = N_("*{title}* on {day} has already taken place.")
+    ON_ALREADY_CANCELLED = N_("*{title}* on {day} is already cancelled.")
+    ON_OPTIONS = N_("With on=, only start=, end= and where= change (that one date); {keys} change every date.")
+    ON_NOTHING = N_("Say what changes on that date: start=, end= or where=.")
+    OCCURRENCE_CANCELLED = N_(
         "*{title}* on {day} is cancelled; the other dates stand. {withdrawn} pending reminders withdrawn, {count} told."
     )
-    OCCURRENCE_CANCEL_NOTICE = "*{title}* on {day} is cancelled; the other dates stand."
-    OCCURRENCE_MOVED = "*{title}* on {day} now takes place {when}{where}; the other dates stand. {count} told."
-    OCCURRENCE_MOVE_NOTICE = "*{title}* on {day} now takes place {when}{where}; the other dates stand."
-    DATES = "Dates: {dates}"
-    DATES_MORE = " … and {more} more until {last}"
-    MOVED_FROM = "{when} (moved from {original})"
-    CANCELLED_ON = "{day} cancelled"
-    BROADCAST_QUEUED = "Broadcast {id} to {channel} queued for {when}. You will get a delivery summary."
-    BROADCAST_UNDO = "/event broadcast cancel {id} withdraws it before it goes."
-    BROADCAST_PAST = "`at=` is {when}, in the past: give a time from now on, or leave at= out to send now."
-    BROADCASTS_TITLE = "Broadcasts still to go"
-    BROADCAST_LINE = "Broadcast {id} · {when} · {channel} · by {who} · “{text}”"
-    NO_BROADCASTS = "No broadcasts are waiting to go."
-    BROADCAST_ID_BAD = "`{value}` is not a broadcast number; see /event broadcast list."
-    NO_BROADCAST = "There is no broadcast {id} waiting to go; see /event broadcast list."
-    BROADCAST_CANCELLED = "Broadcast {id} to {channel} is withdrawn; it will not be sent."
-    BROADCAST_GONE = "Broadcast {id} has already been sent; it cannot be taken back."
-    BROADCAST_SENDING = "Broadcast {id} is being sent right now; it cannot be taken back."
-    CANCEL_BROADCAST = "Cancel"
-    SUBSCRIBED_RSVP = "Your private calendar feed of the events you attend: {webcal}"
-    SUBSCRIBED_ALL = "Your private calendar feed of every programme event: {webcal}"
-    SUBSCRIBE_HOW = (
+    OCCURRENCE_CANCEL_NOTICE = N_("*{title}* on {day} is cancelled; the other dates stand.")
+    OCCURRENCE_MOVED = N_("*{title}* on {day} now takes place {when}{where}; the other dates stand. {count} told.")
+    OCCURRENCE_MOVE_NOTICE = N_("*{title}* on {day} now takes place {when}{where}; the other dates stand.")
+    DATES = N_("Dates: {dates}")
+    DATES_MORE = N_(" … and {more} more until {last}")
+    MOVED_FROM = N_("{when} (moved from {original})")
+    CANCELLED_ON = N_("{day} cancelled")
+    BROADCAST_QUEUED = N_("Broadcast {id} to {channel} queued for {when}. You will get a delivery summary.")
+    BROADCAST_UNDO = N_("/event broadcast cancel {id} withdraws it before it goes.")
+    BROADCAST_PAST = N_("`at=` is {when}, in the past: give a time from now on, or leave at= out to send now.")
+    BROADCASTS_TITLE = N_("Broadcasts still to go")
+    BROADCAST_LINE = N_("Broadcast {id} · {when} · {channel} · by {who} · “{text}”")
+    NO_BROADCASTS = N_("No broadcasts are waiting to go.")
+    BROADCAST_ID_BAD = N_("`{value}` is not a broadcast number; see /event broadcast list.")
+    NO_BROADCAST = N_("There is no broadcast {id} waiting to go; see /event broadcast list.")
+    BROADCAST_CANCELLED = N_("Broadcast {id} to {channel} is withdrawn; it will not be sent.")
+    BROADCAST_GONE = N_("Broadcast {id} has already been sent; it cannot be taken back.")
+    BROADCAST_SENDING = N_("Broadcast {id} is being sent right now; it cannot be taken back.")
+    CANCEL_BROADCAST = N_("Cancel")
+    SUBSCRIBED_RSVP = N_("Your private calendar feed of the events you attend: {webcal}")
+    SUBSCRIBED_ALL = N_("Your private calendar feed of every programme event: {webcal}")
+    SUBSCRIBE_HOW = N_(
         "Open it to subscribe in Apple Calendar or Outlook; in Google Calendar choose Other calendars, From URL, "
         "and paste {url}. Edits and cancellations show at the next refresh (about hourly)."
     )
-    SUBSCRIBE_PRIVATE = "Anyone with the link sees these events: keep it private. /event subscribe reset revokes it."
-    SUBSCRIBE_RESET = "Revoked {count}; calendars subscribed to them stop updating. /event subscribe gives a new one."
-    FEED_RSVP = "CityPeers: events I attend"
-    FEED_ALL = "CityPeers: all events"
+    SUBSCRIBE_PRIVATE = N_(
+        "Anyone with the link sees these events: keep it private. /event subscribe reset revokes it."
+    )
+    SUBSCRIBE_RESET = N_(
+        "Revoked {count}; calendars subscribed to them stop updating. /event subscribe gives a new one."
+    )
+    FEED_RSVP = N_("CityPeers: events I attend")
+    FEED_ALL = N_("CityPeers: all events")
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
@@ -329,34 +338,40 @@ def remaining_offsets(event: Event, occurrence: datetime, now: datetime) -> list
 @dataclass(frozen=True)
 class AddEvent:
     title: str = param(
-        Kind.TEXT, "What the event is called, e.g. City Lab Brno", required=True, missing=Strings.TITLE_REQUIRED
+        Kind.TEXT, N_("What the event is called, e.g. City Lab Brno"), required=True, missing=Strings.TITLE_REQUIRED
     )
     start: TypedWhen = param(
         Kind.WHEN,
-        "When it starts, e.g. 2027-03-01 10:00 or 01/03/2027 10:00",
+        N_("When it starts, e.g. 2027-03-01 10:00 or 01/03/2027 10:00"),
         required=True,
         key="start",
         missing=Strings.START_REQUIRED,
     )
-    end: TypedWhen | None = param(Kind.WHEN, "When it ends (for a calendar and the server's event list)", key="end")
+    end: TypedWhen | None = param(Kind.WHEN, N_("When it ends (for a calendar and the server's event list)"), key="end")
     tz: ZoneInfo | None = param(
-        Kind.ZONE, "The time zone of its times, e.g. Europe/Brussels (yours if not given)", key="tz"
+        Kind.ZONE, N_("The time zone of its times, e.g. Europe/Brussels (yours if not given)"), key="tz"
     )
     where: str = param(
-        Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>", default=""
+        Kind.TEXT,
+        N_("Where it takes place: a place, an address or a link"),
+        key="where",
+        placeholder="<text>",
+        default="",
     )
     remind: OffsetList = param(
         Kind.OFFSETS,
-        "How long before it reminders go, e.g. 7d,1d,1h (m, h, d, w)",
+        N_("How long before it reminders go, e.g. 7d,1d,1h (m, h, d, w)"),
         key="remind",
         placeholder="7d,1d,1h",
     )
-    channel: ChannelRef | None = param(Kind.CHANNEL, "The channel that gets its reminders", key="channel")
-    repeat: str | None = param(Kind.RRULE, "How it repeats, as an iCalendar rule: FREQ=WEEKLY;BYDAY=TU", key="repeat")
-    cohort: Cohort | None = param(Kind.COHORT, "The cohort it is for", key="cohort")
+    channel: ChannelRef | None = param(Kind.CHANNEL, N_("The channel that gets its reminders"), key="channel")
+    repeat: str | None = param(
+        Kind.RRULE, N_("How it repeats, as an iCalendar rule: FREQ=WEEKLY;BYDAY=TU"), key="repeat"
+    )
+    cohort: Cohort | None = param(Kind.COHORT, N_("The cohort it is for"), key="cohort")
     about: str = param(
         Kind.TEXT,
-        "What it is about, shown in calendars and the server's event list",
+        N_("What it is about, shown in calendars and the server's event list"),
         key="about",
         placeholder="<text>",
         default="",
@@ -434,7 +449,7 @@ def add(context: Context, args: AddEvent) -> Reply:
 
 @dataclass(frozen=True)
 class ListEvents:
-    all: bool = param(Kind.FLAG, "Show past events too")
+    all: bool = param(Kind.FLAG, N_("Show past events too"))
 
 
 def list_events(context: Context, args: ListEvents) -> Reply:
@@ -506,7 +521,7 @@ EVENT_ID = "The event's number, as /event list shows it"
 @dataclass(frozen=True)
 class Rsvp:
     event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
-    withdraw: bool = param(Kind.FLAG, "Say you no longer attend", word="no")
+    withdraw: bool = param(Kind.FLAG, N_("Say you no longer attend"), word="no")
 
 
 def rsvp(context: Context, args: Rsvp) -> Reply:
@@ -540,7 +555,7 @@ def rsvp(context: Context, args: Rsvp) -> Reply:
 @dataclass(frozen=True)
 class Remind:
     event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
-    offsets: OffsetList = param(Kind.OFFSETS, "How long before it reminders go, e.g. 7d,1d,1h", required=True)
+    offsets: OffsetList = param(Kind.OFFSETS, N_("How long before it reminders go, e.g. 7d,1d,1h"), required=True)
 
 
 def remind(context: Context, args: Remind) -> Reply:
@@ -569,18 +584,18 @@ EVERY_DATE_OPTIONS = ("title", "tz", "channel", "repeat")
 @dataclass(frozen=True)
 class EditEvent:
     event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
-    on: date | None = param(Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
-    title: str | None = param(Kind.TEXT, "A new title", key="title", placeholder="<text>")
-    start: TypedWhen | None = param(Kind.WHEN, "A new start, e.g. 2027-03-01 10:00", key="start")
-    end: TypedWhen | None = param(Kind.WHEN, "A new end, e.g. 2027-03-01 17:00", key="end")
-    tz: ZoneInfo | None = param(Kind.ZONE, "A new time zone for its times, e.g. Europe/Brussels", key="tz")
+    on: date | None = param(Kind.DATE, N_("Only this date of a repeating event, e.g. 2027-03-01"), key="on")
+    title: str | None = param(Kind.TEXT, N_("A new title"), key="title", placeholder="<text>")
+    start: TypedWhen | None = param(Kind.WHEN, N_("A new start, e.g. 2027-03-01 10:00"), key="start")
+    end: TypedWhen | None = param(Kind.WHEN, N_("A new end, e.g. 2027-03-01 17:00"), key="end")
+    tz: ZoneInfo | None = param(Kind.ZONE, N_("A new time zone for its times, e.g. Europe/Brussels"), key="tz")
     where: str | None = param(
-        Kind.TEXT, "Where it takes place: a place, an address or a link", key="where", placeholder="<text>"
+        Kind.TEXT, N_("Where it takes place: a place, an address or a link"), key="where", placeholder="<text>"
     )
-    channel: ChannelRef | None = param(Kind.CHANNEL, "The channel that gets its reminders", key="channel")
+    channel: ChannelRef | None = param(Kind.CHANNEL, N_("The channel that gets its reminders"), key="channel")
     repeat: str | None = param(
         Kind.RRULE,
-        "A new iCalendar rule (FREQ=WEEKLY;BYDAY=TU), or none to stop repeating",
+        N_("A new iCalendar rule (FREQ=WEEKLY;BYDAY=TU), or none to stop repeating"),
         key="repeat",
         placeholder="<RRULE>|none",
     )
@@ -794,7 +809,7 @@ def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
 @dataclass(frozen=True)
 class CancelEvent:
     event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
-    on: date | None = param(Kind.DATE, "Only this date of a repeating event, e.g. 2027-03-01", key="on")
+    on: date | None = param(Kind.DATE, N_("Only this date of a repeating event, e.g. 2027-03-01"), key="on")
 
 
 def cancel(context: Context, args: CancelEvent) -> Reply:
@@ -882,8 +897,8 @@ def personal_notices(context: Context, event: Event, attendees: list[Member], te
 
 @dataclass(frozen=True)
 class Ics:
-    event: Event | None = param(Kind.EVENT, "The event's number, or all for every event", placeholder="<id>|all")
-    all: bool = param(Kind.FLAG, "Every event", placeholder="")
+    event: Event | None = param(Kind.EVENT, N_("The event's number, or all for every event"), placeholder="<id>|all")
+    all: bool = param(Kind.FLAG, N_("Every event"), placeholder="")
 
 
 def ics(context: Context, args: Ics) -> Reply:
@@ -926,7 +941,7 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Subscribe:
-    all: bool = param(Kind.YESNO, "Every event, not only those you attend", key="all")
+    all: bool = param(Kind.YESNO, N_("Every event, not only those you attend"), key="all")
 
 
 def subscribe_reset(context: Context, args: NoArguments) -> Reply:
@@ -982,14 +997,14 @@ def feed_file(session: Session, token: str, now: datetime) -> FeedFile | None:
 
 @dataclass(frozen=True)
 class PostBroadcast:
-    channel: ChannelRef = param(Kind.CHANNEL, "The channel to post to", required=True)
-    text: str = param(Kind.TEXT, "The message, as people will read it", required=True)
-    at: TypedWhen | None = param(Kind.WHEN, "When to post it, e.g. 2027-03-01 09:00 (now if not given)", key="at")
+    channel: ChannelRef = param(Kind.CHANNEL, N_("The channel to post to"), required=True)
+    text: str = param(Kind.TEXT, N_("The message, as people will read it"), required=True)
+    at: TypedWhen | None = param(Kind.WHEN, N_("When to post it, e.g. 2027-03-01 09:00 (now if not given)"), key="at")
 
 
 @dataclass(frozen=True)
 class CancelBroadcast:
-    number: int = param(Kind.NUMBER, "The broadcast's number, as broadcast-list shows it", required=True, name="id")
+    number: int = param(Kind.NUMBER, N_("The broadcast's number, as broadcast-list shows it"), required=True, name="id")
 
 
 def broadcast(context: Context, args: PostBroadcast) -> Reply:
@@ -1097,57 +1112,57 @@ COMMANDS: dict[str, Command] = {
         Command(
             "add",
             "/event add",
-            "Organisers: schedule an event; reminders go to its channel and to everyone who RSVPs.",
+            N_("Organisers: schedule an event; reminders go to its channel and to everyone who RSVPs."),
             add,
             arguments=AddEvent,
         ),
         Command(
             "list",
             "/event list",
-            "Upcoming events in your time zone (all: past ones too).",
+            N_("Upcoming events in your time zone (all: past ones too)."),
             list_events,
             arguments=ListEvents,
         ),
         Command(
             "rsvp",
             "/event rsvp",
-            "Attend an event; reminders come to you by direct message (`no` withdraws).",
+            N_("Attend an event; reminders come to you by direct message (`no` withdraws)."),
             rsvp,
             arguments=Rsvp,
         ),
         Command(
             "remind",
             "/event remind",
-            "Organisers: replace the reminder offsets (m, h, d, w: 30m,1d,1w).",
+            N_("Organisers: replace the reminder offsets (m, h, d, w: 30m,1d,1w)."),
             remind,
             arguments=Remind,
         ),
         Command(
             "edit",
             "/event edit",
-            "Organisers: change an event, or one date of a repeating one; reminders move, attendees are told.",
+            N_("Organisers: change an event, or one date of a repeating one; reminders move, attendees are told."),
             edit,
             arguments=EditEvent,
         ),
         Command(
             "cancel",
             "/event cancel",
-            "Organisers: cancel an event, or one date of a repeating one; reminders go, attendees are told.",
+            N_("Organisers: cancel an event, or one date of a repeating one; reminders go, attendees are told."),
             cancel,
             arguments=CancelEvent,
         ),
-        Command("ics", "/event ics", "An iCalendar file to import into your calendar.", ics, arguments=Ics),
+        Command("ics", "/event ics", N_("An iCalendar file to import into your calendar."), ics, arguments=Ics),
         Command(
             "subscribe",
             "/event subscribe",
-            "A private calendar feed URL of the events you attend (all=yes: every event); reset revokes it.",
+            N_("A private calendar feed URL of the events you attend (all=yes: every event); reset revokes it."),
             subscribe,
             arguments=Subscribe,
             variants=(
                 Variant(
                     "subscribe-reset",
                     "reset",
-                    "Revoke your calendar feed links; calendars using them stop updating.",
+                    N_("Revoke your calendar feed links; calendars using them stop updating."),
                     arguments=NoArguments,
                     run=subscribe_reset,
                 ),
@@ -1156,21 +1171,21 @@ COMMANDS: dict[str, Command] = {
         Command(
             "broadcast",
             "/event broadcast",
-            "Organisers: post to a channel now or at a time; list those still to go, or withdraw one.",
+            N_("Organisers: post to a channel now or at a time; list those still to go, or withdraw one."),
             broadcast,
             arguments=PostBroadcast,
             variants=(
                 Variant(
                     "broadcast-list",
                     "list",
-                    "Organisers: the broadcasts still to go, each with a Cancel button.",
+                    N_("Organisers: the broadcasts still to go, each with a Cancel button."),
                     arguments=NoArguments,
                     run=broadcast_list,
                 ),
                 Variant(
                     "broadcast-cancel",
                     "cancel",
-                    "Organisers: withdraw a broadcast before it goes.",
+                    N_("Organisers: withdraw a broadcast before it goes."),
                     arguments=CancelBroadcast,
                     run=broadcast_cancel,
                 ),

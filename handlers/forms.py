@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from core.goals import Status
+from core.i18n import N_
 
 GOAL_CHARS = 500
 NOTE_CHARS = 500
@@ -19,22 +20,23 @@ KEY_CHARS = 20  # what a form keeps of its button's command (a goal id): short e
 
 
 class Strings:
-    GOAL_ADD_TITLE = "Add a goal"
-    GOAL_UPDATE_TITLE = "Update goal {id}"
-    SUBMIT_ADD = "Add"
-    SUBMIT_UPDATE = "Save"
-    CLOSE = "Cancel"
+    GOAL_ADD_TITLE = N_("Add a goal")
+    GOAL_UPDATE_TITLE = N_("Update goal {id}")
+    SUBMIT_ADD = N_("Add")
+    SUBMIT_UPDATE = N_("Save")
+    CLOSE = N_("Cancel")
     # Titles, labels and hints fit every platform's forms (bot/platforms.py's limits; tests/bot/test_platforms.py).
-    GOAL_TEXT = "What will your city achieve in three months?"
-    GOAL_TEXT_HINT = "Tangible and checkable, e.g. “Publish the open data strategy”."
-    DUE = "Due (three months from today if empty)"
-    TRACK = "Track"
-    STATUS = "Status"
-    NOTE = "Note (optional)"
-    LEARNED = "Key learnings (when closing it)"
-    OUTCOME_TITLE = "Introduction #{id}"  # the field asks how it went; a 9-digit id still fits Slack's 24
-    SUBMIT_OUTCOME = "Tell"
-    OUTCOME = "What came of it"
+    # A label is a third shorter than the platforms' 45 characters, so each language has room (tests/i18n).
+    GOAL_TEXT = N_("What will your city achieve?")
+    GOAL_TEXT_HINT = N_("In three months; tangible and checkable, e.g. “Publish the open data strategy”.")
+    DUE = N_("Due (empty: in three months)")
+    TRACK = N_("Track")
+    STATUS = N_("Status")
+    NOTE = N_("Note (optional)")
+    LEARNED = N_("Key learnings (when closing it)")
+    OUTCOME_TITLE = N_("Introduction #{id}")  # the field asks how it went; a 9-digit id still fits Slack's 24
+    SUBMIT_OUTCOME = N_("Tell")
+    OUTCOME = N_("What came of it")
     OUTCOMES = (
         ("met shared-practice", "Met: a shared practice"),
         ("met joint-proposal", "Met: a joint proposal"),

@@ -34,6 +34,7 @@ from core.goals import (
     status_label,
 )
 from core.grammar import GrammarError
+from core.i18n import N_
 from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
@@ -61,7 +62,7 @@ from storage.db import unit_of_work
 from storage.goal_queries import GoalRow, ProgressCount
 from storage.models import City, Cohort, Goal, Track, name_key
 
-SUMMARY = "three-month goals: set them, follow them up, let experts check them"
+SUMMARY = N_("three-month goals: set them, follow them up, let experts check them")
 MAX_TEXT = 500
 MAX_NOTE = 500
 MAX_LEARNINGS = 1000
@@ -76,108 +77,110 @@ class Strings:
     """Every user-facing line of /goal, in one place so it can be translated later."""
 
     # Errors are single plain lines: no markup, since they carry what the user typed.
-    TEXT_REQUIRED = "Say what the goal is."
-    TEXT_TOO_LONG = "Keep a goal under {max} characters."
-    NOTE_TOO_LONG = "Keep a note under {max} characters."
-    LEARNINGS_TOO_LONG = "Keep key learnings under {max} characters."
-    DUE_PAST = "The due date {due} has passed; give a date from today on."
-    DUE_FAR = "The due date {due} is more than {years} years away; goals are for the next months."
-    WITH_OWN = "{name} is your own city; with= names the cities you would like to work with."
-    WITH_TOO_MANY = "Name at most {max} cities in with=."
-    NO_GOAL = "There is no goal #{id}; see /goal list."
-    ID_REQUIRED = "Give the goal's number, as in /goal update 12 on-track."
-    STATUS_REQUIRED = "Say how it goes: on-track, at-risk, done or dropped."
-    NOT_YOURS = "Only {city}'s representatives can change goal #{id}."
-    CLOSED_ALREADY = "Goal #{id} is already {status}; it cannot become {new}."
-    SAME_CLOSED = "Goal #{id} is already {status}."
-    LEARNED_WHEN_CLOSING = "learned= is for closing a goal: use it with done or dropped."
-    OTHER_CITY_GOAL = "Goal #{id} is {city}'s, not {named}'s."
-    OTHER_CITY_LIST = "Only admins, experts and organisers can see other cities' goals."
-    LIST_WHOM = "You do not represent a city: ask to join one with /city join <name>."
+    TEXT_REQUIRED = N_("Say what the goal is.")
+    TEXT_TOO_LONG = N_("Keep a goal under {max} characters.")
+    NOTE_TOO_LONG = N_("Keep a note under {max} characters.")
+    LEARNINGS_TOO_LONG = N_("Keep key learnings under {max} characters.")
+    DUE_PAST = N_("The due date {due} has passed; give a date from today on.")
+    DUE_FAR = N_("The due date {due} is more than {years} years away; goals are for the next months.")
+    WITH_OWN = N_("{name} is your own city; with= names the cities you would like to work with.")
+    WITH_TOO_MANY = N_("Name at most {max} cities in with=.")
+    NO_GOAL = N_("There is no goal #{id}; see /goal list.")
+    ID_REQUIRED = N_("Give the goal's number, as in /goal update 12 on-track.")
+    STATUS_REQUIRED = N_("Say how it goes: on-track, at-risk, done or dropped.")
+    NOT_YOURS = N_("Only {city}'s representatives can change goal #{id}.")
+    CLOSED_ALREADY = N_("Goal #{id} is already {status}; it cannot become {new}.")
+    SAME_CLOSED = N_("Goal #{id} is already {status}.")
+    LEARNED_WHEN_CLOSING = N_("learned= is for closing a goal: use it with done or dropped.")
+    OTHER_CITY_GOAL = N_("Goal #{id} is {city}'s, not {named}'s.")
+    OTHER_CITY_LIST = N_("Only admins, experts and organisers can see other cities' goals.")
+    LIST_WHOM = N_("You do not represent a city: ask to join one with /city join <name>.")
 
-    ADDED = "Goal *#{id}* for *{city}*: {text}\nDue {due}{track}. Report with /goal update {id} on-track|at-risk|done."
-    ADDED_TRACK = " · track {track}"
-    SUGGEST_INTRO = "You named *{name}* as a collaborator: an introduction puts your cities in touch."
-    SUGGEST_NO_REPS = "You named *{name}* as a collaborator; it has no representative yet, so nobody to introduce."
-    SUGGEST_INTRODUCED = (
+    ADDED = N_(
+        "Goal *#{id}* for *{city}*: {text}\nDue {due}{track}. Report with /goal update {id} on-track|at-risk|done."
+    )
+    ADDED_TRACK = N_(" · track {track}")
+    SUGGEST_INTRO = N_("You named *{name}* as a collaborator: an introduction puts your cities in touch.")
+    SUGGEST_NO_REPS = N_("You named *{name}* as a collaborator; it has no representative yet, so nobody to introduce.")
+    SUGGEST_INTRODUCED = N_(
         "You named *{name}* as a collaborator: your cities were introduced on {date} (introduction {intro_id})."
     )
-    SUGGEST_ANSWERED = (
+    SUGGEST_ANSWERED = N_(
         "You named *{name}* as a collaborator: your cities were introduced on {date} (introduction {intro_id}): "
         "{answer}."
     )
-    UPDATED = "Goal *#{id}* of *{city}* is now *{status}*."
-    UPDATED_NOTE = "Goal *#{id}* of *{city}* is now *{status}*: {note}"
-    LEARNINGS_KEPT = "Key learnings kept: {learnings}"
-    LEARNINGS_ADDED = "Added to the key learnings ({count} in all, each with its day): {learnings}"
-    LEARNINGS_FULL = (
+    UPDATED = N_("Goal *#{id}* of *{city}* is now *{status}*.")
+    UPDATED_NOTE = N_("Goal *#{id}* of *{city}* is now *{status}*: {note}")
+    LEARNINGS_KEPT = N_("Key learnings kept: {learnings}")
+    LEARNINGS_ADDED = N_("Added to the key learnings ({count} in all, each with its day): {learnings}")
+    LEARNINGS_FULL = N_(
         "Goal #{id} already keeps {held} characters of key learnings; with this one, dated, they would pass "
         "{max}. Say it more briefly."
     )
-    ASK_LEARNINGS = 'What did {city} learn? Add it with /goal update {id} {status} learned="..."'
+    ASK_LEARNINGS = N_('What did {city} learn? Add it with /goal update {id} {status} learned="..."')
 
-    LIST_TITLE = "Goals of {whom} ({count})"
-    LIST_TITLE_OVERDUE = "Overdue goals of {whom} ({count})"
-    ALL_CITIES = "all cities"
-    LIST_EMPTY = "No goals yet. A rep sets one with /goal add <text>."
-    LIST_EMPTY_FILTERED = "No goals match."
-    LIST_MORE = "…and {more} more. Narrow the list with track= or overdue, or get them all with /goal export."
-    LINE = "*#{id}*{city} · {status} · due {due}{late}{track} · {text}{partners}"
-    LINE_LATE = " (overdue)"
-    LINE_WITH = "\nwith {partners}"
-    LEARNED_LINE = "\nlearned: {learnings}"
+    LIST_TITLE = N_("Goals of {whom} ({count})")
+    LIST_TITLE_OVERDUE = N_("Overdue goals of {whom} ({count})")
+    ALL_CITIES = N_("all cities")
+    LIST_EMPTY = N_("No goals yet. A rep sets one with /goal add <text>.")
+    LIST_EMPTY_FILTERED = N_("No goals match.")
+    LIST_MORE = N_("…and {more} more. Narrow the list with track= or overdue, or get them all with /goal export.")
+    LINE = N_("*#{id}*{city} · {status} · due {due}{late}{track} · {text}{partners}")
+    LINE_LATE = N_(" (overdue)")
+    LINE_WITH = N_("\nwith {partners}")
+    LEARNED_LINE = N_("\nlearned: {learnings}")
 
-    EXPORTED = "Exported {goals} of {cities} to {file}."
-    EXPORT_EMPTY = "No goals to export yet."
+    EXPORTED = N_("Exported {goals} of {cities} to {file}.")
+    EXPORT_EMPTY = N_("No goals to export yet.")
     # The chart names what it shows — which rows, cohort, track, day — in its title and in the reply.
-    CHART_DONE = "Progress of {goals} {rows} · {cohort} · {track} · {day}: {file}."
-    CHART_TITLE = "Goal progress {rows} · {cohort} · {track} · {day}"
-    CHART_PER_TRACK = "per cohort and track"
-    CHART_PER_TRACK_OF_COHORT = "per track"
-    CHART_PER_CITY = "per city"
-    CHART_OF_CITY = "of {city} per track"
-    CHART_ALL_COHORTS = "all cohorts"
-    CHART_COHORT = "cohort {cohort_name}"
-    CHART_ALL_TRACKS = "all tracks"
-    CHART_TRACK = "track {track_name}"
-    CHART_SUMMARY = (
+    CHART_DONE = N_("Progress of {goals} {rows} · {cohort} · {track} · {day}: {file}.")
+    CHART_TITLE = N_("Goal progress {rows} · {cohort} · {track} · {day}")
+    CHART_PER_TRACK = N_("per cohort and track")
+    CHART_PER_TRACK_OF_COHORT = N_("per track")
+    CHART_PER_CITY = N_("per city")
+    CHART_OF_CITY = N_("of {city} per track")
+    CHART_ALL_COHORTS = N_("all cohorts")
+    CHART_COHORT = N_("cohort {cohort_name}")
+    CHART_ALL_TRACKS = N_("all tracks")
+    CHART_TRACK = N_("track {track_name}")
+    CHART_SUMMARY = N_(
         "{done}/{counted} done · open: {on_track} on track, {at_risk} at risk, {new} not yet reported, "
         "{overdue} overdue · {dropped} dropped, not counted as work."
     )
-    CHART_CITIES_CUT = (
+    CHART_CITIES_CUT = N_(
         "Shown: the {shown} cities with the most overdue and unreported goals, of {total}; /goal export lists all."
     )
-    CHART_EMPTY = "No goals to chart yet."
-    CHART_CITY_OR_BY = "Give city=<name> or by=city, not both."
-    CHART_AXIS = "goals"
-    CHART_BAR_END = "{done}/{total} done"
-    CHART_BAR_DROPPED = " · {dropped} dropped"
-    CHART_ALL_TRACKS_BAR = "all tracks"
+    CHART_EMPTY = N_("No goals to chart yet.")
+    CHART_CITY_OR_BY = N_("Give city=<name> or by=city, not both.")
+    CHART_AXIS = N_("goals")
+    CHART_BAR_END = N_("{done}/{total} done")
+    CHART_BAR_DROPPED = N_(" · {dropped} dropped")
+    CHART_ALL_TRACKS_BAR = N_("all tracks")
     CHART_SEGMENTS = {field: status_label(value) for value, field in GoalCounts.FIELDS.items()}
     GOALS = ("goal", "goals")
     CITIES = ("city", "cities")
-    NO_COHORT_LABEL = "no cohort"
-    NO_TRACK_LABEL = "no track"
+    NO_COHORT_LABEL = N_("no cohort")
+    NO_TRACK_LABEL = N_("no track")
 
-    CHECKIN_MONTH = "Check-in: goal *#{id}* of *{city}* is due in a month, on {due}.\n{text}\nHow is it going?"
-    CHECKIN_DUE = "Check-in: goal *#{id}* of *{city}* is due {when}.\n{text}\nWhere did it get to?"
-    CHECKIN_TODAY = "today"
-    CHECKIN_PAST = "since {due}"
+    CHECKIN_MONTH = N_("Check-in: goal *#{id}* of *{city}* is due in a month, on {due}.\n{text}\nHow is it going?")
+    CHECKIN_DUE = N_("Check-in: goal *#{id}* of *{city}* is due {when}.\n{text}\nWhere did it get to?")
+    CHECKIN_TODAY = N_("today")
+    CHECKIN_PAST = N_("since {due}")
 
-    DIGEST_TITLE = "Weekly goals digest, {today}"
-    DIGEST_NOTHING = "No goals are due in the next {soon} days, overdue, or changed in the last {changed} days."
-    DIGEST_COHORT = "*{cohort}*"
-    DIGEST_DUE_SOON = "Due in the next {days} days"
-    DIGEST_OVERDUE = "Overdue"
-    DIGEST_CHANGED = "Changed in the last {days} days"
-    DIGEST_ITEM = "#{id} {city} · {status} · due {due} · {text}"
-    DIGEST_MORE = "…and {more} more"
-    DIGEST_CHART = "Progress chart"
+    DIGEST_TITLE = N_("Weekly goals digest, {today}")
+    DIGEST_NOTHING = N_("No goals are due in the next {soon} days, overdue, or changed in the last {changed} days.")
+    DIGEST_COHORT = N_("*{cohort}*")
+    DIGEST_DUE_SOON = N_("Due in the next {days} days")
+    DIGEST_OVERDUE = N_("Overdue")
+    DIGEST_CHANGED = N_("Changed in the last {days} days")
+    DIGEST_ITEM = N_("#{id} {city} · {status} · due {due} · {text}")
+    DIGEST_MORE = N_("…and {more} more")
+    DIGEST_CHART = N_("Progress chart")
 
-    BUTTON_ON_TRACK = "On track"
-    BUTTON_AT_RISK = "At risk"
-    BUTTON_UPDATE = "Update…"
-    BUTTON_DONE = "Done"
+    BUTTON_ON_TRACK = N_("On track")
+    BUTTON_AT_RISK = N_("At risk")
+    BUTTON_UPDATE = N_("Update…")
+    BUTTON_DONE = N_("Done")
 
 
 # --- shared helpers ----------------------------------------------------------------------------------
@@ -268,16 +271,19 @@ SUGGESTIONS = {  # by handlers.match.PartnerState
 @dataclass(frozen=True)
 class AddGoal:
     text: str = param(
-        Kind.TEXT, "What your city will achieve, tangible and checkable", required=True, missing=Strings.TEXT_REQUIRED
+        Kind.TEXT,
+        N_("What your city will achieve, tangible and checkable"),
+        required=True,
+        missing=Strings.TEXT_REQUIRED,
     )
     due: date | None = param(
-        Kind.DATE, "When it is due, e.g. 2027-03-31 (three months from today if not given)", key="due"
+        Kind.DATE, N_("When it is due, e.g. 2027-03-31 (three months from today if not given)"), key="due"
     )
-    track: Track | None = param(Kind.TRACK, "The thematic track it belongs to", key="track")
+    track: Track | None = param(Kind.TRACK, N_("The thematic track it belongs to"), key="track")
     with_: list[City] = param(
-        Kind.CITIES, "Cities to work with on it, separated by semicolons: Porto;Brno", key="with", name="with"
+        Kind.CITIES, N_("Cities to work with on it, separated by semicolons: Porto;Brno"), key="with", name="with"
     )
-    city: City | None = param(Kind.CITY, "Organisers: the city to act for", key="city")
+    city: City | None = param(Kind.CITY, N_("Organisers: the city to act for"), key="city")
 
 
 def add(context: Context, args: AddGoal) -> Reply:
@@ -332,24 +338,28 @@ def collaborators(city: City, partners: list[City]) -> list[City]:
 @dataclass(frozen=True)
 class UpdateGoal:
     goal: Goal = param(
-        Kind.GOAL, "The goal's number, as /goal list shows it", required=True, name="id", missing=Strings.ID_REQUIRED
+        Kind.GOAL,
+        N_("The goal's number, as /goal list shows it"),
+        required=True,
+        name="id",
+        missing=Strings.ID_REQUIRED,
     )
     status: str = param(
         Kind.CHOICE,
-        "How it goes",
+        N_("How it goes"),
         required=True,
         choices=tuple(status.value for status in Status),
         spelled=(("on-track", "ontrack"), ("at-risk", "atrisk"), ("on-track", "on_track"), ("at-risk", "at_risk")),
         missing=Strings.STATUS_REQUIRED,
     )
-    note: str = param(Kind.TEXT, "A word on how it goes, for the experts", default="")
+    note: str = param(Kind.TEXT, N_("A word on how it goes, for the experts"), default="")
     learned: str | None = param(
         Kind.TEXT,
-        "What you learned, when the goal is done or dropped",
+        N_("What you learned, when the goal is done or dropped"),
         key="learned",
         placeholder="<key learnings>",
     )
-    city: City | None = param(Kind.CITY, "Organisers: the city to act for", key="city")
+    city: City | None = param(Kind.CITY, N_("Organisers: the city to act for"), key="city")
 
 
 def update(context: Context, args: UpdateGoal) -> Reply:
@@ -411,11 +421,11 @@ def update(context: Context, args: UpdateGoal) -> Reply:
 @dataclass(frozen=True)
 class ListGoals:
     city: City | None = param(
-        Kind.CITY, "Whose goals: a city (experts and organisers any); yours if not given", placeholder="<name>|all"
+        Kind.CITY, N_("Whose goals: a city (experts and organisers any); yours if not given"), placeholder="<name>|all"
     )
-    all: bool = param(Kind.FLAG, "Every city's goals (experts and organisers)", placeholder="")
-    overdue: bool = param(Kind.FLAG, "Only goals past their due date")
-    track: Track | None = param(Kind.TRACK, "Only goals on this thematic track", key="track")
+    all: bool = param(Kind.FLAG, N_("Every city's goals (experts and organisers)"), placeholder="")
+    overdue: bool = param(Kind.FLAG, N_("Only goals past their due date"))
+    track: Track | None = param(Kind.TRACK, N_("Only goals on this thematic track"), key="track")
 
 
 def list_goals(context: Context, args: ListGoals) -> Reply:
@@ -538,10 +548,12 @@ MAX_CHART_CITIES = 40  # bars in one picture; beyond, the cities with most to lo
 
 @dataclass(frozen=True)
 class ChartGoals:
-    cohort: Cohort | None = param(Kind.COHORT, "Only this cohort's cities", key="cohort")
-    track: Track | None = param(Kind.TRACK, "Only goals on this thematic track", key="track")
-    city: City | None = param(Kind.CITY, "One city's goals, a bar per track", key="city")
-    by: str | None = param(Kind.CHOICE, "One bar per city instead of per cohort and track", key="by", choices=("city",))
+    cohort: Cohort | None = param(Kind.COHORT, N_("Only this cohort's cities"), key="cohort")
+    track: Track | None = param(Kind.TRACK, N_("Only goals on this thematic track"), key="track")
+    city: City | None = param(Kind.CITY, N_("One city's goals, a bar per track"), key="city")
+    by: str | None = param(
+        Kind.CHOICE, N_("One bar per city instead of per cohort and track"), key="by", choices=("city",)
+    )
 
 
 def chart(context: Context, args: ChartGoals) -> Reply:
@@ -803,14 +815,14 @@ COMMANDS: dict[str, Command] = {
         Command(
             "add",
             "/goal add",
-            "Reps: set a goal for your city, due in three months unless given; with= names cities to work with.",
+            N_("Reps: set a goal for your city, due in three months unless given; with= names cities to work with."),
             add,
             arguments=AddGoal,
         ),
         Command(
             "list",
             "/goal list",
-            "Your city's goals; experts and organisers see any city's, or all.",
+            N_("Your city's goals; experts and organisers see any city's, or all."),
             list_goals,
             aliases=("ls", "show"),
             arguments=ListGoals,
@@ -818,31 +830,35 @@ COMMANDS: dict[str, Command] = {
         Command(
             "update",
             "/goal update",
-            "Reps: say how a goal of your city goes; learned= keeps key learnings when it closes.",
+            N_("Reps: say how a goal of your city goes; learned= keeps key learnings when it closes."),
             update,
             arguments=UpdateGoal,
         ),
         Command(
-            "export", "/goal export", "Experts and organisers: every goal as a CSV file.", export, arguments=NoArguments
+            "export",
+            "/goal export",
+            N_("Experts and organisers: every goal as a CSV file."),
+            export,
+            arguments=NoArguments,
         ),
         Command(
             "chart",
             "/goal chart",
-            "Experts and organisers: a picture of progress per cohort and track, per city, or of one city.",
+            N_("Experts and organisers: a picture of progress per cohort and track, per city, or of one city."),
             chart,
             arguments=ChartGoals,
         ),
         Command(
             "dashboard",
             "/goal dashboard",
-            "Experts and organisers: a private link to the programme's web dashboard; reset revokes it.",
+            N_("Experts and organisers: a private link to the programme's web dashboard; reset revokes it."),
             dashboard,
             arguments=NoArguments,
             variants=(
                 Variant(
                     "dashboard-reset",
                     "reset",
-                    "Revoke your dashboard links; they stop working at once.",
+                    N_("Revoke your dashboard links; they stop working at once."),
                     arguments=NoArguments,
                     run=reset_dashboard,
                 ),

@@ -19,20 +19,20 @@ HOME_MATCHES = 3
 
 
 class Strings:
-    TITLE = "CityPeers"
-    WELCOME_TITLE = "Welcome to CityPeers"
-    WELCOME = (
+    TITLE = N_("CityPeers")
+    WELCOME_TITLE = N_("Welcome to CityPeers")
+    WELCOME = N_(
         "CityPeers connects cities in peer programmes: collaborators that fit, reminders of City Labs and "
         "meetings, and your three-month goals.\n"
         "To start, ask to represent your city with `/city join <name>` (see `/city list`); an organiser approves."
     )
-    GOALS = "Goals"
-    EVENTS = "*Next events*"
-    MATCHES = "*Cities to work with*"
-    MORE = "_More in {command}_"
-    ADD_GOAL = "Add a goal"
-    NO_EVENTS = "_No upcoming events._"
-    COMMANDS = "Every command answers `help`: `/city help`, `/match help`, `/goal help`, `/event help`."
+    GOALS = N_("Goals")
+    EVENTS = N_("*Next events*")
+    MATCHES = N_("*Cities to work with*")
+    MORE = N_("_More in {command}_")
+    ADD_GOAL = N_("Add a goal")
+    NO_EVENTS = N_("_No upcoming events._")
+    COMMANDS = N_("Every command answers `help`: `/city help`, `/match help`, `/goal help`, `/event help`.")
     LANGUAGE = N_("You read CityPeers in *{name}*; `/city language <code>` chooses another: {languages}.")
 
 

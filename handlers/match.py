@@ -22,6 +22,7 @@ from sqlmodel import Session
 from core.audit import AuditKind
 from core.dates import format_day, format_instant
 from core.goals import answer_label
+from core.i18n import N_
 from core.matching import (
     LeftOut,
     LeftOutReason,
@@ -63,7 +64,7 @@ from storage.models import City, Cohort, Introduction, Member, Track
 if TYPE_CHECKING:
     from core.match_index import MatchIndex
 
-SUMMARY = "collaborators for your city, with reasons; introductions and matching rounds"
+SUMMARY = N_("collaborators for your city, with reasons; introductions and matching rounds")
 DEFAULT_COUNT = 5
 MAX_COUNT = 20
 REINTRODUCE_AFTER = timedelta(days=90)  # the same pair is not introduced twice within this, unless asked again
@@ -78,32 +79,32 @@ OUTCOMES = ("shared-practice", "joint-proposal", "site-visit", "nothing-yet")
 class Strings:
     """Every user-facing line of /match, in one place so it can be translated later."""
 
-    NO_CITY_NAMED = "You do not represent a city: name one with city=<name>."
-    CITY_OPTION_REFUSED = "Only experts, organisers and admins can ask for another city's matches."
-    CITY_OPTION_WRITE_REFUSED = "Only organisers and admins can act for another city."
-    COUNT_BAD = "Ask for 1 to {max} cities, not `{value}`."
-    SELF_PAUSED = "{name} paused matching until {until}. /match resume restarts it."
-    HEADER = "Cities for *{name}*, best first:"
-    HEADER_TRACK = "Cities for *{name}* on {track}, best first:"
-    RESULT = "*{rank}. {city}* ({country}) · score {score}\n{reasons}"
-    INTRODUCE = "Introduce us"
-    INTRODUCE_AGAIN = "Introduce us again"
-    NOT_A_FIT = "Not a fit"
-    FOLLOW_UP = "How did it go?"
-    RESULT_NO_REPS = "\n_{city} has no representative yet: there is nobody to introduce._"
-    RESULT_INTRODUCED = "\n_Introduced on {date} (introduction {intro_id}); how it went is not answered yet._"
-    RESULT_ANSWERED = "\n_Introduced on {date} (introduction {intro_id}): {answer}._"
-    EMPTY_DECLARE = "No matches for *{name}* yet: declare {missing} to get some."
-    EMPTY_SOME = "No other city has anything in common with *{name}* yet; declaring {missing} widens the search."
-    EMPTY_NOBODY = (
+    NO_CITY_NAMED = N_("You do not represent a city: name one with city=<name>.")
+    CITY_OPTION_REFUSED = N_("Only experts, organisers and admins can ask for another city's matches.")
+    CITY_OPTION_WRITE_REFUSED = N_("Only organisers and admins can act for another city.")
+    COUNT_BAD = N_("Ask for 1 to {max} cities, not `{value}`.")
+    SELF_PAUSED = N_("{name} paused matching until {until}. /match resume restarts it.")
+    HEADER = N_("Cities for *{name}*, best first:")
+    HEADER_TRACK = N_("Cities for *{name}* on {track}, best first:")
+    RESULT = N_("*{rank}. {city}* ({country}) · score {score}\n{reasons}")
+    INTRODUCE = N_("Introduce us")
+    INTRODUCE_AGAIN = N_("Introduce us again")
+    NOT_A_FIT = N_("Not a fit")
+    FOLLOW_UP = N_("How did it go?")
+    RESULT_NO_REPS = N_("\n_{city} has no representative yet: there is nobody to introduce._")
+    RESULT_INTRODUCED = N_("\n_Introduced on {date} (introduction {intro_id}); how it went is not answered yet._")
+    RESULT_ANSWERED = N_("\n_Introduced on {date} (introduction {intro_id}): {answer}._")
+    EMPTY_DECLARE = N_("No matches for *{name}* yet: declare {missing} to get some.")
+    EMPTY_SOME = N_("No other city has anything in common with *{name}* yet; declaring {missing} widens the search.")
+    EMPTY_NOBODY = N_(
         "No other city shares a track, an offer or a need with *{name}* yet. More tracks (/city interests), "
         "offers (/city offer) and needs (/city need) widen the search."
     )
-    EMPTY_TRACK = "No city on {track} has anything in common with *{name}* yet."
-    DECLARE_TRACKS = "tracks (/city interests <track>, ...)"
-    DECLARE_OFFERS = "offers (/city offer <text>)"
-    DECLARE_NEEDS = "needs (/city need <text>)"
-    OR = " or "
+    EMPTY_TRACK = N_("No city on {track} has anything in common with *{name}* yet.")
+    DECLARE_TRACKS = N_("tracks (/city interests <track>, ...)")
+    DECLARE_OFFERS = N_("offers (/city offer <text>)")
+    DECLARE_NEEDS = N_("needs (/city need <text>)")
+    OR = N_(" or ")
 
     REASON_TRACKS = {"you": "you both work on {tracks}", "they": "both work on {tracks}"}
     REASON_THEY_OFFER = {
@@ -120,88 +121,96 @@ class Strings:
     }
     REASON_MENTOR = {"you": "{city} is a mentor city on {tracks}", "they": "{city} is a mentor city on {tracks}"}
     REASON_FRESH = {"you": "you have not been introduced yet", "they": "they have not been introduced yet"}
-    REASON_ASKED = "introduced on request"
-    REASON_ROUND = "matched in round {number} for {scope}"
-    WHY_PAIR = "*{a}* and *{b}*: {reasons}"
+    REASON_ASKED = N_("introduced on request")
+    REASON_ROUND = N_("matched in round {number} for {scope}")
+    WHY_PAIR = N_("*{a}* and *{b}*: {reasons}")
 
-    SAME_CITY = "That is your own city."
-    INTRO_RECENT = "{a} and {b} were introduced on {date} (introduction {id}); add again=yes to introduce them again."
-    INTRO_PAUSED = "{name} paused matching until {until}."
-    INTRO_NO_REPS = "{name} has no representative yet, so there is nobody to introduce."
-    INTRO_DONE = "Introduced *{a}* and *{b}* (introduction {id}): one conversation with {count} people is opening."
-    INTRO_MEET = "{people_a} of *{a}* ({country_a}), meet {people_b} of *{b}* ({country_b})."
-    INTRO_ALSO = "…and {people} of *{name}* ({country})."
-    INTRO_WHY = "*Why:* {reasons}."
-    INTRO_SIDE = "*{name}* offers: {offers}\n*{name}* needs: {needs}"
-    INTRO_NOTHING = "nothing listed yet"
-    INTRO_ID = (
+    SAME_CITY = N_("That is your own city.")
+    INTRO_RECENT = N_(
+        "{a} and {b} were introduced on {date} (introduction {id}); add again=yes to introduce them again."
+    )
+    INTRO_PAUSED = N_("{name} paused matching until {until}.")
+    INTRO_NO_REPS = N_("{name} has no representative yet, so there is nobody to introduce.")
+    INTRO_DONE = N_("Introduced *{a}* and *{b}* (introduction {id}): one conversation with {count} people is opening.")
+    INTRO_MEET = N_("{people_a} of *{a}* ({country_a}), meet {people_b} of *{b}* ({country_b}).")
+    INTRO_ALSO = N_("…and {people} of *{name}* ({country}).")
+    INTRO_WHY = N_("*Why:* {reasons}.")
+    INTRO_SIDE = N_("*{name}* offers: {offers}\n*{name}* needs: {needs}")
+    INTRO_NOTHING = N_("nothing listed yet")
+    INTRO_ID = N_(
         "This is introduction {id}. Once you have talked, `/match outcome {id} met joint-proposal` (or "
         "shared-practice, site-visit, nothing-yet), or `/match outcome {id} not-met`, tells me how it went."
     )
-    INTRO_IDS = (
+    INTRO_IDS = N_(
         "These are introductions {pairs}. Once you have talked, `/match outcome` with the number, then "
         "`met joint-proposal` (or shared-practice, site-visit, nothing-yet) or `not-met`, tells me how each went."
     )
-    INTRO_ID_PAIR = "{id} ({a} + {b})"
-    INTRO_NEXT = "Introduced by {by}. Say hello and find a date; in {days} days I will ask how it went."
+    INTRO_ID_PAIR = N_("{id} ({a} + {b})")
+    INTRO_NEXT = N_("Introduced by {by}. Say hello and find a date; in {days} days I will ask how it went.")
 
-    NOTFIT_DONE = "*{name}* will no longer be suggested to *{city}*. `/match fit {name}` undoes it."
-    NOTFIT_ALREADY = "*{name}* is already off *{city}*'s suggestions."
-    NOTFIT_LIST = "Not suggested to *{city}*: {names}. `/match fit <name>` brings one back."
-    NOTFIT_NONE = "*{city}* has no cities on its not-a-fit list."
-    FIT_DONE = "*{name}* can be suggested to *{city}* again."
-    FIT_NOT_LISTED = "*{name}* is not on *{city}*'s not-a-fit list."
+    NOTFIT_DONE = N_("*{name}* will no longer be suggested to *{city}*. `/match fit {name}` undoes it.")
+    NOTFIT_ALREADY = N_("*{name}* is already off *{city}*'s suggestions.")
+    NOTFIT_LIST = N_("Not suggested to *{city}*: {names}. `/match fit <name>` brings one back.")
+    NOTFIT_NONE = N_("*{city}* has no cities on its not-a-fit list.")
+    FIT_DONE = N_("*{name}* can be suggested to *{city}* again.")
+    FIT_NOT_LISTED = N_("*{name}* is not on *{city}*'s not-a-fit list.")
 
-    PAUSE_BOUNDS = (
+    PAUSE_BOUNDS = N_(
         "A pause is at least {least} day and at most {most} days, e.g. /match pause 2w; /match resume ends a pause."
     )
-    PAUSED = "*{name}* is paused until {until}: no suggestions, no rounds. `/match resume` restarts it."
-    PAUSED_ALREADY = "*{name}* is already paused until {until}; nothing changed."
-    PAUSE_MOVED = "*{name}* was paused until {before}; now until {until}. `/match resume` restarts it."
-    RESUMED = "*{name}* is back in suggestions and rounds."
-    NOT_PAUSED = "*{name}* was not paused."
+    PAUSED = N_("*{name}* is paused until {until}: no suggestions, no rounds. `/match resume` restarts it.")
+    PAUSED_ALREADY = N_("*{name}* is already paused until {until}; nothing changed.")
+    PAUSE_MOVED = N_("*{name}* was paused until {before}; now until {until}. `/match resume` restarts it.")
+    RESUMED = N_("*{name}* is back in suggestions and rounds.")
+    NOT_PAUSED = N_("*{name}* was not paused.")
 
-    ROUND_TOO_FEW = "A round needs at least two cities that have a representative and are not paused; found {count}."
-    ROUND_DRY = "Dry run for {scope}, nothing sent: {pairs}{trio}."
-    ROUND_DONE = "Round {number} for {scope}: {pairs}{trio}; introductions sent."
-    ROUND_PAIRS = "{count} pairs"
-    ROUND_ONE_PAIR = "1 pair"
-    ROUND_TRIO = " and 1 trio"
-    ROUND_ONLY_TRIO = "1 trio"
-    ROUND_GROUP = "*{names}* · {reasons}"
-    ROUND_GROUP_SENT = "*{names}* · introduction {ids} · {reasons}"
-    ROUND_GROUP_SENT_TRIO = "*{names}* · introductions {ids} · {reasons}"
-    ROUND_NO_REASON = "no declared common ground yet"
-    ROUND_PAUSED = "Paused, not paired: {names}."
-    ROUND_PAUSED_CITY = "{name} (until {until})"
-    ROUND_NONE = "No new pair is possible in {scope} this round; nothing was sent."
-    ROUND_TRIOS = " and {count} trios"
-    ROUND_ONLY_TRIOS = "{count} trios"
-    ROUND_OUT_ALONE = "Not paired: *{name}* is the only city this round could pair."
-    ROUND_OUT_MET_ALL = "Not paired: *{name}* has met all {count} other cities in this round."
-    ROUND_OUT_NOT_FIT_ALL = "Not paired: *{name}* is marked not a fit with all {count} other cities in this round."
-    ROUND_OUT_MET_OR_NOT_FIT = (
+    ROUND_TOO_FEW = N_(
+        "A round needs at least two cities that have a representative and are not paused; found {count}."
+    )
+    ROUND_DRY = N_("Dry run for {scope}, nothing sent: {pairs}{trio}.")
+    ROUND_DONE = N_("Round {number} for {scope}: {pairs}{trio}; introductions sent.")
+    ROUND_PAIRS = N_("{count} pairs")
+    ROUND_ONE_PAIR = N_("1 pair")
+    ROUND_TRIO = N_(" and 1 trio")
+    ROUND_ONLY_TRIO = N_("1 trio")
+    ROUND_GROUP = N_("*{names}* · {reasons}")
+    ROUND_GROUP_SENT = N_("*{names}* · introduction {ids} · {reasons}")
+    ROUND_GROUP_SENT_TRIO = N_("*{names}* · introductions {ids} · {reasons}")
+    ROUND_NO_REASON = N_("no declared common ground yet")
+    ROUND_PAUSED = N_("Paused, not paired: {names}.")
+    ROUND_PAUSED_CITY = N_("{name} (until {until})")
+    ROUND_NONE = N_("No new pair is possible in {scope} this round; nothing was sent.")
+    ROUND_TRIOS = N_(" and {count} trios")
+    ROUND_ONLY_TRIOS = N_("{count} trios")
+    ROUND_OUT_ALONE = N_("Not paired: *{name}* is the only city this round could pair.")
+    ROUND_OUT_MET_ALL = N_("Not paired: *{name}* has met all {count} other cities in this round.")
+    ROUND_OUT_NOT_FIT_ALL = N_("Not paired: *{name}* is marked not a fit with all {count} other cities in this round.")
+    ROUND_OUT_MET_OR_NOT_FIT = N_(
         "Not paired: of the {count} other cities in this round, *{name}* has met {met} and is marked not a fit "
         "with {not_fit}."
     )
-    ROUND_OUT_MET_ONLY = "Not paired: *{name}* has already met the only other city in this round."
-    ROUND_OUT_NOT_FIT_ONLY = "Not paired: *{name}* is marked not a fit with the only other city in this round."
-    ROUND_OUT_ONE_PARTNER = "Not paired: the only city *{name}* could meet this round has no room for it: {why}."
-    ROUND_OUT_PARTNERS = "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}."
-    ROUND_TAKEN_MET = "{partner} is paired with {other}, whom {name} has met"
-    ROUND_TAKEN_NOT_FIT = "{partner} is paired with {other}, marked not a fit with {name}"
-    ROUND_TAKEN_TRIO = "{partner} is already in a group of three"
-    ROUND_NO_REPS = "No representative yet, not paired: {names}."
-    ALL_CITIES = "all cities"
-    COHORT_SCOPE = "cohort {name}"
+    ROUND_OUT_MET_ONLY = N_("Not paired: *{name}* has already met the only other city in this round.")
+    ROUND_OUT_NOT_FIT_ONLY = N_("Not paired: *{name}* is marked not a fit with the only other city in this round.")
+    ROUND_OUT_ONE_PARTNER = N_("Not paired: the only city *{name}* could meet this round has no room for it: {why}.")
+    ROUND_OUT_PARTNERS = N_(
+        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}."
+    )
+    ROUND_TAKEN_MET = N_("{partner} is paired with {other}, whom {name} has met")
+    ROUND_TAKEN_NOT_FIT = N_("{partner} is paired with {other}, marked not a fit with {name}")
+    ROUND_TAKEN_TRIO = N_("{partner} is already in a group of three")
+    ROUND_NO_REPS = N_("No representative yet, not paired: {names}.")
+    ALL_CITIES = N_("all cities")
+    COHORT_SCOPE = N_("cohort {name}")
 
-    OUTCOME_BAD = "Answer met or not-met, then one of shared-practice, joint-proposal, site-visit, nothing-yet."
-    INTRO_NUMBER = "Give the introduction's number, from its follow-up."
-    NO_INTRO = "There is no introduction number {id}."
-    NOT_YOURS = "Introduction {id} is between {a} and {b}; only their representatives answer for it."
-    OUTCOME_SAVED = "Thanks: recorded for *{city}* and *{other}*: {answer}."
-    FOLLOWUP = "Introduction {id}: on {date}, *{city}* was introduced to *{other}*. Did you meet, and what came of it?"
-    BUTTON_NOT_MET = "Not met yet"
+    OUTCOME_BAD = N_("Answer met or not-met, then one of shared-practice, joint-proposal, site-visit, nothing-yet.")
+    INTRO_NUMBER = N_("Give the introduction's number, from its follow-up.")
+    NO_INTRO = N_("There is no introduction number {id}.")
+    NOT_YOURS = N_("Introduction {id} is between {a} and {b}; only their representatives answer for it.")
+    OUTCOME_SAVED = N_("Thanks: recorded for *{city}* and *{other}*: {answer}.")
+    FOLLOWUP = N_(
+        "Introduction {id}: on {date}, *{city}* was introduced to *{other}*. Did you meet, and what came of it?"
+    )
+    BUTTON_NOT_MET = N_("Not met yet")
     BUTTON_OUTCOME = {
         "shared-practice": "Met: shared practice",
         "joint-proposal": "Met: joint proposal",
@@ -209,55 +218,55 @@ class Strings:
         "nothing-yet": "Met: nothing yet",
     }
 
-    STATS_HEAD = "Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met."
-    STATS_OUTCOMES = (
+    STATS_HEAD = N_("Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.")
+    STATS_OUTCOMES = N_(
         "Outcomes: {shared} shared practice, {joint} joint proposal, {visit} site visit, {nothing} nothing yet."
     )
-    STATS_FOLLOWUPS = "Follow-ups sent: {sent}; answered by at least one side: {answered}."
-    STATS_NO_FOLLOWUPS = "Follow-ups sent: 0."
-    STATS_ANSWERED_EARLY = "Answered before any follow-up was sent: {count}."
-    STATS_LONELY = "No introduction yet ({count}): {names}."
-    STATS_ALL_INTRODUCED = "Every city has had an introduction."
-    STATS_NO_REPS = "No representative yet, so left out of rounds: {names}."
-    STATS_PAUSED = "Paused: {names}."
+    STATS_FOLLOWUPS = N_("Follow-ups sent: {sent}; answered by at least one side: {answered}.")
+    STATS_NO_FOLLOWUPS = N_("Follow-ups sent: 0.")
+    STATS_ANSWERED_EARLY = N_("Answered before any follow-up was sent: {count}.")
+    STATS_LONELY = N_("No introduction yet ({count}): {names}.")
+    STATS_ALL_INTRODUCED = N_("Every city has had an introduction.")
+    STATS_NO_REPS = N_("No representative yet, so left out of rounds: {names}.")
+    STATS_PAUSED = N_("Paused: {names}.")
 
-    MAP_WHAT = "see the collaboration network"
-    MAP_SINCE_AHEAD = "since= is a day up to today ({today}), not {day}."
-    MAP_EMPTY = "There are no cities to draw in {scope} · {track} yet."
-    MAP_HEAD = "Collaboration network of {scope} · {track} · {day}: {cities}, {edges}: {file}."
-    MAP_TITLE = "Collaboration network · {scope} · {track} · {day}"
-    MAP_TITLE_SINCE = " · new since {since}"
-    MAP_ALL_TRACKS = "all tracks"
-    MAP_TRACK = "track {track}"
-    MAP_TIES = (
+    MAP_WHAT = N_("see the collaboration network")
+    MAP_SINCE_AHEAD = N_("since= is a day up to today ({today}), not {day}.")
+    MAP_EMPTY = N_("There are no cities to draw in {scope} · {track} yet.")
+    MAP_HEAD = N_("Collaboration network of {scope} · {track} · {day}: {cities}, {edges}: {file}.")
+    MAP_TITLE = N_("Collaboration network · {scope} · {track} · {day}")
+    MAP_TITLE_SINCE = N_(" · new since {since}")
+    MAP_ALL_TRACKS = N_("all tracks")
+    MAP_TRACK = N_("track {track}")
+    MAP_TIES = N_(
         "Ties: {met} introductions that met, {introduced} introduced and {paired} paired in rounds not met yet, "
         "{goals} goals shared with with=."
     )
-    MAP_NO_TIES = "No ties yet: no city has been introduced, paired or named in a goal's with=."
-    MAP_CLUSTERS = "Clusters ({count}): {clusters}."
-    MAP_CLUSTER = "{size} cities: {names}"
-    MAP_ONE_CLUSTER = "One cluster joins every tied city ({size}): {names}."
-    MAP_ISOLATED = "Isolated, with no tie ({count}): {names}."
-    MAP_NONE_ISOLATED = "No city is isolated."
-    MAP_BRIDGES = "Bridges, ties whose loss would split the network ({count}): {bridges}."
-    MAP_BRIDGE = "{a}–{b} (cuts off {cut})"
-    MAP_NO_BRIDGES = "No bridges: every tie has another way round."
-    MAP_ARTICULATION = "Articulation cities, whose loss would split the network ({count}): {names}."
-    MAP_BETWEEN = "Connecting most others (betweenness): {names}."
-    MAP_TRACK_SHARES = "Share of each track's ties that leave it: {shares}."
-    MAP_TRACK_SHARE = "{track} {leaving}/{touching} ({percent} %)"
-    MAP_SINCE = "Since {since}: {new}; joined the network: {names}."
-    MAP_SINCE_NONE_JOINED = "Since {since}: {new}; no city joined the network."
-    MAP_MORE = "…and {more} more"
+    MAP_NO_TIES = N_("No ties yet: no city has been introduced, paired or named in a goal's with=.")
+    MAP_CLUSTERS = N_("Clusters ({count}): {clusters}.")
+    MAP_CLUSTER = N_("{size} cities: {names}")
+    MAP_ONE_CLUSTER = N_("One cluster joins every tied city ({size}): {names}.")
+    MAP_ISOLATED = N_("Isolated, with no tie ({count}): {names}.")
+    MAP_NONE_ISOLATED = N_("No city is isolated.")
+    MAP_BRIDGES = N_("Bridges, ties whose loss would split the network ({count}): {bridges}.")
+    MAP_BRIDGE = N_("{a}–{b} (cuts off {cut})")
+    MAP_NO_BRIDGES = N_("No bridges: every tie has another way round.")
+    MAP_ARTICULATION = N_("Articulation cities, whose loss would split the network ({count}): {names}.")
+    MAP_BETWEEN = N_("Connecting most others (betweenness): {names}.")
+    MAP_TRACK_SHARES = N_("Share of each track's ties that leave it: {shares}.")
+    MAP_TRACK_SHARE = N_("{track} {leaving}/{touching} ({percent} %)")
+    MAP_SINCE = N_("Since {since}: {new}; joined the network: {names}.")
+    MAP_SINCE_NONE_JOINED = N_("Since {since}: {new}; no city joined the network.")
+    MAP_MORE = N_("…and {more} more")
     MAP_CITIES = ("city", "cities")
     MAP_EDGES = ("tie between them", "ties between them")
     MAP_NEW = ("new tie", "new ties")
-    MAP_LEGEND_TIE = "tie (wider: more weight)"
-    MAP_LEGEND_BRIDGE = "bridge"
-    MAP_LEGEND_NEW = "new since {since}"
-    MAP_LEGEND_ARTICULATION = "articulation city"
-    MAP_LEGEND_JOINED = "joined since {since}"
-    MAP_NO_GROUP = "no track"
+    MAP_LEGEND_TIE = N_("tie (wider: more weight)")
+    MAP_LEGEND_BRIDGE = N_("bridge")
+    MAP_LEGEND_NEW = N_("new since {since}")
+    MAP_LEGEND_ARTICULATION = N_("articulation city")
+    MAP_LEGEND_JOINED = N_("joined since {since}")
+    MAP_NO_GROUP = N_("no track")
 
 
 # --- the index: built once per database, reloaded city by city -------------------------------------------
@@ -460,13 +469,13 @@ ACT_FOR = "Organisers: the city to act for, if not your own"
 class TopMatches:
     count: int | None = param(
         Kind.NUMBER,
-        "How many cities to suggest (5 if not given)",
+        N_("How many cities to suggest (5 if not given)"),
         placeholder="<n>",
         invalid=Strings.COUNT_BAD.replace("{max}", str(MAX_COUNT)),
     )
-    track: Track | None = param(Kind.TRACK, "Only cities working on this thematic track", key="track")
+    track: Track | None = param(Kind.TRACK, N_("Only cities working on this thematic track"), key="track")
     for_city: City | None = param(
-        Kind.CITY, "Organisers and experts: the city to suggest for, if not your own", key="city"
+        Kind.CITY, N_("Organisers and experts: the city to suggest for, if not your own"), key="city"
     )
 
 
@@ -620,8 +629,8 @@ def _empty_answer(city: City, profile: Profile | None, track: str | None) -> Rep
 
 @dataclass(frozen=True)
 class Introduce:
-    other: City = param(Kind.CITY, "The city to introduce yours to", required=True, name="name")
-    again: bool = param(Kind.YESNO, "Introduce them again, though they were introduced before", key="again")
+    other: City = param(Kind.CITY, N_("The city to introduce yours to"), required=True, name="name")
+    again: bool = param(Kind.YESNO, N_("Introduce them again, though they were introduced before"), key="again")
     for_city: City | None = param(Kind.CITY, ACT_FOR, key="city")
 
 
@@ -792,7 +801,7 @@ def _side_section(context: Context, city: City) -> Section:
 
 @dataclass(frozen=True)
 class NotFit:
-    other: City | None = param(Kind.CITY, "The city to stop suggesting; leave empty to see the list", name="name")
+    other: City | None = param(Kind.CITY, N_("The city to stop suggesting; leave empty to see the list"), name="name")
     for_city: City | None = param(Kind.CITY, ACT_FOR, key="city")
 
 
@@ -815,7 +824,7 @@ def notfit(context: Context, args: NotFit) -> Reply:
 
 @dataclass(frozen=True)
 class Fit:
-    other: City = param(Kind.CITY, "The city to suggest again", required=True, name="name")
+    other: City = param(Kind.CITY, N_("The city to suggest again"), required=True, name="name")
     for_city: City | None = param(Kind.CITY, ACT_FOR, key="city")
 
 
@@ -831,7 +840,7 @@ def fit(context: Context, args: Fit) -> Reply:
 
 @dataclass(frozen=True)
 class Pause:
-    duration: timedelta = param(Kind.DURATION, "For how long, e.g. 2w or 30d", required=True)
+    duration: timedelta = param(Kind.DURATION, N_("For how long, e.g. 2w or 30d"), required=True)
 
 
 def pause(context: Context, args: Pause) -> Reply:
@@ -873,9 +882,9 @@ def _cohort_scope(cohort: Cohort | None) -> tuple[int | None, str]:
 @dataclass(frozen=True)
 class Round:
     cohort: Cohort | None = param(
-        Kind.COHORT, "The cohort whose cities are paired (all cities if not given)", key="cohort"
+        Kind.COHORT, N_("The cohort whose cities are paired (all cities if not given)"), key="cohort"
     )
-    dry: bool = param(Kind.YESNO, "Only show the pairs; introduce nobody", key="dry")
+    dry: bool = param(Kind.YESNO, N_("Only show the pairs; introduce nobody"), key="dry")
 
 
 def round_(context: Context, args: Round) -> Reply:
@@ -1008,7 +1017,7 @@ def left_out_lines(
 
 @dataclass(frozen=True)
 class Stats:
-    cohort: Cohort | None = param(Kind.COHORT, "Only this cohort's cities", key="cohort")
+    cohort: Cohort | None = param(Kind.COHORT, N_("Only this cohort's cities"), key="cohort")
 
 
 def stats(context: Context, args: Stats) -> Reply:
@@ -1122,9 +1131,11 @@ def _counted(count: int, forms: tuple[str, str]) -> str:
 
 @dataclass(frozen=True)
 class NetworkMap:
-    cohort: Cohort | None = param(Kind.COHORT, "Only this cohort's cities", key="cohort")
-    track: Track | None = param(Kind.TRACK, "Only cities working on this thematic track", key="track")
-    since: date | None = param(Kind.DATE, "Highlight what changed since this day, e.g. the last City Lab", key="since")
+    cohort: Cohort | None = param(Kind.COHORT, N_("Only this cohort's cities"), key="cohort")
+    track: Track | None = param(Kind.TRACK, N_("Only cities working on this thematic track"), key="track")
+    since: date | None = param(
+        Kind.DATE, N_("Highlight what changed since this day, e.g. the last City Lab"), key="since"
+    )
 
 
 def network_map(context: Context, args: NetworkMap) -> Reply:
@@ -1241,13 +1252,13 @@ NOT_MET = "not-met"
 class Outcome:
     introduction: int = param(
         Kind.NUMBER,
-        "The introduction's number, from its follow-up",
+        N_("The introduction's number, from its follow-up"),
         required=True,
         missing=Strings.INTRO_NUMBER,
     )
     outcome: str = param(
         Kind.CHOICE,
-        "What came of it; not-met if you have not met yet",
+        N_("What came of it; not-met if you have not met yet"),
         required=True,
         choices=(*OUTCOMES, NOT_MET),
         placeholder=f"met {'|'.join(OUTCOMES)} | {NOT_MET}",
@@ -1324,7 +1335,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "top",
             "/match",
-            "Reps: the cities most worth working with, and why; experts and organisers may name any city.",
+            N_("Reps: the cities most worth working with, and why; experts and organisers may name any city."),
             top,
             aliases=("best", "suggest"),
             arguments=TopMatches,
@@ -1332,7 +1343,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "intro",
             "/match intro",
-            "Reps: open one conversation with both cities' representatives and an introduction.",
+            N_("Reps: open one conversation with both cities' representatives and an introduction."),
             intro,
             aliases=("introduce",),
             arguments=Introduce,
@@ -1340,44 +1351,44 @@ COMMANDS: dict[str, Command] = {
         Command(
             "notfit",
             "/match notfit",
-            "Reps: stop suggesting a city to yours (without a name: the list).",
+            N_("Reps: stop suggesting a city to yours (without a name: the list)."),
             notfit,
             aliases=("not-a-fit", "nofit"),
             arguments=NotFit,
         ),
-        Command("fit", "/match fit", "Reps: suggest a city again.", fit, arguments=Fit),
+        Command("fit", "/match fit", N_("Reps: suggest a city again."), fit, arguments=Fit),
         Command(
             "round",
             "/match round",
-            "Organisers: pair every city of a cohort for this round, no repeats; dry=yes only shows the pairs.",
+            N_("Organisers: pair every city of a cohort for this round, no repeats; dry=yes only shows the pairs."),
             round_,
             arguments=Round,
         ),
         Command(
             "pause",
             "/match pause",
-            "Reps: no suggestions or rounds for your city for a while (30d, 2w).",
+            N_("Reps: no suggestions or rounds for your city for a while (30d, 2w)."),
             pause,
             arguments=Pause,
         ),
         Command(
             "resume",
             "/match resume",
-            "Reps: restart suggestions and rounds for your city.",
+            N_("Reps: restart suggestions and rounds for your city."),
             resume,
             arguments=NoArguments,
         ),
         Command(
             "stats",
             "/match stats",
-            "Organisers and experts: introductions made, met, outcomes, and cities left out.",
+            N_("Organisers and experts: introductions made, met, outcomes, and cities left out."),
             stats,
             arguments=Stats,
         ),
         Command(
             "map",
             "/match map",
-            "Experts and organisers: the cities' network, drawn and in words: clusters, bridges, isolated cities.",
+            N_("Experts and organisers: the cities' network, drawn and in words: clusters, bridges, isolated cities."),
             network_map,
             aliases=("network",),
             arguments=NetworkMap,
@@ -1385,7 +1396,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "outcome",
             "/match outcome",
-            "Reps: what came of an introduction (the follow-up's buttons send this).",
+            N_("Reps: what came of an introduction (the follow-up's buttons send this)."),
             outcome,
             arguments=Outcome,
         ),

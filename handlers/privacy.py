@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from core.audit import AuditKind
 from core.grammar import UserRef
+from core.i18n import N_
 from core.roles import ORGANISERS, Role
 from core.text import Mention
 from handlers import audit, ledger
@@ -51,7 +52,7 @@ class Strings:
 
     # What is kept, why and for how long: the reply to `/city privacy` and, word for word, the README's
     # "Personal data" section (tests/handlers/test_privacy.py checks they agree).
-    POLICY_TITLE = "What CityPeers keeps about people"
+    POLICY_TITLE = N_("What CityPeers keeps about people")
     POLICY = (
         "*Who you are on each platform.* Your user id on the chat platform, the display name the platform gives, "
         "the time zone and language it reports (or the zone you chose with `/city timezone`), your role and the "
@@ -75,27 +76,27 @@ class Strings:
         "is erased after a delay the programme's operator sets (30 days by default); where it does not tell, an "
         "organiser uses `/city privacy forget <@user>`.",
     )
-    NOTHING = "CityPeers keeps nothing about {who}."
-    EXPORTED = "Everything CityPeers keeps about {who} is in {file} ({records})."
-    FORGET_ASK = (
+    NOTHING = N_("CityPeers keeps nothing about {who}.")
+    EXPORTED = N_("Everything CityPeers keeps about {who} is in {file} ({records}).")
+    FORGET_ASK = N_(
         "This erases what CityPeers keeps about {who}: the member record, RSVPs, calendar and dashboard links, join "
         "requests, messages still to be sent and the text of those sent. Goals and introductions stay with the "
         "city, signed \u201ca former representative\u201d. It cannot be undone."
     )
-    FORGET_BUTTON = "Erase"
-    FORGOTTEN_YOU = (
+    FORGET_BUTTON = N_("Erase")
+    FORGOTTEN_YOU = N_(
         "Done: CityPeers no longer keeps anything about you ({count} erased or made anonymous). If you "
         "use it again, you start afresh."
     )
-    FORGOTTEN = "Done: CityPeers no longer keeps anything about {who} ({count} erased or made anonymous)."
-    OTHERS = "Only admins and organisers can export or erase someone else's data."
-    NEITHER = "`{value}` is neither export nor forget, nor a person as @name."
-    FORGET_STAFF = "Only admins can erase an organiser's or an admin's data; they can erase their own."
-    LEFT = (
+    FORGOTTEN = N_("Done: CityPeers no longer keeps anything about {who} ({count} erased or made anonymous).")
+    OTHERS = N_("Only admins and organisers can export or erase someone else's data.")
+    NEITHER = N_("`{value}` is neither export nor forget, nor a person as @name.")
+    FORGET_STAFF = N_("Only admins can erase an organiser's or an admin's data; they can erase their own.")
+    LEFT = N_(
         "{who} left the {platform} workspace. What CityPeers keeps about them will be erased on {when}; erase it now "
         "with /city privacy forget."
     )
-    LEFT_ERASED = "Someone ({pseudonym}) left the {platform} workspace; what CityPeers kept about them is erased."
+    LEFT_ERASED = N_("Someone ({pseudonym}) left the {platform} workspace; what CityPeers kept about them is erased.")
 
 
 def policy_markdown() -> str:
@@ -340,14 +341,14 @@ def record_count(data: dict[str, Any]) -> int:
 class PrivacyArguments:
     action: str | None = param(
         Kind.CHOICE,
-        "export: a file of everything kept about you; forget: erase it; empty: what is kept and why",
+        N_("export: a file of everything kept about you; forget: erase it; empty: what is kept and why"),
         choices=ACTIONS,
     )
     user: UserRef | None = param(
-        Kind.USER, "Admins and organisers: someone else (yourself if not given)", invalid=Strings.NEITHER
+        Kind.USER, N_("Admins and organisers: someone else (yourself if not given)"), invalid=Strings.NEITHER
     )
     # The Erase button's word (`/city privacy forget confirm`): help does not show it, a person presses it.
-    confirm: bool = param(Kind.FLAG, "Erase at once, without asking first", word=CONFIRM, placeholder="")
+    confirm: bool = param(Kind.FLAG, N_("Erase at once, without asking first"), word=CONFIRM, placeholder="")
 
 
 def privacy(context: Context, args: PrivacyArguments) -> Reply:
@@ -532,7 +533,7 @@ def _organisers(session: Session, services: Services, *, besides: str) -> tuple[
 COMMAND = Command(
     "privacy",
     "/city privacy",
-    "What is kept about people and why; export: a JSON file of yours; forget: erase it.",
+    N_("What is kept about people and why; export: a JSON file of yours; forget: erase it."),
     privacy,
     arguments=PrivacyArguments,
 )

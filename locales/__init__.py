@@ -100,7 +100,7 @@ def refused(message: object) -> str | None:
     """Why a catalogue message's translation may not be used (core.i18n.safe_translation), or None."""
     ids = message.id  # type: ignore[attr-defined]
     strings = message.string  # type: ignore[attr-defined]
-    if not ids or not strings:
+    if not ids or not strings or message.fuzzy:  # type: ignore[attr-defined]  # a fuzzy one is never used
         return None
     if isinstance(ids, (list, tuple)):
         for translated in strings:

@@ -32,6 +32,7 @@ from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
 from bot.discord.commands import HOME, Invocation, canonical_line, focused_option, typed_invocation
 from bot.discord.render import COMMAND, FORM, Message
+from core.i18n import N_
 from handlers import stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices, Form
@@ -61,7 +62,7 @@ _CHANNEL_MENTION = re.compile(r"<#(\d{1,25})>")
 
 
 class Strings:
-    FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
+    FAILED = N_("Something went wrong on our side; nothing was changed (ref {ref}).")
     UNKNOWN_BUTTON = stored_commands.UNKNOWN_BUTTON
 
 

@@ -25,6 +25,7 @@ from bot.slack import ids
 from bot.slack.markup import unescape as unescape_mrkdwn
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
+from core.i18n import N_
 from handlers import privacy, stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices
@@ -49,10 +50,10 @@ HANDLED = "citypeers_handled"  # set in the bolt context once the command has ru
 class Strings:
     """Every user-facing line of the Slack adapter, in one place so it can be translated later."""
 
-    FAILED = "Something went wrong on our side; nothing was changed (ref {ref})."
-    FAILED_AFTER = "Something went wrong on our side after your command ran; check before repeating it (ref {ref})."
-    UPLOADED = "{files} is in your direct messages with CityPeers."
-    NOT_UPLOADED = "Could not upload {files} to Slack; try again in a moment."
+    FAILED = N_("Something went wrong on our side; nothing was changed (ref {ref}).")
+    FAILED_AFTER = N_("Something went wrong on our side after your command ran; check before repeating it (ref {ref}).")
+    UPLOADED = N_("{files} is in your direct messages with CityPeers.")
+    NOT_UPLOADED = N_("Could not upload {files} to Slack; try again in a moment.")
     UNKNOWN_BUTTON = stored_commands.UNKNOWN_BUTTON
 
 

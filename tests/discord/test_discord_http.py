@@ -99,7 +99,7 @@ def test_the_goal_form_opens_as_a_modal_and_a_mistake_names_its_field(bot: Bot) 
     )
     mistake = bot.discord.wait_for_original(wrong.token)
     # The form cannot show it next to the field in Discord, so the answer names the field.
-    assert shown(mistake).startswith("⚠️ Due (three months from today if empty): `someday` is not a date")
+    assert shown(mistake).startswith("⚠️ Due (empty: in three months): `someday` is not a date")
     right = bot.interactions.submit_modal(
         ANA, modal["custom_id"], {"text": "Open data hub", "due": "2027-01-31", "track": "tourism"}, modal=opened.body
     )
