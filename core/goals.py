@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
 
-from core.grammar import GrammarError
+from core.grammar import GrammarError, choice_list
+from core.i18n import N_
 
 GOAL_MONTHS = 3
 DUE_SOON_DAYS = 14
@@ -34,11 +35,11 @@ class Status(StrEnum):
 
 # A goal nobody has reported on yet: where every goal starts, and no one can set it (so not a Status).
 NEW = "new"
-NEW_LABEL = "not yet reported"
+NEW_LABEL = N_("not yet reported")  # a message: shown in the reader's language
 OPEN: frozenset[str] = frozenset({NEW, Status.ON_TRACK, Status.AT_RISK})
 CLOSED = frozenset({Status.DONE, Status.DROPPED})
 STATUSES = (NEW, *Status)  # every state a goal can be in, in the order a chart or a count reads them
-STATUS_HINT = "on-track, at-risk, done or dropped"
+NOT_A_STATUS = N_("The status is one of {choices}, not `{typed}`.")
 
 
 class CheckinKind(StrEnum):
@@ -52,7 +53,7 @@ def parse_status(typed: str) -> Status:
     for status in Status:
         if wanted in (status.value, status.value.replace("-", "")):
             return status
-    raise GrammarError(f"The status is one of {STATUS_HINT}, not `{typed}`.")
+    raise GrammarError(NOT_A_STATUS, choices=choice_list([status.value for status in Status]), typed=typed)
 
 
 def status_label(status: str) -> str:

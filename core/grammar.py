@@ -14,9 +14,15 @@ parsing (`check_line`), and parsing walks the words once, so its work is linear 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
+
+from core.i18n import ENGLISH, N_, Msg, Plural, Template, current, render
+
+PSEUDO = "xx"  # the pseudo-language (locales/): English's forms
 
 # The pair each opening quote mark is written with (how we quote a value); reading takes more (_CLOSERS).
 QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201e": "\u201c", "\u2018": "\u2019", "\u00ab": "\u00bb"}
@@ -59,22 +65,56 @@ _KEY_CHARS = _LETTERS | frozenset("0123456789_-")
 # C0 controls but tab and line breaks, and DEL: nothing a person types; PostgreSQL cannot even store NUL.
 _CONTROLS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - frozenset("\t\n\r")
 
-LINE_TOO_LONG = "Commands are at most {limit:,} characters; this one has {length:,}."
-BAD_CHARACTER = "Character {position:,} is {code}, a control character or broken text; remove it and try again."
+LINE_TOO_LONG = N_("Commands are at most {limit:,} characters; this one has {length:,}.")
+BAD_CHARACTER = N_("Character {position:,} is {code}, a control character or broken text; remove it and try again.")
+
+
+class Strings:
+    """The grammar's refusals: whole messages of the catalogue, their values named (core returns these with their
+    values; the line is written in the reader's language when it is shown)."""
+
+    UNCLOSED = N_('A quote opened at `{opened}` is never closed; expected a closing {closing}, as in "Den Haag".')
+    AFTER_OPTIONS = N_("`{word}` comes after the options: put the text first, then key=value options.")
+    TWICE = N_("`{key}=` is given twice.")
+    NEEDS_QUOTES = N_("Quote values with spaces: {fixes}")
+    UNKNOWN_OPTION = N_("Unknown option `{key}=`. Options here: {choices}")
+    UNKNOWN_OPTION_CLOSE = N_("Unknown option `{key}=`. Did you mean `{close}=`? Options here: {choices}")
+    NO_OPTIONS = N_("Unknown option `{key}=`. Options here: none")
+    YES_NO = N_("`{key}=` expects yes or no, not `{value}`.")
+    AT_LEAST = N_("`{key}=` expects a whole number of at least {minimum}, not `{value}`.")
+    AT_MOST = N_("`{key}=` expects a whole number of at most {maximum:,}, not `{value}`.")
 
 
 class GrammarError(ValueError):
-    """A command that does not follow the grammar; the message is one line for the user."""
+    """A command that does not follow the grammar: a message and its values, not English. It is one line for the
+    user, written in the language of whoever reads now when it is shown (`str`); `template` and `values` let a
+    handler pass it on as it is (`CommandError(error.template, **error.values)`)."""
+
+    def __init__(self, message: Template = "", **values: object) -> None:
+        super().__init__(message)
+        self.template = message
+        self.values = values
+
+    def __str__(self) -> str:
+        if not self.values and not isinstance(self.template, (Msg, Plural)):
+            return str(self.template)
+        return render(self.template, **self.values)
 
 
 class UnknownOption(GrammarError):
     """A `key=` where the options are that the command does not take: the dispatcher names the command."""
 
     def __init__(self, key: str, allowed: Collection[str]) -> None:
-        super().__init__(_unknown_option(key, allowed))
+        close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+        choices = ", ".join(f"{k}=" for k in sorted(allowed))
+        if not choices:
+            super().__init__(Strings.NO_OPTIONS, key=key)
+        elif close:
+            super().__init__(Strings.UNKNOWN_OPTION_CLOSE, key=key, close=close[0], choices=choices)
+        else:
+            super().__init__(Strings.UNKNOWN_OPTION, key=key, choices=choices)
         self.key = key
         self.allowed = frozenset(allowed)
-        close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
         self.close = close[0] if close else None
 
 
@@ -102,7 +142,7 @@ class ChannelRef:
 def check_line(text: str, limit: int = MAX_LINE) -> None:
     """Refuse, before any parsing, a line longer than `limit` or holding a character no person types."""
     if len(text) > limit:
-        raise GrammarError(LINE_TOO_LONG.format(limit=limit, length=len(text)))
+        raise GrammarError(LINE_TOO_LONG, limit=limit, length=len(text))
     check_characters(text)
 
 
@@ -110,7 +150,7 @@ def check_characters(text: str) -> None:
     """Refuse control characters (but tab and line breaks) and lone surrogates: they cannot be stored."""
     bad = bad_character(text)
     if bad is not None:
-        raise GrammarError(BAD_CHARACTER.format(position=bad + 1, code=f"U+{ord(text[bad]):04X}"))
+        raise GrammarError(BAD_CHARACTER, position=bad + 1, code=f"U+{ord(text[bad]):04X}")
 
 
 def bad_character(text: str) -> int | None:
@@ -181,7 +221,7 @@ def _read_value(raw: str, pos: int, quotes: _Quotes) -> tuple[str, int, bool]:
         if end is not None:
             return raw[pos + 1 : end], end + 1, True
         if raw[pos] in _DOUBLE_QUOTES:
-            raise GrammarError(_unclosed(raw, pos))
+            raise _unclosed(raw, pos)
     end = _word_end(raw, pos)
     return raw[pos:end], end, False
 
@@ -207,7 +247,7 @@ def _options_start(raw: str, allowed: Collection[str], quotes: _Quotes) -> int:
                 pos, run = end + 1, None
                 continue
             if raw[pos] in _DOUBLE_QUOTES:
-                raise GrammarError(_unclosed(raw, pos))
+                raise _unclosed(raw, pos)
         equals = _key_end(raw, pos)
         if equals is None:
             pos, run = _word_end(raw, pos), None
@@ -238,11 +278,8 @@ def _value_end(raw: str, pos: int, quotes: _Quotes) -> int:
     return _word_end(raw, pos)
 
 
-def _unclosed(raw: str, pos: int) -> str:
-    return (
-        f"A quote opened at `{shown(raw[pos : pos + 20])}` is never closed; "
-        f'expected a closing {QUOTES.get(raw[pos], raw[pos])}, as in "Den Haag".'
-    )
+def _unclosed(raw: str, pos: int) -> GrammarError:
+    return GrammarError(Strings.UNCLOSED, opened=shown(raw[pos : pos + 20]), closing=QUOTES.get(raw[pos], raw[pos]))
 
 
 def read_text(value: str) -> str:
@@ -267,11 +304,13 @@ class NeedsQuotes(GrammarError):
     (`fixes`: each `key="value"`), so the line can be typed again as shown."""
 
     def __init__(self, fixes: list[str]) -> None:
-        super().__init__(shown(NEEDS_QUOTES + " ".join(fixes), NEEDS_QUOTES_SHOWN))
+        super().__init__(Strings.NEEDS_QUOTES, fixes=" ".join(fixes))
         self.fixes = tuple(fixes)
 
+    def __str__(self) -> str:
+        return shown(super().__str__(), NEEDS_QUOTES_SHOWN)
 
-NEEDS_QUOTES = "Quote values with spaces: "
+
 NEEDS_QUOTES_SHOWN = 190  # characters of that line at most: a value pasted whole is shown cut short
 
 
@@ -309,7 +348,7 @@ def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
             end = _word_end(raw, pos)
             if last is None or last[1]:
                 word = shown(raw[pos:end])
-                raise GrammarError(f"`{word}` comes after the options: put the text first, then key=value options.")
+                raise GrammarError(Strings.AFTER_OPTIONS, word=word)
             strays.setdefault(last[0], []).append(raw[pos:end])
             stray_chars += end - pos + 1
             pos = end
@@ -320,7 +359,7 @@ def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
         if key not in allowed:
             raise UnknownOption(key, allowed)
         if key in options:
-            raise GrammarError(f"`{key}=` is given twice.")
+            raise GrammarError(Strings.TWICE, key=key)
         value, pos, quoted = _read_value(raw, equals + 1, quotes)
         options[key] = value.strip()
         last = (key, quoted)
@@ -331,11 +370,25 @@ def parse_args(raw: str, allowed: Collection[str] = ()) -> Args:
     return Args(text=read_text(text), options=options)
 
 
-def _unknown_option(key: str, allowed: Collection[str]) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-    hint = f" Did you mean `{close[0]}=`?" if close else ""
-    choices = ", ".join(f"{k}=" for k in sorted(allowed)) or "none"
-    return f"Unknown option `{key}=`.{hint} Options here: {choices}"
+def choice_list(choices: Sequence[str]) -> str:
+    """`on-track, at-risk, done or dropped`: the choices as the reader's language lists alternatives (CLDR's "or"
+    list through Babel: `a, b lub c`); English in its own form, without a comma before "or"."""
+    code = current().code
+    if len(choices) > 1 and code not in (ENGLISH, PSEUDO):
+        babel = _babel()
+        try:
+            return str(babel.lists.format_list(list(choices), style="or", locale=code.replace("-", "_")))
+        except babel.core.UnknownLocaleError:
+            pass
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+@functools.cache
+def _babel() -> ModuleType:
+    import babel.core
+    import babel.lists  # CLDR's list patterns, loaded the first time a list is written in another language
+
+    return babel
 
 
 def split_first(text: str) -> tuple[str, str]:
@@ -372,19 +425,19 @@ def parse_yes_no(value: str, key: str) -> bool:
         return True
     if lowered in {"no", "n", "false", "0", "off"}:
         return False
-    raise GrammarError(f"`{key}=` expects yes or no, not `{shown(value)}`.")
+    raise GrammarError(Strings.YES_NO, key=key, value=shown(value))
 
 
 def parse_count(value: str, key: str, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
     cleaned = value.replace("_", "").replace(",", "").replace("\u202f", "").strip()
     # isdecimal, not isdigit: int() refuses digits such as `²` that isdigit accepts.
     if not cleaned.isdecimal():
-        raise GrammarError(f"`{key}=` expects a whole number of at least {minimum}, not `{shown(value)}`.")
+        raise GrammarError(Strings.AT_LEAST, key=key, minimum=minimum, value=shown(value))
     digits = cleaned.lstrip("0") or "0"
     if len(digits) > MAX_NUMBER_DIGITS or int(digits) > maximum:
-        raise GrammarError(f"`{key}=` expects a whole number of at most {maximum:,}, not `{shown(value)}`.")
+        raise GrammarError(Strings.AT_MOST, key=key, maximum=maximum, value=shown(value))
     if int(digits) < minimum:
-        raise GrammarError(f"`{key}=` expects a whole number of at least {minimum}, not `{shown(value)}`.")
+        raise GrammarError(Strings.AT_LEAST, key=key, minimum=minimum, value=shown(value))
     return int(digits)
 
 

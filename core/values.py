@@ -22,6 +22,7 @@ from core.grammar import (
     ChannelRef,
     GrammarError,
     UserRef,
+    choice_list,
     parse_channel_ref,
     parse_count,
     parse_user_ref,
@@ -30,6 +31,7 @@ from core.grammar import (
     shown,
     split_list,
 )
+from core.i18n import N_
 
 
 class Kind(StrEnum):
@@ -155,7 +157,22 @@ def _looks_like(kind: Kind, word: str) -> bool:
     return False
 
 
-TOO_MUCH = "`{extra}` is more than this command takes."
+class Strings:
+    """How a value is refused: whole messages of the catalogue with their values (the reader's language is chosen
+    when the refusal is shown). `{what}` is a parameter's name or key as commands write it (English everywhere)."""
+
+    TOO_MUCH = N_("`{extra}` is more than this command takes.")
+    NUMBER = N_("The {what} is a whole number up to {max:,}, not `{typed}`.")
+    NOT_AN_EVENT = N_("`{typed}` is not an event number; see the list for the numbers.")
+    NOT_A_GOAL = N_("`{typed}` is not a goal number; see the list for the numbers.")
+    NOT_A_NUMBER = N_("`{typed}` is not a {what} number; see the list for the numbers.")
+    CHOICE_KEYED = N_("`{what}=` takes {choices}, not `{typed}`.")
+    CHOICE = N_("The {what} is one of {choices}, not `{typed}`.")
+    NOT_A_PERSON = N_("`{typed}` is not a person: expected @name.")
+    NOT_A_CHANNEL = N_("`{typed}` is not a channel: expected #channel.")
+
+
+TOO_MUCH = Strings.TOO_MUCH
 
 
 def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
@@ -213,7 +230,7 @@ def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
             at += 1
     if at < len(kept):
         extra = text[words[kept[at]].start : words[kept[-1]].end]
-        raise GrammarError(TOO_MUCH.format(extra=shown(extra)))
+        raise GrammarError(Strings.TOO_MUCH, extra=shown(extra))
     return found
 
 
@@ -224,21 +241,19 @@ def read_number(typed: str, what: str, *, keyed: bool = True) -> int:
     except GrammarError:
         if keyed:
             raise
-        raise GrammarError(f"The {what} is a whole number up to {MAX_COUNT:,}, not `{shown(typed)}`.") from None
+        raise GrammarError(Strings.NUMBER, what=what, max=MAX_COUNT, typed=shown(typed)) from None
 
 
 def read_id(typed: str | int, what: str) -> str:
     """The number of an event or a goal (`12`, `#12`), as digits: whether one has it is the resolver's to say."""
     digits = str(typed).strip().lstrip("#")
     if not digits.isdecimal():  # isdecimal, not isdigit: int() refuses `²`
-        article = "an" if what[:1] in "aeiou" else "a"
-        raise GrammarError(f"`{shown(str(typed))}` is not {article} {what} number; see the list for the numbers.")
+        message = {"event": Strings.NOT_AN_EVENT, "goal": Strings.NOT_A_GOAL}.get(what, Strings.NOT_A_NUMBER)
+        raise GrammarError(message, typed=shown(str(typed)), what=what)
     return digits
 
 
-def one_of(choices: Sequence[str]) -> str:
-    """`on-track, at-risk, done or dropped`."""
-    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+one_of = choice_list  # `on-track, at-risk, done or dropped` (core.grammar), in the reader's language
 
 
 def read_choice(
@@ -253,8 +268,8 @@ def read_choice(
         if wanted == spelling.casefold():
             return choice
     if keyed:
-        raise GrammarError(f"`{what}=` takes {one_of(choices)}, not `{shown(typed)}`.")
-    raise GrammarError(f"The {what} is one of {one_of(choices)}, not `{shown(typed)}`.")
+        raise GrammarError(Strings.CHOICE_KEYED, what=what, choices=one_of(choices), typed=shown(typed))
+    raise GrammarError(Strings.CHOICE, what=what, choices=one_of(choices), typed=shown(typed))
 
 
 def read_user(value: str | UserRef) -> UserRef:
@@ -262,7 +277,7 @@ def read_user(value: str | UserRef) -> UserRef:
         return value
     ref = parse_user_ref(value)
     if ref is None:
-        raise GrammarError(f"`{shown(value)}` is not a person: expected @name.")
+        raise GrammarError(Strings.NOT_A_PERSON, typed=shown(value))
     return ref
 
 
@@ -271,7 +286,7 @@ def read_channel(value: str | ChannelRef) -> ChannelRef:
         return value
     ref = parse_channel_ref(value)
     if ref is None:
-        raise GrammarError(f"`{shown(value)}` is not a channel: expected #channel.")
+        raise GrammarError(Strings.NOT_A_CHANNEL, typed=shown(value))
     return ref
 
 

@@ -41,6 +41,7 @@ def param(
     spelled: tuple[tuple[str, str], ...] = (),
     missing: str | None = None,
     invalid: str | None = None,
+    invalid_values: Mapping[str, object] | None = None,
     asked_by_command: bool = False,
     may_be_new: bool = False,
     default: object = None,
@@ -60,6 +61,7 @@ def param(
         "spelled": spelled,
         "missing": missing,
         "invalid": invalid,
+        "invalid_values": tuple((invalid_values or {}).items()),
         "asked_by_command": asked_by_command,
         "may_be_new": may_be_new,
     }
@@ -154,8 +156,9 @@ def bind(context: Context, arguments: type, params: tuple[Param, ...], given: Ma
             numbered = p.kind in NUMBERED and not str(raw).strip().lstrip("#").isdecimal()
             if p.missing and isinstance(raw, str) and (numbered or p.kind in (Kind.USER, Kind.CHANNEL)):
                 raise UsageError(p.missing, field=_field_of(p)) from None  # a word where its number or @name goes
-            if p.invalid:  # the command's own words for a value it cannot take
-                raise CommandError(p.invalid.replace("{value}", shown(str(raw))), field=_field_of(p)) from None
+            if p.invalid:  # the command's own words for a value it cannot take, in the reader's language
+                values_of = dict(p.invalid_values)
+                raise CommandError(p.invalid, field=_field_of(p), **values_of, value=shown(str(raw))) from None
             raise CommandError(str(error), field=_field_of(p)) from None
         except CommandError as error:
             raise type(error)(

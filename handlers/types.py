@@ -313,6 +313,9 @@ class Param:
     attr: str = ""  # the attribute of the command's arguments that receives it (its name unless that is a keyword)
     missing: str | None = None  # the line a person reads when a required value is not given (else the usage)
     invalid: str | None = None  # the line for a value its kind cannot read, `{value}` as typed (else the parser's)
+    # The invalid line's other values, fixed where it is declared (`{max}`): a message is translated whole, then
+    # filled in, so nothing is spliced into it beforehand.
+    invalid_values: tuple[tuple[str, object], ...] = ()
     # Required, but not given or not readable it reaches the command as None, which asks for it with what is stored
     # (`/city offer remove` lists the offers to choose from).
     asked_by_command: bool = False
