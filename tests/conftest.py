@@ -47,12 +47,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`postgres` marks every test that runs on PostgreSQL through database_url (parametrized here or indirectly).
-    Slow tests go first, so parallel workers start the long ones while the short ones fill the gaps."""
+    The longest tests go first (`slow(seconds=…)`, then the other slow ones), and pyproject's --maxschedchunk=1 has
+    xdist hand each worker one test at a time: the workers start the long ones while the short ones fill the gaps.
+    (xdist's default hands out chunks of a quarter of a worker's share: one worker got a hundred slow tests in a row,
+    and the run waited for it for minutes at the end.)"""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("database_url") == "postgresql":
             item.add_marker(pytest.mark.postgres)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(key=lambda item: -expected_seconds(item))
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """About how long a test takes on this machine: what its `slow` marker says, 5 for other slow tests, else 0."""
+    slow = item.get_closest_marker("slow")
+    return 0.0 if slow is None else float(slow.kwargs.get("seconds", 5))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -222,6 +222,7 @@ class Programme:
             self.clock.set(min(moments))
 
 
+@pytest.mark.slow(seconds=120)  # the longest test: it starts first
 def test_a_programme_year(database_url):  # noqa: C901 - one story, told in order
     began = time.perf_counter()
     programme = Programme(database_url)

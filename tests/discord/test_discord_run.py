@@ -99,6 +99,7 @@ def test_commands_of_every_family_run_through_a_real_process(discord, database_u
             assert expected in answer and not answer.startswith("⚠️"), (command, sub, answer)
 
 
+@pytest.mark.slow(seconds=40)  # down for more than 30 s
 def test_a_reminder_due_while_the_bot_was_down_arrives_once_marked_late_in_the_channel_and_by_dm(discord, tmp_path):
     database_url = f"sqlite:///{tmp_path / 'citypeers.db'}"
     interactions = DiscordInteractions("http://127.0.0.1:1", discord)

@@ -63,6 +63,7 @@ def backup(database: Path, target: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow(seconds=40)
 def test_a_backup_taken_mid_morning_restores_to_a_bot_that_sends_exactly_what_was_still_owed(slack, tmp_path):
     live, copy, restored = tmp_path / "live.db", tmp_path / "backup.db", tmp_path / "restored.db"
     with BotProcess(slack, f"sqlite:///{live}", admins=ADMIN, **FAST) as first:

@@ -84,6 +84,7 @@ def test_a_reminder_due_in_seconds_arrives_once(slack, database_url):
     assert arrived >= due.replace(microsecond=0) - planned_lead
 
 
+@pytest.mark.slow(seconds=40)  # down for more than 30 s
 def test_killed_before_the_due_time_and_restarted_after_it_sends_once_marked_late(slack, tmp_path):
     database_url = f"sqlite:///{tmp_path / 'citypeers.db'}"
     bot = BotProcess(slack, database_url, admins=ADMIN, **FAST).start()

@@ -110,6 +110,7 @@ def kill_mid_batch(slack: FakeSlack, wake_up: int, processes: dict[str, BotProce
     return sender
 
 
+@pytest.mark.slow(seconds=60)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_processes_killed_in_turn_deliver_every_reminder_of_six_wake_ups_once(slack, database_url):
     one = BotProcess(slack, database_url, admins=ADMIN, slack_bot_token="xoxb-one", **SETTINGS)

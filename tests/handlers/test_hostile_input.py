@@ -91,6 +91,7 @@ def test_every_kind_of_hostile_text_is_tried() -> None:
     assert sorted(kind for kinds in KINDS.values() for kind in kinds) == sorted(kind for kind, _ in hostile(SMALL))
 
 
+@pytest.mark.slow(seconds=20)
 @pytest.mark.parametrize("group", KINDS)
 def test_hostile_text_anywhere_gets_one_line_and_changes_nothing(programme: Services, group: str) -> None:
     payloads = dict(hostile(10 * SMALL))
