@@ -5,9 +5,10 @@ six history entries over six months, 2,000 introductions of which some came from
 events with RSVPs), starts a real `citypeers run` on it (against the fake Slack), and asks each page REQUESTS
 times, one at a time, over HTTP as an expert (the events page as an organiser too; the network whole, one cohort,
 the city with most goals and its neighbours two ties away, and new ties in the last thirty days): p50/p95/p99 per
-page. Then takes a full-page screenshot of each page in Debian's chromium (Playwright, never `playwright
-install`): the overview with its twelve-week chart and a small chart per cohort and track, the goals, that city
-with its goals on a timeline, the network whole, for one cohort, around that city and since a day, the events.
+page. Then takes a full-page screenshot of each page in the first browser found (chromium, Chrome or Playwright's
+own: tests/support/browser.py): the overview with its twelve-week chart and a small chart per cohort and track,
+the goals, that city with its goals on a timeline, the network whole, for one cohort, around that city and since a
+day, the events.
 
     python bench/dashboard.py [--cities 500] [--goals 5000] [--introductions 2000] [--requests 60]
                               [--database sqlite|postgresql] [--screenshots /tmp/citypeers-dashboard]
@@ -308,12 +309,15 @@ SCREENSHOTS = (
 def screenshots(origin: str, city_id: int, folder: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
+    from tests.support.browser import ARGS, INSTALL, find_browser
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-    args += ["--disable-component-update", "--disable-sync"]
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        path = find_browser(driver)
+        if path is None:
+            raise SystemExit(f"no browser for the screenshots: {INSTALL}")
+        browser = driver.chromium.launch(executable_path=path, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for path, name in SCREENSHOTS:
             print(f"  screenshot of {path.format(city=city_id)}", flush=True)
