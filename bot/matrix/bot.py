@@ -41,7 +41,7 @@ from mautrix.client import Client, InternalEventType
 from mautrix.client.encryption_manager import DecryptionDispatcher
 from mautrix.client.state_store.asyncpg import PgStateStore
 from mautrix.crypto import OlmMachine, PgCryptoStore
-from mautrix.errors import DecryptionError, MNotFound, SessionNotFound
+from mautrix.errors import DecryptionError, MLimitExceeded, MNotFound, SessionNotFound
 from mautrix.types import (
     EncryptedEvent,
     EventType,
@@ -76,6 +76,7 @@ TAG = re.compile(r"<[^>]+>")
 REPLY_FALLBACK = re.compile(r"<mx-reply>.*?</mx-reply>", re.DOTALL | re.IGNORECASE)
 MAX_RATE_LIMIT_WAITS = 30  # 429s one send waits out before it gives the row back to the ledger
 SEND_TIMEOUT = 30.0
+ROOM_RETRY = 5.0  # seconds between tries of a room the homeserver's limit refused (Synapse's default: one per 5 s)
 
 upgrade_table = UpgradeTable(version_table_name="citypeers_matrix_version", database_name="CityPeers Matrix store")
 
@@ -365,7 +366,9 @@ class MatrixBot:
             return
         self._joined.add(event.room_id)
         if getattr(event.content, "is_direct", False):
-            await self._remember_direct(event.sender, event.room_id)
+            assert self._direct_lock is not None
+            async with self._direct_lock:  # many invitations in one sync: m.direct is read and written in turn
+                await self._remember_direct(event.sender, event.room_id)
         log.info("Matrix: joined %s, invited by %s", event.room_id, event.sender)
 
     async def _on_encrypted(self, event: EncryptedEvent) -> None:
@@ -487,6 +490,7 @@ class MatrixBot:
                 self.direct[person] = str(rooms[-1])
 
     async def _remember_direct(self, person: str, room_id: str) -> None:
+        """Add the room to the bot's m.direct (the caller holds the direct-rooms lock)."""
         assert self.client is not None
         self.direct[person] = room_id
         try:
@@ -504,11 +508,19 @@ class MatrixBot:
             known = self.direct.get(person)
             if known:
                 return known
-            room = await self.client.create_room(
-                preset=RoomCreatePreset.TRUSTED_PRIVATE,
-                is_direct=True,
-                invitees=[UserID(person)],
-            )
+            for attempt in range(MAX_RATE_LIMIT_WAITS + 1):
+                try:
+                    room = await self.client.create_room(
+                        preset=RoomCreatePreset.TRUSTED_PRIVATE,
+                        is_direct=True,
+                        invitees=[UserID(person)],
+                    )
+                    break
+                except MLimitExceeded:
+                    # Synapse counts a new room against the message limit too; mautrix drops its retry_after_ms.
+                    if attempt == MAX_RATE_LIMIT_WAITS:
+                        raise RateLimited(ROOM_RETRY) from None
+                    await asyncio.sleep(ROOM_RETRY)
             await self._remember_direct(person, str(room))
             return str(room)
 
@@ -528,8 +540,9 @@ class MatrixBot:
                     emoji,
                     command,
                 )
-                reaction = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}}
-                await self._put(room_id, "m.reaction", reaction, f"{txn}r{number}", encrypt=False)
+                if message.place_reactions:
+                    reaction = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}}
+                    await self._put(room_id, "m.reaction", reaction, f"{txn}r{number}", encrypt=False)
         return event_id
 
     async def send_file(self, room_id: str, filename: str, data: bytes, mime: str, txn: str) -> str:

@@ -46,6 +46,7 @@ class Message:
     html: str
     mentions: list[str] = field(default_factory=list)
     reactions: dict[str, str] = field(default_factory=dict)  # emoji -> the command line it runs (neutral, `/`)
+    place_reactions: bool = True  # the bot puts them on its message (else the text says which to react with)
 
     def content(self, *, thread_of: str | None = None) -> dict[str, Any]:
         """The event content of an `m.room.message`; `thread_of`: the event (a command) it answers, in its thread."""

@@ -29,8 +29,12 @@ class MatrixDeliverySender:
         if message.kind == RowKind.CALENDAR:
             return SendOutcome.sent()
         rendered = render(message.reply)
+        # A reminder to each attendee's direct room: they react ✅ themselves (the text says so); the bot's own
+        # reaction on each would double what it sends under the homeserver's limits (0.2 a second on Synapse).
+        rendered.place_reactions = not (message.kind == RowKind.REMINDER and message.recipient_kind != "channel")
         try:
             for room in self._rooms(message):
+                assert room is not None
                 txn = txn_of(f"{message.key}:{room}")
                 self.bot.call(self.bot.send(room, rendered, txn), timeout=600)
                 for number, attached in enumerate(message.reply.files):
@@ -55,7 +59,9 @@ class MatrixDeliverySender:
         if message.kind == RowKind.CALENDAR:
             return Arrival.ARRIVED
         try:
-            for room in self._rooms(message):
+            for room in self._rooms(message, existing=True):
+                if room is None:
+                    return Arrival.ABSENT  # no direct room with the person yet: nothing was sent there
                 found = self.bot.call(
                     self.bot.sent_before(room, txn_of(f"{message.key}:{room}"), int(since.timestamp() * 1000))
                 )
@@ -68,8 +74,11 @@ class MatrixDeliverySender:
             log.warning("cannot look for %s in its room (%s)", message.key, error)
             return Arrival.LATER
 
-    def _rooms(self, message: Outgoing) -> list[str]:
+    def _rooms(self, message: Outgoing, *, existing: bool = False) -> list[str | None]:
+        """The room, or each person's direct room (made when missing, unless `existing`: then None)."""
         if message.recipient_kind == "channel":
             return [matrix_id(message.recipient) or message.recipient]
         people = [matrix_id(person) or person for person in message.recipient.split(",")]
-        return [self.bot.call(self.bot.direct_room(person)) for person in people]
+        if existing:
+            return [self.bot.direct.get(person) for person in people]
+        return [self.bot.call(self.bot.direct_room(person), timeout=600) for person in people]

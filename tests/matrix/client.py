@@ -73,7 +73,8 @@ class Person:
         return list(answer.get("joined", {}))
 
     def sync(self, timeout_ms: int = 1000) -> None:
-        query = {"timeout": str(timeout_ms)}
+        # The whole timeline, not the last 10 events a first sync gives: a test reads everything that was said.
+        query = {"timeout": str(timeout_ms), "filter": json.dumps({"room": {"timeline": {"limit": 1000}}})}
         if self.since:
             query["since"] = self.since
         answer = self.request("GET", f"/_matrix/client/v3/sync?{urllib.parse.urlencode(query)}")
@@ -103,7 +104,10 @@ class Person:
             result = found()
             if result:
                 return result
-        raise AssertionError(f"{self.user_id} waited {timeout} s for {what or 'a message'}: {self.events}")
+        seen = [
+            (e.get("sender"), str(e.get("content", {}).get("body", ""))[:80]) for r in self.events.values() for e in r
+        ]
+        raise AssertionError(f"{self.user_id} waited {timeout} s for {what or 'a message'}; seen: {seen[-30:]}")
 
     def answer_to(self, room: str, event_id: str, sender: str, *, timeout: float = 60) -> dict[str, Any]:
         """The bot's answer in the thread of `event_id`."""

@@ -200,6 +200,11 @@ class Synapse:
             token=admin_token,
         )
 
+    def limit(self, admin_token: str, user_id: str) -> None:
+        """The user's messages under the homeserver's own limits again."""
+        quoted = urllib.parse.quote(user_id)
+        self.request("DELETE", f"/_synapse/admin/v1/users/{quoted}/override_ratelimit", token=admin_token)
+
     def devices(self, admin_token: str, user_id: str) -> list[dict[str, Any]]:
         quoted = urllib.parse.quote(user_id)
         return list(self.request("GET", f"/_synapse/admin/v2/users/{quoted}/devices", token=admin_token)["devices"])
