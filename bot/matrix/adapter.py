@@ -9,16 +9,19 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.matrix.bot import Incoming, MatrixBot, txn_of
 from bot.matrix.render import render
 from bot.matrix.sender import MatrixDeliverySender
-from bot.matrix.settings import MatrixSettings
 from bot.web import Route
 from handlers.dispatch import FAMILIES, HELP, handle
 from handlers.types import Reply, Request, Services
 from storage import seen_events
 from storage.db import unit_of_work
+
+if TYPE_CHECKING:
+    from bot.matrix.settings import MatrixSettings
 
 log = logging.getLogger(__name__)
 SEEN_PREFIX = "matrix:"  # event ids in the seen_event table, apart from Slack's and Discord's
@@ -35,7 +38,12 @@ class MatrixAdapter:
     def __init__(self, settings: MatrixSettings, services: Services) -> None:
         self.settings = settings
         self.services = services
-        self.bot = MatrixBot(settings, self.run, families=frozenset([*FAMILIES, HELP]))
+        self.bot = MatrixBot(
+            settings,
+            self.run,
+            families=frozenset([*FAMILIES, HELP]),
+            on_rate_limited=lambda: services.meter.rate_limited("matrix"),
+        )
 
     def routes(self) -> Sequence[Route]:
         return []

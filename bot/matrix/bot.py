@@ -155,10 +155,12 @@ class MatrixBot:
         *,
         families: frozenset[str],
         workers: int = 4,
+        on_rate_limited: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.run_command = run_command
         self.families = families
+        self.on_rate_limited = on_rate_limited  # GET /metrics counts the homeserver's 429s
         self.mxid = UserID(settings.matrix_user_id)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._thread, name="matrix", daemon=True)
@@ -517,6 +519,7 @@ class MatrixBot:
                     )
                     break
                 except MLimitExceeded:
+                    self.on_rate_limited()
                     # Synapse counts a new room against the message limit too; mautrix drops its retry_after_ms.
                     if attempt == MAX_RATE_LIMIT_WAITS:
                         raise RateLimited(ROOM_RETRY) from None
@@ -582,6 +585,7 @@ class MatrixBot:
             try:
                 return await self._raw_put(room_id, sent_type, sent, txn)
             except RateLimited as limited:
+                self.on_rate_limited()
                 waits += 1
                 if waits > MAX_RATE_LIMIT_WAITS:
                     raise
