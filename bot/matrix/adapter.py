@@ -90,7 +90,14 @@ class MatrixAdapter:
                 if direct != room:
                     reply.add(Strings.FILE_SENT, name=attached.filename)
         bot.call(
-            bot.send(room, render(reply), txn_of(f"answer:{incoming.event_id}"), thread_of=incoming.thread_of), 600
+            bot.send(
+                room,
+                render(reply),
+                txn_of(f"answer:{incoming.event_id}"),
+                thread_of=incoming.thread_of,
+                reply_to=incoming.reply_to,
+            ),
+            600,
         )
 
     def _first_sighting(self, event_id: str) -> bool:

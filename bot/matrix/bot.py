@@ -90,7 +90,8 @@ async def _upgrade_v1(conn: Any) -> None:
     )
     await conn.execute(
         """CREATE TABLE citypeers_matrix_reaction (
-            event_id TEXT NOT NULL, emoji TEXT NOT NULL, command TEXT NOT NULL, PRIMARY KEY (event_id, emoji))"""
+            event_id TEXT NOT NULL, emoji TEXT NOT NULL, command TEXT NOT NULL, thread_root TEXT,
+            PRIMARY KEY (event_id, emoji))"""
     )
 
 
@@ -116,7 +117,8 @@ class Incoming:
     name: str
     line: str
     direct: bool  # the room is the person's direct room with the bot
-    thread_of: str  # the event the answer is threaded on: the command, or the message reacted to
+    thread_of: str  # the root of the thread the answer goes in: the command's (or the message reacted to)
+    reply_to: str = ""  # the event the answer replies to: the command, or the message reacted to
 
 
 def txn_of(key: str) -> str:
@@ -403,12 +405,15 @@ class MatrixBot:
         relates = getattr(content, "relates_to", None)
         if relates is not None and str(getattr(relates, "rel_type", "")) == "m.replace":
             return  # an edit is not a new command
+        # A command typed in a thread is answered in that thread (a thread cannot start inside another).
+        in_thread = relates is not None and str(getattr(relates, "rel_type", "")) == "m.thread"
+        root = str(relates.event_id) if in_thread and getattr(relates, "event_id", None) else event.event_id
         line = neutral_line(body, formatted)
         found = COMMAND.fullmatch(line)
         if found is None or found.group(1).lower() not in self.families:
             return
         command = await self._neutral_rooms(f"/{found.group(1).lower()} {found.group(2) or ''}".strip())
-        await self._dispatch(event.event_id, event.room_id, event.sender, command)
+        await self._dispatch(event.event_id, event.room_id, event.sender, command, root=root)
 
     async def _neutral_rooms(self, line: str) -> str:
         """Rooms typed as an alias (`#lab:example.org`) or an id (`!abc:example.org`) written the neutral way
@@ -449,21 +454,22 @@ class MatrixBot:
         assert self.db is not None
         # Emoji come with or without the variation selector, depending on the client.
         row = await self.db.fetchrow(
-            "SELECT command FROM citypeers_matrix_reaction WHERE event_id=$1 AND (emoji=$2 OR emoji=$3)",
+            "SELECT command, thread_root FROM citypeers_matrix_reaction WHERE event_id=$1 AND (emoji=$2 OR emoji=$3)",
             target,
             key,
             key.replace("\ufe0f", "") + "\ufe0f" if "\ufe0f" not in key else key.replace("\ufe0f", ""),
         )
         if row is None:
             return
-        await self._dispatch(event.event_id, event.room_id, event.sender, row["command"], answer_to=target)
+        root = row["thread_root"] or target
+        await self._dispatch(event.event_id, event.room_id, event.sender, row["command"], root=root, reply_to=target)
 
     async def _dispatch(
-        self, event_id: str, room_id: str, sender: str, line: str, answer_to: str | None = None
+        self, event_id: str, room_id: str, sender: str, line: str, *, root: str, reply_to: str | None = None
     ) -> None:
         name = await self._name_of(room_id, sender)
         direct = self.direct.get(sender) == room_id
-        incoming = Incoming(event_id, room_id, sender, name, line, direct, answer_to or event_id)
+        incoming = Incoming(event_id, room_id, sender, name, line, direct, root, reply_to or event_id)
         await self.loop.run_in_executor(self.executor, self.run_command, incoming)
 
     async def _name_of(self, room_id: str, user_id: str) -> str:
@@ -529,19 +535,23 @@ class MatrixBot:
 
     # --- sending ----------------------------------------------------------------------------------------------
 
-    async def send(self, room_id: str, message: Message, txn: str, *, thread_of: str | None = None) -> str:
+    async def send(
+        self, room_id: str, message: Message, txn: str, *, thread_of: str | None = None, reply_to: str | None = None
+    ) -> str:
         """Send a message (encrypted where the room is) under a transaction id, waiting out 429s; then the
         reactions it offers, each under its own transaction id, remembered for whoever reacts. The event id."""
-        event_id = await self._put(room_id, "m.room.message", message.content(thread_of=thread_of), txn)
+        content = message.content(thread_of=thread_of, reply_to=reply_to)
+        event_id = await self._put(room_id, "m.room.message", content, txn)
         if message.reactions:
             assert self.db is not None
             for number, (emoji, command) in enumerate(message.reactions.items()):
                 await self.db.execute(
-                    """INSERT INTO citypeers_matrix_reaction (event_id, emoji, command) VALUES ($1, $2, $3)
-                       ON CONFLICT (event_id, emoji) DO NOTHING""",
+                    """INSERT INTO citypeers_matrix_reaction (event_id, emoji, command, thread_root)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT (event_id, emoji) DO NOTHING""",
                     event_id,
                     emoji,
                     command,
+                    thread_of,  # a reaction on a message in a thread is answered in that thread
                 )
                 if message.place_reactions:
                     reaction = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": emoji}}

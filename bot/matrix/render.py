@@ -48,8 +48,9 @@ class Message:
     reactions: dict[str, str] = field(default_factory=dict)  # emoji -> the command line it runs (neutral, `/`)
     place_reactions: bool = True  # the bot puts them on its message (else the text says which to react with)
 
-    def content(self, *, thread_of: str | None = None) -> dict[str, Any]:
-        """The event content of an `m.room.message`; `thread_of`: the event (a command) it answers, in its thread."""
+    def content(self, *, thread_of: str | None = None, reply_to: str | None = None) -> dict[str, Any]:
+        """The event content of an `m.room.message`; `thread_of`: the root of the thread it goes in (a command, or the
+        root of the thread the command was typed in), `reply_to` the event it answers (the root when not said)."""
         content: dict[str, Any] = {
             "msgtype": "m.text",
             "body": self.body,
@@ -62,7 +63,7 @@ class Message:
                 "rel_type": "m.thread",
                 "event_id": thread_of,
                 "is_falling_back": True,
-                "m.in_reply_to": {"event_id": thread_of},
+                "m.in_reply_to": {"event_id": reply_to or thread_of},
             }
         return content
 

@@ -56,8 +56,10 @@ class Person:
     def join(self, room: str) -> None:
         self.request("POST", f"/_matrix/client/v3/join/{q(room)}", {})
 
-    def say(self, room: str, body: str, *, html: str | None = None) -> str:
+    def say(self, room: str, body: str, *, html: str | None = None, thread: str | None = None) -> str:
         content: dict[str, Any] = {"msgtype": "m.text", "body": body}
+        if thread:
+            content["m.relates_to"] = {"rel_type": "m.thread", "event_id": thread, "is_falling_back": True}
         if html is not None:
             content.update({"format": "org.matrix.custom.html", "formatted_body": html})
         path = f"/_matrix/client/v3/rooms/{q(room)}/send/m.room.message/{secrets.token_hex(8)}"
@@ -109,11 +111,17 @@ class Person:
         ]
         raise AssertionError(f"{self.user_id} waited {timeout} s for {what or 'a message'}; seen: {seen[-30:]}")
 
-    def answer_to(self, room: str, event_id: str, sender: str, *, timeout: float = 60) -> dict[str, Any]:
-        """The bot's answer in the thread of `event_id`."""
+    def answer_to(
+        self, room: str, event_id: str, sender: str, *, timeout: float = 60, after: str | None = None
+    ) -> dict[str, Any]:
+        """The bot's answer in the thread of `event_id` (the first after the event `after`, when given)."""
 
         def answer() -> dict[str, Any] | None:
-            for event in self.messages(room, sender):
+            events = self.messages(room, sender)
+            ids = [e["event_id"] for e in events]
+            if after in ids:
+                events = events[ids.index(after) + 1 :]
+            for event in events:
                 relates = event.get("content", {}).get("m.relates_to", {})
                 if relates.get("event_id") == event_id and relates.get("rel_type") == "m.thread":
                     return event

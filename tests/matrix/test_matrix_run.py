@@ -35,6 +35,10 @@ def test_invited_it_answers_commands_in_a_thread_and_approves_by_reaction(synaps
         assert body(answer) == "Registered Brno (CZ).", bot.log()
         assert answer["content"]["msgtype"] == "m.text"
         assert answer["content"]["formatted_body"] == "Registered <strong>Brno</strong> (CZ)."
+        # A command typed in that thread is answered in the same thread, replying to it.
+        shown = alice.say(room, "!city show Brno", thread=command)
+        again = alice.answer_to(room, command, bot_id, after=answer["event_id"])
+        assert "Brno" in body(again) and again["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == shown
 
         # A join request: the organiser gets it in a direct room, with ✅ and ❌ on it and the typed form shown.
         asked = bruno.say(room, "!city join Brno")
