@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from core.audit import AuditKind
 from core.grammar import UserRef
-from core.i18n import N_
+from core.i18n import N_, nN_
 from core.roles import ORGANISERS, Role
 from core.text import Mention
 from handlers import audit, ledger
@@ -54,41 +54,70 @@ class Strings:
     # "Personal data" section (tests/handlers/test_privacy.py checks they agree).
     POLICY_TITLE = N_("What CityPeers keeps about people")
     POLICY = (
-        "*Who you are on each platform.* Your user id on the chat platform, the display name the platform gives, "
-        "the time zone and language it reports (or the zone you chose with `/city timezone`), your role and the "
-        "city you represent. CityPeers needs them to know who may do what and to show times in your zone. They are "
-        "kept while you take part; one person on two platforms is two records, one per platform.",
-        "*What you asked for and did.* Requests to represent a city and who decided them, the events you RSVP'd "
-        "to, the goals, goal updates, offers and needs you wrote, introductions you asked for and the outcomes you "
-        "reported, events and broadcasts you created. Goals, their history and introductions belong to your city "
-        "and stay when you go, with your name replaced by \u201ca former representative\u201d.",
-        "*Messages to you.* Every message CityPeers sends (reminders, notices, reports, introductions) is written "
-        "to its delivery ledger before it is sent, so that none is lost or sent twice; a sent message's text is "
-        "kept for the retention period (90 days by default), then deleted.",
-        "*Links.* Calendar feed and dashboard links are kept only as a hash of their secret token.",
-        "*The audit trail.* Privileged acts (approvals, role changes, exports, erasures \u2026) name who did them and "
-        "whom they were about, for accountability; an erased person is replaced there by a pseudonym.",
-        "*Your rights.* `/city privacy export` sends you a JSON file of everything linked to you, each field "
-        "described in the file. `/city privacy forget` erases you after a confirmation: your member record, RSVPs, "
-        "links, join requests, messages still to be sent to you and the text of those sent; if you use CityPeers "
-        "again you start afresh. Admins and organisers can do both for someone else, and that is audited. When "
-        "the platform tells CityPeers that someone left its workspace or server, organisers are told and the person "
-        "is erased after a delay the programme's operator sets (30 days by default); where it does not tell, an "
-        "organiser uses `/city privacy forget <@user>`.",
+        N_(
+            "*Who you are on each platform.* Your user id on the chat platform, the display name the platform gives, "
+            "the time zone and language it reports (or the zone you chose with `/city timezone`), your role and the "
+            "city you represent. CityPeers needs them to know who may do what and to show times in your zone. They are "
+            "kept while you take part; one person on two platforms is two records, one per platform."
+        ),
+        N_(
+            "*What you asked for and did.* Requests to represent a city and who decided them, the events you RSVP'd "
+            "to, the goals, goal updates, offers and needs you wrote, introductions you asked for and the outcomes you "
+            "reported, events and broadcasts you created. Goals, their history and introductions belong to your city "
+            "and stay when you go, with your name replaced by \u201ca former representative\u201d."
+        ),
+        N_(
+            "*Messages to you.* Every message CityPeers sends (reminders, notices, reports, introductions) is written "
+            "to its delivery ledger before it is sent, so that none is lost or sent twice; a sent message's text is "
+            "kept for the retention period (90 days by default), then deleted."
+        ),
+        N_("*Links.* Calendar feed and dashboard links are kept only as a hash of their secret token."),
+        N_(
+            "*The audit trail.* Privileged acts (approvals, role changes, exports, erasures \u2026) name who did them "
+            "and whom they were about, for accountability; an erased person is replaced there by a pseudonym."
+        ),
+        N_(
+            "*Your rights.* `/city privacy export` sends you a JSON file of everything linked to you, each field "
+            "described in the file. `/city privacy forget` erases you after a confirmation: your member record, RSVPs, "
+            "links, join requests, messages still to be sent to you and the text of those sent; if you use CityPeers "
+            "again you start afresh. Admins and organisers can do both for someone else, and that is audited. When "
+            "the platform tells CityPeers that someone left its workspace or server, organisers are told and the "
+            "person is erased after a delay the programme's operator sets (30 days by default); where it does not "
+            "tell, an organiser uses `/city privacy forget <@user>`."
+        ),
     )
     NOTHING = N_("CityPeers keeps nothing about {who}.")
-    EXPORTED = N_("Everything CityPeers keeps about {who} is in {file} ({records}).")
+    EXPORTED = nN_(
+        "Everything CityPeers keeps about {who} is in {file} ({n} record).",
+        "Everything CityPeers keeps about {who} is in {file} ({n} records).",
+    )
+    EXPORTED_YOU = nN_(
+        "Everything CityPeers keeps about you is in {file} ({n} record).",
+        "Everything CityPeers keeps about you is in {file} ({n} records).",
+    )
     FORGET_ASK = N_(
         "This erases what CityPeers keeps about {who}: the member record, RSVPs, calendar and dashboard links, join "
         "requests, messages still to be sent and the text of those sent. Goals and introductions stay with the "
         "city, signed \u201ca former representative\u201d. It cannot be undone."
     )
-    FORGET_BUTTON = N_("Erase")
-    FORGOTTEN_YOU = N_(
-        "Done: CityPeers no longer keeps anything about you ({count} erased or made anonymous). If you "
-        "use it again, you start afresh."
+    FORGET_ASK_YOU = N_(
+        "This erases what CityPeers keeps about you: the member record, RSVPs, calendar and dashboard links, join "
+        "requests, messages still to be sent and the text of those sent. Goals and introductions stay with the "
+        "city, signed \u201ca former representative\u201d. It cannot be undone."
     )
-    FORGOTTEN = N_("Done: CityPeers no longer keeps anything about {who} ({count} erased or made anonymous).")
+    FORGET_BUTTON = N_("Erase")
+    FORGOTTEN_YOU = nN_(
+        "Done: CityPeers no longer keeps anything about you ({n} record erased or made anonymous). If you "
+        "use it again, you start afresh.",
+        "Done: CityPeers no longer keeps anything about you ({n} records erased or made anonymous). If you "
+        "use it again, you start afresh.",
+    )
+    FORGOTTEN = nN_(
+        "Done: CityPeers no longer keeps anything about {who} ({n} record erased or made anonymous).",
+        "Done: CityPeers no longer keeps anything about {who} ({n} records erased or made anonymous).",
+    )
+    # TRANSLATORS: a section of the personal-data file: what it holds, and where its fields are described.
+    SECTION = N_("{what} (fields.{table})")
     OTHERS = N_("Only admins and organisers can export or erase someone else's data.")
     NEITHER = N_("`{value}` is neither export nor forget, nor a person as @name.")
     FORGET_STAFF = N_("Only admins can erase an organiser's or an admin's data; they can erase their own.")
@@ -115,164 +144,197 @@ def policy_reply() -> Reply:
 
 # A section of the export for each reference to a member: `table.column` -> (section, what it holds).
 SECTIONS: dict[str, tuple[str, str]] = {
-    "join_request.member_id": ("join_requests", "your requests to represent a city, and how they were decided"),
-    "join_request.decided_by_id": ("join_requests_decided", "requests of others you approved or rejected"),
-    "rsvp.member_id": ("rsvps", "the events you said you attend"),
-    "goal.created_by_id": ("goals", "goals you added for your city"),
-    "goal_update.member_id": ("goal_updates", "entries of a goal's history you wrote: status and note"),
-    "city_item.created_by_id": ("offers_and_needs", "what you said your city offers or needs"),
-    "introduction.created_by_id": ("introductions", "introductions between cities you asked for"),
-    "introduction_outcome.answered_by_id": ("introduction_outcomes", "what you said came of an introduction"),
-    "not_a_fit.created_by_id": ("not_a_fit", "cities you asked not to be suggested again"),
-    "match_pause.created_by_id": ("match_pauses", "pauses of suggestions you set for your city"),
-    "match_round.created_by_id": ("match_rounds", "matching rounds you ran"),
-    "event.created_by_id": ("events", "events you created"),
-    "event_occurrence.changed_by_id": ("event_dates_changed", "single dates of events you moved or cancelled"),
-    "broadcast.created_by_id": ("broadcasts", "broadcasts you sent or scheduled"),
-    "broadcast.cancelled_by_id": ("broadcasts_cancelled", "broadcasts you withdrew"),
-    "delivery.created_by_id": ("messages_you_caused", "messages to others your commands caused (ledger rows)"),
-    "calendar_feed.member_id": ("calendar_feeds", "your calendar feed links: the token's SHA-256 only"),
-    "dashboard_link.member_id": ("dashboard_links", "your dashboard links: the token's SHA-256 only"),
+    "join_request.member_id": ("join_requests", N_("your requests to represent a city, and how they were decided")),
+    "join_request.decided_by_id": ("join_requests_decided", N_("requests of others you approved or rejected")),
+    "rsvp.member_id": ("rsvps", N_("the events you said you attend")),
+    "goal.created_by_id": ("goals", N_("goals you added for your city")),
+    "goal_update.member_id": ("goal_updates", N_("entries of a goal's history you wrote: status and note")),
+    "city_item.created_by_id": ("offers_and_needs", N_("what you said your city offers or needs")),
+    "introduction.created_by_id": ("introductions", N_("introductions between cities you asked for")),
+    "introduction_outcome.answered_by_id": ("introduction_outcomes", N_("what you said came of an introduction")),
+    "not_a_fit.created_by_id": ("not_a_fit", N_("cities you asked not to be suggested again")),
+    "match_pause.created_by_id": ("match_pauses", N_("pauses of suggestions you set for your city")),
+    "match_round.created_by_id": ("match_rounds", N_("matching rounds you ran")),
+    "event.created_by_id": ("events", N_("events you created")),
+    "event_occurrence.changed_by_id": ("event_dates_changed", N_("single dates of events you moved or cancelled")),
+    "broadcast.created_by_id": ("broadcasts", N_("broadcasts you sent or scheduled")),
+    "broadcast.cancelled_by_id": ("broadcasts_cancelled", N_("broadcasts you withdrew")),
+    "delivery.created_by_id": ("messages_you_caused", N_("messages to others your commands caused (ledger rows)")),
+    "calendar_feed.member_id": ("calendar_feeds", N_("your calendar feed links: the token's SHA-256 only")),
+    "dashboard_link.member_id": ("dashboard_links", N_("your dashboard links: the token's SHA-256 only")),
 }
 
 # What each field of the file means. Rows of a table carry that table's columns, described under its name.
 SCHEMA: dict[str, Any] = {
-    "format": "this file's format and version",
-    "exported_at": "when the file was made (UTC, ISO 8601)",
-    "member": "your member record on one platform (see fields.member)",
-    "platform": "the chat platform of your member record (the start of its id), or console",
-    "cities_represented": "the city you represent now and cities a request of yours to represent was approved for",
-    "messages_to_you": "rows of the delivery ledger addressed to you or to a conversation you are in (fields.delivery)",
-    "audit": "audit trail entries you did or that are about you (fields.audit_entry)",
-    "other_records": "any other record that names you, by table.column",
-    "sections": {section: f"{what} (fields.{ref.split('.')[0]})" for ref, (section, what) in SECTIONS.items()},
+    "format": N_("this file's format and version"),
+    "exported_at": N_("when the file was made (UTC, ISO 8601)"),
+    "member": N_("your member record on one platform (see fields.member)"),
+    "platform": N_("the chat platform of your member record (the start of its id), or console"),
+    "cities_represented": N_("the city you represent now and cities a request of yours to represent was approved for"),
+    "messages_to_you": N_(
+        "rows of the delivery ledger addressed to you or to a conversation you are in (fields.delivery)"
+    ),
+    "audit": N_("audit trail entries you did or that are about you (fields.audit_entry)"),
+    "other_records": N_("any other record that names you, by table.column"),
+    "sections": {section: (what, ref.split(".")[0]) for ref, (section, what) in SECTIONS.items()},
     "fields": {
         "member": {
-            "id": "the record's number",
-            "external_id": "platform:user id",
-            "display_name": "the name the platform gave last",
-            "tz": "your time zone (IANA)",
-            "tz_chosen": "true when you chose it with /city timezone",
-            "locale": "the language CityPeers writes to you in: the platform's, or the one you chose",
-            "locale_chosen": "true when you chose it with /city language",
-            "role": "none, rep, expert, organiser or admin",
-            "city_id": "the city you represent",
-            "created_at": "first contact",
-            "left_at": "when the platform said you left, if it did",
+            "id": N_("the record's number"),
+            "external_id": N_("platform:user id"),
+            "display_name": N_("the name the platform gave last"),
+            "tz": N_("your time zone (IANA)"),
+            "tz_chosen": N_("true when you chose it with /city timezone"),
+            "locale": N_("the language CityPeers writes to you in: the platform's, or the one you chose"),
+            "locale_chosen": N_("true when you chose it with /city language"),
+            "role": N_("none, rep, expert, organiser or admin"),
+            "city_id": N_("the city you represent"),
+            "created_at": N_("first contact"),
+            "left_at": N_("when the platform said you left, if it did"),
         },
-        "city": {"id": "the city's number", "name": "its name", "country": "ISO 3166 code"},
+        "city": {"id": N_("the city's number"), "name": N_("its name"), "country": N_("ISO 3166 code")},
         "join_request": {
-            "id": "number",
-            "member_id": "who asked",
-            "city_id": "the city",
-            "status": "pending, approved or rejected",
-            "created_at": "when asked",
-            "decided_by_id": "who decided",
-            "decided_at": "when",
+            "id": N_("number"),
+            "member_id": N_("who asked"),
+            "city_id": N_("the city"),
+            "status": N_("pending, approved or rejected"),
+            "created_at": N_("when asked"),
+            "decided_by_id": N_("who decided"),
+            "decided_at": N_("when"),
         },
-        "rsvp": {"event_id": "the event", "member_id": "you", "created_at": "when", "event_title": "its title"},
+        "rsvp": {
+            "event_id": N_("the event"),
+            "member_id": N_("you"),
+            "created_at": N_("when"),
+            "event_title": N_("its title"),
+        },
         "goal": {
-            "id": "number",
-            "city_id": "its city",
-            "text": "the goal",
-            "track_id": "its thematic track",
-            "due_on": "due date",
-            "status": "new, on-track, at-risk, done or dropped",
-            "created_by_id": "you",
-            "created_at": "added",
-            "updated_at": "last change",
-            "closed_at": "done or dropped at",
-            "learnings": "what was learned",
+            "id": N_("number"),
+            "city_id": N_("its city"),
+            "text": N_("the goal"),
+            "track_id": N_("its thematic track"),
+            "due_on": N_("due date"),
+            "status": N_("new, on-track, at-risk, done or dropped"),
+            "created_by_id": N_("you"),
+            "created_at": N_("added"),
+            "updated_at": N_("last change"),
+            "closed_at": N_("done or dropped at"),
+            "learnings": N_("what was learned"),
         },
         "goal_update": {
-            "id": "number",
-            "goal_id": "the goal",
-            "status": "the status it took",
-            "note": "your note",
-            "member_id": "you",
-            "created_at": "when",
+            "id": N_("number"),
+            "goal_id": N_("the goal"),
+            "status": N_("the status it took"),
+            "note": N_("your note"),
+            "member_id": N_("you"),
+            "created_at": N_("when"),
         },
         "city_item": {
-            "id": "number",
-            "city_id": "the city",
-            "kind": "offer or need",
-            "text": "its words",
-            "created_by_id": "you",
-            "created_at": "when",
+            "id": N_("number"),
+            "city_id": N_("the city"),
+            "kind": N_("offer or need"),
+            "text": N_("its words"),
+            "created_by_id": N_("you"),
+            "created_at": N_("when"),
         },
         "introduction": {
-            "id": "number",
-            "city_a_id": "one city",
-            "city_b_id": "the other",
-            "created_by_id": "who asked",
-            "round_id": "the matching round, if any",
-            "conversation_id": "the conversation opened",
-            "reasons": "why they were matched",
-            "created_at": "when",
-            "followup_due_at": "when the follow-up is due",
-            "followup_sent_at": "when it was sent",
+            "id": N_("number"),
+            "city_a_id": N_("one city"),
+            "city_b_id": N_("the other"),
+            "created_by_id": N_("who asked"),
+            "round_id": N_("the matching round, if any"),
+            "conversation_id": N_("the conversation opened"),
+            "reasons": N_("why they were matched"),
+            "created_at": N_("when"),
+            "followup_due_at": N_("when the follow-up is due"),
+            "followup_sent_at": N_("when it was sent"),
         },
         "introduction_outcome": {
-            "introduction_id": "the introduction",
-            "city_id": "the side answering",
-            "met": "whether they met",
-            "outcome": "what came of it",
-            "answered_by_id": "you",
-            "answered_at": "when",
+            "introduction_id": N_("the introduction"),
+            "city_id": N_("the side answering"),
+            "met": N_("whether they met"),
+            "outcome": N_("what came of it"),
+            "answered_by_id": N_("you"),
+            "answered_at": N_("when"),
         },
         "not_a_fit": {
-            "city_id": "your city",
-            "other_city_id": "the city",
-            "created_by_id": "you",
-            "created_at": "when",
+            "city_id": N_("your city"),
+            "other_city_id": N_("the city"),
+            "created_by_id": N_("you"),
+            "created_at": N_("when"),
         },
-        "match_pause": {"city_id": "the city", "until": "until", "created_by_id": "you", "created_at": "when"},
-        "match_round": {"id": "number", "cohort_id": "cohort", "created_by_id": "you", "created_at": "when"},
-        "event": "title, description, start_at, end_at, tz, location, channel_id, rrule, remind, status",
-        "event_occurrence": "one date changed: event_id, original_at, status, start_at, end_at, location, changed_at",
-        "broadcast": "channel_id, channel_name, text, send_at, created_at, reported_at, cancelled_at",
+        "match_pause": {
+            "city_id": N_("the city"),
+            "until": N_("until"),
+            "created_by_id": N_("you"),
+            "created_at": N_("when"),
+        },
+        "match_round": {
+            "id": N_("number"),
+            "cohort_id": N_("cohort"),
+            "created_by_id": N_("you"),
+            "created_at": N_("when"),
+        },
+        "event": N_("title, description, start_at, end_at, tz, location, channel_id, rrule, remind, status"),
+        "event_occurrence": N_(
+            "one date changed: event_id, original_at, status, start_at, end_at, location, changed_at"
+        ),
+        "broadcast": N_("channel_id, channel_name, text, send_at, created_at, reported_at, cancelled_at"),
         "delivery": {
-            "id": "number",
-            "key": "what, which, when, to whom (unique)",
-            "kind": "reminder, broadcast, notice, report, calendar or joinreqs",
-            "platform": "the recipient's platform",
-            "event_id": "the event, for a reminder",
-            "broadcast_id": "the broadcast",
-            "occurrence_at": "the event's date",
-            "offset_minutes": "how long before it",
-            "recipient": "a user id, several joined by commas (a conversation) or a channel",
-            "recipient_kind": "user, group or channel",
-            "body": "the message's text as it reads; a reminder's is written from the event when it is sent",
-            "due_at": "when it is due",
-            "status": "pending, sending, sent, failed, missed or withdrawn",
-            "sent_at": "when it was sent",
-            "late": "sent after its time",
-            "attempts": "tries",
-            "error": "why it failed",
-            "locale": "the language it is written in, fixed when it is first sent",
+            "id": N_("number"),
+            "key": N_("what, which, when, to whom (unique)"),
+            "kind": N_("reminder, broadcast, notice, report, calendar or joinreqs"),
+            "platform": N_("the recipient's platform"),
+            "event_id": N_("the event, for a reminder"),
+            "broadcast_id": N_("the broadcast"),
+            "occurrence_at": N_("the event's date"),
+            "offset_minutes": N_("how long before it"),
+            "recipient": N_("a user id, several joined by commas (a conversation) or a channel"),
+            "recipient_kind": N_("user, group or channel"),
+            "body": N_("the message's text as it reads; a reminder's is written from the event when it is sent"),
+            "due_at": N_("when it is due"),
+            "status": N_("pending, sending, sent, failed, missed or withdrawn"),
+            "sent_at": N_("when it was sent"),
+            "late": N_("sent after its time"),
+            "attempts": N_("tries"),
+            "error": N_("why it failed"),
+            "locale": N_("the language it is written in, fixed when it is first sent"),
         },
         "calendar_feed": {
-            "id": "number",
-            "token_hash": "SHA-256 of the link's secret",
-            "scope": "rsvp or all",
-            "created_at": "made",
-            "revoked_at": "revoked",
+            "id": N_("number"),
+            "token_hash": N_("SHA-256 of the link's secret"),
+            "scope": N_("rsvp or all"),
+            "created_at": N_("made"),
+            "revoked_at": N_("revoked"),
         },
-        "dashboard_link": {"id": "number", "token_hash": "SHA-256 of the link's secret", "revoked_at": "revoked"},
+        "dashboard_link": {
+            "id": N_("number"),
+            "token_hash": N_("SHA-256 of the link's secret"),
+            "revoked_at": N_("revoked"),
+        },
         "audit_entry": {
-            "at": "when",
-            "actor": "who acted",
-            "platform": "where",
-            "what": "the kind of act",
-            "object_kind": "what it was done to",
-            "object_id": "which",
-            "object_name": "its name",
-            "subject": "whom it was about",
-            "before": "what changed, before",
-            "after": "and after",
+            "at": N_("when"),
+            "actor": N_("who acted"),
+            "platform": N_("where"),
+            "what": N_("the kind of act"),
+            "object_kind": N_("what it was done to"),
+            "object_id": N_("which"),
+            "object_name": N_("its name"),
+            "subject": N_("whom it was about"),
+            "before": N_("what changed, before"),
+            "after": N_("and after"),
         },
     },
 }
+
+
+def _in_reader_language(schema: Any) -> Any:
+    """The file's description in the language of whoever reads it (each a message; a section's with its table)."""
+    if isinstance(schema, dict):
+        return {key: _in_reader_language(value) for key, value in schema.items()}
+    if isinstance(schema, tuple):
+        what, table = schema
+        return Strings.SECTION.format(what=what, table=table)
+    return str(schema)
 
 
 def _row(model: Any) -> dict[str, Any]:
@@ -321,12 +383,8 @@ def build_export(session: Session, member: Member, now: datetime) -> dict[str, A
         "messages_to_you": [_message(row) for row in messages],
         "audit": audit.entries_about(session, member.external_id),
         "other_records": other,
-        "schema": SCHEMA,
+        "schema": _in_reader_language(SCHEMA),
     }
-
-
-def counted(count: int) -> str:
-    return f"{count} record" if count == 1 else f"{count} records"
 
 
 def record_count(data: dict[str, Any]) -> int:
@@ -392,8 +450,12 @@ def export(context: Context, member: Member) -> Reply:
     platform = data["platform"]
     filename = f"citypeers-personal-data-{platform}-{context.now.date().isoformat()}.json"
     content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False).encode("utf-8")
-    who: object = "you" if _is_self(context, member) else Mention(member.external_id, member.display_name)
-    reply = Reply.of(Strings.EXPORTED, who=who, file=filename, records=counted(record_count(data)))
+    records = record_count(data)
+    if _is_self(context, member):
+        reply = Reply.of(Strings.EXPORTED_YOU, file=filename, n=records)
+    else:
+        who = Mention(member.external_id, member.display_name)
+        reply = Reply.of(Strings.EXPORTED, who=who, file=filename, n=records)
     reply.files.append(Attachment(filename, content, "application/json"))
     context.record(
         AuditKind.PRIVACY_EXPORT, "member", member.external_id, member.display_name, subject=member.external_id
@@ -404,8 +466,10 @@ def export(context: Context, member: Member) -> Reply:
 def forget_question(context: Context, member: Member) -> Reply:
     own = _is_self(context, member)
     line = "/city privacy forget confirm" if own else f"/city privacy forget <@{member.external_id}> confirm"
-    who: object = "you" if own else Mention(member.external_id, member.display_name)
-    reply = Reply.of(Strings.FORGET_ASK, who=who)
+    if own:
+        reply = Reply.of(Strings.FORGET_ASK_YOU)
+    else:
+        reply = Reply.of(Strings.FORGET_ASK, who=Mention(member.external_id, member.display_name))
     reply.sections[-1].buttons.append(Button(Strings.FORGET_BUTTON, line, "danger"))
     return reply
 
@@ -417,9 +481,9 @@ def forget(context: Context, member: Member) -> Reply:
     count = erased.members + sum(erased.rows_deleted.values()) + sum(erased.references_cleared.values())
     count += erased.deliveries_emptied + sum(erased.texts_scrubbed.values())
     if own:
-        return Reply.of(Strings.FORGOTTEN_YOU, count=counted(count))
+        return Reply.of(Strings.FORGOTTEN_YOU, n=count)
     # The reply names the person for the organiser who asked; it is shown, never stored.
-    return Reply.of(Strings.FORGOTTEN, who=f"@{who.name}", count=counted(count))
+    return Reply.of(Strings.FORGOTTEN, who=f"@{who.name}", n=count)
 
 
 def erase(
