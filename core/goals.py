@@ -15,7 +15,7 @@ from enum import StrEnum
 from dateutil.relativedelta import relativedelta
 
 from core.grammar import GrammarError, choice_list
-from core.i18n import N_
+from core.i18n import N_, pN_
 
 GOAL_MONTHS = 3
 DUE_SOON_DAYS = 14
@@ -36,6 +36,14 @@ class Status(StrEnum):
 # A goal nobody has reported on yet: where every goal starts, and no one can set it (so not a Status).
 NEW = "new"
 NEW_LABEL = N_("not yet reported")  # a message: shown in the reader's language
+# TRANSLATORS: a goal's status as shown; people type it in English (/goal update 3 at-risk).
+STATUS_LABELS = {
+    "on-track": pN_("goal status", "on-track"),
+    "at-risk": pN_("goal status", "at-risk"),
+    "done": pN_("goal status", "done"),
+    "dropped": pN_("goal status", "dropped"),
+    "overdue": pN_("goal status", "overdue"),
+}
 OPEN: frozenset[str] = frozenset({NEW, Status.ON_TRACK, Status.AT_RISK})
 CLOSED = frozenset({Status.DONE, Status.DROPPED})
 STATUSES = (NEW, *Status)  # every state a goal can be in, in the order a chart or a count reads them
@@ -59,7 +67,7 @@ def parse_status(typed: str) -> Status:
 def status_label(status: str) -> str:
     """A goal's state as people read it: `new` is "not yet reported", the others as reps type them, and the
     standing `overdue` as itself. Every view and export words a status with this, and nothing else."""
-    return NEW_LABEL if status == NEW else status
+    return NEW_LABEL if status == NEW else STATUS_LABELS.get(status, status)
 
 
 # --- the one way goals are counted ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from core.goals import OVERDUE, STANDINGS, STATUSES, is_overdue, local_day, standing, status_label
-from core.i18n import N_
+from core.i18n import N_, nN_
 from core.roles import ORGANISERS, READERS, Role
 from core.text import fold_name
 from handlers.event_reminders import current_occurrence
@@ -50,7 +50,9 @@ class Strings:
         "Anyone with the link sees what you see: keep it private. It stops working if you lose the expert or "
         "organiser role; /goal dashboard reset revokes it."
     )
-    RESET = N_("Revoked {count}; /goal dashboard gives a new one.")
+    RESET = nN_(
+        "Revoked {n} link; /goal dashboard gives a new one.", "Revoked {n} links; /goal dashboard gives a new one."
+    )
 
 
 def token_hash(token: str) -> str:

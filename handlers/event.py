@@ -20,7 +20,7 @@ from core import calendar
 from core.audit import AuditKind
 from core.dates import OffsetList, TypedWhen, format_instant, zone_note
 from core.grammar import ChannelRef
-from core.i18n import N_
+from core.i18n import N_, nN_, pN_
 from core.reminders import (
     ALL_DAY_HOUR,
     Occurrence,
@@ -144,10 +144,17 @@ class Strings:
     RSVP_NONE = N_("You were not attending {title}.")
     PAST = N_("{title} has already taken place.")
     REMIND_SET = N_("Reminders for *{title}* are now {offsets} before; {queued} queued.")
-    EDITED = N_("*{title}* (event {id}) changed: {when}. Pending reminders moved; {count} told.")
+    EDITED = nN_(
+        "*{title}* (event {id}) changed: {when}. Pending reminders moved; {n} attendee told.",
+        "*{title}* (event {id}) changed: {when}. Pending reminders moved; {n} attendees told.",
+    )
     EDITED_NOTICE = N_("*{title}* has changed: {when}{where}.")
     REPEAT_REMOVED = N_("It no longer repeats.")
-    CANCEL_DONE = N_("*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {count} told.")
+    # TRANSLATORS: the form follows {n}, the people told; say {withdrawn} after a colon if it must agree.
+    CANCEL_DONE = nN_(
+        "*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {n} attendee told.",
+        "*{title}* is cancelled; {withdrawn} pending reminders withdrawn, {n} attendees told.",
+    )
     CANCEL_NOTICE = N_("*{title}*, planned for {when}, is cancelled.")
     ON_NOT_RECURRING = N_("`on=` picks one date of a repeating event; event {id} happens once: change it without on=.")
     ON_NO_OCCURRENCE = N_("*{title}* does not meet on {day}; its next dates: {dates}.")
@@ -155,11 +162,27 @@ class Strings:
     ON_ALREADY_CANCELLED = N_("*{title}* on {day} is already cancelled.")
     ON_OPTIONS = N_("With on=, only start=, end= and where= change (that one date); {keys} change every date.")
     ON_NOTHING = N_("Say what changes on that date: start=, end= or where=.")
-    OCCURRENCE_CANCELLED = N_(
-        "*{title}* on {day} is cancelled; the other dates stand. {withdrawn} pending reminders withdrawn, {count} told."
+    # TRANSLATORS: the form follows {n}, the people told; say {withdrawn} after a colon if it must agree.
+    OCCURRENCE_CANCELLED = nN_(
+        "*{title}* on {day} is cancelled; the other dates stand. {withdrawn} pending reminders withdrawn, {n} attendee "
+        "told.",
+        "*{title}* on {day} is cancelled; the other dates stand. {withdrawn} pending reminders withdrawn, "
+        "{n} attendees told.",
     )
     OCCURRENCE_CANCEL_NOTICE = N_("*{title}* on {day} is cancelled; the other dates stand.")
-    OCCURRENCE_MOVED = N_("*{title}* on {day} now takes place {when}{where}; the other dates stand. {count} told.")
+    OCCURRENCE_MOVED = nN_(
+        "*{title}* on {day} now takes place {when}{where}; the other dates stand. {n} attendee told.",
+        "*{title}* on {day} now takes place {when}{where}; the other dates stand. {n} attendees told.",
+    )
+    ALL_EVENTS = N_("All events")
+    LIST_LINE = N_("*{title}* (event {id}) · {when}{where} · {extras}")
+    REPEATING = N_("repeats")
+    STATUS = {"cancelled": pN_("event status", "cancelled")}
+    ATTENDING = nN_("{n} attending", "{n} attending")
+    UPCOMING_EVENTS = N_("Upcoming events")
+    ICS_FILE = nN_("iCalendar file with {n} event: {name}", "iCalendar file with {n} events: {name}")
+    # TRANSLATORS: when a broadcast goes: "queued for now".
+    NOW = pN_("broadcast time", "now")
     OCCURRENCE_MOVE_NOTICE = N_("*{title}* on {day} now takes place {when}{where}; the other dates stand.")
     DATES = N_("Dates: {dates}")
     DATES_MORE = N_(" … and {more} more until {last}")
@@ -186,8 +209,9 @@ class Strings:
     SUBSCRIBE_PRIVATE = N_(
         "Anyone with the link sees these events: keep it private. /event subscribe reset revokes it."
     )
-    SUBSCRIBE_RESET = N_(
-        "Revoked {count}; calendars subscribed to them stop updating. /event subscribe gives a new one."
+    SUBSCRIBE_RESET = nN_(
+        "Revoked {n} feed link; calendars subscribed to them stop updating. /event subscribe gives a new one.",
+        "Revoked {n} feed links; calendars subscribed to them stop updating. /event subscribe gives a new one.",
     )
     FEED_RSVP = N_("CityPeers: events I attend")
     FEED_ALL = N_("CityPeers: all events")
@@ -466,16 +490,16 @@ def list_events(context: Context, args: ListEvents) -> Reply:
         return Reply.of(Strings.NO_EVENTS)
     upcoming.sort(key=lambda item: item[0].start)
     counts = event_queries.rsvp_counts(session=session, event_ids=[e.id for _, e in upcoming])
-    reply = Reply(title="All events" if show_all else "Upcoming events")
+    reply = Reply(title=Strings.ALL_EVENTS if show_all else Strings.UPCOMING_EVENTS)
     for occurrence, event in upcoming:
         extras = []
         if event.rrule:
-            extras.append("repeats")
+            extras.append(str(Strings.REPEATING))
         if event.status != "scheduled":
-            extras.append(event.status)
-        extras.append(f"{counts.get(event.id, 0)} attending")
+            extras.append(str(Strings.STATUS.get(event.status, event.status)))
+        extras.append(Strings.ATTENDING.format(n=counts.get(event.id, 0)))
         reply.add(
-            "*{title}* (event {id}) · {when}{where} · {extras}",
+            Strings.LIST_LINE,
             title=event.title,
             id=event.id,
             when=span_text(event, occurrence.start, occurrence.end, context.zone),
@@ -676,7 +700,7 @@ def edit(context: Context, args: EditEvent) -> Reply:
         title=event.title,
         id=event.id,
         when=when_text(context.session, event, context.zone, context.now),
-        count=plural(len(attendees), "attendee"),
+        n=len(attendees),
     )
     for note in zone_notes(args.tz, span):
         reply.add(Strings.NOTE, note=note)
@@ -792,7 +816,7 @@ def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
         day=day,
         when=span_text(event, start, end, context.zone),
         where=place,
-        count=plural(len(attendees), "attendee"),
+        n=len(attendees),
     )
     for note in notes:
         reply.add(Strings.NOTE, note=note)
@@ -830,8 +854,7 @@ def cancel(context: Context, args: CancelEvent) -> Reply:
     withdrawn = ledger.withdraw(context.session, event_id=event.id, keep_kind=CALENDAR)
     queue_calendar(context.session, event, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
-    count = plural(len(attendees), "attendee")
-    reply = Reply.of(Strings.CANCEL_DONE, title=event.title, withdrawn=withdrawn, count=count)
+    reply = Reply.of(Strings.CANCEL_DONE, title=event.title, withdrawn=withdrawn, n=len(attendees))
     reply.notices.extend(personal_notices(context, event, attendees, Strings.CANCEL_NOTICE))
     return reply
 
@@ -867,7 +890,7 @@ def cancel_occurrence(context: Context, event: Event, day: date) -> Reply:
         title=event.title,
         day=day,
         withdrawn=withdrawn,
-        count=plural(len(attendees), "attendee"),
+        n=len(attendees),
     )
     reply.notices.extend(
         Notice((member.external_id,), Reply.of(Strings.OCCURRENCE_CANCEL_NOTICE, title=event.title, day=day))
@@ -910,14 +933,10 @@ def ics(context: Context, args: Ics) -> Reply:
         filename = f"citypeers-event-{events[0].id}.ics"
     else:
         raise UsageError()
-    reply = Reply.of("iCalendar file with {count}: {name}", count=plural(len(events), "event"), name=filename)
+    reply = Reply.of(Strings.ICS_FILE, n=len(events), name=filename)
     body = calendar_bytes(context.session, events, context.now)
     reply.files.append(Attachment(filename, body, "text/calendar"))
     return reply
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def calendar_bytes(session: Session, events: list[Event], now: datetime, feed: calendar.Feed | None = None) -> bytes:
@@ -947,7 +966,7 @@ class Subscribe:
 def subscribe_reset(context: Context, args: NoArguments) -> Reply:
     """`/event subscribe reset`: every calendar feed link the person got stops working."""
     count = feed_queries.revoke_feeds(session=context.session, member_id=context.actor.member.id, now=context.now)
-    return Reply.of(Strings.SUBSCRIBE_RESET, count=plural(count, "feed link"))
+    return Reply.of(Strings.SUBSCRIBE_RESET, n=count)
 
 
 def subscribe(context: Context, args: Subscribe) -> Reply:
@@ -1043,7 +1062,7 @@ def broadcast(context: Context, args: PostBroadcast) -> Reply:
     # The text stays out of the trail: it is a message body, kept only as long as retention keeps bodies.
     after = {"channel": channel.channel_id, "send_at": send_at.isoformat(), "characters": len(text)}
     context.record(AuditKind.BROADCAST, "broadcast", item.id, channel.name, after=after)
-    when = "now" if send_at == context.now else format_instant(send_at, context.zone)
+    when = Strings.NOW if send_at == context.now else format_instant(send_at, context.zone)
     reply = Reply.of(
         Strings.BROADCAST_QUEUED, id=item.id, channel=ChannelMention(channel.channel_id, channel.name), when=when
     )

@@ -34,7 +34,7 @@ from core.goals import (
     status_label,
 )
 from core.grammar import GrammarError
-from core.i18n import N_
+from core.i18n import N_, Plural, nN_
 from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
@@ -99,7 +99,15 @@ class Strings:
     ADDED = N_(
         "Goal *#{id}* for *{city}*: {text}\nDue {due}{track}. Report with /goal update {id} on-track|at-risk|done."
     )
-    ADDED_TRACK = N_(" · track {track}")
+    ADDED_ON_TRACK = N_(
+        "Goal *#{id}* for *{city}*: {text}\nDue {due} · track {track}. Report with /goal update {id} "
+        "on-track|at-risk|done."
+    )
+    # A goal's line in a list: its facts, each a message, between middle dots.
+    LINE_DUE = N_("due {due}")
+    LINE_DUE_LATE = N_("due {due} (overdue)")
+    LINE_WITH_PARTNERS = N_("with {partners}")
+    LINE_LEARNED = N_("learned: {learnings}")
     SUGGEST_INTRO = N_("You named *{name}* as a collaborator: an introduction puts your cities in touch.")
     SUGGEST_NO_REPS = N_("You named *{name}* as a collaborator; it has no representative yet, so nobody to introduce.")
     SUGGEST_INTRODUCED = N_(
@@ -125,10 +133,6 @@ class Strings:
     LIST_EMPTY = N_("No goals yet. A rep sets one with /goal add <text>.")
     LIST_EMPTY_FILTERED = N_("No goals match.")
     LIST_MORE = N_("…and {more} more. Narrow the list with track= or overdue, or get them all with /goal export.")
-    LINE = N_("*#{id}*{city} · {status} · due {due}{late}{track} · {text}{partners}")
-    LINE_LATE = N_(" (overdue)")
-    LINE_WITH = N_("\nwith {partners}")
-    LEARNED_LINE = N_("\nlearned: {learnings}")
 
     EXPORTED = N_("Exported {goals} of {cities} to {file}.")
     EXPORT_EMPTY = N_("No goals to export yet.")
@@ -157,8 +161,9 @@ class Strings:
     CHART_BAR_DROPPED = N_(" · {dropped} dropped")
     CHART_ALL_TRACKS_BAR = N_("all tracks")
     CHART_SEGMENTS = {field: status_label(value) for value, field in GoalCounts.FIELDS.items()}
-    GOALS = ("goal", "goals")
-    CITIES = ("city", "cities")
+    # TRANSLATORS: a count with its noun, put in a sentence ("Exported 3 goals of 2 cities to …").
+    GOALS = nN_("{n} goal", "{n} goals")
+    CITIES = nN_("{n} city", "{n} cities")
     NO_COHORT_LABEL = N_("no cohort")
     NO_TRACK_LABEL = N_("no track")
 
@@ -198,8 +203,9 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def counted(count: int, forms: tuple[str, str]) -> str:
-    return f"{count} {forms[0] if count == 1 else forms[1]}"
+def counted(count: int, forms: Plural) -> str:
+    """`3 goals`, in the reader's language and its plural form."""
+    return forms.format(n=count)
 
 
 def status_buttons(goal_id: int) -> list[Button]:
@@ -309,7 +315,7 @@ def add(context: Context, args: AddGoal) -> Reply:
     if acts_for(context, city):
         context.record(AuditKind.CITY_EDIT, "goal", goal.id, city.name, after={"goal": text, "for": city.name})
     reply = Reply.of(
-        Strings.ADDED.replace("{track}", Strings.ADDED_TRACK if track else ""),
+        Strings.ADDED_ON_TRACK if track else Strings.ADDED,
         id=goal.id,
         city=city.name,
         text=text,
@@ -408,7 +414,7 @@ def update(context: Context, args: UpdateGoal) -> Reply:
     if acting:
         context.record(AuditKind.CITY_EDIT, "goal", goal.id, city.name, after={"status": new.value, "for": city.name})
     template = Strings.UPDATED_NOTE if note else Strings.UPDATED
-    reply = Reply.of(template, id=goal.id, city=city.name, status=new.value, note=note or "")
+    reply = Reply.of(template, id=goal.id, city=city.name, status=status_label(new.value), note=note or "")
     if learned and earlier:
         reply.add(Strings.LEARNINGS_ADDED, learnings=learned, count=len((learnings or "").splitlines()))
     elif learned:
@@ -468,14 +474,16 @@ def list_goals(context: Context, args: ListGoals) -> Reply:
 
 def goal_section(context: Context, row: GoalRow, *, today: date, show_city: bool) -> Section:
     goal = row.goal
-    template = Strings.LINE
     late = is_overdue(status=goal.status, due=goal.due_on, today=today)
-    template = template.replace("{late}", Strings.LINE_LATE if late else "")
-    template = template.replace("{track}", " · {track}" if row.track else "")
-    template = template.replace("{city}", " · *{city}*" if show_city else "")
-    template = template.replace("{partners}", Strings.LINE_WITH if row.collaborators else "")
+    # Each fact a whole message in the reader's language, its values left as values (they are typed by people).
+    facts = ["*#{id}*"] + (["*{city}*"] if show_city else []) + ["{status}"]
+    facts.append(str(Strings.LINE_DUE_LATE if late else Strings.LINE_DUE))
+    facts += (["{track}"] if row.track else []) + ["{text}"]
+    template = " · ".join(facts)
+    if row.collaborators:
+        template += "\n" + str(Strings.LINE_WITH_PARTNERS)
     if goal.learnings:
-        template += Strings.LEARNED_LINE
+        template += "\n" + str(Strings.LINE_LEARNED)
     text = Text(
         template,
         id=goal.id,
@@ -806,7 +814,7 @@ def reset_dashboard(context: Context, args: NoArguments) -> Reply:
     from handlers import dashboard as web
 
     require(context, READERS, "open the dashboard")
-    return Reply.of(web.Strings.RESET, count=counted(web.revoke(context), ("link", "links")))
+    return Reply.of(web.Strings.RESET, n=web.revoke(context))
 
 
 COMMANDS: dict[str, Command] = {

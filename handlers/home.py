@@ -42,7 +42,9 @@ def home(services: Services, *, user_id: str, user_name: str, tz: str | None, lo
     with unit_of_work(services.engine) as session:
         member = queries.get_member(session=session, external_id=user_id)
         language = languages.for_member(member, locale, services.settings)
+    commands = page.sections.pop()  # the last line stays the one about help
     page.add(Strings.LANGUAGE, name=language.name, languages=languages.listed())
+    page.sections.append(commands)
     return page.localize(language)
 
 

@@ -121,16 +121,7 @@ PENDING = {
     "/match",
     "/match 3",
     "/match map",
-    "/goal add Νέο πάρκο due=2027-03-01 track=tr",
-    "/goal list",
-    "/goal update 1 at-risk Καθυστέρηση",
-    "/goal export",
     "/goal chart",
-    "/event list",
-    "/event ics 1",
-    "/event edit 1 where=Άλλη",
-    "/event broadcast #γενικά Γεια σας",
-    "/event cancel 1",
 }
 
 
