@@ -355,7 +355,21 @@ class MatrixBot:
         return server in self.settings.matrix_allowed_servers
 
     async def _on_member(self, event: StateEvent) -> None:
-        if event.state_key != self.mxid or event.content.membership != Membership.INVITE:
+        membership = event.content.membership  # type: ignore[union-attr]
+        if membership in (Membership.LEAVE, Membership.BAN) and self.direct.get(str(event.state_key)) == event.room_id:
+            # The person left their direct room: the next message for them opens a new one.
+            person = str(event.state_key)
+            assert self._direct_lock is not None and self.client is not None
+            async with self._direct_lock:
+                self.direct.pop(person, None)
+                try:
+                    data = dict(await self.client.get_account_data(EventType.DIRECT) or {})
+                    data[person] = [room for room in data.get(person, []) if room != event.room_id]
+                    await self.client.set_account_data(EventType.DIRECT, data)
+                except Exception as error:
+                    log.warning("Matrix: could not update the bot's direct rooms (%s)", error)
+            return
+        if event.state_key != self.mxid or membership != Membership.INVITE:
             return
         if event.room_id in self._joined:
             return  # the invitation is seen in the room's state and its timeline: joined once

@@ -68,6 +68,21 @@ def test_invited_it_answers_commands_in_a_thread_and_approves_by_reaction(synaps
         approved = alice.answer_to(direct, request["event_id"], bot_id)
         assert "now represents" in body(approved), body(approved)
 
+        # An organiser who leaves the direct room gets the next one in a new direct room, never in the old one.
+        alice.request("POST", f"/_matrix/client/v3/rooms/{direct}/leave", {})
+        (carla,) = people("carla")
+        alice.invite(room, carla.user_id)
+        carla.join(room)
+        carla.say(room, "!city join Brno")
+
+        def second_request():
+            for other in alice.direct_rooms():
+                if other != direct and any("asks to represent" in body(e) for e in alice.messages(other, bot_id)):
+                    return other
+            return None
+
+        assert alice.wait_for(second_request, what="the next request in a new direct room") != direct
+
         # Every message of the bot says whom it mentions (intentional mentions), none the whole room.
         alice.sync()
         mine = [e for _room, e in alice.all_messages(bot_id)]
