@@ -278,6 +278,10 @@ class MatrixBot:
         log.info("Matrix: %s on device %s, syncing", self.mxid, device_id)
 
     async def _close(self) -> None:
+        # Sends and commands under way finish (or give up) before the store and the connection close.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=10)
         if self.client is not None:
             await self.client.api.session.close()
         if self.db is not None:
