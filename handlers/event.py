@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from core import calendar
 from core.audit import AuditKind
-from core.dates import OffsetList, TypedWhen, format_instant, zone_note
+from core.dates import OffsetList, TypedWhen, format_day, format_instant, zone_note
 from core.grammar import ChannelRef
-from core.i18n import N_, nN_, pN_
+from core.i18n import N_, nN_, pN_, reading
 from core.reminders import (
     ALL_DAY_HOUR,
     Occurrence,
@@ -35,7 +35,7 @@ from core.reminders import (
 )
 from core.roles import ORGANISERS
 from core.text import ChannelMention, Mention
-from handlers import audit, ledger
+from handlers import audit, languages, ledger
 from handlers.auth import require
 from handlers.binding import NoArguments, param
 from handlers.event_reminders import (
@@ -128,6 +128,9 @@ class Strings:
         "An all-day event has no time of day, so its {dropped} reminder is left out; reminders are {offsets} before, "
         "at {hour} in its zone ({zone})."
     )
+    ALL_DAY_KEPT_NONE = N_(
+        "An all-day event has no time of day, so its {dropped} reminder is left out; it has no reminders left."
+    )
     ALL_DAY_OFFSETS = N_(
         "An all-day event has no time of day: its reminders go at {hour} in its zone on a day before, so give them "
         "in whole days or weeks (1d, 7d, 2w); {offsets} is not."
@@ -158,6 +161,7 @@ class Strings:
     CANCEL_NOTICE = N_("*{title}*, planned for {when}, is cancelled.")
     ON_NOT_RECURRING = N_("`on=` picks one date of a repeating event; event {id} happens once: change it without on=.")
     ON_NO_OCCURRENCE = N_("*{title}* does not meet on {day}; its next dates: {dates}.")
+    ON_NO_OCCURRENCE_AHEAD = N_("*{title}* does not meet on {day}, and has no dates ahead.")
     ON_PAST = N_("*{title}* on {day} has already taken place.")
     ON_ALREADY_CANCELLED = N_("*{title}* on {day} is already cancelled.")
     ON_OPTIONS = N_("With on=, only start=, end= and where= change (that one date); {keys} change every date.")
@@ -539,7 +543,7 @@ def dates_text(context: Context, event: Event) -> str:
     return text
 
 
-EVENT_ID = "The event's number, as /event list shows it"
+EVENT_ID = N_("The event's number, as /event list shows it")
 
 
 @dataclass(frozen=True)
@@ -705,8 +709,12 @@ def edit(context: Context, args: EditEvent) -> Reply:
     for note in zone_notes(args.tz, span):
         reply.add(Strings.NOTE, note=note)
     if part_days:
-        kept = offsets_text(offsets_of(event)) or "none"
-        reply.add(Strings.ALL_DAY_KEPT, dropped=offsets_text(part_days), offsets=kept, hour=ALL_DAY_TIME, zone=zone.key)
+        kept = offsets_text(offsets_of(event))
+        dropped = offsets_text(part_days)
+        if kept:
+            reply.add(Strings.ALL_DAY_KEPT, dropped=dropped, offsets=kept, hour=ALL_DAY_TIME, zone=zone.key)
+        else:
+            reply.add(Strings.ALL_DAY_KEPT_NONE, dropped=dropped)
     if removed:
         reply.add(Strings.REPEAT_REMOVED)
     elif rule and args.repeat is not None:
@@ -732,10 +740,12 @@ def find_occurrence(context: Context, event: Event, day: date) -> Occurrence:
     on_day = [o for o in found if o.start.astimezone(zone).date() == day] or [
         o for o in found if o.original.astimezone(zone).date() == day
     ]
-    shown_day = f"{around.astimezone(zone):%a} {day.day} {day:%b %Y}"
+    shown_day = format_day(around, zone)
     if not on_day:
         ahead = [o for o in found if o.start >= context.now and not o.cancelled][:3]
-        dates = ", ".join(span_text(event, o.start, None, context.zone) for o in ahead) or "none"
+        if not ahead:
+            raise CommandError(Strings.ON_NO_OCCURRENCE_AHEAD.format(title=event.title, day=shown_day), field="on")
+        dates = ", ".join(span_text(event, o.start, None, context.zone) for o in ahead)
         raise CommandError(Strings.ON_NO_OCCURRENCE.format(title=event.title, day=shown_day, dates=dates), field="on")
     occurrence = on_day[0]
     if occurrence.cancelled:
@@ -746,8 +756,8 @@ def find_occurrence(context: Context, event: Event, day: date) -> Occurrence:
 
 
 def day_text(event: Event, occurrence: Occurrence) -> str:
-    local = occurrence.original.astimezone(event_zone(event))
-    return f"{local:%a} {local.day} {local:%b %Y}"
+    """The date an occurrence had by its rule, in the event's zone (`Thu 7 Jan 2027`), in the reader's words."""
+    return format_day(occurrence.original, event_zone(event))
 
 
 def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
@@ -824,8 +834,9 @@ def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
         if member.id == context.actor.member.id:
             continue
         zone_of = member_zone(member, context.services.settings.default_tz)
-        when = span_text(event, start, end, zone_of)
-        notice = Reply.of(Strings.OCCURRENCE_MOVE_NOTICE, title=event.title, day=day, when=when, where=place)
+        with reading(languages.for_member(member, None, context.services.settings)):  # the date in their words
+            day_shown, when = day_text(event, occurrence), span_text(event, start, end, zone_of)
+        notice = Reply.of(Strings.OCCURRENCE_MOVE_NOTICE, title=event.title, day=day_shown, when=when, where=place)
         reply.notices.append(Notice((member.external_id,), notice))
     return reply
 
@@ -892,30 +903,29 @@ def cancel_occurrence(context: Context, event: Event, day: date) -> Reply:
         withdrawn=withdrawn,
         n=len(attendees),
     )
-    reply.notices.extend(
-        Notice((member.external_id,), Reply.of(Strings.OCCURRENCE_CANCEL_NOTICE, title=event.title, day=day))
-        for member in attendees
-        if member.id != context.actor.member.id
-    )
+    for member in attendees:
+        if member.id == context.actor.member.id:
+            continue
+        with reading(languages.for_member(member, None, context.services.settings)):  # the date in their words
+            day_shown = day_text(event, occurrence)
+        notice = Reply.of(Strings.OCCURRENCE_CANCEL_NOTICE, title=event.title, day=day_shown)
+        reply.notices.append(Notice((member.external_id,), notice))
     return reply
 
 
 def personal_notices(context: Context, event: Event, attendees: list[Member], template: str) -> list[Notice]:
-    """One DM per attendee, each with the time in their own zone."""
+    """One DM per attendee, each with the time in their own zone and words (the message itself is written in
+    their language when the ledger sends it)."""
     settings = context.services.settings
-    return [
-        Notice(
-            (member.external_id,),
-            Reply.of(
-                template,
-                title=event.title,
-                when=when_text(context.session, event, member_zone(member, settings.default_tz), context.now),
-                where=where_text(event),
-            ),
-        )
-        for member in attendees
-        if member.id != context.actor.member.id
-    ]
+    notices = []
+    for member in attendees:
+        if member.id == context.actor.member.id:
+            continue
+        with reading(languages.for_member(member, None, settings)):
+            when = when_text(context.session, event, member_zone(member, settings.default_tz), context.now)
+        notice = Reply.of(template, title=event.title, when=when, where=where_text(event))
+        notices.append(Notice((member.external_id,), notice))
+    return notices
 
 
 @dataclass(frozen=True)
