@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -20,7 +20,7 @@ from sqlmodel import Session
 from core.audit import AuditKind, AuditRecord
 from core.dates import format_instant
 from core.grammar import UserRef
-from core.i18n import N_
+from core.i18n import N_, Msg, Plural, nN_
 from core.roles import Role
 from core.text import Mention
 from handlers.auth import require
@@ -54,19 +54,120 @@ class Strings:
     """Every user-facing line of /city audit, in one place so it can be translated later."""
 
     WHAT = N_("read the audit trail")
-    TITLE = N_("Audit trail{filters}, newest first: {first}–{last} of {total}")
-    EMPTY = N_("No audit entries{filters}.")
-    PAST_END = N_("Page {page} is past the last of {total} entries{filters}.")
+    # Each way the filters combine is a sentence of its own (since a day, by a person, of a kind): a key says
+    # which are given, (since, by, of kind).
+    TITLE: Mapping[tuple[bool, bool, bool], Msg] = {
+        (False, False, False): N_("Audit trail, newest first: {first}–{last} of {total}"),
+        (False, False, True): N_("Audit trail of kind {what}, newest first: {first}–{last} of {total}"),
+        (False, True, False): N_("Audit trail by {who}, newest first: {first}–{last} of {total}"),
+        (False, True, True): N_("Audit trail by {who} of kind {what}, newest first: {first}–{last} of {total}"),
+        (True, False, False): N_("Audit trail since {day}, newest first: {first}–{last} of {total}"),
+        (True, False, True): N_("Audit trail since {day} of kind {what}, newest first: {first}–{last} of {total}"),
+        (True, True, False): N_("Audit trail since {day} by {who}, newest first: {first}–{last} of {total}"),
+        (True, True, True): N_(
+            "Audit trail since {day} by {who} of kind {what}, newest first: {first}–{last} of {total}"
+        ),
+    }
+    EMPTY: Mapping[tuple[bool, bool, bool], Msg] = {
+        (False, False, False): N_("No audit entries."),
+        (False, False, True): N_("No audit entries of kind {what}."),
+        (False, True, False): N_("No audit entries by {who}."),
+        (False, True, True): N_("No audit entries by {who} of kind {what}."),
+        (True, False, False): N_("No audit entries since {day}."),
+        (True, False, True): N_("No audit entries since {day} of kind {what}."),
+        (True, True, False): N_("No audit entries since {day} by {who}."),
+        (True, True, True): N_("No audit entries since {day} by {who} of kind {what}."),
+    }
+    PAST_END: Mapping[tuple[bool, bool, bool], Plural] = {
+        (False, False, False): nN_(
+            "Page {page} is past the last of {total} entry.",
+            "Page {page} is past the last of {total} entries.",
+            count="total",
+        ),
+        (False, False, True): nN_(
+            "Page {page} is past the last of {total} entry of kind {what}.",
+            "Page {page} is past the last of {total} entries of kind {what}.",
+            count="total",
+        ),
+        (False, True, False): nN_(
+            "Page {page} is past the last of {total} entry by {who}.",
+            "Page {page} is past the last of {total} entries by {who}.",
+            count="total",
+        ),
+        (False, True, True): nN_(
+            "Page {page} is past the last of {total} entry by {who} of kind {what}.",
+            "Page {page} is past the last of {total} entries by {who} of kind {what}.",
+            count="total",
+        ),
+        (True, False, False): nN_(
+            "Page {page} is past the last of {total} entry since {day}.",
+            "Page {page} is past the last of {total} entries since {day}.",
+            count="total",
+        ),
+        (True, False, True): nN_(
+            "Page {page} is past the last of {total} entry since {day} of kind {what}.",
+            "Page {page} is past the last of {total} entries since {day} of kind {what}.",
+            count="total",
+        ),
+        (True, True, False): nN_(
+            "Page {page} is past the last of {total} entry since {day} by {who}.",
+            "Page {page} is past the last of {total} entries since {day} by {who}.",
+            count="total",
+        ),
+        (True, True, True): nN_(
+            "Page {page} is past the last of {total} entry since {day} by {who} of kind {what}.",
+            "Page {page} is past the last of {total} entries since {day} by {who} of kind {what}.",
+            count="total",
+        ),
+    }
+    FILE: Mapping[tuple[bool, bool, bool], Plural] = {
+        (False, False, False): nN_(
+            "The {total} entry is in {file}.",
+            "All {total} entries are in {file}.",
+            count="total",
+        ),
+        (False, False, True): nN_(
+            "The {total} entry of kind {what} is in {file}.",
+            "All {total} entries of kind {what} are in {file}.",
+            count="total",
+        ),
+        (False, True, False): nN_(
+            "The {total} entry by {who} is in {file}.",
+            "All {total} entries by {who} are in {file}.",
+            count="total",
+        ),
+        (False, True, True): nN_(
+            "The {total} entry by {who} of kind {what} is in {file}.",
+            "All {total} entries by {who} of kind {what} are in {file}.",
+            count="total",
+        ),
+        (True, False, False): nN_(
+            "The {total} entry since {day} is in {file}.",
+            "All {total} entries since {day} are in {file}.",
+            count="total",
+        ),
+        (True, False, True): nN_(
+            "The {total} entry since {day} of kind {what} is in {file}.",
+            "All {total} entries since {day} of kind {what} are in {file}.",
+            count="total",
+        ),
+        (True, True, False): nN_(
+            "The {total} entry since {day} by {who} is in {file}.",
+            "All {total} entries since {day} by {who} are in {file}.",
+            count="total",
+        ),
+        (True, True, True): nN_(
+            "The {total} entry since {day} by {who} of kind {what} is in {file}.",
+            "All {total} entries since {day} by {who} of kind {what} are in {file}.",
+            count="total",
+        ),
+    }
     LINE = N_("{when} · {who} · {what} · {object}")
     LINE_CHANGED = N_("{when} · {who} · {what} · {object} · {changes}")
     MORE = N_("More")
-    FILE = N_("All {total} entries{filters} are in {file}.")
-    WHAT_BAD = N_("`what=` is one of: {kinds}; not `{{value}}`.")
+    WHAT_BAD = N_("`what=` is one of: {kinds}; not `{value}`.")
     WHO_BAD = N_("`who=` names a person as @name, not `{value}`.")
     PAGE_BAD = N_("`page=` expects a whole number of at least 1, not `{value}`.")
-    SINCE = N_(" since {day}")
-    BY = N_(" by {who}")
-    OF_KIND = N_(" of kind {what}")
     COMMAND_LINE = N_("the command line")
 
 
@@ -191,7 +292,8 @@ class AuditFilters:
         key="what",
         choices=tuple(kind.value for kind in AuditKind),
         placeholder="<kind>",
-        invalid=Strings.WHAT_BAD.format(kinds=", ".join(kind.value for kind in AuditKind)),
+        invalid=Strings.WHAT_BAD,
+        invalid_values={"kinds": ", ".join(kind.value for kind in AuditKind)},
     )
     page: int | None = param(
         Kind.NUMBER,
@@ -220,14 +322,14 @@ def audit_command(context: Context, args: AuditFilters) -> Reply:
     filters, values = _filters(context, day_typed, actor, whats)
     total = audit_queries.count_entries(session=session, since=since, actor=actor, whats=whats)
     if not found and total:
-        return Reply.of(Strings.PAST_END.replace("{filters}", filters), page=page, total=total, **values)
+        return Reply.of(Strings.PAST_END[filters], page=page, total=total, **values)
     if not found:
-        return Reply.of(Strings.EMPTY.replace("{filters}", filters), **values)
+        return Reply.of(Strings.EMPTY[filters], **values)
     shown_entries = found[:PAGE]
     names = _names(session, {entry.actor for entry in shown_entries} | {entry.subject or "" for entry in shown_entries})
     first = (page - 1) * PAGE + 1
     last = first + len(shown_entries) - 1
-    reply = Reply.of(Strings.TITLE.replace("{filters}", filters), first=first, last=last, total=total, **values)
+    reply = Reply.of(Strings.TITLE[filters], first=first, last=last, total=total, **values)
     for entry in shown_entries:
         line = {
             "when": format_instant(entry.at, context.zone),
@@ -247,24 +349,22 @@ def audit_command(context: Context, args: AuditFilters) -> Reply:
         filename = f"audit-{context.now.astimezone(context.zone).date().isoformat()}.csv"
         names = _names(session, {entry.actor for entry in every})
         reply.files.append(Attachment(filename, audit_csv(every, names), "text/csv"))
-        reply.add(Strings.FILE.replace("{filters}", filters), total=total, file=filename, **values)
+        reply.add(Strings.FILE[filters], total=total, file=filename, **values)
     return reply
 
 
-def _filters(context: Context, day: str, actor: str | None, whats: list[str] | None) -> tuple[str, dict[str, object]]:
-    """The filters as words for the title (a template part and its values)."""
-    template, values = "", {}
+def _filters(
+    context: Context, day: str, actor: str | None, whats: list[str] | None
+) -> tuple[tuple[bool, bool, bool], dict[str, object]]:
+    """Which filters are given (the key of the sentences that name them), and their values."""
+    values: dict[str, object] = {}
     if day:
-        template += Strings.SINCE
         values["day"] = day
     if actor is not None:
-        template += Strings.BY
-        names = _names(context.session, {actor})
-        values["who"] = _who(actor, names)
+        values["who"] = _who(actor, _names(context.session, {actor}))
     if whats:
-        template += Strings.OF_KIND
         values["what"] = whats[0]
-    return template, values
+    return (bool(day), actor is not None, bool(whats)), values
 
 
 def _page_command(args: AuditFilters, page: int) -> str:
