@@ -17,7 +17,7 @@ from typing import TextIO
 
 from core.audit import AuditKind
 from core.grammar import GrammarError, bad_character, parse_count, parse_yes_no, shown
-from core.i18n import N_
+from core.i18n import N_, nN_
 from core.tracks import TrackSpec, resolve_track
 from handlers import audit
 from handlers.city import MAX_ITEM, MAX_ITEMS, checked_country, checked_name
@@ -43,8 +43,15 @@ class Strings:
     LINE = N_("line {line}: {problem}")
     DUPLICATE = N_("{name} appears twice in the file (first on line {first}).")
     EXISTS = N_("{name} is already registered.")
-    TOO_LONG = N_("an {kind} is longer than {max} characters.")
-    TOO_MANY = N_("more than {max} {kind}s.")
+    # An offer and a need each have their sentences: no noun is put into one, nor made plural by an added "s".
+    TOO_LONG = {
+        "offer": N_("an offer is longer than {max} characters."),
+        "need": N_("a need is longer than {max} characters."),
+    }
+    TOO_MANY = {
+        "offer": nN_("more than {max} offer.", "more than {max} offers.", count="max"),
+        "need": nN_("more than {max} need.", "more than {max} needs.", count="max"),
+    }
     EXTRA_CELLS = N_("more cells than columns (a `;` or `,` inside a cell needs the cell in double quotes).")
     CELL_TOO_LONG = N_("the {column} cell has {length:,} characters; a cell holds at most {max:,}.")
     BAD_CHARACTER = N_("the {column} cell holds {code} at character {position:,}, a control character; remove it.")
@@ -178,9 +185,9 @@ def _parse_row(line: int, record: dict[str, str], tracks: list[TrackSpec]) -> _R
     for kind in ("offer", "need"):
         texts = _cells(record.get(f"{kind}s"))
         if any(len(text) > MAX_ITEM for text in texts):
-            raise CommandError(Strings.TOO_LONG.format(kind=kind, max=MAX_ITEM))
+            raise CommandError(Strings.TOO_LONG[kind], max=MAX_ITEM)
         if len(texts) > MAX_ITEMS:
-            raise CommandError(Strings.TOO_MANY.format(kind=kind, max=MAX_ITEMS))
+            raise CommandError(Strings.TOO_MANY[kind], max=MAX_ITEMS)
         items[kind] = texts
     return _Row(line, name, country, population, cohort, mentor, chosen, items["offer"], items["need"])
 
