@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import locales
 from core.i18n import ENGLISH, Language
-from handlers.types import HandlerSettings
+from handlers.types import HandlerSettings, Services
+from storage import queries
+from storage.db import unit_of_work
 from storage.models import Member
 
 
@@ -44,6 +46,13 @@ def by_code(code: str | None, settings: HandlerSettings) -> Language:
     """A language kept by code (a ledger row's), else the programme's."""
     found = locales.find(code)
     return locales.language(found) if found is not None else programme(settings)
+
+
+def of_person(services: Services, user_id: str, platform_locale: str | None = None) -> Language:
+    """The language a person reads, for what an adapter writes itself (a form, a failure): one member read."""
+    with unit_of_work(services.engine) as session:
+        member = queries.get_member(session=session, external_id=user_id)
+        return for_member(member, platform_locale, services.settings)
 
 
 def listed() -> str:

@@ -112,6 +112,7 @@ class Reply:
     notices: list[Notice] = field(default_factory=list)
     files: list[Attachment] = field(default_factory=list)
     error_field: str | None = None  # what an error is about (see CommandError.field)
+    language: Language | None = field(default=None, repr=False, compare=False)  # the one `localize` wrote it in
 
     @classmethod
     def of(cls, template: Template, **values: object) -> Reply:
@@ -139,6 +140,7 @@ class Reply:
         chosen = language or current()
         return replace(
             self,
+            language=chosen,
             title=None if self.title is None else template_text(self.title, {}, chosen),
             sections=[
                 Section(

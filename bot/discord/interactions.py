@@ -16,6 +16,7 @@ as they are typed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -32,8 +33,9 @@ from bot.discord import render as discord_render
 from bot.discord.api import DiscordClient, DiscordError, File
 from bot.discord.commands import HOME, Invocation, canonical_line, focused_option, typed_invocation
 from bot.discord.render import COMMAND, FORM, Message
-from core.i18n import N_
-from handlers import stored_commands
+from core import i18n
+from core.i18n import N_, Language
+from handlers import languages, stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices, Form
 from handlers.home import autocomplete, home, track_choices
@@ -190,13 +192,12 @@ class Interactions:
                 name, _, rest = custom_id[len(FORM) :].partition(":")
                 form = FORMS.get(name)
                 if form is not None:
-                    return {"type": MODAL, "data": self.modal(form, name, self._command_of(rest) or "")}
+                    with i18n.reading(self.reader(interaction)):  # the form in the presser's language
+                        return {"type": MODAL, "data": self.modal(form, name, self._command_of(rest) or "")}
             line = self._command_of(custom_id)
             if line is None:
-                return {
-                    "type": MESSAGE,
-                    "data": self.render(Reply.fail(Strings.UNKNOWN_BUTTON)).payload(ephemeral=True),
-                }
+                refused = Reply.fail(Strings.UNKNOWN_BUTTON).localize(self.reader(interaction))
+                return {"type": MESSAGE, "data": self.render(refused).payload(ephemeral=True)}
             self.executor.submit(self._run, interaction, line)
             if is_own_message(interaction):
                 return {"type": DEFERRED_UPDATE}  # the presser's own message: the outcome replaces it
@@ -209,10 +210,8 @@ class Interactions:
             name, _, key = str(data.get("custom_id", "")).partition(":")
             form = FORMS.get(name)
             if form is None:
-                return {
-                    "type": MESSAGE,
-                    "data": self.render(Reply.fail(Strings.UNKNOWN_BUTTON)).payload(ephemeral=True),
-                }
+                refused = Reply.fail(Strings.UNKNOWN_BUTTON).localize(self.reader(interaction))
+                return {"type": MESSAGE, "data": self.render(refused).payload(ephemeral=True)}
             line = form.build(_modal_answers(data), key)
             self.executor.submit(self._run, interaction, line, form)
             return {"type": DEFERRED_MESSAGE, "data": {"flags": EPHEMERAL}}
@@ -226,16 +225,25 @@ class Interactions:
             reply = self.run_line(interaction, line)
             if form is not None and reply.error:
                 # Discord's modals cannot show a mistake next to a field: the answer names it instead.
-                label = next((f.label for f in form.fields if f.id == form.field_for(reply.error_field)), "")
+                with i18n.reading(reply.language or self.reader(interaction)):
+                    label = next((str(f.label) for f in form.fields if f.id == form.field_for(reply.error_field)), "")
                 reply.sections[0].text.values["line"] = f"{label}: {reply.plain()}" if label else reply.plain()
             self.edit_original(token, reply)
         except Exception:  # the one place unexpected errors go: logged with a reference, told in one line
             ref = secrets.token_hex(3)
             log.exception("unexpected error ref=%s in a Discord interaction", ref)
             try:
-                self.edit_original(token, Reply.fail(Strings.FAILED.format(ref=ref)))
+                failed = Reply.fail(Strings.FAILED, ref=ref)
+                with contextlib.suppress(Exception):  # the database may be what failed: the English line, then
+                    failed = failed.localize(self.reader(interaction))
+                self.edit_original(token, failed)
             except DiscordError as failure:
                 log.warning("could not tell the user about ref=%s: %s", ref, failure)
+
+    def reader(self, interaction: dict[str, Any]) -> Language:
+        """The language the presser reads, for what this adapter writes itself (a form, a refusal, a failure)."""
+        person = (interaction.get("member") or {}).get("user") or interaction.get("user") or {}
+        return languages.of_person(self.services, f"discord:{person.get('id', '')}", interaction.get("locale"))
 
     def run_line(self, interaction: dict[str, Any], line: str | Invocation) -> Reply:
         person = (interaction.get("member") or {}).get("user") or interaction.get("user") or {}
@@ -297,7 +305,7 @@ class Interactions:
         choices = Choices(tracks=track_choices(self.services))
         rows = []
         for spec in form.fields[:5]:
-            placeholder = spec.hint or ""
+            placeholder = str(spec.hint or "")
             allowed = choices.of(spec)
             if spec.kind == "choice" and allowed:
                 placeholder = ", ".join(value for value, _ in allowed)
@@ -306,7 +314,7 @@ class Interactions:
             text_input: dict[str, Any] = {
                 "type": 4,
                 "custom_id": spec.id,
-                "label": spec.label[:INPUT_LABEL_CHARS],
+                "label": str(spec.label)[:INPUT_LABEL_CHARS],
                 "style": 2 if spec.kind == "paragraph" else 1,
                 "required": not spec.optional,
             }

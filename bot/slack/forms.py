@@ -24,8 +24,8 @@ def modal(form: Form, command: str, choices: Choices) -> Block:
         "type": "modal",
         "callback_id": CALLBACK_PREFIX + form.name,
         "title": {"type": "plain_text", "text": form.title_for(key)[:TITLE_CHARS]},
-        "submit": {"type": "plain_text", "text": form.submit},
-        "close": {"type": "plain_text", "text": Strings.CLOSE},
+        "submit": {"type": "plain_text", "text": str(form.submit)},  # a message: in the reader's language
+        "close": {"type": "plain_text", "text": str(Strings.CLOSE)},
         "private_metadata": key,
         "blocks": blocks,
     }
@@ -52,12 +52,12 @@ def _input(spec: Field, choices: Choices) -> Block | None:
     block: Block = {
         "type": "input",
         "block_id": spec.id,
-        "label": {"type": "plain_text", "text": spec.label},
+        "label": {"type": "plain_text", "text": str(spec.label)},
         "element": {**element, "action_id": "value"},
         "optional": spec.optional,
     }
     if spec.hint:
-        block["hint"] = {"type": "plain_text", "text": spec.hint}
+        block["hint"] = {"type": "plain_text", "text": str(spec.hint)}
     return block
 
 

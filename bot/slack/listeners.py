@@ -25,8 +25,9 @@ from bot.slack import ids
 from bot.slack.markup import unescape as unescape_mrkdwn
 from bot.slack.notifier import SlackNotifier
 from bot.slack.render import HOME_BLOCKS, render
-from core.i18n import N_
-from handlers import privacy, stored_commands
+from core import i18n
+from core.i18n import N_, Language
+from handlers import languages, privacy, stored_commands
 from handlers.dispatch import FAMILIES, handle
 from handlers.forms import FORMS, Choices
 from handlers.home import home, track_choices
@@ -95,6 +96,11 @@ class ProfileCache:
 def register(app: App, services: Services, notifier: SlackNotifier, *, profile_ttl: float = PROFILE_TTL) -> None:
     """Slash commands for every family in FAMILIES, buttons, the Home tab, event de-duplication, errors."""
     profiles = ProfileCache(notifier.user_profile, profile_ttl)
+
+    def reader(user_id: str) -> Language:
+        """The language a Slack person reads, for what the adapter writes itself (a form, a failure)."""
+        return languages.of_person(services, ids.ours(user_id), profiles.get(user_id)[2])
+
     value = notifier.value
 
     def run_line(user_id: str, fallback_name: str, line: str, context: BoltContext) -> Reply:
@@ -111,6 +117,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
             reply.add(
                 Strings.UPLOADED if uploaded else Strings.NOT_UPLOADED, files=", ".join(f.filename for f in reply.files)
             )
+            reply = reply.localize(reply.language)  # the line added here, in the language of the rest
         return reply
 
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -128,7 +135,7 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         user = body["user"]
         line = stored_commands.command_of(services, str(action.get("value", "")))
         if line is None:
-            reply = Reply.fail(Strings.UNKNOWN_BUTTON)
+            reply = Reply.fail(Strings.UNKNOWN_BUTTON).localize(reader(user["id"]))
         else:
             reply = run_line(user["id"], user.get("username") or user.get("name", ""), line, context)
         if body.get("view", {}).get("type") == "home":
@@ -175,10 +182,11 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
             log.warning("a button asked for a form that does not exist: %r", name[:80])
             return
         choices = Choices(tracks=track_choices(services))
-        notifier.open_view(
-            body["trigger_id"],
-            slack_forms.modal(form, stored_commands.command_of(services, str(action.get("value", ""))) or "", choices),
-        )
+        with i18n.reading(reader(body["user"]["id"])):  # the form in the presser's language
+            view = slack_forms.modal(
+                form, stored_commands.command_of(services, str(action.get("value", ""))) or "", choices
+            )
+        notifier.open_view(body["trigger_id"], view)
 
     def on_form_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
         """Run the command the modal built; a mistake is shown in the modal, next to the field it concerns."""
@@ -217,8 +225,12 @@ def register(app: App, services: Services, notifier: SlackNotifier, *, profile_t
         log.error("unexpected error ref=%s in %s for user %s", ref, what, context.user_id, exc_info=error)
         if respond is None or respond.response_url is None:
             return
-        line = (Strings.FAILED_AFTER if context.get(HANDLED) else Strings.FAILED).format(ref=ref)
-        message = render(Reply.fail(line))
+        failed = Reply.fail(Strings.FAILED_AFTER if context.get(HANDLED) else Strings.FAILED, ref=ref)
+        try:
+            failed = failed.localize(reader(context.user_id)) if context.user_id else failed
+        except Exception:  # the database may be what failed: the English line, still one line
+            log.warning("could not find the language of %s", context.user_id)
+        message = render(failed)
         try:
             respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
         except (SlackClientError, OSError) as failure:
