@@ -37,12 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mautrix.client import Client, InternalEventType
+from mautrix.client import Client, InternalEventType, SyncStream
 from mautrix.client.encryption_manager import DecryptionDispatcher
-from mautrix.client.state_store.asyncpg import PgStateStore
-from mautrix.crypto import OlmMachine, PgCryptoStore
+from mautrix.crypto import OlmMachine, PgCryptoStateStore, PgCryptoStore
 from mautrix.errors import DecryptionError, MLimitExceeded, MNotFound, SessionNotFound
 from mautrix.types import (
+    DeviceID,
     EncryptedEvent,
     EventType,
     Membership,
@@ -52,7 +52,7 @@ from mautrix.types import (
     TrustState,
     UserID,
 )
-from mautrix.util.async_db import Database, UpgradeTable
+from mautrix.util.async_db import Connection, Database, UpgradeTable
 
 from bot.matrix.render import PREFIX, Message
 
@@ -81,8 +81,7 @@ ROOM_RETRY = 5.0  # seconds between tries of a room the homeserver's limit refus
 upgrade_table = UpgradeTable(version_table_name="citypeers_matrix_version", database_name="CityPeers Matrix store")
 
 
-@upgrade_table.register(description="The device, its token and the reactions the bot offers")
-async def _upgrade_v1(conn: Any) -> None:
+async def _upgrade_v1(conn: Connection) -> None:
     await conn.execute(
         """CREATE TABLE citypeers_matrix_session (
             user_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, access_token TEXT NOT NULL,
@@ -93,6 +92,9 @@ async def _upgrade_v1(conn: Any) -> None:
             event_id TEXT NOT NULL, emoji TEXT NOT NULL, command TEXT NOT NULL, thread_root TEXT,
             PRIMARY KEY (event_id, emoji))"""
     )
+
+
+upgrade_table.register(_upgrade_v1, description="The device, its token and the reactions the bot offers")
 
 
 class RateLimited(Exception):
@@ -219,7 +221,7 @@ class MatrixBot:
         """Run a coroutine on the bot's loop from another thread and wait for it."""
         if not self.ready.wait(timeout) or self.client is None:
             if hasattr(coroutine, "close"):
-                coroutine.close()  # type: ignore[union-attr]
+                coroutine.close()
             raise TimeoutError("the Matrix device is not ready")
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)  # type: ignore[arg-type]
 
@@ -231,10 +233,10 @@ class MatrixBot:
         self.db = Database.create(f"sqlite:///{path}", upgrade_table=upgrade_table)
         await self.db.start()
         await PgCryptoStore.upgrade_table.upgrade(self.db)
-        await PgStateStore.upgrade_table.upgrade(self.db)
+        await PgCryptoStateStore.upgrade_table.upgrade(self.db)
         self._direct_lock = asyncio.Lock()
         device_id, token = await self._session()
-        state_store = PgStateStore(self.db)
+        state_store = PgCryptoStateStore(self.db)
         crypto_store = PgCryptoStore(account_id=self.mxid, pickle_key=self.settings.matrix_pickle_key, db=self.db)
         await crypto_store.open()
         client = Client(
@@ -265,7 +267,8 @@ class MatrixBot:
         self.crypto = crypto
         await crypto.load()
         if not stored_device:
-            await crypto_store.put_device_id(device_id)
+            await crypto_store.put_device_id(DeviceID(device_id))
+        assert crypto.account is not None  # load() made or read it
         if not crypto.account.shared:
             await crypto.share_keys()
         await self._cross_sign()
@@ -410,7 +413,7 @@ class MatrixBot:
         except DecryptionError as error:
             log.warning("Matrix: cannot decrypt %s: %s", event.event_id, error)
             return
-        self.client.dispatch_event(decrypted, event.source)
+        self.client.dispatch_event(decrypted, getattr(event, "source", SyncStream.TIMELINE))
 
     async def _on_message(self, event: Any) -> None:
         if event.sender == self.mxid or event.timestamp < self.accept_after_ms:
@@ -425,7 +428,7 @@ class MatrixBot:
             return  # an edit is not a new command
         # A command typed in a thread is answered in that thread (a thread cannot start inside another).
         in_thread = relates is not None and str(getattr(relates, "rel_type", "")) == "m.thread"
-        root = str(relates.event_id) if in_thread and getattr(relates, "event_id", None) else event.event_id
+        root = str(getattr(relates, "event_id", "") or event.event_id) if in_thread else event.event_id
         line = neutral_line(body, formatted)
         found = COMMAND.fullmatch(line)
         if found is None or found.group(1).lower() not in self.families:
@@ -491,7 +494,7 @@ class MatrixBot:
         await self.loop.run_in_executor(self.executor, self.run_command, incoming)
 
     async def _name_of(self, room_id: str, user_id: str) -> str:
-        assert self.client is not None
+        assert self.client is not None and self.client.state_store is not None
         try:
             member = await self.client.state_store.get_member(RoomID(room_id), UserID(user_id))
             if member is not None and member.displayname:
@@ -504,6 +507,7 @@ class MatrixBot:
 
     async def _load_direct(self) -> None:
         assert self.client is not None
+        data: Any
         try:
             data = await self.client.get_account_data(EventType.DIRECT)
         except MNotFound:
@@ -590,7 +594,7 @@ class MatrixBot:
         return await self._put(room_id, "m.room.message", content, txn)
 
     async def _is_encrypted(self, room_id: str) -> bool:
-        assert self.client is not None
+        assert self.client is not None and self.client.state_store is not None
         encrypted = await self.client.state_store.is_encrypted(RoomID(room_id))
         if encrypted is None:
             try:
@@ -608,7 +612,8 @@ class MatrixBot:
         while True:
             sent_type, sent = event_type, content
             if encrypt and await self._is_encrypted(room_id):
-                encrypted = await self.client.encrypt(RoomID(room_id), EventType.find(event_type), content)
+                plain: Any = content  # mautrix takes a plain dict as well as its content classes
+                encrypted = await self.client.encrypt(RoomID(room_id), EventType.find(event_type), plain)
                 sent_type, sent = "m.room.encrypted", encrypted.serialize()
             try:
                 return await self._raw_put(room_id, sent_type, sent, txn)
