@@ -37,12 +37,13 @@ class Strings:
     OUTCOME_TITLE = N_("Introduction #{id}")  # the field asks how it went; a 9-digit id still fits Slack's 24
     SUBMIT_OUTCOME = N_("Tell")
     OUTCOME = N_("What came of it")
+    # The values are what /match outcome reads (the same in every language); the labels are what a person reads.
     OUTCOMES = (
-        ("met shared-practice", "Met: a shared practice"),
-        ("met joint-proposal", "Met: a joint proposal"),
-        ("met site-visit", "Met: a site visit"),
-        ("met nothing-yet", "Met: nothing yet"),
-        ("not-met", "Not met yet"),
+        ("met shared-practice", N_("Met: a shared practice")),
+        ("met joint-proposal", N_("Met: a joint proposal")),
+        ("met site-visit", N_("Met: a site visit")),
+        ("met nothing-yet", N_("Met: nothing yet")),
+        ("not-met", N_("Not met yet")),
     )
 
 
