@@ -246,7 +246,7 @@ def test_the_check_sees_a_platform_named_in_a_user_text_and_not_in_a_docstring()
     assert platform_names_in_code(source, "<x>") == ["<x>:4: 'Ask your Slack admin'"]
     assert platform_names_in_code('PREFIX = "discord:"\n', "<y>")
     city = (ROOT / "handlers/city.py").read_text(encoding="utf-8")
-    slipped = city.replace('TZ_SET = "', 'TZ_SET = "In Discord: ', 1)
+    slipped = city.replace('TZ_SET = N_("', 'TZ_SET = N_("In Discord: ', 1)
     assert slipped != city and platform_names_in_code(slipped, "handlers/city.py")
 
 
