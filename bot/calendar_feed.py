@@ -31,7 +31,9 @@ def feed_app(services: Services) -> WsgiApp:
         found = None
         if method in ("GET", "HEAD") and name.endswith(".ics"):
             now = services.clock.now()
-            found = run_transaction(services.engine, lambda session: feed_file(session, name[: -len(".ics")], now))
+            found = run_transaction(
+                services.engine, lambda session: feed_file(session, name[: -len(".ics")], now, services.settings)
+            )
         if found is None:
             start_response(
                 "404 Not Found", [("Content-Type", "application/json"), ("Content-Length", str(len(NOT_FOUND)))]

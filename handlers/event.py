@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from core import calendar
+from core import calendar, i18n
 from core.audit import AuditKind
 from core.dates import OffsetList, TypedWhen, format_day, format_instant, zone_note
 from core.grammar import ChannelRef
@@ -62,6 +62,7 @@ from handlers.types import (
     Command,
     CommandError,
     Context,
+    HandlerSettings,
     Kind,
     Notice,
     Reply,
@@ -1002,8 +1003,9 @@ class FeedFile:
     modified: datetime
 
 
-def feed_file(session: Session, token: str, now: datetime) -> FeedFile | None:
-    """The calendar a feed token opens, or None for an unknown or revoked token (told apart to nobody).
+def feed_file(session: Session, token: str, now: datetime, settings: HandlerSettings | None = None) -> FeedFile | None:
+    """The calendar a feed token opens, or None for an unknown or revoked token (told apart to nobody). Its name
+    is in its owner's language (with `settings`, whose default language is the programme's).
 
     Its Last-Modified is when its content last changed, noticed at a fetch: the content is compared with what
     was served before, without the DTSTAMP, which is that same moment."""
@@ -1012,12 +1014,14 @@ def feed_file(session: Session, token: str, now: datetime) -> FeedFile | None:
     feed = feed_queries.live_feed(session=session, token_hash=token_hash(token))
     if feed is None:
         return None
+    owner = session.get(Member, feed.member_id) if settings is not None else None
+    language = languages.for_member(owner, None, settings) if settings is not None else i18n.current()
     if feed.scope == "all":
         events = event_queries.all_events(session=session)
-        about = calendar.Feed(Strings.FEED_ALL, refresh=FEED_REFRESH)
+        about = calendar.Feed(Strings.FEED_ALL.translated(language), refresh=FEED_REFRESH)
     else:
         events = feed_queries.attended_events(session=session, member_id=feed.member_id)
-        about = calendar.Feed(Strings.FEED_RSVP, refresh=FEED_REFRESH)
+        about = calendar.Feed(Strings.FEED_RSVP.translated(language), refresh=FEED_REFRESH)
     digest = hashlib.sha256(calendar_bytes(session, events, UNCHANGED_STAMP, about)).hexdigest()
     if feed.content_hash != digest or feed.changed_at is None:
         feed.content_hash, feed.changed_at = digest, now.replace(microsecond=0)

@@ -102,3 +102,18 @@ def test_reset_revokes_every_link_and_unknown_tokens_open_nothing(services):
 def test_subscribe_usage(services):
     assert "Expected: /event subscribe [all=yes] | /event subscribe reset" in say(services, "bob", "/event subscribe x")
     assert "all" in say(services, "bob", "/event subscribe all=maybe")
+
+
+def test_a_feed_is_named_in_its_owners_language(services):
+    """The calendar's name (what a calendar app lists) is written for whoever subscribed, not the programme."""
+    import locales
+
+    say(services, "ana", LAB)
+    say(services, "bob", "/city language pl")
+    token = token_of(say(services, "bob", "/event subscribe all=yes"))
+    with unit_of_work(services.engine) as session:
+        found = feed_file(session, token, services.clock.now(), services.settings)
+    polish = locales.language("pl").gettext("CityPeers: all events")
+    assert polish != "CityPeers: all events"  # there is a Polish name, so an English one would be seen
+    assert str(Calendar.from_ical(found.body)["X-WR-CALNAME"]) == polish
+    assert str(Calendar.from_ical(fetch(services, token).body)["X-WR-CALNAME"]) == "CityPeers: all events"
