@@ -63,6 +63,9 @@ class Text:
             out.append(markup(literal))
             if name is not None:
                 value = value_text(self.values[name])
+                if isinstance(value, Text):  # a message within a message: its words ours, its values the user's
+                    out.append(value.render(show, markup))
+                    continue
                 if conversion:
                     value = _FORMATTER.convert_field(value, conversion)
                 out.append(show(format(value, spec) if spec else value))
@@ -71,6 +74,30 @@ class Text:
     def plain(self) -> str:
         """The text with user values as typed and our markup removed (terminal, logs, fallbacks)."""
         return self.render(plain_value, strip_markup)
+
+
+class Sentence(Text):
+    """A Text that starts a sentence (a list of reasons on a line of its own): its first letter is a capital when
+    its template, in the reader's language, starts with a letter; a value keeps its own case (a city's name)."""
+
+    def render(self, show: Callable[[object], str], markup: Callable[[str], str] = lambda s: s) -> str:
+        template = template_text(self.template, self.values)
+        if template[:1].isalpha():
+            written = super().render(show, markup)
+            return written[:1].upper() + written[1:]
+        literal, name, _spec, _conversion = next(iter(_FORMATTER.parse(template)), ("", None, "", None))
+        first = self.values.get(name) if name is not None and not literal else None
+        if isinstance(first, Text):  # it starts with a message of its own (the first of a list): that one starts it
+            values = {**self.values, str(name): Sentence(first.template, **first.values)}
+            return Text(template, **values).render(show, markup)
+        return super().render(show, markup)
+
+
+def joined(parts: list[Text], separator: str = "; ") -> Text:
+    """Several messages one after another (reasons, pairs of a list), each translated and escaped as its own."""
+    return Text(
+        separator.join(f"{{part{i}}}" for i in range(len(parts))), **{f"part{i}": p for i, p in enumerate(parts)}
+    )
 
 
 _MARKERS = re.compile(r"\*|(?:^|(?<=[\s(]))_|_(?=$|[\s).,:;!?])")

@@ -16,7 +16,7 @@ from core.audit import AuditKind, AuditRecord
 from core.clock import Clock
 from core.i18n import Language, Msg, Plural, Template, current, template_text, value_text
 from core.roles import Role
-from core.text import ChannelMention, Mention, Moment, Text
+from core.text import ChannelMention, Mention, Moment, Sentence, Text
 from core.values import Kind
 from storage.models import Member
 
@@ -420,6 +420,11 @@ class Command:
 
 
 def _localized(value: object, language: Language) -> object:
+    if isinstance(value, Text):  # a message within a message (core.text.joined, Sentence): in the same language
+        return type(value)(
+            template_text(value.template, value.values, language),
+            **{key: _localized(item, language) for key, item in value.values.items()},
+        )
     if isinstance(value, Msg):
         return value.translated(language)
     if isinstance(value, Moment) and value.language is None:
@@ -435,6 +440,9 @@ def reply_to_dict(reply: Reply) -> dict[str, object]:
     what they are (`{"mention": [id, name]}`, `{"channel": [id, name]}`, `{"moment": [iso, zone, style, end]}`)."""
 
     def value(item: object) -> object:
+        if isinstance(item, Text):
+            values = {key: value(part) for key, part in item.values.items()}
+            return {"text": [message_to_json(item.template), values, isinstance(item, Sentence)]}
         if isinstance(item, Msg):
             return {"msg": [item.context, item.msgid]}
         if isinstance(item, Mention):
@@ -484,6 +492,10 @@ def reply_from_dict(data: dict) -> Reply:  # type: ignore[type-arg]
     def value(item: object) -> object:
         if not isinstance(item, dict):
             return item
+        if "text" in item:
+            template, values, sentence = item["text"]
+            made = Sentence if sentence else Text
+            return made(message_from_json(template), **{key: value(part) for key, part in values.items()})
         if "msg" in item:
             return message_from_json(item)
         if "channel" in item:
