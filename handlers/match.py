@@ -6,7 +6,6 @@ database current (reloading only the cities whose profile revision moved), and w
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from collections import Counter
@@ -22,7 +21,7 @@ from sqlmodel import Session
 from core.audit import AuditKind
 from core.dates import format_day, format_instant
 from core.goals import answer_label
-from core.i18n import N_
+from core.i18n import ENGLISH, N_, current, nN_
 from core.matching import (
     LeftOut,
     LeftOutReason,
@@ -40,7 +39,7 @@ from core.matching import (
 from core.network import City as NetworkCity
 from core.network import Network, Tie, TieKind, analyse, neighbourhood
 from core.roles import ORGANISERS, READERS, Role
-from core.text import Mention, Text
+from core.text import Mention, Sentence, Text, joined
 from handlers.auth import own_city, require
 from handlers.binding import NoArguments, param
 from handlers.city import configured_tracks, country_name
@@ -87,13 +86,22 @@ class Strings:
     HEADER = N_("Cities for *{name}*, best first:")
     HEADER_TRACK = N_("Cities for *{name}* on {track}, best first:")
     RESULT = N_("*{rank}. {city}* ({country}) · score {score}\n{reasons}")
+    RESULT_NO_REPS = N_(
+        "*{rank}. {city}* ({country}) · score {score}\n{reasons}\n"
+        "_{city} has no representative yet: there is nobody to introduce._"
+    )
+    RESULT_INTRODUCED = N_(
+        "*{rank}. {city}* ({country}) · score {score}\n{reasons}\n"
+        "_Introduced on {date} (introduction {intro_id}); how it went is not answered yet._"
+    )
+    RESULT_ANSWERED = N_(
+        "*{rank}. {city}* ({country}) · score {score}\n{reasons}\n"
+        "_Introduced on {date} (introduction {intro_id}): {answer}._"
+    )
     INTRODUCE = N_("Introduce us")
     INTRODUCE_AGAIN = N_("Introduce us again")
     NOT_A_FIT = N_("Not a fit")
     FOLLOW_UP = N_("How did it go?")
-    RESULT_NO_REPS = N_("\n_{city} has no representative yet: there is nobody to introduce._")
-    RESULT_INTRODUCED = N_("\n_Introduced on {date} (introduction {intro_id}); how it went is not answered yet._")
-    RESULT_ANSWERED = N_("\n_Introduced on {date} (introduction {intro_id}): {answer}._")
     EMPTY_DECLARE = N_("No matches for *{name}* yet: declare {missing} to get some.")
     EMPTY_SOME = N_("No other city has anything in common with *{name}* yet; declaring {missing} widens the search.")
     EMPTY_NOBODY = N_(
@@ -104,23 +112,27 @@ class Strings:
     DECLARE_TRACKS = N_("tracks (/city interests <track>, ...)")
     DECLARE_OFFERS = N_("offers (/city offer <text>)")
     DECLARE_NEEDS = N_("needs (/city need <text>)")
-    OR = N_(" or ")
+    # TRANSLATORS: what a city has not declared yet, listed with "or" in the reader's language
 
-    REASON_TRACKS = {"you": "you both work on {tracks}", "they": "both work on {tracks}"}
+    # Why a city is suggested: one message per reason, from the asker's side ("you") or a third person's.
+    REASON_TRACKS = {"you": N_("you both work on {tracks}"), "they": N_("both work on {tracks}")}
     REASON_THEY_OFFER = {
-        "you": "{city} offers *{offer}*, which you need",
-        "they": "{city} offers *{offer}*, which {asker} needs",
+        "you": N_("{city} offers *{offer}*, which you need"),
+        "they": N_("{city} offers *{offer}*, which {asker} needs"),
     }
     REASON_YOU_OFFER = {
-        "you": "you offer *{offer}*, which {city} needs",
-        "they": "{asker} offers *{offer}*, which {city} needs",
+        "you": N_("you offer *{offer}*, which {city} needs"),
+        "they": N_("{asker} offers *{offer}*, which {city} needs"),
     }
     REASON_GOALS = {
-        "you": "your goal _{mine}_ is close to theirs: _{theirs}_",
-        "they": "{asker}'s goal _{mine}_ is close to {city}'s: _{theirs}_",
+        "you": N_("your goal _{mine}_ is close to theirs: _{theirs}_"),
+        "they": N_("{asker}'s goal _{mine}_ is close to {city}'s: _{theirs}_"),
     }
-    REASON_MENTOR = {"you": "{city} is a mentor city on {tracks}", "they": "{city} is a mentor city on {tracks}"}
-    REASON_FRESH = {"you": "you have not been introduced yet", "they": "they have not been introduced yet"}
+    REASON_MENTOR = {
+        "you": N_("{city} is a mentor city on {tracks}"),
+        "they": N_("{city} is a mentor city on {tracks}"),
+    }
+    REASON_FRESH = {"you": N_("you have not been introduced yet"), "they": N_("they have not been introduced yet")}
     REASON_ASKED = N_("introduced on request")
     REASON_ROUND = N_("matched in round {number} for {scope}")
     WHY_PAIR = N_("*{a}* and *{b}*: {reasons}")
@@ -167,12 +179,15 @@ class Strings:
     ROUND_TOO_FEW = N_(
         "A round needs at least two cities that have a representative and are not paused; found {count}."
     )
-    ROUND_DRY = N_("Dry run for {scope}, nothing sent: {pairs}{trio}.")
-    ROUND_DONE = N_("Round {number} for {scope}: {pairs}{trio}; introductions sent.")
-    ROUND_PAIRS = N_("{count} pairs")
-    ROUND_ONE_PAIR = N_("1 pair")
-    ROUND_TRIO = N_(" and 1 trio")
-    ROUND_ONLY_TRIO = N_("1 trio")
+    # A round's groups: {pairs} is ROUND_PAIRS, {trios} ROUND_TRIOS, each counted in its own words.
+    ROUND_DRY = N_("Dry run for {scope}, nothing sent: {pairs}.")
+    ROUND_DRY_TRIOS = N_("Dry run for {scope}, nothing sent: {pairs} and {trios}.")
+    ROUND_DRY_ONLY_TRIOS = N_("Dry run for {scope}, nothing sent: {trios}.")
+    ROUND_DONE = N_("Round {number} for {scope}: {pairs}; introductions sent.")
+    ROUND_DONE_TRIOS = N_("Round {number} for {scope}: {pairs} and {trios}; introductions sent.")
+    ROUND_DONE_ONLY_TRIOS = N_("Round {number} for {scope}: {trios}; introductions sent.")
+    ROUND_PAIRS = nN_("{n} pair", "{n} pairs")
+    ROUND_TRIOS = nN_("{n} trio", "{n} trios")
     ROUND_GROUP = N_("*{names}* · {reasons}")
     ROUND_GROUP_SENT = N_("*{names}* · introduction {ids} · {reasons}")
     ROUND_GROUP_SENT_TRIO = N_("*{names}* · introductions {ids} · {reasons}")
@@ -180,11 +195,18 @@ class Strings:
     ROUND_PAUSED = N_("Paused, not paired: {names}.")
     ROUND_PAUSED_CITY = N_("{name} (until {until})")
     ROUND_NONE = N_("No new pair is possible in {scope} this round; nothing was sent.")
-    ROUND_TRIOS = N_(" and {count} trios")
-    ROUND_ONLY_TRIOS = N_("{count} trios")
     ROUND_OUT_ALONE = N_("Not paired: *{name}* is the only city this round could pair.")
-    ROUND_OUT_MET_ALL = N_("Not paired: *{name}* has met all {count} other cities in this round.")
-    ROUND_OUT_NOT_FIT_ALL = N_("Not paired: *{name}* is marked not a fit with all {count} other cities in this round.")
+    # These three are said of two or more other cities (one is ROUND_OUT_MET_ONLY or ROUND_OUT_NOT_FIT_ONLY).
+    ROUND_OUT_MET_ALL = nN_(
+        "Not paired: *{name}* has met all {count} other cities in this round.",
+        "Not paired: *{name}* has met all {count} other cities in this round.",
+        count="count",
+    )
+    ROUND_OUT_NOT_FIT_ALL = nN_(
+        "Not paired: *{name}* is marked not a fit with all {count} other cities in this round.",
+        "Not paired: *{name}* is marked not a fit with all {count} other cities in this round.",
+        count="count",
+    )
     ROUND_OUT_MET_OR_NOT_FIT = N_(
         "Not paired: of the {count} other cities in this round, *{name}* has met {met} and is marked not a fit "
         "with {not_fit}."
@@ -192,8 +214,10 @@ class Strings:
     ROUND_OUT_MET_ONLY = N_("Not paired: *{name}* has already met the only other city in this round.")
     ROUND_OUT_NOT_FIT_ONLY = N_("Not paired: *{name}* is marked not a fit with the only other city in this round.")
     ROUND_OUT_ONE_PARTNER = N_("Not paired: the only city *{name}* could meet this round has no room for it: {why}.")
-    ROUND_OUT_PARTNERS = N_(
-        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}."
+    ROUND_OUT_PARTNERS = nN_(
+        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}.",
+        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}.",
+        count="count",
     )
     ROUND_TAKEN_MET = N_("{partner} is paired with {other}, whom {name} has met")
     ROUND_TAKEN_NOT_FIT = N_("{partner} is paired with {other}, marked not a fit with {name}")
@@ -212,13 +236,17 @@ class Strings:
     )
     BUTTON_NOT_MET = N_("Not met yet")
     BUTTON_OUTCOME = {
-        "shared-practice": "Met: shared practice",
-        "joint-proposal": "Met: joint proposal",
-        "site-visit": "Met: site visit",
-        "nothing-yet": "Met: nothing yet",
+        "shared-practice": N_("Met: shared practice"),
+        "joint-proposal": N_("Met: joint proposal"),
+        "site-visit": N_("Met: site visit"),
+        "nothing-yet": N_("Met: nothing yet"),
     }
 
-    STATS_HEAD = N_("Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.")
+    STATS_HEAD = nN_(
+        "Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.",
+        "Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.",
+        count="made",
+    )
     STATS_OUTCOMES = N_(
         "Outcomes: {shared} shared practice, {joint} joint proposal, {visit} site visit, {nothing} nothing yet."
     )
@@ -235,7 +263,7 @@ class Strings:
     MAP_EMPTY = N_("There are no cities to draw in {scope} · {track} yet.")
     MAP_HEAD = N_("Collaboration network of {scope} · {track} · {day}: {cities}, {edges}: {file}.")
     MAP_TITLE = N_("Collaboration network · {scope} · {track} · {day}")
-    MAP_TITLE_SINCE = N_(" · new since {since}")
+    MAP_TITLE_SINCE = N_("Collaboration network · {scope} · {track} · {day} · new since {since}")
     MAP_ALL_TRACKS = N_("all tracks")
     MAP_TRACK = N_("track {track}")
     MAP_TIES = N_(
@@ -244,7 +272,7 @@ class Strings:
     )
     MAP_NO_TIES = N_("No ties yet: no city has been introduced, paired or named in a goal's with=.")
     MAP_CLUSTERS = N_("Clusters ({count}): {clusters}.")
-    MAP_CLUSTER = N_("{size} cities: {names}")
+    MAP_CLUSTER = nN_("{size} cities: {names}", "{size} cities: {names}", count="size")
     MAP_ONE_CLUSTER = N_("One cluster joins every tied city ({size}): {names}.")
     MAP_ISOLATED = N_("Isolated, with no tie ({count}): {names}.")
     MAP_NONE_ISOLATED = N_("No city is isolated.")
@@ -258,9 +286,10 @@ class Strings:
     MAP_SINCE = N_("Since {since}: {new}; joined the network: {names}.")
     MAP_SINCE_NONE_JOINED = N_("Since {since}: {new}; no city joined the network.")
     MAP_MORE = N_("…and {more} more")
-    MAP_CITIES = ("city", "cities")
-    MAP_EDGES = ("tie between them", "ties between them")
-    MAP_NEW = ("new tie", "new ties")
+    MAP_NAMED_MORE = N_("{names} …and {more} more")
+    MAP_CITIES = nN_("{n} city", "{n} cities")
+    MAP_EDGES = nN_("{n} tie between them", "{n} ties between them")
+    MAP_NEW = nN_("{n} new tie", "{n} new ties")
     MAP_LEGEND_TIE = N_("tie (wider: more weight)")
     MAP_LEGEND_BRIDGE = N_("bridge")
     MAP_LEGEND_NEW = N_("new since {since}")
@@ -372,22 +401,16 @@ def _bring_up_to_date(cache: _IndexCache, session: Session) -> MatchIndex:
 
 # --- wording -----------------------------------------------------------------------------------------------
 
-_FIELD = re.compile(r"\{(\w+)\}")
-
 
 def compose(parts: Sequence[tuple[str, dict[str, object]]], separator: str = "; ") -> Text:
-    """Join several (template, values) into one Text, renaming fields so their values never collide."""
-    templates: list[str] = []
-    values: dict[str, object] = {}
-    for i, (template, part_values) in enumerate(parts):
-        templates.append(_FIELD.sub(lambda m, i=i: "{" + f"{m.group(1)}_{i}" + "}", template))
-        values.update({f"{name}_{i}": value for name, value in part_values.items()})
-    return Text(separator.join(templates), **values)
+    """Several (message, values) one after another: each stays a whole message, translated for whoever reads it
+    (a notice for its recipient) with its values escaped by each platform."""
+    return joined([Text(template, **values) for template, values in parts], separator)
 
 
 def reason_parts(
     reasons: Iterable[Reason], *, asker: str, city: str, track_names: dict[str, str], you: bool
-) -> list[tuple[str, dict[str, object]]]:
+) -> list[tuple[str, dict[str, object]]]:  # each a message (Strings.REASON_*) and its values
     """Plain words for each reason, from the asker's side ("you") or a third person's."""
     side = "you" if you else "they"
     names = {"asker": asker, "city": city}
@@ -428,14 +451,19 @@ def _when(context: Context, moment: datetime) -> str:
     return format_instant(moment, context.zone)
 
 
-def _mentions(members: Sequence[Member], prefix: str) -> tuple[str, dict[str, object]]:
-    values = {f"{prefix}{i}": Mention(m.external_id, m.display_name) for i, m in enumerate(members)}
-    return ", ".join(f"{{{prefix}{i}}}" for i in range(len(members))), values
+def _mentions(members: Sequence[Member]) -> Text:
+    """People named one after another, each as their platform mentions them."""
+    return joined([Text("{who}", who=Mention(m.external_id, m.display_name)) for m in members], ", ")
 
 
-def _capitalised(template: str) -> str:
-    """A sentence starts with a capital, unless it starts with a value (a city name has its own)."""
-    return template[:1].upper() + template[1:] if template[:1].isalpha() else template
+def _or_list(items: Sequence[str]) -> str:
+    """`a or b or c` in English as always; CLDR's own "or" list in other languages (Babel)."""
+    code = current().code
+    if code in (ENGLISH, "xx") or len(items) < 2:
+        return " or ".join(items)
+    from babel.lists import format_list
+
+    return str(format_list(list(items), style="or", locale=code.replace("-", "_")))
 
 
 # --- whose city ----------------------------------------------------------------------------------------------
@@ -462,7 +490,7 @@ def _acting_city(context: Context, named: City | None, what: str, *, readers: bo
 
 
 # Organisers (and, to read, experts) may act for a city other than their own: `city=`, named for_city on Discord.
-ACT_FOR = "Organisers: the city to act for, if not your own"
+ACT_FOR = N_("Organisers: the city to act for, if not your own")
 
 
 @dataclass(frozen=True)
@@ -471,7 +499,8 @@ class TopMatches:
         Kind.NUMBER,
         N_("How many cities to suggest (5 if not given)"),
         placeholder="<n>",
-        invalid=Strings.COUNT_BAD.replace("{max}", str(MAX_COUNT)),
+        invalid=Strings.COUNT_BAD,
+        invalid_values={"max": MAX_COUNT},
     )
     track: Track | None = param(Kind.TRACK, N_("Only cities working on this thematic track"), key="track")
     for_city: City | None = param(
@@ -482,7 +511,7 @@ class TopMatches:
 def top(context: Context, args: TopMatches) -> Reply:
     count = DEFAULT_COUNT if args.count is None else args.count
     if not 1 <= count <= MAX_COUNT:
-        raise CommandError(Strings.COUNT_BAD.format(max=MAX_COUNT, value=count))
+        raise CommandError(Strings.COUNT_BAD, max=MAX_COUNT, value=count)
     city, you = _acting_city(context, args.for_city, "ask for matches", readers=True)
     track = args.track
     session = context.session
@@ -509,10 +538,8 @@ def top(context: Context, args: TopMatches) -> Reply:
     names = _track_names(context)
     known = partners_of(session, city.id, [m.city_id for m in found])  # type: ignore[arg-type]
     for rank, match in enumerate(found, start=1):
-        section = _result_section(context, city, match, rank, countries, names, you=you)
         state, values, buttons = partner_offer(context, known[match.city_id], match.name, city, you=you)
-        if state != PartnerState.NEW:
-            section.text = Text(section.text.template + RESULT_WORDS[state], **section.text.values, **values)
+        section = _result_section(context, city, match, rank, countries, names, you=you, state=state, values=values)
         section.buttons = buttons
         reply.sections.append(section)
     return reply
@@ -525,7 +552,8 @@ class PartnerState(StrEnum):
     ANSWERED = "answered"  # introduced, and this city said how it went
 
 
-RESULT_WORDS = {
+RESULT_WORDS = {  # a result line, as a whole message for each state of the partner
+    PartnerState.NEW: Strings.RESULT,
     PartnerState.NO_REPS: Strings.RESULT_NO_REPS,
     PartnerState.INTRODUCED: Strings.RESULT_INTRODUCED,
     PartnerState.ANSWERED: Strings.RESULT_ANSWERED,
@@ -594,15 +622,18 @@ def _result_section(
     names: dict[str, str],
     *,
     you: bool,
+    state: PartnerState = PartnerState.NEW,
+    values: Mapping[str, object] = {},  # noqa: B006 - read only
 ) -> Section:
     reasons = compose(reason_parts(match.reasons, asker=city.name, city=match.name, track_names=names, you=you))
     text = Text(
-        Strings.RESULT.replace("{reasons}", _capitalised(reasons.template)),
+        RESULT_WORDS[state],
         rank=rank,
         city=match.name,
         country=countries.get(match.city_id, ""),
         score=f"{match.score:.1f}",
-        **reasons.values,
+        reasons=Sentence(reasons.template, **reasons.values),  # on a line of its own: it starts with a capital
+        **values,
     )
     return Section(text)
 
@@ -618,9 +649,9 @@ def _empty_answer(city: City, profile: Profile | None, track: str | None) -> Rep
     if profile is None or not profile.needs:
         missing.append(Strings.DECLARE_NEEDS)
     if len(missing) == 3:
-        return Reply.of(Strings.EMPTY_DECLARE, name=city.name, missing=Strings.OR.join(missing))
+        return Reply.of(Strings.EMPTY_DECLARE, name=city.name, missing=_or_list([str(m) for m in missing]))
     if missing:
-        return Reply.of(Strings.EMPTY_SOME, name=city.name, missing=Strings.OR.join(missing))
+        return Reply.of(Strings.EMPTY_SOME, name=city.name, missing=_or_list([str(m) for m in missing]))
     return Reply.of(Strings.EMPTY_NOBODY, name=city.name)
 
 
@@ -721,7 +752,7 @@ def group_reasons(
 ) -> Text | None:
     """The scored reasons of a pair, or of each pair of a trio that has some ("A and B: ..."); None when none."""
     names = _track_names(context)
-    lines: list[tuple[str, dict[str, object]]] = []
+    lines: list[Text] = []
     for i, (a, a_name) in enumerate(group):
         for b, b_name in group[i + 1 :]:
             parts = reason_parts(reasons.get(frozenset((a, b)), ()), asker=a_name, city=b_name, track_names=names,
@@ -731,9 +762,8 @@ def group_reasons(
             why = compose(parts)
             if len(group) == 2:
                 return why
-            lines.append((Strings.WHY_PAIR.replace("{reasons}", why.template), {"a": a_name, "b": b_name,
-                                                                                 **why.values}))  # fmt: skip
-    return compose(lines, separator) if lines else None
+            lines.append(Text(Strings.WHY_PAIR, a=a_name, b=b_name, reasons=why))
+    return joined(lines, separator) if lines else None
 
 
 def intro_message(
@@ -746,23 +776,20 @@ def intro_message(
     unexplained: Text,
 ) -> Reply:
     a, b = group[0], group[1]
-    people_a, values_a = _mentions(reps.get(a.id, []), "a")  # type: ignore[arg-type]
-    people_b, values_b = _mentions(reps.get(b.id, []), "b")  # type: ignore[arg-type]
-    meet = compose(
-        [
-            (Strings.INTRO_MEET.replace("{people_a}", people_a).replace("{people_b}", people_b), {
-                "a": a.name, "b": b.name, "country_a": country_name(a.country), "country_b": country_name(b.country),
-                **values_a, **values_b,
-            }),
-        ]
-    )  # fmt: skip
-    reply = Reply(sections=[Section(meet)])
+    reply = Reply.of(
+        Strings.INTRO_MEET,
+        people_a=_mentions(reps.get(a.id, [])),  # type: ignore[arg-type]
+        a=a.name,
+        country_a=country_name(a.country),
+        people_b=_mentions(reps.get(b.id, [])),  # type: ignore[arg-type]
+        b=b.name,
+        country_b=country_name(b.country),
+    )
     for extra in group[2:]:
-        people, values = _mentions(reps.get(extra.id, []), "c")  # type: ignore[arg-type]
-        reply.add(Strings.INTRO_ALSO.replace("{people}", people), name=extra.name, country=country_name(extra.country),
-                  **values)  # fmt: skip
+        reply.add(Strings.INTRO_ALSO, people=_mentions(reps.get(extra.id, [])), name=extra.name,  # type: ignore[arg-type]
+                  country=country_name(extra.country))  # fmt: skip
     why = group_reasons(context, [(c.id, c.name) for c in group], reasons, separator=" · ") or unexplained  # type: ignore[arg-type]
-    reply.sections.append(Section(Text(Strings.INTRO_WHY.replace("{reasons}", why.template), **why.values)))
+    reply.add(Strings.INTRO_WHY, reasons=why)
     for city in group:
         reply.sections.append(_side_section(context, city))
     reply.sections.append(Section(_ids_line(group, rows)))
@@ -779,21 +806,18 @@ def _ids_line(group: Sequence[City], rows: Sequence[Introduction]) -> Text:
     listed = compose(
         [(Strings.INTRO_ID_PAIR, {"id": r.id, "a": names[r.city_a_id], "b": names[r.city_b_id]}) for r in rows], ", "
     )
-    return Text(Strings.INTRO_IDS.replace("{pairs}", listed.template), **listed.values)
+    return Text(Strings.INTRO_IDS, pairs=listed)
 
 
 def _side_section(context: Context, city: City) -> Section:
-    values: dict[str, object] = {"name": city.name}
-    lists = []
+    lists: list[Text] = []
     for kind in ("offer", "need"):
         items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
         if items:
-            values.update({f"{kind}{i}": item.text for i, item in enumerate(items)})
-            lists.append("; ".join(f"{{{kind}{i}}}" for i in range(len(items))))
+            lists.append(joined([Text("{item}", item=item.text) for item in items], "; "))
         else:
-            lists.append(Strings.INTRO_NOTHING)
-    template = Strings.INTRO_SIDE.replace("{offers}", lists[0]).replace("{needs}", lists[1])
-    return Section(Text(template, **values))
+            lists.append(Text(Strings.INTRO_NOTHING))
+    return Section(Text(Strings.INTRO_SIDE, name=city.name, offers=lists[0], needs=lists[1]))
 
 
 # --- /match notfit and fit -------------------------------------------------------------------------------------
@@ -879,6 +903,21 @@ def _cohort_scope(cohort: Cohort | None) -> tuple[int | None, str]:
     return cohort.id, Strings.COHORT_SCOPE.format(name=cohort.name)
 
 
+def _scope_words(cohort: Cohort | None) -> Text:
+    """The round's scope as a message of its own, for an introduction written in its recipients' language."""
+    return Text(Strings.ALL_CITIES) if cohort is None else Text(Strings.COHORT_SCOPE, name=cohort.name)
+
+
+ROUND_SAID = {  # (dry run, with pairs, with trios): the whole sentence
+    (True, True, False): Strings.ROUND_DRY,
+    (True, True, True): Strings.ROUND_DRY_TRIOS,
+    (True, False, True): Strings.ROUND_DRY_ONLY_TRIOS,
+    (False, True, False): Strings.ROUND_DONE,
+    (False, True, True): Strings.ROUND_DONE_TRIOS,
+    (False, False, True): Strings.ROUND_DONE_ONLY_TRIOS,
+}
+
+
 @dataclass(frozen=True)
 class Round:
     cohort: Cohort | None = param(
@@ -917,10 +956,7 @@ def round_(context: Context, args: Round) -> Reply:
     reps = mq.reps_of_cities(session=session, city_ids=[c for group in plan.groups for c in group])
     trios = sum(1 for g in plan.groups if len(g) == 3)
     pair_count = len(plan.groups) - trios
-    pairs = Strings.ROUND_ONE_PAIR if pair_count == 1 else Strings.ROUND_PAIRS.format(count=pair_count)
-    trio = Strings.ROUND_TRIO if trios == 1 else Strings.ROUND_TRIOS.format(count=trios) if trios else ""
-    if trios and not pair_count:
-        pairs, trio = Strings.ROUND_ONLY_TRIO if trios == 1 else Strings.ROUND_ONLY_TRIOS.format(count=trios), ""
+    counted = {"pairs": Text(Strings.ROUND_PAIRS, n=pair_count), "trios": Text(Strings.ROUND_TRIOS, n=trios)}
     rows: dict[int, City] = {}
     if not plan.groups:  # nobody can meet anybody new: no round to number, nothing sent or audited
         reply = Reply.of(Strings.ROUND_NONE, scope=scope)
@@ -928,28 +964,28 @@ def round_(context: Context, args: Round) -> Reply:
             reply.sections.append(Section(text))
         return reply
     if dry:
-        reply = Reply.of(Strings.ROUND_DRY, scope=scope, pairs=pairs, trio=trio)
+        reply = Reply.of(ROUND_SAID[True, pair_count > 0, trios > 0], scope=scope, **counted)
         match_round, unexplained = None, Text(Strings.ROUND_NO_REASON)
     else:
         match_round = mq.add_round(session=session, cohort_id=cohort_id, member_id=context.actor.member.id,
                                    now=context.now)  # fmt: skip
         number = mq.count_rounds(session=session, cohort_id=cohort_id)
-        reply = Reply.of(Strings.ROUND_DONE, number=number, scope=scope, pairs=pairs, trio=trio)
-        unexplained = Text(Strings.REASON_ROUND, number=number, scope=scope)
+        reply = Reply.of(ROUND_SAID[False, pair_count > 0, trios > 0], number=number, scope=scope, **counted)
+        unexplained = Text(Strings.REASON_ROUND, number=number, scope=_scope_words(args.cohort))
         grouped = [c for group in plan.groups for c in group]
         rows = {c.id: c for c in mq.cities(session=session, city_ids=grouped)}  # type: ignore[misc]
     for group in plan.groups:
         why = group_reasons(context, [(c, by_id[c]) for c in group], explained, separator=" · ")
         why = why or Text(Strings.ROUND_NO_REASON)
         label = " + ".join(by_id[c] for c in group)
-        template, values = Strings.ROUND_GROUP, {"names": label}
+        template, values = Strings.ROUND_GROUP, {"names": label, "reasons": why}
         if match_round is not None:
             notice, made = introduce(context, [rows[c] for c in group], explained, reps, unexplained=unexplained,
                                      round_id=match_round.id)  # fmt: skip
             reply.notices.append(notice)
             template = Strings.ROUND_GROUP_SENT_TRIO if len(made) > 1 else Strings.ROUND_GROUP_SENT
             values["ids"] = ", ".join(str(r.id) for r in made)
-        reply.sections.append(Section(Text(template.replace("{reasons}", why.template), **values, **why.values)))
+        reply.sections.append(Section(Text(template, **values)))
     if match_round is not None:  # a dry run changes nothing and is not audited
         groups = [[by_id[c] for c in group] for group in plan.groups]
         after = {"cohort_id": cohort_id, "number": number, "groups": groups}
@@ -975,7 +1011,7 @@ def left_out_lines(
             [(Strings.ROUND_PAUSED_CITY, {"name": names[o.city_id], "until": _when(context, o.until)}) for o in paused],
             ", ",
         )
-        lines.append(Text(Strings.ROUND_PAUSED.replace("{names}", listed.template), **listed.values))
+        lines.append(Text(Strings.ROUND_PAUSED, names=listed))
     for out in sorted(
         (o for o in left_out if o.reason not in (LeftOutReason.NO_REPRESENTATIVE, LeftOutReason.PAUSED)),
         key=lambda o: names[o.city_id],
@@ -1007,8 +1043,7 @@ def left_out_lines(
                 parts.append((Strings.MAP_MORE, {"more": len(out.partners) - len(shown)}))
             why = compose(parts, "; ")
             template = Strings.ROUND_OUT_ONE_PARTNER if len(out.partners) == 1 else Strings.ROUND_OUT_PARTNERS
-            lines.append(Text(template.replace("{why}", why.template), name=name, count=len(out.partners),
-                              **why.values))  # fmt: skip
+            lines.append(Text(template, name=name, count=len(out.partners), why=why))
     return lines
 
 
@@ -1121,12 +1156,8 @@ def map_groups(network: Network, *, by_country: bool) -> tuple[dict[int, str], l
 def _named(names: Sequence[str]) -> str:
     shown = ", ".join(names[:MAP_NAMED])
     if len(names) > MAP_NAMED:
-        shown += " " + Strings.MAP_MORE.format(more=len(names) - MAP_NAMED)
+        return Strings.MAP_NAMED_MORE.format(names=shown, more=len(names) - MAP_NAMED)
     return shown
-
-
-def _counted(count: int, forms: tuple[str, str]) -> str:
-    return f"{count} {forms[0] if count == 1 else forms[1]}"
 
 
 @dataclass(frozen=True)
@@ -1159,9 +1190,10 @@ def network_map(context: Context, args: NetworkMap) -> Reply:
 
     name = {c.id: c.name for c in network.cities}
     since_text = f"{since:%Y-%m-%d}" if since else ""
-    title = Strings.MAP_TITLE.format(scope=scope, track=scope_track, day=day)
     if since:
-        title += Strings.MAP_TITLE_SINCE.format(since=since_text)
+        title = Strings.MAP_TITLE_SINCE.format(scope=scope, track=scope_track, day=day, since=since_text)
+    else:
+        title = Strings.MAP_TITLE.format(scope=scope, track=scope_track, day=day)
     groups, group_order = map_groups(network, by_country=track is not None)
     png = draw(
         network,
@@ -1178,8 +1210,8 @@ def network_map(context: Context, args: NetworkMap) -> Reply:
     )
     filename = f"network-map-{day}.png"
     reply = Reply.of(Strings.MAP_HEAD, scope=scope, track=scope_track, day=str(day), file=filename,
-                     cities=_counted(len(network.cities), Strings.MAP_CITIES),
-                     edges=_counted(len(network.edges), Strings.MAP_EDGES))  # fmt: skip
+                     cities=Text(Strings.MAP_CITIES, n=len(network.cities)),
+                     edges=Text(Strings.MAP_EDGES, n=len(network.edges)))  # fmt: skip
     ties = network.ties
     if not network.edges:
         reply.add(Strings.MAP_NO_TIES)
@@ -1193,17 +1225,16 @@ def network_map(context: Context, args: NetworkMap) -> Reply:
             reply.add(Strings.MAP_ONE_CLUSTER, size=len(cluster), names=_named([name[c] for c in ordered]))
         else:
             parts = [
-                Strings.MAP_CLUSTER.format(size=len(cluster), names=f"{{names_{i}}}")
-                for i, cluster in enumerate(network.clusters[:MAP_CLUSTERS_NAMED])
+                Text(
+                    Strings.MAP_CLUSTER,
+                    size=len(cluster),
+                    names=_named([name[c] for c in sorted(cluster, key=lambda c: by_weight[c])]),
+                )
+                for cluster in network.clusters[:MAP_CLUSTERS_NAMED]
             ]
-            values = {
-                f"names_{i}": _named([name[c] for c in sorted(cluster, key=lambda c: by_weight[c])])
-                for i, cluster in enumerate(network.clusters[:MAP_CLUSTERS_NAMED])
-            }
-            listed = "; ".join(parts)
             if len(network.clusters) > MAP_CLUSTERS_NAMED:
-                listed += "; " + Strings.MAP_MORE.format(more=len(network.clusters) - MAP_CLUSTERS_NAMED)
-            reply.add(Strings.MAP_CLUSTERS.replace("{clusters}", listed), count=len(network.clusters), **values)
+                parts.append(Text(Strings.MAP_MORE, more=len(network.clusters) - MAP_CLUSTERS_NAMED))
+            reply.add(Strings.MAP_CLUSTERS, count=len(network.clusters), clusters=joined(parts, "; "))
     if network.isolated:
         reply.add(Strings.MAP_ISOLATED, count=len(network.isolated), names=_named([name[c] for c in network.isolated]))
     else:
@@ -1211,7 +1242,7 @@ def network_map(context: Context, args: NetworkMap) -> Reply:
     if network.edges:
         if network.bridges:
             bridges = [
-                Strings.MAP_BRIDGE.format(a=name[b.a], b=name[b.b], cut=_counted(b.cut_off, Strings.MAP_CITIES))
+                Strings.MAP_BRIDGE.format(a=name[b.a], b=name[b.b], cut=Strings.MAP_CITIES.format(n=b.cut_off))
                 for b in network.bridges
             ]
             reply.add(Strings.MAP_BRIDGES, count=len(bridges), bridges=_named(bridges))
@@ -1233,7 +1264,7 @@ def network_map(context: Context, args: NetworkMap) -> Reply:
         if shares:
             reply.add(Strings.MAP_TRACK_SHARES, shares="; ".join(shares))
     if since is not None:
-        new = _counted(network.new_edges, Strings.MAP_NEW)
+        new = Text(Strings.MAP_NEW, n=network.new_edges)
         if network.joined:
             reply.add(Strings.MAP_SINCE, since=since_text, new=new, names=_named([name[c] for c in network.joined]))
         else:
