@@ -38,8 +38,9 @@ PAGE_SIZE = 100
 # The order a count reads in: every standing a goal can have (core.goals: each goal in exactly one).
 COLUMNS = STANDINGS
 LABELS = {value: status_label(value) for value in (*STATUSES, OVERDUE)}
-NO_COHORT = "no cohort"
-NO_TRACK = "no track"
+# A message as a key: compared as its English id, shown (str, f-strings, templates) in the reader's language.
+NO_COHORT = N_("no cohort")
+NO_TRACK = N_("no track")
 
 
 class Strings:
@@ -53,6 +54,27 @@ class Strings:
     RESET = nN_(
         "Revoked {n} link; /goal dashboard gives a new one.", "Revoked {n} links; /goal dashboard gives a new one."
     )
+
+    # What the dashboard's filters could not read: each named and left out, never an error page.
+    NO_SUCH_COHORT = N_("That cohort does not exist.")
+    NO_SUCH_TRACK = N_("That track does not exist.")
+    NO_SUCH_STATUS = N_("That status does not exist.")
+    NO_SUCH_CITY = N_("That city does not exist.")
+    NOT_A_DATE = N_("{value} is not a date (YYYY-MM-DD).")
+    SINCE_AHEAD = N_("since= is a day up to today, not {day}.")
+    # The network page: what its filter shows, and what each city's tooltip says.
+    SHOWN_COHORT = N_("cohort {name}")
+    SHOWN_TRACK = N_("track {key}")
+    SHOWN_AROUND_ONE = N_("{city} and the cities within one tie")
+    SHOWN_AROUND_TWO = N_("{city} and the cities within two ties")
+    SHOWN_SINCE = N_("new since {day}")
+    SHOWN_EVERY_CITY = N_("every city")
+    NETWORK_TITLE = N_("The collaboration network")
+    JOINED_SINCE = N_("joined since {day}")
+    CITY_SAID = N_("{name} ({country}, {cohort}, {track}): {ties}")
+    CITY_TIES = nN_("{n} ties with {names}", "{n} ties with {names}")
+    CITY_TIES_MORE = nN_("{n} ties with {names} and {more} more", "{n} ties with {names} and {more} more")
+    CITY_NO_TIES = N_("no ties")
 
 
 def token_hash(token: str) -> str:
@@ -283,20 +305,20 @@ def read_filter(
     if value := params.get("cohort", "").strip():
         cohort_id = next((i for i, name in cohorts if str(i) == value), None)
         if cohort_id is None:
-            errors.append("That cohort does not exist.")
+            errors.append(str(Strings.NO_SUCH_COHORT))
         else:
             chosen["cohort"] = value
     if value := params.get("track", "").strip():
         track_id = next((i for i, key, _ in tracks if str(i) == value or key == value), None)
         if track_id is None:
-            errors.append("That track does not exist.")
+            errors.append(str(Strings.NO_SUCH_TRACK))
         else:
             chosen["track"] = str(track_id)
     if value := params.get("status", "").strip():
         if value in STATUS_CHOICES:
             status = chosen["status"] = value
         else:
-            errors.append("That status does not exist.")
+            errors.append(str(Strings.NO_SUCH_STATUS))
     days: dict[str, date | None] = {"due_from": None, "due_to": None}
     for name in days:
         if value := params.get(name, "").strip():
@@ -304,7 +326,7 @@ def read_filter(
                 days[name] = date.fromisoformat(value)
                 chosen[name] = value
             except ValueError:
-                errors.append(f"{value[:20]} is not a date (YYYY-MM-DD).")
+                errors.append(Strings.NOT_A_DATE.format(value=value[:20]))
     city = params.get("city", "").strip()[:80]
     if city:
         chosen["city"] = city
@@ -537,40 +559,40 @@ def read_network_filter(
     if value := params.get("cohort", "").strip():
         cohort_id = next((i for i, _ in cohorts if str(i) == value), None)
         if cohort_id is None:
-            errors.append("That cohort does not exist.")
+            errors.append(str(Strings.NO_SUCH_COHORT))
         else:
             chosen["cohort"] = value
-            words.append(f"cohort {dict(cohorts)[cohort_id]}")
+            words.append(Strings.SHOWN_COHORT.format(name=dict(cohorts)[cohort_id]))
     if value := params.get("track", "").strip():
         track_id = next((i for i, key, _ in tracks if str(i) == value or key == value), None)
         if track_id is None:
-            errors.append("That track does not exist.")
+            errors.append(str(Strings.NO_SUCH_TRACK))
         else:
             chosen["track"] = str(track_id)
-            words.append(f"track {next(key for i, key, _ in tracks if i == track_id)}")
+            words.append(Strings.SHOWN_TRACK.format(key=next(key for i, key, _ in tracks if i == track_id)))
     steps = 2 if params.get("steps", "").strip() == "2" else 1
     if value := params.get("city", "").strip():
         city_id = next((i for i, _ in named if str(i) == value), None)
         if city_id is None:
-            errors.append("That city does not exist.")
+            errors.append(str(Strings.NO_SUCH_CITY))
         else:
             chosen["city"], chosen["steps"] = value, str(steps)
-            reach = "one tie" if steps == 1 else "two ties"
-            words.append(f"{dict(named)[city_id]} and the cities within {reach}")
+            around = Strings.SHOWN_AROUND_ONE if steps == 1 else Strings.SHOWN_AROUND_TWO
+            words.append(around.format(city=dict(named)[city_id]))
     if value := params.get("since", "").strip():
         try:
             since = date.fromisoformat(value)
         except ValueError:
-            errors.append(f"{value[:20]} is not a date (YYYY-MM-DD).")
+            errors.append(Strings.NOT_A_DATE.format(value=value[:20]))
         else:
             if since > local_day(now, who.zone):
-                errors.append(f"since= is a day up to today, not {since.isoformat()}.")
+                errors.append(Strings.SINCE_AHEAD.format(day=since.isoformat()))
                 since = None
             else:
                 chosen["since"] = value
-                words.append(f"new since {since.isoformat()}")
+                words.append(Strings.SHOWN_SINCE.format(day=since.isoformat()))
     wanted = NetworkFilter(cohort_id, track_id, city_id, steps, since)
-    described = " · ".join(words) or "every city"
+    described = " · ".join(words) or str(Strings.SHOWN_EVERY_CITY)
     return NetworkForm(wanted, chosen, errors, cohorts, tracks, named, str(who.zone), described)
 
 
@@ -604,21 +626,23 @@ def network(session: Session, settings: HandlerSettings, wanted: NetworkFilter, 
         city = graph.city(city_id)
         track = city.tracks[0] if city.tracks else NO_TRACK
         others = sorted(partners.get(city_id, []))
-        ties = f"{len(others)} ties with {', '.join(others[:12])}" if others else "no ties"
         if len(others) > 12:
-            ties += f" and {len(others) - 12} more"
-        return f"{city.name} ({city.country}, {cohort_of.get(city_id, NO_COHORT)}, {track}): {ties}"
+            ties = Strings.CITY_TIES_MORE.format(n=len(others), names=", ".join(others[:12]), more=len(others) - 12)
+        else:
+            ties = Strings.CITY_TIES.format(n=len(others), names=", ".join(others)) if others else Strings.CITY_NO_TIES
+        cohort = cohort_of.get(city_id, NO_COHORT)
+        return Strings.CITY_SAID.format(name=city.name, country=city.country, cohort=cohort, track=track, ties=ties)
 
-    new_words = f"new since {wanted.since.isoformat()}" if wanted.since else ""
+    new_words = Strings.SHOWN_SINCE.format(day=wanted.since.isoformat()) if wanted.since else ""
     svg = network_map(
         graph,
-        title="The collaboration network",
+        title=str(Strings.NETWORK_TITLE),
         words=NetworkWords(
             tie=MatchStrings.MAP_LEGEND_TIE,
             bridge=MatchStrings.MAP_LEGEND_BRIDGE,
             new=new_words,
             articulation=MatchStrings.MAP_LEGEND_ARTICULATION,
-            joined=f"joined since {wanted.since.isoformat()}" if wanted.since else "",
+            joined=Strings.JOINED_SINCE.format(day=wanted.since.isoformat()) if wanted.since else "",
         ),
         groups=groups,
         group_order=order,
