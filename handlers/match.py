@@ -196,17 +196,8 @@ class Strings:
     ROUND_PAUSED_CITY = N_("{name} (until {until})")
     ROUND_NONE = N_("No new pair is possible in {scope} this round; nothing was sent.")
     ROUND_OUT_ALONE = N_("Not paired: *{name}* is the only city this round could pair.")
-    # These three are said of two or more other cities (one is ROUND_OUT_MET_ONLY or ROUND_OUT_NOT_FIT_ONLY).
-    ROUND_OUT_MET_ALL = nN_(
-        "Not paired: *{name}* has met all {count} other cities in this round.",
-        "Not paired: *{name}* has met all {count} other cities in this round.",
-        count="count",
-    )
-    ROUND_OUT_NOT_FIT_ALL = nN_(
-        "Not paired: *{name}* is marked not a fit with all {count} other cities in this round.",
-        "Not paired: *{name}* is marked not a fit with all {count} other cities in this round.",
-        count="count",
-    )
+    ROUND_OUT_MET_ALL = N_("Not paired: *{name}* has met all {count} other cities in this round.")
+    ROUND_OUT_NOT_FIT_ALL = N_("Not paired: *{name}* is marked not a fit with all {count} other cities in this round.")
     ROUND_OUT_MET_OR_NOT_FIT = N_(
         "Not paired: of the {count} other cities in this round, *{name}* has met {met} and is marked not a fit "
         "with {not_fit}."
@@ -214,10 +205,8 @@ class Strings:
     ROUND_OUT_MET_ONLY = N_("Not paired: *{name}* has already met the only other city in this round.")
     ROUND_OUT_NOT_FIT_ONLY = N_("Not paired: *{name}* is marked not a fit with the only other city in this round.")
     ROUND_OUT_ONE_PARTNER = N_("Not paired: the only city *{name}* could meet this round has no room for it: {why}.")
-    ROUND_OUT_PARTNERS = nN_(
-        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}.",
-        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}.",
-        count="count",
+    ROUND_OUT_PARTNERS = N_(
+        "Not paired: none of the {count} cities *{name}* could meet this round has room for it: {why}."
     )
     ROUND_TAKEN_MET = N_("{partner} is paired with {other}, whom {name} has met")
     ROUND_TAKEN_NOT_FIT = N_("{partner} is paired with {other}, marked not a fit with {name}")
@@ -242,11 +231,7 @@ class Strings:
         "nothing-yet": N_("Met: nothing yet"),
     }
 
-    STATS_HEAD = nN_(
-        "Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.",
-        "Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.",
-        count="made",
-    )
+    STATS_HEAD = N_("Matching in {scope}: {made} introductions ({rounds} from rounds), {met} met.")
     STATS_OUTCOMES = N_(
         "Outcomes: {shared} shared practice, {joint} joint proposal, {visit} site visit, {nothing} nothing yet."
     )
@@ -272,7 +257,7 @@ class Strings:
     )
     MAP_NO_TIES = N_("No ties yet: no city has been introduced, paired or named in a goal's with=.")
     MAP_CLUSTERS = N_("Clusters ({count}): {clusters}.")
-    MAP_CLUSTER = nN_("{size} cities: {names}", "{size} cities: {names}", count="size")
+    MAP_CLUSTER = N_("{size} cities: {names}")
     MAP_ONE_CLUSTER = N_("One cluster joins every tied city ({size}): {names}.")
     MAP_ISOLATED = N_("Isolated, with no tie ({count}): {names}.")
     MAP_NONE_ISOLATED = N_("No city is isolated.")
