@@ -201,14 +201,14 @@ def neutralise_cell(value: str) -> str:
 # What came of an introduction, as one side answered it (`/match outcome`), worded the one way every view says
 # it: the reply to the answer and the dashboard's city page.
 
-ANSWER_LABELS = {
-    "not-met": "not met yet",
-    "shared-practice": "met, a shared practice",
-    "joint-proposal": "met, a joint proposal",
-    "site-visit": "met, a site visit",
-    "nothing-yet": "met, nothing yet",
+ANSWER_LABELS = {  # messages: shown in the reader's language wherever they are used
+    "not-met": N_("not met yet"),
+    "shared-practice": N_("met, a shared practice"),
+    "joint-proposal": N_("met, a joint proposal"),
+    "site-visit": N_("met, a site visit"),
+    "nothing-yet": N_("met, nothing yet"),
 }
-NOT_ANSWERED = "not answered"
+NOT_ANSWERED = N_("not answered")
 
 
 def answer_label(answer: tuple[bool, str] | None) -> str:
