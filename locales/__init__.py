@@ -40,9 +40,12 @@ def codes() -> tuple[str, ...]:
     return (ENGLISH, *(code for code in found if code != ENGLISH))
 
 
+@functools.lru_cache(maxsize=256)
 def find(typed: str | None) -> str | None:
     """The language a code names, as we have it: `pt-BR` finds `pt_BR` if there is one, else `pt`; `DE` is `de`;
-    `xx` is the pseudo-language. None when there is none."""
+    `xx` is the pseudo-language. None when there is none. Asked for every command (the reader's choice, their
+    platform's locale, the programme's), so each answer is kept: the languages there are do not change while the
+    process runs (`codes()` is read once)."""
     if not typed:
         return None
     wanted = typed.strip().replace("-", "_")
