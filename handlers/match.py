@@ -861,10 +861,11 @@ def pause(context: Context, args: Pause) -> Reply:
     running = mq.get_pause(session=context.session, city_id=city.id, now=context.now)  # type: ignore[arg-type]
     if running is not None and abs(running.until - until) < timedelta(minutes=1):  # the same pause: nothing changes
         return Reply.of(Strings.PAUSED_ALREADY, name=city.name, until=_when(context, running.until))
+    before = running.until if running is not None else None  # set_pause moves this very row
     mq.set_pause(session=context.session, city_id=city.id, until=until, member_id=context.actor.member.id,  # type: ignore[arg-type]
                  now=context.now)  # fmt: skip
-    if running is not None:
-        return Reply.of(Strings.PAUSE_MOVED, name=city.name, before=_when(context, running.until),
+    if before is not None:
+        return Reply.of(Strings.PAUSE_MOVED, name=city.name, before=_when(context, before),
                         until=_when(context, until))  # fmt: skip
     return Reply.of(Strings.PAUSED, name=city.name, until=_when(context, until))
 
