@@ -229,7 +229,8 @@ def import_cities(services: Services, path: Path) -> ImportResult:
                 for row in rows
             ],
         )  # fmt: skip
-        interests, items = [], []
+        interests: list[dict[str, object]] = []  # column values, as the cities' above
+        items: list[dict[str, object]] = []
         result = ImportResult()
         for row, city_id in zip(rows, ids, strict=True):
             interests.extend({"city_id": city_id, "track_id": stored_tracks[t.key].id} for t in row.tracks)

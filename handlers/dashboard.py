@@ -89,13 +89,13 @@ def new_link(context: Context) -> str:
     """A new private link for the actor (the caller checked the role); the token is shown once, never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     q.add_link(
-        session=context.session, member_id=context.actor.member.id, token_hash=token_hash(token), now=context.now
+        session=context.session, member_id=context.actor.member.stored_id, token_hash=token_hash(token), now=context.now
     )
     return link_url(context.services.settings, token)
 
 
 def revoke(context: Context) -> int:
-    return q.revoke_links(session=context.session, member_id=context.actor.member.id, now=context.now)
+    return q.revoke_links(session=context.session, member_id=context.actor.member.stored_id, now=context.now)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def viewer(session: Session, token: str, settings: HandlerSettings, now: datetim
         return None
     role = Role.ADMIN if member.external_id in settings.admins else Role(member.role)
     if role not in READERS:
-        q.revoke_links(session=session, member_id=member.id, now=now)
+        q.revoke_links(session=session, member_id=member.stored_id, now=now)
         return None
     return Viewer(member=member, role=role, zone=member_zone(member, settings.default_tz))
 
@@ -350,7 +350,7 @@ def read_filter(
 
 def goal_views(session: Session, rows: list[q.GoalListRow], today: date) -> list[GoalView]:
     ids = [row.goal_id for row in rows]
-    history = q.histories(session=session, goal_ids=ids)
+    history = goal_queries.histories(session=session, goal_ids=ids)
     partners = q.collaborator_names(session=session, goal_ids=ids)
     authors = goal_queries.member_names(session=session, member_ids=[row.created_by_id for row in rows])
     views = []
@@ -603,7 +603,7 @@ def network(session: Session, settings: HandlerSettings, wanted: NetworkFilter, 
     from handlers.match import Strings as MatchStrings
     from handlers.match import load_network, map_groups
 
-    cohorts = dict(q.cohorts(session=session))
+    cohorts: dict[int | None, str] = dict(q.cohorts(session=session))  # a city in no cohort: None, not found
     cohort_of = {city_id: cohorts.get(cohort_id, NO_COHORT) for city_id, _, _, cohort_id in q.cities(session=session)}
     since = datetime.combine(wanted.since, time(0), zone) if wanted.since else None
     graph = load_network(
@@ -692,17 +692,17 @@ def events_page(session: Session, who: Viewer, now: datetime) -> list[EventView]
         if occurrence.start >= now or ongoing:
             upcoming.append((occurrence, event))
     upcoming.sort(key=lambda item: (item[0].start, item[1].id))
-    names = q.attendee_names(session=session, event_ids=[e.id for _, e in upcoming]) if who.organiser else {}
+    names = q.attendee_names(session=session, event_ids=[e.stored_id for _, e in upcoming]) if who.organiser else {}
     return [
         EventView(
-            event_id=event.id,
+            event_id=event.stored_id,
             title=event.title,
             start=occurrence.start.astimezone(who.zone),
             end=occurrence.end.astimezone(who.zone) if occurrence.end else None,
             location=event.location,
             repeats=bool(event.rrule),
-            attending=counts.get(event.id, 0),
-            who=names.get(event.id, []) if who.organiser else None,
+            attending=counts.get(event.stored_id, 0),
+            who=names.get(event.stored_id, []) if who.organiser else None,
         )
         for occurrence, event in upcoming
     ]

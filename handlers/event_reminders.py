@@ -143,7 +143,7 @@ def changes_of(session: Session, event: Event) -> dict[datetime, Change]:
         return {}
     return {
         row.original_at: Change(row.status == "cancelled", row.start_at, row.end_at, row.location)
-        for row in event_queries.occurrence_changes(session=session, event_id=event.id)
+        for row in event_queries.occurrence_changes(session=session, event_id=event.stored_id)
     }
 
 
@@ -246,7 +246,7 @@ def queue_reminders(
     zone = event_zone(event)
     until = now + horizon_of(event, settings) if event.rrule else max(event.start_at, now)
     planned_until = event.reminders_until if only_missing else None
-    existing = ledger_queries.delivery_keys(session=session, event_id=event.id) if only_missing else set()
+    existing = ledger_queries.delivery_keys(session=session, event_id=event.stored_id) if only_missing else set()
     offsets = offsets_of(event)
     queued = 0
     for occurrence in event_occurrences(session, event, after=now, until=until):
@@ -259,7 +259,7 @@ def queue_reminders(
                 continue  # already past when it was promised: not sent
             minutes = int(offset.total_seconds() // 60)
             for recipient_kind, recipient in recipients:
-                row_key = ledger.reminder_key(event.id, occurrence.start, minutes, recipient)
+                row_key = ledger.reminder_key(event.stored_id, occurrence.start, minutes, recipient)
                 if row_key in existing:
                     continue
                 row = ledger.queue(
@@ -281,13 +281,13 @@ def queue_reminders(
 
 def everyone(session: Session, event: Event) -> list[tuple[str, str]]:
     recipients = [("channel", event.channel_id)] if event.channel_id else []
-    attendees = event_queries.attendees(session=session, event_id=event.id)
+    attendees = event_queries.attendees(session=session, event_id=event.stored_id)
     return recipients + [("user", member.external_id) for member in attendees]
 
 
 def requeue_all(session: Session, event: Event, settings: HandlerSettings, now: datetime) -> int:
     # A pending calendar row stays: it shows the event as it is when sent, whatever changed meanwhile.
-    ledger.withdraw(session, event_id=event.id, keep_kind=RowKind.CALENDAR)
+    ledger.withdraw(session, event_id=event.stored_id, keep_kind=RowKind.CALENDAR)
     queue_calendar(session, event, now)
     return queue_reminders(session, event, settings, now, everyone(session, event))
 
@@ -306,7 +306,7 @@ def queue_next_date_shown(session: Session, event: Event, occurrence: Occurrence
     if not event.channel_id or ":" not in event.channel_id:
         return
     over = occurrence.end or occurrence.start + timedelta(hours=1)
-    row_key = ledger.next_date_key(event.id, event.sequence, occurrence.start, event.channel_id)
+    row_key = ledger.next_date_key(event.stored_id, event.sequence, occurrence.start, event.channel_id)
     if row_key not in existing:
         ledger.queue(
             session,
@@ -328,7 +328,7 @@ def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | 
     return ledger.queue(
         session,
         kind=RowKind.CALENDAR,
-        key=ledger.calendar_key(event.id, event.sequence, event.channel_id),
+        key=ledger.calendar_key(event.stored_id, event.sequence, event.channel_id),
         event_id=event.id,
         recipient=event.channel_id,
         recipient_kind="channel",
@@ -342,7 +342,7 @@ def queue_calendar(session: Session, event: Event, now: datetime) -> Delivery | 
 def calendar_entry(session: Session, event: Event) -> calendar.Entry:
     """The event as a calendar reads it: its rule, each cancelled occurrence an EXDATE, each moved one a
     RECURRENCE-ID override."""
-    changes = event_queries.occurrence_changes(session=session, event_id=event.id) if event.rrule else []
+    changes = event_queries.occurrence_changes(session=session, event_id=event.stored_id) if event.rrule else []
     master = calendar.Entry(
         uid=f"event-{event.id}@citypeers",
         title=event.title,
@@ -376,8 +376,15 @@ def calendar_entry(session: Session, event: Event) -> calendar.Entry:
 # --- the ledger kinds events own ---------------------------------------------------------------------------
 
 
+def event_of(session: Session, delivery: Delivery) -> Event | None:
+    """The event a ledger row is about: none for a row of another kind, or once the event is erased."""
+    return event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+
+
 def _render_reminder(session: Session, delivery: Delivery, settings: HandlerSettings, now: datetime) -> Reply:
-    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    event = event_of(session, delivery)
+    if event is None:  # the ledger asks _reminder_missed first, which says a reminder without its event is missed
+        raise LookupError(f"reminder {delivery.key} has no event")
     if delivery.recipient_kind == "user":
         zone = member_zone(queries.get_member(session=session, external_id=delivery.recipient), settings.default_tz)
     else:
@@ -413,7 +420,7 @@ def lead_until(event: Event, start: datetime, now: datetime) -> Lead:
 
 def _reminder_missed(session: Session, delivery: Delivery, _settings: HandlerSettings, now: datetime) -> bool:
     """Too late to be useful: the event (this occurrence) has begun, or was cancelled."""
-    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    event = event_of(session, delivery)
     return event is None or event.status != "scheduled" or now >= (delivery.occurrence_at or event.start_at)
 
 
@@ -428,7 +435,7 @@ def _reminder_failed(session: Session, delivery: Delivery, now: datetime) -> Non
 
 def _report_event_failure(session: Session, delivery: Delivery, now: datetime, report_key: str) -> None:
     """Told to the organiser who created the event."""
-    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    event = event_of(session, delivery)
     creator_id = delivery.created_by_id or (event.created_by_id if event else None)
     if creator_id is None:
         return
@@ -448,7 +455,7 @@ def _report_event_failure(session: Session, delivery: Delivery, now: datetime, r
 
 def reminder_in_channel(session: Session, delivery: Delivery, now: datetime) -> Delivery | None:
     """A person who does not take direct messages gets the reminder in the event's channel, named in it."""
-    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    event = event_of(session, delivery)
     member = queries.get_member(session=session, external_id=delivery.recipient)
     if event is None or not event.channel_id or member is None:
         return None
@@ -469,7 +476,11 @@ def reminder_in_channel(session: Session, delivery: Delivery, now: datetime) -> 
 
 
 def _render_broadcast(session: Session, delivery: Delivery, settings: HandlerSettings, _now: datetime) -> Reply:
-    item = event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
+    item = (
+        event_queries.get_broadcast(session=session, broadcast_id=delivery.broadcast_id)
+        if delivery.broadcast_id
+        else None
+    )
     reply = Reply.of("{text}", text=item.text if item else "")
     if delivery.late:
         # A broadcast goes to a channel: its due time is shown in each reader's own zone where the platform can.
@@ -512,14 +523,14 @@ def broadcast_report(session: Session, broadcast_id: int, now: datetime) -> Deli
 
 
 def _render_calendar(session: Session, delivery: Delivery, _settings: HandlerSettings, _now: datetime) -> Reply:
-    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    event = event_of(session, delivery)
     return Reply.of("{title}", title=event.title if event else "")
 
 
 def _calendar_now(session: Session, delivery: Delivery, now: datetime) -> calendar.Entry | None:
     """What a calendar row asks the platform to show: the event's next (or current) occurrence as it will happen,
     or a cancelled one; None when there is nothing left to show (the event has taken place)."""
-    event = event_queries.get_event(session=session, event_id=delivery.event_id)
+    event = event_of(session, delivery)
     if event is None:
         return None
     occurrence = current_occurrence(session, event, now)
@@ -531,7 +542,7 @@ def _calendar_now(session: Session, delivery: Delivery, now: datetime) -> calend
 
 
 def _calendar_failed(session: Session, delivery: Delivery, now: datetime) -> None:
-    event = event_queries.get_event(session=session, event_id=delivery.event_id) if delivery.event_id else None
+    event = event_of(session, delivery)
     creator_id = delivery.created_by_id or (event.created_by_id if event else None)
     # Told once per channel and organiser, not at every change.
     _report_event_failure(session, delivery, now, ledger.calendar_report_key(delivery.recipient, creator_id))

@@ -303,7 +303,7 @@ def add(context: Context, args: AddGoal) -> Reply:
     partners = collaborators(city, args.with_)
     goal = goal_queries.add_goal(
         session=context.session,
-        city_id=city.id,  # type: ignore[arg-type]
+        city_id=city.stored_id,
         text=text,
         track_id=track.id if track else None,
         due_on=due,
@@ -311,7 +311,9 @@ def add(context: Context, args: AddGoal) -> Reply:
         now=context.now,
     )
     if partners:
-        goal_queries.set_collaborators(session=context.session, goal_id=goal.id, city_ids=[p.id for p in partners])  # type: ignore[misc]
+        goal_queries.set_collaborators(
+            session=context.session, goal_id=goal.stored_id, city_ids=[p.stored_id for p in partners]
+        )
     if acts_for(context, city):
         context.record(AuditKind.CITY_EDIT, "goal", goal.id, city.name, after={"goal": text, "for": city.name})
     reply = Reply.of(
@@ -325,10 +327,10 @@ def add(context: Context, args: AddGoal) -> Reply:
     # the same rule as /match: an introduction suggested only where one can be made and was not made yet
     from handlers.match import partner_offer, partners_of
 
-    known = partners_of(context.session, city.id, [p.id for p in partners])  # type: ignore[arg-type]
+    known = partners_of(context.session, city.stored_id, [p.stored_id for p in partners])
     you = context.actor.member.city_id == city.id
     for partner in partners:
-        state, values, buttons = partner_offer(context, known[partner.id], partner.name, city, you=you)  # type: ignore[index]
+        state, values, buttons = partner_offer(context, known[partner.stored_id], partner.name, city, you=you)
         reply.add(SUGGESTIONS[state], name=partner.name, buttons=buttons, **values)
     return reply
 
@@ -371,7 +373,6 @@ class UpdateGoal:
 def update(context: Context, args: UpdateGoal) -> Reply:
     goal = args.goal
     new = Status(args.status)
-    note = args.note
     city = queries.get_city(session=context.session, city_id=goal.city_id)
     assert city is not None  # a goal's city is a foreign key
     if args.city is not None and args.city.id != city.id:
@@ -384,7 +385,7 @@ def update(context: Context, args: UpdateGoal) -> Reply:
     current = goal.status  # a Status, or new: nobody reported on it yet
     if not may_move(current, new):
         raise CommandError(Strings.CLOSED_ALREADY.format(id=goal.id, status=status_label(current), new=new.value))
-    note = checked_text(note, MAX_NOTE, Strings.NOTE_TOO_LONG, "note") or None
+    note = checked_text(args.note, MAX_NOTE, Strings.NOTE_TOO_LONG, "note") or None
     learned = args.learned
     if learned is not None:
         if new not in CLOSED:
@@ -497,7 +498,7 @@ def goal_section(context: Context, row: GoalRow, *, today: date, show_city: bool
     )
     # Buttons only for those who may press them: the city's own reps, on goals still open.
     mine = context.actor.member.city_id == goal.city_id
-    buttons = status_buttons(goal.id) if mine and goal.status in OPEN else []  # type: ignore[arg-type]
+    buttons = status_buttons(goal.stored_id) if mine and goal.status in OPEN else []
     return Section(text, buttons)
 
 
@@ -508,7 +509,7 @@ def export(context: Context, args: NoArguments) -> Reply:
         return Reply.of(Strings.EXPORT_EMPTY)
     day = today(context)
     authors = goal_queries.member_names(session=context.session, member_ids=[r.goal.created_by_id for r in rows])
-    history = goal_queries.histories(session=context.session, goal_ids=[r.goal.id for r in rows])  # type: ignore[misc]
+    history = goal_queries.histories(session=context.session, goal_ids=[r.goal.stored_id for r in rows])
     content = goals_csv(rows, today=day, authors=authors, history=history)
     filename = f"goals-{day.isoformat()}.csv"
     cities = len({row.city.id for row in rows})
@@ -530,7 +531,7 @@ def goals_csv(
     """The export's CSV: the same columns as the dashboard's goals.csv (`handlers.files.csv.GoalLine`)."""
     return csv_files.goals_csv(
         csv_files.goal_line(
-            goal_id=row.goal.id,  # type: ignore[arg-type]
+            goal_id=row.goal.stored_id,
             city=row.city.name,
             country=row.city.country,
             cohort=row.cohort,
@@ -539,7 +540,7 @@ def goals_csv(
             status=row.goal.status,
             due=row.goal.due_on,
             today=today,
-            history=history.get(row.goal.id, []),  # type: ignore[arg-type]
+            history=history.get(row.goal.stored_id, []),
             collaborators=row.collaborators,
             learnings=row.goal.learnings,
             created_at=row.goal.created_at,
@@ -689,14 +690,14 @@ def due_checkins(services: Services, session: Session | None = None) -> list[Not
     for row in rows:
         goal = row.goal
         kind = checkin_due(
-            due=goal.due_on, set_on=local_day(goal.created_at, zone), today=day, sent=sent.get(goal.id, set())
+            due=goal.due_on, set_on=local_day(goal.created_at, zone), today=day, sent=sent.get(goal.stored_id, set())
         )
         if kind is None:
             continue
-        reps = queries.reps_of(session=session, city_id=row.city.id)  # type: ignore[arg-type]
+        reps = queries.reps_of(session=session, city_id=row.city.stored_id)
         if not reps:
             continue  # nobody to ask yet; a rep approved before the day still gets it
-        if not goal_queries.claim_checkin(session=session, goal_id=goal.id, kind=kind.value, now=now):  # type: ignore[arg-type]
+        if not goal_queries.claim_checkin(session=session, goal_id=goal.stored_id, kind=kind.value, now=now):
             continue
         notices.append(Notice(tuple(rep.external_id for rep in reps), checkin_reply(row, kind, day)))
     return notices
@@ -718,7 +719,7 @@ def checkin_reply(row: GoalRow, kind: CheckinKind, day: date) -> Reply:
         due=show_date(goal.due_on),
         when=when,
         text=goal.text,
-        buttons=status_buttons(goal.id),  # type: ignore[arg-type]
+        buttons=status_buttons(goal.stored_id),
     )
     return reply
 

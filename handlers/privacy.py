@@ -353,7 +353,7 @@ def _message(delivery: Any) -> dict[str, Any]:
 
 def build_export(session: Session, member: Member, now: datetime) -> dict[str, Any]:
     """Everything linked to one member row, as JSON-able data, with its own description (`schema`)."""
-    pointing = privacy_queries.rows_pointing_at(session=session, member_id=member.id)
+    pointing = privacy_queries.rows_pointing_at(session=session, member_id=member.stored_id)
     sections: dict[str, Any] = {}
     other: dict[str, Any] = {}
     for ref, rows in pointing.items():
@@ -368,10 +368,10 @@ def build_export(session: Session, member: Member, now: datetime) -> dict[str, A
         rsvp["event_title"] = event.title if event else None
     cities: dict[int, City] = {}
     if member.city_id and (city := session.get(City, member.city_id)):
-        cities[city.id] = city  # type: ignore[index]
+        cities[city.stored_id] = city
     for request in sections.get("join_requests", []):
         if request["status"] == "approved" and (city := session.get(City, request["city_id"])):
-            cities[city.id] = city  # type: ignore[index]
+            cities[city.stored_id] = city
     messages = privacy_queries.deliveries_to(session=session, external_id=member.external_id)
     return {
         "format": FORMAT,
@@ -571,7 +571,7 @@ def forget_departed(services: Services) -> int:
 
     def due(session: Session) -> list[int]:
         before = services.clock.now() - delay
-        return [m.id for m in privacy_queries.departed_members(session=session, before=before)]  # type: ignore[misc]
+        return [m.stored_id for m in privacy_queries.departed_members(session=session, before=before)]
 
     erased = 0
     for member_id in run_transaction(services.engine, due):

@@ -60,6 +60,16 @@ class Row(SQLModel):
     # SQLModel types model_config as its SQLModelConfig, pydantic's ConfigDict plus table options; this is one.
     model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
 
+    @property
+    def stored_id(self) -> int:
+        """The id of a row that is stored: the tables say `int | None` only because a new row has none before it
+        is flushed, so this is the id typed as what it then is; asking it of a row not yet flushed is a bug, said
+        here rather than passed on as None."""
+        found: int | None = getattr(self, "id", None)
+        if found is None:
+            raise LookupError(f"this {type(self).__name__} is not stored yet: it has no id")
+        return found
+
 
 class Cohort(Row, table=True):
     id: int | None = Field(default=None, primary_key=True)

@@ -47,6 +47,8 @@ class ChartWords:
 
 def progress_chart(bars: Sequence[ProgressBar], *, title: str, words: ChartWords, fmt: Format = "png") -> bytes:
     """`bars` drawn top to bottom in this order."""
+    from matplotlib.ticker import MaxNLocator  # loaded with the first chart, as the figure is
+
     height = 2.2 + 0.42 * max(len(bars), 1)
     figure = new_figure(10, height)
     axes = figure.add_subplot()
@@ -67,7 +69,9 @@ def progress_chart(bars: Sequence[ProgressBar], *, title: str, words: ChartWords
     axes.set_xlim(0, max(left, default=1) * 1.35 or 1)
     axes.set_xlabel(words.axis)
     axes.set_title(title, loc="left")
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    locator = axes.xaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # Matplotlib's default locator is one: whole numbers only on this axis
+        locator.set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
     figure.legend(loc="outside lower center", ncols=len(SEGMENTS), fontsize="small", frameon=False)
     return save(figure, fmt)

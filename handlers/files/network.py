@@ -26,6 +26,7 @@ __all__ = ["MIME", "OTHER_COLOUR", "PALETTE", "PNG_MAGIC", "NetworkWords", "inli
 
 SEED = 20201  # the layout's seed: any fixed number; changing it changes every picture
 LAYOUT_ITERATIONS = 60
+Point = tuple[float, float]
 # Okabe and Ito's colours (told apart with any colour vision), then Tol's, for programmes with many tracks.
 PALETTE = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -85,13 +86,18 @@ def network_map(
 
     colour_of = {group: PALETTE[i] for i, group in enumerate(group_order[: len(PALETTE)])}
     bridges = {(b.a, b.b) for b in network.bridges}
-    layers: dict[str, tuple[list, list[float]]] = {"old": ([], []), "bridge": ([], []), "new": ([], [])}
+    # each layer's segments (from, to) and their widths
+    layers: dict[str, tuple[list[tuple[Point, Point]], list[float]]] = {
+        "old": ([], []),
+        "bridge": ([], []),
+        "new": ([], []),
+    }
     for edge in network.edges:
         layer = "new" if edge.new else "bridge" if (edge.a, edge.b) in bridges else "old"
         segments, widths = layers[layer]
         segments.append((where[edge.a], where[edge.b]))
         widths.append(min(0.5 + 0.45 * edge.weight, 4.0))
-    styles = {
+    styles: dict[str, dict[str, object]] = {
         "old": {"colors": EDGE_COLOUR, "alpha": 0.7},
         "bridge": {"colors": BRIDGE_COLOUR, "linestyles": (0, (4, 2))},
         "new": {"colors": NEW_COLOUR},
@@ -159,7 +165,7 @@ def layout(network: Network) -> tuple[dict[int, tuple[float, float]], float, flo
         graph.add_nodes_from(cluster)
         index = {city_id: i for i, city_id in enumerate(cluster)}
         graph.add_edges_from([(index[a], index[b], float(w)) for a, b, w in edges])
-        pos = rx.spring_layout(graph, weight_fn=float, seed=SEED, num_iter=LAYOUT_ITERATIONS, scale=1.0)
+        pos = rx.spring_layout(graph, weight_fn=float, seed=SEED, num_iter=LAYOUT_ITERATIONS, scale=1)
         points = [tuple(pos[i]) for i in range(len(cluster))]
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
