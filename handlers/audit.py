@@ -22,7 +22,7 @@ from core.dates import format_instant
 from core.grammar import UserRef
 from core.i18n import N_, Msg, Plural, nN_
 from core.roles import Role
-from core.text import Mention
+from core.text import Mention, Text
 from handlers.auth import require
 from handlers.binding import param
 from handlers.files.csv import table_csv
@@ -339,9 +339,9 @@ def audit_command(context: Context, args: AuditFilters) -> Reply:
         }
         changes = _changes(entry, context.zone)
         if changes:
-            reply.add(Strings.LINE_CHANGED, changes=changes, **line)
+            reply.add_text(Text(Strings.LINE_CHANGED, changes=changes, **line))
         else:
-            reply.add(Strings.LINE, **line)
+            reply.add_text(Text(Strings.LINE, **line))
     if len(found) > PAGE:
         reply.sections[-1].buttons = [Button(Strings.MORE, _page_command(args, page + 1))]
     if page == 1:

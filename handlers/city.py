@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -331,17 +331,19 @@ def join(context: Context, args: JoinCity) -> Reply:
     member = context.actor.member
     if member.city_id == city.id:
         raise CommandError(Strings.ALREADY_REP.format(name=city.name))
-    if queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id):
+    if queries.pending_join_request(session=context.session, member_id=member.stored_id, city_id=city.stored_id):
         raise CommandError(Strings.ALREADY_ASKED.format(name=city.name))
-    request = queries.add_join_request(session=context.session, member_id=member.id, city_id=city.id, now=context.now)
+    request = queries.add_join_request(
+        session=context.session, member_id=member.stored_id, city_id=city.stored_id, now=context.now
+    )
     organisers = tuple(uid for uid in organiser_ids(context) if uid != member.external_id)
     if not organisers:
         return Reply.of(Strings.JOIN_NOBODY, name=city.name)
-    tell_organisers(context, organisers, request.id)
+    tell_organisers(context, organisers, request.stored_id)
     return Reply.of(Strings.JOIN_SENT, name=city.name)
 
 
-def tell_organisers(context: Context, organisers: tuple[str, ...], request_id: int | None) -> None:
+def tell_organisers(context: Context, organisers: tuple[str, ...], request_id: int) -> None:
     """Each organiser gets one message listing the requests waiting when it is sent: on a City Lab morning,
     hundreds of requests make a few messages per organiser, not hundreds (Slack allows one a second per DM)."""
     session = context.session
@@ -410,7 +412,7 @@ def approve(context: Context, args: PersonAndCity) -> Reply:
     member, city = member_for(context, args.user.user_id, args.user.name), args.name
     if member.city_id == city.id:
         raise CommandError(Strings.ALREADY_REP_THEM.format(who=f"@{member.display_name}", name=city.name))
-    request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
+    request = queries.pending_join_request(session=context.session, member_id=member.stored_id, city_id=city.stored_id)
     if request is None:  # nobody becomes a rep who did not ask
         raise CommandError(Strings.NOT_ASKED.format(who=f"@{member.display_name}", name=city.name))
     request.status = "approved"
@@ -433,7 +435,7 @@ def approve(context: Context, args: PersonAndCity) -> Reply:
 def reject(context: Context, args: PersonAndCity) -> Reply:
     require(context, ORGANISERS, "decline requests")
     member, city = member_for(context, args.user.user_id, args.user.name), args.name
-    request = queries.pending_join_request(session=context.session, member_id=member.id, city_id=city.id)
+    request = queries.pending_join_request(session=context.session, member_id=member.stored_id, city_id=city.stored_id)
     if request is None:
         raise CommandError(Strings.NO_REQUEST.format(who=f"@{member.display_name}", name=city.name))
     request.status = "rejected"
@@ -474,14 +476,15 @@ def role(context: Context, args: GrantRole) -> Reply:
     if member.role == new_role and (new_role != Role.NONE or member.city_id is None):  # nothing to change or tell
         template = Strings.ROLE_ALREADY_NONE if new_role == Role.NONE else Strings.ROLE_ALREADY
         return Reply.of(template, who=mention(member), role=Strings.ROLES[new_role.value])
+    was = Role(member.role)
     before = {"role": member.role, "city_id": member.city_id}
     represented = queries.get_city(session=context.session, city_id=member.city_id) if member.city_id else None
     member.role = new_role
     if new_role == Role.NONE:
         member.city_id = None
     after = {"role": member.role, "city_id": member.city_id}
-    if Role(before["role"]) in READERS and new_role not in READERS:  # their dashboard links close with the role
-        dashboard_queries.revoke_links(session=context.session, member_id=member.id, now=context.now)
+    if was in READERS and new_role not in READERS:  # their dashboard links close with the role
+        dashboard_queries.revoke_links(session=context.session, member_id=member.stored_id, now=context.now)
     context.record(AuditKind.ROLE, "member", member.external_id, subject=member.external_id, before=before, after=after)
     if new_role == Role.NONE:  # the person is told, as when given a role
         reply = Reply.of(Strings.ROLE_NONE, who=mention(member))
@@ -496,7 +499,11 @@ def role(context: Context, args: GrantRole) -> Reply:
 
 
 def audit_edit(
-    context: Context, city: City, *, before: dict[str, object] | None = None, after: dict[str, object] | None = None
+    context: Context,
+    city: City,
+    *,
+    before: Mapping[str, object] | None = None,
+    after: Mapping[str, object] | None = None,
 ) -> None:
     """An organiser's or admin's edit of a city is audited; acting for a city they do not represent says for which."""
     if context.actor.role not in ORGANISERS:
@@ -517,10 +524,10 @@ def interests(context: Context, args: SetInterests) -> Reply:
         raise UsageError()
     city = city_to_edit(context, args.city, "set interests")
     chosen = args.tracks
-    held = queries.city_tracks(session=context.session, city_ids=[city.id]).get(city.id, [])
+    held = queries.city_tracks(session=context.session, city_ids=[city.stored_id]).get(city.stored_id, [])
     before = {"interests": [t.key for t in held]}
     audit_edit(context, city, before=before, after={"interests": [t.key for t in chosen]})
-    queries.set_city_tracks(session=context.session, city_id=city.id, track_ids=[t.id for t in chosen])  # type: ignore[misc]
+    queries.set_city_tracks(session=context.session, city_id=city.stored_id, track_ids=[t.stored_id for t in chosen])
     return Reply.of(Strings.INTERESTS_SET, name=city.name, tracks="; ".join(t.name for t in chosen))
 
 
@@ -553,11 +560,11 @@ def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
             raise UsageError()
         if len(text) > MAX_ITEM:
             raise CommandError(Strings.ITEM_TOO_LONG.format(max=MAX_ITEM))
-        if len(queries.city_items(session=context.session, city_id=city.id, kind=kind)) >= MAX_ITEMS:
+        if len(queries.city_items(session=context.session, city_id=city.stored_id, kind=kind)) >= MAX_ITEMS:
             raise CommandError(Strings.ITEM_FULL.format(name=city.name, max=MAX_ITEMS, kind=kind))
         queries.add_city_item(
             session=context.session,
-            city_id=city.id,  # type: ignore[arg-type]
+            city_id=city.stored_id,
             kind=kind,
             text=text,
             member_id=context.actor.member.id,

@@ -461,9 +461,11 @@ def add(context: Context, args: AddEvent) -> Reply:
     elif defaults and len(offsets) < len(all_offsets):
         dropped = offsets_text([o for o in all_offsets if o not in offsets])
         template = Strings.REMINDERS_DROPPED_TO if channel else Strings.REMINDERS_DROPPED
-        reply.add(template, dropped=dropped, offsets=offsets_text(offsets), **to)
+        reply.add_text(Text(template, dropped=dropped, offsets=offsets_text(offsets), **to))
     else:
-        reply.add(Strings.REMINDERS_TO if channel else Strings.REMINDERS, offsets=offsets_text(offsets), **to)
+        reply.add_text(
+            Text(Strings.REMINDERS_TO if channel else Strings.REMINDERS, offsets=offsets_text(offsets), **to)
+        )
     if isinstance(offsets, OffsetList) and (merged := offsets.merged_text()):
         reply.add(Strings.NOTE, note=merged)
     if part_days:
@@ -556,19 +558,21 @@ class Rsvp:
 def rsvp(context: Context, args: Rsvp) -> Reply:
     event = scheduled(args.event)
     member = context.actor.member
-    existing = event_queries.get_rsvp(session=context.session, event_id=event.id, member_id=member.id)
+    existing = event_queries.get_rsvp(session=context.session, event_id=event.stored_id, member_id=member.stored_id)
     if args.withdraw:
         if existing is None:
             raise CommandError(Strings.RSVP_NONE.format(title=event.title))
         event_queries.delete_rsvp(session=context.session, rsvp=existing)
-        ledger.withdraw(context.session, event_id=event.id, recipient=member.external_id)
+        ledger.withdraw(context.session, event_id=event.stored_id, recipient=member.external_id)
         return Reply.of(Strings.RSVP_WITHDRAWN, title=event.title)
     if existing is not None:
         raise CommandError(Strings.RSVP_ALREADY.format(title=event.title))
     occurrence = current_occurrence(context.session, event, context.now)
     if occurrence.start < context.now:
         raise CommandError(Strings.PAST.format(title=event.title))
-    event_queries.add_rsvp(session=context.session, event_id=event.id, member_id=member.id, now=context.now)
+    event_queries.add_rsvp(
+        session=context.session, event_id=event.stored_id, member_id=member.stored_id, now=context.now
+    )
     settings = context.services.settings
     recipient = [("user", member.external_id)]
     queue_reminders(context.session, event, settings, context.now, recipient, everyone_planned=False)
@@ -687,7 +691,7 @@ def edit(context: Context, args: EditEvent) -> Reply:
         event.location = args.where[:300]
     if rule != event.rrule or span.start != event.start_at or zone.key != event.tz:
         # The rule's dates change: one-date changes of the old dates no longer mean anything.
-        event_queries.clear_occurrence_changes(session=context.session, event_id=event.id)
+        event_queries.clear_occurrence_changes(session=context.session, event_id=event.stored_id)
     event.start_at, event.end_at, event.tz, event.all_day, event.rrule = (
         span.start,
         span.end,
@@ -699,7 +703,7 @@ def edit(context: Context, args: EditEvent) -> Reply:
     old, new = audit.changed(before, audit.event_fields(event))
     context.record(AuditKind.EVENT_EDIT, "event", event.id, event.title, before=old, after=new)
     requeue_all(context.session, event, context.services.settings, context.now)
-    attendees = event_queries.attendees(session=context.session, event_id=event.id)
+    attendees = event_queries.attendees(session=context.session, event_id=event.stored_id)
     reply = Reply.of(
         Strings.EDITED,
         title=event.title,
@@ -773,6 +777,7 @@ def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
     zone = event_zone(event)
     duration = occurrence.end - occurrence.start if occurrence.end else None
     notes: list[str] = []
+    end: datetime | None
     if args.start is not None:
         resolved = args.start.resolve(zone=zone, now=occurrence.start)  # a time alone: that day
         start = resolved.instant
@@ -790,11 +795,11 @@ def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
     if end is not None and end <= start:
         raise CommandError(Strings.END_BEFORE_START, field="end")
     location = args.where[:300] if args.where is not None else occurrence.location
-    ledger.withdraw(context.session, event_id=event.id, occurrence_at=occurrence.start)
+    ledger.withdraw(context.session, event_id=event.stored_id, occurrence_at=occurrence.start)
     event_queries.change_occurrence(
         session=context.session,
         change=EventOccurrence(
-            event_id=event.id,
+            event_id=event.stored_id,
             original_at=occurrence.original,
             status="moved",
             start_at=start,
@@ -818,7 +823,7 @@ def edit_occurrence(context: Context, event: Event, args: EditEvent) -> Reply:
         after={"on": occurrence.original.isoformat(), "start": start.isoformat(), "where": location},
     )
     requeue_all(context.session, event, context.services.settings, context.now)
-    attendees = event_queries.attendees(session=context.session, event_id=event.id)
+    attendees = event_queries.attendees(session=context.session, event_id=event.stored_id)
     day = day_text(event, occurrence)
     place = where_text(event, location)
     reply = Reply.of(
@@ -863,7 +868,7 @@ def cancel(context: Context, args: CancelEvent) -> Reply:
     )
     event.status = "cancelled"
     event.sequence += 1
-    withdrawn = ledger.withdraw(context.session, event_id=event.id, keep_kind=CALENDAR)
+    withdrawn = ledger.withdraw(context.session, event_id=event.stored_id, keep_kind=CALENDAR)
     queue_calendar(context.session, event, context.now)
     attendees = event_queries.attendees(session=context.session, event_id=event.id)
     reply = Reply.of(Strings.CANCEL_DONE, title=event.title, withdrawn=withdrawn, n=len(attendees))
@@ -874,11 +879,11 @@ def cancel(context: Context, args: CancelEvent) -> Reply:
 def cancel_occurrence(context: Context, event: Event, day: date) -> Reply:
     """`/event cancel <id> on=<date>`: that one date is cancelled (an EXDATE); its reminders are withdrawn."""
     occurrence = find_occurrence(context, event, day)
-    withdrawn = ledger.withdraw(context.session, event_id=event.id, occurrence_at=occurrence.start)
+    withdrawn = ledger.withdraw(context.session, event_id=event.stored_id, occurrence_at=occurrence.start)
     event_queries.change_occurrence(
         session=context.session,
         change=EventOccurrence(
-            event_id=event.id,
+            event_id=event.stored_id,
             original_at=occurrence.original,
             status="cancelled",
             changed_by_id=context.actor.member.id,
@@ -895,12 +900,12 @@ def cancel_occurrence(context: Context, event: Event, day: date) -> Reply:
     )
     event.sequence += 1
     queue_calendar(context.session, event, context.now)
-    attendees = event_queries.attendees(session=context.session, event_id=event.id)
-    day = day_text(event, occurrence)
+    attendees = event_queries.attendees(session=context.session, event_id=event.stored_id)
+    day_read = day_text(event, occurrence)
     reply = Reply.of(
         Strings.OCCURRENCE_CANCELLED,
         title=event.title,
-        day=day,
+        day=day_read,
         withdrawn=withdrawn,
         n=len(attendees),
     )
@@ -986,7 +991,7 @@ def subscribe(context: Context, args: Subscribe) -> Reply:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     scope = "all" if every else "rsvp"
     feed_queries.add_feed(
-        session=context.session, member_id=member.id, token_hash=token_hash(token), scope=scope, now=context.now
+        session=context.session, member_id=member.stored_id, token_hash=token_hash(token), scope=scope, now=context.now
     )
     url = f"{context.services.settings.public_url.rstrip('/')}{FEED_PATH}{token}.ics"
     webcal = "webcal://" + url.split("://", 1)[1]
@@ -1067,7 +1072,7 @@ def broadcast(context: Context, args: PostBroadcast) -> Reply:
     ledger.queue(
         context.session,
         kind=RowKind.BROADCAST,
-        key=ledger.broadcast_key(item.id, channel.channel_id),
+        key=ledger.broadcast_key(item.stored_id, channel.channel_id),
         broadcast_id=item.id,
         recipient=channel.channel_id,
         recipient_kind="channel",
@@ -1122,9 +1127,9 @@ def broadcast_cancel(context: Context, args: CancelBroadcast) -> Reply:
     item = event_queries.get_broadcast(session=context.session, broadcast_id=int(value))
     if item is None or item.cancelled_at is not None:
         raise CommandError(Strings.NO_BROADCAST.format(id=value))
-    withdrawn = ledger.withdraw_broadcast(context.session, item.id)
+    withdrawn = ledger.withdraw_broadcast(context.session, item.stored_id)
     if not withdrawn:
-        counts = ledger.broadcast_counts(context.session, item.id)
+        counts = ledger.broadcast_counts(context.session, item.stored_id)
         template = Strings.BROADCAST_SENDING if counts["sending"] else Strings.BROADCAST_GONE
         raise CommandError(template.format(id=item.id))
     item.cancelled_at, item.cancelled_by_id = context.now, context.actor.member.id

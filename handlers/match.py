@@ -23,8 +23,6 @@ from core.dates import format_day, format_instant
 from core.goals import answer_label
 from core.i18n import ENGLISH, N_, current, nN_
 from core.matching import (
-    LeftOut,
-    LeftOutReason,
     Match,
     MentorOn,
     NotYetIntroduced,
@@ -34,7 +32,6 @@ from core.matching import (
     SimilarGoals,
     TheyOffer,
     YouOffer,
-    plan_round,
 )
 from core.network import City as NetworkCity
 from core.network import Network, Tie, TieKind, analyse, neighbourhood
@@ -500,20 +497,22 @@ def top(context: Context, args: TopMatches) -> Reply:
     city, you = _acting_city(context, args.for_city, "ask for matches", readers=True)
     track = args.track
     session = context.session
-    pause = mq.get_pause(session=session, city_id=city.id, now=context.now)  # type: ignore[arg-type]
+    pause = mq.get_pause(session=session, city_id=city.stored_id, now=context.now)
     if pause is not None:
         raise CommandError(Strings.SELF_PAUSED.format(name=city.name, until=_when(context, pause.until)))
-    exclude = mq.not_fit_ids(session=session, city_id=city.id) | mq.paused_city_ids(session=session, now=context.now)  # type: ignore[arg-type]
-    introduced = mq.introduced_ids(session=session, city_id=city.id)  # type: ignore[arg-type]
+    exclude = mq.not_fit_ids(session=session, city_id=city.stored_id) | mq.paused_city_ids(
+        session=session, now=context.now
+    )
+    introduced = mq.introduced_ids(session=session, city_id=city.stored_id)
     with current_index(context) as index:
         found = index.matches(
-            city.id,  # type: ignore[arg-type]
+            city.stored_id,
             limit=count,
             exclude=exclude,
             introduced=introduced,
             track=track.key if track else None,
         )
-        profile = index.profile(city.id)  # type: ignore[arg-type]
+        profile = index.profile(city.stored_id)
     if not found:
         return _empty_answer(city, profile, track.name if track else None)
     reply = Reply.of(
@@ -521,7 +520,7 @@ def top(context: Context, args: TopMatches) -> Reply:
     )
     countries = {c.id: c.country for c in mq.cities(session=session, city_ids=[m.city_id for m in found])}
     names = _track_names(context)
-    known = partners_of(session, city.id, [m.city_id for m in found])  # type: ignore[arg-type]
+    known = partners_of(session, city.stored_id, [m.city_id for m in found])
     for rank, match in enumerate(found, start=1):
         state, values, buttons = partner_offer(context, known[match.city_id], match.name, city, you=you)
         section = _result_section(context, city, match, rank, countries, names, you=you, state=state, values=values)
@@ -560,7 +559,7 @@ def partners_of(session: Session, city_id: int, other_ids: Sequence[int]) -> dic
     last = mq.last_introductions(session=session, city_id=city_id, other_city_ids=other_ids)
     answers = {
         o.introduction_id: (o.met, o.outcome)
-        for o in mq.outcomes(session=session, introduction_ids=[i.id for i in last.values()])  # type: ignore[misc]
+        for o in mq.outcomes(session=session, introduction_ids=[i.stored_id for i in last.values()])
         if o.city_id == city_id
     }
     return {
@@ -656,23 +655,23 @@ def intro(context: Context, args: Introduce) -> Reply:
     session = context.session
     if other.id == city.id:
         raise CommandError(Strings.SAME_CITY)
-    pause = mq.get_pause(session=session, city_id=other.id, now=context.now)  # type: ignore[arg-type]
+    pause = mq.get_pause(session=session, city_id=other.stored_id, now=context.now)
     if pause is not None:
         raise CommandError(Strings.INTRO_PAUSED.format(name=other.name, until=_when(context, pause.until)))
-    last = mq.last_introduction(session=session, city_id=city.id, other_city_id=other.id)  # type: ignore[arg-type]
+    last = mq.last_introduction(session=session, city_id=city.stored_id, other_city_id=other.stored_id)
     if last is not None and context.now - last.created_at < REINTRODUCE_AFTER and not again:
         raise CommandError(
             Strings.INTRO_RECENT.format(
                 a=city.name, b=other.name, date=format_day(last.created_at, context.zone), id=last.id
             )
         )
-    reps = mq.reps_of_cities(session=session, city_ids=[city.id, other.id])  # type: ignore[list-item]
+    reps = mq.reps_of_cities(session=session, city_ids=[city.stored_id, other.stored_id])
     for side in (city, other):
-        if not reps[side.id]:  # type: ignore[index]
+        if not reps[side.stored_id]:
             raise CommandError(Strings.INTRO_NO_REPS.format(name=side.name))
     with current_index(context) as index:
-        match = index.explain(city.id, other.id, introduced=last is not None)  # type: ignore[arg-type]
-    reasons = {frozenset((city.id, other.id)): match.reasons if match else ()}  # type: ignore[arg-type]
+        match = index.explain(city.stored_id, other.stored_id, introduced=last is not None)
+    reasons = {frozenset((city.stored_id, other.stored_id)): match.reasons if match else ()}
     notice, rows = introduce(context, [city, other], reasons, reps, unexplained=Text(Strings.REASON_ASKED))
     reply = Reply.of(Strings.INTRO_DONE, a=city.name, b=other.name, id=rows[0].id, count=len(notice.recipients))
     reply.notices.append(notice)
@@ -698,15 +697,15 @@ def introduce(
     when no pair had a scored reason: something true about how they came together, never a made-up reason.
     """
     for city in group:
-        if not reps.get(city.id):  # type: ignore[arg-type]
+        if not reps.get(city.stored_id):
             raise CommandError(Strings.INTRO_NO_REPS.format(name=city.name))
     rows = [
         mq.add_introduction(
             session=context.session,
-            city_id=a.id,  # type: ignore[arg-type]
-            other_city_id=b.id,  # type: ignore[arg-type]
+            city_id=a.stored_id,
+            other_city_id=b.stored_id,
             member_id=context.actor.member.id,
-            reasons=reasons_as_data(reasons.get(frozenset((a.id, b.id)), ())),  # type: ignore[arg-type]
+            reasons=reasons_as_data(reasons.get(frozenset((a.stored_id, b.stored_id)), ())),
             now=context.now,
             followup_due_at=context.now + FOLLOWUP_AFTER,
             round_id=round_id,
@@ -723,7 +722,7 @@ def _pairs_of(group: Sequence[City]) -> list[tuple[City, City]]:
 
 def _conversation(group: Sequence[City], reps: dict[int, list[Member]]) -> tuple[str, ...]:
     """Everyone's reps, taking turns city by city so each city is in even when the cap bites."""
-    queues = [list(reps.get(city.id, [])) for city in group]  # type: ignore[arg-type]
+    queues = [list(reps.get(city.stored_id, [])) for city in group]
     people: list[str] = []
     while any(queues) and len(people) < MAX_CONVERSATION:
         for queue in queues:
@@ -797,7 +796,7 @@ def _ids_line(group: Sequence[City], rows: Sequence[Introduction]) -> Text:
 def _side_section(context: Context, city: City) -> Section:
     lists: list[Text] = []
     for kind in ("offer", "need"):
-        items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
+        items = queries.city_items(session=context.session, city_id=city.stored_id, kind=kind)
         if items:
             lists.append(joined([Text("{item}", item=item.text) for item in items], "; "))
         else:
@@ -818,7 +817,7 @@ def notfit(context: Context, args: NotFit) -> Reply:
     city, _ = _acting_city(context, args.for_city, "keep a not-a-fit list", readers=False)
     session = context.session
     if args.other is None:
-        listed = mq.not_fit_ids(session=session, city_id=city.id)  # type: ignore[arg-type]
+        listed = mq.not_fit_ids(session=session, city_id=city.stored_id)
         if not listed:
             return Reply.of(Strings.NOTFIT_NONE, city=city.name)
         names = ", ".join(sorted(c.name for c in mq.cities(session=session, city_ids=sorted(listed))))
@@ -826,7 +825,7 @@ def notfit(context: Context, args: NotFit) -> Reply:
     other = args.other
     if other.id == city.id:
         raise CommandError(Strings.SAME_CITY)
-    added = mq.add_not_fit(session=session, city_id=city.id, other_city_id=other.id,  # type: ignore[arg-type]
+    added = mq.add_not_fit(session=session, city_id=city.stored_id, other_city_id=other.stored_id,
                            member_id=context.actor.member.id, now=context.now)  # fmt: skip
     return Reply.of(Strings.NOTFIT_DONE if added else Strings.NOTFIT_ALREADY, name=other.name, city=city.name)
 
@@ -840,7 +839,7 @@ class Fit:
 def fit(context: Context, args: Fit) -> Reply:
     city, _ = _acting_city(context, args.for_city, "keep a not-a-fit list", readers=False)
     other = args.other
-    removed = mq.remove_not_fit(session=context.session, city_id=city.id, other_city_id=other.id)  # type: ignore[arg-type]
+    removed = mq.remove_not_fit(session=context.session, city_id=city.stored_id, other_city_id=other.stored_id)
     return Reply.of(Strings.FIT_DONE if removed else Strings.FIT_NOT_LISTED, name=other.name, city=city.name)
 
 
@@ -858,11 +857,11 @@ def pause(context: Context, args: Pause) -> Reply:
         raise CommandError(Strings.PAUSE_BOUNDS.format(least=MIN_PAUSE.days, most=MAX_PAUSE.days))
     city = own_city(context, "pause matching")
     until = context.now + duration
-    running = mq.get_pause(session=context.session, city_id=city.id, now=context.now)  # type: ignore[arg-type]
+    running = mq.get_pause(session=context.session, city_id=city.stored_id, now=context.now)
     if running is not None and abs(running.until - until) < timedelta(minutes=1):  # the same pause: nothing changes
         return Reply.of(Strings.PAUSED_ALREADY, name=city.name, until=_when(context, running.until))
     before = running.until if running is not None else None  # set_pause moves this very row
-    mq.set_pause(session=context.session, city_id=city.id, until=until, member_id=context.actor.member.id,  # type: ignore[arg-type]
+    mq.set_pause(session=context.session, city_id=city.stored_id, until=until, member_id=context.actor.member.stored_id,
                  now=context.now)  # fmt: skip
     if before is not None:
         return Reply.of(Strings.PAUSE_MOVED, name=city.name, before=_when(context, before),
@@ -872,8 +871,8 @@ def pause(context: Context, args: Pause) -> Reply:
 
 def resume(context: Context, args: NoArguments) -> Reply:
     city = own_city(context, "resume matching")
-    was_paused = mq.get_pause(session=context.session, city_id=city.id, now=context.now) is not None  # type: ignore[arg-type]
-    mq.delete_pause(session=context.session, city_id=city.id)  # type: ignore[arg-type]
+    was_paused = mq.get_pause(session=context.session, city_id=city.stored_id, now=context.now) is not None
+    mq.delete_pause(session=context.session, city_id=city.stored_id)
     return Reply.of(Strings.RESUMED if was_paused else Strings.NOT_PAUSED, name=city.name)
 
 
@@ -959,7 +958,7 @@ def round_(context: Context, args: Round) -> Reply:
         reply = Reply.of(ROUND_SAID[False, pair_count > 0, trios > 0], number=number, scope=scope, **counted)
         unexplained = Text(Strings.REASON_ROUND, number=number, scope=_scope_words(args.cohort))
         grouped = [c for group in plan.groups for c in group]
-        rows = {c.id: c for c in mq.cities(session=session, city_ids=grouped)}  # type: ignore[misc]
+        rows = {c.stored_id: c for c in mq.cities(session=session, city_ids=grouped)}
     for group in plan.groups:
         why = group_reasons(context, [(c, by_id[c]) for c in group], explained, separator=" · ")
         why = why or Text(Strings.ROUND_NO_REASON)
@@ -994,7 +993,11 @@ def left_out_lines(
         lines.append(Text(Strings.ROUND_NO_REPS, names=", ".join(names[o.city_id] for o in no_reps)))
     if paused := by_reason.get(LeftOutReason.PAUSED):
         listed = compose(
-            [(Strings.ROUND_PAUSED_CITY, {"name": names[o.city_id], "until": _when(context, o.until)}) for o in paused],
+            [
+                (Strings.ROUND_PAUSED_CITY, {"name": names[o.city_id], "until": _when(context, o.until)})
+                for o in paused
+                if o.until is not None  # every PAUSED one has it
+            ],
             ", ",
         )
         lines.append(Text(Strings.ROUND_PAUSED, names=listed))
@@ -1048,7 +1051,7 @@ def stats(context: Context, args: Stats) -> Reply:
     cities = queries.list_cities(session=session, cohort_id=cohort_id)
     ids = [c.id for c in cities]
     intros = mq.introductions(session=session, city_ids=ids if cohort_id is not None else None)  # type: ignore[arg-type]
-    answers = mq.outcomes(session=session, introduction_ids=[i.id for i in intros])  # type: ignore[misc]
+    answers = mq.outcomes(session=session, introduction_ids=[i.stored_id for i in intros])
     # Each side answers for itself; the figures are per introduction: met when either side met, each kind of
     # outcome once however many sides reported it.
     met_ids = {a.introduction_id for a in answers if a.met}
@@ -1296,10 +1299,10 @@ def outcome(context: Context, args: Outcome) -> Reply:
     pair = (intro_row.city_a_id, intro_row.city_b_id)
     city_id = context.actor.member.city_id
     names = {c.id: c.name for c in mq.cities(session=session, city_ids=list(pair))}
-    if city_id not in pair:
+    if city_id is None or city_id not in pair:
         raise CommandError(Strings.NOT_YOURS.format(id=introduction_id, a=names[pair[0]], b=names[pair[1]]))
-    mq.set_outcome(session=session, introduction_id=introduction_id, city_id=city_id, met=met, outcome=kind,  # type: ignore[arg-type]
-                   member_id=context.actor.member.id, now=context.now)  # fmt: skip
+    mq.set_outcome(session=session, introduction_id=introduction_id, city_id=city_id, met=met, outcome=kind,
+                   member_id=context.actor.member.stored_id, now=context.now)  # fmt: skip
     other = pair[1] if city_id == pair[0] else pair[0]
     words = answer_label((met, kind))
     return Reply.of(Strings.OUTCOME_SAVED, city=names[city_id], other=names[other], answer=words)

@@ -17,7 +17,7 @@ from core.clock import Clock
 from core.i18n import Language, Msg, Plural, Template, current, template_text, value_text
 from core.roles import Role
 from core.text import ChannelMention, Mention, Moment, Sentence, Text
-from core.values import Kind
+from core.values import Kind as Kind  # re-exported: commands declare their parameters with Param and Kind
 from storage.models import Member
 
 
@@ -129,7 +129,12 @@ class Reply:
         return cls(sections=[Section(Text("{line}", line=line))], error=True, error_field=field)
 
     def add(self, template: Template, *, buttons: list[Button] | None = None, **values: object) -> Reply:
-        self.sections.append(Section(Text(template, **values), buttons or []))
+        return self.add_text(Text(template, **values), buttons)
+
+    def add_text(self, text: Text, buttons: list[Button] | None = None) -> Reply:
+        """A section from a Text already made: for values gathered in a dict, which `add(template, **values)`
+        could not tell apart from its `buttons`."""
+        self.sections.append(Section(text, buttons or []))
         return self
 
     def localize(self, language: Language | None = None) -> Reply:
@@ -246,11 +251,21 @@ class Context:
         object_name: str = "",
         *,
         subject: str | None = None,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
+        before: Mapping[str, object] | None = None,
+        after: Mapping[str, object] | None = None,
     ) -> None:
         """Declare a privileged act for the audit trail (see core.audit.AuditRecord): kept only if the command is."""
-        self.audit.append(AuditRecord(what, object_kind, str(object_id), object_name, subject, before, after))
+        self.audit.append(
+            AuditRecord(
+                what,
+                object_kind,
+                str(object_id),
+                object_name,
+                subject,
+                dict(before) if before is not None else None,
+                dict(after) if after is not None else None,
+            )
+        )
 
 
 def member_zone(member: Member | None, default: ZoneInfo) -> ZoneInfo:
