@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+from typing import TYPE_CHECKING, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -173,17 +175,29 @@ class CoreSettings(BaseSettings):
 
 def _with_every_platform() -> type[CoreSettings]:
     """CoreSettings with every platform's settings taken in: one class, read from the environment in one go."""
-    mixins = tuple(found.load("settings") for found in platforms())
+    mixins: tuple[type[CoreSettings], ...] = tuple(found.load("settings") for found in platforms())
     bases = mixins or (CoreSettings,)
-    return type(bases[0])("Settings", bases, {"__module__": __name__, "__doc__": CoreSettings.__doc__})
+    made = types.new_class(
+        "Settings", bases, exec_body=lambda body: body.update(__module__=__name__, __doc__=CoreSettings.__doc__)
+    )
+    assert issubclass(made, CoreSettings)  # each base is
+    return made
 
 
-Settings = _with_every_platform()
+if TYPE_CHECKING:
+    # The class is made at run time from the platforms' declarations (bot/platforms.py), which the type checker
+    # cannot follow: it sees the settings every platform shares. A platform's code reads its own through its own
+    # class (bot/slack takes SlackSettings), which Settings derives from.
+    Settings: TypeAlias = CoreSettings
+else:
+    Settings = _with_every_platform()
 
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning pydantic's report into one line per bad setting."""
     try:
+        # Overrides stand for environment variables (tests, `--db`): pydantic checks and converts them as it does
+        # the environment's text, so they are not typed as each field.
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         lines = []

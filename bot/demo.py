@@ -63,18 +63,20 @@ def load_demo(*, session: Session, now: datetime) -> int:
     if queries.list_cities(session=session):
         return 0
     load_demo_events(session=session, now=now)
-    tracks = {track.key: track.id for track in queries.active_tracks(session=session)}
+    tracks = {track.key: track.stored_id for track in queries.active_tracks(session=session)}
     for name, country, population, cohort_name, mentor, track_keys, offers, needs in CITIES:
         cohort = queries.get_or_add_cohort(session=session, name=cohort_name, now=now)
         city = queries.add_city(
             session=session, name=name, country=country, population=population, mentor=mentor, cohort=cohort, now=now
         )
         queries.set_city_tracks(
-            session=session, city_id=city.id, track_ids=[tracks[k] for k in track_keys if k in tracks]
+            session=session, city_id=city.stored_id, track_ids=[tracks[k] for k in track_keys if k in tracks]
         )
         for kind, texts in (("offer", offers), ("need", needs)):
             for text in texts:
-                queries.add_city_item(session=session, city_id=city.id, kind=kind, text=text, member_id=None, now=now)
+                queries.add_city_item(
+                    session=session, city_id=city.stored_id, kind=kind, text=text, member_id=None, now=now
+                )
     return len(CITIES)
 
 

@@ -63,7 +63,7 @@ class Runtime:
         self.services = services
         # A process claims only rows of the platforms it serves (a Slack-only process leaves Discord's alone).
         self.platforms: frozenset[str] | None = getattr(sender, "platforms", None)
-        sender = _Heartbeat(sender, self._progressed)  # type: ignore[assignment]
+        sender = _Heartbeat(sender, self._progressed)
         self.engine = DeliveryEngine(
             services,
             sender,

@@ -116,7 +116,7 @@ def create_server(app: WsgiApp, host: str, port: int, *, threads: int) -> BaseWS
 def stop_http_server(server: BaseWSGIServer) -> None:
     """Stop a server whose run() loop is in another thread: the loop closes its own sockets, then ends."""
     with contextlib.suppress(OSError):  # a closed trigger: the loop has already ended and closed its sockets
-        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))  # type: ignore[attr-defined]
+        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
     server.task_dispatcher.shutdown()
 
 

@@ -58,4 +58,7 @@ class DiscordAdapter:
         """Register the slash commands: for one guild (at once, for testing) or globally."""
         app = self.settings.discord_application_id
         path = f"/applications/{app}/guilds/{guild_id}/commands" if guild_id else f"/applications/{app}/commands"
-        return self.client.request("PUT", path, body=command_set(FAMILIES, SUMMARIES), retries=3)
+        registered: list[dict[str, Any]] = self.client.request(
+            "PUT", path, body=command_set(FAMILIES, SUMMARIES), retries=3
+        )
+        return registered  # Discord answers with the commands as it registered them

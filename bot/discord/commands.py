@@ -211,7 +211,9 @@ def focused_option(data: dict[str, Any], families: Mapping[str, Mapping[str, Com
         return None
     for chosen in data.get("options") or []:
         sub = find_subcommand(families[family], str(chosen.get("name")))
-        for option in (chosen.get("options") or []) if sub is not None else []:
+        if sub is None:
+            continue
+        for option in chosen.get("options") or []:
             if option.get("focused"):
                 param = next((p for p in sub.params if p.name == option.get("name")), None)
                 return (param, str(option.get("value") or "")) if param is not None else None

@@ -108,8 +108,7 @@ class ScheduledEvents:
                 self._cancel(known)
             known = self._known(entry.uid)
         body = event_body(entry, default_location=f"#{name}" if name else "Discord")
-        live = known is not None and not known.canceled and not is_marker(known.scheduled_event_id)
-        if live:
+        if known is not None and not known.canceled and not is_marker(known.scheduled_event_id):
             try:
                 self.client.request("PATCH", f"/guilds/{guild}/scheduled-events/{known.scheduled_event_id}", body=body)
                 return

@@ -194,11 +194,11 @@ class Interactions:
                 if form is not None:
                     with i18n.reading(self.reader(interaction)):  # the form in the presser's language
                         return {"type": MODAL, "data": self.modal(form, name, self._command_of(rest) or "")}
-            line = self._command_of(custom_id)
-            if line is None:
+            pressed = self._command_of(custom_id)
+            if pressed is None:
                 refused = Reply.fail(Strings.UNKNOWN_BUTTON).localize(self.reader(interaction))
                 return {"type": MESSAGE, "data": self.render(refused).payload(ephemeral=True)}
-            self.executor.submit(self._run, interaction, line)
+            self.executor.submit(self._run, interaction, pressed)
             if is_own_message(interaction):
                 return {"type": DEFERRED_UPDATE}  # the presser's own message: the outcome replaces it
             # A message others see too: the presser gets a new answer of their own; the shared one stays.
@@ -329,9 +329,11 @@ class Interactions:
         """Autocomplete: the cities, cohorts or tracks (as the focused parameter declares) that start with (or
         contain) what is typed; in a list (`tourism, upsk`), its last item, the earlier ones kept."""
         focused = focused_option(data, FAMILIES)
-        if focused is None or focused[0].autocomplete is None:
+        if focused is None:
             return []
         param, typed = focused
+        if param.autocomplete is None:
+            return []
         head, tail = "", typed
         if joiner := LISTS.get(param.kind):
             before, mark, tail = typed.rpartition(joiner.strip())

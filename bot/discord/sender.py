@@ -20,7 +20,7 @@ from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.discord.api import DiscordClient, DiscordError, File
 from bot.discord.events import ScheduledEvents
 from bot.discord.render import Message, discord_id
-from handlers.event import CALENDAR
+from handlers.event_reminders import CALENDAR
 from handlers.types import Reply
 
 log = logging.getLogger(__name__)

@@ -49,4 +49,4 @@ class SlackAdapter:
         if self._socket is not None:
             self._socket.close()
         # Commands already acknowledged still get their replies before the process ends.
-        self.app.listener_runner.listener_executor.shutdown(wait=True)  # type: ignore[attr-defined]
+        self.app.listener_runner.listener_executor.shutdown(wait=True)

@@ -7,14 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.config import Settings
 from bot.slack.listeners import register
 from bot.slack.notifier import SlackNotifier, make_web_client
 from bot.slack.render import stored_value
+from bot.slack.settings import SlackSettings
 from handlers.types import Services
 
 
-def build_slack_app(settings: Settings, services: Services, *, client: WebClient | None = None) -> App:
+def build_slack_app(settings: SlackSettings, services: Services, *, client: WebClient | None = None) -> App:
     """A sync bolt App; its auth.test at start-up goes to settings.slack_api_url like every other call."""
     client = client or make_web_client(settings, on_rate_limited=lambda: services.meter.rate_limited("slack"))
     app = App(

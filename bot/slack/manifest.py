@@ -34,11 +34,12 @@ def usage_hint(family: str) -> str:
 
 def with_hints(text: str) -> str:
     """manifest.yaml's text with each slash command's usage_hint made from the declarations."""
-    lines, family = text.splitlines(keepends=True), None
+    lines = text.splitlines(keepends=True)
+    family: str | None = None
     for index, line in enumerate(lines):
         if match := _COMMAND.match(line):
             family = match.group(1)
-        elif family in FAMILIES and (match := _HINT.match(line)):
+        elif family is not None and family in FAMILIES and (match := _HINT.match(line)):
             lines[index] = f"{match.group(1)}{json.dumps(usage_hint(family), ensure_ascii=False)}\n"
     return "".join(lines)
 

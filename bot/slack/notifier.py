@@ -23,11 +23,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.config import Settings
 from bot.delivery import Arrival, Outgoing, SendOutcome
 from bot.slack.ids import slacks
 from bot.slack.render import ButtonValue, Message, render
-from handlers.event import CALENDAR
+from bot.slack.settings import SlackSettings
+from handlers.event_reminders import CALENDAR
 from handlers.types import Attachment, Reply
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def _counting(on_rate_limited: Callable[[], None] | None) -> list[RetryHandler]:
     return [] if on_rate_limited is None else [RateLimitCounter(on_rate_limited)]
 
 
-def make_web_client(settings: Settings, *, on_rate_limited: Callable[[], None] | None = None) -> WebClient:
+def make_web_client(settings: SlackSettings, *, on_rate_limited: Callable[[], None] | None = None) -> WebClient:
     """A client that waits out 429s (Retry-After) and retries 5xx and dropped connections a few times."""
     return WebClient(
         token=settings.slack_bot_token,
@@ -164,7 +164,7 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-def make_delivery_client(settings: Settings, *, on_rate_limited: Callable[[], None] | None = None) -> WebClient:
+def make_delivery_client(settings: SlackSettings, *, on_rate_limited: Callable[[], None] | None = None) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -232,7 +232,8 @@ class SlackDeliverySender:
                     limit=200,
                     cursor=cursor,
                 )
-                for found in page.get("messages", []):
+                messages: list[dict[str, Any]] = page.get("messages", [])
+                for found in messages:
                     metadata = found.get("metadata") or {}
                     payload = metadata.get("event_payload") or {}
                     if metadata.get("event_type") == METADATA_TYPE and payload.get("key") == message.key:

@@ -11,8 +11,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import BaseWSGIServer
 
 from bot.calendar_feed import feed_route
-from bot.config import Settings
 from bot.slack.app import build_slack_app
+from bot.slack.settings import SlackSettings
 from bot.web import HealthCheck, Route, create_server, database_check, make_wsgi_app
 from handlers.types import Services
 
@@ -27,7 +27,7 @@ def slack_routes(slack_app: App) -> list[Route]:
 
 
 def create_http_server(
-    settings: Settings,
+    settings: SlackSettings,
     services: Services,
     host: str,
     port: int,
