@@ -92,9 +92,9 @@ def names() -> tuple[str, ...]:
     return tuple(found.name for found in platforms())
 
 
-def add_verbs(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_verbs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Each platform's own verbs on the command line."""
     for found in platforms():
         if found.verbs:
-            add: Callable[[argparse._SubParsersAction], None] = found.load("verbs")  # type: ignore[type-arg]
+            add: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] = found.load("verbs")
             add(commands)

@@ -182,7 +182,8 @@ def _each(resolve: Callable[[Context, object], object], by: str) -> Callable[[Co
 
     def resolve_all(context: Context, typed: object) -> object:
         found: dict[object, object] = {}
-        for name in typed:  # type: ignore[attr-defined]
+        assert isinstance(typed, list)  # the kinds of several names parse into a list of them
+        for name in typed:
             item = resolve(context, name)
             found.setdefault(getattr(item, by), item)
         return list(found.values())

@@ -526,7 +526,16 @@ class NetworkForm:
     described: str  # the filter in words, for the map's title
 
 
-def network_signature(session: Session) -> tuple[object, ...]:
+CityRow = tuple[int, str, str, int | None]  # id, name, country, cohort id (q.cities)
+NetworkSignature = tuple[
+    tuple[CityRow, ...],
+    tuple[tuple[int, int, bool, bool], ...],
+    tuple[tuple[int, int], ...],
+    tuple[tuple[int, tuple[str, ...]], ...],
+]
+
+
+def network_signature(session: Session) -> NetworkSignature:
     """What the map is drawn from, cheaply: cities and their cohorts and tracks, introductions and their outcome,
     goals shared. The same signature (with the same filter) gives the same map, so a drawn map can be kept."""
     return (
@@ -543,7 +552,7 @@ def read_network_filter(
     now: datetime,
     params: dict[str, str],
     *,
-    cities: Sequence[tuple[int, str, str, int | None]] | None = None,
+    cities: Sequence[CityRow] | None = None,
 ) -> NetworkForm:
     """The query string as a network filter; what cannot be read is named and left out, never an error page.
     `cities`: every city as `q.cities` gives them, when the caller has them already (the network's signature)."""

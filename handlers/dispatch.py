@@ -160,8 +160,8 @@ def _answer(services: Services, request: Request) -> Reply:
         return family_help(command_name, family, topic=rest)
     command = find_command(family, name)
     if command is None:
-        names = [spelling for c in family.values() for spelling in (c.name, *c.aliases)]
-        close = did_you_mean(name, names, lambda typo: f"/{command_name} {find_command(family, typo).name}")  # type: ignore[union-attr]
+        spelled = {spelling: c.name for c in family.values() for spelling in (c.name, *c.aliases)}
+        close = did_you_mean(name, list(spelled), lambda typo: f"/{command_name} {spelled[typo]}")
         if close:
             return Reply.fail(Strings.UNKNOWN_COMMAND_CLOSE, family=command_name, name=name, command=close)
         return Reply.fail(Strings.UNKNOWN_COMMAND, family=command_name, name=name)

@@ -453,16 +453,15 @@ def list_goals(context: Context, args: ListGoals) -> Reply:
         city = own_city(context, "list goals")
     track_id = args.track.id if args.track is not None else None
     day = today(context)
-    filters = {
-        "city_id": city.id if city else None,
-        "track_id": track_id,
-        "overdue_on": day if overdue else None,
-    }
-    total = goal_queries.count_goals(session=context.session, **filters)  # type: ignore[arg-type]
+    city_id = city.id if city else None
+    overdue_on = day if overdue else None
+    total = goal_queries.count_goals(session=context.session, city_id=city_id, track_id=track_id, overdue_on=overdue_on)
     if total == 0:
         filtered = overdue or track_id is not None
         return Reply.of(Strings.LIST_EMPTY_FILTERED if filtered else Strings.LIST_EMPTY)
-    rows = goal_queries.find_goals(session=context.session, limit=LIST_LIMIT, **filters)  # type: ignore[arg-type]
+    rows = goal_queries.find_goals(
+        session=context.session, limit=LIST_LIMIT, city_id=city_id, track_id=track_id, overdue_on=overdue_on
+    )
     whom = city.name if city else Strings.ALL_CITIES
     title = (Strings.LIST_TITLE_OVERDUE if overdue else Strings.LIST_TITLE).format(whom=whom, count=total)
     reply = Reply(title=title)

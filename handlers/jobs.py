@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlmodel import Session
+
 from core.reminders import digest_week_due
 from core.roles import Role
 from handlers import goal, ledger, match
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 def queue_followups(services: Services) -> int:
     """Introductions whose follow-up is due (matching) and goals whose check-in is due."""
 
-    def decide_and_queue(session) -> int:  # type: ignore[no-untyped-def]
+    def decide_and_queue(session: Session) -> int:
         notices = match.due_followups(services, session) + goal.due_checkins(services, session)
         return queue_notices(session, notices, now=services.clock.now())
 
@@ -35,7 +37,7 @@ def queue_digests(services: Services) -> int:
     key makes it once a week, whichever process gets there first."""
     settings = services.settings
 
-    def due_experts(session) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    def due_experts(session: Session) -> dict[str, str]:
         now = services.clock.now()
         due: dict[str, str] = {}
         for expert in queries.members_with_roles(session=session, roles=[Role.EXPERT]):
@@ -48,7 +50,7 @@ def queue_digests(services: Services) -> int:
     queued = 0
     for expert_id, week in run_transaction(services.engine, due_experts).items():
 
-        def queue_one(session, expert_id: str = expert_id, week: str = week) -> int:  # type: ignore[no-untyped-def]
+        def queue_one(session: Session, expert_id: str = expert_id, week: str = week) -> int:
             notices = goal.weekly_digest(services, only={expert_id}, session=session)
             return queue_notices(session, notices, now=services.clock.now(), name=ledger.digest_name(week))
 
@@ -62,7 +64,7 @@ def prune_old_data(services: Services) -> dict[str, int]:
     attempts, seen platform event ids. After `audit_retention` (default two years): audit entries."""
     settings = services.settings
 
-    def prune(session) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def prune(session: Session) -> dict[str, int]:
         now = services.clock.now()
         cutoff = now - settings.retention
         return {

@@ -563,7 +563,9 @@ def partners_of(session: Session, city_id: int, other_ids: Sequence[int]) -> dic
         if o.city_id == city_id
     }
     return {
-        other: Partner(other in represented, last.get(other), answers.get(last[other].id) if other in last else None)  # type: ignore[arg-type]
+        other: Partner(
+            other in represented, last.get(other), answers.get(last[other].stored_id) if other in last else None
+        )
         for other in other_ids
     }
 
@@ -1049,8 +1051,8 @@ def stats(context: Context, args: Stats) -> Reply:
     cohort_id, scope = _cohort_scope(args.cohort)
     session = context.session
     cities = queries.list_cities(session=session, cohort_id=cohort_id)
-    ids = [c.id for c in cities]
-    intros = mq.introductions(session=session, city_ids=ids if cohort_id is not None else None)  # type: ignore[arg-type]
+    ids = [c.stored_id for c in cities]
+    intros = mq.introductions(session=session, city_ids=ids if cohort_id is not None else None)
     answers = mq.outcomes(session=session, introduction_ids=[i.stored_id for i in intros])
     # Each side answers for itself; the figures are per introduction: met when either side met, each kind of
     # outcome once however many sides reported it.
@@ -1074,7 +1076,7 @@ def stats(context: Context, args: Stats) -> Reply:
         reply.add(Strings.STATS_LONELY, count=len(lonely), names=", ".join(lonely))
     else:
         reply.add(Strings.STATS_ALL_INTRODUCED)
-    represented = mq.represented_city_ids(session=session, city_ids=ids, role=Role.REP.value)  # type: ignore[arg-type]
+    represented = mq.represented_city_ids(session=session, city_ids=ids, role=Role.REP.value)
     if no_reps := [c.name for c in cities if c.id not in represented]:
         reply.add(Strings.STATS_NO_REPS, names=", ".join(no_reps))
     paused = mq.paused_city_ids(session=session, now=context.now)

@@ -503,7 +503,7 @@ def message_from_json(data: object) -> Template:
     return Msg(str(data))
 
 
-def reply_from_dict(data: dict) -> Reply:  # type: ignore[type-arg]
+def reply_from_dict(data: dict[str, Any]) -> Reply:
     def value(item: object) -> object:
         if not isinstance(item, dict):
             return item

@@ -227,8 +227,7 @@ def cohort_names(*, session: Session, cohort_ids: Sequence[int | None]) -> dict[
     ids = [cohort_id for cohort_id in set(cohort_ids) if cohort_id is not None]
     if not ids:
         return {}
-    # a stored Cohort's id is never None; the model types it int | None before insert.
-    return {c.id: c.name for c in session.exec(select(Cohort).where(col(Cohort.id).in_(ids)))}  # type: ignore[misc]
+    return {c.stored_id: c.name for c in session.exec(select(Cohort).where(col(Cohort.id).in_(ids)))}
 
 
 # --- join requests ---------------------------------------------------------------------------------

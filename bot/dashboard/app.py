@@ -88,7 +88,7 @@ def network_page(
     session: Any, services: Services, maps: MapCache, base: str, who: data.Viewer, params: dict[str, str]
 ) -> bytes:
     signature = data.network_signature(session)
-    form = data.read_network_filter(session, who, services.clock.now(), params, cities=signature[0])  # type: ignore[arg-type]
+    form = data.read_network_filter(session, who, services.clock.now(), params, cities=signature[0])
     # a map is kept per state of the network and filter (and zone, which sets the day since= begins), and per
     # language, which its title is written in
     key = (signature, form.wanted, str(who.zone) if form.wanted.since else "", i18n.current().code)

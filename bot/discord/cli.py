@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from bot.discord.settings import DiscordSettings
 
 
-def add_verbs(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_verbs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     discord = commands.add_parser("discord", help="Discord maintenance: citypeers discord sync [--guild ID]")
     verbs = discord.add_subparsers(dest="discord_command", required=True)
     sync_verb = verbs.add_parser("sync", help="register the slash commands with Discord")
