@@ -169,7 +169,7 @@ def pseudo_catalogue() -> object:
         if not message.id:
             continue
         if isinstance(message.id, (list, tuple)):
-            string: object = tuple(pseudo(form) for form in message.id)
+            string: str | tuple[str, ...] = tuple(pseudo(form) for form in message.id)
         else:
             string = pseudo(message.id)
         catalogue.add(message.id, string, context=message.context)
