@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -61,6 +62,8 @@ LISTS = {Kind.TRACKS: ", ", Kind.CITIES: ";"}  # how a list parameter's items ar
 # Mentions as Discord writes them in text a person typed (the escape hatch): users, nicknames, channels.
 _USER_MENTION = re.compile(r"<@!?(\d{1,25})>")
 _CHANNEL_MENTION = re.compile(r"<#(\d{1,25})>")
+_UNNAMED_CHANNEL = re.compile(r"<#discord:(\d{1,25})>")
+_CHANNEL_NAME = re.compile(r"[^|<>\s]{1,100}")
 
 
 class Strings:
@@ -113,6 +116,8 @@ class Interactions:
         self.application_id = application_id
         self.verify = verifier(public_key)
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="discord")
+        self._channel_names: dict[str, str | None] = {}
+        self._names_lock = threading.Lock()
 
     # --- the HTTP side: answer within three seconds -----------------------------------------------------
 
@@ -263,9 +268,32 @@ class Interactions:
             return self.services.meter.measure(line.family, lambda: handle(self.services, typed))
         if line == f"/{HOME}":
             return home(self.services, user_id=user_id, user_name=name, tz=None, locale=locale)
-        family, _, text = line.strip().lstrip("/").partition(" ")
+        family, _, text = self.with_channel_names(line).strip().lstrip("/").partition(" ")
         request = Request(user_id=user_id, user_name=name, command=family, text=text, tz=None, locale=locale)
         return self.services.meter.measure(family, lambda: handle(self.services, request))
+
+    def with_channel_names(self, line: str) -> str:
+        """A line's channel mentions with their names (`<#discord:123|city-labs>`), as Slack writes them and as a
+        typed CHANNEL option brings them: a Discord mention in text carries only the id, so a channel named in a
+        line would otherwise be kept and shown by its number. Each channel is asked once."""
+
+        def named(match: re.Match[str]) -> str:
+            channel = match.group(1)
+            with self._names_lock:
+                known = channel in self._channel_names
+                name = self._channel_names.get(channel)
+            if not known:
+                try:
+                    found = self.client.request("GET", f"/channels/{channel}") or {}
+                except DiscordError:  # not a channel the bot can see: the line says what it can
+                    found = {}
+                given = str(found.get("name") or "")
+                name = given if _CHANNEL_NAME.fullmatch(given) else None
+                with self._names_lock:
+                    self._channel_names[channel] = name
+            return f"<#discord:{channel}|{name}>" if name else match.group(0)
+
+        return _UNNAMED_CHANNEL.sub(named, line)
 
     def edit_original(self, token: str, reply: Reply) -> None:
         message = self.render(reply)

@@ -166,6 +166,11 @@ class FakeDiscord:
         with self._changed:
             return self._state.dm_channel(user_id)
 
+    def channel_name(self, channel_id: str) -> str | None:
+        with self._changed:
+            channel = self._state.channels.get(channel_id)
+            return channel.name if channel is not None else None
+
     def is_dm_channel(self, channel_id: str) -> bool:
         with self._changed:
             channel = self._state.channels.get(channel_id)

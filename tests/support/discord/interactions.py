@@ -443,7 +443,8 @@ class DiscordInteractions:
                 resolved.setdefault("channels", {})[str(value)] = {
                     "id": str(value),
                     "type": 0,
-                    "name": f"channel-{str(value)[-4:]}",
+                    # As Discord resolves it: the channel's own name (a made-up one for a channel it does not hold).
+                    "name": self.discord.channel_name(str(value)) or f"channel-{str(value)[-4:]}",
                     "permissions": APP_PERMISSIONS,
                 }
         if len(path) == 2:
