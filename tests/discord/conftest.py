@@ -3,6 +3,7 @@ serving it in-process (`bot`)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ def discord() -> Iterator[FakeDiscord]:
 
 @pytest.fixture
 def bot(database_url: str, discord: FakeDiscord, clock: FakeClock) -> Iterator[Bot]:
+    with serving(database_url, discord, clock) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serving(database_url: str, discord: FakeDiscord, clock: FakeClock) -> Iterator[Bot]:
+    """The real web app and handlers on `database_url`, talking to `discord`, its commands registered."""
     interactions = DiscordInteractions("http://127.0.0.1:1", discord)
     settings = make_settings(
         database_url,
