@@ -15,7 +15,7 @@ from sqlmodel import Session
 import locales
 from core import i18n
 from core.audit import AuditKind
-from core.dates import format_instant
+from core.dates import format_instant, zone_note
 from core.grammar import UserRef, shown
 from core.i18n import N_, Msg, format_number, nN_, pN_
 from core.roles import GRANTABLE, ORGANISERS, READERS, Role, may_grant
@@ -715,7 +715,10 @@ def timezone(context: Context, args: ChooseZone) -> Reply:
     if args.zone is not None:
         zone = args.zone
         member.tz, member.tz_chosen = zone.key, True
-        return Reply.of(Strings.TZ_SET, zone=zone.key, now=format_instant(context.now, zone))
+        reply = Reply.of(Strings.TZ_SET, zone=zone.key, now=format_instant(context.now, zone))
+        if note := zone_note(zone.key, context.now):  # `CEST`: which zone it was read as, as tz= and start= say
+            reply.add("{note}", note=note)
+        return reply
     zone = context.zone
     shown_as = (
         Strings.TZ_SHOW_CHOSEN

@@ -53,3 +53,14 @@ def test_a_zone_that_does_not_exist_changes_nothing(services):
         "`Mars/Olympus_Mons` is not a time zone; expected an Area/City name like Europe/Brussels."
     )
     assert snapshot(services.engine) == before
+
+
+def test_a_zone_written_as_an_abbreviation_says_what_it_was_read_as(services):
+    """As tz= and a time's own zone do: `CEST` is the Central European zone, its clocks on CET in November."""
+    assert line(services, "discord:42", "/city timezone CEST").splitlines() == [
+        "Times are now shown to you in CET: it is Sun 22 Nov 2026, 10:00 CET there.",
+        "`CET` read as Central European time (Brussels, Paris, Berlin, Rome, Warsaw …): CET, UTC+01:00 on "
+        "Sun 22 Nov 2026.",
+    ]
+    # a zone named in full needs no note
+    assert line(services, "discord:42", "/city timezone Europe/Tallinn").count("\n") == 0
