@@ -75,6 +75,7 @@ class Slot:
     choices: tuple[str, ...] = ()
     spelled: tuple[tuple[str, str], ...] = ()
     word: str = ""  # a flag's word
+    also: tuple[str, ...] = ()  # a flag's other words
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def split_in_place(text: str, slots: Sequence[Slot]) -> dict[str, str | bool]:
     refused.
     """
     words = tokens(text)
-    flags = {slot.word.casefold(): slot for slot in slots if slot.kind is Kind.FLAG}
+    flags = {word.casefold(): slot for slot in slots if slot.kind is Kind.FLAG for word in (slot.word, *slot.also)}
     found: dict[str, str | bool] = {}
     kept: list[int] = []  # indices in `words` of the words that are not flags
     for index, token in enumerate(words):

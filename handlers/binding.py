@@ -44,6 +44,9 @@ def param(
     invalid_values: Mapping[str, object] | None = None,
     asked_by_command: bool = False,
     may_be_new: bool = False,
+    line_only: bool = False,
+    also: tuple[str, ...] = (),
+    either: bool = False,
     default: object = None,
 ) -> Any:
     """A field of a command's arguments that declares one parameter (see handlers.types.Param). `name` is how
@@ -64,6 +67,9 @@ def param(
         "invalid_values": tuple((invalid_values or {}).items()),
         "asked_by_command": asked_by_command,
         "may_be_new": may_be_new,
+        "line_only": line_only,
+        "also": also,
+        "either": either,
     }
     return dataclasses.field(default=default, metadata={PARAM: declared})
 
@@ -101,7 +107,9 @@ def _field_of(param: Param) -> str:
 def raw_values(params: tuple[Param, ...], args: Args) -> dict[str, object]:
     """What a typed line gives each parameter, as typed: options by key, the free text shared out in order."""
     in_place = [
-        Slot(p.name, p.kind, p.required, p.choices, p.spelled, p.flag_word.casefold()) for p in params if p.key is None
+        Slot(p.name, p.kind, p.required, p.choices, p.spelled, p.flag_word.casefold(), p.also)
+        for p in params
+        if p.key is None
     ]
     try:
         shared: dict[str, object] = dict(split_in_place(args.text, in_place))

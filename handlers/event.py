@@ -552,13 +552,18 @@ EVENT_ID = N_("The event's number, as /event list shows it")
 @dataclass(frozen=True)
 class Rsvp:
     event: Event = param(Kind.EVENT, EVENT_ID, required=True, name="id", invalid=Strings.ID_BAD)
-    withdraw: bool = param(Kind.FLAG, N_("Say you no longer attend"), word="no")
+    # `no`, and the words it was said with before declarations (cancel, off)
+    withdraw: bool = param(Kind.FLAG, N_("Say you no longer attend"), word="no", also=("cancel", "off"))
+    # `yes` says what the command does anyway (product.md's Matrix form: `!event rsvp 3 yes`); not an option
+    attend: bool = param(Kind.FLAG, N_("Attend"), word="yes", placeholder="", line_only=True)
 
 
 def rsvp(context: Context, args: Rsvp) -> Reply:
     event = scheduled(args.event)
     member = context.actor.member
     existing = event_queries.get_rsvp(session=context.session, event_id=event.stored_id, member_id=member.stored_id)
+    if args.withdraw and args.attend:
+        raise UsageError()
     if args.withdraw:
         if existing is None:
             raise CommandError(Strings.RSVP_NONE.format(title=event.title))
@@ -936,7 +941,9 @@ def personal_notices(context: Context, event: Event, attendees: list[Member], te
 
 @dataclass(frozen=True)
 class Ics:
-    event: Event | None = param(Kind.EVENT, N_("The event's number, or all for every event"), placeholder="<id>|all")
+    event: Event | None = param(
+        Kind.EVENT, N_("The event's number, or all for every event"), placeholder="<id>|all", either=True
+    )
     all: bool = param(Kind.FLAG, N_("Every event"), placeholder="")
 
 

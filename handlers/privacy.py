@@ -406,7 +406,9 @@ class PrivacyArguments:
         Kind.USER, N_("Admins and organisers: someone else (yourself if not given)"), invalid=Strings.NEITHER
     )
     # The Erase button's word (`/city privacy forget confirm`): help does not show it, a person presses it.
-    confirm: bool = param(Kind.FLAG, N_("Erase at once, without asking first"), word=CONFIRM, placeholder="")
+    confirm: bool = param(
+        Kind.FLAG, N_("Erase at once, without asking first"), word=CONFIRM, placeholder="", line_only=True
+    )
 
 
 def privacy(context: Context, args: PrivacyArguments) -> Reply:

@@ -337,6 +337,12 @@ class Param:
     # (`/city offer remove` lists the offers to choose from).
     asked_by_command: bool = False
     may_be_new: bool = False  # a name that may name something new (a cohort `/city register` starts): not looked up
+    # Only in a typed line, as a button writes it (`confirm`, which erases without asking): a platform with typed
+    # options does not offer it.
+    line_only: bool = False
+    also: tuple[str, ...] = ()  # a FLAG's other words in the line (`cancel`, `off` beside `no`)
+    # Not required alone, but it or the flag its placeholder offers is (`<id>|all`): help writes it unbracketed.
+    either: bool = False
 
     @property
     def autocomplete(self) -> str | None:
@@ -363,7 +369,7 @@ class Param:
             shown = PLACEHOLDERS.get(self.kind, f"<{self.name}>")
         if self.key is not None:
             shown = f"{self.key}={shown}"
-        return shown if self.required else f"[{shown}]"
+        return shown if self.required or self.either else f"[{shown}]"
 
 
 def usage_of(head: str, params: tuple[Param, ...]) -> str:

@@ -136,7 +136,11 @@ def command_set(families: Mapping[str, Mapping[str, Command]], summaries: Mappin
                     "name": sub.name,
                     "description": sub.summary,
                     # Discord wants the required options first; the canonical line keeps the declared order.
-                    "options": [option_definition(p) for p in sorted(sub.params, key=lambda p: not p.required)],
+                    "options": [
+                        option_definition(p)
+                        for p in sorted(sub.params, key=lambda p: not p.required)
+                        if not p.line_only  # a button's word (confirm), never an option
+                    ],
                 }
             )
             for sub in subcommands_of(commands)
@@ -188,7 +192,7 @@ def typed_invocation(data: dict[str, Any], families: Mapping[str, Mapping[str, C
         return None
     resolved = data.get("resolved") or {}
     users, channels = resolved.get("users") or {}, resolved.get("channels") or {}
-    kinds = {param.name: param.kind for param in sub.params}
+    kinds = {param.name: param.kind for param in sub.params if not param.line_only}
     values: dict[str, object] = {}
     for option in chosen.get("options") or []:
         name, value = str(option.get("name")), option.get("value")

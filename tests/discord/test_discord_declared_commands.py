@@ -245,3 +245,25 @@ def test_cohorts_are_offered_as_they_are_typed(bot: Bot) -> None:
 def test_a_list_of_tracks_is_completed_at_its_last_item(bot: Bot) -> None:
     offered = bot.interactions.autocomplete(ANA, "city", "interests", "tracks", "tourism, upsk")
     assert [c["value"] for c in offered.body["data"]["choices"]] == ["tourism, upskilling"]
+
+
+def test_the_erase_buttons_confirm_is_no_option_and_is_not_taken_as_one() -> None:
+    """`/city privacy forget` asks before it erases; its `confirm` word is the Erase button's, which carries the
+    line. Discord is not offered it, and an interaction naming it anyway (as an old registration would) does not
+    skip the question."""
+    [privacy] = [sub for name, sub in subcommands() if name == "/city privacy"]
+    assert {option["name"] for option in privacy["options"]} == {"action", "user"}
+    data = {
+        "name": "city",
+        "options": [
+            {
+                "name": "privacy",
+                "type": SUB_COMMAND,
+                "options": [
+                    {"name": "action", "type": STRING, "value": "forget"},
+                    {"name": "confirm", "type": BOOLEAN, "value": True},
+                ],
+            }
+        ],
+    }
+    assert typed_invocation(data, FAMILIES) == Invocation("city", "privacy", {"action": "forget"})

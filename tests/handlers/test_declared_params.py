@@ -66,7 +66,7 @@ USAGE = {
         "[where=<text>] [channel=<#channel>] [repeat=<RRULE>|none]"
     ),
     ("event", "cancel"): "/event cancel <id> [on=<date>]",
-    ("event", "ics"): "/event ics [<id>|all]",  # the number or all: neither alone is required
+    ("event", "ics"): "/event ics <id>|all",  # the number or all, as product.md writes it: one of them is required
     ("event", "subscribe"): "/event subscribe [all=yes] | /event subscribe reset",
     ("event", "broadcast"): (
         "/event broadcast <#channel> <text> [at=<when>] | /event broadcast list | /event broadcast cancel <id>"

@@ -57,6 +57,15 @@ def test_withdrawing_an_rsvp_withdraws_its_reminders(lab):
     assert bobs == ["withdrawn"] * 3
 
 
+def test_an_rsvp_is_withdrawn_by_each_word_it_ever_took_and_yes_attends(lab):
+    """`no` as help says, `cancel` and `off` as the command read them before it was declared; `yes` (Matrix's form
+    in product.md, `!event rsvp 3 yes`) attends."""
+    for word in ("no", "cancel", "OFF"):
+        assert say(lab, "bob", "/event rsvp 1 yes").startswith("You are attending First ICC City Lab"), word
+        assert say(lab, "bob", f"/event rsvp 1 {word}").startswith("You are no longer attending"), word
+    assert say(lab, "bob", "/event rsvp 1 yes no") == "Expected: /event rsvp <id> [no]"
+
+
 def test_recurring_event_gets_reminders_for_each_occurrence(services):
     reply = say(
         services,
@@ -135,7 +144,7 @@ def test_broadcast_is_queued_for_now_or_later(services):
         ("ana", "/event remind 1", "Expected: /event remind <id> <offsets>"),
         ("ana", "/event edit 1", "Say what changes"),
         ("bob", "/event cancel 1", "Only admins and organisers can cancel events."),
-        ("ana", "/event ics", "Expected: /event ics [<id>|all]"),
+        ("ana", "/event ics", "Expected: /event ics <id>|all"),
         ("ana", "/event broadcast general hi", "`general` is not a channel"),
         ("ana", "/event broadcast #general", "Expected: /event broadcast <#channel> <text>"),
         ("bob", "/event broadcast #general hi", "Only admins and organisers can broadcast."),
