@@ -579,7 +579,7 @@ def _add_item(kind: str) -> Callable[[Context, AddOffer | AddNeed], Reply]:
 def _remove_item(kind: str) -> Callable[[Context, RemoveItem], Reply]:
     def run(context: Context, args: RemoveItem) -> Reply:
         city = city_to_edit(context, args.city, "remove offers" if kind == "offer" else "remove needs")
-        items = queries.city_items(session=context.session, city_id=city.id, kind=kind)  # type: ignore[arg-type]
+        items = queries.city_items(session=context.session, city_id=city.stored_id, kind=kind)
         if args.number is None:  # `remove one` is a slip, not an offer: the numbered items to choose from
             if not items:
                 raise CommandError(
@@ -628,12 +628,12 @@ def city_card(context: Context, city: City) -> Reply:
     if city.mentor:
         facts.append(str(Strings.FACT_MENTOR))
     reply = Reply.of("*{name}* · " + " · ".join(facts), **values)
-    tracks = queries.city_tracks(session=session, city_ids=[city.id])[city.id]
+    tracks = queries.city_tracks(session=session, city_ids=[city.stored_id])[city.stored_id]
     reply.sections.append(labelled_list(Strings.TRACKS_LABEL, [t.name for t in tracks], numbered=False))
     for kind, label in (("offer", Strings.OFFERS_LABEL), ("need", Strings.NEEDS_LABEL)):
-        items = queries.city_items(session=session, city_id=city.id, kind=kind)
+        items = queries.city_items(session=session, city_id=city.stored_id, kind=kind)
         reply.sections.append(labelled_list(label, [item.text for item in items], numbered=True))
-    reps = queries.reps_of(session=session, city_id=city.id)
+    reps = queries.reps_of(session=session, city_id=city.stored_id)
     reply.sections.append(labelled_list(Strings.REPS_LABEL, [mention(m) for m in reps], numbered=False))
     return reply
 
@@ -665,7 +665,7 @@ def list_cities(context: Context, args: ListCities) -> Reply:
     cities = queries.list_cities(session=session, track_id=track_id, cohort_id=cohort_id)
     if not cities:
         return Reply.of(Strings.LIST_EMPTY)
-    tracks = queries.city_tracks(session=session, city_ids=[c.id for c in cities])
+    tracks = queries.city_tracks(session=session, city_ids=[c.stored_id for c in cities])
     counted = (
         Strings.CITIES_ON_TRACK_IN_COHORT
         if args.track and args.cohort
@@ -686,7 +686,7 @@ def list_cities(context: Context, args: ListCities) -> Reply:
     lines = []
     for i, city in enumerate(cities):
         values[f"n{i}"] = city.name
-        keys = ", ".join(t.key for t in tracks[city.id]) or str(Strings.NO_TRACKS_YET)
+        keys = ", ".join(t.key for t in tracks[city.stored_id]) or str(Strings.NO_TRACKS_YET)
         mentor = f" · {Strings.MENTOR}" if city.mentor else ""
         lines.append(f"*{{n{i}}}* ({city.country}){mentor} · {keys}")
     reply.sections.append(Section(Text("\n".join(lines), **values)))
@@ -772,7 +772,7 @@ def tracks(context: Context, args: NoArguments) -> Reply:
     counts = queries.track_city_counts(session=context.session)
     reply = Reply(title=Strings.TRACKS_TITLE)
     for track in queries.active_tracks(session=context.session):
-        count = counts.get(track.id, 0)
+        count = counts.get(track.stored_id, 0)
         reply.add(Strings.TRACK_LINE, key=track.key, name=track.name, n=count)
     return reply
 
