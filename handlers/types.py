@@ -499,6 +499,14 @@ def message_to_json(template: Template | None) -> object:
     return template
 
 
+def _message_without_count(data: object) -> str:
+    """A title or a button's label as the ledger keeps it: a message, never one with a count."""
+    message = message_from_json(data)
+    if isinstance(message, Plural):
+        raise ValueError(f"a title or label with a count: {data!r}")
+    return message
+
+
 def message_from_json(data: object) -> Template:
     if isinstance(data, dict):
         if "plural" in data:
@@ -529,12 +537,12 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
 
     title = data.get("title")
     return Reply(
-        title=None if title is None else message_from_json(title),  # type: ignore[arg-type]
+        title=None if title is None else _message_without_count(title),
         error=bool(data.get("error")),
         sections=[
             Section(
                 Text(message_from_json(section["template"]), **{k: value(v) for k, v in section["values"].items()}),
-                [Button(message_from_json(button[0]), *button[1:]) for button in section["buttons"]],  # type: ignore[arg-type]
+                [Button(_message_without_count(button[0]), *button[1:]) for button in section["buttons"]],
             )
             for section in data.get("sections", [])
         ],
