@@ -555,7 +555,9 @@ class Rsvp:
     # `no`, and the words it was said with before declarations (cancel, off)
     withdraw: bool = param(Kind.FLAG, N_("Say you no longer attend"), word="no", also=("cancel", "off"))
     # `yes` says what the command does anyway (product.md's Matrix form: `!event rsvp 3 yes`); not an option
-    attend: bool = param(Kind.FLAG, N_("Attend"), word="yes", placeholder="", line_only=True)
+    attend: bool = param(
+        Kind.FLAG, N_("Say you will be there, as the command does anyway"), word="yes", placeholder="", line_only=True
+    )
 
 
 def rsvp(context: Context, args: Rsvp) -> Reply:
