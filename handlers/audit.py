@@ -349,7 +349,7 @@ def audit_command(context: Context, args: AuditFilters) -> Reply:
         filename = f"audit-{context.now.astimezone(context.zone).date().isoformat()}.csv"
         names = _names(session, {entry.actor for entry in every})
         reply.files.append(Attachment(filename, audit_csv(every, names), "text/csv"))
-        reply.add(Strings.FILE[filters], total=total, file=filename, **values)
+        reply.add_text(Text(Strings.FILE[filters], total=total, file=filename, **values))
     return reply
 
 

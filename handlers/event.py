@@ -34,7 +34,7 @@ from core.reminders import (
     whole_days,
 )
 from core.roles import ORGANISERS
-from core.text import ChannelMention, Mention
+from core.text import ChannelMention, Mention, Text
 from handlers import audit, languages, ledger
 from handlers.auth import require
 from handlers.binding import NoArguments, param
@@ -496,7 +496,7 @@ def list_events(context: Context, args: ListEvents) -> Reply:
     if not upcoming:
         return Reply.of(Strings.NO_EVENTS)
     upcoming.sort(key=lambda item: item[0].start)
-    counts = event_queries.rsvp_counts(session=session, event_ids=[e.id for _, e in upcoming])
+    counts = event_queries.rsvp_counts(session=session, event_ids=[e.stored_id for _, e in upcoming])
     reply = Reply(title=Strings.ALL_EVENTS if show_all else Strings.UPCOMING_EVENTS)
     for occurrence, event in upcoming:
         extras = []
@@ -504,7 +504,7 @@ def list_events(context: Context, args: ListEvents) -> Reply:
             extras.append(str(Strings.REPEATING))
         if event.status != "scheduled":
             extras.append(str(Strings.STATUS.get(event.status, event.status)))
-        extras.append(Strings.ATTENDING.format(n=counts.get(event.id, 0)))
+        extras.append(Strings.ATTENDING.format(n=counts.get(event.stored_id, 0)))
         reply.add(
             Strings.LIST_LINE,
             title=event.title,
@@ -877,7 +877,7 @@ def cancel(context: Context, args: CancelEvent) -> Reply:
     event.sequence += 1
     withdrawn = ledger.withdraw(context.session, event_id=event.stored_id, keep_kind=CALENDAR)
     queue_calendar(context.session, event, context.now)
-    attendees = event_queries.attendees(session=context.session, event_id=event.id)
+    attendees = event_queries.attendees(session=context.session, event_id=event.stored_id)
     reply = Reply.of(Strings.CANCEL_DONE, title=event.title, withdrawn=withdrawn, n=len(attendees))
     reply.notices.extend(personal_notices(context, event, attendees, Strings.CANCEL_NOTICE))
     return reply
@@ -990,7 +990,9 @@ class Subscribe:
 
 def subscribe_reset(context: Context, args: NoArguments) -> Reply:
     """`/event subscribe reset`: every calendar feed link the person got stops working."""
-    count = feed_queries.revoke_feeds(session=context.session, member_id=context.actor.member.id, now=context.now)
+    count = feed_queries.revoke_feeds(
+        session=context.session, member_id=context.actor.member.stored_id, now=context.now
+    )
     return Reply.of(Strings.SUBSCRIBE_RESET, n=count)
 
 

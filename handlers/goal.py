@@ -769,7 +769,7 @@ def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Rep
         "changed": Strings.DIGEST_CHANGED.format(days=CHANGED_DAYS),
     }
     for cohort in sorted(per_cohort, key=name_key):
-        lines = [Strings.DIGEST_COHORT]
+        lines: list[str] = [Strings.DIGEST_COHORT]
         values: dict[str, object] = {"cohort": cohort}
         for bucket, heading in headings.items():
             found = per_cohort[cohort].get(bucket, [])
@@ -778,7 +778,7 @@ def digest_reply(rows: list[GoalRow], *, today: date, services: Services) -> Rep
             lines.append(f"_{heading}_ ({len(found)})")
             for i, row in enumerate(found[:DIGEST_PER_BUCKET]):
                 prefix = f"{bucket}{i}_"
-                item = Strings.DIGEST_ITEM
+                item: str = Strings.DIGEST_ITEM
                 for field in ("id", "city", "status", "due", "text"):
                     item = item.replace("{" + field + "}", "{" + prefix + field + "}")
                 lines.append("• " + item)

@@ -36,6 +36,7 @@ from core.matching import (
 from core.network import City as NetworkCity
 from core.network import Network, Tie, TieKind, analyse, neighbourhood
 from core.roles import ORGANISERS, READERS, Role
+from core.rounds import LeftOut, LeftOutReason, plan_round
 from core.text import Mention, Sentence, Text, joined
 from handlers.auth import own_city, require
 from handlers.binding import NoArguments, param
@@ -764,17 +765,17 @@ def intro_message(
     a, b = group[0], group[1]
     reply = Reply.of(
         Strings.INTRO_MEET,
-        people_a=_mentions(reps.get(a.id, [])),  # type: ignore[arg-type]
+        people_a=_mentions(reps.get(a.stored_id, [])),
         a=a.name,
         country_a=country_name(a.country),
-        people_b=_mentions(reps.get(b.id, [])),  # type: ignore[arg-type]
+        people_b=_mentions(reps.get(b.stored_id, [])),
         b=b.name,
         country_b=country_name(b.country),
     )
     for extra in group[2:]:
-        reply.add(Strings.INTRO_ALSO, people=_mentions(reps.get(extra.id, [])), name=extra.name,  # type: ignore[arg-type]
+        reply.add(Strings.INTRO_ALSO, people=_mentions(reps.get(extra.stored_id, [])), name=extra.name,
                   country=country_name(extra.country))  # fmt: skip
-    why = group_reasons(context, [(c.id, c.name) for c in group], reasons, separator=" · ") or unexplained  # type: ignore[arg-type]
+    why = group_reasons(context, [(c.stored_id, c.name) for c in group], reasons, separator=" · ") or unexplained
     reply.add(Strings.INTRO_WHY, reasons=why)
     for city in group:
         reply.sections.append(_side_section(context, city))
