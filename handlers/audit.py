@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from core import i18n
 from core.audit import AuditKind, AuditRecord
 from core.dates import format_instant
 from core.grammar import UserRef
-from core.i18n import N_, Msg, Plural, nN_
+from core.i18n import N_, Msg, Plural, nN_, pN_
 from core.roles import Role
 from core.text import Mention, Text
 from handlers.auth import require
@@ -169,6 +170,104 @@ class Strings:
     WHO_BAD = N_("`who=` names a person as @name, not `{value}`.")
     PAGE_BAD = N_("`page=` expects a whole number of at least 1, not `{value}`.")
     COMMAND_LINE = N_("the command line")
+    # What was acted on: its kind's label (OBJECT_KINDS), its name, its number, and for whom.
+    OBJECT = N_("{kind} {name}")
+    OBJECT_NUMBERED = N_("{kind} {name} (#{number})")
+    OBJECT_FOR = N_("{kind} {name} for {who}")
+    OBJECT_NUMBERED_FOR = N_("{kind} {name} (#{number}) for {who}")
+    # One field of what changed: before and after, or the one side there is.
+    CHANGE = N_("{field}: {old} → {new}")
+    FIELD = N_("{field}: {value}")
+    NONE = pN_("audit value", "none")
+    YES = pN_("audit value", "yes")
+    NO = pN_("audit value", "no")
+
+
+# TRANSLATORS: an audit entry's kind is also what `/city audit what=` takes, typed in English: keep the code as it
+# is written here (in `backticks`) and, if you like, add its meaning beside it, e.g. "`city-register` (registro)".
+KINDS: Mapping[str, Msg] = {
+    "approve": pN_("audit kind", "approve"),
+    "reject": pN_("audit kind", "reject"),
+    "role": pN_("audit kind", "role"),
+    "city-register": pN_("audit kind", "city-register"),
+    "city-edit": pN_("audit kind", "city-edit"),
+    "event-add": pN_("audit kind", "event-add"),
+    "event-edit": pN_("audit kind", "event-edit"),
+    "event-cancel": pN_("audit kind", "event-cancel"),
+    "broadcast": pN_("audit kind", "broadcast"),
+    "broadcast-cancel": pN_("audit kind", "broadcast-cancel"),
+    "round": pN_("audit kind", "round"),
+    "import": pN_("audit kind", "import"),
+    "export": pN_("audit kind", "export"),
+    "privacy-export": pN_("audit kind", "privacy-export"),
+    "privacy-forget": pN_("audit kind", "privacy-forget"),
+}
+# The kinds of thing acted on, as the handlers record them (`object_kind`).
+OBJECT_KINDS: Mapping[str, Msg] = {
+    "city": pN_("audit object", "city"),
+    "event": pN_("audit object", "event"),
+    "broadcast": pN_("audit object", "broadcast"),
+    "member": pN_("audit object", "member"),
+    "goal": pN_("audit object", "goal"),
+    "goals": pN_("audit object", "goals"),
+    "file": pN_("audit object", "file"),
+    "round": pN_("audit object", "round"),
+}
+# Every field the handlers write in an entry's before and after, as words.
+FIELDS: Mapping[str, Msg] = {
+    "all_day": pN_("audit field", "all day"),
+    "cancelled_at": pN_("audit field", "cancelled at"),
+    "channel": pN_("audit field", "channel"),
+    "characters": pN_("audit field", "characters"),
+    "cities": pN_("audit field", "cities"),
+    "city_id": pN_("audit field", "city id"),
+    "cohort": pN_("audit field", "cohort"),
+    "cohort_id": pN_("audit field", "cohort id"),
+    "country": pN_("audit field", "country"),
+    "end": pN_("audit field", "end"),
+    "for": pN_("audit field", "for"),
+    "goal": pN_("audit field", "goal"),
+    "goals": pN_("audit field", "goals"),
+    "groups": pN_("audit field", "groups"),
+    "interests": pN_("audit field", "interests"),
+    "mentor": pN_("audit field", "mentor"),
+    "messages_emptied": pN_("audit field", "messages emptied"),
+    "messages_withdrawn": pN_("audit field", "messages withdrawn"),
+    "need": pN_("audit field", "need"),
+    "needs": pN_("audit field", "needs"),
+    "number": pN_("audit field", "number"),
+    "offer": pN_("audit field", "offer"),
+    "offers": pN_("audit field", "offers"),
+    "on": pN_("audit field", "on"),
+    "population": pN_("audit field", "population"),
+    "references_cleared": pN_("audit field", "references cleared"),
+    "remind": pN_("audit field", "remind"),
+    "repeat": pN_("audit field", "repeat"),
+    "role": pN_("audit field", "role"),
+    "rows_deleted": pN_("audit field", "rows deleted"),
+    "send_at": pN_("audit field", "send at"),
+    "start": pN_("audit field", "start"),
+    "status": pN_("audit field", "status"),
+    "texts_scrubbed": pN_("audit field", "texts scrubbed"),
+    "title": pN_("audit field", "title"),
+    "tz": pN_("audit field", "tz"),
+    "where": pN_("audit field", "where"),
+}
+# Values that are codes, not anyone's text: a role's and a status's (of an event or a goal), by the field they are in.
+CODE_FIELDS = frozenset({"role", "status"})
+CODE_VALUES: Mapping[str, Msg] = {
+    "none": pN_("audit value", "none"),
+    "rep": pN_("audit value", "rep"),
+    "expert": pN_("audit value", "expert"),
+    "organiser": pN_("audit value", "organiser"),
+    "admin": pN_("audit value", "admin"),
+    "scheduled": pN_("audit value", "scheduled"),
+    "cancelled": pN_("audit value", "cancelled"),
+    "on-track": pN_("audit value", "on-track"),
+    "at-risk": pN_("audit value", "at-risk"),
+    "done": pN_("audit value", "done"),
+    "dropped": pN_("audit value", "dropped"),
+}
 
 
 CLI_ACTOR = "cli"  # who the command line's acts are by: whoever runs `citypeers`, with the server's rights
@@ -334,7 +433,7 @@ def audit_command(context: Context, args: AuditFilters) -> Reply:
         line = {
             "when": format_instant(entry.at, context.zone),
             "who": _who(entry.actor, names),
-            "what": entry.what,
+            "what": KINDS.get(entry.what, entry.what),
             "object": _object(entry, names),
         }
         changes = _changes(entry, context.zone)
@@ -392,13 +491,17 @@ def _who(external_id: str, names: dict[str, str]) -> object:
 
 
 def _object(entry: AuditEntry, names: dict[str, str]) -> str:
-    """`city Brno (#3)`, `event City Lab (#12)`, `member @ana`."""
+    """`city Brno (#3)`, `event City Lab (#12)`, `member @ana`: the kind in the reader's language."""
+    kind = OBJECT_KINDS.get(entry.object_kind, entry.object_kind)
     if entry.object_kind == "member":
-        return f"member @{names.get(entry.object_id, entry.object_id)}"
-    label = entry.object_name or entry.object_id
-    about = f" for @{names.get(entry.subject, entry.subject)}" if entry.subject and entry.what != "role" else ""
-    number = f" (#{entry.object_id})" if entry.object_name and entry.object_id != entry.object_name else ""
-    return f"{entry.object_kind} {label}{number}{about}"
+        return i18n.render(Strings.OBJECT, kind=kind, name=f"@{names.get(entry.object_id, entry.object_id)}")
+    name = entry.object_name or entry.object_id
+    numbered = bool(entry.object_name) and entry.object_id != entry.object_name
+    values: dict[str, object] = {"kind": kind, "name": name, "number": entry.object_id}
+    if entry.subject and entry.what != "role":
+        values["who"] = f"@{names.get(entry.subject, entry.subject)}"
+        return i18n.render(Strings.OBJECT_NUMBERED_FOR if numbered else Strings.OBJECT_FOR, **values)
+    return i18n.render(Strings.OBJECT_NUMBERED if numbered else Strings.OBJECT, **values)
 
 
 def _changes(entry: AuditEntry, zone: ZoneInfo) -> str:
@@ -407,12 +510,15 @@ def _changes(entry: AuditEntry, zone: ZoneInfo) -> str:
     parts = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
+        field = _words(key)
         if key in before and key in after:
             if old == new:
                 continue
-            parts.append(f"{_words(key)}: {_value(old, zone)} → {_value(new, zone)}")
+            parts.append(
+                i18n.render(Strings.CHANGE, field=field, old=_value(old, zone, key), new=_value(new, zone, key))
+            )
         else:
-            parts.append(f"{_words(key)}: {_value(new if key in after else old, zone)}")
+            parts.append(i18n.render(Strings.FIELD, field=field, value=_value(new if key in after else old, zone, key)))
     text = "; ".join(parts)
     return text if len(text) <= MAX_CHANGES else text[: MAX_CHANGES - 1] + "…"
 
@@ -422,21 +528,26 @@ _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d
 
 
 def _words(key: str) -> str:
-    """A field's name as words: `rows_deleted` reads `rows deleted`."""
-    return key.replace("_", " ")
+    """A field's name as words in the reader's language: `rows_deleted` reads `rows deleted`; a key no handler
+    writes (a table's name in a count) as words of its own."""
+    label = FIELDS.get(key)
+    return label.translated() if label is not None else key.replace("_", " ")
 
 
-def _value(value: object, zone: ZoneInfo) -> str:
+def _value(value: object, zone: ZoneInfo, key: str = "") -> str:
     if value is None:
-        return "none"
+        return Strings.NONE.translated()
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return (Strings.YES if value else Strings.NO).translated()
     if isinstance(value, list):
-        return ", ".join(_value(item, zone) for item in value) or "none"
+        return ", ".join(_value(item, zone, key) for item in value) or Strings.NONE.translated()
     if isinstance(value, dict):  # counts by kind (`{"join_request": 1}`): in words, never as a Python value
-        return ", ".join(f"{_words(str(key))} {_value(item, zone)}" for key, item in value.items()) or "none"
+        counts = ", ".join(f"{_words(str(name))} {_value(item, zone)}" for name, item in value.items())
+        return counts or Strings.NONE.translated()
     if isinstance(value, str) and _INSTANT.fullmatch(value):
         return format_instant(datetime.fromisoformat(value.replace("Z", "+00:00")), zone)
+    if key in CODE_FIELDS and str(value) in CODE_VALUES:
+        return CODE_VALUES[str(value)].translated()
     return str(value)
 
 
