@@ -34,7 +34,7 @@ from core.goals import (
     status_label,
 )
 from core.grammar import GrammarError
-from core.i18n import N_, Plural, nN_
+from core.i18n import N_, Plural, nN_, render
 from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
@@ -580,15 +580,15 @@ def chart(context: Context, args: ChartGoals) -> Reply:
     if not counts:
         return Reply.of(Strings.CHART_EMPTY)
     if city is not None:
-        rows = Strings.CHART_OF_CITY.replace("{city}", "{city_name}")
+        rows = render(Strings.CHART_OF_CITY, city=city.name)
         bars = bars_by(counts, lambda c: c.track or Strings.NO_TRACK_LABEL, str)
         if len(bars) > 1:
             bars.insert(0, total_bar(Strings.CHART_ALL_TRACKS_BAR, bars))
     elif args.by is not None:
-        rows = Strings.CHART_PER_CITY
+        rows = render(Strings.CHART_PER_CITY)
         bars = bars_by(counts, lambda c: c.city, name_key)
     else:
-        rows = Strings.CHART_PER_TRACK_OF_COHORT if cohort else Strings.CHART_PER_TRACK
+        rows = render(Strings.CHART_PER_TRACK_OF_COHORT if cohort else Strings.CHART_PER_TRACK)
 
         def cohort_and_track(count: ProgressCount) -> str:
             track_label = count.track or Strings.NO_TRACK_LABEL
@@ -599,18 +599,16 @@ def chart(context: Context, args: ChartGoals) -> Reply:
     if len(bars) > MAX_CHART_CITIES:
         most = sorted(bars, key=lambda b: (-(b.overdue + b.not_reported), name_key(b.label)))[:MAX_CHART_CITIES]
         bars = sorted(most, key=lambda b: name_key(b.label))
+    # Which rows, cohort and track the chart shows: each a whole message of its own, given as a value.
     scope = {
         "rows": rows,
-        "cohort": Strings.CHART_COHORT if cohort else Strings.CHART_ALL_COHORTS,
-        "track": Strings.CHART_TRACK if track else Strings.CHART_ALL_TRACKS,
-    }
-    values = {
-        "city_name": city.name if city else "",
-        "cohort_name": cohort.name if cohort else "",
-        "track_name": track.key if track else "",
+        "cohort": render(Strings.CHART_COHORT, cohort_name=cohort.name)
+        if cohort
+        else render(Strings.CHART_ALL_COHORTS),
+        "track": render(Strings.CHART_TRACK, track_name=track.key) if track else render(Strings.CHART_ALL_TRACKS),
         "day": show_date(day),
     }
-    title = Text(fill(Strings.CHART_TITLE, scope), **values).plain()
+    title = Text(Strings.CHART_TITLE, **scope).plain()
     png = progress_chart(
         bars,
         title=title,
@@ -624,10 +622,7 @@ def chart(context: Context, args: ChartGoals) -> Reply:
     filename = f"goal-progress-{day.isoformat()}.png"
     total = total_bar("", bars_by(counts, lambda c: "", str))
     reply = Reply.of(
-        fill(Strings.CHART_DONE, scope),
-        goals=counted(total.counted + total.dropped, Strings.GOALS),
-        file=filename,
-        **values,
+        Strings.CHART_DONE, goals=counted(total.counted + total.dropped, Strings.GOALS), file=filename, **scope
     )
     reply.add(
         Strings.CHART_SUMMARY,
@@ -643,13 +638,6 @@ def chart(context: Context, args: ChartGoals) -> Reply:
         reply.add(Strings.CHART_CITIES_CUT, shown=len(bars), total=shown_of)
     reply.files.append(Attachment(filename, png, "image/png"))
     return reply
-
-
-def fill(template: str, parts: dict[str, str]) -> str:
-    """Put our own wording (which may hold fields of its own) into a template, leaving user values as fields."""
-    for name, part in parts.items():
-        template = template.replace("{" + name + "}", part)
-    return template
 
 
 def bars_by(
