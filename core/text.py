@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.i18n import Template, template_text, value_text
+from core.i18n import Template, pN_, template_text, value_text
 
 _FORMATTER = string.Formatter()
 
@@ -93,11 +93,19 @@ class Sentence(Text):
         return super().render(show, markup)
 
 
+# The separators of a list are words of the reader's language too: Greek writes a semicolon `·` (its `;` is a
+# question mark), so reasons joined by "; " would read as questions.
+_SEPARATORS = {"; ": pN_("list separator", "; "), ", ": pN_("list separator", ", ")}
+
+
 def joined(parts: list[Text], separator: str = "; ") -> Text:
-    """Several messages one after another (reasons, pairs of a list), each translated and escaped as its own."""
-    return Text(
-        separator.join(f"{{part{i}}}" for i in range(len(parts))), **{f"part{i}": p for i, p in enumerate(parts)}
-    )
+    """Several messages one after another (reasons, pairs of a list), each translated and escaped as its own; the
+    separator is translated too when it is one of the catalogue's (`_SEPARATORS`)."""
+    values: dict[str, object] = {f"part{i}": p for i, p in enumerate(parts)}
+    if separator in _SEPARATORS:
+        values["sep"] = Text(_SEPARATORS[separator])
+        separator = "{sep}"
+    return Text(separator.join(f"{{part{i}}}" for i in range(len(parts))), **values)
 
 
 _MARKERS = re.compile(r"\*|(?:^|(?<=[\s(]))_|_(?=$|[\s).,:;!?])")

@@ -41,3 +41,13 @@ def test_messages_within_a_message_survive_the_ledger_and_are_written_for_the_re
     assert "<!channel> data" in pseudo and "@bob" in pseudo and "@eve" in pseudo  # values stay values
     with i18n.reading(locales.language("xx")):
         assert "both work on" not in kept.plain()
+
+
+def test_a_list_is_separated_as_the_readers_language_writes_it() -> None:
+    reasons = Reply.of(Strings.INTRO_WHY, reasons=_reasons())
+    assert "Tourism; Porto" in reasons.plain()  # English joins reasons with a semicolon
+    greek = reasons.localize(locales.language("el")).plain()
+    assert "Tourism · " in greek or "Tourism· " in greek  # Greek's semicolon is the raised dot
+    assert ";" not in greek  # Greek's ';' is a question mark: no reason may read as a question
+    kept = reply_from_dict(reply_to_dict(reasons))
+    assert kept.localize(locales.language("el")).plain() == greek  # the separator is kept as a message, not text
