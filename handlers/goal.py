@@ -34,10 +34,11 @@ from core.goals import (
     status_label,
 )
 from core.grammar import GrammarError
-from core.i18n import N_, Plural, nN_, render
+from core.i18n import N_, Plural, nN_, reading, render
 from core.roles import READERS, Role
 from core.text import Text
 from core.tracks import TrackSpec, resolve_track
+from handlers import languages
 from handlers.auth import acts_for, city_to_edit, own_city, require
 from handlers.binding import NoArguments, param
 from handlers.files import csv as csv_files
@@ -730,7 +731,9 @@ def weekly_digest(
     rows = goal_queries.find_goals(session=session, due_until=widest, changed_since=now - timedelta(days=CHANGED_DAYS))
     for expert in experts:
         day = local_day(now, member_zone(expert, services.settings.default_tz))
-        notices.append(Notice((expert.external_id,), digest_reply(rows, today=day, services=services)))
+        # Written in the expert's language: its lines are put together here, so the words must be theirs now.
+        with reading(languages.for_member(expert, None, services.settings)):
+            notices.append(Notice((expert.external_id,), digest_reply(rows, today=day, services=services)))
     return notices
 
 

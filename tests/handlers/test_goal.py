@@ -415,6 +415,19 @@ def test_weekly_digest_counts_days_in_each_experts_zone(programme, clock):
     assert "Overdue (1)" in digests["eve"]
 
 
+def test_weekly_digest_is_written_in_each_experts_language(programme, clock):
+    say(programme, "ana", "/city role @max expert")
+    say(programme, "bob", "/goal add Train civil servants due=2026-12-01")
+    clock.set(datetime(2026, 11, 30, 7, tzinfo=UTC))
+    say(programme, "max", "/city language pl")
+    digests = {n.recipients[0]: n.reply.plain().splitlines() for n in weekly_digest(programme)}
+    assert digests["eve"][0] == "Weekly goals digest, 2026-11-30"  # English is seen, where it is meant
+    assert digests["eve"][2] == "Due in the next 14 days (1)"
+    assert digests["max"][0].startswith("Tygodniowe podsumowanie celów")
+    assert "Due in the next" not in "\n".join(digests["max"])
+    assert "Train civil servants" in "\n".join(digests["max"])  # what people wrote stays as written
+
+
 def test_weekly_digest_with_nothing_to_say_still_says_so(programme):
     [first, *_] = weekly_digest(programme)
     assert first.reply.plain().splitlines()[1] == (
