@@ -293,6 +293,7 @@ class Morning:
     last_reply: float = 0.0
     doubled_replies: int = 0
     cpu: float = 0.0  # the processes' CPU seconds (user + system) over the morning
+    cpu_each: list[float] = field(default_factory=list)  # the same, process by process
 
 
 class LoadGenerator:
@@ -628,7 +629,8 @@ def run_configuration(database: str, processes: int, args: argparse.Namespace) -
                 generator = LoadGenerator(slack, [b.sender for b in bots], args)
                 cpu = [cpu_seconds(bot) for bot in bots]
                 morning = generator.run([name for name, _ in cities], lab_id)
-                morning.cpu = sum(cpu_seconds(bot) - before for bot, before in zip(bots, cpu, strict=True))
+                morning.cpu_each = [cpu_seconds(bot) - before for bot, before in zip(bots, cpu, strict=True)]
+                morning.cpu = sum(morning.cpu_each)
                 print(f"morning over after {time.monotonic() - morning.start:.0f}s; "
                       "waiting for the reminders due in it")  # fmt: skip
                 reminders = wait_for_reminders(slack, morning, due, args)
@@ -811,6 +813,9 @@ def report(
     r50, r95, r99 = p3(replies)
     cpu_ms = morning.cpu / len(attempts) * 1000 if attempts else 0.0
     print(f"CPU of the citypeers processes over the morning: {morning.cpu:.1f}s, {cpu_ms:.1f} ms a command")
+    for number, seconds in enumerate(morning.cpu_each, start=1):  # each process's share: how even the load was
+        share = seconds / len(attempts) * 1000 if attempts else 0.0
+        print(f"  process {number}: {seconds:.1f}s, {share:.1f} ms per command of the morning")
     print(f"ack ms   p50 {a50:7.1f}  p95 {a95:7.1f}  p99 {a99:7.1f}  max {acks[-1] if acks else 0:7.1f}")
     print(f"reply ms p50 {r50:7.1f}  p95 {r95:7.1f}  p99 {r99:7.1f}  max {replies[-1] if replies else 0:7.1f}")
     for step in ("join", "approve", "requests", "interests", "offer", "need", "match", "rsvp", "goal"):
