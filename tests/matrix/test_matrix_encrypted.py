@@ -11,7 +11,7 @@ from tests.matrix.client import Person
 from tests.matrix.conftest import MatrixProcess
 from tests.matrix.e2ee import EncryptedPerson
 
-pytestmark = pytest.mark.slow  # a homeserver and a `citypeers run` process, on real time
+pytestmark = pytest.mark.slow(seconds=60)  # a homeserver and a `citypeers run` process, on real time
 
 
 def test_an_encrypted_room_gets_a_readable_answer(synapse, bot_account, tmp_path):

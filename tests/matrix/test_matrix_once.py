@@ -70,6 +70,7 @@ def sync_all(people: list[Person]) -> None:
         person.sync(timeout_ms=0)
 
 
+@pytest.mark.slow(seconds=300)  # 41 messages past the burst at 0.2 a second: the longest test, so it starts first
 def test_a_reminder_to_fifty_direct_rooms_arrives_once_each_under_synapses_limits(
     synapse, bot_account, people, tmp_path
 ):
@@ -95,6 +96,7 @@ def test_a_reminder_to_fifty_direct_rooms_arrives_once_each_under_synapses_limit
         print(f"50 direct rooms and the room reached in {took:.0f} s of waiting after the set-up")
 
 
+@pytest.mark.slow(seconds=180)  # two starts of the bot and a reminder at Synapse's pace
 def test_a_bot_killed_while_sending_reminders_sends_each_once_after_it_starts_again(
     synapse, bot_account, people, tmp_path
 ):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.matrix.conftest import MatrixProcess
 
-pytestmark = pytest.mark.slow  # a homeserver and a `citypeers run` process, on real time
+pytestmark = pytest.mark.slow(seconds=60)  # a homeserver and a `citypeers run` process, on real time
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
